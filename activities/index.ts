@@ -1,0 +1,14 @@
+import type { ActivityDeps } from './deps.js';
+import { createRoundActivities } from './rounds.js';
+
+export type { ActivityDeps, Clock } from './deps.js';
+export { systemClock } from './deps.js';
+
+/** Every activity the worker registers. The only place with I/O that workflows reach. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createRoundActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type pino from 'pino';
+import swaggerUi from 'swagger-ui-express';
+import type { Db } from '../db/knex.js';
+import { CalendarRepository } from '../db/repositories/calendar.js';
+import type { Config } from '../platform/config.js';
+import { authenticate } from './auth.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { ApiRoutes } from './route.js';
+import { calendarRoutes } from './routes/calendar.js';
+import { healthRoutes } from './routes/health.js';
+import { roundRoutes } from './routes/rounds.js';
+
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  logger: pino.Logger;
+}
+
+export const API_VERSION = '0.1.0';
+
+export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
+  const routes = new ApiRoutes();
+  const calendar = new CalendarRepository(deps.db);
+  healthRoutes(routes, deps);
+  calendarRoutes(routes, { db: deps.db, calendar });
+  roundRoutes(routes, deps);
+  const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      // One short line per request; never headers (they carry bearer tokens).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
+  app.use(helmet());
+  app.use(express.json({ limit: deps.config.api.bodyLimit }));
+  app.use(authenticate(deps.config.auth.secret));
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' }, customSiteTitle: 'ronghe API 文档' }),
+  );
+  app.get('/', (_req, res) => {
+    res.redirect('/docs');
+  });
+  app.use(routes.router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return { app, openapi };
+}

@@ -1,0 +1,170 @@
+import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { errorCatalogue, type ErrorCode } from '../domain/errors.js';
+import { AppError } from './errors.js';
+import type { Principal, Role } from './auth.js';
+
+extendZodWithOpenApi(z);
+// Validation messages reach people in problem+json details: zh-CN, like the rest of the interface.
+z.config(z.locales.zhCN());
+
+export { z };
+
+/** Who may call a route. */
+export type Access = 'public' | 'authenticated' | Role[];
+
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal | undefined;
+  req: Request;
+  res: Response;
+}
+
+export interface JsonResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P, Q, B> {
+  method: 'get' | 'post' | 'put' | 'delete' | 'patch';
+  /** Express path, e.g. /api/rounds/:roundId. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  access: Access;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Error codes this route may answer with (documented as problem+json). */
+  errors?: ErrorCode[];
+  handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string().openapi({ example: '请求内容不符合要求' }),
+    status: z.number().int(),
+    code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+  })
+  .passthrough()
+  .openapi('Problem', { description: 'RFC 9457 problem details (application/problem+json).' });
+
+function issuesToDetail(issues: z.core.$ZodIssue[]): { detail: string; errors: { path: string; message: string }[] } {
+  const errors = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  return { detail: errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), errors };
+}
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const { detail, errors } = issuesToDetail(result.error.issues);
+    throw new AppError('VALIDATION_FAILED', `${where}: ${detail}`, { errors });
+  }
+  return result.data;
+}
+
+function authorise(access: Access, principal: Principal | undefined): void {
+  if (access === 'public') return;
+  if (!principal) throw new AppError('UNAUTHENTICATED', '此操作需要登录令牌');
+  if (access === 'authenticated') return;
+  if (!access.includes(principal.role)) {
+    throw new AppError('FORBIDDEN', `此操作仅限以下角色：${access.join('、')}`);
+  }
+}
+
+/**
+ * Routes are declared once: the same zod schemas validate requests and generate the OpenAPI document, so
+ * the document cannot drift from the code.
+ */
+export class ApiRoutes {
+  readonly router = Router();
+  readonly registry = new OpenAPIRegistry();
+
+  constructor() {
+    this.registry.registerComponent('securitySchemes', 'bearerAuth', {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: '开发环境可用 `npm run -s token -- staff` 获取令牌。',
+    });
+  }
+
+  add<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): void {
+    const openapiPath = spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
+    for (const [status, r] of Object.entries(spec.responses)) {
+      responses[status] = r.schema
+        ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
+        : { description: r.description };
+    }
+    const errorCodes = new Set<ErrorCode>(spec.errors ?? []);
+    if (spec.params || spec.query || spec.body) errorCodes.add('VALIDATION_FAILED');
+    if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
+    if (Array.isArray(spec.access)) errorCodes.add('FORBIDDEN');
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of errorCodes) {
+      const status = errorCatalogue[code].status;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    for (const [status, codes] of byStatus) {
+      responses[String(status)] = {
+        description: codes.map((c) => `\`${c}\` ${errorCatalogue[c].title}`).join('；'),
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      };
+    }
+    this.registry.registerPath({
+      method: spec.method,
+      path: openapiPath,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: spec.tags,
+      ...(spec.access === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
+      request: {
+        ...(spec.params ? { params: spec.params as never } : {}),
+        ...(spec.query ? { query: spec.query as never } : {}),
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
+      },
+      responses,
+    });
+
+    this.router[spec.method](spec.path, async (req, res) => {
+      authorise(spec.access, req.principal);
+      const ctx: RouteContext<P, Q, B> = {
+        params: parse(spec.params, req.params, '路径参数'),
+        query: parse(spec.query, req.query, '查询参数'),
+        body: parse(spec.body, req.body, '请求体'),
+        principal: req.principal,
+        req,
+        res,
+      };
+      const result = await spec.handler(ctx);
+      for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+      res.status(result.status).json(result.body);
+    });
+  }
+
+  document(info: { version: string; serverUrl?: string | undefined }) {
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: {
+        title: 'ronghe 产教融合项目管理 API',
+        version: info.version,
+        description:
+          '河南省本科高校产教融合行动计划各项程序（申报、专家评审、公示、动态评价、名录淘汰、成果推广）的 API。' +
+          '错误均以 application/problem+json 返回，含稳定的 `code` 与中文 `title`。',
+      },
+      ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
+    });
+  }
+}

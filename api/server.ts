@@ -1,0 +1,69 @@
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import type pino from 'pino';
+import { createDb, type Db } from '../db/knex.js';
+import { loadConfig, type Config } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { connectTemporalClient } from '../platform/temporal.js';
+import { createApp } from './app.js';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(deps: {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  logger: pino.Logger;
+}): Promise<RunningApi> {
+  const { app } = createApp(deps);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(deps.config.api.port, deps.config.api.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : deps.config.api.port;
+  return {
+    server,
+    url: `http://${deps.config.api.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** `npm run api`: one more API process against the configured services. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, pretty: !config.production && process.stdout.isTTY });
+  if (!config.temporal.address || !config.database.url) {
+    throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start sets them for its own API).');
+  }
+  const db = createDb(config.database.url);
+  const temporal = await connectTemporalClient({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+  });
+  const api = await startApi({ config, db, temporal, logger });
+  logger.info({ url: api.url }, 'API listening');
+  const stop = async () => {
+    await api.close();
+    await temporal.connection.close();
+    await db.destroy();
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

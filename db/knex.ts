@@ -1,0 +1,36 @@
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { migrationSource } from './migrations/index.js';
+
+// DATE columns are calendar days ('YYYY-MM-DD'), not instants: keep them as strings so that no host time
+// zone can shift them.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+// BIGINT counts fit in a double for every figure this system keeps.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export type Db = Knex;
+
+export interface DbOptions {
+  poolMax?: number;
+}
+
+export function createDb(url: string, options: DbOptions = {}): Db {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, application_name: 'ronghe' },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    migrations: { migrationSource, tableName: 'knex_migrations' },
+  });
+}
+
+/** Applies every pending migration; returns the names applied now. */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return applied;
+}
+
+/** SQLSTATE 23505: a unique constraint refused the row. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}

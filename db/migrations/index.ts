@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as domainModel from './001_domain_model.js';
+
+/**
+ * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
+ * and a compiled build. Append new ones; never edit or reorder one that has been released.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '001_domain_model': domainModel,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: () => Promise.resolve(Object.keys(migrations)),
+  getMigrationName: (name) => name,
+  getMigration: (name) => {
+    const migration = migrations[name];
+    if (!migration) throw new Error(`unknown migration ${name}`);
+    return Promise.resolve(migration);
+  },
+};

@@ -1,0 +1,32 @@
+import type { Db } from '../knex.js';
+
+export type AuditRole = 'staff' | 'expert' | 'applicant' | 'public' | 'system';
+
+export interface AuditEvent {
+  actor: string;
+  role: AuditRole;
+  action: string;
+  subjectKind: string;
+  subjectId: string;
+  reason?: string | undefined;
+  details?: Record<string, unknown>;
+  requestId?: string | undefined;
+  workflowId?: string | undefined;
+  occurredAt?: Date;
+}
+
+/** Every decision (who, role, when, what, why) is a row, besides Temporal's history. */
+export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
+  await db('audit_events').insert({
+    actor: event.actor,
+    role: event.role,
+    action: event.action,
+    subject_kind: event.subjectKind,
+    subject_id: event.subjectId,
+    reason: event.reason ?? null,
+    details: JSON.stringify(event.details ?? {}),
+    request_id: event.requestId ?? null,
+    workflow_id: event.workflowId ?? null,
+    ...(event.occurredAt ? { occurred_at: event.occurredAt } : {}),
+  });
+}

@@ -1,0 +1,116 @@
+import type { Db } from '../knex.js';
+import { isUniqueViolation } from '../knex.js';
+
+export interface RoundRow {
+  id: string;
+  programme: string;
+  year: number;
+  titleZh: string;
+  status: string;
+  opensAt: Date;
+  deadlineDay: string | null;
+  deadlineAt: Date | null;
+  deadlineEstimated: boolean | null;
+  calendarVersion: number | null;
+  timeScale: number | null;
+  launchedBy: string;
+  launchedAt: Date;
+  closedAt: Date | null;
+  cancelledReason: string | null;
+}
+
+interface RawRound {
+  id: string;
+  programme: string;
+  year: number;
+  title_zh: string;
+  status: string;
+  opens_at: Date;
+  deadline_day: string | null;
+  deadline_at: Date | null;
+  deadline_estimated: boolean | null;
+  calendar_version: number | null;
+  time_scale: number | null;
+  launched_by: string;
+  launched_at: Date;
+  closed_at: Date | null;
+  cancelled_reason: string | null;
+}
+
+function toRound(r: RawRound): RoundRow {
+  return {
+    id: r.id,
+    programme: r.programme,
+    year: r.year,
+    titleZh: r.title_zh,
+    status: r.status,
+    opensAt: r.opens_at,
+    deadlineDay: r.deadline_day,
+    deadlineAt: r.deadline_at,
+    deadlineEstimated: r.deadline_estimated,
+    calendarVersion: r.calendar_version,
+    timeScale: r.time_scale,
+    launchedBy: r.launched_by,
+    launchedAt: r.launched_at,
+    closedAt: r.closed_at,
+    cancelledReason: r.cancelled_reason,
+  };
+}
+
+export interface NewRound {
+  id: string;
+  programme: string;
+  year: number;
+  titleZh: string;
+  opensAt: Date;
+  deadlineDay?: string | undefined;
+  timeScale?: number | undefined;
+  launchedBy: string;
+}
+
+export class RoundExistsError extends Error {
+  override name = 'RoundExistsError';
+}
+
+export async function insertRound(db: Db, round: NewRound): Promise<void> {
+  try {
+    await db('rounds').insert({
+      id: round.id,
+      programme: round.programme,
+      year: round.year,
+      title_zh: round.titleZh,
+      status: 'launched',
+      opens_at: round.opensAt,
+      deadline_day: round.deadlineDay ?? null,
+      time_scale: round.timeScale ?? null,
+      launched_by: round.launchedBy,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new RoundExistsError(`${round.programme} ${round.year}`);
+    throw err;
+  }
+}
+
+export async function findRound(db: Db, id: string): Promise<RoundRow | undefined> {
+  const row = (await db('rounds').where({ id }).first()) as RawRound | undefined;
+  return row ? toRound(row) : undefined;
+}
+
+export async function recordDeadline(
+  db: Db,
+  id: string,
+  deadline: { day: string; at: Date; estimated: boolean; calendarVersion: number },
+): Promise<void> {
+  await db('rounds').where({ id }).update({
+    deadline_day: deadline.day,
+    deadline_at: deadline.at,
+    deadline_estimated: deadline.estimated,
+    calendar_version: deadline.calendarVersion,
+  });
+}
+
+export async function updateRoundStatus(db: Db, id: string, status: string, closedAt?: Date): Promise<void> {
+  await db('rounds')
+    .where({ id })
+    .update({ status, ...(closedAt ? { closed_at: closedAt } : {}) });
+}

@@ -1,0 +1,141 @@
+import type { Db } from './knex.js';
+import { programmeCatalogue } from '../domain/programmes.js';
+import {
+  collegeEmail,
+  collegeId,
+  enterprises,
+  experts,
+  industries,
+  universities,
+  universityEmail,
+} from './seeds/reference-data.js';
+import { bundledCalendarDays, CHINESE_DAYS_SOURCE } from './seeds/bundled-calendar.js';
+import { insertCalendarVersion } from './repositories/calendar.js';
+
+export interface SeedSummary {
+  programmes: number;
+  institutions: number;
+  enterprises: number;
+  experts: number;
+  calendarYears: number;
+}
+
+/**
+ * Inserts the reference data that is missing and leaves existing rows alone: staff may have tuned a
+ * programme's rules or entered an official calendar, and a restart must never undo that.
+ */
+export async function seed(db: Db): Promise<SeedSummary> {
+  return db.transaction(async (trx) => {
+    await trx('industries')
+      .insert(industries.map((i) => ({ key: i.key, name_zh: i.nameZh })))
+      .onConflict('key')
+      .ignore();
+    await trx('programmes')
+      .insert(
+        programmeCatalogue.map((p) => ({
+          key: p.key,
+          name_zh: p.nameZh,
+          track: p.track,
+          enters_directory: p.entersDirectory,
+          quota_note: p.quotaNote,
+          rules: JSON.stringify(p.rules),
+        })),
+      )
+      .onConflict('key')
+      .ignore();
+    await trx('institutions')
+      .insert(
+        universities.map((u) => ({
+          id: u.id,
+          name_zh: u.nameZh,
+          kind: 'university',
+          parent_id: null,
+          city: u.city,
+          contact_email: universityEmail(u.id),
+          contact_name: `${u.nameZh}教务处`,
+        })),
+      )
+      .onConflict('id')
+      .ignore();
+    await trx('institutions')
+      .insert(
+        universities.flatMap((u) =>
+          u.colleges.map(([suffix, name]) => ({
+            id: collegeId(u.id, suffix),
+            name_zh: `${u.nameZh}${name}`,
+            kind: 'college',
+            parent_id: u.id,
+            city: u.city,
+            contact_email: collegeEmail(u.id, suffix),
+            contact_name: `${name}办公室`,
+          })),
+        ),
+      )
+      .onConflict('id')
+      .ignore();
+    await trx('enterprises')
+      .insert(enterprises.map((e) => ({ id: e.id, name_zh: e.nameZh, industry_key: e.industry, city: e.city })))
+      .onConflict('id')
+      .ignore();
+    await trx('institution_partners')
+      .insert(universities.flatMap((u) => u.partners.map((p) => ({ institution_id: u.id, enterprise_id: p }))))
+      .onConflict(['institution_id', 'enterprise_id'])
+      .ignore();
+    await trx('experts')
+      .insert(
+        experts.map((e) => ({
+          id: e.id,
+          name_zh: e.nameZh,
+          email: e.email,
+          affiliation_kind: e.affiliationKind,
+          institution_id: e.institutionId,
+          enterprise_id: e.enterpriseId,
+          title_zh: e.titleZh,
+          fields: e.fields,
+        })),
+      )
+      .onConflict('id')
+      .ignore();
+    const calendarYears = await seedCalendar(trx);
+    const count = async (table: string) =>
+      Number((await trx(table).count<{ count: number }[]>('* as count'))[0]!.count);
+    return {
+      programmes: await count('programmes'),
+      institutions: await count('institutions'),
+      enterprises: await count('enterprises'),
+      experts: await count('experts'),
+      calendarYears,
+    };
+  });
+}
+
+/** Seeds each year chinese-days knows as one calendar version, once. Returns the years now known. */
+async function seedCalendar(trx: Db): Promise<number> {
+  const byYear = bundledCalendarDays();
+  const seeded = new Set(
+    (await trx('calendar_versions').where({ source: CHINESE_DAYS_SOURCE }).select('year')).map(
+      (r: { year: number }) => r.year,
+    ),
+  );
+  const years = [...byYear.keys()].sort((a, b) => a - b);
+  for (const year of years) {
+    if (seeded.has(year)) continue;
+    // A year staff already entered officially stays as they entered it.
+    const official: unknown = await trx('calendar_versions')
+      .where({ year })
+      .whereNot({ source: CHINESE_DAYS_SOURCE })
+      .first();
+    if (official) continue;
+    await insertCalendarVersion(
+      trx,
+      {
+        year,
+        source: CHINESE_DAYS_SOURCE,
+        reference: '国务院办公厅节假日安排通知（chinese-days 收录）',
+        enteredBy: 'system',
+      },
+      byYear.get(year)!,
+    );
+  }
+  return years.length;
+}

@@ -1,0 +1,51 @@
+import nodemailer from 'nodemailer';
+
+export interface OutgoingMessage {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  messageId: string;
+  headers: Record<string, string>;
+}
+
+/** The one thing the outbox needs from SMTP: hand over a message, resolve once the server accepted it. */
+export interface MailTransport {
+  send(message: OutgoingMessage): Promise<void>;
+  close(): void;
+}
+
+/**
+ * nodemailer over SMTP with a connection pool. `smtp://host:port` without credentials talks plain SMTP
+ * (as the local sink expects); `smtps://` or `?secure=true` uses TLS; user:pass in the URL authenticates.
+ */
+export function createSmtpTransport(smtpUrl: string): MailTransport {
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:' || url.searchParams.get('secure') === 'true';
+  const transporter = nodemailer.createTransport({
+    pool: true,
+    maxConnections: 5,
+    host: url.hostname,
+    port: Number(url.port || (secure ? 465 : 25)),
+    secure,
+    ignoreTLS: !secure && url.searchParams.get('starttls') !== 'true',
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
+  });
+  return {
+    async send(message) {
+      await transporter.sendMail({
+        from: message.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        messageId: message.messageId,
+        headers: message.headers,
+      });
+    },
+    close() {
+      transporter.close();
+    },
+  };
+}

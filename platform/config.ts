@@ -1,0 +1,124 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The signing secret used when none is configured. Refused in production mode. */
+export const DEVELOPMENT_TOKEN_SECRET = 'ronghe-development-only-secret-never-use-in-production';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port(3000),
+  PUBLIC_BASE_URL: optionalString,
+  API_BODY_LIMIT: z.string().default('1mb'),
+
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('ronghe'),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_UI_URL: optionalString,
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
+
+  DATABASE_URL: optionalString,
+  POSTGRES_PORT: port(5433),
+
+  SMTP_URL: optionalString,
+  SMTP_PORT: port(1025),
+  MAIL_WEB_PORT: port(1080),
+  MAIL_WEB_URL: optionalString,
+  MAIL_FROM: z.string().default('河南省产教融合管理服务中心 <noreply@ronghe.example>'),
+
+  TOKEN_SECRET: optionalString,
+  TOKEN_TTL: z.string().default('12h'),
+
+  RONGHE_DATA_DIR: optionalString,
+  RONGHE_CACHE_DIR: optionalString,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  mode: Env['NODE_ENV'];
+  production: boolean;
+  logLevel: Env['LOG_LEVEL'];
+  api: { host: string; port: number; publicBaseUrl: string | undefined; bodyLimit: string };
+  temporal: {
+    /** Set when an external cluster is used; then nothing is started locally. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    port: number;
+    uiPort: number;
+    uiUrl: string | undefined;
+    cliPath: string | undefined;
+    testServerPath: string | undefined;
+  };
+  database: { url: string | undefined; port: number };
+  smtp: { url: string | undefined; port: number; webPort: number; webUrl: string | undefined; from: string };
+  auth: { secret: string; ttl: string; usingDevelopmentSecret: boolean };
+  dataDir: string;
+  cacheDir: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function xdg(envName: string, fallback: string[]): string {
+  const fromEnv = process.env[envName];
+  return fromEnv && path.isAbsolute(fromEnv) ? fromEnv : path.join(os.homedir(), ...fallback);
+}
+
+/** Parses and validates the environment once, at start-up. Fails fast with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production) {
+    const missing: string[] = [];
+    if (!e.TOKEN_SECRET) missing.push('TOKEN_SECRET (a random string of at least 32 characters)');
+    else if (e.TOKEN_SECRET === DEVELOPMENT_TOKEN_SECRET || e.TOKEN_SECRET.length < 32)
+      missing.push('TOKEN_SECRET must be a real secret of at least 32 characters, not the development one');
+    if (!e.DATABASE_URL) missing.push('DATABASE_URL (production does not run embedded PostgreSQL)');
+    if (!e.SMTP_URL) missing.push('SMTP_URL (production does not run the local mail sink)');
+    if (!e.TEMPORAL_ADDRESS) missing.push('TEMPORAL_ADDRESS (production does not run the Temporal dev server)');
+    if (missing.length > 0) {
+      throw new ConfigError(`Refusing to start in production mode:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+    }
+  }
+  const secret = e.TOKEN_SECRET ?? DEVELOPMENT_TOKEN_SECRET;
+  return {
+    mode: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    api: { host: e.API_HOST, port: e.API_PORT, publicBaseUrl: e.PUBLIC_BASE_URL, bodyLimit: e.API_BODY_LIMIT },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    },
+    database: { url: e.DATABASE_URL, port: e.POSTGRES_PORT },
+    smtp: { url: e.SMTP_URL, port: e.SMTP_PORT, webPort: e.MAIL_WEB_PORT, webUrl: e.MAIL_WEB_URL, from: e.MAIL_FROM },
+    auth: { secret, ttl: e.TOKEN_TTL, usingDevelopmentSecret: secret === DEVELOPMENT_TOKEN_SECRET },
+    dataDir: e.RONGHE_DATA_DIR ?? path.join(xdg('XDG_DATA_HOME', ['.local', 'share']), 'ronghe'),
+    cacheDir: e.RONGHE_CACHE_DIR ?? path.join(xdg('XDG_CACHE_HOME', ['.cache']), 'ronghe'),
+  };
+}

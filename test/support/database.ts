@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createDb, type Db } from '../../db/knex.js';
+
+export interface TestDatabase {
+  db: Db;
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: inject('postgresAdminUrl') });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A private copy of the migrated, seeded template database, for one test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const template = inject('templateDatabase');
+  await admin((c) => c.query(`create database ${c.escapeIdentifier(name)} template ${c.escapeIdentifier(template)}`));
+  const url = inject('postgresAdminUrl').replace(/\/postgres$/, `/${name}`);
+  const db = createDb(url, { poolMax: 20 });
+  return {
+    db,
+    url,
+    async drop() {
+      await db.destroy();
+      await admin((c) => c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`));
+    },
+  };
+}

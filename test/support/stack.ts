@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { inject } from 'vitest';
+import { signToken, type TokenSubject } from '../../api/auth.js';
+import { startApi, type RunningApi } from '../../api/server.js';
+import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
+import { freePort } from '../../infra/ports.js';
+import { startTemporalDevServer, type RunningTemporal } from '../../infra/temporal-server.js';
+import type { OutboxFaults } from '../../mail/outbox.js';
+import { loadConfig, type Config } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
+import { startWorker, type RunningWorker } from '../../worker.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { Mailbox } from './mailbox.js';
+
+export const TEST_TASK_QUEUE = 'ronghe-test';
+
+/** Ports are asked of the kernel just before use; another process can still take one first, so retry. */
+export async function withFreshPorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+  }
+}
+
+export function testLogger() {
+  return createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  contentType: string | null;
+  body: T;
+  headers: Headers;
+}
+
+export interface TestStack {
+  config: Config;
+  database: TestDatabase;
+  temporal: RunningTemporal;
+  client: Client;
+  maildev: RunningMaildev;
+  mailbox: Mailbox;
+  worker: RunningWorker;
+  api: RunningApi;
+  token(subject: TokenSubject): Promise<string>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; raw?: string },
+  ): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  outboxFaults?: OutboxFaults;
+  env?: Record<string, string>;
+}
+
+/**
+ * A whole stack for one end-to-end test file, every part real and private to the file: a Temporal dev
+ * server (in memory, headless), a maildev sink, a cloned database, the worker and the API in-process.
+ */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const logger = testLogger();
+  const database = await createTestDatabase();
+  const started: { stop(): Promise<unknown> }[] = [];
+  try {
+    const [temporal, maildev] = await Promise.all([
+      withFreshPorts(async () =>
+        startTemporalDevServer({
+          cliPath: inject('temporalCliPath'),
+          port: await freePort(),
+          uiPort: 0,
+          headless: true,
+        }),
+      ),
+      withFreshPorts(async () => startMaildev({ smtpPort: await freePort(), webPort: await freePort() })),
+    ]);
+    started.push(temporal, maildev);
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      API_PORT: '0',
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_TASK_QUEUE: TEST_TASK_QUEUE,
+      DATABASE_URL: database.url,
+      SMTP_URL: maildev.smtpUrl,
+      ...options.env,
+    });
+    const worker = await startWorker({
+      temporalAddress: temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: TEST_TASK_QUEUE,
+      db: database.db,
+      smtpUrl: maildev.smtpUrl,
+      mailFrom: config.smtp.from,
+      logger,
+      workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
+      ...(options.outboxFaults ? { outboxFaults: options.outboxFaults } : {}),
+    });
+    started.push({ stop: () => worker.shutdown() });
+    const connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    started.push({ stop: () => connection.close() });
+    const api = await startApi({ config, db: database.db, temporal: client, logger });
+    started.push({ stop: () => api.close() });
+
+    return {
+      config,
+      database,
+      temporal,
+      client,
+      maildev,
+      mailbox: new Mailbox(maildev.apiUrl),
+      worker,
+      api,
+      token: (subject) => signToken(subject, config.auth.secret),
+      async request(method, path, { token, body, raw } = {}) {
+        const res = await fetch(`${api.url}${path}`, {
+          method,
+          headers: {
+            ...(token ? { Authorization: `Bearer ${token}` } : {}),
+            ...(body !== undefined || raw !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          },
+          ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        const contentType = res.headers.get('content-type');
+        const text = await res.text();
+        const parsed = contentType?.includes('json') && text ? (JSON.parse(text) as never) : (text as never);
+        return { status: res.status, contentType, body: parsed, headers: res.headers };
+      },
+      async stop() {
+        for (const s of started.reverse()) await s.stop().catch(() => undefined);
+        await database.drop();
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    await database.drop();
+    throw err;
+  }
+}

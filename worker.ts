@@ -1,0 +1,122 @@
+import { fileURLToPath } from 'node:url';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { createActivities, systemClock, type Clock } from './activities/index.js';
+import { createDb, type Db } from './db/knex.js';
+import { CalendarRepository } from './db/repositories/calendar.js';
+import { Outbox, type OutboxFaults } from './mail/outbox.js';
+import { createSmtpTransport } from './mail/transport.js';
+import { loadConfig } from './platform/config.js';
+import { createLogger, type Logger } from './platform/logger.js';
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface WorkerOptions {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  smtpUrl: string;
+  mailFrom: string;
+  logger: Logger;
+  clock?: Clock;
+  /** A pre-built workflow bundle (tests bundle once per file); otherwise bundled from source at start. */
+  workflowBundle?: WorkflowBundle;
+  /** Failure injection for tests of the outbox; never set in production. */
+  outboxFaults?: OutboxFaults;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Temporal's core logs go through our logger, at warn and above, once per process. */
+function installRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdkLogger = new DefaultLogger('WARN', (entry) => {
+    const level: LogLevel = entry.level;
+    const fields = { sdk: true, ...(entry.meta ?? {}) };
+    if (level === 'ERROR') logger.error(fields, entry.message);
+    else logger.warn(fields, entry.message);
+  });
+  Runtime.install({ logger: sdkLogger });
+}
+
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  installRuntime(options.logger);
+  const transport = createSmtpTransport(options.smtpUrl);
+  const outbox = new Outbox(options.db, transport, options.mailFrom, options.logger, options.outboxFaults);
+  const activities = createActivities({
+    db: options.db,
+    outbox,
+    calendar: new CalendarRepository(options.db),
+    clock: options.clock ?? systemClock,
+    logger: options.logger.child({ component: 'activities' }),
+  });
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+  });
+  const done = worker.run().finally(async () => {
+    transport.close();
+    await connection.close();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+/** `npm run worker`: one more worker process against the configured cluster (workers scale out this way). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, pretty: !config.production && process.stdout.isTTY });
+  if (!config.temporal.address || !config.database.url || !config.smtp.url) {
+    throw new Error(
+      'npm run worker needs TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL (npm start sets them for its own worker).',
+    );
+  }
+  const db = createDb(config.database.url);
+  const running = await startWorker({
+    temporalAddress: config.temporal.address,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db,
+    smtpUrl: config.smtp.url,
+    mailFrom: config.smtp.from,
+    logger,
+  });
+  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  const stop = () => void running.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await running.done;
+  await db.destroy();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
