@@ -20,7 +20,6 @@ export type DeliveryResult = 'sent' | 'already_sent';
 
 interface StoredEmail {
   id: number;
-  status: 'pending' | 'sent';
   message_id: string;
   recipient: string;
   subject: string;
@@ -80,12 +79,12 @@ export class Outbox {
       })
       .onConflict('idempotency_key')
       .ignore();
-    const [row] = await this.db('email_outbox')
-      .where({ idempotency_key: email.idempotencyKey })
+    // Only a row still pending is (re)sent; `attempts` counts the hand-overs to SMTP.
+    const [stored] = await this.db('email_outbox')
+      .where({ idempotency_key: email.idempotencyKey, status: 'pending' })
       .update({ attempts: this.db.raw('attempts + 1'), last_attempt_at: this.db.fn.now() })
-      .returning<StoredEmail[]>(['id', 'status', 'message_id', 'recipient', 'subject', 'body_text', 'attempts']);
-    const stored = row!;
-    if (stored.status === 'sent') return 'already_sent';
+      .returning<StoredEmail[]>(['id', 'message_id', 'recipient', 'subject', 'body_text', 'attempts']);
+    if (!stored) return 'already_sent';
     if (stored.attempts > 1) {
       this.logger.warn(
         { key: email.idempotencyKey, attempts: stored.attempts },
