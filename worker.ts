@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
 import {
   DefaultLogger,
   NativeConnection,
@@ -10,15 +11,18 @@ import {
 import { createActivities, systemClock, type Clock } from './activities/index.js';
 import { createDb, type Db } from './db/knex.js';
 import { CalendarRepository } from './db/repositories/calendar.js';
+import { ensureSearchAttributes } from './infra/temporal-server.js';
 import { Outbox, type OutboxFaults } from './mail/outbox.js';
 import { createSmtpTransport } from './mail/transport.js';
-import { loadConfig } from './platform/config.js';
+import { loadConfig, loadDotEnv } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logger.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 export interface WorkerOptions {
   temporalAddress: string;
+  /** An existing connection (the time-skipping test environment's); otherwise one is opened to the address. */
+  connection?: NativeConnection;
   namespace: string;
   taskQueue: string;
   db: Db;
@@ -51,7 +55,30 @@ function installRuntime(logger: Logger): void {
     if (level === 'ERROR') logger.error(fields, entry.message);
     else logger.warn(fields, entry.message);
   });
-  Runtime.install({ logger: sdkLogger });
+  try {
+    Runtime.install({ logger: sdkLogger });
+  } catch {
+    // A runtime already exists (a test environment created it): keep it.
+  }
+}
+
+/**
+ * Our workflows upsert custom search attributes; a cluster that lacks one fails their workflow tasks. The
+ * worker registers what is missing at start (idempotent), so a fresh cluster needs no manual step.
+ */
+async function registerSearchAttributes(options: WorkerOptions): Promise<void> {
+  if (options.connection) return; // test environments register their own
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  try {
+    await ensureSearchAttributes(connection, options.namespace);
+  } catch (err) {
+    options.logger.warn(
+      { err },
+      'could not register search attributes; register them with `temporal operator search-attribute create`',
+    );
+  } finally {
+    await connection.close();
+  }
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -65,7 +92,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     clock: options.clock ?? systemClock,
     logger: options.logger.child({ component: 'activities' }),
   });
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  await registerSearchAttributes(options);
+  const ownConnection = !options.connection;
+  const connection = options.connection ?? (await NativeConnection.connect({ address: options.temporalAddress }));
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
@@ -75,7 +104,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   const done = worker.run().finally(async () => {
     transport.close();
-    await connection.close();
+    if (ownConnection) await connection.close();
   });
   return {
     worker,
@@ -89,6 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
 /** `npm run worker`: one more worker process against the configured cluster (workers scale out this way). */
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: !config.production && process.stdout.isTTY });
   if (!config.temporal.address || !config.database.url || !config.smtp.url) {

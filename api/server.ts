@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type pino from 'pino';
 import { createDb, type Db } from '../db/knex.js';
-import { loadConfig, type Config } from '../platform/config.js';
+import { loadConfig, loadDotEnv, type Config } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { createApp } from './app.js';
@@ -40,6 +40,7 @@ export async function startApi(deps: {
 
 /** `npm run api`: one more API process against the configured services. */
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: !config.production && process.stdout.isTTY });
   if (!config.temporal.address || !config.database.url) {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -76,6 +77,14 @@ export class ConfigError extends Error {
 function xdg(envName: string, fallback: string[]): string {
   const fromEnv = process.env[envName];
   return fromEnv && path.isAbsolute(fromEnv) ? fromEnv : path.join(os.homedir(), ...fallback);
+}
+
+/**
+ * Reads `.env` from the working directory when there is one (see `.env.example`). Variables already set in
+ * the environment win over the file.
+ */
+export function loadDotEnv(file = '.env'): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
 }
 
 /** Parses and validates the environment once, at start-up. Fails fast with every problem listed. */

@@ -16,7 +16,7 @@ import { pidFileFor } from '../infra/process.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../infra/postgres.js';
 import { resolveTemporalCli } from '../infra/temporal-cli.js';
 import { startTemporalDevServer, type RunningTemporal } from '../infra/temporal-server.js';
-import { ConfigError, loadConfig } from '../platform/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { startWorker, type RunningWorker } from '../worker.js';
@@ -44,6 +44,7 @@ function redact(url: string): string {
 }
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, pretty: !config.production });
   const runDir = path.join(config.dataDir, 'run');

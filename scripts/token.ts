@@ -3,7 +3,7 @@
  * trying the API with curl. It signs with TOKEN_SECRET, or the development secret the local stack uses.
  */
 import { signToken } from '../api/auth.js';
-import { loadConfig } from '../platform/config.js';
+import { loadConfig, loadDotEnv } from '../platform/config.js';
 
 const usage = `usage: npm run -s token -- staff [staffId]
        npm run -s token -- expert <expertId>        (e.g. exp-001)
@@ -11,6 +11,7 @@ const usage = `usage: npm run -s token -- staff [staffId]
 
 async function main(): Promise<void> {
   const [role, id] = process.argv.slice(2);
+  loadDotEnv();
   const config = loadConfig();
   if (role === 'staff') {
     console.log(await signToken({ role, id: id ?? 'dev' }, config.auth.secret, config.auth.ttl));
