@@ -95,9 +95,7 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name]!.build).toBeDefined();
     }
     // Each process loads a config that production mode accepts.
-    expect(() =>
-      loadConfig({ ...compose.services.api!.environment, TOKEN_SECRET: 'x'.repeat(40) } as NodeJS.ProcessEnv),
-    ).not.toThrow();
+    expect(() => loadConfig({ ...compose.services.api!.environment, TOKEN_SECRET: 'x'.repeat(40) })).not.toThrow();
   });
 
   it('health-checks every long-running service that others wait on', () => {
