@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { formatShanghai, shanghaiDayOf, shanghaiInstant, assertDay } from '../domain/calendar/index.js';
 import { findProgramme } from '../db/repositories/programmes.js';
-import { findRound, recordDeadline, updateRoundStatus } from '../db/repositories/rounds.js';
+import { findRound, insertRoundIfMissing, recordDeadline, updateRoundStatus } from '../db/repositories/rounds.js';
+import { roundTitleZh } from '../domain/programmes.js';
 import { callNotice } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -12,6 +13,7 @@ export interface PrepareRoundInput {
   opensAt: string;
   /** A deadline day chosen by staff; otherwise the programme's call length on the working-day calendar. */
   deadlineDay?: string | undefined;
+  launchedBy: string;
 }
 
 export interface PreparedRound {
@@ -66,12 +68,21 @@ export function createRoundActivities({ db, outbox, calendar, logger }: Activity
   return {
     /** Computes the round's deadline on the working-day calendar and records it with the calendar version. */
     async prepareRound(input: PrepareRoundInput): Promise<PreparedRound> {
-      const round = await findRound(db, input.roundId);
-      if (!round)
-        throw ApplicationFailure.nonRetryable(`round ${input.roundId} has no database row`, 'ROUND_NOT_FOUND');
       const programme = await findProgramme(db, input.programme);
       if (!programme)
         throw ApplicationFailure.nonRetryable(`unknown programme ${input.programme}`, 'PROGRAMME_NOT_FOUND');
+      // The API writes the row in the transaction that starts the workflow; should that commit have failed
+      // after the start, the workflow restores it rather than leave a round that can neither run nor relaunch.
+      const titleZh = roundTitleZh(programme.nameZh, input.year);
+      await insertRoundIfMissing(db, {
+        id: input.roundId,
+        programme: input.programme,
+        year: input.year,
+        titleZh,
+        opensAt: new Date(input.opensAt),
+        deadlineDay: input.deadlineDay,
+        launchedBy: input.launchedBy,
+      });
 
       const { version, calendar: cal } = await calendar.snapshot();
       const openDay = shanghaiDayOf(new Date(input.opensAt));
@@ -98,7 +109,7 @@ export function createRoundActivities({ db, outbox, calendar, logger }: Activity
       )) as [{ count: number }];
       logger.info({ roundId: input.roundId, deadlineDay, estimated, version }, 'round deadline computed');
       return {
-        titleZh: round.titleZh,
+        titleZh,
         deadlineDay,
         deadlineAt: formatShanghai(deadlineAt),
         deadlineEstimated: estimated,

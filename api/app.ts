@@ -54,7 +54,8 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
   );
-  app.use(helmet());
+  // Plain-HTTP deployments (a LAN address, docker-compose) must still load the docs' assets.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(express.json({ limit: deps.config.api.bodyLimit }));
   app.use(authenticate(deps.config.auth.secret));
 

@@ -105,6 +105,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     year: input.year,
     opensAt: input.opensAt,
     deadlineDay: input.deadlineDay,
+    launchedBy: input.launchedBy,
   });
   state.deadlineDay = prepared.deadlineDay;
   state.deadlineAt = prepared.deadlineAt;

@@ -72,23 +72,31 @@ export class RoundExistsError extends Error {
   override name = 'RoundExistsError';
 }
 
+function roundRecord(round: NewRound) {
+  return {
+    id: round.id,
+    programme: round.programme,
+    year: round.year,
+    title_zh: round.titleZh,
+    status: 'launched',
+    opens_at: round.opensAt,
+    deadline_day: round.deadlineDay ?? null,
+    time_scale: round.timeScale ?? null,
+    launched_by: round.launchedBy,
+  };
+}
+
 export async function insertRound(db: Db, round: NewRound): Promise<void> {
   try {
-    await db('rounds').insert({
-      id: round.id,
-      programme: round.programme,
-      year: round.year,
-      title_zh: round.titleZh,
-      status: 'launched',
-      opens_at: round.opensAt,
-      deadline_day: round.deadlineDay ?? null,
-      time_scale: round.timeScale ?? null,
-      launched_by: round.launchedBy,
-    });
+    await db('rounds').insert(roundRecord(round));
   } catch (err) {
     if (isUniqueViolation(err)) throw new RoundExistsError(`${round.programme} ${round.year}`);
     throw err;
   }
+}
+
+export async function insertRoundIfMissing(db: Db, round: NewRound): Promise<void> {
+  await db('rounds').insert(roundRecord(round)).onConflict('id').ignore();
 }
 
 export async function findRound(db: Db, id: string): Promise<RoundRow | undefined> {

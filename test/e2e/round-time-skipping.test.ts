@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { insertRound } from '../../db/repositories/rounds.js';
 import { ensureSearchAttributes } from '../../infra/temporal-server.js';
 import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
 import { freePort } from '../../infra/ports.js';
@@ -58,14 +57,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
       opensAt: '2027-03-01T09:00:00+08:00',
       launchedBy: 'staff:test',
     };
-    await insertRound(database.db, {
-      id: input.roundId,
-      programme: input.programme,
-      year: input.year,
-      titleZh: '2027年度产教融合示范高校申报',
-      opensAt: new Date(input.opensAt),
-      launchedBy: input.launchedBy,
-    });
+    // Started without the API, so without its row: the workflow's first activity writes it.
     const handle = await env.client.workflow.start<(i: RoundInput) => Promise<RoundResult>>('roundWorkflow', {
       workflowId: input.roundId,
       taskQueue: TASK_QUEUE,
@@ -103,7 +95,13 @@ describe('a round over real calendar durations (time-skipping server)', () => {
 
     await expect(handle.result()).resolves.toMatchObject({ stage: 'call_closed' });
     const row = await database.db('rounds').where({ id: input.roundId }).first();
-    expect(row).toMatchObject({ status: 'call_closed', deadline_day: '2027-03-26', deadline_estimated: true });
+    expect(row).toMatchObject({
+      status: 'call_closed',
+      title_zh: '2027年度产教融合示范高校申报',
+      launched_by: 'staff:test',
+      deadline_day: '2027-03-26',
+      deadline_estimated: true,
+    });
     // Closed by the durable timer at 24:00 Shanghai time on the deadline day — not a moment before.
     const closedAt = (row as { closed_at: Date }).closed_at.getTime();
     const deadline = Date.parse('2027-03-27T00:00:00+08:00');
