@@ -14,6 +14,7 @@ import { CalendarRepository } from './db/repositories/calendar.js';
 import { ensureSearchAttributes } from './infra/temporal-server.js';
 import { Outbox, type OutboxFaults } from './mail/outbox.js';
 import { createSmtpTransport } from './mail/transport.js';
+import { AttachmentStore } from './storage/attachments.js';
 import { loadConfig, loadDotEnv } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logger.js';
 
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   db: Db;
+  /** Where attachments are stored (the formal check verifies them). */
+  attachments: AttachmentStore;
   smtpUrl: string;
   mailFrom: string;
   logger: Logger;
@@ -89,6 +92,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     db: options.db,
     outbox,
     calendar: new CalendarRepository(options.db),
+    attachments: options.attachments,
     clock: options.clock ?? systemClock,
     logger: options.logger.child({ component: 'activities' }),
   });
@@ -132,6 +136,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     db,
+    attachments: new AttachmentStore(config.attachments.dir, config.attachments.maxBytes),
     smtpUrl: config.smtp.url,
     mailFrom: config.smtp.from,
     logger,

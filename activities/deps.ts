@@ -1,6 +1,7 @@
 import type { Db } from '../db/knex.js';
 import type { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Outbox } from '../mail/outbox.js';
+import type { AttachmentStore } from '../storage/attachments.js';
 import type { Logger } from '../platform/logger.js';
 
 /** A source of "now" for bookkeeping. Business time (deadlines, receipts) comes from the workflow instead. */
@@ -14,6 +15,7 @@ export interface ActivityDeps {
   db: Db;
   outbox: Outbox;
   calendar: CalendarRepository;
+  attachments: AttachmentStore;
   clock: Clock;
   logger: Logger;
 }

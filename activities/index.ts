@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { createApplicationActivities } from './applications.js';
 import { createRoundActivities } from './rounds.js';
 
 export type { ActivityDeps, Clock } from './deps.js';
@@ -8,6 +9,7 @@ export { systemClock } from './deps.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRoundActivities(deps),
+    ...createApplicationActivities(deps),
   };
 }
 

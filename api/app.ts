@@ -8,9 +8,11 @@ import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db/knex.js';
 import { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Config } from '../platform/config.js';
+import type { AttachmentStore } from '../storage/attachments.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { ApiRoutes } from './route.js';
+import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { healthRoutes } from './routes/health.js';
 import { roundRoutes } from './routes/rounds.js';
@@ -19,6 +21,7 @@ export interface ApiDeps {
   config: Config;
   db: Db;
   temporal: Client;
+  attachments: AttachmentStore;
   logger: pino.Logger;
 }
 
@@ -28,8 +31,9 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
   const routes = new ApiRoutes();
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
-  calendarRoutes(routes, { db: deps.db, calendar });
+  calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });
   roundRoutes(routes, deps);
+  applicationRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

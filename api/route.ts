@@ -1,4 +1,6 @@
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { errorCatalogue, type ErrorCode } from '../domain/errors.js';
@@ -25,7 +27,10 @@ export interface RouteContext<P, Q, B> {
 
 export interface JsonResult {
   status: number;
-  body: unknown;
+  /** Sent as JSON; omitted for an empty answer (204). */
+  body?: unknown;
+  /** A file to stream instead of JSON. */
+  stream?: Readable;
   headers?: Record<string, string>;
 }
 
@@ -40,7 +45,9 @@ export interface RouteSpec<P, Q, B> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** A non-JSON request body (a file upload), documented only: the handler reads the stream itself. */
+  rawBody?: { contentTypes: readonly string[]; description: string };
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   /** Error codes this route may answer with (documented as problem+json). */
   errors?: ErrorCode[];
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
@@ -105,7 +112,7 @@ export class ApiRoutes {
     const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] = r.schema
-        ? { description: r.description, content: { 'application/json': { schema: r.schema } } }
+        ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
         : { description: r.description };
     }
     const errorCodes = new Set<ErrorCode>(spec.errors ?? []);
@@ -134,6 +141,17 @@ export class ApiRoutes {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
+        ...(spec.rawBody
+          ? {
+              body: {
+                description: spec.rawBody.description,
+                content: Object.fromEntries(
+                  spec.rawBody.contentTypes.map((t) => [t, { schema: z.string().openapi({ format: 'binary' }) }]),
+                ),
+                required: true,
+              },
+            }
+          : {}),
       },
       responses,
     });
@@ -150,7 +168,10 @@ export class ApiRoutes {
       };
       const result = await spec.handler(ctx);
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
-      res.status(result.status).json(result.body);
+      res.status(result.status);
+      if (result.stream) await pipeline(result.stream, res);
+      else if (result.body === undefined) res.end();
+      else res.json(result.body);
     });
   }
 

@@ -1,12 +1,11 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
-import type pino from 'pino';
-import { createDb, type Db } from '../db/knex.js';
-import { loadConfig, loadDotEnv, type Config } from '../platform/config.js';
+import { createDb } from '../db/knex.js';
+import { loadConfig, loadDotEnv } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal.js';
-import { createApp } from './app.js';
+import { AttachmentStore } from '../storage/attachments.js';
+import { createApp, type ApiDeps } from './app.js';
 
 export interface RunningApi {
   server: Server;
@@ -14,12 +13,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startApi(deps: {
-  config: Config;
-  db: Db;
-  temporal: Client;
-  logger: pino.Logger;
-}): Promise<RunningApi> {
+export async function startApi(deps: ApiDeps): Promise<RunningApi> {
   const { app } = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(deps.config.api.port, deps.config.api.host, () => resolve(s));
@@ -51,7 +45,8 @@ async function main(): Promise<void> {
     address: config.temporal.address,
     namespace: config.temporal.namespace,
   });
-  const api = await startApi({ config, db, temporal, logger });
+  const attachments = new AttachmentStore(config.attachments.dir, config.attachments.maxBytes);
+  const api = await startApi({ config, db, temporal, attachments, logger });
   logger.info({ url: api.url }, 'API listening');
   const stop = async () => {
     await api.close();

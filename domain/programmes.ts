@@ -298,3 +298,21 @@ export function roundTitleZh(programmeNameZh: string, year: number): string {
 export function roundWorkflowId(programme: ProgrammeKey, year: number): string {
   return `round-${programme}-${year}`;
 }
+
+/** Rules a round may override for itself (stored with the round). */
+export interface RoundRuleOverrides {
+  limits?: Partial<ProgrammeRules['limits']>;
+  call?: Partial<ProgrammeRules['call']>;
+  personalLimits?: ProgrammeRules['personalLimits'];
+}
+
+/** A programme's rules as one round applies them. */
+export function effectiveRules(rules: ProgrammeRules, overrides: RoundRuleOverrides | undefined): ProgrammeRules {
+  if (!overrides) return rules;
+  return {
+    ...rules,
+    limits: { ...rules.limits, ...overrides.limits },
+    call: { ...rules.call, ...overrides.call },
+    ...(overrides.personalLimits ? { personalLimits: overrides.personalLimits } : {}),
+  };
+}

@@ -14,12 +14,24 @@ export interface OutgoingEmail {
   recipient: string;
   subject: string;
   text: string;
+  /** The workflow time at which the email was due (a reminder's 09:00), for the record. */
+  dueAt?: Date | undefined;
+}
+
+/** What the fault hooks see of an email. */
+export interface EmailRef {
+  idempotencyKey: string;
+  purpose: string;
+  recipient: string;
+  workflowId: string | null;
 }
 
 export type DeliveryResult = 'sent' | 'already_sent';
 
 interface StoredEmail {
   id: number;
+  purpose: string;
+  workflow_id: string | null;
   message_id: string;
   recipient: string;
   subject: string;
@@ -30,9 +42,9 @@ interface StoredEmail {
 /** Test hooks that simulate a crash at the two moments that matter. Never set in production code paths. */
 export interface OutboxFaults {
   /** After the SMTP server accepted the message, before the outbox records it as sent. */
-  afterSmtpAccepted?: (email: OutgoingEmail) => void;
+  afterSmtpAccepted?: (email: EmailRef) => void;
   /** After the outbox recorded the message as sent (the activity has not returned yet). */
-  afterOutboxCommit?: (email: OutgoingEmail) => void;
+  afterOutboxCommit?: (email: EmailRef) => void;
 }
 
 /**
@@ -65,8 +77,12 @@ export class Outbox {
     return `<${digest}@${this.messageIdDomain}>`;
   }
 
-  async deliver(email: OutgoingEmail): Promise<DeliveryResult> {
-    await this.db('email_outbox')
+  /**
+   * Records the email as owed, inside the caller's transaction when there is one: a decision and the
+   * email that announces it commit together. Recording it again is a no-op.
+   */
+  async enqueue(email: OutgoingEmail, db: Db = this.db): Promise<void> {
+    await db('email_outbox')
       .insert({
         idempotency_key: email.idempotencyKey,
         message_id: this.messageIdFor(email.idempotencyKey),
@@ -76,21 +92,57 @@ export class Outbox {
         subject: email.subject,
         body_text: email.text,
         status: 'pending',
+        due_at: email.dueAt ?? null,
       })
       .onConflict('idempotency_key')
       .ignore();
+  }
+
+  /** Records (if new) and sends an email, unless the outbox has it as sent already. */
+  async deliver(email: OutgoingEmail): Promise<DeliveryResult> {
+    await this.enqueue(email);
+    return this.sendPending(email.idempotencyKey);
+  }
+
+  /** Sends every email of a workflow and purpose still owed (e.g. after a retried activity). */
+  async deliverOwed(filter: { workflowId: string; purpose: string }): Promise<number> {
+    const keys = (await this.db('email_outbox')
+      .where({ workflow_id: filter.workflowId, purpose: filter.purpose, status: 'pending' })
+      .orderBy('id')
+      .pluck('idempotency_key')) as string[];
+    let sent = 0;
+    for (const key of keys) if ((await this.sendPending(key)) === 'sent') sent += 1;
+    return sent;
+  }
+
+  private async sendPending(idempotencyKey: string): Promise<DeliveryResult> {
     // Only a row still pending is (re)sent; `attempts` counts the hand-overs to SMTP.
     const [stored] = await this.db('email_outbox')
-      .where({ idempotency_key: email.idempotencyKey, status: 'pending' })
+      .where({ idempotency_key: idempotencyKey, status: 'pending' })
       .update({ attempts: this.db.raw('attempts + 1'), last_attempt_at: this.db.fn.now() })
-      .returning<StoredEmail[]>(['id', 'message_id', 'recipient', 'subject', 'body_text', 'attempts']);
+      .returning<StoredEmail[]>([
+        'id',
+        'message_id',
+        'recipient',
+        'subject',
+        'body_text',
+        'attempts',
+        'purpose',
+        'workflow_id',
+      ]);
     if (!stored) return 'already_sent';
     if (stored.attempts > 1) {
       this.logger.warn(
-        { key: email.idempotencyKey, attempts: stored.attempts },
+        { key: idempotencyKey, attempts: stored.attempts },
         'resending an email whose earlier attempt did not record success (same Message-ID)',
       );
     }
+    const email = {
+      idempotencyKey,
+      purpose: stored.purpose,
+      recipient: stored.recipient,
+      workflowId: stored.workflow_id,
+    };
     try {
       await this.transport.send({
         from: this.from,
@@ -98,7 +150,7 @@ export class Outbox {
         subject: stored.subject,
         text: stored.body_text,
         messageId: stored.message_id,
-        headers: { 'X-Idempotency-Key': email.idempotencyKey, 'X-Ronghe-Purpose': email.purpose },
+        headers: { 'X-Idempotency-Key': idempotencyKey, 'X-Ronghe-Purpose': stored.purpose },
       });
     } catch (err) {
       await this.db('email_outbox')

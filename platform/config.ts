@@ -41,6 +41,9 @@ const envSchema = z.object({
   TOKEN_SECRET: optionalString,
   TOKEN_TTL: z.string().default('12h'),
 
+  ATTACHMENTS_DIR: optionalString,
+  ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
+
   RONGHE_DATA_DIR: optionalString,
   RONGHE_CACHE_DIR: optionalString,
 });
@@ -66,6 +69,8 @@ export interface Config {
   database: { url: string | undefined; port: number };
   smtp: { url: string | undefined; port: number; webPort: number; webUrl: string | undefined; from: string };
   auth: { secret: string; ttl: string; usingDevelopmentSecret: boolean };
+  /** Attachments are files outside the database, content-addressed by SHA-256. */
+  attachments: { dir: string; maxBytes: number };
   dataDir: string;
   cacheDir: string;
 }
@@ -109,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const secret = e.TOKEN_SECRET ?? DEVELOPMENT_TOKEN_SECRET;
+  const dataDir = e.RONGHE_DATA_DIR ?? path.join(xdg('XDG_DATA_HOME', ['.local', 'share']), 'ronghe');
   return {
     mode: e.NODE_ENV,
     production,
@@ -127,7 +133,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: { url: e.DATABASE_URL, port: e.POSTGRES_PORT },
     smtp: { url: e.SMTP_URL, port: e.SMTP_PORT, webPort: e.MAIL_WEB_PORT, webUrl: e.MAIL_WEB_URL, from: e.MAIL_FROM },
     auth: { secret, ttl: e.TOKEN_TTL, usingDevelopmentSecret: secret === DEVELOPMENT_TOKEN_SECRET },
-    dataDir: e.RONGHE_DATA_DIR ?? path.join(xdg('XDG_DATA_HOME', ['.local', 'share']), 'ronghe'),
+    attachments: {
+      dir: e.ATTACHMENTS_DIR ?? path.join(dataDir, 'attachments'),
+      maxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,
+    },
+    dataDir,
     cacheDir: e.RONGHE_CACHE_DIR ?? path.join(xdg('XDG_CACHE_HOME', ['.cache']), 'ronghe'),
   };
 }

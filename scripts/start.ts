@@ -19,6 +19,7 @@ import { startTemporalDevServer, type RunningTemporal } from '../infra/temporal-
 import { ConfigError, loadConfig, loadDotEnv } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal.js';
+import { AttachmentStore } from '../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../worker.js';
 
 const STEPS = 8;
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
 
     db = createDb(databaseUrl);
     const database = db;
+    const attachments = new AttachmentStore(config.attachments.dir, config.attachments.maxBytes);
     await step('Migrating the database', async (note) => {
       const applied = await migrateLatest(database);
       note(applied.length ? `applied ${applied.join(', ')}` : 'already up to date');
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         db: database,
+        attachments,
         smtpUrl: smtpUrl,
         mailFrom: config.smtp.from,
         logger: logger.child({ component: 'worker' }),
@@ -195,7 +198,13 @@ async function main(): Promise<void> {
     const client = temporalClient;
     api = await step('Starting the API', async () => {
       await assertPortFree(config.api.port, 'the API', 'API_PORT');
-      return startApi({ config, db: database, temporal: client, logger: logger.child({ component: 'api' }) });
+      return startApi({
+        config,
+        db: database,
+        temporal: client,
+        attachments,
+        logger: logger.child({ component: 'api' }),
+      });
     });
 
     const lines = [

@@ -1,9 +1,33 @@
-import { defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import type { SubmissionResult, WithdrawalResult } from '../activities/applications.js';
+import type { Announcement, Deadline, Reminder } from '../activities/rounds.js';
+import { formatInstantZh, shanghaiInstant } from '../domain/calendar/days.js';
+import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import type { ErrorCode } from '../domain/errors.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
-/** Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`. */
+/**
+ * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
+ *
+ * The workflow owns the round's clock. Submissions, withdrawals, extensions and cancellation reach it as
+ * Updates whose validators judge them against the deadline it holds; the API only stamps receipt times.
+ * Lists live in PostgreSQL: the workflow carries ids, counts and cursors, works through recipients in
+ * batches, and continues as new long before its history grows large.
+ */
 export interface RoundInput {
   roundId: string;
   programme: string;
@@ -14,9 +38,39 @@ export interface RoundInput {
   launchedBy: string;
   /** Compressed time for demos and end-to-end tests; the API refuses it in production. */
   compression?: TimeCompression | undefined;
+  /** Present when this run continues an earlier one. */
+  resume?: RoundMemory | undefined;
 }
 
-export type RoundStage = 'preparing' | 'scheduled' | 'call_open' | 'call_closed';
+export type RoundStage =
+  'preparing' | 'scheduled' | 'call_open' | 'call_closing' | 'formal_check' | 'awaiting_review' | 'cancelled';
+
+/** Emails owed to a list of institutions, sent a batch at a time from a cursor. */
+type MailJob =
+  | { kind: 'notices'; after?: string | undefined }
+  | { kind: 'reminder'; reminder: Reminder; deadline: Deadline; after?: string | undefined }
+  | { kind: 'announcement'; announcement: Announcement; after?: string | undefined };
+
+/** Everything a run hands to the next when it continues as new. Small: ids, counts, cursors. */
+export interface RoundMemory {
+  stage: RoundStage;
+  deadline: Deadline | undefined;
+  /** Reminders of the current deadline still to come. */
+  reminders: Reminder[];
+  /** Reminder occasions done or skipped, as `<deadline day>#<k>`; a reminder is never sent twice. */
+  remindersDone: string[];
+  jobs: MailJob[];
+  graceSeconds: number;
+  eligibleInstitutions: number;
+  noticesSent: number;
+  remindersSent: number;
+  submissions: number;
+  withdrawals: number;
+  formalCheck: { passed: number; failed: number };
+  cancellation: { reason: string; by: string } | undefined;
+  calendarChanged: boolean;
+  runs: number;
+}
 
 export interface RoundState {
   roundId: string;
@@ -24,108 +78,443 @@ export interface RoundState {
   year: number;
   stage: RoundStage;
   opensAt: string;
-  deadlineDay: string | undefined;
-  deadlineAt: string | undefined;
-  deadlineEstimated: boolean | undefined;
-  calendarVersion: number | undefined;
-  eligibleInstitutions: number | undefined;
+  deadline: Deadline | undefined;
+  upcomingReminders: Reminder[];
+  eligibleInstitutions: number;
   noticesSent: number;
+  remindersSent: number;
+  submissions: number;
+  withdrawals: number;
+  formalCheck: { passed: number; failed: number };
+  cancellation: { reason: string; by: string } | undefined;
   compressed: boolean;
+  /** Runs of this workflow so far (continue-as-new keeps each history small). */
+  runs: number;
 }
 
 export interface RoundResult {
   roundId: string;
   stage: RoundStage;
   noticesSent: number;
+  formalCheck: { passed: number; failed: number };
+}
+
+export interface SubmitRequest {
+  applicationId: string;
+  institutionId: string;
+  /** Stamped by the API when the request arrived (ISO). */
+  receivedAt: string;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export interface WithdrawRequest extends SubmitRequest {
+  reason?: string | undefined;
+}
+
+export interface ExtendRequest {
+  deadlineDay: string;
+  reason: string;
+  receivedAt: string;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export interface CancelRequest {
+  reason: string;
+  receivedAt: string;
+  actor: string;
+  requestId?: string | undefined;
 }
 
 export const getRoundQuery = defineQuery<RoundState>('getRound');
+export const submitApplicationUpdate = defineUpdate<SubmissionResult, [SubmitRequest]>('submitApplication');
+export const withdrawApplicationUpdate = defineUpdate<WithdrawalResult, [WithdrawRequest]>('withdrawApplication');
+export const extendDeadlineUpdate = defineUpdate<Deadline, [ExtendRequest]>('extendDeadline');
+export const cancelRoundUpdate = defineUpdate<{ stage: RoundStage }, [CancelRequest]>('cancelRound');
+/** Staff entered a year's official arrangement: open rounds compute their deadlines again. */
+export const calendarChangedSignal = defineSignal<[{ calendarVersion: number }]>('calendarChanged');
 
-const NOTICE_BATCH = 200;
+const MAIL_BATCH = 200;
+const FORMAL_CHECK_BATCH = 100;
+/** Continue as new well before Temporal's limits (51,200 events, 50 MB) and the 10% budget (5,120). */
+const HISTORY_EVENT_BUDGET = 2_000;
+const HISTORY_BYTES_BUDGET = 2 * 1024 * 1024;
+/** In compressed time the processing grace after the deadline is capped, or demos would idle for minutes. */
+const COMPRESSED_GRACE_CAP_MS = 5_000;
 
-const { prepareRound, recordRoundStage } = proxyActivities<Activities>({
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+const { prepareRound, recordRoundStage, recomputeDeadline } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'],
-  },
+  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
 });
-
-const { sendCallNotices } = proxyActivities<Activities>({
+const mail = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['ROUND_NOT_FOUND'],
-  },
+  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
+});
+/** Activities a person is waiting on (an Update's handler): bounded, so a refusal comes back promptly. */
+const decisions = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 5 },
 });
 
-export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
-  const state: RoundState = {
-    roundId: input.roundId,
-    programme: input.programme,
-    year: input.year,
+function refusal(code: ErrorCode, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: code, nonRetryable: true });
+}
+
+/** An activity's business refusal becomes the Update's failure, with its code and message intact. */
+function asUpdateFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.cause.message,
+      type: err.cause.type ?? 'SUBMISSION_FAILED',
+      nonRetryable: true,
+      details: err.cause.details ?? [],
+    });
+  }
+  if (err instanceof ApplicationFailure) return err;
+  return refusal('SUBMISSION_FAILED', '处理未能完成，请稍后重试');
+}
+
+function freshMemory(): RoundMemory {
+  return {
     stage: 'preparing',
-    opensAt: input.opensAt,
-    deadlineDay: undefined,
-    deadlineAt: undefined,
-    deadlineEstimated: undefined,
-    calendarVersion: undefined,
-    eligibleInstitutions: undefined,
+    deadline: undefined,
+    reminders: [],
+    remindersDone: [],
+    jobs: [],
+    graceSeconds: 600,
+    eligibleInstitutions: 0,
     noticesSent: 0,
-    compressed: input.compression !== undefined,
+    remindersSent: 0,
+    submissions: 0,
+    withdrawals: 0,
+    formalCheck: { passed: 0, failed: 0 },
+    cancellation: undefined,
+    calendarChanged: false,
+    runs: 0,
   };
-  setHandler(getRoundQuery, () => state);
+}
 
-  const enterStage = async (stage: RoundStage, closed = false) => {
-    state.stage = stage;
-    upsertSearchAttributes({ [StageKey.name]: [stage] });
-    await recordRoundStage({ roundId: input.roundId, stage, at: new Date(Date.now()).toISOString(), closed });
-  };
+export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
+  const m = input.resume ?? freshMemory();
+  m.runs += 1;
+  const { roundId, compression } = input;
+  const opensAtMs = Date.parse(input.opensAt);
+  const wall = (calendarIso: string) => wallTimeFor(Date.parse(calendarIso), compression);
+  const deadlineMs = () => Date.parse(m.deadline!.at);
+  /** Bumped whenever the deadline or the reminders change, so that a wait in progress starts over. */
+  let schedule = 0;
 
-  /** Sleeps until a calendar instant, on the durable clock (compressed when the round says so). */
-  const waitUntil = async (calendarIso: string) => {
-    const remaining = wallTimeFor(Date.parse(calendarIso), input.compression) - Date.now();
-    if (remaining > 0) await sleep(remaining);
-  };
-
-  upsertSearchAttributes({
-    [ProgrammeKey.name]: [input.programme],
-    [RoundYearKey.name]: [input.year],
-    [StageKey.name]: [state.stage],
-  });
-
-  const prepared = await prepareRound({
-    roundId: input.roundId,
+  // ---- What people see and do ----------------------------------------------------------------------
+  setHandler(getRoundQuery, () => ({
+    roundId,
     programme: input.programme,
     year: input.year,
+    stage: m.stage,
     opensAt: input.opensAt,
-    deadlineDay: input.deadlineDay,
-    launchedBy: input.launchedBy,
+    deadline: m.deadline,
+    upcomingReminders: m.reminders,
+    eligibleInstitutions: m.eligibleInstitutions,
+    noticesSent: m.noticesSent,
+    remindersSent: m.remindersSent,
+    submissions: m.submissions,
+    withdrawals: m.withdrawals,
+    formalCheck: m.formalCheck,
+    cancellation: m.cancellation,
+    compressed: compression !== undefined,
+    runs: m.runs,
+  }));
+
+  /** A submission or withdrawal is judged by its receipt time against the deadline this workflow holds. */
+  const validateReceipt = (receivedAt: string) => {
+    if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
+    if (m.stage === 'preparing' || m.stage === 'scheduled') {
+      throw refusal('CALL_NOT_OPEN', `申报将于 ${formatInstantZh(new Date(opensAtMs))} 开始`);
+    }
+    const received = calendarTimeFor(Date.parse(receivedAt), compression);
+    if (Number.isNaN(received)) throw refusal('VALIDATION_FAILED', 'receivedAt is not an ISO instant');
+    const deadline = new Date(deadlineMs());
+    if ((m.stage !== 'call_open' && m.stage !== 'call_closing') || received > deadline.getTime()) {
+      throw refusal(
+        'DEADLINE_PASSED',
+        `申报已于 ${formatInstantZh(deadline)} 截止（本次接收时间 ${formatInstantZh(new Date(received))}），逾期不予受理`,
+      );
+    }
+  };
+
+  setHandler(
+    submitApplicationUpdate,
+    async (req) => {
+      try {
+        const result = await decisions.recordSubmission({ roundId, ...req });
+        if (!result.repeated) m.submissions += 1;
+        return result;
+      } catch (err) {
+        throw asUpdateFailure(err);
+      }
+    },
+    { validator: (req: SubmitRequest) => validateReceipt(req.receivedAt) },
+  );
+
+  setHandler(
+    withdrawApplicationUpdate,
+    async (req) => {
+      try {
+        const result = await decisions.recordWithdrawal({ roundId, ...req });
+        m.withdrawals += 1;
+        return result;
+      } catch (err) {
+        throw asUpdateFailure(err);
+      }
+    },
+    { validator: (req: WithdrawRequest) => validateReceipt(req.receivedAt) },
+  );
+
+  setHandler(
+    extendDeadlineUpdate,
+    async (req) => {
+      const previous = m.deadline!;
+      let result;
+      try {
+        result = await decisions.applyExtension({ roundId, ...req, current: previous });
+      } catch (err) {
+        throw asUpdateFailure(err);
+      }
+      if (Date.parse(result.deadline.at) > Date.parse(m.deadline!.at)) {
+        adoptSchedule(result.deadline, result.reminders);
+        m.jobs.push({
+          kind: 'announcement',
+          announcement: {
+            kind: 'deadline_extended',
+            occasion: result.deadline.day,
+            previousAt: previous.at,
+            reason: req.reason,
+          },
+        });
+      }
+      return m.deadline!;
+    },
+    {
+      validator: (req: ExtendRequest) => {
+        if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
+        const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
+        if (!m.deadline || (m.stage !== 'scheduled' && m.stage !== 'call_open') || received > deadlineMs()) {
+          throw refusal('CALL_CLOSED', '申报已截止，不能再延期');
+        }
+        const requested = shanghaiInstant(req.deadlineDay, 24);
+        if (Number.isNaN(requested.getTime()) || requested.getTime() <= deadlineMs()) {
+          throw refusal(
+            'DEADLINE_NOT_LATER',
+            `新的截止时间 ${formatInstantZh(requested)} 须晚于当前截止时间 ${formatInstantZh(new Date(deadlineMs()))}`,
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    cancelRoundUpdate,
+    async (req) => {
+      try {
+        await decisions.recordCancellation({
+          roundId,
+          reason: req.reason,
+          actor: req.actor,
+          requestId: req.requestId,
+          at: req.receivedAt,
+        });
+      } catch (err) {
+        throw asUpdateFailure(err);
+      }
+      m.cancellation = { reason: req.reason, by: req.actor };
+      m.reminders = [];
+      m.jobs = [
+        { kind: 'announcement', announcement: { kind: 'round_cancelled', occasion: 'cancel', reason: req.reason } },
+      ];
+      setStage('cancelled');
+      return { stage: m.stage };
+    },
+    {
+      validator: (_req: CancelRequest) => {
+        if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
+        if (m.stage === 'formal_check' || m.stage === 'awaiting_review') {
+          throw refusal('ROUND_NOT_CANCELLABLE', '申报已截止并进入形式审查，不能撤销');
+        }
+      },
+    },
+  );
+
+  setHandler(calendarChangedSignal, () => {
+    m.calendarChanged = true;
   });
-  state.deadlineDay = prepared.deadlineDay;
-  state.deadlineAt = prepared.deadlineAt;
-  state.deadlineEstimated = prepared.deadlineEstimated;
-  state.calendarVersion = prepared.calendarVersion;
-  state.eligibleInstitutions = prepared.eligibleInstitutions;
 
-  await enterStage('scheduled');
-  await waitUntil(input.opensAt);
-
-  await enterStage('call_open');
-  let after: string | undefined;
-  for (;;) {
-    const batch = await sendCallNotices({ roundId: input.roundId, after, batchSize: NOTICE_BATCH });
-    state.noticesSent += batch.sent + batch.alreadySent;
-    after = batch.last;
-    if (batch.done) break;
+  // ---- Helpers -------------------------------------------------------------------------------------
+  /** Read through a function: a Handler may cancel the round while the main loop awaits an activity. */
+  function cancelled(): boolean {
+    return m.stage === 'cancelled';
   }
 
-  await waitUntil(prepared.deadlineAt);
-  await enterStage('call_closed', true);
-  return { roundId: input.roundId, stage: state.stage, noticesSent: state.noticesSent };
+  function setStage(stage: RoundStage) {
+    m.stage = stage;
+    upsertSearchAttributes({ [StageKey.name]: [stage] });
+  }
+
+  async function enterStage(stage: RoundStage, closed = false) {
+    if (cancelled()) return;
+    setStage(stage);
+    await recordRoundStage({ roundId, stage, at: new Date().toISOString(), closed });
+  }
+
+  /** A new deadline and its reminders; reminders already done, already past, or before the opening are dropped. */
+  function adoptSchedule(deadline: Deadline, reminders: Reminder[]) {
+    m.deadline = deadline;
+    const now = Date.now();
+    m.reminders = reminders.filter(
+      (r) => !m.remindersDone.includes(`${deadline.day}#${r.k}`) && Date.parse(r.at) >= opensAtMs && wall(r.at) > now,
+    );
+    schedule += 1;
+  }
+
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      info.historyLength >= HISTORY_EVENT_BUDGET ||
+      info.historySize >= HISTORY_BYTES_BUDGET
+    );
+  };
+
+  /** Waits until a wall-clock instant, or until something needs attention first. */
+  async function waitUntilOrInterrupted(dueWallMs: number): Promise<void> {
+    const seen = schedule;
+    const remaining = dueWallMs - Date.now();
+    if (remaining <= 0) return;
+    await condition(
+      () =>
+        schedule !== seen || m.calendarChanged || m.jobs.length > 0 || m.stage === 'cancelled' || shouldContinueAsNew(),
+      remaining,
+    );
+  }
+
+  /** One batch of the first mail job; returns once the batch is sent. */
+  async function runMailJob(): Promise<void> {
+    const job = m.jobs[0]!;
+    const cursor = { roundId, after: job.after, batchSize: MAIL_BATCH };
+    const batch =
+      job.kind === 'notices'
+        ? await mail.sendCallNotices(cursor)
+        : job.kind === 'reminder'
+          ? await mail.sendCallReminders({ ...cursor, reminder: job.reminder, deadline: job.deadline })
+          : await mail.sendRoundAnnouncement({ ...cursor, announcement: job.announcement });
+    if (job.kind === 'notices') m.noticesSent += batch.sent + batch.alreadySent;
+    if (job.kind === 'reminder') m.remindersSent += batch.sent + batch.alreadySent;
+    job.after = batch.last;
+    if (batch.done && m.jobs[0] === job) m.jobs.shift();
+  }
+
+  // ---- The procedure -------------------------------------------------------------------------------
+  if (m.runs === 1) {
+    upsertSearchAttributes({
+      [ProgrammeKey.name]: [input.programme],
+      [RoundYearKey.name]: [input.year],
+      [StageKey.name]: [m.stage],
+    });
+  }
+
+  if (m.stage === 'preparing') {
+    const prepared = await prepareRound({
+      roundId,
+      programme: input.programme,
+      year: input.year,
+      opensAt: input.opensAt,
+      deadlineDay: input.deadlineDay,
+      launchedBy: input.launchedBy,
+    });
+    m.graceSeconds = prepared.graceSeconds;
+    m.eligibleInstitutions = prepared.eligibleInstitutions;
+    adoptSchedule(prepared.deadline, prepared.reminders);
+    await enterStage('scheduled');
+  }
+
+  for (;;) {
+    if (shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof roundWorkflow>({ ...input, resume: m });
+    }
+    if (m.jobs.length > 0) {
+      await runMailJob();
+      continue;
+    }
+    if (m.stage === 'cancelled' || m.stage === 'awaiting_review') break;
+
+    if (m.calendarChanged && (m.stage === 'scheduled' || m.stage === 'call_open')) {
+      m.calendarChanged = false;
+      const previous = m.deadline!;
+      const r = await recomputeDeadline({ roundId, opensAt: input.opensAt, current: previous });
+      if (cancelled()) continue;
+      adoptSchedule(r.deadline, r.reminders);
+      if (r.moved) {
+        m.jobs.push({
+          kind: 'announcement',
+          announcement: { kind: 'deadline_changed', occasion: r.deadline.day, previousAt: previous.at },
+        });
+      }
+      continue;
+    }
+    m.calendarChanged = false;
+
+    if (m.stage === 'scheduled') {
+      if (Date.now() < wallTimeFor(opensAtMs, compression)) {
+        await waitUntilOrInterrupted(wallTimeFor(opensAtMs, compression));
+        continue;
+      }
+      await enterStage('call_open');
+      m.jobs.push({ kind: 'notices' });
+      continue;
+    }
+
+    if (m.stage === 'call_open') {
+      const due = m.reminders[0];
+      const next = due && Date.parse(due.at) < deadlineMs() ? wall(due.at) : wall(m.deadline!.at);
+      if (Date.now() < next) {
+        await waitUntilOrInterrupted(next);
+        continue;
+      }
+      if (due && next === wall(due.at)) {
+        m.reminders.shift();
+        m.remindersDone.push(`${m.deadline!.day}#${due.k}`);
+        m.jobs.push({ kind: 'reminder', reminder: due, deadline: m.deadline! });
+        continue;
+      }
+      await enterStage('call_closing');
+      continue;
+    }
+
+    if (m.stage === 'call_closing') {
+      const graceMs = compression ? Math.min(m.graceSeconds * 1000, COMPRESSED_GRACE_CAP_MS) : m.graceSeconds * 1000;
+      const closesAt = wall(m.deadline!.at) + graceMs;
+      if (Date.now() < closesAt) {
+        await waitUntilOrInterrupted(closesAt);
+        continue;
+      }
+      // Submissions accepted within the grace window finish recording before the check reads them.
+      await condition(allHandlersFinished);
+      if (m.stage !== 'call_closing') continue;
+      await enterStage('formal_check', true);
+      continue;
+    }
+
+    if (m.stage === 'formal_check') {
+      const batch = await mail.formalCheckBatch({ roundId, batchSize: FORMAL_CHECK_BATCH });
+      m.formalCheck.passed += batch.passed;
+      m.formalCheck.failed += batch.failed;
+      if (batch.done) await enterStage('awaiting_review');
+      continue;
+    }
+  }
+
+  await condition(allHandlersFinished);
+  return { roundId, stage: m.stage, noticesSent: m.noticesSent, formalCheck: m.formalCheck };
 }

@@ -1,4 +1,7 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
+import type { Logger } from '../../platform/logger.js';
+import { calendarChangedSignal } from '../../workflows/round.js';
 import { CalendarInputError, type CalendarRepository } from '../../db/repositories/calendar.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { isDay } from '../../domain/calendar/index.js';
@@ -61,7 +64,17 @@ function calendarMath<T>(compute: () => T): T {
   }
 }
 
-export function calendarRoutes(routes: ApiRoutes, deps: { db: Db; calendar: CalendarRepository }): void {
+export interface CalendarRouteDeps {
+  db: Db;
+  calendar: CalendarRepository;
+  temporal: Client;
+  logger: Logger;
+}
+
+/** Rounds whose deadline may still move with the calendar: not yet past their call. */
+const OPEN_ROUND_STATUSES = ['launched', 'scheduled', 'call_open'];
+
+export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void {
   routes.add({
     method: 'get',
     path: '/api/calendar/period',
@@ -143,6 +156,7 @@ export function calendarRoutes(routes: ApiRoutes, deps: { db: Db; calendar: Cale
           calendarVersion: z.number().int(),
           holidays: z.number(),
           workdays: z.number(),
+          roundsNotified: z.number().int().openapi({ description: '已通知重新计算截止时间的在办申报批次数' }),
         }),
       },
     },
@@ -171,6 +185,17 @@ export function calendarRoutes(routes: ApiRoutes, deps: { db: Db; calendar: Cale
         details: { calendarVersion: version, holidays: body.holidays.length, workdays: body.workdays.length },
         requestId: requestIdOf(req),
       });
+      // Open rounds compute their deadlines again (never earlier than announced) and announce a change.
+      const openRounds = (await deps.db('rounds').whereIn('status', OPEN_ROUND_STATUSES).pluck('id')) as string[];
+      let roundsNotified = 0;
+      for (const roundId of openRounds) {
+        try {
+          await deps.temporal.workflow.getHandle(roundId).signal(calendarChangedSignal, { calendarVersion: version });
+          roundsNotified += 1;
+        } catch (err) {
+          deps.logger.warn({ err, roundId }, 'could not tell a round about the new calendar');
+        }
+      }
       return {
         status: 200,
         body: {
@@ -178,6 +203,7 @@ export function calendarRoutes(routes: ApiRoutes, deps: { db: Db; calendar: Cale
           calendarVersion: version,
           holidays: body.holidays.length,
           workdays: body.workdays.length,
+          roundsNotified,
         },
       };
     },

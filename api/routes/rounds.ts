@@ -11,9 +11,18 @@ import { findProgramme } from '../../db/repositories/programmes.js';
 import { findRound, insertRound, RoundExistsError } from '../../db/repositories/rounds.js';
 import { formatShanghai, isDay, shanghaiDayOf } from '../../domain/calendar/index.js';
 import { programmeKeys, roundTitleZh, roundWorkflowId, type ProgrammeKey } from '../../domain/programmes.js';
-import { getRoundQuery, type RoundInput, type roundWorkflow } from '../../workflows/round.js';
+import {
+  cancelRoundUpdate,
+  extendDeadlineUpdate,
+  getRoundQuery,
+  type RoundInput,
+  type roundWorkflow,
+} from '../../workflows/round.js';
 import { ProgrammeKey as ProgrammeSA, RoundYearKey, StageKey } from '../../workflows/search-attributes.js';
+import { countByStatus, countInstitutionsWithSubmission } from '../../db/repositories/applications.js';
+import { emailCountsByPurpose } from '../../db/repositories/outbox.js';
 import { AppError } from '../errors.js';
+import { updateRound } from '../round-calls.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
 
@@ -36,6 +45,23 @@ const LaunchRoundSchema = z
       .max(100_000_000)
       .optional()
       .openapi({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）', example: 86400 }),
+    rules: z
+      .object({
+        limits: z
+          .object({
+            perApplicant: z.number().int().min(1).max(100_000),
+            perUniversity: z.number().int().min(1).max(100_000),
+          })
+          .partial()
+          .strict()
+          .optional(),
+        callWorkingDays: z.number().int().min(1).max(250).optional(),
+        reminderWorkingDaysBefore: z.array(z.number().int().min(1).max(60)).max(5).optional(),
+        graceMinutes: z.number().int().min(0).max(120).optional(),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: '本批次对项目类别规则的调整（限报数、申报工作日数、提醒、截止后处理宽限期）' }),
   })
   .strict()
   .openapi('LaunchRound');
@@ -85,7 +111,8 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     path: '/api/rounds',
     summary: '启动某项目类别的年度申报批次',
     description:
-      '启动流程 `round-<programme>-<year>`。同一项目类别同一年度只能启动一次（数据库唯一约束与 Temporal 流程 ID 双重保证）。',
+      '启动流程 `round-<programme>-<year>`。同一项目类别同一年度只能启动一次（数据库唯一约束与 Temporal 流程 ID 双重保证）；' +
+      '误启动后撤销的批次可重新启动。',
     tags: ['申报批次'],
     access: ['staff'],
     body: LaunchRoundSchema,
@@ -135,6 +162,20 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
             deadlineDay: body.deadline,
             timeScale: input.compression?.scale,
             launchedBy: principal!.actor,
+            config: {
+              ...(body.rules?.limits ? { limits: body.rules.limits } : {}),
+              ...(body.rules?.callWorkingDays || body.rules?.reminderWorkingDaysBefore
+                ? {
+                    call: {
+                      ...(body.rules.callWorkingDays ? { workingDays: body.rules.callWorkingDays } : {}),
+                      ...(body.rules.reminderWorkingDaysBefore
+                        ? { reminderWorkingDaysBefore: [...body.rules.reminderWorkingDaysBefore].sort((a, b) => b - a) }
+                        : {}),
+                    },
+                  }
+                : {}),
+            },
+            graceSeconds: body.rules?.graceMinutes === undefined ? undefined : body.rules.graceMinutes * 60,
           });
           await recordAudit(trx, {
             actor: principal!.actor,
@@ -148,6 +189,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
               opensAt: input.opensAt,
               deadline: body.deadline ?? null,
               timeScale: body.timeScale ?? null,
+              rules: body.rules ?? null,
             },
             requestId: requestIdOf(req),
             workflowId: roundId,
@@ -156,7 +198,9 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
             workflowId: roundId,
             taskQueue: deps.config.temporal.taskQueue,
             args: [input],
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            // The row above decides whether (programme, year) may launch (it allows a relaunch only after a
+            // cancellation); Temporal guarantees that at most one run is ever open.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
             workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
             memo: { title: titleZh },
             typedSearchAttributes: [
@@ -198,6 +242,151 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
       const round = await findRound(deps.db, params.roundId);
       if (!round) throw new AppError('ROUND_NOT_FOUND', params.roundId);
       return { status: 200, body: { ...roundView(round), workflow: await liveState(deps.temporal, params.roundId) } };
+    },
+  });
+  const RoundParams = z.object({
+    roundId: z
+      .string()
+      .regex(/^round-[a-z_]+-\d{4}$/)
+      .openapi({ example: 'round-demo_college-2027' }),
+  });
+  const ended = () => new AppError('CALL_CLOSED', '该申报批次的流程已结束');
+
+  routes.add({
+    method: 'put',
+    path: '/api/rounds/:roundId/deadline',
+    summary: '延长申报截止时间',
+    description: '新截止日须晚于当前截止时间，且申报尚未截止；所有申报对象将收到延期通知，提醒按新截止时间发送。',
+    tags: ['申报批次'],
+    access: ['staff'],
+    params: RoundParams,
+    body: z
+      .object({
+        deadline: z
+          .string()
+          .refine(isDay, { message: '应为有效日期 YYYY-MM-DD' })
+          .openapi({ description: '新的截止日（当日 24:00 截止）', example: '2027-04-09' }),
+        reason: z.string().trim().min(2, '请说明延期原因').max(500),
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: '已延期',
+        schema: z.object({
+          roundId: z.string(),
+          deadline: z.object({
+            day: z.string(),
+            at: z.string(),
+            estimated: z.boolean(),
+            calendarVersion: z.number().int(),
+          }),
+        }),
+      },
+    },
+    errors: ['ROUND_NOT_FOUND', 'DEADLINE_NOT_LATER', 'CALL_CLOSED', 'ROUND_CANCELLED'],
+    async handler({ params, body, principal, req }) {
+      if (!(await findRound(deps.db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      const deadline = await updateRound(
+        deps.temporal,
+        params.roundId,
+        extendDeadlineUpdate,
+        {
+          deadlineDay: body.deadline,
+          reason: body.reason,
+          receivedAt: new Date().toISOString(),
+          actor: principal!.actor,
+          requestId: requestIdOf(req),
+        },
+        { whenEnded: ended },
+      );
+      return {
+        status: 200,
+        body: {
+          roundId: params.roundId,
+          deadline: {
+            day: deadline.day,
+            at: deadline.at,
+            estimated: deadline.estimated,
+            calendarVersion: deadline.calendarVersion,
+          },
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/rounds/:roundId/cancel',
+    summary: '撤销误启动的申报批次（须说明原因，通知所有申报对象）',
+    tags: ['申报批次'],
+    access: ['staff'],
+    params: RoundParams,
+    body: z.object({ reason: z.string().trim().min(2, '请说明撤销原因').max(500) }).strict(),
+    responses: { 200: { description: '已撤销', schema: z.object({ roundId: z.string(), stage: z.string() }) } },
+    errors: ['ROUND_NOT_FOUND', 'ROUND_NOT_CANCELLABLE', 'ROUND_CANCELLED'],
+    async handler({ params, body, principal, req }) {
+      if (!(await findRound(deps.db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      const result = await updateRound(
+        deps.temporal,
+        params.roundId,
+        cancelRoundUpdate,
+        {
+          reason: body.reason,
+          receivedAt: new Date().toISOString(),
+          actor: principal!.actor,
+          requestId: requestIdOf(req),
+        },
+        { whenEnded: () => new AppError('ROUND_NOT_CANCELLABLE', '该申报批次的流程已结束') },
+      );
+      return { status: 200, body: { roundId: params.roundId, stage: result.stage } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/rounds/:roundId/progress',
+    summary: '申报批次进度：各状态申报数、已提交单位数、邮件发送情况',
+    tags: ['申报批次'],
+    access: ['staff'],
+    params: RoundParams,
+    responses: {
+      200: {
+        description: '进度',
+        schema: z
+          .object({
+            roundId: z.string(),
+            stage: z.string(),
+            deadline: z.string().nullable(),
+            applications: z.record(z.string(), z.number().int()),
+            institutionsWithSubmission: z.number().int(),
+            emails: z.record(z.string(), z.object({ sent: z.number().int(), pending: z.number().int() })),
+            upcomingReminders: z.array(z.object({ k: z.number().int(), day: z.string(), at: z.string() })),
+          })
+          .openapi('RoundProgress'),
+      },
+    },
+    errors: ['ROUND_NOT_FOUND'],
+    async handler({ params }) {
+      const round = await findRound(deps.db, params.roundId);
+      if (!round) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      const [applications, institutionsWithSubmission, emails, live] = await Promise.all([
+        countByStatus(deps.db, round.id),
+        countInstitutionsWithSubmission(deps.db, round.id),
+        emailCountsByPurpose(deps.db, round.id),
+        liveState(deps.temporal, round.id),
+      ]);
+      return {
+        status: 200,
+        body: {
+          roundId: round.id,
+          stage: live?.stage ?? round.status,
+          deadline: round.deadlineAt ? formatShanghai(round.deadlineAt) : null,
+          applications,
+          institutionsWithSubmission,
+          emails,
+          upcomingReminders: live?.upcomingReminders ?? [],
+        },
+      };
     },
   });
 }
@@ -244,5 +433,6 @@ async function liveState(temporal: Client, roundId: string) {
     stage: live?.stage ?? null,
     eligibleInstitutions: live?.eligibleInstitutions ?? null,
     noticesSent: live?.noticesSent ?? null,
+    upcomingReminders: live?.upcomingReminders ?? [],
   };
 }

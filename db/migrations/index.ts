@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as domainModel from './001_domain_model.js';
+import * as callForApplications from './002_call_for_applications.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -7,6 +8,7 @@ import * as domainModel from './001_domain_model.js';
  */
 const migrations: Record<string, Knex.Migration> = {
   '001_domain_model': domainModel,
+  '002_call_for_applications': callForApplications,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

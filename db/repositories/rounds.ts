@@ -1,5 +1,5 @@
 import type { Db } from '../knex.js';
-import { isUniqueViolation } from '../knex.js';
+import type { RoundRuleOverrides } from '../../domain/programmes.js';
 
 export interface RoundRow {
   id: string;
@@ -17,6 +17,7 @@ export interface RoundRow {
   launchedAt: Date;
   closedAt: Date | null;
   cancelledReason: string | null;
+  graceSeconds: number;
 }
 
 interface RawRound {
@@ -35,6 +36,7 @@ interface RawRound {
   launched_at: Date;
   closed_at: Date | null;
   cancelled_reason: string | null;
+  grace_seconds: number;
 }
 
 function toRound(r: RawRound): RoundRow {
@@ -54,6 +56,7 @@ function toRound(r: RawRound): RoundRow {
     launchedAt: r.launched_at,
     closedAt: r.closed_at,
     cancelledReason: r.cancelled_reason,
+    graceSeconds: r.grace_seconds,
   };
 }
 
@@ -66,6 +69,8 @@ export interface NewRound {
   deadlineDay?: string | undefined;
   timeScale?: number | undefined;
   launchedBy: string;
+  config?: RoundRuleOverrides | undefined;
+  graceSeconds?: number | undefined;
 }
 
 export class RoundExistsError extends Error {
@@ -81,18 +86,34 @@ function roundRecord(round: NewRound) {
     status: 'launched',
     opens_at: round.opensAt,
     deadline_day: round.deadlineDay ?? null,
+    deadline_at: null,
+    deadline_estimated: null,
+    calendar_version: null,
+    deadline_source: null,
     time_scale: round.timeScale ?? null,
     launched_by: round.launchedBy,
+    launched_at: new Date(),
+    config: JSON.stringify(round.config ?? {}),
+    grace_seconds: round.graceSeconds ?? 600,
+    cancelled_reason: null,
+    closed_at: null,
   };
 }
 
+/**
+ * The row that makes (programme, year) unique for good. A round cancelled as launched by mistake may be
+ * launched again: its row is reused (the cancellation stays in the audit trail); any other existing round
+ * refuses the launch.
+ */
 export async function insertRound(db: Db, round: NewRound): Promise<void> {
-  try {
-    await db('rounds').insert(roundRecord(round));
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new RoundExistsError(`${round.programme} ${round.year}`);
-    throw err;
-  }
+  const record = roundRecord(round);
+  const replaced = await db('rounds')
+    .insert(record)
+    .onConflict('id')
+    .merge()
+    .where('rounds.status', 'cancelled')
+    .returning('id');
+  if (replaced.length === 0) throw new RoundExistsError(`${round.programme} ${round.year}`);
 }
 
 export async function insertRoundIfMissing(db: Db, round: NewRound): Promise<void> {
@@ -102,19 +123,6 @@ export async function insertRoundIfMissing(db: Db, round: NewRound): Promise<voi
 export async function findRound(db: Db, id: string): Promise<RoundRow | undefined> {
   const row = (await db('rounds').where({ id }).first()) as RawRound | undefined;
   return row ? toRound(row) : undefined;
-}
-
-export async function recordDeadline(
-  db: Db,
-  id: string,
-  deadline: { day: string; at: Date; estimated: boolean; calendarVersion: number },
-): Promise<void> {
-  await db('rounds').where({ id }).update({
-    deadline_day: deadline.day,
-    deadline_at: deadline.at,
-    deadline_estimated: deadline.estimated,
-    calendar_version: deadline.calendarVersion,
-  });
 }
 
 export async function updateRoundStatus(db: Db, id: string, status: string, closedAt?: Date): Promise<void> {

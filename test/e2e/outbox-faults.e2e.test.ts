@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutgoingEmail } from '../../mail/outbox.js';
+import type { EmailRef } from '../../mail/outbox.js';
 import { universityContacts } from '../support/expected.js';
 import { recipientPurposePairs } from '../support/mailbox.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -15,7 +15,7 @@ const crashBeforeCommit = 'jwc@zzu.edu.example';
 const injected = { afterCommit: 0, beforeCommit: 0 };
 
 function once(recipient: string, counter: 'afterCommit' | 'beforeCommit') {
-  return (email: OutgoingEmail) => {
+  return (email: EmailRef) => {
     if (email.recipient === recipient && injected[counter] === 0) {
       injected[counter] += 1;
       throw new Error(`injected crash (${counter}) for ${recipient}`);

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureSearchAttributes } from '../../infra/temporal-server.js';
 import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
 import { freePort } from '../../infra/ports.js';
 import { loadConfig } from '../../platform/config.js';
+import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
 import type { RoundInput, RoundResult, RoundState } from '../../workflows/round.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -34,6 +36,7 @@ beforeAll(async () => {
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     db: database.db,
+    attachments: new AttachmentStore(os.tmpdir(), 1024),
     smtpUrl: maildev.smtpUrl,
     mailFrom: loadConfig({ NODE_ENV: 'test' }).smtp.from,
     logger: testLogger(),

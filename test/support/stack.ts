@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import { signToken, type TokenSubject } from '../../api/auth.js';
@@ -9,6 +11,7 @@ import { startTemporalDevServer, type RunningTemporal } from '../../infra/tempor
 import type { OutboxFaults } from '../../mail/outbox.js';
 import { loadConfig, type Config } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
+import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
@@ -46,6 +49,7 @@ export interface TestStack {
   mailbox: Mailbox;
   worker: RunningWorker;
   api: RunningApi;
+  attachments: AttachmentStore;
   token(subject: TokenSubject): Promise<string>;
   request<T = unknown>(
     method: string,
@@ -67,6 +71,8 @@ export interface TestStackOptions {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const logger = testLogger();
   const database = await createTestDatabase();
+  const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-attachments-'));
+  const attachments = new AttachmentStore(attachmentsDir, 5 * 1024 * 1024);
   const started: { stop(): Promise<unknown> }[] = [];
   try {
     const [temporal, maildev] = await Promise.all([
@@ -95,6 +101,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       namespace: config.temporal.namespace,
       taskQueue: TEST_TASK_QUEUE,
       db: database.db,
+      attachments,
       smtpUrl: maildev.smtpUrl,
       mailFrom: config.smtp.from,
       logger,
@@ -105,7 +112,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     const connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: config.temporal.namespace });
     started.push({ stop: () => connection.close() });
-    const api = await startApi({ config, db: database.db, temporal: client, logger });
+    const api = await startApi({ config, db: database.db, temporal: client, attachments, logger });
     started.push({ stop: () => api.close() });
 
     return {
@@ -117,6 +124,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       mailbox: new Mailbox(maildev.apiUrl),
       worker,
       api,
+      attachments,
       token: (subject) => signToken(subject, config.auth.secret),
       async request(method, path, { token, body, raw } = {}) {
         const res = await fetch(`${api.url}${path}`, {
@@ -135,6 +143,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       async stop() {
         for (const s of started.reverse()) await s.stop().catch(() => undefined);
         await database.drop();
+        fs.rmSync(attachmentsDir, { recursive: true, force: true });
       },
     };
   } catch (err) {

@@ -1,0 +1,276 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import { recordAudit } from '../db/repositories/audit.js';
+import {
+  activeBan,
+  countCommitted,
+  currentAttachments,
+  findApplication,
+  personalCommitments,
+  upsertPerson,
+} from '../db/repositories/applications.js';
+import { findInstitution, knownFields, universityOf } from '../db/repositories/institutions.js';
+import { roundContext } from '../db/repositories/round-rules.js';
+import {
+  formalProblems,
+  limitViolation,
+  personalLimitViolation,
+  type ApplicationDraft,
+} from '../domain/applications.js';
+import { formatDayZh, shanghaiDayOf } from '../domain/calendar/index.js';
+import type { ErrorCode } from '../domain/errors.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface SubmissionInput {
+  roundId: string;
+  applicationId: string;
+  /** The institution of the applicant's token: an application can only be handed in by its own institution. */
+  institutionId: string;
+  /** Receipt time stamped by the API (ISO). The workflow has already judged it against the deadline. */
+  receivedAt: string;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export interface SubmissionResult {
+  applicationId: string;
+  version: number;
+  revision: number;
+  receivedAt: string;
+  /** What the formal check would find missing today; the applicant may still fix it before the deadline. */
+  warnings: string[];
+  /** True when this revision had been submitted already (a retried request). */
+  repeated: boolean;
+}
+
+export interface WithdrawalInput {
+  roundId: string;
+  applicationId: string;
+  institutionId: string;
+  receivedAt: string;
+  reason?: string | undefined;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export interface WithdrawalResult {
+  applicationId: string;
+  status: 'withdrawn';
+  withdrawnAt: string;
+}
+
+function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
+  throw ApplicationFailure.create({
+    message,
+    type: code,
+    nonRetryable: true,
+    ...(details ? { details: [details] } : {}),
+  });
+}
+
+/**
+ * Submissions are serialised per university and round: the limits count the university's colleges
+ * together, and two concurrent submissions must not both take the last place.
+ */
+async function lockUniversity(trx: Knex.Transaction, roundId: string, universityId: string): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtext(?), hashtext(?))', [roundId, universityId]);
+}
+
+export function createApplicationActivities({ db, logger }: ActivityDeps) {
+  return {
+    /**
+     * Records a submission the workflow accepted on time: refuses it when a limit or a bar forbids it,
+     * otherwise snapshots the working copy as a new version. Idempotent per revision.
+     */
+    async recordSubmission(input: SubmissionInput): Promise<SubmissionResult> {
+      const context = await roundContext(db, input.roundId);
+      if (!context) refuse('ROUND_NOT_FOUND', `未找到申报批次 ${input.roundId}`);
+      const { programme, rules } = context;
+      const institution = await findInstitution(db, input.institutionId);
+      if (!institution) refuse('INSTITUTION_NOT_ELIGIBLE', `未知单位 ${input.institutionId}`);
+      const universityId = universityOf(institution);
+      const fields = await knownFields(db);
+
+      return db.transaction(async (trx) => {
+        await lockUniversity(trx, input.roundId, universityId);
+        const app = await findApplication(trx, input.applicationId, { forUpdate: true });
+        if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
+          refuse('APPLICATION_NOT_FOUND', '未找到该申报');
+        }
+        if (app.status === 'withdrawn' || app.status === 'cancelled') {
+          refuse('APPLICATION_NOT_EDITABLE', app.status === 'withdrawn' ? '该申报已撤回' : '该申报批次已撤销');
+        }
+        const attachments = await currentAttachments(trx, app.id);
+        const warnings = formalProblems(
+          programme.key,
+          rules,
+          app.draft,
+          attachments.map((a) => ({ kind: a.kind, intact: true })),
+          fields,
+        );
+        if (app.submittedRevision === app.revision) {
+          return {
+            applicationId: app.id,
+            version: app.currentVersion,
+            revision: app.revision,
+            receivedAt: app.receivedAt!.toISOString(),
+            warnings,
+            repeated: true,
+          };
+        }
+
+        if (!rules.applicantKinds.includes(institution.kind)) {
+          refuse(
+            'INSTITUTION_NOT_ELIGIBLE',
+            `${programme.nameZh}不接受${institution.kind === 'college' ? '学院' : '学校'}申报`,
+          );
+        }
+        const receiptDay = shanghaiDayOf(new Date(input.receivedAt));
+        const ban = await activeBan(trx, {
+          programme: programme.key,
+          institutionIds: [institution.id, universityId],
+          day: receiptDay,
+        });
+        if (ban) {
+          refuse('BARRED', `因“${ban.reason}”，本单位在 ${formatDayZh(ban.endsOn)} 之前不得申报${programme.nameZh}`, {
+            endsOn: ban.endsOn,
+          });
+        }
+        if (app.status !== 'submitted') {
+          const counts = await countCommitted(trx, {
+            roundId: input.roundId,
+            institutionId: institution.id,
+            universityId,
+            excludeApplicationId: app.id,
+          });
+          const violation = limitViolation(rules, counts);
+          if (violation) refuse('LIMIT_EXCEEDED', violation, counts);
+        }
+        const people = await resolvePeople(trx, app.draft, institution.id);
+        const commitments = await personalCommitments(trx, [...people.keys()], app.id);
+        const principal = [...people].find(([, p]) => p.role === 'principal');
+        const personal = personalLimitViolation(
+          rules,
+          principal ? { name: principal[1].name, led: commitments.get(principal[0])!.led } : undefined,
+          [...people]
+            .filter(([, p]) => p.role === 'member')
+            .map(([id, p]) => ({ name: p.name, joined: commitments.get(id)!.joined })),
+        );
+        if (personal) refuse('PERSONAL_LIMIT_EXCEEDED', personal);
+
+        const version = app.currentVersion + 1;
+        const payload = {
+          draft: app.draft,
+          attachments: attachments.map((a) => ({
+            id: a.id,
+            kind: a.kind,
+            fileName: a.fileName,
+            contentType: a.contentType,
+            sizeBytes: a.sizeBytes,
+            sha256: a.sha256,
+          })),
+        };
+        await trx('application_versions').insert({
+          application_id: app.id,
+          version,
+          revision: app.revision,
+          payload: JSON.stringify(payload),
+          received_at: input.receivedAt,
+          submitted_by: input.actor,
+        });
+        await trx('application_members').where({ application_id: app.id }).delete();
+        if (people.size > 0) {
+          await trx('application_members').insert(
+            [...people].map(([personId, p]) => ({ application_id: app.id, person_id: personId, role: p.role })),
+          );
+        }
+        await trx('application_partners').where({ application_id: app.id }).delete();
+        const partners = [...new Set(app.draft.partnerEnterpriseIds ?? [])];
+        if (partners.length > 0) {
+          await trx('application_partners').insert(partners.map((e) => ({ application_id: app.id, enterprise_id: e })));
+        }
+        await trx('applications')
+          .where({ id: app.id })
+          .update({
+            status: 'submitted',
+            current_version: version,
+            submitted_revision: app.revision,
+            received_at: input.receivedAt,
+            principal_person_id: principal?.[0] ?? null,
+            updated_at: trx.fn.now(),
+          });
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'applicant',
+          action: version === 1 ? 'application.submit' : 'application.resubmit',
+          subjectKind: 'application',
+          subjectId: app.id,
+          details: { roundId: input.roundId, version, revision: app.revision, receivedAt: input.receivedAt },
+          requestId: input.requestId,
+          workflowId: input.roundId,
+        });
+        logger.info({ applicationId: app.id, version }, 'submission recorded');
+        return {
+          applicationId: app.id,
+          version,
+          revision: app.revision,
+          receivedAt: input.receivedAt,
+          warnings,
+          repeated: false,
+        };
+      });
+    },
+
+    async recordWithdrawal(input: WithdrawalInput): Promise<WithdrawalResult> {
+      return db.transaction(async (trx) => {
+        const app = await findApplication(trx, input.applicationId, { forUpdate: true });
+        if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
+          refuse('APPLICATION_NOT_FOUND', '未找到该申报');
+        }
+        if (app.status === 'withdrawn') {
+          return { applicationId: app.id, status: 'withdrawn', withdrawnAt: app.withdrawnAt!.toISOString() };
+        }
+        if (app.status !== 'draft' && app.status !== 'submitted') {
+          refuse('APPLICATION_NOT_EDITABLE', '该申报当前不能撤回');
+        }
+        await trx('applications')
+          .where({ id: app.id })
+          .update({ status: 'withdrawn', withdrawn_at: input.receivedAt, updated_at: trx.fn.now() });
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'applicant',
+          action: 'application.withdraw',
+          subjectKind: 'application',
+          subjectId: app.id,
+          reason: input.reason,
+          details: { roundId: input.roundId, receivedAt: input.receivedAt },
+          requestId: input.requestId,
+          workflowId: input.roundId,
+        });
+        return { applicationId: app.id, status: 'withdrawn', withdrawnAt: input.receivedAt };
+      });
+    },
+  };
+}
+
+/** The people an application names, as `people` ids with their role. */
+async function resolvePeople(
+  trx: Knex.Transaction,
+  draft: ApplicationDraft,
+  institutionId: string,
+): Promise<Map<string, { role: 'principal' | 'member'; name: string }>> {
+  const people = new Map<string, { role: 'principal' | 'member'; name: string }>();
+  if (draft.principal) {
+    const id = await upsertPerson(trx, { institutionId, staffNo: draft.principal.staffNo, name: draft.principal.name });
+    people.set(id, { role: 'principal', name: draft.principal.name });
+  }
+  for (const m of draft.members ?? []) {
+    const id = await upsertPerson(trx, {
+      institutionId: m.institutionId ?? institutionId,
+      staffNo: m.staffNo,
+      name: m.name,
+    });
+    if (!people.has(id)) people.set(id, { role: 'member', name: m.name });
+  }
+  return people;
+}

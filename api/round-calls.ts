@@ -1,0 +1,40 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { AppError } from './errors.js';
+
+/** gRPC RESOURCE_EXHAUSTED: e.g. too many Updates in flight on one workflow. Worth waiting a moment for. */
+function isBackPressure(err: unknown): boolean {
+  return err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 8;
+}
+
+/**
+ * Sends an Update to a round's workflow and waits for its result. A burst of submissions near a deadline can
+ * exceed the number of Updates a workflow takes at once: those are retried with backoff (the receipt time
+ * was stamped before the first try, so waiting never costs the applicant). A round whose workflow has ended
+ * answers `whenEnded`.
+ */
+export async function updateRound<Ret, Arg>(
+  temporal: Client,
+  roundId: string,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  options: { updateId?: string; whenEnded: () => AppError },
+): Promise<Ret> {
+  const handle = temporal.workflow.getHandle(roundId);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await handle.executeUpdate(update, {
+        args: [arg],
+        ...(options.updateId ? { updateId: options.updateId } : {}),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw options.whenEnded();
+      if (isBackPressure(err) && attempt < 20) {
+        await delay(Math.min(2_000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+        continue;
+      }
+      throw err;
+    }
+  }
+}

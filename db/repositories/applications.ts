@@ -1,0 +1,340 @@
+import type { Knex } from 'knex';
+import type { Db } from '../knex.js';
+import { COUNTED_STATUSES, type ApplicationDraft, type ApplicationStatus } from '../../domain/applications.js';
+
+export interface ApplicationRow {
+  id: string;
+  roundId: string;
+  institutionId: string;
+  status: ApplicationStatus;
+  titleZh: string;
+  fieldKey: string | null;
+  draft: ApplicationDraft;
+  revision: number;
+  submittedRevision: number | null;
+  currentVersion: number;
+  receivedAt: Date | null;
+  withdrawnAt: Date | null;
+  formalCheckReason: string | null;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface RawApplication {
+  id: string;
+  round_id: string;
+  institution_id: string;
+  status: ApplicationStatus;
+  title_zh: string;
+  field_key: string | null;
+  draft: ApplicationDraft;
+  revision: number;
+  submitted_revision: number | null;
+  current_version: number;
+  received_at: Date | null;
+  withdrawn_at: Date | null;
+  formal_check_reason: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toApplication(r: RawApplication): ApplicationRow {
+  return {
+    id: r.id,
+    roundId: r.round_id,
+    institutionId: r.institution_id,
+    status: r.status,
+    titleZh: r.title_zh,
+    fieldKey: r.field_key,
+    draft: r.draft,
+    revision: r.revision,
+    submittedRevision: r.submitted_revision,
+    currentVersion: r.current_version,
+    receivedAt: r.received_at,
+    withdrawnAt: r.withdrawn_at,
+    formalCheckReason: r.formal_check_reason,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export async function createApplication(
+  db: Db,
+  input: { roundId: string; institutionId: string; draft: ApplicationDraft; createdBy: string },
+): Promise<ApplicationRow> {
+  const [row] = await db('applications')
+    .insert({
+      round_id: input.roundId,
+      institution_id: input.institutionId,
+      status: 'draft',
+      title_zh: input.draft.title ?? '',
+      field_key: input.draft.field ?? null,
+      draft: JSON.stringify(input.draft),
+      revision: 1,
+      created_by: input.createdBy,
+    })
+    .returning<RawApplication[]>('*');
+  return toApplication(row!);
+}
+
+export async function findApplication(
+  db: Db,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ApplicationRow | undefined> {
+  const query = db<RawApplication>('applications').where('id', id).first();
+  const row = await (options.forUpdate ? query.forUpdate() : query);
+  return row ? toApplication(row) : undefined;
+}
+
+/** Replaces the working copy; each edit bumps the revision a later submission will snapshot. */
+export async function updateDraft(db: Db, id: string, draft: ApplicationDraft): Promise<ApplicationRow> {
+  const [row] = await db('applications')
+    .where({ id })
+    .update({
+      draft: JSON.stringify(draft),
+      title_zh: draft.title ?? '',
+      field_key: draft.field ?? null,
+      revision: db.raw('revision + 1'),
+      updated_at: db.fn.now(),
+    })
+    .returning<RawApplication[]>('*');
+  return toApplication(row!);
+}
+
+export interface ListApplicationsQuery {
+  roundId: string;
+  institutionId?: string | undefined;
+  status?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+}
+
+export async function listApplications(db: Db, q: ListApplicationsQuery): Promise<ApplicationRow[]> {
+  const rows = await db<RawApplication>('applications')
+    .where('round_id', q.roundId)
+    .modify<RawApplication, RawApplication[]>((b) => {
+      if (q.institutionId) void b.where('institution_id', q.institutionId);
+      if (q.status) void b.where('status', q.status);
+      if (q.after) void b.where('id', '>', q.after);
+    })
+    .orderBy('id')
+    .limit(q.limit);
+  return rows.map(toApplication);
+}
+
+export interface AttachmentRow {
+  id: string;
+  applicationId: string;
+  kind: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  uploadedBy: string;
+  uploadedAt: Date;
+}
+
+interface RawAttachment {
+  id: string;
+  application_id: string;
+  kind: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  storage_key: string;
+  uploaded_by: string;
+  uploaded_at: Date;
+  removed_at: Date | null;
+}
+
+function toAttachment(r: RawAttachment): AttachmentRow {
+  return {
+    id: r.id,
+    applicationId: r.application_id,
+    kind: r.kind,
+    fileName: r.file_name,
+    contentType: r.content_type,
+    sizeBytes: r.size_bytes,
+    sha256: r.sha256,
+    storageKey: r.storage_key,
+    uploadedBy: r.uploaded_by,
+    uploadedAt: r.uploaded_at,
+  };
+}
+
+/** Attachments of the working copy (removed ones stay in the table: submitted versions refer to them). */
+export async function currentAttachments(db: Db, applicationId: string): Promise<AttachmentRow[]> {
+  const rows = await db<RawAttachment>('attachments')
+    .where({ application_id: applicationId })
+    .whereNull('removed_at')
+    .orderBy('uploaded_at');
+  return rows.map(toAttachment);
+}
+
+export async function findAttachment(db: Db, applicationId: string, id: string): Promise<AttachmentRow | undefined> {
+  const row = await db<RawAttachment>('attachments').where({ application_id: applicationId, id }).first();
+  return row ? toAttachment(row) : undefined;
+}
+
+export async function addAttachment(db: Db, a: Omit<AttachmentRow, 'id' | 'uploadedAt'>): Promise<AttachmentRow> {
+  return db.transaction(async (trx) => {
+    const [row] = await trx('attachments')
+      .insert({
+        application_id: a.applicationId,
+        kind: a.kind,
+        file_name: a.fileName,
+        content_type: a.contentType,
+        size_bytes: a.sizeBytes,
+        sha256: a.sha256,
+        storage_key: a.storageKey,
+        uploaded_by: a.uploadedBy,
+      })
+      .returning<RawAttachment[]>('*');
+    await bumpRevision(trx, a.applicationId);
+    return toAttachment(row!);
+  });
+}
+
+export async function removeAttachment(db: Db, applicationId: string, id: string): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const n = await trx('attachments')
+      .where({ application_id: applicationId, id })
+      .whereNull('removed_at')
+      .update({ removed_at: trx.fn.now() });
+    if (n > 0) await bumpRevision(trx, applicationId);
+    return n > 0;
+  });
+}
+
+async function bumpRevision(trx: Knex.Transaction, applicationId: string): Promise<void> {
+  await trx('applications')
+    .where({ id: applicationId })
+    .update({ revision: trx.raw('revision + 1'), updated_at: trx.fn.now() });
+}
+
+/** Applications that count against the limits, by the applicant and by its university (colleges included). */
+export async function countCommitted(
+  db: Db,
+  q: { roundId: string; institutionId: string; universityId: string; excludeApplicationId: string },
+): Promise<{ byApplicant: number; byUniversity: number }> {
+  const row = await db('applications as a')
+    .join('institutions as i', 'i.id', 'a.institution_id')
+    .where('a.round_id', q.roundId)
+    .whereIn('a.status', COUNTED_STATUSES)
+    .whereNot('a.id', q.excludeApplicationId)
+    .where((w) => void w.where('i.id', q.universityId).orWhere('i.parent_id', q.universityId))
+    .select(
+      db.raw('count(*) filter (where a.institution_id = ?)::int as by_applicant', [q.institutionId]),
+      db.raw('count(*)::int as by_university'),
+    )
+    .first<{ by_applicant: number; by_university: number }>();
+  return { byApplicant: row.by_applicant, byUniversity: row.by_university };
+}
+
+export interface BanRow {
+  reason: string;
+  endsOn: string;
+  institutionId: string;
+}
+
+/** A bar (5 years after a revocation) on the institution or its university, in force on `day`. */
+export async function activeBan(
+  db: Db,
+  q: { programme: string; institutionIds: string[]; day: string },
+): Promise<BanRow | undefined> {
+  const row = await db('bans')
+    .where('programme', q.programme)
+    .whereIn('institution_id', q.institutionIds)
+    .where('starts_on', '<=', q.day)
+    .where('ends_on', '>', q.day)
+    .orderBy('ends_on', 'desc')
+    .first<{ reason: string; ends_on: string; institution_id: string } | undefined>(
+      'reason',
+      'ends_on',
+      'institution_id',
+    );
+  return row ? { reason: row.reason, endsOn: row.ends_on, institutionId: row.institution_id } : undefined;
+}
+
+export async function upsertPerson(
+  db: Db,
+  p: { institutionId: string; staffNo: string; name: string },
+): Promise<string> {
+  const [row] = await db('people')
+    .insert({ institution_id: p.institutionId, staff_no: p.staffNo, name_zh: p.name })
+    .onConflict(['institution_id', 'staff_no'])
+    .merge({ name_zh: p.name })
+    .returning<{ id: string }[]>('id');
+  return row!.id;
+}
+
+/**
+ * How many open commitments each person has, leading and joining: applications handed in and not taken
+ * back or failed, and research projects not yet closed. The application being checked is left out.
+ */
+export async function personalCommitments(
+  db: Db,
+  personIds: string[],
+  excludeApplicationId: string,
+  options: {
+    /** At the formal check: applications of this round still awaiting it came later and do not count. */
+    uncheckedRound?: string;
+  } = {},
+): Promise<Map<string, { led: number; joined: number }>> {
+  const result = new Map(personIds.map((id) => [id, { led: 0, joined: 0 }]));
+  if (personIds.length === 0) return result;
+  const applications = await db('application_members as m')
+    .join('applications as a', 'a.id', 'm.application_id')
+    .whereIn('m.person_id', personIds)
+    .whereIn('a.status', COUNTED_STATUSES)
+    .whereNot('a.id', excludeApplicationId)
+    .modify((q) => {
+      if (options.uncheckedRound) {
+        const round = options.uncheckedRound;
+        void q.where((w) => void w.whereNot('a.round_id', round).orWhereNot('a.status', 'submitted'));
+      }
+    })
+    .whereNotExists(db('projects as p').whereRaw('p.application_id = a.id'))
+    .groupBy('m.person_id', 'm.role')
+    .select<{ person_id: string; role: string; n: number }[]>('m.person_id', 'm.role', db.raw('count(*)::int as n'));
+  const projects = await db('projects as p')
+    .join('application_members as m', 'm.application_id', 'p.application_id')
+    .whereIn('m.person_id', personIds)
+    .whereNotIn('p.status', ['completed', 'failed', 'terminated'])
+    .groupBy('m.person_id', 'm.role')
+    .select<{ person_id: string; role: string; n: number }[]>('m.person_id', 'm.role', db.raw('count(*)::int as n'));
+  for (const r of [...applications, ...projects]) {
+    const entry = result.get(r.person_id)!;
+    if (r.role === 'principal') entry.led += r.n;
+    else entry.joined += r.n;
+  }
+  return result;
+}
+
+export interface StatusCounts {
+  [status: string]: number;
+}
+
+export async function countByStatus(db: Db, roundId: string): Promise<StatusCounts> {
+  const rows = await db('applications')
+    .where({ round_id: roundId })
+    .groupBy('status')
+    .select<{ status: string; n: number }[]>('status', db.raw('count(*)::int as n'));
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/** Institutions with at least one application handed in (whatever the formal check made of it). */
+export async function countInstitutionsWithSubmission(db: Db, roundId: string): Promise<number> {
+  const row = await db('applications')
+    .where({ round_id: roundId })
+    .whereIn('status', ['submitted', 'formal_passed', 'formal_failed'])
+    .countDistinct('institution_id as n')
+    .first<{ n: number | string } | undefined>();
+  return Number(row?.n ?? 0);
+}
