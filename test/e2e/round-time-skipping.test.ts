@@ -1,26 +1,40 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { addAttachment, createApplication } from '../../db/repositories/applications.js';
+import { CalendarRepository } from '../../db/repositories/calendar.js';
+import { insertRound } from '../../db/repositories/rounds.js';
+import { universities, universityEmail } from '../../db/seeds/reference-data.js';
 import { ensureSearchAttributes } from '../../infra/temporal-server.js';
 import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
 import { freePort } from '../../infra/ports.js';
 import { loadConfig } from '../../platform/config.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
-import type { RoundInput, RoundResult, RoundState } from '../../workflows/round.js';
+import {
+  extendDeadlineUpdate,
+  submitApplicationUpdate,
+  type RoundInput,
+  type RoundState,
+  type roundWorkflow,
+} from '../../workflows/round.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { universityContacts } from '../support/expected.js';
 import { Mailbox, recipientPurposePairs } from '../support/mailbox.js';
 import { testLogger, withFreshPorts } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
 const TASK_QUEUE = 'ronghe-time-skipping';
+const ROUND = 'round-demo_university-2027';
 
 let env: TestWorkflowEnvironment;
 let database: TestDatabase;
 let maildev: RunningMaildev;
 let worker: RunningWorker;
+let attachmentsDir: string;
 
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -29,6 +43,7 @@ beforeAll(async () => {
   // The test server knows no custom search attributes until told.
   await ensureSearchAttributes(env.connection, 'default');
   database = await createTestDatabase();
+  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-ts-attachments-'));
   maildev = await withFreshPorts(async () => startMaildev({ smtpPort: await freePort(), webPort: await freePort() }));
   worker = await startWorker({
     temporalAddress: 'time-skipping',
@@ -36,7 +51,7 @@ beforeAll(async () => {
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     db: database.db,
-    attachments: new AttachmentStore(os.tmpdir(), 1024),
+    attachments: new AttachmentStore(attachmentsDir, 1024 * 1024),
     smtpUrl: maildev.smtpUrl,
     mailFrom: loadConfig({ NODE_ENV: 'test' }).smtp.from,
     logger: testLogger(),
@@ -49,66 +64,259 @@ afterAll(async () => {
   await env?.teardown();
   await maildev?.stop();
   await database?.drop();
+  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
 });
 
+/** Moves the test server's clock to a Shanghai wall time (only forwards). */
+async function skipTo(shanghai: string): Promise<void> {
+  const target = Date.parse(shanghai);
+  const now = await env.currentTimeMs();
+  if (target > now) await env.sleep(target - now);
+}
+
+async function nowIso(): Promise<string> {
+  return new Date(await env.currentTimeMs()).toISOString();
+}
+
+interface OutboxRow {
+  recipient: string;
+  purpose: string;
+  due_at: Date | null;
+}
+
+async function reminderRows(): Promise<string[]> {
+  const rows = (await database
+    .db('email_outbox')
+    .where({ workflow_id: ROUND, purpose: 'call_reminder', status: 'sent' })
+    .select('recipient', 'purpose', 'due_at')) as OutboxRow[];
+  return rows.map((r) => `${r.recipient} ${r.purpose} ${r.due_at!.toISOString()}`).sort();
+}
+
+const all = universities.map((u) => u.id);
+const expected = (ids: string[], at: string) =>
+  ids.map((id) => `${universityEmail(id)} call_reminder ${new Date(at).toISOString()}`);
+
+async function submit(
+  handle: WorkflowHandle<typeof roundWorkflow>,
+  applicationId: string,
+  institutionId: string,
+  receivedAt: string,
+) {
+  return handle.executeUpdate(submitApplicationUpdate, {
+    args: [{ applicationId, institutionId, receivedAt, actor: `applicant:${institutionId}` }],
+  });
+}
+
 describe('a round over real calendar durations (time-skipping server)', () => {
-  it('when a round opens in a future year, then notices go out at the opening and the call closes at 24:00 on the computed deadline, on the durable clock', async () => {
+  it('sends reminders at 09:00 on exactly the 7th, 3rd and 1st working day before the deadline, only to institutions without a submission; an extension moves them; receipt time decides at the deadline minute', async () => {
+    // Staff enter 2027's arrangement (a future year: the server's clock starts today). The deadline, Tue
+    // 2027-04-06, falls just after 清明 (Sat 04-03 to Mon 04-05); Sun 03-28 is a make-up working day (调休).
+    const calendar = new CalendarRepository(database.db);
+    const version = await calendar.enterOfficialArrangement({
+      year: 2027,
+      holidays: [
+        { date: '2027-01-01', name: '元旦' },
+        ...['2027-04-03', '2027-04-04', '2027-04-05'].map((date) => ({ date, name: '清明节' })),
+        ...['2027-05-01', '2027-05-02', '2027-05-03', '2027-05-04', '2027-05-05'].map((date) => ({
+          date,
+          name: '劳动节',
+        })),
+      ],
+      workdays: [{ date: '2027-03-28', name: '清明节' }],
+      reference: '测试录入的 2027 年节假日安排',
+      enteredBy: 'staff:test',
+    });
+
     const input: RoundInput = {
-      roundId: 'round-demo_university-2027',
+      roundId: ROUND,
       programme: 'demo_university',
       year: 2027,
-      opensAt: '2027-03-01T09:00:00+08:00',
+      opensAt: '2027-03-15T09:00:00+08:00',
+      deadlineDay: '2027-04-06',
       launchedBy: 'staff:test',
     };
-    // Started without the API, so without its row: the workflow's first activity writes it.
-    const handle = await env.client.workflow.start<(i: RoundInput) => Promise<RoundResult>>('roundWorkflow', {
-      workflowId: input.roundId,
+    await insertRound(database.db, {
+      id: ROUND,
+      programme: 'demo_university',
+      year: 2027,
+      titleZh: '2027年度产教融合示范高校申报',
+      opensAt: new Date(input.opensAt),
+      deadlineDay: input.deadlineDay,
+      launchedBy: input.launchedBy,
+    });
+    const apps = new Map<string, string>();
+    for (const id of ['zzu', 'henu', 'haust', 'htu', 'haut']) {
+      const complete = id === 'zzu';
+      const app = await createApplication(database.db, {
+        roundId: ROUND,
+        institutionId: id,
+        createdBy: `applicant:${id}`,
+        draft: complete
+          ? {
+              title: '郑州大学产教融合示范高校建设方案',
+              field: 'next_gen_it',
+              summary:
+                '以新一代信息技术为牵引，联合超聚变等企业共建现代产业学院与研发中心，推动人才培养与产业需求对接，形成可复制推广的校企协同育人机制。',
+            }
+          : { title: `${id} 申报` },
+      });
+      if (complete) {
+        const store = new AttachmentStore(attachmentsDir, 1024 * 1024);
+        const file = await store.save(Readable.from([Buffer.from('%PDF-1.7\n申报书\n%%EOF\n')]), 'application/pdf');
+        await addAttachment(database.db, {
+          applicationId: app.id,
+          kind: 'application_form',
+          fileName: '申报书.pdf',
+          contentType: 'application/pdf',
+          sizeBytes: file.size,
+          sha256: file.sha256,
+          storageKey: file.storageKey,
+          uploadedBy: 'applicant:zzu',
+        });
+      }
+      apps.set(id, app.id);
+    }
+
+    const handle = await env.client.workflow.start<typeof roundWorkflow>('roundWorkflow', {
+      workflowId: ROUND,
       taskQueue: TASK_QUEUE,
       args: [input],
     });
-    const mailbox = new Mailbox(maildev.apiUrl);
+    const state = () => handle.query<RoundState>('getRound');
+    const scheduled = await eventually(async () => ((await state()).stage === 'scheduled' ? state() : undefined));
+    expect(scheduled.deadline).toMatchObject({
+      day: '2027-04-06',
+      at: '2027-04-07T00:00:00+08:00',
+      estimated: false,
+      calendarVersion: version,
+    });
+    expect(scheduled.upcomingReminders).toEqual([
+      { k: 7, day: '2027-03-26', at: '2027-03-26T09:00:00+08:00' },
+      { k: 3, day: '2027-03-31', at: '2027-03-31T09:00:00+08:00' },
+      { k: 1, day: '2027-04-02', at: '2027-04-02T09:00:00+08:00' },
+    ]);
 
-    // Before the opening: the deadline is computed, nothing is sent.
-    const scheduled = await eventually(async () => {
-      const s = await handle.query<RoundState>('getRound');
-      return s.stage === 'scheduled' ? s : undefined;
-    });
-    // 20 working days from Mon 2027-03-01; 2027 has no official arrangement yet, so the date is an estimate.
-    expect(scheduled).toMatchObject({
-      deadlineDay: '2027-03-26',
-      deadlineAt: '2027-03-27T00:00:00+08:00',
-      deadlineEstimated: true,
-    });
-    expect(await mailbox.list()).toEqual([]);
+    // The call opens; zzu submits the next day.
+    await skipTo('2027-03-15T09:01:00+08:00');
+    await eventually(async () => ((await state()).noticesSent === all.length ? true : undefined));
+    await skipTo('2027-03-16T10:00:00+08:00');
+    await submit(handle, apps.get('zzu')!, 'zzu', await nowIso());
 
-    // Skip to one minute after the opening.
-    await env.sleep(Date.parse(input.opensAt) + 60_000 - (await env.currentTimeMs()));
-    const open = await eventually(async () => {
-      const s = await handle.query<RoundState>('getRound');
-      return s.noticesSent === universityContacts().length ? s : undefined;
-    });
-    expect(open.stage).toBe('call_open');
-    const emails = await mailbox.waitForCount(universityContacts().length);
-    expect(recipientPurposePairs(emails)).toEqual(
-      recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'call_notice' }))),
+    // 7 working days before: nothing at 08:59, then everyone but zzu at 09:00.
+    await skipTo('2027-03-26T08:59:00+08:00');
+    expect(await reminderRows()).toEqual([]);
+    await skipTo('2027-03-26T09:01:00+08:00');
+    const first = expected(
+      all.filter((i) => i !== 'zzu'),
+      '2027-03-26T09:00:00+08:00',
     );
-    // An estimated deadline says so in every notice.
-    expect(emails[0]!.subject).toContain('（预计）');
-    expect(emails[0]!.text).toContain('申报截止：2027年3月26日 24:00（预计');
+    await eventually(async () => ((await reminderRows()).length === first.length ? true : undefined));
+    expect(await reminderRows()).toEqual(first.sort());
 
-    await expect(handle.result()).resolves.toMatchObject({ stage: 'call_closed' });
-    const row = await database.db('rounds').where({ id: input.roundId }).first();
-    expect(row).toMatchObject({
-      status: 'call_closed',
-      title_zh: '2027年度产教融合示范高校申报',
-      launched_by: 'staff:test',
-      deadline_day: '2027-03-26',
-      deadline_estimated: true,
+    // henu submits on the 调休 Sunday; the 3-day reminder skips it too.
+    await skipTo('2027-03-28T15:00:00+08:00');
+    await submit(handle, apps.get('henu')!, 'henu', await nowIso());
+    await skipTo('2027-03-31T08:59:00+08:00');
+    expect(await reminderRows()).toHaveLength(first.length);
+    await skipTo('2027-03-31T09:01:00+08:00');
+    const second = expected(
+      all.filter((i) => i !== 'zzu' && i !== 'henu'),
+      '2027-03-31T09:00:00+08:00',
+    );
+    await eventually(async () => ((await reminderRows()).length === first.length + second.length ? true : undefined));
+
+    // Staff extend to Tue 04-13. An extension must be later than the current deadline.
+    await skipTo('2027-04-01T10:00:00+08:00');
+    const notLater = handle.executeUpdate(extendDeadlineUpdate, {
+      args: [{ deadlineDay: '2027-04-05', reason: '测试', receivedAt: await nowIso(), actor: 'staff:test' }],
     });
-    // Closed by the durable timer at 24:00 Shanghai time on the deadline day — not a moment before.
-    const closedAt = (row as { closed_at: Date }).closed_at.getTime();
-    const deadline = Date.parse('2027-03-27T00:00:00+08:00');
-    expect(closedAt).toBeGreaterThanOrEqual(deadline);
-    expect(closedAt - deadline).toBeLessThan(5_000);
+    await expect(notLater).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    await expect(notLater.catch((e: WorkflowUpdateFailedError) => Promise.reject(e.cause))).rejects.toMatchObject({
+      type: 'DEADLINE_NOT_LATER',
+    });
+    const extended = await handle.executeUpdate(extendDeadlineUpdate, {
+      args: [
+        {
+          deadlineDay: '2027-04-13',
+          reason: '清明假期后为各校留足准备时间',
+          receivedAt: await nowIso(),
+          actor: 'staff:test',
+        },
+      ],
+    });
+    expect(extended).toMatchObject({ day: '2027-04-13', at: '2027-04-14T00:00:00+08:00', source: 'staff' });
+    // The new 7-day reminder (04-01 09:00) has passed; the old deadline's 1-day reminder is dropped.
+    expect((await state()).upcomingReminders).toEqual([
+      { k: 3, day: '2027-04-08', at: '2027-04-08T09:00:00+08:00' },
+      { k: 1, day: '2027-04-12', at: '2027-04-12T09:00:00+08:00' },
+    ]);
+    await skipTo('2027-04-02T09:01:00+08:00');
+    expect(await reminderRows()).toHaveLength(first.length + second.length);
+
+    await skipTo('2027-04-08T09:01:00+08:00');
+    const third = expected(
+      all.filter((i) => i !== 'zzu' && i !== 'henu'),
+      '2027-04-08T09:00:00+08:00',
+    );
+    await eventually(async () =>
+      (await reminderRows()).length === first.length + second.length + third.length ? true : undefined,
+    );
+    await skipTo('2027-04-12T09:01:00+08:00');
+    const fourth = expected(
+      all.filter((i) => i !== 'zzu' && i !== 'henu'),
+      '2027-04-12T09:00:00+08:00',
+    );
+    await eventually(async () =>
+      (await reminderRows()).length === first.length + second.length + third.length + fourth.length ? true : undefined,
+    );
+    expect(await reminderRows()).toEqual([...first, ...second, ...third, ...fourth].sort());
+
+    // The deadline minute: received at 23:59:30 → accepted.
+    await skipTo('2027-04-13T23:59:30+08:00');
+    await expect(submit(handle, apps.get('haust')!, 'haust', await nowIso())).resolves.toMatchObject({ version: 1 });
+    // Received at 23:59:50 but processed after midnight, inside the grace window → accepted.
+    await skipTo('2027-04-14T00:01:00+08:00');
+    await expect(submit(handle, apps.get('htu')!, 'htu', '2027-04-13T15:59:50.000Z')).resolves.toMatchObject({
+      version: 1,
+    });
+    // Received at 00:00:30 → refused, naming the deadline.
+    const late = await submit(handle, apps.get('haut')!, 'haut', '2027-04-13T16:00:30.000Z').catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((late as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'DEADLINE_PASSED' });
+    expect((late as WorkflowUpdateFailedError).cause!.message).toContain('2027年4月13日 24:00');
+
+    // After the grace window the formal check runs and the workflow hands over to review.
+    const result = await handle.result();
+    expect(result).toMatchObject({ stage: 'awaiting_review', formalCheck: { passed: 1, failed: 3 } });
+    const statuses = Object.fromEntries(
+      (
+        (await database.db('applications').where({ round_id: ROUND }).select('institution_id', 'status')) as {
+          institution_id: string;
+          status: string;
+        }[]
+      ).map((r) => [r.institution_id, r.status]),
+    );
+    expect(statuses).toEqual({
+      zzu: 'formal_passed',
+      henu: 'formal_failed',
+      haust: 'formal_failed',
+      htu: 'formal_failed',
+      haut: 'draft',
+    });
+
+    const emails = await new Mailbox(maildev.apiUrl).waitForCount(
+      30 + first.length + second.length + third.length + fourth.length + 30 + 3,
+    );
+    expect(recipientPurposePairs(emails)).toEqual(
+      recipientPurposePairs([
+        ...all.map((id) => ({ to: universityEmail(id), purpose: 'call_notice' })),
+        ...[...first, ...second, ...third, ...fourth].map((line) => ({
+          to: line.split(' ')[0]!,
+          purpose: 'call_reminder',
+        })),
+        ...all.map((id) => ({ to: universityEmail(id), purpose: 'deadline_extended' })),
+        ...['henu', 'haust', 'htu'].map((id) => ({ to: universityEmail(id), purpose: 'formal_check_failed' })),
+      ]),
+    );
   });
 });
