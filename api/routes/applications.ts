@@ -26,7 +26,7 @@ import {
 } from '../../storage/attachments.js';
 import { submitApplicationUpdate, withdrawApplicationUpdate } from '../../workflows/round.js';
 import type { Principal } from '../auth.js';
-import { AppError } from '../errors.js';
+import { AppError, fromTemporalError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { updateRound } from '../round-calls.js';
 import { z, type ApiRoutes } from '../route.js';
@@ -193,6 +193,36 @@ async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> 
     ...enterprises.filter((e) => !foundE.includes(e)).map((e) => `合作企业 ${e} 不存在`),
   ];
   if (missing.length) throw new AppError('VALIDATION_FAILED', missing.join('；'));
+}
+
+/**
+ * A refusal is a decision too: it gets its audit row (beside the receipt stamp), with the reason the
+ * applicant was given.
+ */
+async function auditRefusal<T>(
+  db: Db,
+  ctx: { app: ApplicationRow; principal: Principal; requestId: string | undefined; action: string },
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const refusal = err instanceof AppError ? err : fromTemporalError(err);
+    if (refusal && refusal.status < 500) {
+      await recordAudit(db, {
+        actor: ctx.principal.actor,
+        role: 'applicant',
+        action: ctx.action,
+        subjectKind: 'application',
+        subjectId: ctx.app.id,
+        reason: refusal.detail ?? refusal.title,
+        details: { code: refusal.code },
+        requestId: ctx.requestId,
+        workflowId: ctx.app.roundId,
+      });
+    }
+    throw err;
+  }
 }
 
 function contentDisposition(fileName: string): string {
@@ -493,15 +523,20 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
         workflowId: app.roundId,
       });
       const key = req.header('idempotency-key');
-      const result = await updateRound(
-        deps.temporal,
-        app.roundId,
-        submitApplicationUpdate,
-        { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
-        {
-          ...(key ? { updateId: `submit:${app.id}:${key}` } : {}),
-          whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
-        },
+      const result = await auditRefusal(
+        db,
+        { app, principal: principal!, requestId, action: 'application.submit_refused' },
+        () =>
+          updateRound(
+            deps.temporal,
+            app.roundId,
+            submitApplicationUpdate,
+            { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
+            {
+              ...(key ? { updateId: `submit:${app.id}:${key}` } : {}),
+              whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
+            },
+          ),
       );
       return {
         status: 200,
@@ -553,19 +588,24 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
         requestId,
         workflowId: app.roundId,
       });
-      const result = await updateRound(
-        deps.temporal,
-        app.roundId,
-        withdrawApplicationUpdate,
-        {
-          applicationId: app.id,
-          institutionId: app.institutionId,
-          receivedAt,
-          reason: body.reason,
-          actor: principal!.actor,
-          requestId,
-        },
-        { whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+      const result = await auditRefusal(
+        db,
+        { app, principal: principal!, requestId, action: 'application.withdraw_refused' },
+        () =>
+          updateRound(
+            deps.temporal,
+            app.roundId,
+            withdrawApplicationUpdate,
+            {
+              applicationId: app.id,
+              institutionId: app.institutionId,
+              receivedAt,
+              reason: body.reason,
+              actor: principal!.actor,
+              requestId,
+            },
+            { whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+          ),
       );
       return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };
     },
