@@ -1,0 +1,393 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../../api/server.js';
+import { loadConfig } from '../../platform/config.js';
+import { universityContacts } from '../support/expected.js';
+import { recipientPurposePairs } from '../support/mailbox.js';
+import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
+import { eventually } from '../support/wait.js';
+
+/** The rules around the call, each as an applicant or officer meets it through the API. */
+let stack: TestStack;
+let staff: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  staff = await stack.token({ role: 'staff', id: 'officer-wang' });
+  for (const id of ['zzu', 'henu', 'hpu', 'zzu-cs']) tokens[id] = await stack.token({ role: 'applicant', id });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Problem = { code: string; title: string; detail?: string };
+
+/** Launches a round and waits until it is scheduled, or open with every call notice sent. */
+async function openRound(programme: string, year: number, extra: Record<string, unknown> = {}) {
+  const res = await stack.request<{ roundId: string }>('POST', '/api/rounds', {
+    token: staff,
+    body: { programme, year, ...extra },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const roundId = res.body.roundId;
+  await eventually(async () => {
+    const r = await stack.request<{ workflow: { stage: string; noticesSent: number; eligibleInstitutions: number } }>(
+      'GET',
+      `/api/rounds/${roundId}`,
+      { token: staff },
+    );
+    const w = r.body.workflow;
+    return w?.stage === 'scheduled' || (w?.stage === 'call_open' && w.noticesSent === w.eligibleInstitutions)
+      ? true
+      : undefined;
+  });
+  return roundId;
+}
+
+async function newDraft(roundId: string, institution: string, body: Record<string, unknown> = { title: '测试项目' }) {
+  return stack.request<{ applicationId: string } & Problem>('POST', `/api/rounds/${roundId}/applications`, {
+    token: tokens[institution]!,
+    body,
+  });
+}
+
+const upload = (appId: string, token: string, contentType: string, body: Buffer, kind = 'application_form') =>
+  fetch(`${stack.api.url}/api/applications/${appId}/attachments?kind=${kind}&fileName=${encodeURIComponent('材料')}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
+    body,
+  }).then(async (r) => ({
+    status: r.status,
+    type: r.headers.get('content-type'),
+    body: (await r.json()) as Problem & { sha256: string },
+  }));
+
+describe('drafts and attachments', () => {
+  let roundId: string;
+  beforeAll(async () => {
+    roundId = await openRound('research_project', 2028);
+  });
+
+  it('stores an attachment outside the database with its SHA-256, and serves it back', async () => {
+    const app = await newDraft(roundId, 'zzu');
+    const content = Buffer.from('%PDF-1.4\n测试\n%%EOF');
+    const res = await upload(app.body.applicationId, tokens.zzu!, 'application/pdf', content);
+    expect(res.status).toBe(201);
+    const { createHash } = await import('node:crypto');
+    expect(res.body.sha256).toBe(createHash('sha256').update(content).digest('hex'));
+    const back = await fetch(
+      `${stack.api.url}/api/applications/${app.body.applicationId}/attachments/${(res.body as unknown as { attachmentId: string }).attachmentId}`,
+      {
+        headers: { Authorization: `Bearer ${tokens.zzu}` },
+      },
+    );
+    expect(Buffer.from(await back.arrayBuffer()).equals(content)).toBe(true);
+    expect(back.headers.get('content-disposition')).toContain("filename*=UTF-8''");
+  });
+
+  it.each([
+    ['a type that is not allowed', 'text/plain', Buffer.from('hello'), 415, 'ATTACHMENT_TYPE_NOT_ALLOWED'],
+    [
+      'a PNG declared as PDF',
+      'application/pdf',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]),
+      415,
+      'ATTACHMENT_TYPE_NOT_ALLOWED',
+    ],
+    [
+      'a file over the size limit',
+      'application/pdf',
+      Buffer.concat([Buffer.from('%PDF-'), Buffer.alloc(6 * 1024 * 1024)]),
+      413,
+      'ATTACHMENT_TOO_LARGE',
+    ],
+    ['an empty file', 'application/pdf', Buffer.alloc(0), 422, 'VALIDATION_FAILED'],
+  ])('refuses %s with a clear problem', async (_what, type, body, status, code) => {
+    const app = await newDraft(roundId, 'zzu');
+    const res = await upload(app.body.applicationId, tokens.zzu!, type, body);
+    expect(res.status).toBe(status);
+    expect(res.type).toContain('application/problem+json');
+    expect(res.body.code).toBe(code);
+  });
+
+  it.each([
+    ['three experts to avoid', { avoidExperts: ['甲', '乙', '丙'] }, '申请回避的专家不得超过 2 名'],
+    ['an unknown partner enterprise', { partnerEnterpriseIds: ['no-such-company'] }, '合作企业 no-such-company 不存在'],
+    ['an unknown field of the draft', { colour: 'red' }, 'colour'],
+  ])('refuses a draft with %s (422)', async (_what, body, detail) => {
+    const res = await newDraft(roundId, 'zzu', body);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.detail).toContain(detail);
+  });
+
+  it('keeps other institutions out of an application', async () => {
+    const app = await newDraft(roundId, 'zzu');
+    const res = await stack.request<Problem>('GET', `/api/applications/${app.body.applicationId}`, {
+      token: tokens.henu,
+    });
+    expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('refuses an applicant the programme does not accept', async () => {
+    const collegeRound = await openRound('demo_college', 2028);
+    const res = await newDraft(collegeRound, 'zzu');
+    expect([res.status, res.body.code]).toEqual([409, 'INSTITUTION_NOT_ELIGIBLE']);
+  });
+});
+
+describe('limits and bars at submission', () => {
+  let roundId: string;
+  beforeAll(async () => {
+    roundId = await openRound('practice_base', 2028, { rules: { limits: { perApplicant: 5, perUniversity: 5 } } });
+  });
+
+  it('refuses an institution under a 5-year bar, naming the reason and the day it ends', async () => {
+    await stack.database.db('bans').insert({
+      institution_id: 'hpu',
+      programme: 'practice_base',
+      reason: '弄虚作假被撤销认定',
+      starts_on: '2025-06-01',
+      ends_on: '2030-06-01',
+      decided_by: 'staff:test',
+    });
+    const app = await newDraft(roundId, 'hpu');
+    const res = await stack.request<Problem>('POST', `/api/applications/${app.body.applicationId}/submit`, {
+      token: tokens.hpu,
+    });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('BARRED');
+    expect(res.body.detail).toContain('弄虚作假被撤销认定');
+    expect(res.body.detail).toContain('2030年6月1日');
+  });
+
+  it('counts a university and its colleges together against the per-university limit', async () => {
+    for (let i = 0; i < 4; i++) {
+      const app = await newDraft(roundId, 'zzu', { title: `郑大 ${i}` });
+      expect(
+        (await stack.request('POST', `/api/applications/${app.body.applicationId}/submit`, { token: tokens.zzu }))
+          .status,
+      ).toBe(200);
+    }
+    const college = await newDraft(roundId, 'zzu-cs', { title: '学院 1' });
+    expect(
+      (
+        await stack.request('POST', `/api/applications/${college.body.applicationId}/submit`, {
+          token: tokens['zzu-cs'],
+        })
+      ).status,
+    ).toBe(200);
+    const sixth = await newDraft(roundId, 'zzu-cs', { title: '学院 2' });
+    const res = await stack.request<Problem>('POST', `/api/applications/${sixth.body.applicationId}/submit`, {
+      token: tokens['zzu-cs'],
+    });
+    expect([res.status, res.body.code]).toEqual([409, 'LIMIT_EXCEEDED']);
+    expect(res.body.detail).toContain('每校限报 5 项');
+  });
+});
+
+describe('personal limits (research projects)', () => {
+  it('refuses a second open project led by the same principal investigator', async () => {
+    const roundId = await openRound('research_project', 2029, {
+      rules: { limits: { perApplicant: 10, perUniversity: 20 } },
+    });
+    const principal = { staffNo: 'T1001', name: '李教授' };
+    const first = await newDraft(roundId, 'henu', { title: '项目一', principal });
+    expect(
+      (await stack.request('POST', `/api/applications/${first.body.applicationId}/submit`, { token: tokens.henu }))
+        .status,
+    ).toBe(200);
+    const second = await newDraft(roundId, 'henu', { title: '项目二', principal });
+    const res = await stack.request<Problem>('POST', `/api/applications/${second.body.applicationId}/submit`, {
+      token: tokens.henu,
+    });
+    expect([res.status, res.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
+    expect(res.body.detail).toContain('李教授');
+    // As a member of two more is allowed; a third is not.
+    for (const title of ['项目三', '项目四']) {
+      const app = await newDraft(roundId, 'henu', { title, members: [principal] });
+      expect(
+        (await stack.request('POST', `/api/applications/${app.body.applicationId}/submit`, { token: tokens.henu }))
+          .status,
+      ).toBe(200);
+    }
+    const fifth = await newDraft(roundId, 'henu', { title: '项目五', members: [principal] });
+    const refused = await stack.request<Problem>('POST', `/api/applications/${fifth.body.applicationId}/submit`, {
+      token: tokens.henu,
+    });
+    expect([refused.status, refused.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
+  });
+});
+
+describe('the round itself', () => {
+  it('refuses a submission before the call opens, with the opening time', async () => {
+    const roundId = await openRound('teacher_station', 2030, { opensAt: '2030-09-02T09:00:00+08:00' });
+    const app = await newDraft(roundId, 'zzu');
+    const res = await stack.request<Problem>('POST', `/api/applications/${app.body.applicationId}/submit`, {
+      token: tokens.zzu,
+    });
+    expect([res.status, res.body.code]).toEqual([409, 'CALL_NOT_OPEN']);
+    expect(res.body.detail).toContain('2030年9月2日 09:00');
+  });
+
+  it('extends only to a later deadline (else 422), and tells everyone eligible', async () => {
+    const roundId = await openRound('alliance', 2028);
+    const current = await stack.request<{ deadline: { day: string } }>('GET', `/api/rounds/${roundId}`, {
+      token: staff,
+    });
+    const earlier = await stack.request<Problem>('PUT', `/api/rounds/${roundId}/deadline`, {
+      token: staff,
+      body: { deadline: current.body.deadline.day, reason: '测试' },
+    });
+    expect([earlier.status, earlier.body.code]).toEqual([422, 'DEADLINE_NOT_LATER']);
+    const noReason = await stack.request<Problem>('PUT', `/api/rounds/${roundId}/deadline`, {
+      token: staff,
+      body: { deadline: '2027-01-29' },
+    });
+    expect([noReason.status, noReason.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    await stack.mailbox.clear();
+    const later = await stack.request<{ deadline: { day: string } }>('PUT', `/api/rounds/${roundId}/deadline`, {
+      token: staff,
+      body: { deadline: '2027-01-29', reason: '部分高校反映材料准备时间不足' },
+    });
+    expect(later.status).toBe(200);
+    expect(later.body.deadline.day).toBe('2027-01-29');
+    const told = await stack.mailbox.waitForCount(universityContacts().length);
+    expect(recipientPurposePairs(told)).toEqual(
+      recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'deadline_extended' }))),
+    );
+    expect(told[0]!.text).toContain('部分高校反映材料准备时间不足');
+  });
+
+  it('refuses an extension once the call has closed (409 CALL_CLOSED)', async () => {
+    const roundId = await openRound('brand_project', 2028, { timeScale: 5_000_000 });
+    await stack.client.workflow.getHandle(roundId).result();
+    const res = await stack.request<Problem>('PUT', `/api/rounds/${roundId}/deadline`, {
+      token: staff,
+      body: { deadline: '2027-06-30', reason: '太晚了' },
+    });
+    expect([res.status, res.body.code]).toEqual([409, 'CALL_CLOSED']);
+  });
+
+  it('cancels a round launched by mistake (reason required), tells everyone, and allows a correct relaunch', async () => {
+    const roundId = await openRound('demo_university', 2028);
+    const app = await newDraft(roundId, 'henu');
+    const noReason = await stack.request<Problem>('POST', `/api/rounds/${roundId}/cancel`, { token: staff, body: {} });
+    expect([noReason.status, noReason.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    await stack.mailbox.clear();
+    const cancelled = await stack.request('POST', `/api/rounds/${roundId}/cancel`, {
+      token: staff,
+      body: { reason: '年度填写错误，误启动' },
+    });
+    expect(cancelled.status).toBe(200);
+    const told = await stack.mailbox.waitForCount(universityContacts().length);
+    expect(recipientPurposePairs(told)).toEqual(
+      recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'round_cancelled' }))),
+    );
+    const late = await stack.request<Problem>('POST', `/api/applications/${app.body.applicationId}/submit`, {
+      token: tokens.henu,
+    });
+    expect([late.status, late.body.code]).toEqual([409, expect.stringMatching(/ROUND_CANCELLED|CALL_CLOSED/)]);
+    await stack.client.workflow.getHandle(roundId).result();
+    const again = await stack.request('POST', '/api/rounds', {
+      token: staff,
+      body: { programme: 'demo_university', year: 2028 },
+    });
+    expect(again.status).toBe(201);
+    const audit = await stack.database
+      .db('audit_events')
+      .where({ subject_id: roundId })
+      .whereIn('action', ['round.cancel', 'round.launch'])
+      .orderBy('id');
+    expect(audit.map((a: { action: string }) => a.action)).toEqual(['round.launch', 'round.cancel', 'round.launch']);
+    expect(audit[1]).toMatchObject({ reason: '年度填写错误，误启动', role: 'staff', actor: 'staff:officer-wang' });
+  });
+
+  it('refuses compressed time in production mode', async () => {
+    const production = loadConfig({
+      NODE_ENV: 'production',
+      TOKEN_SECRET: 'x'.repeat(40),
+      API_PORT: '0',
+      DATABASE_URL: stack.database.url,
+      SMTP_URL: stack.maildev.smtpUrl,
+      TEMPORAL_ADDRESS: stack.temporal.address,
+    });
+    const api = await startApi({
+      config: production,
+      db: stack.database.db,
+      temporal: stack.client,
+      attachments: stack.attachments,
+      logger: testLogger(),
+    });
+    try {
+      const { signToken } = await import('../../api/auth.js');
+      const token = await signToken({ role: 'staff', id: 'prod' }, production.auth.secret);
+      const res = await fetch(`${api.url}/api/rounds`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ programme: 'research_project', year: 2029, timeScale: 1000 }),
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as Problem).code).toBe('COMPRESSED_TIME_FORBIDDEN');
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('estimated deadlines and the official arrangement', () => {
+  it('when staff enter the official arrangement, open rounds recompute: a later deadline is adopted and announced, an earlier one never', async () => {
+    const later = await openRound('demo_university', 2030, {
+      opensAt: '2030-09-23T09:00:00+08:00',
+      rules: { callWorkingDays: 10 },
+    }).catch(async () => {
+      throw new Error('launch failed');
+    });
+    const earlier = await openRound('demo_college', 2030, {
+      opensAt: '2030-01-28T09:00:00+08:00',
+      rules: { callWorkingDays: 10 },
+    });
+    const deadlineOf = async (id: string) =>
+      (
+        await stack.request<{ deadline: { day: string; estimated: boolean } }>('GET', `/api/rounds/${id}`, {
+          token: staff,
+        })
+      ).body.deadline;
+    // The statutory estimate: 国庆 10-01..10-03 only; 春节 02-02..02-05 with weekday substitutes 02-06, 02-07.
+    expect(await deadlineOf(later)).toEqual(expect.objectContaining({ day: '2030-10-09', estimated: true }));
+    expect(await deadlineOf(earlier)).toEqual(expect.objectContaining({ day: '2030-02-14', estimated: true }));
+
+    await stack.mailbox.clear();
+    const put = await stack.request<{ roundsNotified: number }>('PUT', '/api/calendar/years/2030', {
+      token: staff,
+      body: {
+        reference: '国务院办公厅关于2030年部分节假日安排的通知（测试录入）',
+        holidays: [
+          { date: '2030-01-01', name: '元旦' },
+          ...['2030-02-02', '2030-02-03', '2030-02-04', '2030-02-05', '2030-02-06'].map((date) => ({
+            date,
+            name: '春节',
+          })),
+          ...['2030-10-01', '2030-10-02', '2030-10-03', '2030-10-04', '2030-10-05', '2030-10-06', '2030-10-07'].map(
+            (date) => ({ date, name: '国庆节' }),
+          ),
+        ],
+        workdays: [],
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.roundsNotified).toBeGreaterThanOrEqual(2);
+
+    // 国庆 now runs to 10-07: the deadline moves later and everyone eligible is told.
+    await eventually(async () => ((await deadlineOf(later)).day === '2030-10-11' ? true : undefined));
+    expect(await deadlineOf(later)).toEqual(expect.objectContaining({ estimated: false }));
+    const told = await stack.mailbox.waitForCount(universityContacts().length);
+    expect(recipientPurposePairs(told)).toEqual(
+      recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'deadline_changed' }))),
+    );
+    // Without the substitute days the official count ends on 02-13, before the announced 02-14: it stays.
+    await eventually(async () => ((await deadlineOf(earlier)).estimated === false ? true : undefined));
+    expect((await deadlineOf(earlier)).day).toBe('2030-02-14');
+  });
+});
