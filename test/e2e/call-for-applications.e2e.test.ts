@@ -100,7 +100,7 @@ describe('call for applications, end to end with compressed time', () => {
             );
             expect(upload.status).toBe(201);
           }
-          ids[institution]!.push(appId);
+          ids[institution].push(appId);
         }
       }),
     );
@@ -174,14 +174,14 @@ describe('call for applications, end to end with compressed time', () => {
     const failure = emails.find((e) => e.purpose === 'formal_check_failed' && e.to === contactOf('henau'))!;
     expect(failure.text).toContain('缺少附件：申报书');
 
-    const apps = (await stack.database
+    const apps = await stack.database
       .db('applications')
       .where({ round_id: ROUND })
-      .select('id', 'status', 'formal_check_reason')) as {
-      id: string;
-      status: string;
-      formal_check_reason: string | null;
-    }[];
+      .select<{ id: string; status: string; formal_check_reason: string | null }[]>(
+        'id',
+        'status',
+        'formal_check_reason',
+      );
     const byStatus = (s: string) => apps.filter((a) => a.status === s).length;
     expect([byStatus('formal_passed'), byStatus('formal_failed'), byStatus('withdrawn'), byStatus('draft')]).toEqual([
       27, 2, 1, 1,
@@ -195,16 +195,16 @@ describe('call for applications, end to end with compressed time', () => {
     expect(versions.body.versions.map((v) => v.version)).toEqual([1, 2]);
 
     // Every decision the test made (and the system's formal check) has exactly one audit row.
-    const audit = (await stack.database
+    const audit = await stack.database
       .db('audit_events')
       .whereNot({ action: 'application.receipt' })
-      .select('actor', 'role', 'action', 'subject_id', 'reason')) as {
-      actor: string;
-      role: string;
-      action: string;
-      subject_id: string;
-      reason: string | null;
-    }[];
+      .select<{ actor: string; role: string; action: string; subject_id: string; reason: string | null }[]>(
+        'actor',
+        'role',
+        'action',
+        'subject_id',
+        'reason',
+      );
     const rowsFor = (action: string, subject: string) =>
       audit.filter((a) => a.action === action && a.subject_id === subject);
     expect(rowsFor('round.launch', ROUND)).toEqual([
