@@ -1,11 +1,20 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { AppError } from './errors.js';
 
-/** gRPC RESOURCE_EXHAUSTED: e.g. too many Updates in flight on one workflow. Worth waiting a moment for. */
+/**
+ * Worth waiting a moment for: gRPC RESOURCE_EXHAUSTED (too many Updates in flight on one workflow), or the
+ * workflow turning Updates away while it continues as new.
+ */
 function isBackPressure(err: unknown): boolean {
-  return err instanceof ServiceError && (err.cause as { code?: number } | undefined)?.code === 8;
+  if (err instanceof ServiceError) return (err.cause as { code?: number } | undefined)?.code === 8;
+  return (
+    err instanceof WorkflowUpdateFailedError &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === 'ROUND_BUSY'
+  );
 }
 
 /**
@@ -30,7 +39,7 @@ export async function updateRound<Ret, Arg>(
       });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw options.whenEnded();
-      if (isBackPressure(err) && attempt < 20) {
+      if (isBackPressure(err) && attempt < 40) {
         await delay(Math.min(2_000, 50 * 2 ** attempt) * (0.5 + Math.random()));
         continue;
       }

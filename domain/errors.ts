@@ -38,6 +38,7 @@ export const errorCatalogue = {
   ATTACHMENT_TOO_LARGE: { status: 413, title: '附件超过大小限制' },
   ATTACHMENT_TYPE_NOT_ALLOWED: { status: 415, title: '附件类型不允许' },
   SUBMISSION_FAILED: { status: 503, title: '提交暂未完成，请稍后重试' },
+  ROUND_BUSY: { status: 503, title: '系统繁忙，请稍后重试' },
   TEMPORAL_UNAVAILABLE: { status: 503, title: '流程引擎暂时不可用' },
   DATABASE_UNAVAILABLE: { status: 503, title: '数据库暂时不可用' },
   INTERNAL: { status: 500, title: '服务器内部错误' },

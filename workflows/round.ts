@@ -206,6 +206,14 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const deadlineMs = () => Date.parse(m.deadline!.at);
   /** Bumped whenever the deadline or the reminders change, so that a wait in progress starts over. */
   let schedule = 0;
+  /**
+   * Set when this run is about to continue as new: new Updates are turned away (the API retries them on
+   * the next run, with the receipt time it stamped) so that those in flight can finish.
+   */
+  let draining = false;
+  const refuseWhileDraining = () => {
+    if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+  };
 
   // ---- What people see and do ----------------------------------------------------------------------
   setHandler(getRoundQuery, () => ({
@@ -229,6 +237,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
 
   /** A submission or withdrawal is judged by its receipt time against the deadline this workflow holds. */
   const validateReceipt = (receivedAt: string) => {
+    refuseWhileDraining();
     if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
     if (m.stage === 'preparing' || m.stage === 'scheduled') {
       throw refusal('CALL_NOT_OPEN', `申报将于 ${formatInstantZh(new Date(opensAtMs))} 开始`);
@@ -298,6 +307,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     },
     {
       validator: (req: ExtendRequest) => {
+        refuseWhileDraining();
         if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
         if (!m.deadline || (m.stage !== 'scheduled' && m.stage !== 'call_open') || received > deadlineMs()) {
@@ -338,6 +348,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     },
     {
       validator: (_req: CancelRequest) => {
+        refuseWhileDraining();
         if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
         if (m.stage === 'formal_check' || m.stage === 'awaiting_review') {
           throw refusal('ROUND_NOT_CANCELLABLE', '申报已截止并进入形式审查，不能撤销');
@@ -440,6 +451,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
 
   for (;;) {
     if (shouldContinueAsNew()) {
+      draining = true;
       await condition(allHandlersFinished);
       return continueAsNew<typeof roundWorkflow>({ ...input, resume: m });
     }
