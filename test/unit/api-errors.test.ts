@@ -23,6 +23,19 @@ describe('error catalogue and Temporal error mapping', () => {
     });
   });
 
+  it('when a submission arrives after the deadline, then it is a 409 DEADLINE_PASSED that names the deadline', () => {
+    const cause = ApplicationFailure.nonRetryable(
+      '申报已于 2027年4月13日 24:00 截止（本次接收时间 2027年4月14日 00:00），逾期不予受理',
+      'DEADLINE_PASSED',
+    );
+    expect(fromTemporalError(new WorkflowUpdateFailedError('Workflow Update failed', cause))).toMatchObject({
+      status: 409,
+      code: 'DEADLINE_PASSED',
+      title: '已过申报截止时间',
+      detail: expect.stringContaining('2027年4月13日 24:00'),
+    });
+  });
+
   it('when the refusal carries an unknown type, then it is still a 409 with the reason kept', () => {
     const cause = ApplicationFailure.nonRetryable('something else', 'SOMETHING_ELSE');
     expect(fromTemporalError(new WorkflowUpdateFailedError('Workflow Update failed', cause))).toMatchObject({
