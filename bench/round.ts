@@ -134,9 +134,9 @@ async function main(): Promise<number> {
     const ids: { id: string; institution_id: string }[] = [];
     for (let i = 0; i < rows.length; i += 1000) {
       ids.push(
-        ...((await db('applications')
+        ...(await db('applications')
           .insert(rows.slice(i, i + 1000))
-          .returning(['id', 'institution_id'])) as { id: string; institution_id: string }[]),
+          .returning<{ id: string; institution_id: string }[]>(['id', 'institution_id'])),
       );
     }
     for (let i = 0; i < ids.length; i += 1000) {
