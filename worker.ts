@@ -49,7 +49,7 @@ export interface RunningWorker {
 let runtimeInstalled = false;
 
 /** Temporal's core logs go through our logger, at warn and above, once per process. */
-function installRuntime(logger: Logger): void {
+export function installRuntime(logger: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdkLogger = new DefaultLogger('WARN', (entry) => {

@@ -245,10 +245,16 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     const received = calendarTimeFor(Date.parse(receivedAt), compression);
     if (Number.isNaN(received)) throw refusal('VALIDATION_FAILED', 'receivedAt is not an ISO instant');
     const deadline = new Date(deadlineMs());
-    if ((m.stage !== 'call_open' && m.stage !== 'call_closing') || received > deadline.getTime()) {
+    if (received > deadline.getTime()) {
       throw refusal(
         'DEADLINE_PASSED',
         `申报已于 ${formatInstantZh(deadline)} 截止（本次接收时间 ${formatInstantZh(new Date(received))}），逾期不予受理`,
+      );
+    }
+    if (m.stage !== 'call_open' && m.stage !== 'call_closing') {
+      throw refusal(
+        'DEADLINE_PASSED',
+        `申报已于 ${formatInstantZh(deadline)} 截止，截止后 ${Math.round(m.graceSeconds / 60)} 分钟的处理宽限期也已结束，不再受理`,
       );
     }
   };

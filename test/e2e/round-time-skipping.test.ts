@@ -14,7 +14,7 @@ import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
 import { freePort } from '../../infra/ports.js';
 import { loadConfig } from '../../platform/config.js';
 import { AttachmentStore } from '../../storage/attachments.js';
-import { startWorker, type RunningWorker } from '../../worker.js';
+import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import {
   extendDeadlineUpdate,
   submitApplicationUpdate,
@@ -37,6 +37,8 @@ let worker: RunningWorker;
 let attachmentsDir: string;
 
 beforeAll(async () => {
+  // Our logger (warnings only) for the SDK, before the test environment installs its chatty default.
+  installRuntime(testLogger());
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
   });
