@@ -31,6 +31,8 @@ export interface WorkerOptions {
   attachments: AttachmentStore;
   smtpUrl: string;
   mailFrom: string;
+  /** Where notices to staff go (STAFF_EMAIL). */
+  staffEmail: string;
   logger: Logger;
   clock?: Clock;
   /** A pre-built workflow bundle (tests bundle once per file); otherwise bundled from source at start. */
@@ -93,6 +95,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     outbox,
     calendar: new CalendarRepository(options.db),
     attachments: options.attachments,
+    staffEmail: options.staffEmail,
     clock: options.clock ?? systemClock,
     logger: options.logger.child({ component: 'activities' }),
   });
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     attachments: new AttachmentStore(config.attachments.dir, config.attachments.maxBytes),
     smtpUrl: config.smtp.url,
     mailFrom: config.smtp.from,
+    staffEmail: config.staffEmail,
     logger,
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');

@@ -17,5 +17,7 @@ export interface ActivityDeps {
   calendar: CalendarRepository;
   attachments: AttachmentStore;
   clock: Clock;
+  /** Where notices to staff go. */
+  staffEmail: string;
   logger: Logger;
 }

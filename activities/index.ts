@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './applications.js';
+import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
 
 export type { ActivityDeps, Clock } from './deps.js';
@@ -10,6 +11,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRoundActivities(deps),
     ...createApplicationActivities(deps),
+    ...createReviewActivities(deps),
+    ...createShortlistActivities(deps),
   };
 }
 

@@ -11,10 +11,12 @@ import type { Config } from '../platform/config.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { jsonBody } from './json.js';
 import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { healthRoutes } from './routes/health.js';
+import { reviewRoutes } from './routes/reviews.js';
 import { roundRoutes } from './routes/rounds.js';
 
 export interface ApiDeps {
@@ -34,6 +36,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
   calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });
   roundRoutes(routes, deps);
   applicationRoutes(routes, deps);
+  reviewRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();
@@ -60,7 +63,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
   );
   // Plain-HTTP deployments (a LAN address, docker-compose) must still load the docs' assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use(express.json({ limit: deps.config.api.bodyLimit }));
+  app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(authenticate(deps.config.auth.secret));
 
   app.get('/openapi.json', (_req, res) => {

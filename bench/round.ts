@@ -78,6 +78,7 @@ async function main(): Promise<number> {
       attachments,
       smtpUrl: maildev.smtpUrl,
       mailFrom: config.smtp.from,
+      staffEmail: config.staffEmail,
       logger,
     });
     stops.unshift(() => worker.shutdown());

@@ -37,6 +37,7 @@ const envSchema = z.object({
   MAIL_WEB_PORT: port(1080),
   MAIL_WEB_URL: optionalString,
   MAIL_FROM: z.string().default('河南省产教融合管理服务中心 <noreply@ronghe.example>'),
+  STAFF_EMAIL: z.email().default('staff@ronghe.example'),
 
   TOKEN_SECRET: optionalString,
   TOKEN_TTL: z.string().default('12h'),
@@ -68,6 +69,8 @@ export interface Config {
   };
   database: { url: string | undefined; port: number };
   smtp: { url: string | undefined; port: number; webPort: number; webUrl: string | undefined; from: string };
+  /** Where notices to staff go (flags, blocked reviews, summaries). */
+  staffEmail: string;
   auth: { secret: string; ttl: string; usingDevelopmentSecret: boolean };
   /** Attachments are files outside the database, content-addressed by SHA-256. */
   attachments: { dir: string; maxBytes: number };
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     database: { url: e.DATABASE_URL, port: e.POSTGRES_PORT },
     smtp: { url: e.SMTP_URL, port: e.SMTP_PORT, webPort: e.MAIL_WEB_PORT, webUrl: e.MAIL_WEB_URL, from: e.MAIL_FROM },
+    staffEmail: e.STAFF_EMAIL,
     auth: { secret, ttl: e.TOKEN_TTL, usingDevelopmentSecret: secret === DEVELOPMENT_TOKEN_SECRET },
     attachments: {
       dir: e.ATTACHMENTS_DIR ?? path.join(dataDir, 'attachments'),

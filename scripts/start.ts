@@ -186,6 +186,7 @@ async function main(): Promise<void> {
         attachments,
         smtpUrl: smtpUrl,
         mailFrom: config.smtp.from,
+        staffEmail: config.staffEmail,
         logger: logger.child({ component: 'worker' }),
       }),
     );

@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the worker runs.
 export { roundWorkflow } from './round.js';
+export { reviewWorkflow } from './review.js';

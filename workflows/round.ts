@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  executeChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -14,10 +15,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { SubmissionResult, WithdrawalResult } from '../activities/applications.js';
+import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
 import type { Announcement, Deadline, Reminder } from '../activities/rounds.js';
 import { formatInstantZh, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import type { ErrorCode } from '../domain/errors.js';
+import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 /**
@@ -43,7 +46,26 @@ export interface RoundInput {
 }
 
 export type RoundStage =
-  'preparing' | 'scheduled' | 'call_open' | 'call_closing' | 'formal_check' | 'awaiting_review' | 'cancelled';
+  | 'preparing'
+  | 'scheduled'
+  | 'call_open'
+  | 'call_closing'
+  | 'formal_check'
+  | 'review'
+  | 'shortlist_pending'
+  | 'shortlist_confirmed'
+  /** Nothing passed the formal check, so nothing is reviewed: the round ends here. */
+  | 'closed'
+  | 'cancelled';
+
+/** Stages after the call has closed: no cancellation, no extension, no submission. */
+const PAST_CALL: readonly RoundStage[] = [
+  'formal_check',
+  'review',
+  'shortlist_pending',
+  'shortlist_confirmed',
+  'closed',
+];
 
 /** Emails owed to a list of institutions, sent a batch at a time from a cursor. */
 type MailJob =
@@ -67,6 +89,7 @@ export interface RoundMemory {
   submissions: number;
   withdrawals: number;
   formalCheck: { passed: number; failed: number };
+  review: AggregateResult | undefined;
   cancellation: { reason: string; by: string } | undefined;
   calendarChanged: boolean;
   runs: number;
@@ -86,6 +109,7 @@ export interface RoundState {
   submissions: number;
   withdrawals: number;
   formalCheck: { passed: number; failed: number };
+  review: AggregateResult | undefined;
   cancellation: { reason: string; by: string } | undefined;
   compressed: boolean;
   /** Runs of this workflow so far (continue-as-new keeps each history small). */
@@ -97,6 +121,7 @@ export interface RoundResult {
   stage: RoundStage;
   noticesSent: number;
   formalCheck: { passed: number; failed: number };
+  review: AggregateResult | undefined;
 }
 
 export interface SubmitRequest {
@@ -132,6 +157,16 @@ export const submitApplicationUpdate = defineUpdate<SubmissionResult, [SubmitReq
 export const withdrawApplicationUpdate = defineUpdate<WithdrawalResult, [WithdrawRequest]>('withdrawApplication');
 export const extendDeadlineUpdate = defineUpdate<Deadline, [ExtendRequest]>('extendDeadline');
 export const cancelRoundUpdate = defineUpdate<{ stage: RoundStage }, [CancelRequest]>('cancelRound');
+export interface ConfirmShortlistRequest {
+  adjustments: ShortlistAdjustment[];
+  actor: string;
+  requestId?: string | undefined;
+}
+
+/** Staff confirm the recommended list, optionally adjusted (each adjustment with its reason). */
+export const confirmShortlistUpdate = defineUpdate<ConfirmShortlistResult, [ConfirmShortlistRequest]>(
+  'confirmShortlist',
+);
 /** Staff entered a year's official arrangement: open rounds compute their deadlines again. */
 export const calendarChangedSignal = defineSignal<[{ calendarVersion: number }]>('calendarChanged');
 
@@ -191,6 +226,7 @@ function freshMemory(): RoundMemory {
     submissions: 0,
     withdrawals: 0,
     formalCheck: { passed: 0, failed: 0 },
+    review: undefined,
     cancellation: undefined,
     calendarChanged: false,
     runs: 0,
@@ -230,6 +266,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     submissions: m.submissions,
     withdrawals: m.withdrawals,
     formalCheck: m.formalCheck,
+    review: m.review,
     cancellation: m.cancellation,
     compressed: compression !== undefined,
     runs: m.runs,
@@ -356,9 +393,29 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       validator: (_req: CancelRequest) => {
         refuseWhileDraining();
         if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-        if (m.stage === 'formal_check' || m.stage === 'awaiting_review') {
+        if (PAST_CALL.includes(m.stage)) {
           throw refusal('ROUND_NOT_CANCELLABLE', '申报已截止并进入形式审查，不能撤销');
         }
+      },
+    },
+  );
+
+  setHandler(
+    confirmShortlistUpdate,
+    async (req) => {
+      let result;
+      try {
+        result = await decisions.confirmShortlist({ roundId, ...req });
+      } catch (err) {
+        throw asUpdateFailure(err);
+      }
+      await enterStage('shortlist_confirmed');
+      return result;
+    },
+    {
+      validator: (_req: ConfirmShortlistRequest) => {
+        if (m.stage === 'shortlist_confirmed') throw refusal('SHORTLIST_CONFIRMED', '推荐名单已确认');
+        if (m.stage !== 'shortlist_pending') throw refusal('SHORTLIST_NOT_READY', '专家评审尚未完成，推荐名单尚未产生');
       },
     },
   );
@@ -465,7 +522,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       await runMailJob();
       continue;
     }
-    if (m.stage === 'cancelled' || m.stage === 'awaiting_review') break;
+    if (m.stage === 'cancelled' || m.stage === 'shortlist_confirmed' || m.stage === 'closed') break;
 
     if (m.calendarChanged && (m.stage === 'scheduled' || m.stage === 'call_open')) {
       m.calendarChanged = false;
@@ -528,11 +585,26 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       const batch = await mail.formalCheckBatch({ roundId, batchSize: FORMAL_CHECK_BATCH });
       m.formalCheck.passed += batch.passed;
       m.formalCheck.failed += batch.failed;
-      if (batch.done) await enterStage('awaiting_review');
+      if (batch.done) await enterStage(m.formalCheck.passed > 0 ? 'review' : 'closed');
+      continue;
+    }
+
+    if (m.stage === 'review') {
+      // Procedure 2 as a child workflow; the round waits for its ranking.
+      m.review = await executeChild(reviewWorkflow, {
+        workflowId: `review-${roundId}`,
+        args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
+      });
+      await enterStage(m.review.items > 0 ? 'shortlist_pending' : 'closed');
+      continue;
+    }
+
+    if (m.stage === 'shortlist_pending') {
+      await condition(() => m.stage !== 'shortlist_pending' || shouldContinueAsNew());
       continue;
     }
   }
 
   await condition(allHandlersFinished);
-  return { roundId, stage: m.stage, noticesSent: m.noticesSent, formalCheck: m.formalCheck };
+  return { roundId, stage: m.stage, noticesSent: m.noticesSent, formalCheck: m.formalCheck, review: m.review };
 }

@@ -14,6 +14,7 @@ import {
   type AttachmentRow,
 } from '../../db/repositories/applications.js';
 import { findInstitution } from '../../db/repositories/institutions.js';
+import { expertMayRead } from '../../db/repositories/reviews.js';
 import { roundContext } from '../../db/repositories/round-rules.js';
 import { findRound, type RoundRow } from '../../db/repositories/rounds.js';
 import { attachmentKinds, isAttachmentKind, type ApplicationDraft } from '../../domain/applications.js';
@@ -437,9 +438,9 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
   routes.add({
     method: 'get',
     path: '/api/applications/:applicationId/attachments/:attachmentId',
-    summary: '下载附件',
+    summary: '下载附件（申报单位、工作人员，以及受邀评审该申报的专家）',
     tags: ['申报'],
-    access: ['staff', 'applicant'],
+    access: ['staff', 'applicant', 'expert'],
     params: ApplicationParams.extend({ attachmentId: z.uuid() }),
     responses: {
       200: {
@@ -450,7 +451,14 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     },
     errors: ['APPLICATION_NOT_FOUND', 'ATTACHMENT_NOT_FOUND'],
     async handler({ params, principal }) {
-      const app = await loadOwned(db, params.applicationId, principal!, false);
+      const app =
+        principal!.role === 'expert'
+          ? await findApplication(db, params.applicationId)
+          : await loadOwned(db, params.applicationId, principal!, false);
+      if (!app) throw new AppError('APPLICATION_NOT_FOUND', params.applicationId);
+      if (principal!.role === 'expert' && !(await expertMayRead(db, principal!.expertId!, app.id))) {
+        throw new AppError('FORBIDDEN', '只能查阅分派给本人评审的申报材料');
+      }
       const a = await findAttachment(db, app.id, params.attachmentId);
       if (!a) throw new AppError('ATTACHMENT_NOT_FOUND', params.attachmentId);
       return {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as domainModel from './001_domain_model.js';
 import * as callForApplications from './002_call_for_applications.js';
+import * as expertReview from './003_expert_review.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -9,6 +10,7 @@ import * as callForApplications from './002_call_for_applications.js';
 const migrations: Record<string, Knex.Migration> = {
   '001_domain_model': domainModel,
   '002_call_for_applications': callForApplications,
+  '003_expert_review': expertReview,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,9 +5,11 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
 /**
- * Procedure 1 end to end on the dev server with compressed time (real Temporal, PostgreSQL, maildev):
+ * Procedures 1 and 2 end to end on the dev server with compressed time (real Temporal, PostgreSQL, maildev):
  * 30 applications from 12 institutions, one over its limit, one withdrawn, one resubmitted, two failing the
- * formal check. The call's 20 working days pass in about 25 seconds.
+ * formal check; then the 27 that passed are reviewed by a pool of 15 experts with declared conflicts (one
+ * declines and is replaced), and staff confirm the shortlist with one adjustment and a reason. The call's 20
+ * working days pass in about 25 seconds, the review's 10 in about 12.
  */
 const ROUND = 'round-brand_project-2027';
 const SCALE = 100_000;
@@ -55,9 +57,49 @@ function draft(institution: string, n: number) {
 
 const pdf = Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n');
 
-describe('call for applications, end to end with compressed time', () => {
-  it('takes 30 applications from 12 institutions through submission, a limit, a withdrawal, a resubmission and the formal check; mails exactly the expected list and audits every decision', async () => {
+/** 15 experts of the field: nine from universities with no application here, six from industry. */
+const pool = [
+  ...['xxmu', 'lynu', 'nyist', 'ayit', 'huanghuai', 'xcu', 'pdsu', 'hist', 'haue'].map((u, i) => ({
+    id: `p-${String(i + 1).padStart(2, '0')}`,
+    name_zh: `评审专家${i + 1}`,
+    email: `p-${String(i + 1).padStart(2, '0')}@pool.ronghe.example`,
+    institution_id: u,
+    enterprise_id: null,
+  })),
+  ...['newcapec', 'hanwei', 'yutong', 'zmj', 'crtg', 'muyuan'].map((e, i) => ({
+    id: `p-${String(i + 10).padStart(2, '0')}`,
+    name_zh: `评审专家${i + 10}`,
+    email: `p-${String(i + 10).padStart(2, '0')}@pool.ronghe.example`,
+    institution_id: null,
+    enterprise_id: e,
+  })),
+];
+
+/** Scores that rank applications by their number in the plan (deterministic, a spread of a few points). */
+function sheet(rubric: { key: string }[], base: number) {
+  return Object.fromEntries(rubric.map((c, i) => [c.key, Math.min(100, base + i)]));
+}
+
+describe('call for applications and expert review, end to end with compressed time', () => {
+  it('takes 30 applications from 12 institutions through submission, the formal check, expert review and the confirmed shortlist; mails exactly the expected list and audits every decision', async () => {
     const staff = await stack.token({ role: 'staff', id: 'officer-li' });
+    // The review pool for this round: 15 experts of the field, three with declared conflicts.
+    await stack.database.db('experts').update({ active: false });
+    await stack.database
+      .db('experts')
+      .insert(
+        pool.map((e) => ({
+          ...e,
+          affiliation_kind: e.institution_id ? 'academic' : 'industry',
+          title_zh: '教授',
+          fields: ['next_gen_it'],
+        })),
+      );
+    await stack.database.db('expert_conflicts').insert([
+      { expert_id: 'p-01', institution_id: 'henu', reason: '曾任该校兼职教授', source: 'declared' },
+      { expert_id: 'p-02', institution_id: 'zzu', reason: '近三年与该校合作科研项目', source: 'declared' },
+      { expert_id: 'p-11', enterprise_id: 'xfusion', reason: '曾任职于该企业', source: 'declared' },
+    ]);
     const launchedAt = Date.now();
     const launch = await stack.request<{ roundId: string }>('POST', '/api/rounds', {
       token: staff,
@@ -153,21 +195,168 @@ describe('call for applications, end to end with compressed time', () => {
     // Every submission was in before the first reminder fell due (else the expected list below would not hold).
     expect(submissionsDoneAt).toBeLessThan(launchedAt + (firstReminder - launchedAt) / SCALE);
 
+    // The call closes, the formal check runs, and the round hands the 27 passing applications to review.
+    const round2 = async () =>
+      (await stack.request<{ workflow: { stage: string } }>('GET', `/api/rounds/${ROUND}`, { token: staff })).body
+        .workflow;
+    await eventually(async () => ((await round2()).stage === 'review' ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'the review stage',
+    });
+    const assignmentsOf = async (expertId: string) => {
+      const token = await stack.token({ role: 'expert', id: expertId });
+      const res = await stack.request<{ items: { assignmentId: string; applicationId: string; status: string }[] }>(
+        'GET',
+        '/api/me/assignments',
+        { token },
+      );
+      return { token, items: res.body.items };
+    };
+    await eventually(
+      async () => {
+        const n = (await stack.database.db('review_assignments').count<{ n: number }[]>('* as n'))[0]!.n;
+        return Number(n) === 81 ? true : undefined;
+      },
+      { what: '81 assignments' },
+    );
+    const assignments = await stack.database
+      .db('review_assignments')
+      .select<{ id: string; item_id: string; expert_id: string }[]>('id', 'item_id', 'expert_id');
+    const loads = new Map<string, number>();
+    for (const a of assignments) loads.set(a.expert_id, (loads.get(a.expert_id) ?? 0) + 1);
+    // 回避 held (own institution, its university, partner enterprise, declared conflicts) and the load is balanced.
+    const appInstitution = new Map<string, string>();
+    for (const [institution, list] of Object.entries(ids)) for (const id of list) appInstitution.set(id, institution);
+    for (const a of assignments) {
+      const inst = appInstitution.get(a.item_id)!;
+      if (a.expert_id === 'p-01') expect(inst.startsWith('henu')).toBe(false);
+      if (a.expert_id === 'p-02') expect(inst.startsWith('zzu')).toBe(false);
+      expect(a.expert_id).not.toBe('p-11');
+    }
+    expect(Math.max(...loads.values())).toBeLessThanOrEqual(Math.ceil(81 / 15) + 1);
+
+    // Misuse gets problem+json with a zh-CN title.
+    const mine = await assignmentsOf('p-03');
+    const theirs = assignments.find((a) => a.expert_id !== 'p-03')!;
+    const rubricRes = await stack.request<{ rubric: { key: string }[] }>(
+      'GET',
+      `/api/assignments/${mine.items[0]!.assignmentId}`,
+      { token: mine.token },
+    );
+    const rubric = rubricRes.body.rubric;
+    const notMine = await stack.request<{ code: string; title: string }>(
+      'PUT',
+      `/api/assignments/${theirs.id}/review`,
+      {
+        token: mine.token,
+        body: { scores: sheet(rubric, 80) },
+      },
+    );
+    expect([notMine.status, notMine.body.code, notMine.body.title]).toEqual([403, 'FORBIDDEN', '无权执行此操作']);
+    for (const bad of ['NaN', '1e309', '-1', '101', '"80"']) {
+      const raw = `{"scores":{${rubric.map((c, i) => `"${c.key}":${i === 0 ? bad : 80}`).join(',')}}}`;
+      const res = await stack.request<{ code: string; title: string }>(
+        'PUT',
+        `/api/assignments/${mine.items[0]!.assignmentId}/review`,
+        { token: mine.token, raw },
+      );
+      expect(
+        [res.status, res.contentType?.includes('application/problem+json'), res.body.code, res.body.title],
+        bad,
+      ).toEqual([422, true, 'VALIDATION_FAILED', '请求内容不符合要求']);
+    }
+    const expertOnStaffRoute = await stack.request<{ code: string; title: string }>(
+      'GET',
+      `/api/rounds/${ROUND}/shortlist`,
+      { token: mine.token },
+    );
+    expect([expertOnStaffRoute.status, expertOnStaffRoute.body.code]).toEqual([403, 'FORBIDDEN']);
+
+    // p-04 declines one assignment, declaring a conflict: it is replaced once and recorded for the future.
+    const decliner = await assignmentsOf('p-04');
+    const declined = decliner.items[0]!;
+    const decline = await stack.request('POST', `/api/assignments/${declined.assignmentId}/decline`, {
+      token: decliner.token,
+      body: { reason: '与该申报团队有合作关系', conflict: true },
+    });
+    expect(decline.status).toBe(200);
+    const replacement = await eventually(
+      async () =>
+        (await stack.database
+          .db('review_assignments')
+          .where({ replaces_assignment_id: declined.assignmentId })
+          .first<{ expert_id: string } | undefined>('expert_id')) ?? undefined,
+      { what: 'the replacement' },
+    );
+    expect(replacement.expert_id).not.toBe('p-04');
+    const conflicts = await stack.database.db('expert_conflicts').where({ expert_id: 'p-04', source: 'decline' });
+    expect(conflicts).toHaveLength(1);
+
+    // Every expert scores every open assignment; the better the application's number in the plan, the higher.
+    const rankOf = (applicationId: string) => {
+      const [institution, list] = Object.entries(ids).find(([, l]) => l.includes(applicationId))!;
+      return Object.keys(plan).indexOf(institution) * 3 + list.indexOf(applicationId);
+    };
+    let submitted = 0;
+    for (const expert of pool) {
+      const { token, items } = await assignmentsOf(expert.id);
+      for (const item of items.filter((i) => i.status !== 'declined')) {
+        const res = await stack.request('PUT', `/api/assignments/${item.assignmentId}/review`, {
+          token,
+          body: { scores: sheet(rubric, 95 - rankOf(item.applicationId)), comment: '材料完整，特色鲜明。' },
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        submitted += 1;
+      }
+    }
+    expect(submitted).toBe(81);
+
+    // The review ends after its due dates; staff receive the ranking and confirm it with one adjustment.
+    await eventually(async () => ((await round2()).stage === 'shortlist_pending' ? true : undefined), {
+      timeoutMs: 90_000,
+      what: 'the shortlist',
+    });
+    const list = await stack.request<{
+      items: { applicationId: string; rank: number; recommended: boolean; validScores: number; flags: string[] }[];
+    }>('GET', `/api/rounds/${ROUND}/shortlist`, { token: staff });
+    expect(list.body.items).toHaveLength(27);
+    expect(list.body.items.every((i) => i.recommended && i.validScores === 3 && i.flags.length === 0)).toBe(true);
+    const excluded = list.body.items.at(-1)!.applicationId;
+    const confirm = await stack.request<{ shortlisted: number }>('POST', `/api/rounds/${ROUND}/shortlist/confirm`, {
+      token: staff,
+      body: { adjustments: [{ applicationId: excluded, include: false, reason: '该项目与已认定品牌项目内容重复' }] },
+    });
+    expect(confirm.status).toBe(200);
+    expect(confirm.body.shortlisted).toBe(26);
+    const again = await stack.request<{ code: string }>('POST', `/api/rounds/${ROUND}/shortlist/confirm`, {
+      token: staff,
+      body: {},
+    });
+    expect([again.status, again.body.code]).toEqual([409, 'SHORTLIST_CONFIRMED']);
+
     const final = await stack.client.workflow.getHandle(ROUND).result();
-    expect(final).toMatchObject({ stage: 'awaiting_review', formalCheck: { passed: 27, failed: 2 } });
+    expect(final).toMatchObject({
+      stage: 'shortlist_confirmed',
+      formalCheck: { passed: 27, failed: 2 },
+      review: { items: 27, recommended: 27, underReviewed: 0 },
+    });
 
     const eligible = universities.flatMap((u) => [
       universityEmail(u.id),
       ...u.colleges.map(([s]) => collegeEmail(u.id, s)),
     ]);
-    const submitted = new Set(Object.keys(plan).map(contactOf));
+    const submittedBy = new Set(Object.keys(plan).map(contactOf));
+    const invited = [...new Set(assignments.map((a) => a.expert_id))];
     const expected = [
       ...eligible.map((to) => ({ to, purpose: 'call_notice' })),
       ...[1, 2, 3].flatMap(() =>
-        eligible.filter((to) => !submitted.has(to)).map((to) => ({ to, purpose: 'call_reminder' })),
+        eligible.filter((to) => !submittedBy.has(to)).map((to) => ({ to, purpose: 'call_reminder' })),
       ),
       { to: contactOf('henau'), purpose: 'formal_check_failed' },
       { to: contactOf('ncwu-elec'), purpose: 'formal_check_failed' },
+      ...invited.map((id) => ({ to: `${id}@pool.ronghe.example`, purpose: 'review_invitation' })),
+      { to: `${replacement.expert_id}@pool.ronghe.example`, purpose: 'review_invitation' },
+      { to: 'staff@ronghe.example', purpose: 'review_completed' },
     ];
     const emails = await stack.mailbox.waitForCount(expected.length, { settleMs: 1_000 });
     expect(recipientPurposePairs(emails)).toEqual(recipientPurposePairs(expected));
@@ -183,18 +372,24 @@ describe('call for applications, end to end with compressed time', () => {
         'formal_check_reason',
       );
     const byStatus = (s: string) => apps.filter((a) => a.status === s).length;
-    expect([byStatus('formal_passed'), byStatus('formal_failed'), byStatus('withdrawn'), byStatus('draft')]).toEqual([
-      27, 2, 1, 1,
-    ]);
+    expect([
+      byStatus('shortlisted'),
+      byStatus('not_shortlisted'),
+      byStatus('formal_failed'),
+      byStatus('withdrawn'),
+      byStatus('draft'),
+    ]).toEqual([26, 1, 2, 1, 1]);
     expect(apps.find((a) => a.id === ids['ncwu-elec']![2])!.formal_check_reason).toContain('简介');
     const versions = await stack.request<{ versions: { version: number }[] }>(
       'GET',
       `/api/applications/${ids.zzu![0]}`,
-      { token: tokens.zzu },
+      {
+        token: tokens.zzu,
+      },
     );
     expect(versions.body.versions.map((v) => v.version)).toEqual([1, 2]);
 
-    // Every decision the test made (and the system's formal check) has exactly one audit row.
+    // Every decision the test made (and the system's own) has exactly one audit row.
     const audit = await stack.database
       .db('audit_events')
       .whereNot({ action: 'application.receipt' })
@@ -239,12 +434,43 @@ describe('call for applications, end to end with compressed time', () => {
     expect(checks).toHaveLength(29);
     expect(checks.every((c) => c.role === 'system' && c.actor === 'system:formal-check')).toBe(true);
     expect(checks.filter((c) => c.action === 'application.formal_check_failed').every((c) => c.reason)).toBe(true);
+    expect(rowsFor('review.decline', declined.assignmentId)).toEqual([
+      {
+        actor: 'expert:p-04',
+        role: 'expert',
+        action: 'review.decline',
+        subject_id: declined.assignmentId,
+        reason: '与该申报团队有合作关系',
+      },
+    ]);
+    expect(audit.filter((a) => a.action === 'review.submit')).toHaveLength(81);
+    expect(
+      audit
+        .filter((a) => a.action === 'review.submit')
+        .every((a) => a.role === 'expert' && a.actor.startsWith('expert:p-')),
+    ).toBe(true);
+    expect(rowsFor('shortlist.exclude', excluded)).toEqual([
+      {
+        actor: 'staff:officer-li',
+        role: 'staff',
+        action: 'shortlist.exclude',
+        subject_id: excluded,
+        reason: '该项目与已认定品牌项目内容重复',
+      },
+    ]);
+    expect(rowsFor('round.confirm_shortlist', ROUND)).toHaveLength(1);
 
     const progress = await stack.request<{
       applications: Record<string, number>;
       emails: Record<string, { sent: number }>;
     }>('GET', `/api/rounds/${ROUND}/progress`, { token: staff });
-    expect(progress.body.applications).toEqual({ formal_passed: 27, formal_failed: 2, withdrawn: 1, draft: 1 });
+    expect(progress.body.applications).toEqual({
+      shortlisted: 26,
+      not_shortlisted: 1,
+      formal_failed: 2,
+      withdrawn: 1,
+      draft: 1,
+    });
     expect(progress.body.emails.call_reminder!.sent).toBe(expected.filter((e) => e.purpose === 'call_reminder').length);
   });
 });

@@ -101,7 +101,7 @@ describe('launching a round (the thin vertical slice)', () => {
     expect(launched.status).toBe(201);
     const handle = stack.client.workflow.getHandle('round-alliance-2027');
     await expect(handle.result()).resolves.toMatchObject({
-      stage: 'awaiting_review',
+      stage: 'closed',
       noticesSent: universityContacts().length,
     });
 
@@ -126,7 +126,7 @@ describe('launching a round (the thin vertical slice)', () => {
         token: staff,
       },
     );
-    expect(round.body).toMatchObject({ status: 'awaiting_review', workflow: { status: 'COMPLETED' } });
+    expect(round.body).toMatchObject({ status: 'closed', workflow: { status: 'COMPLETED' } });
   });
 
   it('when Temporal no longer holds a past round (its retention dropped the history), then the database row still refuses a relaunch', async () => {

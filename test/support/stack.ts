@@ -104,6 +104,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       attachments,
       smtpUrl: maildev.smtpUrl,
       mailFrom: config.smtp.from,
+      staffEmail: config.staffEmail,
       logger,
       workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
       ...(options.outboxFaults ? { outboxFaults: options.outboxFaults } : {}),

@@ -1,0 +1,453 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import { recordAudit } from '../../db/repositories/audit.js';
+import {
+  expertAssignments,
+  findAssignment,
+  ownScore,
+  shortlist,
+  type AssignmentRow,
+} from '../../db/repositories/reviews.js';
+import { findRound } from '../../db/repositories/rounds.js';
+import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
+import { scoreSheetProblems, weightedTotal } from '../../domain/review/scoring.js';
+import { assignmentDeclinedSignal, retryAssignmentSignal } from '../../workflows/review.js';
+import { confirmShortlistUpdate } from '../../workflows/round.js';
+import type { Principal } from '../auth.js';
+import { AppError } from '../errors.js';
+import { requestIdOf } from '../request.js';
+import { updateRound } from '../round-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+import type { Logger } from '../../platform/logger.js';
+
+export interface ReviewRouteDeps {
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+}
+
+const AssignmentParams = z.object({ assignmentId: z.uuid() });
+const RoundParams = z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) });
+
+const AssignmentSummarySchema = z
+  .object({
+    assignmentId: z.string(),
+    status: z
+      .string()
+      .openapi({ example: 'invited', description: 'invited / accepted / declined / timed_out / submitted' }),
+    dueAt: z.string(),
+    replacement: z.boolean(),
+    applicationId: z.string(),
+    title: z.string(),
+    field: z.string().nullable(),
+    institutionName: z.string(),
+    submittedAt: z.string().nullable(),
+  })
+  .openapi('ExpertAssignment');
+
+const ReviewSheetSchema = z
+  .object({
+    scores: z.record(z.string(), z.unknown()).openapi({
+      description: '按评分细则逐项打分，每项为 0–100 的有限数字（总分按权重计算）',
+      example: { collaborative_education: 85, faculty: 80 },
+    }),
+    comment: z.string().trim().max(5000).optional(),
+  })
+  .strict()
+  .openapi('ReviewSheet');
+
+const ShortlistSchema = z
+  .object({
+    roundId: z.string(),
+    reviewStatus: z.string(),
+    items: z.array(
+      z.object({
+        applicationId: z.string(),
+        title: z.string(),
+        institutionId: z.string(),
+        institutionName: z.string(),
+        rank: z.number().int(),
+        score: z.number().nullable(),
+        mean: z.number().nullable(),
+        trimmedMean: z.number().nullable(),
+        spread: z.number().nullable(),
+        validScores: z.number().int(),
+        flags: z.array(z.string()).openapi({ description: 'under_reviewed（有效评分不足）、spread（极差超过 20 分）' }),
+        recommended: z.boolean(),
+        confirmed: z.boolean().nullable(),
+        adjustmentReason: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi('Shortlist');
+
+/** An expert reaches only their own assignments; any other is a 403 (staff read all). */
+async function loadAssignment(db: Db, assignmentId: string, principal: Principal): Promise<AssignmentRow> {
+  const a = await findAssignment(db, assignmentId);
+  if (!a) throw new AppError('ASSIGNMENT_NOT_FOUND', assignmentId);
+  if (principal.role === 'expert' && a.expertId !== principal.expertId) {
+    throw new AppError('FORBIDDEN', '只能处理分派给本人的评审任务');
+  }
+  return a;
+}
+
+function assertOpen(a: AssignmentRow, receivedAt: Date, allowSubmitted: boolean): void {
+  if (a.status === 'declined' || a.status === 'timed_out' || (!allowSubmitted && a.status === 'submitted')) {
+    const why = { declined: '已谢绝', timed_out: '已逾期并另请专家', submitted: '已提交' }[a.status];
+    throw new AppError('ASSIGNMENT_CLOSED', `该评审任务${why}`);
+  }
+  if (receivedAt.getTime() > a.dueAt.getTime()) {
+    throw new AppError('REVIEW_DUE_PASSED', `评审已于 ${formatInstantZh(a.dueAt)} 截止`);
+  }
+}
+
+export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
+  const { db } = deps;
+
+  routes.add({
+    method: 'get',
+    path: '/api/me/assignments',
+    summary: '我的评审任务（专家）',
+    description: '只列出分派给本人的任务；看不到其他专家及其评分。',
+    tags: ['专家评审'],
+    access: ['expert'],
+    query: z.object({ status: z.enum(['invited', 'accepted', 'declined', 'timed_out', 'submitted']).optional() }),
+    responses: { 200: { description: '评审任务', schema: z.object({ items: z.array(AssignmentSummarySchema) }) } },
+    async handler({ query, principal }) {
+      const items = await expertAssignments(db, principal!.expertId!, query.status);
+      return {
+        status: 200,
+        body: {
+          items: items.map((i) => ({
+            ...i,
+            dueAt: formatShanghai(i.dueAt),
+            submittedAt: i.submittedAt ? formatShanghai(i.submittedAt) : null,
+          })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/assignments/:assignmentId',
+    summary: '查看评审任务：申报材料（已提交版本）与本人评分',
+    tags: ['专家评审'],
+    access: ['expert', 'staff'],
+    params: AssignmentParams,
+    responses: {
+      200: {
+        description: '评审任务',
+        schema: z.object({
+          assignmentId: z.string(),
+          status: z.string(),
+          dueAt: z.string(),
+          rubric: z.array(z.object({ key: z.string(), nameZh: z.string(), weight: z.number() })),
+          application: z.object({ applicationId: z.string(), version: z.number().int(), content: z.unknown() }),
+          review: z
+            .object({
+              scores: z.record(z.string(), z.number()),
+              total: z.number(),
+              comment: z.string().nullable(),
+              updatedAt: z.string(),
+            })
+            .nullable(),
+        }),
+      },
+    },
+    errors: ['ASSIGNMENT_NOT_FOUND'],
+    async handler({ params, principal }) {
+      const a = await loadAssignment(db, params.assignmentId, principal!);
+      const version = await db('applications as a')
+        .join('application_versions as v', function () {
+          this.on('v.application_id', 'a.id').andOn('v.version', 'a.current_version');
+        })
+        .where('a.id', a.itemId)
+        .first<{ version: number; payload: unknown }>('v.version', 'v.payload');
+      const score = await ownScore(db, a.id);
+      return {
+        status: 200,
+        body: {
+          assignmentId: a.id,
+          status: a.status,
+          dueAt: formatShanghai(a.dueAt),
+          rubric: a.rubric,
+          application: { applicationId: a.itemId, version: version.version, content: version.payload },
+          review: score
+            ? {
+                scores: score.scores,
+                total: score.total,
+                comment: score.comment,
+                updatedAt: formatShanghai(score.updatedAt),
+              }
+            : null,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/assignments/:assignmentId/accept',
+    summary: '接受评审邀请',
+    tags: ['专家评审'],
+    access: ['expert'],
+    params: AssignmentParams,
+    responses: {
+      200: { description: '已接受', schema: z.object({ assignmentId: z.string(), status: z.literal('accepted') }) },
+    },
+    errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
+    async handler({ params, principal, req }) {
+      const receivedAt = new Date();
+      const a = await loadAssignment(db, params.assignmentId, principal!);
+      assertOpen(a, receivedAt, false);
+      if (a.status === 'invited') {
+        await db.transaction(async (trx) => {
+          await trx('review_assignments')
+            .where({ id: a.id, status: 'invited' })
+            .update({ status: 'accepted', accepted_at: receivedAt, responded_at: receivedAt });
+          await recordAudit(trx, {
+            actor: principal!.actor,
+            role: 'expert',
+            action: 'review.accept',
+            subjectKind: 'review_assignment',
+            subjectId: a.id,
+            requestId: requestIdOf(req),
+            workflowId: a.workflowId,
+          });
+        });
+      }
+      return { status: 200, body: { assignmentId: a.id, status: 'accepted' } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/assignments/:assignmentId/decline',
+    summary: '谢绝评审邀请（须说明原因；可声明利益冲突，记录在案）',
+    description: '谢绝后系统会另请一名符合回避与负载要求的专家补充评审（每项任务至多补请一次）。',
+    tags: ['专家评审'],
+    access: ['expert'],
+    params: AssignmentParams,
+    body: z
+      .object({
+        reason: z.string().trim().min(2, '请说明谢绝原因').max(500),
+        conflict: z.boolean().default(false).openapi({ description: '与申报单位存在利益冲突（今后不再分派该单位）' }),
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: '已谢绝',
+        schema: z.object({ assignmentId: z.string(), status: z.literal('declined'), conflictRecorded: z.boolean() }),
+      },
+    },
+    errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
+    async handler({ params, body, principal, req }) {
+      const receivedAt = new Date();
+      const a = await loadAssignment(db, params.assignmentId, principal!);
+      assertOpen(a, receivedAt, false);
+      await db.transaction(async (trx) => {
+        const n = await trx('review_assignments')
+          .where({ id: a.id })
+          .whereIn('status', ['invited', 'accepted'])
+          .update({
+            status: 'declined',
+            decline_reason: body.reason,
+            declared_conflict: body.conflict,
+            responded_at: receivedAt,
+            closed_at: receivedAt,
+          });
+        if (n === 0) throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
+        if (body.conflict) {
+          const app = await trx('applications')
+            .where({ id: a.itemId })
+            .first<{ institution_id: string }>('institution_id');
+          await trx('expert_conflicts').insert({
+            expert_id: a.expertId,
+            institution_id: app.institution_id,
+            reason: body.reason,
+            source: 'decline',
+          });
+        }
+        await recordAudit(trx, {
+          actor: principal!.actor,
+          role: 'expert',
+          action: 'review.decline',
+          subjectKind: 'review_assignment',
+          subjectId: a.id,
+          reason: body.reason,
+          details: { conflict: body.conflict },
+          requestId: requestIdOf(req),
+          workflowId: a.workflowId,
+        });
+      });
+      // The decline is recorded; the review workflow finds the replacement.
+      await deps.temporal.workflow
+        .getHandle(a.workflowId)
+        .signal(assignmentDeclinedSignal, { assignmentId: a.id })
+        .catch((err: unknown) =>
+          deps.logger.warn({ err, assignmentId: a.id }, 'could not signal the review about a decline'),
+        );
+      return { status: 200, body: { assignmentId: a.id, status: 'declined', conflictRecorded: body.conflict } };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: '/api/assignments/:assignmentId/review',
+    summary: '提交或修改评分（截止前可修改）',
+    description:
+      '按评分细则逐项打分（0–100 的有限数字），总分按权重计算。只能评本人的任务；评分对其他专家与申报单位不可见。',
+    tags: ['专家评审'],
+    access: ['expert'],
+    params: AssignmentParams,
+    body: ReviewSheetSchema,
+    responses: {
+      200: {
+        description: '已保存',
+        schema: z.object({
+          assignmentId: z.string(),
+          status: z.literal('submitted'),
+          total: z.number(),
+          revised: z.boolean(),
+        }),
+      },
+    },
+    errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
+    async handler({ params, body, principal, req }) {
+      const receivedAt = new Date();
+      const a = await loadAssignment(db, params.assignmentId, principal!);
+      const problems = scoreSheetProblems(a.rubric, body.scores);
+      if (problems.length > 0) {
+        throw new AppError('VALIDATION_FAILED', problems.join('；'), {
+          errors: problems.map((message) => ({ path: 'scores', message })),
+        });
+      }
+      assertOpen(a, receivedAt, true);
+      const scores = body.scores as Record<string, number>;
+      const total = weightedTotal(a.rubric, scores);
+      const revised = await db.transaction(async (trx) => {
+        const n = await trx('review_assignments')
+          .where({ id: a.id })
+          .whereIn('status', ['invited', 'accepted', 'submitted'])
+          .update({ status: 'submitted', responded_at: receivedAt });
+        if (n === 0) throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
+        const [row] = await trx('review_scores')
+          .insert({
+            assignment_id: a.id,
+            scores: JSON.stringify(scores),
+            total,
+            comment: body.comment ?? null,
+            submitted_at: receivedAt,
+            updated_at: receivedAt,
+          })
+          .onConflict('assignment_id')
+          .merge({ scores: JSON.stringify(scores), total, comment: body.comment ?? null, updated_at: receivedAt })
+          .returning<{ submitted_at: Date; updated_at: Date }[]>(['submitted_at', 'updated_at']);
+        const wasRevision = row!.submitted_at.getTime() !== row!.updated_at.getTime();
+        await recordAudit(trx, {
+          actor: principal!.actor,
+          role: 'expert',
+          action: wasRevision ? 'review.revise' : 'review.submit',
+          subjectKind: 'review_assignment',
+          subjectId: a.id,
+          details: { total },
+          requestId: requestIdOf(req),
+          workflowId: a.workflowId,
+        });
+        return wasRevision;
+      });
+      return { status: 200, body: { assignmentId: a.id, status: 'submitted', total, revised } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/rounds/:roundId/shortlist',
+    summary: '评审结果与推荐名单（工作人员）',
+    description: '按名次排列：得分（5 份及以上有效评分去掉最高最低后取平均）、平均分、极差与标记。',
+    tags: ['专家评审'],
+    access: ['staff'],
+    params: RoundParams,
+    responses: { 200: { description: '推荐名单', schema: ShortlistSchema } },
+    errors: ['ROUND_NOT_FOUND', 'SHORTLIST_NOT_READY'],
+    async handler({ params }) {
+      if (!(await findRound(db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      const list = await shortlist(db, params.roundId);
+      if (!list) throw new AppError('SHORTLIST_NOT_READY', '该批次尚未进入专家评审');
+      return { status: 200, body: { roundId: params.roundId, reviewStatus: list.reviewStatus, items: list.rows } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/rounds/:roundId/shortlist/confirm',
+    summary: '确认推荐名单（可调整，每项调整须说明理由）',
+    tags: ['专家评审'],
+    access: ['staff'],
+    params: RoundParams,
+    body: z
+      .object({
+        adjustments: z
+          .array(
+            z
+              .object({
+                applicationId: z.uuid(),
+                include: z.boolean().openapi({ description: 'true 列入推荐名单，false 移出' }),
+                reason: z.string().trim().min(2, '调整须说明理由').max(500),
+              })
+              .strict(),
+          )
+          .max(1000)
+          .default([]),
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: '已确认',
+        schema: z.object({ roundId: z.string(), shortlisted: z.number().int(), adjusted: z.number().int() }),
+      },
+    },
+    errors: ['ROUND_NOT_FOUND', 'SHORTLIST_NOT_READY', 'SHORTLIST_CONFIRMED'],
+    async handler({ params, body, principal, req }) {
+      if (!(await findRound(db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      const result = await updateRound(
+        deps.temporal,
+        params.roundId,
+        confirmShortlistUpdate,
+        { adjustments: body.adjustments, actor: principal!.actor, requestId: requestIdOf(req) },
+        { whenEnded: () => new AppError('SHORTLIST_CONFIRMED', '该批次的流程已结束') },
+      );
+      return { status: 200, body: { roundId: params.roundId, ...result } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/rounds/:roundId/review/retry',
+    summary: '补充专家后重新分派评审（分派曾因专家库不足受阻时）',
+    tags: ['专家评审'],
+    access: ['staff'],
+    params: RoundParams,
+    responses: { 202: { description: '已重新发起分派', schema: z.object({ roundId: z.string() }) } },
+    errors: ['ROUND_NOT_FOUND', 'REVIEW_NOT_BLOCKED'],
+    async handler({ params, principal, req }) {
+      const review = await db('reviews')
+        .where({ subject_kind: 'round', subject_id: params.roundId })
+        .first<{ id: string; status: string; workflow_id: string } | undefined>('id', 'status', 'workflow_id');
+      if (!review) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      if (review.status !== 'blocked') throw new AppError('REVIEW_NOT_BLOCKED', `评审状态为 ${review.status}`);
+      await recordAudit(db, {
+        actor: principal!.actor,
+        role: 'staff',
+        action: 'review.retry_assignment',
+        subjectKind: 'review',
+        subjectId: review.id,
+        requestId: requestIdOf(req),
+        workflowId: review.workflow_id,
+      });
+      await deps.temporal.workflow.getHandle(review.workflow_id).signal(retryAssignmentSignal);
+      return { status: 202, body: { roundId: params.roundId } };
+    },
+  });
+}

@@ -1,0 +1,246 @@
+import type { Db } from '../knex.js';
+import type { RubricCriterion } from '../../domain/programmes.js';
+
+export interface AssignmentRow {
+  id: string;
+  reviewId: string;
+  itemId: string;
+  expertId: string;
+  status: 'invited' | 'accepted' | 'declined' | 'timed_out' | 'submitted';
+  dueAt: Date;
+  wave: number;
+  workflowId: string;
+  subjectId: string;
+  rubric: RubricCriterion[];
+}
+
+interface RawAssignment {
+  id: string;
+  review_id: string;
+  item_id: string;
+  expert_id: string;
+  status: AssignmentRow['status'];
+  due_at: Date;
+  wave: number;
+  workflow_id: string;
+  subject_id: string;
+  rubric: RubricCriterion[];
+}
+
+const columns = [
+  'ra.id',
+  'ra.review_id',
+  'ra.item_id',
+  'ra.expert_id',
+  'ra.status',
+  'ra.due_at',
+  'ra.wave',
+  'r.workflow_id',
+  'r.subject_id',
+  'r.rubric',
+];
+
+function toAssignment(r: RawAssignment): AssignmentRow {
+  return {
+    id: r.id,
+    reviewId: r.review_id,
+    itemId: r.item_id,
+    expertId: r.expert_id,
+    status: r.status,
+    dueAt: r.due_at,
+    wave: r.wave,
+    workflowId: r.workflow_id,
+    subjectId: r.subject_id,
+    rubric: r.rubric,
+  };
+}
+
+export async function findAssignment(
+  db: Db,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<AssignmentRow | undefined> {
+  const q = db('review_assignments as ra')
+    .join('reviews as r', 'r.id', 'ra.review_id')
+    .where('ra.id', id)
+    .first<RawAssignment | undefined>(columns);
+  const row = await (options.forUpdate ? q.forUpdate('ra') : q);
+  return row ? toAssignment(row) : undefined;
+}
+
+export interface ExpertAssignmentView {
+  assignmentId: string;
+  status: string;
+  dueAt: Date;
+  replacement: boolean;
+  applicationId: string;
+  title: string;
+  field: string | null;
+  institutionName: string;
+  submittedAt: Date | null;
+}
+
+/** An expert's own assignments (never anyone else's, never another expert's scores). */
+export async function expertAssignments(db: Db, expertId: string, status?: string): Promise<ExpertAssignmentView[]> {
+  const rows = await db('review_assignments as ra')
+    .joinRaw('join applications a on a.id::text = ra.item_id')
+    .join('institutions as i', 'i.id', 'a.institution_id')
+    .leftJoin('review_scores as s', 's.assignment_id', 'ra.id')
+    .where('ra.expert_id', expertId)
+    .modify((q) => {
+      if (status) void q.where('ra.status', status);
+    })
+    .orderBy([{ column: 'ra.due_at' }, { column: 'ra.id' }])
+    .select<
+      {
+        id: string;
+        status: string;
+        due_at: Date;
+        wave: number;
+        app_id: string;
+        title_zh: string;
+        field_key: string | null;
+        name_zh: string;
+        submitted_at: Date | null;
+      }[]
+    >(
+      'ra.id',
+      'ra.status',
+      'ra.due_at',
+      'ra.wave',
+      'a.id as app_id',
+      'a.title_zh',
+      'a.field_key',
+      'i.name_zh',
+      's.submitted_at',
+    );
+  return rows.map((r) => ({
+    assignmentId: r.id,
+    status: r.status,
+    dueAt: r.due_at,
+    replacement: r.wave > 0,
+    applicationId: r.app_id,
+    title: r.title_zh,
+    field: r.field_key,
+    institutionName: r.name_zh,
+    submittedAt: r.submitted_at,
+  }));
+}
+
+export async function ownScore(
+  db: Db,
+  assignmentId: string,
+): Promise<
+  | { scores: Record<string, number>; total: number; comment: string | null; submittedAt: Date; updatedAt: Date }
+  | undefined
+> {
+  const row = await db('review_scores')
+    .where({ assignment_id: assignmentId })
+    .first<
+      | { scores: Record<string, number>; total: string; comment: string | null; submitted_at: Date; updated_at: Date }
+      | undefined
+    >();
+  return row
+    ? {
+        scores: row.scores,
+        total: Number(row.total),
+        comment: row.comment,
+        submittedAt: row.submitted_at,
+        updatedAt: row.updated_at,
+      }
+    : undefined;
+}
+
+/** True when the expert holds a live assignment on the application (may read its materials). */
+export async function expertMayRead(db: Db, expertId: string, applicationId: string): Promise<boolean> {
+  const row = await db('review_assignments')
+    .where({ expert_id: expertId, item_id: applicationId })
+    .whereNotIn('status', ['declined'])
+    .first<{ id: string } | undefined>('id');
+  return row !== undefined;
+}
+
+export interface ShortlistRow {
+  applicationId: string;
+  title: string;
+  institutionId: string;
+  institutionName: string;
+  rank: number;
+  score: number | null;
+  mean: number | null;
+  trimmedMean: number | null;
+  spread: number | null;
+  validScores: number;
+  flags: string[];
+  recommended: boolean;
+  confirmed: boolean | null;
+  adjustmentReason: string | null;
+}
+
+export async function shortlist(
+  db: Db,
+  roundId: string,
+): Promise<{ reviewStatus: string; rows: ShortlistRow[] } | undefined> {
+  const review = await db('reviews')
+    .where({ subject_kind: 'round', subject_id: roundId })
+    .first<{ id: string; status: string } | undefined>('id', 'status');
+  if (!review) return undefined;
+  const rows = await db('review_results as rr')
+    .joinRaw('join applications a on a.id::text = rr.item_id')
+    .join('institutions as i', 'i.id', 'a.institution_id')
+    .where('rr.review_id', review.id)
+    .orderBy('rr.rank')
+    .select<
+      {
+        item_id: string;
+        title_zh: string;
+        institution_id: string;
+        name_zh: string;
+        rank: number;
+        score: string | null;
+        mean: string | null;
+        trimmed_mean: string | null;
+        spread: string | null;
+        valid_scores: number;
+        flags: string[];
+        recommended: boolean;
+        confirmed: boolean | null;
+        adjustment_reason: string | null;
+      }[]
+    >(
+      'rr.item_id',
+      'a.title_zh',
+      'a.institution_id',
+      'i.name_zh',
+      'rr.rank',
+      'rr.score',
+      'rr.mean',
+      'rr.trimmed_mean',
+      'rr.spread',
+      'rr.valid_scores',
+      'rr.flags',
+      'rr.recommended',
+      'rr.confirmed',
+      'rr.adjustment_reason',
+    );
+  const num = (v: string | null) => (v === null ? null : Number(v));
+  return {
+    reviewStatus: review.status,
+    rows: rows.map((r) => ({
+      applicationId: r.item_id,
+      title: r.title_zh,
+      institutionId: r.institution_id,
+      institutionName: r.name_zh,
+      rank: r.rank,
+      score: num(r.score),
+      mean: num(r.mean),
+      trimmedMean: num(r.trimmed_mean),
+      spread: num(r.spread),
+      validScores: r.valid_scores,
+      flags: r.flags,
+      recommended: r.recommended,
+      confirmed: r.confirmed,
+      adjustmentReason: r.adjustment_reason,
+    })),
+  };
+}
