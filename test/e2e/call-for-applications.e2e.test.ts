@@ -85,16 +85,14 @@ describe('call for applications and expert review, end to end with compressed ti
     const staff = await stack.token({ role: 'staff', id: 'officer-li' });
     // The review pool for this round: 15 experts of the field, three with declared conflicts.
     await stack.database.db('experts').update({ active: false });
-    await stack.database
-      .db('experts')
-      .insert(
-        pool.map((e) => ({
-          ...e,
-          affiliation_kind: e.institution_id ? 'academic' : 'industry',
-          title_zh: '教授',
-          fields: ['next_gen_it'],
-        })),
-      );
+    await stack.database.db('experts').insert(
+      pool.map((e) => ({
+        ...e,
+        affiliation_kind: e.institution_id ? 'academic' : 'industry',
+        title_zh: '教授',
+        fields: ['next_gen_it'],
+      })),
+    );
     await stack.database.db('expert_conflicts').insert([
       { expert_id: 'p-01', institution_id: 'henu', reason: '曾任该校兼职教授', source: 'declared' },
       { expert_id: 'p-02', institution_id: 'zzu', reason: '近三年与该校合作科研项目', source: 'declared' },
