@@ -85,6 +85,17 @@ interface ExpertRow {
 
 const OPEN = ['invited', 'accepted'];
 
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = groups.get(k);
+    if (list) list.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
 /** Expert ids for the names an applicant asked to avoid (names can repeat: every match is avoided). */
 function avoidedIds(draft: ApplicationDraft, experts: ExpertRow[]): string[] {
   const names = new Set(draft.avoidExperts ?? []);
@@ -112,18 +123,18 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
     const conflicts = await trx('expert_conflicts').select<
       { expert_id: string; institution_id: string | null; enterprise_id: string | null }[]
     >('expert_id', 'institution_id', 'enterprise_id');
-    const reviewers = experts.map((e) => ({
-      id: e.id,
-      fields: e.fields,
-      institutionId: e.institution_id,
-      enterpriseId: e.enterprise_id,
-      conflictInstitutionIds: conflicts
-        .filter((c) => c.expert_id === e.id && c.institution_id)
-        .map((c) => c.institution_id!),
-      conflictEnterpriseIds: conflicts
-        .filter((c) => c.expert_id === e.id && c.enterprise_id)
-        .map((c) => c.enterprise_id!),
-    }));
+    const conflictsOf = groupBy(conflicts, (c) => c.expert_id);
+    const reviewers = experts.map((e) => {
+      const own = conflictsOf.get(e.id) ?? [];
+      return {
+        id: e.id,
+        fields: e.fields,
+        institutionId: e.institution_id,
+        enterpriseId: e.enterprise_id,
+        conflictInstitutionIds: own.flatMap((c) => (c.institution_id ? [c.institution_id] : [])),
+        conflictEnterpriseIds: own.flatMap((c) => (c.enterprise_id ? [c.enterprise_id] : [])),
+      };
+    });
     return { experts, reviewers };
   };
 
@@ -158,12 +169,13 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
         apps.map((a) => a.id),
       )
       .select<{ application_id: string; enterprise_id: string }[]>('application_id', 'enterprise_id');
+    const partnersOf = groupBy(partners, (p) => p.application_id);
     return apps.map((a) => ({
       id: a.id,
       field: a.field_key ?? '',
       need,
       institutionIds: a.parent_id ? [a.institution_id, a.parent_id] : [a.institution_id],
-      enterpriseIds: partners.filter((p) => p.application_id === a.id).map((p) => p.enterprise_id),
+      enterpriseIds: (partnersOf.get(a.id) ?? []).map((p) => p.enterprise_id),
       avoidExpertIds: avoidedIds(a.draft, experts),
     }));
   };
@@ -586,12 +598,13 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
           'a.title_zh',
         );
       const rules = { ...ctx.rules.review, minValidScores: review.min_valid_scores };
+      const scoresOf = groupBy(scores, (s) => s.item_id);
       const ranked = rankWithinQuota(
         items.map((i) => ({
           itemId: i.item_id,
           receivedAt: i.received_at.toISOString(),
           aggregate: aggregate(
-            scores.filter((s) => s.item_id === i.item_id).map((s) => Number(s.total)),
+            (scoresOf.get(i.item_id) ?? []).map((s) => Number(s.total)),
             rules,
           ),
         })),
@@ -627,7 +640,8 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
           workflowId: input.workflowId,
         });
       });
-      const title = (id: string) => items.find((i) => i.item_id === id)?.title_zh ?? id;
+      const titles = new Map(items.map((i) => [i.item_id, i.title_zh]));
+      const title = (id: string) => titles.get(id) ?? id;
       const under = ranked.filter((r) => r.aggregate.flags.includes('under_reviewed')).map((r) => title(r.itemId));
       const spread = ranked.filter((r) => r.aggregate.flags.includes('spread')).map((r) => title(r.itemId));
       const recommended = ranked.filter((r) => r.recommended).length;

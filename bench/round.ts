@@ -50,6 +50,15 @@ async function main(): Promise<number> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-bench-'));
   fs.chmodSync(tmp, 0o755);
   const stops: (() => Promise<unknown>)[] = [];
+  // Interrupted: stop the servers this bench started before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void (async () => {
+        for (const stop of stops) await stop().catch(() => undefined);
+        process.exit(130);
+      })();
+    });
+  }
   try {
     progress('starting Temporal, PostgreSQL and maildev');
     const cli = await resolveTemporalCli({ explicitPath: config.temporal.cliPath, cacheDir: config.cacheDir });
@@ -92,10 +101,19 @@ async function main(): Promise<number> {
     // Drafts with their 申报书 are prepared in bulk (the bench is about the workflow, not about typing).
     const institutions = (await db('institutions').orderBy('id').pluck('id')) as string[];
     const staff = await signToken({ role: 'staff', id: 'bench' }, apiConfig.auth.secret);
-    // The call must stay open while N submissions arrive: about 25 ms of wall time each, at least a minute.
-    const callWallSeconds = Math.max(60, applications * 0.025);
-    const callCalendarSeconds = ((20 * 7) / 5) * 24 * 3600;
-    const scale = Math.max(1, Math.floor(callCalendarSeconds / callWallSeconds));
+    // The call must stay open while N submissions arrive (about 25 ms of wall time each), and the review
+    // while 3N scores arrive (about 12 ms each); at least a minute each. 20 and 10 working days ≈ 28 and 14
+    // calendar days.
+    const day = 24 * 3600;
+    const scale = Math.max(
+      1,
+      Math.floor(
+        Math.min(
+          (28 * day) / Math.max(60, applications * 0.025),
+          (14 * day) / Math.max(60, applications * 3 * 0.012 + 30),
+        ),
+      ),
+    );
     const started = performance.now();
     const launch = await fetch(`${api.url}/api/rounds`, {
       method: 'POST',
@@ -110,6 +128,22 @@ async function main(): Promise<number> {
     if (launch.status !== 201) throw new Error(`launch failed: ${launch.status} ${await launch.text()}`);
     const roundId = 'round-research_project-2027';
 
+    // The expert pool: one expert per hundred reviews, spread over the fields like the applications.
+    const fields = (await db('industries').orderBy('key').pluck('key')) as string[];
+    // A multiple of the number of fields, so that each field's experts can carry its share within the bound.
+    const poolSize = fields.length * Math.ceil(Math.max(60, Math.ceil((applications * 3) / 100)) / fields.length);
+    await db('experts').update({ active: false });
+    const pool = Array.from({ length: poolSize }, (_, i) => ({
+      id: `bench-${String(i + 1).padStart(4, '0')}`,
+      name_zh: `评审专家${i + 1}`,
+      email: `bench-${i + 1}@experts.ronghe.example`,
+      affiliation_kind: 'industry',
+      enterprise_id: 'newcapec',
+      title_zh: '正高级工程师',
+      fields: [fields[i % fields.length]!],
+    }));
+    for (let i = 0; i < pool.length; i += 500) await db('experts').insert(pool.slice(i, i + 500));
+
     const pdf = await attachments.save(Readable.from([Buffer.from('%PDF-1.7\nbench\n%%EOF\n')]), 'application/pdf');
     const summary =
       '面向产业需求开展产教融合研究，校企共建课程与实践平台，形成可推广的协同育人模式与评价机制，服务区域经济高质量发展。';
@@ -117,7 +151,7 @@ async function main(): Promise<number> {
       const institution = institutions[i % institutions.length]!;
       const draft = {
         title: `产教融合研究项目 ${i + 1}`,
-        field: 'next_gen_it',
+        field: fields[i % fields.length]!,
         summary,
         principal: { staffNo: `B${String(i + 1).padStart(6, '0')}`, name: `负责人${i + 1}` },
       };
@@ -189,35 +223,106 @@ async function main(): Promise<number> {
     await Promise.all(Array.from({ length: concurrency }, submitOne));
     const submittedIn = (performance.now() - started) / 1000;
 
-    progress('waiting for the call to close and the formal check to finish');
+    progress('waiting for the call to close, the formal check and the assignment of reviewers');
+    const stage = async () => (await client.workflow.getHandle(roundId).query<{ stage: string }>('getRound')).stage;
+    const until = async (wanted: string) => {
+      while ((await stage()) !== wanted) await new Promise((r) => setTimeout(r, 500));
+    };
+    await until('review');
+    const reviewId = `review-${roundId}`;
+    const reviewStarted = performance.now();
+    let assignments: { id: string; expert_id: string }[] = [];
+    while (assignments.length < applications * 3) {
+      await new Promise((r) => setTimeout(r, 500));
+      const review = await client.workflow
+        .getHandle(`review-${roundId}`)
+        .query<{ stage: string }>('getReview')
+        .catch(() => undefined);
+      if (review?.stage === 'assignment_blocked') {
+        const reason = await db('reviews').first<{ status_reason: string }>('status_reason');
+        throw new Error(`reviewer assignment blocked: ${reason.status_reason}`);
+      }
+      assignments = await db('review_assignments')
+        .where({ wave: 0 })
+        .select<{ id: string; expert_id: string }[]>('id', 'expert_id');
+    }
+    const rubric = (
+      await db('programmes').where({ key: 'research_project' }).first<{ rules: { rubric: { key: string }[] } }>('rules')
+    ).rules.rubric;
+    const expertTokens = new Map<string, string>();
+    for (const e of pool) expertTokens.set(e.id, await signToken({ role: 'expert', id: e.id }, apiConfig.auth.secret));
+    progress(
+      `${assignments.length} reviews assigned to ${new Set(assignments.map((a) => a.expert_id)).size} experts; scoring through the API`,
+    );
+    let nextReview = 0;
+    let reviewsDone = 0;
+    let reviewsRefused = 0;
+    const reviewOne = async () => {
+      for (;;) {
+        const i = nextReview++;
+        if (i >= assignments.length) return;
+        const a = assignments[i]!;
+        const res = await fetch(`${api.url}/api/assignments/${a.id}/review`, {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${expertTokens.get(a.expert_id)}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            scores: Object.fromEntries(rubric.map((c, k) => [c.key, 60 + ((i * 7 + k * 3) % 40)])),
+          }),
+        });
+        if (res.status !== 200) {
+          reviewsRefused += 1;
+          if (reviewsRefused <= 3) progress(`review refused: ${res.status} ${await res.text()}`);
+        } else await res.arrayBuffer();
+        reviewsDone += 1;
+        if (reviewsDone % Math.max(1, Math.floor(assignments.length / 10)) === 0)
+          progress(`${reviewsDone}/${assignments.length} reviews`);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, reviewOne));
+    const reviewsIn = (performance.now() - reviewStarted) / 1000;
+
+    progress('waiting for the review to close; confirming the shortlist');
+    await until('shortlist_pending');
+    const reviewWall = (performance.now() - reviewStarted) / 1000;
+    const confirm = await fetch(`${api.url}/api/rounds/${roundId}/shortlist/confirm`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${staff}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    if (confirm.status !== 200) throw new Error(`confirm failed: ${confirm.status} ${await confirm.text()}`);
     const result = (await client.workflow.getHandle(roundId).result()) as {
       formalCheck: { passed: number; failed: number };
+      review: { items: number; recommended: number; underReviewed: number };
     };
     const wall = (performance.now() - started) / 1000;
 
-    // Each run's history, fetched and measured here: event count and encoded size in bytes.
-    const runs = [];
-    for await (const wf of client.workflow.list({ query: `WorkflowId='${roundId}'` })) runs.push(wf.runId);
-    const largest = { events: 0, bytes: 0 };
-    for (const runId of runs) {
-      const history = await client.workflow.getHandle(roundId, runId).fetchHistory();
-      largest.events = Math.max(largest.events, history.events?.length ?? 0);
-      largest.bytes = Math.max(largest.bytes, proto.temporal.api.history.v1.History.encode(history).finish().length);
-    }
-    const over = largest.events > HISTORY_EVENT_LIMIT || largest.bytes > HISTORY_BYTES_LIMIT;
-    const counts = (await db('email_outbox')
-      .where({ workflow_id: roundId, status: 'sent' })
-      .count('* as n')
-      .first()) as { n: number };
+    /** Each run's history, fetched and measured here: event count and encoded size in bytes. */
+    const measure = async (workflowId: string) => {
+      const runs = [];
+      for await (const wf of client.workflow.list({ query: `WorkflowId='${workflowId}'` })) runs.push(wf.runId);
+      const largest = { runs: runs.length, events: 0, bytes: 0 };
+      for (const runId of runs) {
+        const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+        largest.events = Math.max(largest.events, history.events?.length ?? 0);
+        largest.bytes = Math.max(largest.bytes, proto.temporal.api.history.v1.History.encode(history).finish().length);
+      }
+      return largest;
+    };
+    const round = await measure(roundId);
+    const review = await measure(reviewId);
+    const over = [round, review].some((h) => h.events > HISTORY_EVENT_LIMIT || h.bytes > HISTORY_BYTES_LIMIT);
+    const emails = await db('email_outbox').where({ status: 'sent' }).count<{ n: number }[]>('* as n');
 
     process.stdout.write(
       [
         '',
-        `applications: ${applications} (accepted ${applications - refused}, refused ${refused}); formal check: ${result.formalCheck.passed} passed, ${result.formalCheck.failed} failed; emails sent: ${counts.n}`,
+        `applications: ${applications} (accepted ${applications - refused}, refused ${refused}); formal check: ${result.formalCheck.passed} passed, ${result.formalCheck.failed} failed`,
+        `reviews: ${assignments.length} by ${poolSize} experts (refused ${reviewsRefused}); ranked ${result.review.items}, recommended ${result.review.recommended}, under-reviewed ${result.review.underReviewed}; emails sent: ${Number(emails[0]!.n)}; time compressed ${scale}×`,
         '',
         '| workflow type | runs | largest history (events) | largest history (bytes) | wall time (s) |',
         '| --- | ---: | ---: | ---: | ---: |',
-        `| roundWorkflow | ${runs.length} | ${largest.events} | ${largest.bytes} | ${wall.toFixed(1)} (submissions done at ${submittedIn.toFixed(1)}) |`,
+        `| roundWorkflow | ${round.runs} | ${round.events} | ${round.bytes} | ${wall.toFixed(1)} (submissions done at ${submittedIn.toFixed(1)}) |`,
+        `| reviewWorkflow | ${review.runs} | ${review.events} | ${review.bytes} | ${reviewWall.toFixed(1)} (scores done at ${reviewsIn.toFixed(1)}) |`,
         '',
         over
           ? `FAIL: a run's history passed ${HISTORY_EVENT_LIMIT} events or ${HISTORY_BYTES_LIMIT} bytes`
@@ -225,7 +330,7 @@ async function main(): Promise<number> {
         '',
       ].join('\n'),
     );
-    return over || refused > 0 ? 1 : 0;
+    return over || refused > 0 || reviewsRefused > 0 ? 1 : 0;
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
