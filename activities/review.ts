@@ -1,4 +1,5 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { roundContext } from '../db/repositories/round-rules.js';
@@ -14,7 +15,8 @@ import { aggregate, quotaOf, rankWithinQuota } from '../domain/review/scoring.js
 import type { ApplicationDraft } from '../domain/applications.js';
 import { reviewBlocked, reviewCompleted, reviewInvitation, reviewReminder } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import type { BatchResult, Reminder } from './rounds.js';
+import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
+import type { Reminder } from './rounds.js';
 
 /** When a group of assignments is due, and when its experts are reminded. */
 export interface DueGroup {
@@ -179,6 +181,19 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
       avoidExpertIds: avoidedIds(a.draft, experts),
     }));
   };
+
+  /** A page of experts holding the given assignments, with how many each holds. */
+  const expertsWith = (assignments: Knex.QueryBuilder, cursor: BatchCursor) =>
+    page(
+      assignments.join('experts as e', 'e.id', 'ra.expert_id').groupBy('e.id', 'e.name_zh', 'e.email'),
+      'e.id',
+      cursor,
+    ).select<{ id: string; name_zh: string; email: string; n: number }[]>(
+      'e.id',
+      'e.name_zh',
+      'e.email',
+      db.raw('count(*)::int as n'),
+    );
 
   const reviewOf = async (reviewId: string) => {
     const review = await db('reviews').where({ id: reviewId }).first<
@@ -441,85 +456,44 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
     /** One invitation per expert for their first assignments. */
     async sendReviewInvitations(input: ReviewBatchInput): Promise<BatchResult> {
       const { titleZh } = await reviewOf(input.reviewId);
-      const batch = await db('review_assignments as ra')
-        .join('experts as e', 'e.id', 'ra.expert_id')
-        .where({ 'ra.review_id': input.reviewId, 'ra.wave': 0 })
-        .modify((q) => {
-          if (input.after) void q.where('e.id', '>', input.after);
-        })
-        .groupBy('e.id', 'e.name_zh', 'e.email')
-        .orderBy('e.id')
-        .limit(input.batchSize)
-        .select<{ id: string; name_zh: string; email: string; n: number }[]>(
-          'e.id',
-          'e.name_zh',
-          'e.email',
-          db.raw('count(*)::int as n'),
-        );
-      let sent = 0;
-      let alreadySent = 0;
-      for (const e of batch) {
-        const r = await outbox.deliver({
-          idempotencyKey: `${input.workflowId}/review_invitation/${e.id}`,
-          workflowId: input.workflowId,
-          purpose: 'review_invitation',
-          recipient: e.email,
-          ...reviewInvitation({
-            expertName: e.name_zh,
-            reviewTitle: titleZh,
-            count: e.n,
-            due: new Date(input.due.dueAt),
-            replacement: false,
-          }),
-        });
-        if (r === 'sent') sent += 1;
-        else alreadySent += 1;
-        Context.current().heartbeat({ last: e.id });
-      }
-      return { sent, alreadySent, last: batch.at(-1)?.id ?? input.after, done: batch.length < input.batchSize };
+      const experts = await expertsWith(
+        db('review_assignments as ra').where({ 'ra.review_id': input.reviewId, 'ra.wave': 0 }),
+        input,
+      );
+      return mailPage(outbox, { workflowId: input.workflowId, purpose: 'review_invitation' }, input, experts, (e) => ({
+        key: `${input.workflowId}/review_invitation/${e.id}`,
+        recipient: e.email,
+        email: reviewInvitation({
+          expertName: e.name_zh,
+          reviewTitle: titleZh,
+          count: e.n,
+          due: new Date(input.due.dueAt),
+          replacement: false,
+        }),
+      }));
     },
 
     /** A reminder k working days before a due day, only to experts with a review of that day still open. */
     async sendReviewReminders(input: ReminderBatchInput): Promise<BatchResult> {
       const { titleZh } = await reviewOf(input.reviewId);
-      const batch = await db('review_assignments as ra')
-        .join('experts as e', 'e.id', 'ra.expert_id')
-        .where({ 'ra.review_id': input.reviewId, 'ra.due_day': input.due.dueDay })
-        .whereIn('ra.status', OPEN)
-        .modify((q) => {
-          if (input.after) void q.where('e.id', '>', input.after);
-        })
-        .groupBy('e.id', 'e.name_zh', 'e.email')
-        .orderBy('e.id')
-        .limit(input.batchSize)
-        .select<{ id: string; name_zh: string; email: string; n: number }[]>(
-          'e.id',
-          'e.name_zh',
-          'e.email',
-          db.raw('count(*)::int as n'),
-        );
-      let sent = 0;
-      let alreadySent = 0;
-      for (const e of batch) {
-        const r = await outbox.deliver({
-          idempotencyKey: `${input.workflowId}/review_reminder/${input.due.dueDay}/${input.reminder.k}/${e.id}`,
-          workflowId: input.workflowId,
-          purpose: 'review_reminder',
-          recipient: e.email,
-          dueAt: new Date(input.reminder.at),
-          ...reviewReminder({
-            expertName: e.name_zh,
-            reviewTitle: titleZh,
-            open: e.n,
-            due: new Date(input.due.dueAt),
-            workingDaysLeft: input.reminder.k,
-          }),
-        });
-        if (r === 'sent') sent += 1;
-        else alreadySent += 1;
-        Context.current().heartbeat({ last: e.id });
-      }
-      return { sent, alreadySent, last: batch.at(-1)?.id ?? input.after, done: batch.length < input.batchSize };
+      const experts = await expertsWith(
+        db('review_assignments as ra')
+          .where({ 'ra.review_id': input.reviewId, 'ra.due_day': input.due.dueDay })
+          .whereIn('ra.status', OPEN),
+        input,
+      );
+      return mailPage(outbox, { workflowId: input.workflowId, purpose: 'review_reminder' }, input, experts, (e) => ({
+        key: `${input.workflowId}/review_reminder/${input.due.dueDay}/${input.reminder.k}/${e.id}`,
+        recipient: e.email,
+        dueAt: new Date(input.reminder.at),
+        email: reviewReminder({
+          expertName: e.name_zh,
+          reviewTitle: titleZh,
+          open: e.n,
+          due: new Date(input.due.dueAt),
+          workingDaysLeft: input.reminder.k,
+        }),
+      }));
     },
 
     /** At a due time (after the grace window): reviews still open time out and get one replacement each. */

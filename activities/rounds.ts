@@ -33,6 +33,7 @@ import {
   type RoundMailContext,
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
+import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
 
 /** A round's deadline as announced: 24:00 Asia/Shanghai on `day`, with the calendar version behind it. */
 export interface Deadline {
@@ -70,21 +71,14 @@ export interface PreparedRound {
   graceSeconds: number;
 }
 
-export interface BatchCursor {
+/** A page of a round's recipients: institutions in id order, after `after`. */
+export interface RoundBatchCursor extends BatchCursor {
   roundId: string;
-  /** Resume after this institution id (institutions are visited in id order). */
-  after?: string | undefined;
-  batchSize: number;
 }
 
-export interface BatchResult {
-  sent: number;
-  alreadySent: number;
-  last: string | undefined;
-  done: boolean;
-}
+export type { BatchResult };
 
-export interface ReminderBatchInput extends BatchCursor {
+export interface ReminderBatchInput extends RoundBatchCursor {
   reminder: Reminder;
   deadline: Deadline;
 }
@@ -99,7 +93,7 @@ export interface Announcement {
   reason?: string | undefined;
 }
 
-export interface AnnouncementBatchInput extends BatchCursor {
+export interface AnnouncementBatchInput extends RoundBatchCursor {
   announcement: Announcement;
 }
 
@@ -200,36 +194,22 @@ export function createRoundActivities({ db, outbox, calendar, attachments, logge
   });
 
   /** Emails the next batch of a recipient list; safe to retry, the outbox never sends a key twice. */
+  /** Emails the next page of a recipient list; safe to retry, the outbox never sends a key twice. */
   const sendBatch = async (
-    input: BatchCursor,
+    input: RoundBatchCursor,
     recipients: Knex.QueryBuilder,
     purpose: string,
     render: (institution: InstitutionContact) => { key: string; email: RenderedEmail; dueAt?: Date },
   ): Promise<BatchResult> => {
-    const batch = await recipients
-      .modify((q) => {
-        if (input.after) void q.where('i.id', '>', input.after);
-      })
-      .orderBy('i.id')
-      .limit(input.batchSize)
-      .select<InstitutionContact[]>('i.id', 'i.name_zh', 'i.contact_email');
-    let sent = 0;
-    let alreadySent = 0;
-    for (const institution of batch) {
-      const { key, email, dueAt } = render(institution);
-      const result = await outbox.deliver({
-        idempotencyKey: key,
-        workflowId: input.roundId,
-        purpose,
-        recipient: institution.contact_email,
-        dueAt,
-        ...email,
-      });
-      if (result === 'sent') sent += 1;
-      else alreadySent += 1;
-      Context.current().heartbeat({ last: institution.id });
-    }
-    return { sent, alreadySent, last: batch.at(-1)?.id ?? input.after, done: batch.length < input.batchSize };
+    const rows = await page(recipients, 'i.id', input).select<InstitutionContact[]>(
+      'i.id',
+      'i.name_zh',
+      'i.contact_email',
+    );
+    return mailPage(outbox, { workflowId: input.roundId, purpose }, input, rows, (i) => ({
+      ...render(i),
+      recipient: i.contact_email,
+    }));
   };
 
   const calendarDeadline = (
@@ -302,7 +282,7 @@ export function createRoundActivities({ db, outbox, calendar, attachments, logge
     },
 
     /** The call notice, to every eligible institution. */
-    async sendCallNotices(input: BatchCursor): Promise<BatchResult> {
+    async sendCallNotices(input: RoundBatchCursor): Promise<BatchResult> {
       const { round, ctx } = await load(input.roundId);
       return sendBatch(input, eligible(ctx, shanghaiDayOf(round.opensAt)), 'call_notice', (i) => ({
         key: `${round.id}/call_notice/${i.id}`,

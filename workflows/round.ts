@@ -212,6 +212,15 @@ function asUpdateFailure(err: unknown): ApplicationFailure {
   return refusal('SUBMISSION_FAILED', '处理未能完成，请稍后重试');
 }
 
+/** Runs an Update's decision activity; a refusal becomes the Update's failure. */
+async function decide<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw asUpdateFailure(err);
+  }
+}
+
 function freshMemory(): RoundMemory {
   return {
     stage: 'preparing',
@@ -299,13 +308,9 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     submitApplicationUpdate,
     async (req) => {
-      try {
-        const result = await decisions.recordSubmission({ roundId, ...req });
-        if (!result.repeated) m.submissions += 1;
-        return result;
-      } catch (err) {
-        throw asUpdateFailure(err);
-      }
+      const result = await decide(() => decisions.recordSubmission({ roundId, ...req }));
+      if (!result.repeated) m.submissions += 1;
+      return result;
     },
     { validator: (req: SubmitRequest) => validateReceipt(req.receivedAt) },
   );
@@ -313,13 +318,9 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     withdrawApplicationUpdate,
     async (req) => {
-      try {
-        const result = await decisions.recordWithdrawal({ roundId, ...req });
-        m.withdrawals += 1;
-        return result;
-      } catch (err) {
-        throw asUpdateFailure(err);
-      }
+      const result = await decide(() => decisions.recordWithdrawal({ roundId, ...req }));
+      m.withdrawals += 1;
+      return result;
     },
     { validator: (req: WithdrawRequest) => validateReceipt(req.receivedAt) },
   );
@@ -328,12 +329,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     extendDeadlineUpdate,
     async (req) => {
       const previous = m.deadline!;
-      let result;
-      try {
-        result = await decisions.applyExtension({ roundId, ...req, current: previous });
-      } catch (err) {
-        throw asUpdateFailure(err);
-      }
+      const result = await decide(() => decisions.applyExtension({ roundId, ...req, current: previous }));
       if (Date.parse(result.deadline.at) > Date.parse(m.deadline!.at)) {
         adoptSchedule(result.deadline, result.reminders);
         m.jobs.push({
@@ -370,17 +366,15 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     cancelRoundUpdate,
     async (req) => {
-      try {
-        await decisions.recordCancellation({
+      await decide(() =>
+        decisions.recordCancellation({
           roundId,
           reason: req.reason,
           actor: req.actor,
           requestId: req.requestId,
           at: req.receivedAt,
-        });
-      } catch (err) {
-        throw asUpdateFailure(err);
-      }
+        }),
+      );
       m.cancellation = { reason: req.reason, by: req.actor };
       m.reminders = [];
       m.jobs = [
@@ -403,12 +397,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     confirmShortlistUpdate,
     async (req) => {
-      let result;
-      try {
-        result = await decisions.confirmShortlist({ roundId, ...req });
-      } catch (err) {
-        throw asUpdateFailure(err);
-      }
+      const result = await decide(() => decisions.confirmShortlist({ roundId, ...req }));
       await enterStage('shortlist_confirmed');
       return result;
     },

@@ -197,6 +197,28 @@ async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> 
 }
 
 /**
+ * The receipt time of a submission or withdrawal, stamped when the request arrived and kept in the audit
+ * log; the workflow judges the request by it, however long processing takes.
+ */
+async function stampReceipt(
+  db: Db,
+  ctx: { app: ApplicationRow; principal: Principal; requestId: string | undefined; operation: 'submit' | 'withdraw' },
+): Promise<string> {
+  const receivedAt = new Date().toISOString();
+  await recordAudit(db, {
+    actor: ctx.principal.actor,
+    role: 'applicant',
+    action: 'application.receipt',
+    subjectKind: 'application',
+    subjectId: ctx.app.id,
+    details: { receivedAt, revision: ctx.app.revision, operation: ctx.operation },
+    requestId: ctx.requestId,
+    workflowId: ctx.app.roundId,
+  });
+  return receivedAt;
+}
+
+/**
  * A refusal is a decision too: it gets its audit row (beside the receipt stamp), with the reason the
  * applicant was given.
  */
@@ -518,18 +540,8 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     ],
     async handler({ params, principal, req }) {
       const app = await loadOwned(db, params.applicationId, principal!, true);
-      const receivedAt = new Date().toISOString();
       const requestId = requestIdOf(req);
-      await recordAudit(db, {
-        actor: principal!.actor,
-        role: 'applicant',
-        action: 'application.receipt',
-        subjectKind: 'application',
-        subjectId: app.id,
-        details: { receivedAt, revision: app.revision, operation: 'submit' },
-        requestId,
-        workflowId: app.roundId,
-      });
+      const receivedAt = await stampReceipt(db, { app, principal: principal!, requestId, operation: 'submit' });
       const key = req.header('idempotency-key');
       const result = await auditRefusal(
         db,
@@ -584,18 +596,8 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     ],
     async handler({ params, body, principal, req }) {
       const app = await loadOwned(db, params.applicationId, principal!, true);
-      const receivedAt = new Date().toISOString();
       const requestId = requestIdOf(req);
-      await recordAudit(db, {
-        actor: principal!.actor,
-        role: 'applicant',
-        action: 'application.receipt',
-        subjectKind: 'application',
-        subjectId: app.id,
-        details: { receivedAt, operation: 'withdraw' },
-        requestId,
-        workflowId: app.roundId,
-      });
+      const receivedAt = await stampReceipt(db, { app, principal: principal!, requestId, operation: 'withdraw' });
       const result = await auditRefusal(
         db,
         { app, principal: principal!, requestId, action: 'application.withdraw_refused' },

@@ -1,0 +1,60 @@
+import { Context } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import type { Outbox } from '../mail/outbox.js';
+import type { RenderedEmail } from '../mail/templates.js';
+
+/** Progress of a recipient list worked through a batch at a time, resumable from `last`. */
+export interface BatchResult {
+  sent: number;
+  alreadySent: number;
+  last: string | undefined;
+  done: boolean;
+}
+
+export interface BatchCursor {
+  after?: string | undefined;
+  batchSize: number;
+}
+
+/** Restricts a query ordered by `column` to the page after the cursor. */
+export function page<Q extends Knex.QueryBuilder>(query: Q, column: string, cursor: BatchCursor): Q {
+  if (cursor.after) void query.where(column, '>', cursor.after);
+  return query.orderBy(column).limit(cursor.batchSize) as Q;
+}
+
+export interface Letter {
+  key: string;
+  recipient: string;
+  email: RenderedEmail;
+  dueAt?: Date | undefined;
+}
+
+/**
+ * Mails one page of recipients through the outbox (so a retried activity never sends a key twice) and
+ * reports where the list stands.
+ */
+export async function mailPage<Row extends { id: string }>(
+  outbox: Outbox,
+  meta: { workflowId: string; purpose: string },
+  cursor: BatchCursor,
+  rows: Row[],
+  letter: (row: Row) => Letter,
+): Promise<BatchResult> {
+  let sent = 0;
+  let alreadySent = 0;
+  for (const row of rows) {
+    const l = letter(row);
+    const result = await outbox.deliver({
+      idempotencyKey: l.key,
+      workflowId: meta.workflowId,
+      purpose: meta.purpose,
+      recipient: l.recipient,
+      dueAt: l.dueAt,
+      ...l.email,
+    });
+    if (result === 'sent') sent += 1;
+    else alreadySent += 1;
+    Context.current().heartbeat({ last: row.id });
+  }
+  return { sent, alreadySent, last: rows.at(-1)?.id ?? cursor.after, done: rows.length < cursor.batchSize };
+}
