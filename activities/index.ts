@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './applications.js';
+import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createApplicationActivities(deps),
     ...createReviewActivities(deps),
     ...createShortlistActivities(deps),
+    ...createPublicityActivities(deps),
   };
 }
 

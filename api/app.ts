@@ -16,7 +16,10 @@ import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { healthRoutes } from './routes/health.js';
+import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/reviews.js';
+import { publicPages } from './pages.js';
+import { RateLimiter } from './rate-limit.js';
 import { roundRoutes } from './routes/rounds.js';
 
 export interface ApiDeps {
@@ -37,6 +40,8 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
   roundRoutes(routes, deps);
   applicationRoutes(routes, deps);
   reviewRoutes(routes, deps);
+  const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
+  publicityRoutes(routes, { ...deps, limiter });
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();
@@ -78,6 +83,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
     res.redirect('/docs');
   });
   app.use(routes.router);
+  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return { app, openapi };

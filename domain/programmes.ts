@@ -304,6 +304,8 @@ export interface RoundRuleOverrides {
   limits?: Partial<ProgrammeRules['limits']>;
   call?: Partial<ProgrammeRules['call']>;
   personalLimits?: ProgrammeRules['personalLimits'];
+  quota?: ProgrammeRules['quota'];
+  publicity?: Partial<ProgrammeRules['publicity']>;
 }
 
 /** A programme's rules as one round applies them. */
@@ -313,6 +315,8 @@ export function effectiveRules(rules: ProgrammeRules, overrides: RoundRuleOverri
     ...rules,
     limits: { ...rules.limits, ...overrides.limits },
     call: { ...rules.call, ...overrides.call },
+    publicity: { ...rules.publicity, ...overrides.publicity },
+    ...(overrides.quota ? { quota: overrides.quota } : {}),
     ...(overrides.personalLimits ? { personalLimits: overrides.personalLimits } : {}),
   };
 }

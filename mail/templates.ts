@@ -211,3 +211,71 @@ export function reviewCompleted(d: {
     ),
   };
 }
+
+export function objectionResolved(d: {
+  objectorName: string;
+  publicityTitle: string;
+  entryTitle: string | null;
+  upheld: boolean;
+  reason: string;
+}): RenderedEmail {
+  return {
+    subject: `【异议处理结果】${d.publicityTitle}`,
+    text: body(
+      [
+        `${d.objectorName}：`,
+        '',
+        `您对${d.publicityTitle}${d.entryTitle ? `中“${d.entryTitle}”` : ''}提出的异议已处理完毕。`,
+        `处理结果：${d.upheld ? '异议成立' : '异议不成立'}`,
+        `理由：${d.reason}`,
+        d.upheld ? '相关项目已从名单中撤下，递补结果将另行公示。' : '',
+        '感谢您对产教融合项目遴选工作的监督。',
+      ].filter((l) => l !== ''),
+      `Your objection was ${d.upheld ? 'upheld' : 'dismissed'}.`,
+    ),
+  };
+}
+
+export function entryRemoved(d: { institutionName: string; publicityTitle: string; entryTitle: string; reason: string }): RenderedEmail {
+  return {
+    subject: `【公示结果】“${d.entryTitle}”经异议核查撤出名单`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `贵单位的“${d.entryTitle}”在${d.publicityTitle}期间收到实名异议，经核查异议成立，已撤出名单。`,
+        `理由：${d.reason}`,
+        '如有疑问，请与河南省高等教育学会产教融合管理服务中心联系。',
+      ],
+      `Removed from the list after an objection was upheld: ${d.entryTitle}.`,
+    ),
+  };
+}
+
+export function objectionsPending(d: { publicityTitle: string; pending: number; endedAt: Date }): RenderedEmail {
+  return {
+    subject: `【待处理】${d.publicityTitle}尚有 ${d.pending} 件异议未处理`,
+    text: body(
+      [
+        `${d.publicityTitle}已于 ${formatInstantZh(d.endedAt)} 期满，尚有 ${d.pending} 件异议未处理。`,
+        '异议处理完毕之前公示不能结束、结果不能认定，请尽快处理。',
+      ],
+      `${d.pending} objection(s) pending; the publicity period cannot close.`,
+    ),
+  };
+}
+
+export function approvalNotice(d: { institutionName: string; roundTitle: string; programmeName: string; entryTitle: string }): RenderedEmail {
+  return {
+    subject: `【认定通知】“${d.entryTitle}”认定为${d.programmeName}`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `经专家评审和公示，贵单位申报的“${d.entryTitle}”认定为${d.programmeName}（${d.roundTitle}）。`,
+        '认定结果已在 ronghe 系统公布。',
+      ],
+      `Approved: ${d.entryTitle}.`,
+    ),
+  };
+}

@@ -42,6 +42,7 @@ const envSchema = z.object({
   TOKEN_SECRET: optionalString,
   TOKEN_TTL: z.string().default('12h'),
 
+  OBJECTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   ATTACHMENTS_DIR: optionalString,
   ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
 
@@ -55,7 +56,14 @@ export interface Config {
   mode: Env['NODE_ENV'];
   production: boolean;
   logLevel: Env['LOG_LEVEL'];
-  api: { host: string; port: number; publicBaseUrl: string | undefined; bodyLimit: string };
+  api: {
+    host: string;
+    port: number;
+    publicBaseUrl: string | undefined;
+    bodyLimit: string;
+    /** Objections one client may file per hour (the public form is open to anyone). */
+    objectionRateLimit: number;
+  };
   temporal: {
     /** Set when an external cluster is used; then nothing is started locally. */
     address: string | undefined;
@@ -122,7 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mode: e.NODE_ENV,
     production,
     logLevel: e.LOG_LEVEL,
-    api: { host: e.API_HOST, port: e.API_PORT, publicBaseUrl: e.PUBLIC_BASE_URL, bodyLimit: e.API_BODY_LIMIT },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      publicBaseUrl: e.PUBLIC_BASE_URL,
+      bodyLimit: e.API_BODY_LIMIT,
+      objectionRateLimit: e.OBJECTION_RATE_LIMIT,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -1,3 +1,4 @@
 // The workflow bundle's entry: every workflow type the worker runs.
 export { roundWorkflow } from './round.js';
 export { reviewWorkflow } from './review.js';
+export { publicityWorkflow } from './publicity.js';

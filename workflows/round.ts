@@ -1,7 +1,5 @@
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -17,9 +15,10 @@ import type { Activities } from '../activities/index.js';
 import type { SubmissionResult, WithdrawalResult } from '../activities/applications.js';
 import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
 import type { Announcement, Deadline, Reminder } from '../activities/rounds.js';
-import { formatInstantZh, shanghaiInstant } from '../domain/calendar/days.js';
+import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
-import type { ErrorCode } from '../domain/errors.js';
+import { decide, refusal } from './failures.js';
+import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
@@ -54,6 +53,9 @@ export type RoundStage =
   | 'review'
   | 'shortlist_pending'
   | 'shortlist_confirmed'
+  | 'publicity'
+  /** 认定: the result is final. */
+  | 'approved'
   /** Nothing passed the formal check, so nothing is reviewed: the round ends here. */
   | 'closed'
   | 'cancelled';
@@ -64,6 +66,8 @@ const PAST_CALL: readonly RoundStage[] = [
   'review',
   'shortlist_pending',
   'shortlist_confirmed',
+  'publicity',
+  'approved',
   'closed',
 ];
 
@@ -90,6 +94,8 @@ export interface RoundMemory {
   withdrawals: number;
   formalCheck: { passed: number; failed: number };
   review: AggregateResult | undefined;
+  publicity: PublicityResult | undefined;
+  approved: number | undefined;
   cancellation: { reason: string; by: string } | undefined;
   calendarChanged: boolean;
   runs: number;
@@ -110,6 +116,8 @@ export interface RoundState {
   withdrawals: number;
   formalCheck: { passed: number; failed: number };
   review: AggregateResult | undefined;
+  publicity: PublicityResult | undefined;
+  approved: number | undefined;
   cancellation: { reason: string; by: string } | undefined;
   compressed: boolean;
   /** Runs of this workflow so far (continue-as-new keeps each history small). */
@@ -122,6 +130,8 @@ export interface RoundResult {
   noticesSent: number;
   formalCheck: { passed: number; failed: number };
   review: AggregateResult | undefined;
+  publicity: PublicityResult | undefined;
+  approved: number | undefined;
 }
 
 export interface SubmitRequest {
@@ -179,7 +189,7 @@ const HISTORY_BYTES_BUDGET = 2 * 1024 * 1024;
 const COMPRESSED_GRACE_CAP_MS = 5_000;
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
-const { prepareRound, recordRoundStage, recomputeDeadline } = proxyActivities<Activities>({
+const { prepareRound, recordRoundStage, recomputeDeadline, approveRound } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
 });
@@ -193,33 +203,6 @@ const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { ...retry, maximumAttempts: 5 },
 });
-
-function refusal(code: ErrorCode, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: code, nonRetryable: true });
-}
-
-/** An activity's business refusal becomes the Update's failure, with its code and message intact. */
-function asUpdateFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    return ApplicationFailure.create({
-      message: err.cause.message,
-      type: err.cause.type ?? 'SUBMISSION_FAILED',
-      nonRetryable: true,
-      details: err.cause.details ?? [],
-    });
-  }
-  if (err instanceof ApplicationFailure) return err;
-  return refusal('SUBMISSION_FAILED', '处理未能完成，请稍后重试');
-}
-
-/** Runs an Update's decision activity; a refusal becomes the Update's failure. */
-async function decide<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    throw asUpdateFailure(err);
-  }
-}
 
 function freshMemory(): RoundMemory {
   return {
@@ -236,6 +219,8 @@ function freshMemory(): RoundMemory {
     withdrawals: 0,
     formalCheck: { passed: 0, failed: 0 },
     review: undefined,
+    publicity: undefined,
+    approved: undefined,
     cancellation: undefined,
     calendarChanged: false,
     runs: 0,
@@ -276,6 +261,8 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     withdrawals: m.withdrawals,
     formalCheck: m.formalCheck,
     review: m.review,
+    publicity: m.publicity,
+    approved: m.approved,
     cancellation: m.cancellation,
     compressed: compression !== undefined,
     runs: m.runs,
@@ -403,7 +390,9 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     },
     {
       validator: (_req: ConfirmShortlistRequest) => {
-        if (m.stage === 'shortlist_confirmed') throw refusal('SHORTLIST_CONFIRMED', '推荐名单已确认');
+        if (m.stage === 'shortlist_confirmed' || m.stage === 'publicity' || m.stage === 'approved') {
+          throw refusal('SHORTLIST_CONFIRMED', '推荐名单已确认');
+        }
         if (m.stage !== 'shortlist_pending') throw refusal('SHORTLIST_NOT_READY', '专家评审尚未完成，推荐名单尚未产生');
       },
     },
@@ -511,7 +500,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       await runMailJob();
       continue;
     }
-    if (m.stage === 'cancelled' || m.stage === 'shortlist_confirmed' || m.stage === 'closed') break;
+    if (m.stage === 'cancelled' || m.stage === 'approved' || m.stage === 'closed') break;
 
     if (m.calendarChanged && (m.stage === 'scheduled' || m.stage === 'call_open')) {
       m.calendarChanged = false;
@@ -588,6 +577,28 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       continue;
     }
 
+    if (m.stage === 'shortlist_confirmed') {
+      await enterStage('publicity');
+      continue;
+    }
+
+    if (m.stage === 'publicity') {
+      // Procedure 3 as a child workflow; its end (every objection resolved, every 递补 publicised) is 认定.
+      m.publicity = await executeChild(publicityWorkflow, {
+        workflowId: `publicity-${roundId}`,
+        args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
+      });
+      const approved = await approveRound({
+        roundId,
+        workflowId: roundId,
+        today: shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression))),
+        at: new Date().toISOString(),
+      });
+      m.approved = approved.approved;
+      await enterStage('approved');
+      continue;
+    }
+
     if (m.stage === 'shortlist_pending') {
       await condition(() => m.stage !== 'shortlist_pending' || shouldContinueAsNew());
       continue;
@@ -595,5 +606,13 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   }
 
   await condition(allHandlersFinished);
-  return { roundId, stage: m.stage, noticesSent: m.noticesSent, formalCheck: m.formalCheck, review: m.review };
+  return {
+    roundId,
+    stage: m.stage,
+    noticesSent: m.noticesSent,
+    formalCheck: m.formalCheck,
+    review: m.review,
+    publicity: m.publicity,
+    approved: m.approved,
+  };
 }

@@ -29,7 +29,7 @@ import { submitApplicationUpdate, withdrawApplicationUpdate } from '../../workfl
 import type { Principal } from '../auth.js';
 import { AppError, fromTemporalError } from '../errors.js';
 import { requestIdOf } from '../request.js';
-import { updateRound } from '../round-calls.js';
+import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 
 const PersonSchema = z.object({
@@ -547,7 +547,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
         db,
         { app, principal: principal!, requestId, action: 'application.submit_refused' },
         () =>
-          updateRound(
+          updateWorkflow(
             deps.temporal,
             app.roundId,
             submitApplicationUpdate,
@@ -602,7 +602,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
         db,
         { app, principal: principal!, requestId, action: 'application.withdraw_refused' },
         () =>
-          updateRound(
+          updateWorkflow(
             deps.temporal,
             app.roundId,
             withdrawApplicationUpdate,

@@ -16,7 +16,7 @@ import { confirmShortlistUpdate } from '../../workflows/round.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
-import { updateRound } from '../round-calls.js';
+import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import type { Logger } from '../../platform/logger.js';
 
@@ -411,7 +411,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     errors: ['ROUND_NOT_FOUND', 'SHORTLIST_NOT_READY', 'SHORTLIST_CONFIRMED'],
     async handler({ params, body, principal, req }) {
       if (!(await findRound(db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      const result = await updateRound(
+      const result = await updateWorkflow(
         deps.temporal,
         params.roundId,
         confirmShortlistUpdate,

@@ -22,7 +22,7 @@ import { ProgrammeKey as ProgrammeSA, RoundYearKey, StageKey } from '../../workf
 import { countByStatus, countInstitutionsWithSubmission } from '../../db/repositories/applications.js';
 import { emailCountsByPurpose } from '../../db/repositories/outbox.js';
 import { AppError } from '../errors.js';
-import { updateRound } from '../round-calls.js';
+import { updateWorkflow } from '../workflow-calls.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
 
@@ -58,6 +58,14 @@ const LaunchRoundSchema = z
         callWorkingDays: z.number().int().min(1).max(250).optional(),
         reminderWorkingDaysBefore: z.array(z.number().int().min(1).max(60)).max(5).optional(),
         graceMinutes: z.number().int().min(0).max(120).optional(),
+        quota: z.number().int().min(1).max(100_000).optional().openapi({ description: '本批次推荐名额' }),
+        publicityWorkingDays: z
+          .number()
+          .int()
+          .min(5)
+          .max(30)
+          .optional()
+          .openapi({ description: '公示工作日数（默认 5）' }),
       })
       .strict()
       .optional()
@@ -164,6 +172,10 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
             launchedBy: principal!.actor,
             config: {
               ...(body.rules?.limits ? { limits: body.rules.limits } : {}),
+              ...(body.rules?.quota ? { quota: { perYear: body.rules.quota } } : {}),
+              ...(body.rules?.publicityWorkingDays
+                ? { publicity: { workingDays: body.rules.publicityWorkingDays } }
+                : {}),
               ...(body.rules?.callWorkingDays || body.rules?.reminderWorkingDaysBefore
                 ? {
                     call: {
@@ -286,7 +298,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     errors: ['ROUND_NOT_FOUND', 'DEADLINE_NOT_LATER', 'CALL_CLOSED', 'ROUND_CANCELLED'],
     async handler({ params, body, principal, req }) {
       if (!(await findRound(deps.db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      const deadline = await updateRound(
+      const deadline = await updateWorkflow(
         deps.temporal,
         params.roundId,
         extendDeadlineUpdate,
@@ -326,7 +338,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     errors: ['ROUND_NOT_FOUND', 'ROUND_NOT_CANCELLABLE', 'ROUND_CANCELLED'],
     async handler({ params, body, principal, req }) {
       if (!(await findRound(deps.db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      const result = await updateRound(
+      const result = await updateWorkflow(
         deps.temporal,
         params.roundId,
         cancelRoundUpdate,

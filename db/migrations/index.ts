@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as domainModel from './001_domain_model.js';
 import * as callForApplications from './002_call_for_applications.js';
 import * as expertReview from './003_expert_review.js';
+import * as publicity from './004_publicity.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '001_domain_model': domainModel,
   '002_call_for_applications': callForApplications,
   '003_expert_review': expertReview,
+  '004_publicity': publicity,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,11 +5,13 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
 /**
- * Procedures 1 and 2 end to end on the dev server with compressed time (real Temporal, PostgreSQL, maildev):
- * 30 applications from 12 institutions, one over its limit, one withdrawn, one resubmitted, two failing the
- * formal check; then the 27 that passed are reviewed by a pool of 15 experts with declared conflicts (one
- * declines and is replaced), and staff confirm the shortlist with one adjustment and a reason. The call's 20
- * working days pass in about 25 seconds, the review's 10 in about 12.
+ * A whole yearly round end to end on the dev server with compressed time (real Temporal, PostgreSQL,
+ * maildev), procedures 1–3: 30 applications from 12 institutions (an extension, one over its limit, one late,
+ * one withdrawn, one resubmitted, two failing the formal check); the 27 that passed reviewed by a pool of 15
+ * experts with declared conflicts (one declines and is replaced); staff confirm the shortlist within the quota
+ * with one adjustment; the list is publicised, one objection is upheld (递补, re-publicity) and one dismissed;
+ * 认定 creates the directory entries. The call's working days pass in about half a minute, the review's and
+ * each publicity's in about ten seconds.
  */
 const ROUND = 'round-brand_project-2027';
 const SCALE = 100_000;
@@ -80,8 +82,8 @@ function sheet(rubric: { key: string }[], base: number) {
   return Object.fromEntries(rubric.map((c, i) => [c.key, Math.min(100, base + i)]));
 }
 
-describe('call for applications and expert review, end to end with compressed time', () => {
-  it('takes 30 applications from 12 institutions through submission, the formal check, expert review and the confirmed shortlist; mails exactly the expected list and audits every decision', async () => {
+describe('a yearly round from launch to 认定, end to end with compressed time', () => {
+  it('takes 30 applications from 12 institutions from launch to 认定 — extension, a limit, a late submission, a withdrawal, a resubmission, the formal check, review with a decline replaced, the confirmed shortlist, an upheld objection (递补 and re-publicity) and a dismissed one; mails exactly the expected list and audits every decision', async () => {
     const staff = await stack.token({ role: 'staff', id: 'officer-li' });
     // The review pool for this round: 15 experts of the field, three with declared conflicts.
     await stack.database.db('experts').update({ active: false });
@@ -105,10 +107,25 @@ describe('call for applications and expert review, end to end with compressed ti
         programme: 'brand_project',
         year: 2027,
         timeScale: SCALE,
-        rules: { limits: { perApplicant: 3, perUniversity: 6 } },
+        rules: { limits: { perApplicant: 3, perUniversity: 6 }, quota: 20, publicityWorkingDays: 10 },
       },
     });
     expect(launch.status).toBe(201);
+
+    // Staff extend the call by a week at once; everyone eligible is told, and the reminders follow.
+    const opened = await eventually(async () => {
+      const r = await stack.request<{ deadline: { day: string } | null }>('GET', `/api/rounds/${ROUND}`, {
+        token: staff,
+      });
+      return r.body.deadline ?? undefined;
+    });
+    const later = new Date(Date.parse(`${opened.day}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10);
+    const extension = await stack.request<{ deadline: { day: string } }>('PUT', `/api/rounds/${ROUND}/deadline`, {
+      token: staff,
+      body: { deadline: later, reason: '应多所高校请求，延长一周' },
+    });
+    expect(extension.status, JSON.stringify(extension.body)).toBe(200);
+    expect(extension.body.deadline.day).toBe(later);
 
     const tokens = Object.fromEntries(
       await Promise.all(
@@ -201,6 +218,9 @@ describe('call for applications and expert review, end to end with compressed ti
       timeoutMs: 60_000,
       what: 'the review stage',
     });
+    // Too late now: a 409 that says why.
+    const late = await submit('henu', ids.henu![3]!);
+    expect([late.status, late.body.code]).toEqual([409, 'DEADLINE_PASSED']);
     const assignmentsOf = async (expertId: string) => {
       const token = await stack.token({ role: 'expert', id: expertId });
       const res = await stack.request<{ items: { assignmentId: string; applicationId: string; status: string }[] }>(
@@ -315,29 +335,145 @@ describe('call for applications and expert review, end to end with compressed ti
       what: 'the shortlist',
     });
     const list = await stack.request<{
-      items: { applicationId: string; rank: number; recommended: boolean; validScores: number; flags: string[] }[];
+      items: {
+        applicationId: string;
+        title: string;
+        rank: number;
+        recommended: boolean;
+        validScores: number;
+        flags: string[];
+      }[];
     }>('GET', `/api/rounds/${ROUND}/shortlist`, { token: staff });
     expect(list.body.items).toHaveLength(27);
-    expect(list.body.items.every((i) => i.recommended && i.validScores === 3 && i.flags.length === 0)).toBe(true);
-    const excluded = list.body.items.at(-1)!.applicationId;
+    expect(list.body.items.every((i) => i.validScores === 3 && i.flags.length === 0)).toBe(true);
+    // The round's quota is 20: the top 20 are recommended; staff exclude the 20th with a reason.
+    expect(list.body.items.map((i) => i.recommended)).toEqual([...Array(20).fill(true), ...Array(7).fill(false)]);
+    const excluded = list.body.items[19]!.applicationId;
     const confirm = await stack.request<{ shortlisted: number }>('POST', `/api/rounds/${ROUND}/shortlist/confirm`, {
       token: staff,
       body: { adjustments: [{ applicationId: excluded, include: false, reason: '该项目与已认定品牌项目内容重复' }] },
     });
     expect(confirm.status).toBe(200);
-    expect(confirm.body.shortlisted).toBe(26);
+    expect(confirm.body.shortlisted).toBe(19);
     const again = await stack.request<{ code: string }>('POST', `/api/rounds/${ROUND}/shortlist/confirm`, {
       token: staff,
       body: {},
     });
     expect([again.status, again.body.code]).toEqual([409, 'SHORTLIST_CONFIRMED']);
 
+    // Publicity: 10 working days. Two real-name objections: one upheld (递补 and re-publicity), one dismissed.
+    const periods = async () =>
+      (
+        await stack.request<{ items: { publicityId: string; status: string; parentId: string | null }[] }>(
+          'GET',
+          `/api/rounds/${ROUND}/publicity`,
+        )
+      ).body.items;
+    const first = await eventually(async () => (await periods()).find((p) => p.parentId === null));
+    const published = await stack.request<{
+      entries: { entryId: string; title: string; rank: number }[];
+      status: string;
+    }>('GET', `/api/publicity/${first.publicityId}`);
+    expect(published.body.entries).toHaveLength(19);
+    expect(published.body.entries.map((e) => e.rank)).toEqual(list.body.items.slice(0, 19).map((i) => i.rank));
+    const objector = { unit: '河南某职业技术学院', phone: '0371-66668888', onBehalfOfUnit: false };
+    const anonymous = await stack.request<{ code: string; title: string }>(
+      'POST',
+      `/api/publicity/${first.publicityId}/objections`,
+      {
+        body: { entryId: published.body.entries[4]!.entryId, facts: '匿名举报：该项目材料存在问题。' },
+      },
+    );
+    expect([anonymous.status, anonymous.body.code, anonymous.body.title]).toEqual([
+      422,
+      'REAL_NAME_REQUIRED',
+      '异议须实名提出',
+    ]);
+    const fileOne = (body: unknown, key: string) =>
+      fetch(`${stack.api.url}/api/publicity/${first.publicityId}/objections`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { objectionId: string } }));
+    const upheldBody = {
+      ...objector,
+      name: '张明',
+      email: 'zhang.ming@objector.example',
+      entryId: published.body.entries[4]!.entryId,
+      facts: '该项目申报材料中的合作企业协议与实际不符，合作企业已于去年注销。',
+      evidence: ['企业信用信息公示系统查询结果截图'],
+    };
+    const filed = await fileOne(upheldBody, 'objection-zhang-1');
+    expect(filed.status).toBe(201);
+    const retried = await fileOne(upheldBody, 'objection-zhang-1');
+    expect([retried.status, retried.body.objectionId]).toEqual([200, filed.body.objectionId]);
+    const other = await fileOne(
+      {
+        ...objector,
+        name: '李红',
+        email: 'li.hong@objector.example',
+        onBehalfOfUnit: true,
+        entryId: published.body.entries[2]!.entryId,
+        facts: '该项目的建设成效数据疑似夸大，请核实。',
+      },
+      'objection-li-1',
+    );
+    expect(other.status).toBe(201);
+    const upheld = await stack.request<{ removedApplicationId: string; substituteApplicationId: string }>(
+      'POST',
+      `/api/objections/${filed.body.objectionId}/resolution`,
+      { token: staff, body: { outcome: 'upheld', reason: '经核查，合作企业已注销，申报材料与事实不符' } },
+    );
+    expect(upheld.status, JSON.stringify(upheld.body)).toBe(200);
+    const removed = list.body.items[4]!.applicationId;
+    // 递补: the best-ranked candidate below the line that staff did not exclude — the 21st.
+    const substitute = list.body.items[20]!.applicationId;
+    expect(upheld.body).toMatchObject({ removedApplicationId: removed, substituteApplicationId: substitute });
+    const dismissed = await stack.request('POST', `/api/objections/${other.body.objectionId}/resolution`, {
+      token: staff,
+      body: { outcome: 'dismissed', reason: '经核查，建设成效数据有佐证材料支撑' },
+    });
+    expect(dismissed.status).toBe(200);
+    const twice = await stack.request<{ code: string }>(
+      'POST',
+      `/api/objections/${other.body.objectionId}/resolution`,
+      {
+        token: staff,
+        body: { outcome: 'upheld', reason: '再次处理' },
+      },
+    );
+    expect([twice.status, twice.body.code]).toEqual([409, 'ALREADY_RESOLVED']);
+
+    // The substitution is publicised again for a full period; then the result is final (认定).
     const final = await stack.client.workflow.getHandle(ROUND).result();
     expect(final).toMatchObject({
-      stage: 'shortlist_confirmed',
+      stage: 'approved',
       formalCheck: { passed: 27, failed: 2 },
-      review: { items: 27, recommended: 27, underReviewed: 0 },
+      review: { items: 27, recommended: 20, underReviewed: 0 },
+      publicity: { periods: 2, objections: 2, upheld: 1, dismissed: 1 },
+      approved: 19,
     });
+    const second = (await periods()).find((p) => p.parentId === first.publicityId)!;
+    const republished = await stack.request<{ entries: { title: string }[]; workingDays: number }>(
+      'GET',
+      `/api/publicity/${second.publicityId}`,
+    );
+    expect(republished.body.workingDays).toBe(10);
+    expect(republished.body.entries.map((e) => e.title)).toEqual([list.body.items[20]!.title]);
+    const outcome = await stack.request<{ approved: { applicationId: string; directoryEntryId: string | null }[] }>(
+      'GET',
+      `/api/rounds/${ROUND}/outcome`,
+    );
+    expect(outcome.body.approved).toHaveLength(19);
+    expect(outcome.body.approved.map((a) => a.applicationId)).toContain(substitute);
+    expect(outcome.body.approved.map((a) => a.applicationId)).not.toContain(removed);
+    expect(outcome.body.approved.every((a) => a.directoryEntryId)).toBe(true);
+    const directory = await stack.database
+      .db('directory_entries')
+      .where({ programme: 'brand_project', status: 'active' });
+    expect(directory).toHaveLength(19);
+    const page = await fetch(`${stack.api.url}/rounds/${ROUND}/outcome`);
+    expect(await page.text()).toContain('以下 19 项认定为产教融合品牌项目');
 
     const eligible = universities.flatMap((u) => [
       universityEmail(u.id),
@@ -355,6 +491,14 @@ describe('call for applications and expert review, end to end with compressed ti
       ...invited.map((id) => ({ to: `${id}@pool.ronghe.example`, purpose: 'review_invitation' })),
       { to: `${replacement.expert_id}@pool.ronghe.example`, purpose: 'review_invitation' },
       { to: 'staff@ronghe.example', purpose: 'review_completed' },
+      ...eligible.map((to) => ({ to, purpose: 'deadline_extended' })),
+      { to: 'zhang.ming@objector.example', purpose: 'objection_resolved' },
+      { to: 'li.hong@objector.example', purpose: 'objection_resolved' },
+      { to: contactOf(appInstitution.get(removed)!), purpose: 'entry_removed' },
+      ...outcome.body.approved.map((a) => ({
+        to: contactOf(appInstitution.get(a.applicationId)!),
+        purpose: 'approval_notice',
+      })),
     ];
     const emails = await stack.mailbox.waitForCount(expected.length, { settleMs: 1_000 });
     expect(recipientPurposePairs(emails)).toEqual(recipientPurposePairs(expected));
@@ -371,12 +515,13 @@ describe('call for applications and expert review, end to end with compressed ti
       );
     const byStatus = (s: string) => apps.filter((a) => a.status === s).length;
     expect([
-      byStatus('shortlisted'),
+      byStatus('approved'),
+      byStatus('objection_upheld'),
       byStatus('not_shortlisted'),
       byStatus('formal_failed'),
       byStatus('withdrawn'),
       byStatus('draft'),
-    ]).toEqual([26, 1, 2, 1, 1]);
+    ]).toEqual([19, 1, 7, 2, 1, 1]);
     expect(apps.find((a) => a.id === ids['ncwu-elec']![2])!.formal_check_reason).toContain('简介');
     const versions = await stack.request<{ versions: { version: number }[] }>(
       'GET',
@@ -416,8 +561,6 @@ describe('call for applications and expert review, end to end with compressed ti
         ]);
       }
     }
-    expect(rowsFor('application.submit_refused', ids.henu![3]!)).toHaveLength(1);
-    expect(rowsFor('application.submit_refused', ids.henu![3]!)[0]!.reason).toContain('限报');
     expect(rowsFor('application.resubmit', ids.zzu![0]!)).toHaveLength(1);
     expect(rowsFor('application.withdraw', ids.htu![1]!)).toEqual([
       {
@@ -457,18 +600,59 @@ describe('call for applications and expert review, end to end with compressed ti
       },
     ]);
     expect(rowsFor('round.confirm_shortlist', ROUND)).toHaveLength(1);
+    expect(rowsFor('round.extend_deadline', ROUND)).toEqual([
+      {
+        actor: 'staff:officer-li',
+        role: 'staff',
+        action: 'round.extend_deadline',
+        subject_id: ROUND,
+        reason: '应多所高校请求，延长一周',
+      },
+    ]);
+    expect(rowsFor('application.submit_refused', ids.henu![3]!).map((r) => r.reason)).toEqual([
+      expect.stringContaining('限报'),
+      expect.stringContaining('截止'),
+    ]);
+    expect(audit.filter((a) => a.action === 'objection.file').map((a) => [a.actor, a.role])).toEqual(
+      expect.arrayContaining([
+        ['public:张明', 'public'],
+        ['public:李红', 'public'],
+      ]),
+    );
+    expect(audit.filter((a) => a.action === 'objection.file')).toHaveLength(2);
+    expect(rowsFor('objection.uphold', filed.body.objectionId)).toEqual([
+      {
+        actor: 'staff:officer-li',
+        role: 'staff',
+        action: 'objection.uphold',
+        subject_id: filed.body.objectionId,
+        reason: '经核查，合作企业已注销，申报材料与事实不符',
+      },
+    ]);
+    expect(rowsFor('objection.dismiss', other.body.objectionId)).toEqual([
+      {
+        actor: 'staff:officer-li',
+        role: 'staff',
+        action: 'objection.dismiss',
+        subject_id: other.body.objectionId,
+        reason: '经核查，建设成效数据有佐证材料支撑',
+      },
+    ]);
+    expect(rowsFor('publicity.substitute', substitute)).toHaveLength(1);
+    expect(rowsFor('round.approve', ROUND)).toHaveLength(1);
 
     const progress = await stack.request<{
       applications: Record<string, number>;
       emails: Record<string, { sent: number }>;
     }>('GET', `/api/rounds/${ROUND}/progress`, { token: staff });
     expect(progress.body.applications).toEqual({
-      shortlisted: 26,
-      not_shortlisted: 1,
+      approved: 19,
+      objection_upheld: 1,
+      not_shortlisted: 7,
       formal_failed: 2,
       withdrawn: 1,
       draft: 1,
     });
     expect(progress.body.emails.call_reminder!.sent).toBe(expected.filter((e) => e.purpose === 'call_reminder').length);
-  });
+  }, 300_000);
 });

@@ -18,19 +18,19 @@ function isBackPressure(err: unknown): boolean {
 }
 
 /**
- * Sends an Update to a round's workflow and waits for its result. A burst of submissions near a deadline can
- * exceed the number of Updates a workflow takes at once: those are retried with backoff (the receipt time
- * was stamped before the first try, so waiting never costs the applicant). A round whose workflow has ended
- * answers `whenEnded`.
+ * Sends an Update to a workflow (a round, a publicity period) and waits for its result. A burst of requests
+ * near a deadline can exceed the number of Updates a workflow takes at once: those are retried with backoff
+ * (the receipt time was stamped before the first try, so waiting never costs anyone). A workflow that has
+ * ended answers `whenEnded`.
  */
-export async function updateRound<Ret, Arg>(
+export async function updateWorkflow<Ret, Arg>(
   temporal: Client,
-  roundId: string,
+  workflowId: string,
   update: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
   options: { updateId?: string; whenEnded: () => AppError },
 ): Promise<Ret> {
-  const handle = temporal.workflow.getHandle(roundId);
+  const handle = temporal.workflow.getHandle(workflowId);
   for (let attempt = 0; ; attempt++) {
     try {
       return await handle.executeUpdate(update, {

@@ -1,0 +1,563 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Knex } from 'knex';
+import type { Db } from '../db/knex.js';
+import { recordAudit } from '../db/repositories/audit.js';
+import { roundContext } from '../db/repositories/round-rules.js';
+import { shanghaiDayOf, shanghaiInstant, formatShanghai, addDays } from '../domain/calendar/index.js';
+import { approvalNotice, entryRemoved, objectionResolved, objectionsPending } from '../mail/templates.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface OpenPublicityInput {
+  workflowId: string;
+  subjectKind: 'round';
+  subjectId: string;
+  /** The period this one re-publicises the changes of (递补); none for the first. */
+  parentId?: string | undefined;
+  /** For a re-publicity: the applications substituted in. */
+  applicationIds?: string[] | undefined;
+  /** Today on the workflow's clock: the list is published today. */
+  today: string;
+}
+
+export interface PublicityPeriod {
+  publicityId: string;
+  firstDay: string;
+  lastDay: string;
+  /** 24:00 Asia/Shanghai on lastDay, ISO with +08:00. */
+  endsAt: string;
+  estimated: boolean;
+  calendarVersion: number;
+  entries: number;
+}
+
+export interface ObjectionInput {
+  publicityId: string;
+  entryId?: string | undefined;
+  name: string;
+  unit: string;
+  phone: string;
+  email: string;
+  onBehalfOfUnit: boolean;
+  facts: string;
+  evidence: string[];
+  receivedAt: string;
+  idempotencyKey?: string | undefined;
+  clientIp?: string | undefined;
+}
+
+export interface ObjectionRecorded {
+  objectionId: string;
+  receivedAt: string;
+  /** True when this idempotency key had been filed already: not counted twice. */
+  repeated: boolean;
+}
+
+export interface ResolutionInput {
+  workflowId: string;
+  objectionId: string;
+  outcome: 'upheld' | 'dismissed';
+  reason: string;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export interface ResolutionResult {
+  objectionId: string;
+  outcome: 'upheld' | 'dismissed';
+  /** The application taken off the list, and the one substituted for it (递补), if any. */
+  removedApplicationId: string | undefined;
+  substituteApplicationId: string | undefined;
+}
+
+function refuse(type: string, message: string): never {
+  throw ApplicationFailure.nonRetryable(message, type);
+}
+
+export function createPublicityActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+  const periodTitle = async (trx: Db, subjectId: string, parentId: string | undefined) => {
+    const round = await trx('rounds').where({ id: subjectId }).first<{ title_zh: string }>('title_zh');
+    return `${round.title_zh}拟认定名单${parentId ? '（递补）' : ''}公示`;
+  };
+
+  return {
+    /** Publishes a list for N working days by the SPEC's counting rule; idempotent per workflow and parent. */
+    async openPublicity(input: OpenPublicityInput): Promise<PublicityPeriod> {
+      const ctx = await roundContext(db, input.subjectId);
+      if (!ctx) refuse('ROUND_NOT_FOUND', input.subjectId);
+      const { version, calendar: cal } = await calendar.snapshot();
+      const period = cal.period(input.today, ctx.rules.publicity.workingDays);
+      return db.transaction(async (trx) => {
+        const existing = await trx('publicity_periods')
+          .where({ workflow_id: input.workflowId, parent_id: input.parentId ?? null })
+          .first<
+            | {
+                id: string;
+                first_day: string;
+                last_day: string;
+                ends_at: Date;
+                estimated: boolean;
+                calendar_version: number;
+              }
+            | undefined
+          >();
+        if (existing) {
+          const n = await trx('publicity_entries')
+            .where({ publicity_id: existing.id })
+            .count<{ n: number }[]>('* as n');
+          return {
+            publicityId: existing.id,
+            firstDay: existing.first_day,
+            lastDay: existing.last_day,
+            endsAt: formatShanghai(existing.ends_at),
+            estimated: existing.estimated,
+            calendarVersion: existing.calendar_version,
+            entries: Number(n[0]!.n),
+          };
+        }
+        const [row] = await trx('publicity_periods')
+          .insert({
+            subject_kind: input.subjectKind,
+            subject_id: input.subjectId,
+            parent_id: input.parentId ?? null,
+            title_zh: await periodTitle(trx, input.subjectId, input.parentId),
+            working_days: ctx.rules.publicity.workingDays,
+            opens_on: input.today,
+            first_day: period.firstDay,
+            last_day: period.lastDay,
+            ends_at: period.endsAt,
+            estimated: period.estimated,
+            calendar_version: version,
+            status: 'open',
+            workflow_id: input.workflowId,
+          })
+          .returning<{ id: string }[]>('id');
+        const publicityId = row!.id;
+        const apps = await trx('applications as a')
+          .joinRaw('left join review_results rr on rr.item_id = a.id::text')
+          .where('a.round_id', input.subjectId)
+          .modify((q) => {
+            if (input.applicationIds) void q.whereIn('a.id', input.applicationIds);
+            else void q.where('a.status', 'shortlisted');
+          })
+          .orderBy([{ column: 'rr.rank' }, { column: 'a.id' }])
+          .select<{ id: string; institution_id: string; title_zh: string; rank: number | null }[]>(
+            'a.id',
+            'a.institution_id',
+            'a.title_zh',
+            'rr.rank',
+          );
+        if (apps.length > 0) {
+          await trx('publicity_entries').insert(
+            apps.map((a) => ({
+              publicity_id: publicityId,
+              item_kind: 'application',
+              item_id: a.id,
+              institution_id: a.institution_id,
+              title_zh: a.title_zh,
+              rank: a.rank,
+              status: 'listed',
+            })),
+          );
+          await trx('applications')
+            .whereIn(
+              'id',
+              apps.map((a) => a.id),
+            )
+            .update({ status: 'in_publicity', updated_at: trx.fn.now() });
+        }
+        await recordAudit(trx, {
+          actor: 'system:publicity',
+          role: 'system',
+          action: 'publicity.open',
+          subjectKind: 'publicity',
+          subjectId: publicityId,
+          details: {
+            roundId: input.subjectId,
+            entries: apps.length,
+            lastDay: period.lastDay,
+            calendarVersion: version,
+            parentId: input.parentId ?? null,
+          },
+          workflowId: input.workflowId,
+        });
+        return {
+          publicityId,
+          firstDay: period.firstDay,
+          lastDay: period.lastDay,
+          endsAt: period.endsAtIso,
+          estimated: period.estimated,
+          calendarVersion: version,
+          entries: apps.length,
+        };
+      });
+    },
+
+    /** Files an objection the workflow accepted on time. A repeated idempotency key returns the first. */
+    async recordObjection(input: ObjectionInput): Promise<ObjectionRecorded> {
+      if (input.idempotencyKey) {
+        const seen = await db('objections')
+          .where({ idempotency_key: input.idempotencyKey })
+          .first<{ id: string; received_at: Date; publicity_id: string } | undefined>(
+            'id',
+            'received_at',
+            'publicity_id',
+          );
+        if (seen) return { objectionId: seen.id, receivedAt: seen.received_at.toISOString(), repeated: true };
+      }
+      if (input.entryId) {
+        const entry = await db('publicity_entries')
+          .where({ id: input.entryId, publicity_id: input.publicityId })
+          .first<{ id: string } | undefined>('id');
+        if (!entry) refuse('VALIDATION_FAILED', '异议所涉项目不在本次公示名单中');
+      }
+      return db.transaction(async (trx) => {
+        const [row] = await trx('objections')
+          .insert({
+            publicity_id: input.publicityId,
+            entry_id: input.entryId ?? null,
+            objector_name: input.name,
+            objector_unit: input.unit,
+            objector_phone: input.phone,
+            objector_email: input.email,
+            on_behalf_of_unit: input.onBehalfOfUnit,
+            facts: input.facts,
+            evidence: JSON.stringify(input.evidence),
+            received_at: input.receivedAt,
+            idempotency_key: input.idempotencyKey ?? null,
+            client_ip: input.clientIp ?? null,
+            status: 'pending',
+          })
+          .onConflict('idempotency_key')
+          .ignore()
+          .returning<{ id: string }[]>('id');
+        if (!row) {
+          const first = await trx('objections')
+            .where({ idempotency_key: input.idempotencyKey })
+            .first<{ id: string; received_at: Date }>('id', 'received_at');
+          return { objectionId: first.id, receivedAt: first.received_at.toISOString(), repeated: true };
+        }
+        await recordAudit(trx, {
+          actor: `public:${input.name}`,
+          role: 'public',
+          action: 'objection.file',
+          subjectKind: 'objection',
+          subjectId: row.id,
+          details: {
+            publicityId: input.publicityId,
+            entryId: input.entryId ?? null,
+            unit: input.unit,
+            onBehalfOfUnit: input.onBehalfOfUnit,
+            receivedAt: input.receivedAt,
+          },
+        });
+        return { objectionId: row.id, receivedAt: input.receivedAt, repeated: false };
+      });
+    },
+
+    /**
+     * Staff's resolution. Upheld against an entry: the entry leaves the list and the next-ranked candidate
+     * below the cut line — neither excluded by staff at confirmation nor already removed — is substituted
+     * (递补). The objector and the affected applicant are told, in the same transaction.
+     */
+    async recordResolution(input: ResolutionInput): Promise<ResolutionResult> {
+      const result = await db.transaction(async (trx) => {
+        const objection = await trx('objections as o')
+          .join('publicity_periods as p', 'p.id', 'o.publicity_id')
+          .where('o.id', input.objectionId)
+          .forUpdate('o')
+          .first<
+            | {
+                id: string;
+                status: string;
+                entry_id: string | null;
+                objector_name: string;
+                objector_email: string;
+                publicity_id: string;
+                subject_id: string;
+                title_zh: string;
+              }
+            | undefined
+          >(
+            'o.id',
+            'o.status',
+            'o.entry_id',
+            'o.objector_name',
+            'o.objector_email',
+            'o.publicity_id',
+            'p.subject_id',
+            'p.title_zh',
+          );
+        if (!objection) refuse('OBJECTION_NOT_FOUND', input.objectionId);
+        if (objection.status !== 'pending')
+          refuse('ALREADY_RESOLVED', `该异议已处理（${objection.status === 'upheld' ? '成立' : '不成立'}）`);
+        await trx('objections').where({ id: objection.id }).update({
+          status: input.outcome,
+          resolution_reason: input.reason,
+          resolved_by: input.actor,
+          resolved_at: trx.fn.now(),
+        });
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'staff',
+          action: input.outcome === 'upheld' ? 'objection.uphold' : 'objection.dismiss',
+          subjectKind: 'objection',
+          subjectId: objection.id,
+          reason: input.reason,
+          requestId: input.requestId,
+          workflowId: input.workflowId,
+        });
+        const entry = objection.entry_id
+          ? await trx('publicity_entries as e')
+              .join('institutions as i', 'i.id', 'e.institution_id')
+              .where('e.id', objection.entry_id)
+              .first<{
+                id: string;
+                item_id: string;
+                status: string;
+                title_zh: string;
+                name_zh: string;
+                contact_email: string;
+              }>('e.id', 'e.item_id', 'e.status', 'e.title_zh', 'i.name_zh', 'i.contact_email')
+          : undefined;
+        await outbox.enqueue(
+          {
+            idempotencyKey: `${input.workflowId}/objection_resolved/${objection.id}`,
+            workflowId: input.workflowId,
+            purpose: 'objection_resolved',
+            recipient: objection.objector_email,
+            ...objectionResolved({
+              objectorName: objection.objector_name,
+              publicityTitle: objection.title_zh,
+              entryTitle: entry?.title_zh ?? null,
+              upheld: input.outcome === 'upheld',
+              reason: input.reason,
+            }),
+          },
+          trx,
+        );
+        if (input.outcome !== 'upheld' || !entry || entry.status !== 'listed') {
+          return {
+            objectionId: objection.id,
+            outcome: input.outcome,
+            removedApplicationId: undefined,
+            substituteApplicationId: undefined,
+          };
+        }
+        await trx('publicity_entries')
+          .where({ id: entry.id })
+          .update({ status: 'removed', removal_reason: input.reason });
+        await trx('applications')
+          .where({ id: entry.item_id })
+          .update({ status: 'objection_upheld', updated_at: trx.fn.now() });
+        await outbox.enqueue(
+          {
+            idempotencyKey: `${input.workflowId}/entry_removed/${entry.id}`,
+            workflowId: input.workflowId,
+            purpose: 'entry_removed',
+            recipient: entry.contact_email,
+            ...entryRemoved({
+              institutionName: entry.name_zh,
+              publicityTitle: objection.title_zh,
+              entryTitle: entry.title_zh,
+              reason: input.reason,
+            }),
+          },
+          trx,
+        );
+        const substitute = await nextCandidate(trx, objection.subject_id);
+        if (substitute) {
+          await trx('applications')
+            .where({ id: substitute.id })
+            .update({ status: 'substitute', updated_at: trx.fn.now() });
+          await recordAudit(trx, {
+            actor: 'system:publicity',
+            role: 'system',
+            action: 'publicity.substitute',
+            subjectKind: 'application',
+            subjectId: substitute.id,
+            reason: `递补：“${entry.title_zh}”经异议核查撤出名单`,
+            details: { replaces: entry.item_id, rank: substitute.rank, objectionId: objection.id },
+            workflowId: input.workflowId,
+          });
+        }
+        return {
+          objectionId: objection.id,
+          outcome: input.outcome,
+          removedApplicationId: entry.item_id,
+          substituteApplicationId: substitute?.id,
+        };
+      });
+      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'objection_resolved' });
+      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'entry_removed' });
+      return result;
+    },
+
+    async pendingObjections(input: { publicityId: string }): Promise<number> {
+      const n = await db('objections')
+        .where({ publicity_id: input.publicityId, status: 'pending' })
+        .count<{ n: number }[]>('* as n');
+      return Number(n[0]!.n);
+    },
+
+    /** 09:00 on the next working day after `after` (when staff are reminded of pending objections). */
+    async nextWorkingMorning(input: { after: string }): Promise<string> {
+      const { calendar: cal } = await calendar.snapshot();
+      let day = shanghaiDayOf(new Date(input.after));
+      if (shanghaiInstant(day, 9).getTime() <= Date.parse(input.after) || !cal.isWorkingDay(day)) {
+        do day = addDays(day, 1);
+        while (!cal.isWorkingDay(day));
+      }
+      return formatShanghai(shanghaiInstant(day, 9));
+    },
+
+    async remindStaffOfObjections(input: { workflowId: string; publicityId: string; day: string }): Promise<void> {
+      const period = await db('publicity_periods')
+        .where({ id: input.publicityId })
+        .first<{ title_zh: string; ends_at: Date }>('title_zh', 'ends_at');
+      const pending = await db('objections')
+        .where({ publicity_id: input.publicityId, status: 'pending' })
+        .count<{ n: number }[]>('* as n');
+      await outbox.deliver({
+        idempotencyKey: `${input.workflowId}/objections_pending/${input.publicityId}/${input.day}`,
+        workflowId: input.workflowId,
+        purpose: 'objections_pending',
+        recipient: staffEmail,
+        ...objectionsPending({
+          publicityTitle: period.title_zh,
+          pending: Number(pending[0]!.n),
+          endedAt: period.ends_at,
+        }),
+      });
+    },
+
+    async closePublicity(input: { workflowId: string; publicityId: string; at: string }): Promise<void> {
+      await db.transaction(async (trx) => {
+        const n = await trx('publicity_periods')
+          .where({ id: input.publicityId, status: 'open' })
+          .update({ status: 'closed', closed_at: new Date(input.at) });
+        if (n > 0) {
+          await recordAudit(trx, {
+            actor: 'system:publicity',
+            role: 'system',
+            action: 'publicity.close',
+            subjectKind: 'publicity',
+            subjectId: input.publicityId,
+            workflowId: input.workflowId,
+          });
+        }
+      });
+    },
+
+    /**
+     * 认定: the result becomes final. Every application still listed is approved, its applicant told; for a
+     * directory programme each becomes a directory entry.
+     */
+    async approveRound(input: {
+      roundId: string;
+      workflowId: string;
+      today: string;
+      at: string;
+    }): Promise<{ approved: number; directoryEntries: number }> {
+      const ctx = await roundContext(db, input.roundId);
+      if (!ctx) refuse('ROUND_NOT_FOUND', input.roundId);
+      const result = await db.transaction(async (trx) => {
+        const round = await trx('rounds')
+          .where({ id: input.roundId })
+          .first<{ title_zh: string; status: string }>('title_zh', 'status');
+        const listed = await trx('publicity_entries as e')
+          .join('publicity_periods as p', 'p.id', 'e.publicity_id')
+          .joinRaw('join applications a on a.id::text = e.item_id')
+          .join('institutions as i', 'i.id', 'a.institution_id')
+          .where({ 'p.subject_kind': 'round', 'p.subject_id': input.roundId, 'e.status': 'listed' })
+          .select<{ id: string; institution_id: string; title_zh: string; name_zh: string; contact_email: string }[]>(
+            'a.id',
+            'a.institution_id',
+            'a.title_zh',
+            'i.name_zh',
+            'i.contact_email',
+          );
+        if (round.status === 'approved') return { approved: listed.length, directoryEntries: 0, listed };
+        if (listed.length > 0) {
+          await trx('applications')
+            .whereIn(
+              'id',
+              listed.map((l) => l.id),
+            )
+            .update({ status: 'approved', updated_at: trx.fn.now() });
+        }
+        let directoryEntries = 0;
+        if (ctx.programme.entersDirectory && listed.length > 0) {
+          const rows = await trx('directory_entries')
+            .insert(
+              listed.map((l) => ({
+                programme: ctx.programme.key,
+                institution_id: l.institution_id,
+                application_id: l.id,
+                title_zh: l.title_zh,
+                status: 'active',
+                admitted_on: input.today,
+              })),
+            )
+            .onConflict('application_id')
+            .ignore()
+            .returning('id');
+          directoryEntries = rows.length;
+        }
+        for (const l of listed) {
+          await outbox.enqueue(
+            {
+              idempotencyKey: `${input.workflowId}/approval_notice/${l.id}`,
+              workflowId: input.workflowId,
+              purpose: 'approval_notice',
+              recipient: l.contact_email,
+              ...approvalNotice({
+                institutionName: l.name_zh,
+                roundTitle: round.title_zh,
+                programmeName: ctx.programme.nameZh,
+                entryTitle: l.title_zh,
+              }),
+            },
+            trx,
+          );
+        }
+        await trx('rounds')
+          .where({ id: input.roundId })
+          .update({ status: 'approved', approved_at: new Date(input.at) });
+        await recordAudit(trx, {
+          actor: 'system:round',
+          role: 'system',
+          action: 'round.approve',
+          subjectKind: 'round',
+          subjectId: input.roundId,
+          details: { approved: listed.length, directoryEntries },
+          workflowId: input.workflowId,
+        });
+        return { approved: listed.length, directoryEntries, listed };
+      });
+      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'approval_notice' });
+      return { approved: result.approved, directoryEntries: result.directoryEntries };
+    },
+  };
+}
+
+/** The best-ranked application below the cut line that may still be substituted in (递补). */
+async function nextCandidate(
+  trx: Knex.Transaction,
+  roundId: string,
+): Promise<{ id: string; rank: number } | undefined> {
+  const review = await trx('reviews')
+    .where({ subject_kind: 'round', subject_id: roundId })
+    .first<{ id: string } | undefined>('id');
+  if (!review) return undefined;
+  return (
+    trx('review_results as rr')
+      .joinRaw('join applications a on a.id::text = rr.item_id')
+      .where('rr.review_id', review.id)
+      .where('a.status', 'not_shortlisted')
+      // Excluded by staff at confirmation, with a reason: not a candidate.
+      .whereNull('rr.adjustment_reason')
+      .whereNot((q) => void q.whereRaw("'under_reviewed' = any(rr.flags)"))
+      .orderBy('rr.rank')
+      .first<{ id: string; rank: number } | undefined>('a.id', 'rr.rank')
+  );
+}

@@ -1,0 +1,113 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/knex.js';
+import { recordAudit } from '../db/repositories/audit.js';
+import { fileObjectionUpdate } from '../workflows/publicity.js';
+import { AppError } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+import { updateWorkflow } from './workflow-calls.js';
+
+/** What an objector submits, from the JSON API or the public page's form. */
+export interface ObjectionForm {
+  entryId?: string | undefined;
+  name?: string | undefined;
+  unit?: string | undefined;
+  phone?: string | undefined;
+  email?: string | undefined;
+  onBehalfOfUnit?: boolean | undefined;
+  facts?: string | undefined;
+  evidence?: string[] | undefined;
+}
+
+export interface ObjectionIntakeDeps {
+  db: Db;
+  temporal: Client;
+  limiter: RateLimiter;
+}
+
+const PHONE = /^[0-9+\-\s()]{7,20}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks an objection as the SPEC asks: under a real name (name, work unit, phone, email), with facts. */
+export function checkObjection(
+  form: ObjectionForm,
+): Required<Pick<ObjectionForm, 'name' | 'unit' | 'phone' | 'email' | 'facts'>> {
+  const missing = (
+    [
+      ['name', '姓名'],
+      ['unit', '工作单位'],
+      ['phone', '联系电话'],
+      ['email', '电子邮箱'],
+    ] as const
+  )
+    .filter(([key]) => !form[key]?.trim())
+    .map(([, label]) => label);
+  if (missing.length > 0) {
+    throw new AppError('REAL_NAME_REQUIRED', `异议须实名提出，请填写：${missing.join('、')}`, { missing });
+  }
+  const problems: string[] = [];
+  if (!PHONE.test(form.phone!.trim())) problems.push('联系电话格式不正确');
+  if (!EMAIL.test(form.email!.trim())) problems.push('电子邮箱格式不正确');
+  if ((form.facts?.trim().length ?? 0) < 10) problems.push('请写明异议的事实与理由（至少 10 个字）');
+  if (form.entryId && !UUID.test(form.entryId)) problems.push('异议所涉项目无效');
+  if ((form.name?.length ?? 0) > 40 || (form.unit?.length ?? 0) > 100 || (form.facts?.length ?? 0) > 5000)
+    problems.push('内容过长');
+  if ((form.evidence?.length ?? 0) > 10) problems.push('证据材料至多 10 项');
+  if (problems.length > 0) throw new AppError('VALIDATION_FAILED', problems.join('；'));
+  return {
+    name: form.name!.trim(),
+    unit: form.unit!.trim(),
+    phone: form.phone!.trim(),
+    email: form.email!.trim(),
+    facts: form.facts!.trim(),
+  };
+}
+
+/**
+ * Takes an objection in: checks it, brakes a client filing too many, stamps the receipt time (audited), and
+ * hands it to the publicity workflow, which accepts it only inside the period.
+ */
+export async function fileObjection(
+  deps: ObjectionIntakeDeps,
+  publicityId: string,
+  form: ObjectionForm,
+  meta: { clientIp: string; idempotencyKey?: string | undefined; requestId?: string | undefined },
+) {
+  const checked = checkObjection(form);
+  const period = UUID.test(publicityId)
+    ? await deps
+        .db('publicity_periods')
+        .where({ id: publicityId })
+        .first<{ id: string; workflow_id: string; title_zh: string } | undefined>('id', 'workflow_id', 'title_zh')
+    : undefined;
+  if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
+  if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
+  const receivedAt = new Date().toISOString();
+  await recordAudit(deps.db, {
+    actor: `public:${checked.name}`,
+    role: 'public',
+    action: 'objection.receipt',
+    subjectKind: 'publicity',
+    subjectId: period.id,
+    details: { receivedAt, clientIp: meta.clientIp, idempotencyKey: meta.idempotencyKey ?? null },
+    requestId: meta.requestId,
+    workflowId: period.workflow_id,
+  });
+  const recorded = await updateWorkflow(
+    deps.temporal,
+    period.workflow_id,
+    fileObjectionUpdate,
+    {
+      publicityId: period.id,
+      entryId: form.entryId || undefined,
+      ...checked,
+      onBehalfOfUnit: form.onBehalfOfUnit ?? false,
+      evidence: form.evidence ?? [],
+      receivedAt,
+      idempotencyKey: meta.idempotencyKey ? `${period.id}:${meta.idempotencyKey}` : undefined,
+      clientIp: meta.clientIp,
+    },
+    { whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.title_zh}已结束，不再受理异议`) },
+  );
+  return { ...recorded, period };
+}

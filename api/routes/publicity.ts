@@ -1,0 +1,345 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import { findPublicity, periodsOf, roundOutcome, type PublicityView } from '../../db/repositories/publicity.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import { resolveObjectionUpdate } from '../../workflows/publicity.js';
+import { AppError } from '../errors.js';
+import { fileObjection } from '../objections.js';
+import type { RateLimiter } from '../rate-limit.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+
+export interface PublicityRouteDeps {
+  db: Db;
+  temporal: Client;
+  limiter: RateLimiter;
+}
+
+const PublicityParams = z.object({ publicityId: z.uuid() });
+
+export const PublicitySchema = z
+  .object({
+    publicityId: z.string(),
+    title: z.string().openapi({ example: '2027年度产教融合品牌项目申报拟认定名单公示' }),
+    roundId: z.string(),
+    parentId: z.string().nullable().openapi({ description: '递补公示所对应的原公示' }),
+    workingDays: z.number().int(),
+    firstDay: z.string(),
+    lastDay: z.string(),
+    endsAt: z.string().openapi({ description: '公示截止（lastDay 北京时间 24:00）' }),
+    estimated: z.boolean(),
+    calendarVersion: z.number().int(),
+    status: z.string().openapi({ example: 'open' }),
+    entries: z.array(
+      z.object({
+        entryId: z.string(),
+        title: z.string(),
+        institutionName: z.string(),
+        rank: z.number().int().nullable(),
+        status: z.string().openapi({ description: 'listed（在列）/ removed（经异议核查撤出）' }),
+      }),
+    ),
+  })
+  .openapi('Publicity');
+
+export function publicityView(p: PublicityView) {
+  return {
+    publicityId: p.publicityId,
+    title: p.title,
+    roundId: p.subjectId,
+    parentId: p.parentId,
+    workingDays: p.workingDays,
+    firstDay: p.firstDay,
+    lastDay: p.lastDay,
+    endsAt: formatShanghai(p.endsAt),
+    estimated: p.estimated,
+    calendarVersion: p.calendarVersion,
+    status: p.status,
+    entries: p.entries.map((e) => ({
+      entryId: e.entryId,
+      title: e.title,
+      institutionName: e.institutionName,
+      rank: e.rank,
+      status: e.status,
+    })),
+  };
+}
+
+const ObjectionBody = z
+  .object({
+    entryId: z.uuid().optional().openapi({ description: '异议所涉项目（公示名单中的 entryId）；针对整份名单时省略' }),
+    name: z.string().optional().openapi({ description: '姓名（必填，实名）', example: '张明' }),
+    unit: z.string().optional().openapi({ description: '工作单位（必填）', example: '河南省某研究院' }),
+    phone: z.string().optional().openapi({ description: '联系电话（必填）', example: '0371-12345678' }),
+    email: z.string().optional().openapi({ description: '电子邮箱（必填）', example: 'zhang@example.com' }),
+    onBehalfOfUnit: z.boolean().optional().openapi({ description: '以单位名义提出（单位即 unit）' }),
+    facts: z.string().optional().openapi({ description: '事实与理由（至少 10 个字）' }),
+    evidence: z.array(z.string().max(500)).max(10).optional().openapi({ description: '证据材料（链接或说明）' }),
+  })
+  .strict()
+  .openapi('Objection');
+
+export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): void {
+  const { db } = deps;
+
+  routes.add({
+    method: 'get',
+    path: '/api/publicity/:publicityId',
+    summary: '公示名单（公开）',
+    tags: ['公示与异议'],
+    access: 'public',
+    params: PublicityParams,
+    responses: { 200: { description: '公示', schema: PublicitySchema } },
+    errors: ['PUBLICITY_NOT_FOUND'],
+    async handler({ params }) {
+      const p = await findPublicity(db, params.publicityId);
+      if (!p) throw new AppError('PUBLICITY_NOT_FOUND', params.publicityId);
+      return { status: 200, body: publicityView(p) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/rounds/:roundId/publicity',
+    summary: '某申报批次的公示（含递补公示，公开）',
+    tags: ['公示与异议'],
+    access: 'public',
+    params: z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) }),
+    responses: {
+      200: {
+        description: '公示列表',
+        schema: z.object({
+          items: z.array(
+            z.object({
+              publicityId: z.string(),
+              title: z.string(),
+              firstDay: z.string(),
+              lastDay: z.string(),
+              endsAt: z.string(),
+              status: z.string(),
+              parentId: z.string().nullable(),
+            }),
+          ),
+        }),
+      },
+    },
+    async handler({ params }) {
+      const rows = await periodsOf(db, params.roundId);
+      return {
+        status: 200,
+        body: {
+          items: rows.map((r) => ({
+            publicityId: r.id,
+            title: r.title_zh,
+            firstDay: r.first_day,
+            lastDay: r.last_day,
+            endsAt: formatShanghai(r.ends_at),
+            status: r.status,
+            parentId: r.parent_id,
+          })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/publicity/:publicityId/objections',
+    summary: '提出异议（公开，须实名，仅限公示期内）',
+    description:
+      '须填写姓名、工作单位、联系电话、电子邮箱；以单位名义提出时注明单位。接收时间由服务器记录，公示期截止（北京时间 24:00）后收到的异议不予受理。' +
+      '可带 Idempotency-Key 请求头：重试不会重复计入。同一来源提交过于频繁将被限制。',
+    tags: ['公示与异议'],
+    access: 'public',
+    params: PublicityParams,
+    body: ObjectionBody,
+    responses: {
+      201: { description: '已受理', schema: z.object({ objectionId: z.string(), receivedAt: z.string() }) },
+      200: {
+        description: '同一 Idempotency-Key 的重试：返回首次受理的异议',
+        schema: z.object({ objectionId: z.string(), receivedAt: z.string() }),
+      },
+    },
+    errors: ['PUBLICITY_NOT_FOUND', 'PUBLICITY_CLOSED', 'REAL_NAME_REQUIRED', 'RATE_LIMITED'],
+    async handler({ params, body, req }) {
+      const result = await fileObjection(deps, params.publicityId, body, {
+        clientIp: req.ip ?? 'unknown',
+        idempotencyKey: req.header('idempotency-key'),
+        requestId: requestIdOf(req),
+      });
+      return {
+        status: result.repeated ? 200 : 201,
+        body: { objectionId: result.objectionId, receivedAt: formatShanghai(new Date(result.receivedAt)) },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/publicity/:publicityId/objections',
+    summary: '异议列表（工作人员）',
+    tags: ['公示与异议'],
+    access: ['staff'],
+    params: PublicityParams,
+    responses: {
+      200: {
+        description: '异议',
+        schema: z.object({
+          items: z.array(
+            z.object({
+              objectionId: z.string(),
+              entryId: z.string().nullable(),
+              name: z.string(),
+              unit: z.string(),
+              phone: z.string(),
+              email: z.string(),
+              onBehalfOfUnit: z.boolean(),
+              facts: z.string(),
+              receivedAt: z.string(),
+              status: z.string(),
+              resolutionReason: z.string().nullable(),
+            }),
+          ),
+        }),
+      },
+    },
+    errors: ['PUBLICITY_NOT_FOUND'],
+    async handler({ params }) {
+      if (!(await findPublicity(db, params.publicityId))) throw new AppError('PUBLICITY_NOT_FOUND', params.publicityId);
+      const rows = await db('objections').where({ publicity_id: params.publicityId }).orderBy('received_at').select<
+        {
+          id: string;
+          entry_id: string | null;
+          objector_name: string;
+          objector_unit: string;
+          objector_phone: string;
+          objector_email: string;
+          on_behalf_of_unit: boolean;
+          facts: string;
+          received_at: Date;
+          status: string;
+          resolution_reason: string | null;
+        }[]
+      >();
+      return {
+        status: 200,
+        body: {
+          items: rows.map((o) => ({
+            objectionId: o.id,
+            entryId: o.entry_id,
+            name: o.objector_name,
+            unit: o.objector_unit,
+            phone: o.objector_phone,
+            email: o.objector_email,
+            onBehalfOfUnit: o.on_behalf_of_unit,
+            facts: o.facts,
+            receivedAt: formatShanghai(o.received_at),
+            status: o.status,
+            resolutionReason: o.resolution_reason,
+          })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/objections/:objectionId/resolution',
+    summary: '处理异议：成立或不成立（须说明理由）',
+    description:
+      '异议成立时，所涉项目撤出名单，按评审排名递补下一名候选，递补结果另行公示一个完整公示期。异议全部处理完毕前公示不能结束。',
+    tags: ['公示与异议'],
+    access: ['staff'],
+    params: z.object({ objectionId: z.uuid() }),
+    body: z
+      .object({
+        outcome: z.enum(['upheld', 'dismissed']).openapi({ description: 'upheld 异议成立；dismissed 异议不成立' }),
+        reason: z.string().trim().min(2, '请说明理由').max(2000),
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: '已处理',
+        schema: z.object({
+          objectionId: z.string(),
+          outcome: z.string(),
+          removedApplicationId: z.string().nullable(),
+          substituteApplicationId: z.string().nullable(),
+        }),
+      },
+    },
+    errors: ['OBJECTION_NOT_FOUND', 'ALREADY_RESOLVED'],
+    async handler({ params, body, principal, req }) {
+      const o = await db('objections as o')
+        .join('publicity_periods as p', 'p.id', 'o.publicity_id')
+        .where('o.id', params.objectionId)
+        .first<{ status: string; workflow_id: string } | undefined>('o.status', 'p.workflow_id');
+      if (!o) throw new AppError('OBJECTION_NOT_FOUND', params.objectionId);
+      if (o.status !== 'pending')
+        throw new AppError('ALREADY_RESOLVED', `该异议已处理（${o.status === 'upheld' ? '成立' : '不成立'}）`);
+      const result = await updateWorkflow(
+        deps.temporal,
+        o.workflow_id,
+        resolveObjectionUpdate,
+        {
+          objectionId: params.objectionId,
+          outcome: body.outcome,
+          reason: body.reason,
+          actor: principal!.actor,
+          requestId: requestIdOf(req),
+        },
+        { whenEnded: () => new AppError('ALREADY_RESOLVED', '该公示的流程已结束') },
+      );
+      return {
+        status: 200,
+        body: {
+          objectionId: result.objectionId,
+          outcome: result.outcome,
+          removedApplicationId: result.removedApplicationId ?? null,
+          substituteApplicationId: result.substituteApplicationId ?? null,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/rounds/:roundId/outcome',
+    summary: '认定结果（公开）',
+    tags: ['公示与异议'],
+    access: 'public',
+    params: z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) }),
+    responses: {
+      200: {
+        description: '认定结果；尚未认定时 approved 为空',
+        schema: z
+          .object({
+            roundId: z.string(),
+            title: z.string(),
+            programme: z.string(),
+            status: z.string(),
+            approvedAt: z.string().nullable(),
+            approved: z.array(
+              z.object({
+                applicationId: z.string(),
+                title: z.string(),
+                institutionName: z.string(),
+                directoryEntryId: z.string().nullable(),
+              }),
+            ),
+          })
+          .openapi('RoundOutcome'),
+      },
+    },
+    errors: ['ROUND_NOT_FOUND'],
+    async handler({ params }) {
+      const outcome = await roundOutcome(db, params.roundId);
+      if (!outcome) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      return {
+        status: 200,
+        body: { ...outcome, approvedAt: outcome.approvedAt ? formatShanghai(outcome.approvedAt) : null },
+      };
+    },
+  });
+}

@@ -1,0 +1,34 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { ErrorCode } from '../domain/errors.js';
+
+/** A refusal with a stable code (the API maps it to problem+json) and a zh-CN message. */
+export function refusal(code: ErrorCode, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: code, nonRetryable: true });
+}
+
+/** An activity's business refusal becomes the Update's failure, with its code, message and details intact. */
+export function asUpdateFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.cause.message,
+      type: err.cause.type ?? 'SUBMISSION_FAILED',
+      nonRetryable: true,
+      details: err.cause.details ?? [],
+    });
+  }
+  if (err instanceof ApplicationFailure) return err;
+  return ApplicationFailure.create({
+    message: '处理未能完成，请稍后重试',
+    type: 'SUBMISSION_FAILED',
+    nonRetryable: true,
+  });
+}
+
+/** Runs an Update's decision activity; a refusal becomes the Update's failure. */
+export async function decide<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw asUpdateFailure(err);
+  }
+}

@@ -1,0 +1,235 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type {
+  ObjectionInput,
+  ObjectionRecorded,
+  PublicityPeriod,
+  ResolutionInput,
+  ResolutionResult,
+} from '../activities/publicity.js';
+import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
+import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { decide, refusal } from './failures.js';
+import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+
+/**
+ * Procedure 3, the publicity period (公示): a reusable child workflow, id `publicity-<subject>`. The list is
+ * published for N working days; objections reach the workflow as Updates judged by their receipt time
+ * against the period's end; staff's resolutions come the same way. An upheld objection takes the entry off
+ * and substitutes the next-ranked candidate (递补), whose inclusion is then publicised again for a full
+ * period. The period cannot close while an objection is pending: staff are reminded every working day.
+ */
+export interface PublicityWorkflowInput {
+  subjectKind: 'round';
+  subjectId: string;
+  programme: string;
+  year: number;
+  compression?: TimeCompression | undefined;
+  resume?: PublicityMemory | undefined;
+}
+
+export type PublicityStage = 'opening' | 'open' | 'awaiting_resolution' | 'done';
+
+export interface PublicityMemory {
+  stage: PublicityStage;
+  current: PublicityPeriod | undefined;
+  periods: PublicityPeriod[];
+  pending: number;
+  /** Applications substituted in (递补) during the current period, to be publicised next. */
+  substitutes: string[];
+  upheld: number;
+  dismissed: number;
+  objections: number;
+  runs: number;
+}
+
+export interface PublicityResult {
+  periods: number;
+  objections: number;
+  upheld: number;
+  dismissed: number;
+}
+
+export type ObjectionRequest = Omit<ObjectionInput, 'publicityId'> & { publicityId: string };
+export type ResolutionRequest = Omit<ResolutionInput, 'workflowId'>;
+
+export const getPublicityQuery = defineQuery<PublicityMemory>('getPublicity');
+export const fileObjectionUpdate = defineUpdate<ObjectionRecorded, [ObjectionRequest]>('fileObjection');
+export const resolveObjectionUpdate = defineUpdate<ResolutionResult, [ResolutionRequest]>('resolveObjection');
+
+const HISTORY_EVENT_BUDGET = 2_000;
+/** Objections received by the end may finish recording for this long before the period closes. */
+const GRACE_MS = 10 * 60 * 1000;
+const COMPRESSED_GRACE_CAP_MS = 5_000;
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
+});
+const decisions = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 5 },
+});
+
+export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<PublicityResult> {
+  const m: PublicityMemory = input.resume ?? {
+    stage: 'opening',
+    current: undefined,
+    periods: [],
+    pending: 0,
+    substitutes: [],
+    upheld: 0,
+    dismissed: 0,
+    objections: 0,
+    runs: 0,
+  };
+  m.runs += 1;
+  const workflowId = workflowInfo().workflowId;
+  const { compression } = input;
+  const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
+  const graceMs = compression ? Math.min(GRACE_MS, COMPRESSED_GRACE_CAP_MS) : GRACE_MS;
+  const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
+  let draining = false;
+
+  setHandler(getPublicityQuery, () => m);
+
+  setHandler(
+    fileObjectionUpdate,
+    async (req) => {
+      const recorded = await decide(() => decisions.recordObjection(req));
+      if (!recorded.repeated) {
+        m.pending += 1;
+        m.objections += 1;
+      }
+      return recorded;
+    },
+    {
+      validator: (req: ObjectionRequest) => {
+        if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+        const current = m.current;
+        const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
+        if (!current || req.publicityId !== current.publicityId || m.stage === 'done' || m.stage === 'opening') {
+          throw refusal('PUBLICITY_CLOSED', '该公示已结束，不再受理异议');
+        }
+        if (Number.isNaN(received) || received > Date.parse(current.endsAt)) {
+          throw refusal(
+            'PUBLICITY_CLOSED',
+            `公示期已于 ${formatInstantZh(new Date(current.endsAt))} 结束（本次接收时间 ${formatInstantZh(new Date(received))}），不再受理异议`,
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    resolveObjectionUpdate,
+    async (req) => {
+      const result = await decide(() => decisions.recordResolution({ ...req, workflowId }));
+      m.pending = Math.max(0, m.pending - 1);
+      if (result.outcome === 'upheld') m.upheld += 1;
+      else m.dismissed += 1;
+      if (result.substituteApplicationId) m.substitutes.push(result.substituteApplicationId);
+      return result;
+    },
+    {
+      validator: (_req: ResolutionRequest) => {
+        if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+      },
+    },
+  );
+
+  const setStage = (stage: PublicityStage) => {
+    m.stage = stage;
+    upsertSearchAttributes({ [StageKey.name]: [`publicity_${stage}`] });
+  };
+
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= HISTORY_EVENT_BUDGET;
+
+  if (m.runs === 1) {
+    upsertSearchAttributes({
+      [ProgrammeKey.name]: [input.programme],
+      [RoundYearKey.name]: [input.year],
+      [StageKey.name]: [`publicity_${m.stage}`],
+    });
+  }
+
+  for (;;) {
+    if (shouldContinueAsNew()) {
+      draining = true;
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof publicityWorkflow>({ ...input, resume: m });
+    }
+
+    if (m.stage === 'opening') {
+      const parent = m.current;
+      const substitutes = m.substitutes;
+      m.current = await acts.openPublicity({
+        workflowId,
+        subjectKind: input.subjectKind,
+        subjectId: input.subjectId,
+        parentId: parent?.publicityId,
+        applicationIds: parent ? substitutes : undefined,
+        today: shanghaiDayOf(calendarNow()),
+      });
+      m.substitutes = [];
+      m.periods.push(m.current);
+      setStage('open');
+      continue;
+    }
+
+    if (m.stage === 'open') {
+      const closesAt = wall(m.current!.endsAt) + graceMs;
+      if (Date.now() < closesAt) {
+        await condition(shouldContinueAsNew, closesAt - Date.now());
+        continue;
+      }
+      // Objections received in time finish recording before the period is judged.
+      await condition(allHandlersFinished);
+      setStage(m.pending > 0 ? 'awaiting_resolution' : 'open');
+      if (m.stage === 'open') await close();
+      continue;
+    }
+
+    if (m.stage === 'awaiting_resolution') {
+      if (m.pending === 0) {
+        await close();
+        continue;
+      }
+      const morning = await acts.nextWorkingMorning({ after: calendarNow().toISOString() });
+      const resolved = await condition(
+        () => m.pending === 0 || shouldContinueAsNew(),
+        Math.max(0, wall(morning) - Date.now()),
+      );
+      if (!resolved) {
+        await acts.remindStaffOfObjections({
+          workflowId,
+          publicityId: m.current!.publicityId,
+          day: shanghaiDayOf(new Date(morning)),
+        });
+      }
+      continue;
+    }
+
+    if (m.stage === 'done') break;
+  }
+  await condition(allHandlersFinished);
+  return { periods: m.periods.length, objections: m.objections, upheld: m.upheld, dismissed: m.dismissed };
+
+  /** Closes the current period; the changes it brought (递补) are publicised next, for a full period. */
+  async function close(): Promise<void> {
+    await acts.closePublicity({ workflowId, publicityId: m.current!.publicityId, at: new Date().toISOString() });
+    setStage(m.substitutes.length > 0 ? 'opening' : 'done');
+  }
+}
