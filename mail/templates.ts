@@ -236,7 +236,12 @@ export function objectionResolved(d: {
   };
 }
 
-export function entryRemoved(d: { institutionName: string; publicityTitle: string; entryTitle: string; reason: string }): RenderedEmail {
+export function entryRemoved(d: {
+  institutionName: string;
+  publicityTitle: string;
+  entryTitle: string;
+  reason: string;
+}): RenderedEmail {
   return {
     subject: `【公示结果】“${d.entryTitle}”经异议核查撤出名单`,
     text: body(
@@ -265,7 +270,12 @@ export function objectionsPending(d: { publicityTitle: string; pending: number; 
   };
 }
 
-export function approvalNotice(d: { institutionName: string; roundTitle: string; programmeName: string; entryTitle: string }): RenderedEmail {
+export function approvalNotice(d: {
+  institutionName: string;
+  roundTitle: string;
+  programmeName: string;
+  entryTitle: string;
+}): RenderedEmail {
   return {
     subject: `【认定通知】“${d.entryTitle}”认定为${d.programmeName}`,
     text: body(

@@ -85,20 +85,17 @@ export async function findPublicity(db: Db, publicityId: string): Promise<Public
 }
 
 export async function periodsOf(db: Db, subjectId: string) {
-  return db('publicity_periods')
-    .where({ subject_id: subjectId })
-    .orderBy('published_at')
-    .select<
-      {
-        id: string;
-        title_zh: string;
-        first_day: string;
-        last_day: string;
-        ends_at: Date;
-        status: string;
-        parent_id: string | null;
-      }[]
-    >('id', 'title_zh', 'first_day', 'last_day', 'ends_at', 'status', 'parent_id');
+  return db('publicity_periods').where({ subject_id: subjectId }).orderBy('published_at').select<
+    {
+      id: string;
+      title_zh: string;
+      first_day: string;
+      last_day: string;
+      ends_at: Date;
+      status: string;
+      parent_id: string | null;
+    }[]
+  >('id', 'title_zh', 'first_day', 'last_day', 'ends_at', 'status', 'parent_id');
 }
 
 export interface OutcomeView {
