@@ -11,6 +11,8 @@
 # the API answers. It exits non-zero when an answer is not the one expected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Characters, not bytes, when the printed answers are cut short.
+export LC_ALL="${LC_ALL:-C.UTF-8}"
 
 API="${API:-http://127.0.0.1:3000}"
 YEAR="${YEAR:-2031}"
@@ -41,7 +43,7 @@ call() {
   out=$(curl "${args[@]}")
   CODE=${out##*$'\n'}
   BODY=${out%$'\n'*}
-  printf '  %s %s → %s %s\n' "$method" "$path" "$CODE" "$(printf '%s' "$BODY" | head -c 300)"
+  printf '  %s %s → %s %s\n' "$method" "$path" "$CODE" "${BODY:0:200}"
 }
 expect() {
   if [ "$CODE" != "$1" ]; then
