@@ -19,6 +19,7 @@ import type {
 } from '../activities/publicity.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
@@ -67,19 +68,13 @@ export const getPublicityQuery = defineQuery<PublicityMemory>('getPublicity');
 export const fileObjectionUpdate = defineUpdate<ObjectionRecorded, [ObjectionRequest]>('fileObjection');
 export const resolveObjectionUpdate = defineUpdate<ResolutionResult, [ResolutionRequest]>('resolveObjection');
 
-const HISTORY_EVENT_BUDGET = 2_000;
-/** Objections received by the end may finish recording for this long before the period closes. */
-const GRACE_MS = 10 * 60 * 1000;
-const COMPRESSED_GRACE_CAP_MS = 5_000;
-
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
+  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
 });
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...retry, maximumAttempts: 5 },
+  retry: { ...RETRY, maximumAttempts: 5 },
 });
 
 export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<PublicityResult> {
@@ -98,7 +93,8 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   const workflowId = workflowInfo().workflowId;
   const { compression } = input;
   const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
-  const graceMs = compression ? Math.min(GRACE_MS, COMPRESSED_GRACE_CAP_MS) : GRACE_MS;
+  // Objections received by the end may finish recording before the period closes.
+  const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
   const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
   let draining = false;
 
@@ -154,8 +150,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
     upsertSearchAttributes({ [StageKey.name]: [`publicity_${stage}`] });
   };
 
-  const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= HISTORY_EVENT_BUDGET;
+  const shouldContinueAsNew = historyNearlyFull;
 
   if (m.runs === 1) {
     upsertSearchAttributes({
@@ -190,7 +185,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
     }
 
     if (m.stage === 'open') {
-      const closesAt = wall(m.current!.endsAt) + graceMs;
+      const closesAt = wall(m.current!.endsAt) + grace;
       if (Date.now() < closesAt) {
         await condition(shouldContinueAsNew, closesAt - Date.now());
         continue;

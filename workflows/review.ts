@@ -14,6 +14,7 @@ import type { AggregateResult, DueGroup } from '../activities/review.js';
 import type { Reminder } from '../activities/rounds.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 /**
@@ -67,16 +68,10 @@ export const assignmentDeclinedSignal = defineSignal<[{ assignmentId: string }]>
 export const retryAssignmentSignal = defineSignal('retryAssignment');
 
 const MAIL_BATCH = 200;
-const HISTORY_EVENT_BUDGET = 2_000;
-/** Reviews received by the due time may finish recording for this long before the sweep. */
-const GRACE_MS = 10 * 60 * 1000;
-const COMPRESSED_GRACE_CAP_MS = 5_000;
-
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
+  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
 
 function freshMemory(): ReviewMemory {
@@ -103,7 +98,8 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
   const workflowId = workflowInfo().workflowId;
   const { compression } = input;
   const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
-  const graceMs = compression ? Math.min(GRACE_MS, COMPRESSED_GRACE_CAP_MS) : GRACE_MS;
+  // Reviews received by the due time may finish recording before the sweep.
+  const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
   /** Today on the review's calendar (compressed time maps the wall clock back onto it). */
   const today = () => shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression)));
 
@@ -138,8 +134,7 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
     m.groups.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
   };
 
-  const shouldContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= HISTORY_EVENT_BUDGET;
+  const shouldContinueAsNew = historyNearlyFull;
 
   if (m.runs === 1) {
     upsertSearchAttributes({
@@ -239,13 +234,13 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
       let next = Infinity;
       for (const g of m.groups) {
         for (const r of g.reminders) next = Math.min(next, wall(r.at));
-        next = Math.min(next, wall(g.dueAt) + graceMs);
+        next = Math.min(next, wall(g.dueAt) + grace);
       }
       if (now < next) {
         await condition(() => m.declines || shouldContinueAsNew(), next - now);
         continue;
       }
-      const group = m.groups.find((g) => g.reminders.some((r) => wall(r.at) <= now) || wall(g.dueAt) + graceMs <= now)!;
+      const group = m.groups.find((g) => g.reminders.some((r) => wall(r.at) <= now) || wall(g.dueAt) + grace <= now)!;
       const reminder = group.reminders.find((r) => wall(r.at) <= now);
       if (reminder) {
         group.reminders = group.reminders.filter((r) => r !== reminder);

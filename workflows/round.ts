@@ -9,7 +9,6 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { SubmissionResult, WithdrawalResult } from '../activities/applications.js';
@@ -17,6 +16,7 @@ import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } fro
 import type { Announcement, Deadline, Reminder } from '../activities/rounds.js';
 import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -182,26 +182,20 @@ export const calendarChangedSignal = defineSignal<[{ calendarVersion: number }]>
 
 const MAIL_BATCH = 200;
 const FORMAL_CHECK_BATCH = 100;
-/** Continue as new well before Temporal's limits (51,200 events, 50 MB) and the 10% budget (5,120). */
-const HISTORY_EVENT_BUDGET = 2_000;
-const HISTORY_BYTES_BUDGET = 2 * 1024 * 1024;
-/** In compressed time the processing grace after the deadline is capped, or demos would idle for minutes. */
-const COMPRESSED_GRACE_CAP_MS = 5_000;
 
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
 const { prepareRound, recordRoundStage, recomputeDeadline, approveRound } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
+  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
 });
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { ...retry, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
+  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
 });
 /** Activities a person is waiting on (an Update's handler): bounded, so a refusal comes back promptly. */
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...retry, maximumAttempts: 5 },
+  retry: { ...RETRY, maximumAttempts: 5 },
 });
 
 function freshMemory(): RoundMemory {
@@ -429,14 +423,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     schedule += 1;
   }
 
-  const shouldContinueAsNew = () => {
-    const info = workflowInfo();
-    return (
-      info.continueAsNewSuggested ||
-      info.historyLength >= HISTORY_EVENT_BUDGET ||
-      info.historySize >= HISTORY_BYTES_BUDGET
-    );
-  };
+  const shouldContinueAsNew = historyNearlyFull;
 
   /** Waits until a wall-clock instant, or until something needs attention first. */
   async function waitUntilOrInterrupted(dueWallMs: number): Promise<void> {
@@ -546,8 +533,8 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     }
 
     if (m.stage === 'call_closing') {
-      const graceMs = compression ? Math.min(m.graceSeconds * 1000, COMPRESSED_GRACE_CAP_MS) : m.graceSeconds * 1000;
-      const closesAt = wall(m.deadline!.at) + graceMs;
+      const grace = graceMs(m.graceSeconds, compression);
+      const closesAt = wall(m.deadline!.at) + grace;
       if (Date.now() < closesAt) {
         await waitUntilOrInterrupted(closesAt);
         continue;

@@ -1,25 +1,14 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/rounds.js';
-import { ensureSearchAttributes } from '../../infra/temporal-server.js';
-import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
-import { freePort } from '../../infra/ports.js';
-import { loadConfig } from '../../platform/config.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import {
   fileObjectionUpdate,
   resolveObjectionUpdate,
   type PublicityMemory,
   type publicityWorkflow,
 } from '../../workflows/publicity.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { testLogger, withFreshPorts } from '../support/stack.js';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -32,47 +21,17 @@ const TASK_QUEUE = 'ronghe-publicity-ts';
 const ROUND = 'round-brand_project-2027';
 const PUBLICITY = `publicity-${ROUND}`;
 
-let env: TestWorkflowEnvironment;
-let database: TestDatabase;
-let maildev: RunningMaildev;
-let worker: RunningWorker;
-const config = loadConfig({ NODE_ENV: 'test' });
+let stack: TimeSkippingStack;
 
 beforeAll(async () => {
-  installRuntime(testLogger());
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
-  await ensureSearchAttributes(env.connection, 'default');
-  database = await createTestDatabase();
-  maildev = await withFreshPorts(async () => startMaildev({ smtpPort: await freePort(), webPort: await freePort() }));
-  worker = await startWorker({
-    temporalAddress: 'time-skipping',
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    db: database.db,
-    attachments: new AttachmentStore(path.join(os.tmpdir(), 'ronghe-unused'), 1024),
-    smtpUrl: maildev.smtpUrl,
-    mailFrom: config.smtp.from,
-    staffEmail: config.staffEmail,
-    logger: testLogger(),
-    workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
-  });
+  stack = await startTimeSkippingStack({ taskQueue: TASK_QUEUE });
 });
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await env?.teardown();
-  await maildev?.stop();
-  await database?.drop();
+  await stack?.stop();
 });
 
-async function skipTo(shanghai: string): Promise<void> {
-  const target = Date.parse(shanghai);
-  const now = await env.currentTimeMs();
-  if (target > now) await env.sleep(target - now);
-}
+const skipTo = (shanghai: string) => stack.skipTo(shanghai);
 
 const iso = (shanghai: string) => new Date(shanghai).toISOString();
 
@@ -103,13 +62,13 @@ async function refusalOf(promise: Promise<unknown>): Promise<{ type?: string; me
 describe('publicity over real calendar durations (time-skipping server)', () => {
   it('ends at 24:00 on the 5th working day by the entered arrangement, takes an objection at 23:59 and refuses one at 00:00:01, and publicises a 递补 for a full period', async () => {
     // Staff enter 2027's 劳动节: 05-01..05-05 off, Sat 05-08 worked (调休).
-    await new CalendarRepository(database.db).enterOfficialArrangement({
+    await new CalendarRepository(stack.database.db).enterOfficialArrangement({
       year: 2027,
       holidays: ['01', '02', '03', '04', '05'].map((d) => ({ date: `2027-05-${d}`, name: '劳动节' })),
       workdays: [{ date: '2027-05-08', name: '劳动节' }],
       enteredBy: 'staff:test',
     });
-    await insertRound(database.db, {
+    await insertRound(stack.database.db, {
       id: ROUND,
       programme: 'brand_project',
       year: 2027,
@@ -118,7 +77,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
       launchedBy: 'staff:test',
     });
     // Five reviewed applications: ranks 1–3 shortlisted, 4–5 below the line.
-    const apps = await database
+    const apps = await stack.database
       .db('applications')
       .insert(
         ['zzu', 'henu', 'hpu', 'haust', 'htu'].map((institution, i) => ({
@@ -132,7 +91,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
         })),
       )
       .returning<{ id: string }[]>('id');
-    const [review] = await database
+    const [review] = await stack.database
       .db('reviews')
       .insert({
         subject_kind: 'round',
@@ -143,7 +102,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
         status: 'completed',
       })
       .returning<{ id: string }[]>('id');
-    await database.db('review_results').insert(
+    await stack.database.db('review_results').insert(
       apps.map((a, i) => ({
         review_id: review!.id,
         item_kind: 'application',
@@ -158,14 +117,13 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
 
     // Published on Thu 2027-04-29: 04-29, 04-30, (05-01..05 off), 05-06, 05-07 and the 调休 Sat 05-08.
     await skipTo('2027-04-29T10:00:00+08:00');
-    const handle: WorkflowHandle<typeof publicityWorkflow> = await env.client.workflow.start<typeof publicityWorkflow>(
-      'publicityWorkflow',
-      {
-        workflowId: PUBLICITY,
-        taskQueue: TASK_QUEUE,
-        args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'brand_project', year: 2027 }],
-      },
-    );
+    const handle: WorkflowHandle<typeof publicityWorkflow> = await stack.env.client.workflow.start<
+      typeof publicityWorkflow
+    >('publicityWorkflow', {
+      workflowId: PUBLICITY,
+      taskQueue: TASK_QUEUE,
+      args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'brand_project', year: 2027 }],
+    });
     const state = () => handle.query<PublicityMemory>('getPublicity');
     const first = await eventually(async () =>
       (await state()).stage === 'open' ? (await state()).current : undefined,
@@ -177,7 +135,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
       estimated: false,
       entries: 3,
     });
-    const entries = await database
+    const entries = await stack.database
       .db('publicity_entries')
       .where({ publicity_id: first.publicityId })
       .orderBy('rank')
@@ -212,11 +170,15 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
     await skipTo('2027-05-09T12:00:00+08:00');
     expect((await state()).stage).toBe('awaiting_resolution');
     expect(
-      (await database.db('publicity_periods').where({ id: first.publicityId }).first<{ status: string }>('status'))
-        .status,
+      (
+        await stack.database
+          .db('publicity_periods')
+          .where({ id: first.publicityId })
+          .first<{ status: string }>('status')
+      ).status,
     ).toBe('open');
     const reminders = () =>
-      database.db('email_outbox').where({ purpose: 'objections_pending' }).pluck('idempotency_key') as Promise<
+      stack.database.db('email_outbox').where({ purpose: 'objections_pending' }).pluck('idempotency_key') as Promise<
         string[]
       >;
     expect(await reminders()).toEqual([]);
@@ -250,7 +212,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
       endsAt: '2027-05-15T00:00:00+08:00',
       entries: 1,
     });
-    const secondEntries = await database
+    const secondEntries = await stack.database
       .db('publicity_entries')
       .where({ publicity_id: second.publicityId })
       .pluck('item_id');
@@ -258,7 +220,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
 
     const result = await handle.result();
     expect(result).toEqual({ periods: 2, objections: 2, upheld: 1, dismissed: 1 });
-    const periods = await database
+    const periods = await stack.database
       .db('publicity_periods')
       .orderBy('published_at')
       .select<{ status: string; closed_at: Date }[]>('status', 'closed_at');

@@ -1,22 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
-import { startApi, type RunningApi } from '../../api/server.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/rounds.js';
-import { ensureSearchAttributes } from '../../infra/temporal-server.js';
-import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
-import { freePort } from '../../infra/ports.js';
-import { loadConfig } from '../../platform/config.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import type { ReviewState, reviewWorkflow } from '../../workflows/review.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { Mailbox } from '../support/mailbox.js';
-import { testLogger, withFreshPorts } from '../support/stack.js';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -28,54 +15,17 @@ const TASK_QUEUE = 'ronghe-review-ts';
 const ROUND = 'round-research_project-2027';
 const REVIEW = `review-${ROUND}`;
 
-let env: TestWorkflowEnvironment;
-let database: TestDatabase;
-let maildev: RunningMaildev;
-let worker: RunningWorker;
-let api: RunningApi;
-let attachmentsDir: string;
-const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0' });
+let stack: TimeSkippingStack;
 
 beforeAll(async () => {
-  installRuntime(testLogger());
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
-  await ensureSearchAttributes(env.connection, 'default');
-  database = await createTestDatabase();
-  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-review-ts-'));
-  const attachments = new AttachmentStore(attachmentsDir, 1024 * 1024);
-  maildev = await withFreshPorts(async () => startMaildev({ smtpPort: await freePort(), webPort: await freePort() }));
-  worker = await startWorker({
-    temporalAddress: 'time-skipping',
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    db: database.db,
-    attachments,
-    smtpUrl: maildev.smtpUrl,
-    mailFrom: config.smtp.from,
-    staffEmail: config.staffEmail,
-    logger: testLogger(),
-    workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
-  });
-  api = await startApi({ config, db: database.db, temporal: env.client, attachments, logger: testLogger() });
+  stack = await startTimeSkippingStack({ taskQueue: TASK_QUEUE, api: true });
 });
 
 afterAll(async () => {
-  await api?.close();
-  await worker?.shutdown();
-  await env?.teardown();
-  await maildev?.stop();
-  await database?.drop();
-  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
-async function skipTo(shanghai: string): Promise<void> {
-  const target = Date.parse(shanghai);
-  const now = await env.currentTimeMs();
-  if (target > now) await env.sleep(target - now);
-}
+const skipTo = (shanghai: string) => stack.skipTo(shanghai);
 
 async function call<T>(
   method: string,
@@ -83,8 +33,8 @@ async function call<T>(
   expertId: string,
   body?: unknown,
 ): Promise<{ status: number; body: T }> {
-  const token = await signToken({ role: 'expert', id: expertId }, config.auth.secret);
-  const res = await fetch(`${api.url}${urlPath}`, {
+  const token = await signToken({ role: 'expert', id: expertId }, stack.config.auth.secret);
+  const res = await fetch(`${stack.api!.url}${urlPath}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
@@ -102,13 +52,13 @@ interface Row {
 }
 
 const rows = () =>
-  database
+  stack.database
     .db('review_assignments')
     .orderBy('invited_at')
     .select<Row[]>('id', 'item_id', 'expert_id', 'status', 'wave', 'replaces_assignment_id');
 
 async function reminders(): Promise<string[]> {
-  const sent = await database
+  const sent = await stack.database
     .db('email_outbox')
     .where({ workflow_id: REVIEW, purpose: 'review_reminder', status: 'sent' })
     .select<{ recipient: string; due_at: Date }[]>('recipient', 'due_at');
@@ -120,7 +70,7 @@ const rubricScores = { significance: 90, approach: 88, industry_fit: 86, team: 8
 describe('expert review over real calendar durations (time-skipping server)', () => {
   it('replaces a decline and a timeout once each, reminds only experts with open reviews at 09:00 on the right working days, and flags an under-reviewed application', async () => {
     // Staff enter 2027's 国庆 arrangement: 10-01..10-07 off, Sun 09-26 and Sat 10-09 worked (调休).
-    await new CalendarRepository(database.db).enterOfficialArrangement({
+    await new CalendarRepository(stack.database.db).enterOfficialArrangement({
       year: 2027,
       holidays: ['01', '02', '03', '04', '05', '06', '07'].map((d) => ({ date: `2027-10-${d}`, name: '国庆节' })),
       workdays: [
@@ -130,7 +80,7 @@ describe('expert review over real calendar durations (time-skipping server)', ()
       enteredBy: 'staff:test',
     });
     // Two applications that passed the formal check, and a pool of five experts of their field.
-    await insertRound(database.db, {
+    await insertRound(stack.database.db, {
       id: ROUND,
       programme: 'research_project',
       year: 2027,
@@ -138,7 +88,7 @@ describe('expert review over real calendar durations (time-skipping server)', ()
       opensAt: new Date('2027-08-01T01:00:00Z'),
       launchedBy: 'staff:test',
     });
-    const [a1, a2] = await database
+    const [a1, a2] = await stack.database
       .db('applications')
       .insert(
         ['zzu', 'henu'].map((institution, i) => ({
@@ -152,8 +102,8 @@ describe('expert review over real calendar durations (time-skipping server)', ()
         })),
       )
       .returning<{ id: string }[]>('id');
-    await database.db('experts').update({ active: false });
-    await database.db('experts').insert(
+    await stack.database.db('experts').update({ active: false });
+    await stack.database.db('experts').insert(
       [1, 2, 3, 4, 5].map((n) => ({
         id: `e${n}`,
         name_zh: `专家${n}`,
@@ -167,7 +117,7 @@ describe('expert review over real calendar durations (time-skipping server)', ()
 
     // The review starts on Fri 2027-09-24: 10 working days (counting the 调休 days, skipping 国庆) end Tue 10-12.
     await skipTo('2027-09-24T10:00:00+08:00');
-    const handle = await env.client.workflow.start<typeof reviewWorkflow>('reviewWorkflow', {
+    const handle = await stack.env.client.workflow.start<typeof reviewWorkflow>('reviewWorkflow', {
       workflowId: REVIEW,
       taskQueue: TASK_QUEUE,
       args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'research_project', year: 2027 }],
@@ -251,7 +201,7 @@ describe('expert review over real calendar durations (time-skipping server)', ()
         .sort(),
     ).toEqual([x.id, y.id].sort());
     expect(final.find((r) => r.id === r2.id)!.status).toBe('timed_out');
-    const results = await database
+    const results = await stack.database
       .db('review_results')
       .orderBy('rank')
       .select<{ item_id: string; valid_scores: number; flags: string[]; recommended: boolean }[]>(
@@ -264,10 +214,10 @@ describe('expert review over real calendar durations (time-skipping server)', ()
       { item_id: a1!.id, valid_scores: 3, flags: [], recommended: true },
       { item_id: a2!.id, valid_scores: 2, flags: ['under_reviewed'], recommended: false },
     ]);
-    const staff = (await new Mailbox(maildev.apiUrl).list()).filter((e) => e.purpose === 'review_completed');
+    const staff = (await stack.mailbox.list()).filter((e) => e.purpose === 'review_completed');
     expect(staff).toHaveLength(1);
     expect(staff[0]!.text).toContain('有效评分不足的申报（1 项，不自动推荐）：研究项目 A2');
-    const audit = await database
+    const audit = await stack.database
       .db('audit_events')
       .whereIn('action', ['review.replace', 'review.timeout'])
       .select<{ action: string }[]>('action');

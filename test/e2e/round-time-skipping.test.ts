@@ -1,20 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAttachment, createApplication } from '../../db/repositories/applications.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/rounds.js';
 import { universities, universityEmail } from '../../db/seeds/reference-data.js';
-import { ensureSearchAttributes } from '../../infra/temporal-server.js';
-import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
-import { freePort } from '../../infra/ports.js';
-import { loadConfig } from '../../platform/config.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import {
   extendDeadlineUpdate,
   submitApplicationUpdate,
@@ -22,64 +12,26 @@ import {
   type RoundState,
   type roundWorkflow,
 } from '../../workflows/round.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { Mailbox, recipientPurposePairs } from '../support/mailbox.js';
-import { testLogger, withFreshPorts } from '../support/stack.js';
+import { recipientPurposePairs } from '../support/mailbox.js';
+import { AttachmentStore } from '../../storage/attachments.js';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
 const TASK_QUEUE = 'ronghe-time-skipping';
 const ROUND = 'round-demo_university-2027';
 
-let env: TestWorkflowEnvironment;
-let database: TestDatabase;
-let maildev: RunningMaildev;
-let worker: RunningWorker;
-let attachmentsDir: string;
+let stack: TimeSkippingStack;
 
 beforeAll(async () => {
-  // Our logger (warnings only) for the SDK, before the test environment installs its chatty default.
-  installRuntime(testLogger());
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
-  // The test server knows no custom search attributes until told.
-  await ensureSearchAttributes(env.connection, 'default');
-  database = await createTestDatabase();
-  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-ts-attachments-'));
-  maildev = await withFreshPorts(async () => startMaildev({ smtpPort: await freePort(), webPort: await freePort() }));
-  worker = await startWorker({
-    temporalAddress: 'time-skipping',
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    db: database.db,
-    attachments: new AttachmentStore(attachmentsDir, 1024 * 1024),
-    smtpUrl: maildev.smtpUrl,
-    mailFrom: loadConfig({ NODE_ENV: 'test' }).smtp.from,
-    staffEmail: loadConfig({ NODE_ENV: 'test' }).staffEmail,
-    logger: testLogger(),
-    workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
-  });
+  stack = await startTimeSkippingStack({ taskQueue: TASK_QUEUE });
 });
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await env?.teardown();
-  await maildev?.stop();
-  await database?.drop();
-  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
-/** Moves the test server's clock to a Shanghai wall time (only forwards). */
-async function skipTo(shanghai: string): Promise<void> {
-  const target = Date.parse(shanghai);
-  const now = await env.currentTimeMs();
-  if (target > now) await env.sleep(target - now);
-}
-
-async function nowIso(): Promise<string> {
-  return new Date(await env.currentTimeMs()).toISOString();
-}
+const skipTo = (shanghai: string) => stack.skipTo(shanghai);
+const nowIso = () => stack.nowIso();
 
 interface OutboxRow {
   recipient: string;
@@ -88,7 +40,7 @@ interface OutboxRow {
 }
 
 async function reminderRows(): Promise<string[]> {
-  const rows = await database
+  const rows = await stack.database
     .db('email_outbox')
     .where({ workflow_id: ROUND, purpose: 'call_reminder', status: 'sent' })
     .select<OutboxRow[]>('recipient', 'purpose', 'due_at');
@@ -114,7 +66,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
   it('sends reminders at 09:00 on exactly the 7th, 3rd and 1st working day before the deadline, only to institutions without a submission; an extension moves them; receipt time decides at the deadline minute', async () => {
     // Staff enter 2027's arrangement (a future year: the server's clock starts today). The deadline, Tue
     // 2027-04-06, falls just after 清明 (Sat 04-03 to Mon 04-05); Sun 03-28 is a make-up working day (调休).
-    const calendar = new CalendarRepository(database.db);
+    const calendar = new CalendarRepository(stack.database.db);
     const version = await calendar.enterOfficialArrangement({
       year: 2027,
       holidays: [
@@ -138,7 +90,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
       deadlineDay: '2027-04-06',
       launchedBy: 'staff:test',
     };
-    await insertRound(database.db, {
+    await insertRound(stack.database.db, {
       id: ROUND,
       programme: 'demo_university',
       year: 2027,
@@ -150,7 +102,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
     const apps = new Map<string, string>();
     for (const id of ['zzu', 'henu', 'haust', 'htu', 'haut']) {
       const complete = id === 'zzu';
-      const app = await createApplication(database.db, {
+      const app = await createApplication(stack.database.db, {
         roundId: ROUND,
         institutionId: id,
         createdBy: `applicant:${id}`,
@@ -164,9 +116,9 @@ describe('a round over real calendar durations (time-skipping server)', () => {
           : { title: `${id} 申报` },
       });
       if (complete) {
-        const store = new AttachmentStore(attachmentsDir, 1024 * 1024);
+        const store = new AttachmentStore(stack.attachments.root, 1024 * 1024);
         const file = await store.save(Readable.from([Buffer.from('%PDF-1.7\n申报书\n%%EOF\n')]), 'application/pdf');
-        await addAttachment(database.db, {
+        await addAttachment(stack.database.db, {
           applicationId: app.id,
           kind: 'application_form',
           fileName: '申报书.pdf',
@@ -180,7 +132,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
       apps.set(id, app.id);
     }
 
-    const handle = await env.client.workflow.start<typeof roundWorkflow>('roundWorkflow', {
+    const handle = await stack.env.client.workflow.start<typeof roundWorkflow>('roundWorkflow', {
       workflowId: ROUND,
       taskQueue: TASK_QUEUE,
       args: [input],
@@ -296,7 +248,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
     expect(reviewing.formalCheck).toEqual({ passed: 1, failed: 3 });
     const checked = Object.fromEntries(
       (
-        await database
+        await stack.database
           .db('applications')
           .where({ round_id: ROUND })
           .select<{ institution_id: string; status: string; formal_checked_at: Date | null }[]>(
@@ -313,9 +265,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
 
     const callPurposes = ['call_notice', 'call_reminder', 'deadline_extended', 'formal_check_failed'];
     const emails = (
-      await new Mailbox(maildev.apiUrl).waitForCount(
-        30 + first.length + second.length + third.length + fourth.length + 30 + 3,
-      )
+      await stack.mailbox.waitForCount(30 + first.length + second.length + third.length + fourth.length + 30 + 3)
     ).filter((e) => callPurposes.includes(e.purpose ?? ''));
     expect(recipientPurposePairs(emails)).toEqual(
       recipientPurposePairs([
