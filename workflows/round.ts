@@ -101,28 +101,18 @@ export interface RoundMemory {
   runs: number;
 }
 
-export interface RoundState {
+/** What the `getRound` query answers: the memory ops need, without the internal cursors. */
+export type RoundState = Omit<
+  RoundMemory,
+  'reminders' | 'remindersDone' | 'jobs' | 'graceSeconds' | 'calendarChanged'
+> & {
   roundId: string;
   programme: string;
   year: number;
-  stage: RoundStage;
   opensAt: string;
-  deadline: Deadline | undefined;
   upcomingReminders: Reminder[];
-  eligibleInstitutions: number;
-  noticesSent: number;
-  remindersSent: number;
-  submissions: number;
-  withdrawals: number;
-  formalCheck: { passed: number; failed: number };
-  review: AggregateResult | undefined;
-  publicity: PublicityResult | undefined;
-  approved: number | undefined;
-  cancellation: { reason: string; by: string } | undefined;
   compressed: boolean;
-  /** Runs of this workflow so far (continue-as-new keeps each history small). */
-  runs: number;
-}
+};
 
 export interface RoundResult {
   roundId: string;
@@ -240,27 +230,25 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   };
 
   // ---- What people see and do ----------------------------------------------------------------------
-  setHandler(getRoundQuery, () => ({
-    roundId,
-    programme: input.programme,
-    year: input.year,
-    stage: m.stage,
-    opensAt: input.opensAt,
-    deadline: m.deadline,
-    upcomingReminders: m.reminders,
-    eligibleInstitutions: m.eligibleInstitutions,
-    noticesSent: m.noticesSent,
-    remindersSent: m.remindersSent,
-    submissions: m.submissions,
-    withdrawals: m.withdrawals,
-    formalCheck: m.formalCheck,
-    review: m.review,
-    publicity: m.publicity,
-    approved: m.approved,
-    cancellation: m.cancellation,
-    compressed: compression !== undefined,
-    runs: m.runs,
-  }));
+  setHandler(getRoundQuery, () => {
+    const {
+      reminders,
+      remindersDone: _done,
+      jobs: _jobs,
+      graceSeconds: _grace,
+      calendarChanged: _changed,
+      ...rest
+    } = m;
+    return {
+      ...rest,
+      roundId,
+      programme: input.programme,
+      year: input.year,
+      opensAt: input.opensAt,
+      upcomingReminders: reminders,
+      compressed: compression !== undefined,
+    };
+  });
 
   /** A submission or withdrawal is judged by its receipt time against the deadline this workflow holds. */
   const validateReceipt = (receivedAt: string) => {
