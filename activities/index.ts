@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './applications.js';
+import { createDirectoryActivities } from './directory.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities(deps),
     ...createShortlistActivities(deps),
     ...createPublicityActivities(deps),
+    ...createDirectoryActivities(deps),
   };
 }
 

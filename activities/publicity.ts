@@ -457,7 +457,7 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
       workflowId: string;
       today: string;
       at: string;
-    }): Promise<{ approved: number; directoryEntries: number }> {
+    }): Promise<{ approved: number; directoryEntries: number; entries: { entryId: string; institutionId: string }[] }> {
       const ctx = await roundContext(db, input.roundId);
       if (!ctx) refuse('ROUND_NOT_FOUND', input.roundId);
       const result = await db.transaction(async (trx) => {
@@ -535,7 +535,19 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
         return { approved: listed.length, directoryEntries, listed };
       });
       await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'approval_notice' });
-      return { approved: result.approved, directoryEntries: result.directoryEntries };
+      // The directory entries of this round (new or from an earlier attempt): each gets its member workflow.
+      const entries = await db('directory_entries')
+        .whereIn(
+          'application_id',
+          result.listed.map((l) => l.id),
+        )
+        .orderBy('id')
+        .select<{ id: string; institution_id: string }[]>('id', 'institution_id');
+      return {
+        approved: result.approved,
+        directoryEntries: result.directoryEntries,
+        entries: entries.map((e) => ({ entryId: e.id, institutionId: e.institution_id })),
+      };
     },
   };
 }

@@ -9,12 +9,14 @@ import type { Db } from '../db/knex.js';
 import { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Config } from '../platform/config.js';
 import type { AttachmentStore } from '../storage/attachments.js';
+import { systemClock, type Clock } from './clock.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { jsonBody } from './json.js';
 import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
+import { directoryRoutes } from './routes/directory.js';
 import { healthRoutes } from './routes/health.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/reviews.js';
@@ -28,11 +30,14 @@ export interface ApiDeps {
   temporal: Client;
   attachments: AttachmentStore;
   logger: pino.Logger;
+  /** Stamps receipt times; the system clock unless a test brings the time-skipping server's. */
+  clock?: Clock;
 }
 
 export const API_VERSION = '0.1.0';
 
-export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
+export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
+  const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };
   const routes = new ApiRoutes();
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
@@ -42,6 +47,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
   reviewRoutes(routes, deps);
   const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
   publicityRoutes(routes, { ...deps, limiter });
+  directoryRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();
@@ -83,7 +89,7 @@ export function createApp(deps: ApiDeps): { app: Express; openapi: ReturnType<Ap
     res.redirect('/docs');
   });
   app.use(routes.router);
-  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter }));
+  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return { app, openapi };

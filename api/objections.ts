@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
@@ -22,6 +23,7 @@ export interface ObjectionIntakeDeps {
   db: Db;
   temporal: Client;
   limiter: RateLimiter;
+  clock: Clock;
 }
 
 const PHONE = /^[0-9+\-\s()]{7,20}$/;
@@ -82,7 +84,7 @@ export async function fileObjection(
     : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
   if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
-  const receivedAt = new Date().toISOString();
+  const receivedAt = deps.clock().toISOString();
   await recordAudit(deps.db, {
     actor: `public:${checked.name}`,
     role: 'public',

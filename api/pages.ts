@@ -51,7 +51,7 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
     const p = /^[0-9a-f-]{36}$/i.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
     if (!p) return undefined;
     const listed = p.entries.filter((e) => e.status === 'listed');
-    const open = p.status === 'open' && Date.now() <= p.endsAt.getTime();
+    const open = p.status === 'open' && deps.clock().getTime() <= p.endsAt.getTime();
     const rows = p.entries
       .map(
         (e, i) =>

@@ -52,6 +52,8 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, title: '提交过于频繁，请稍后再试' },
   OBJECTION_NOT_FOUND: { status: 404, title: '未找到该异议' },
   ALREADY_RESOLVED: { status: 409, title: '该异议已处理' },
+  DIRECTORY_ENTRY_NOT_FOUND: { status: 404, title: '未找到该名录条目' },
+  MEMBER_NOT_ACTIVE: { status: 409, title: '该名录成员当前状态不允许此操作' },
   TEMPORAL_UNAVAILABLE: { status: 503, title: '流程引擎暂时不可用' },
   DATABASE_UNAVAILABLE: { status: 503, title: '数据库暂时不可用' },
   INTERNAL: { status: 500, title: '服务器内部错误' },

@@ -289,3 +289,24 @@ export function approvalNotice(d: {
     ),
   };
 }
+
+export function revocationNotice(d: {
+  institutionName: string;
+  programmeName: string;
+  entryTitle: string;
+  reason: string;
+  barEndsOn: string;
+}): RenderedEmail {
+  return {
+    subject: `【撤销认定通知】“${d.entryTitle}”的${d.programmeName}认定已撤销`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `经查，“${d.entryTitle}”存在以下问题：${d.reason}。`,
+        `现撤销其${d.programmeName}认定，移出名录；自即日起至 ${d.barEndsOn} 止，贵单位不得申报${d.programmeName}。`,
+      ],
+      `Revoked for misconduct; barred from this programme until ${d.barEndsOn}.`,
+    ),
+  };
+}

@@ -6,10 +6,13 @@ import {
   defineSignal,
   defineUpdate,
   executeChild,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { SubmissionResult, WithdrawalResult } from '../activities/applications.js';
 import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
@@ -18,6 +21,7 @@ import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calen
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
+import { memberWorkflow } from './member.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
@@ -570,6 +574,27 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
         at: new Date().toISOString(),
       });
       m.approved = approved.approved;
+      // Each directory entry lives on as its own member workflow, outliving the round.
+      const admittedOn = shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression)));
+      for (const entry of approved.entries) {
+        try {
+          await startChild(memberWorkflow, {
+            workflowId: `member-${entry.entryId}`,
+            args: [
+              {
+                entryId: entry.entryId,
+                programme: input.programme,
+                institutionId: entry.institutionId,
+                admittedOn,
+                compression,
+              },
+            ],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
       await enterStage('approved');
       continue;
     }

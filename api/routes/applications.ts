@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
@@ -106,6 +107,7 @@ export interface ApplicationRouteDeps {
   db: Db;
   temporal: Client;
   attachments: AttachmentStore;
+  clock: Clock;
 }
 
 function iso(d: Date | null): string | null {
@@ -202,9 +204,10 @@ async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> 
  */
 async function stampReceipt(
   db: Db,
+  clock: Clock,
   ctx: { app: ApplicationRow; principal: Principal; requestId: string | undefined; operation: 'submit' | 'withdraw' },
 ): Promise<string> {
-  const receivedAt = new Date().toISOString();
+  const receivedAt = clock().toISOString();
   await recordAudit(db, {
     actor: ctx.principal.actor,
     role: 'applicant',
@@ -541,7 +544,12 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     async handler({ params, principal, req }) {
       const app = await loadOwned(db, params.applicationId, principal!, true);
       const requestId = requestIdOf(req);
-      const receivedAt = await stampReceipt(db, { app, principal: principal!, requestId, operation: 'submit' });
+      const receivedAt = await stampReceipt(db, deps.clock, {
+        app,
+        principal: principal!,
+        requestId,
+        operation: 'submit',
+      });
       const key = req.header('idempotency-key');
       const result = await auditRefusal(
         db,
@@ -597,7 +605,12 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     async handler({ params, body, principal, req }) {
       const app = await loadOwned(db, params.applicationId, principal!, true);
       const requestId = requestIdOf(req);
-      const receivedAt = await stampReceipt(db, { app, principal: principal!, requestId, operation: 'withdraw' });
+      const receivedAt = await stampReceipt(db, deps.clock, {
+        app,
+        principal: principal!,
+        requestId,
+        operation: 'withdraw',
+      });
       const result = await auditRefusal(
         db,
         { app, principal: principal!, requestId, action: 'application.withdraw_refused' },

@@ -5,6 +5,7 @@ import { formatShanghai } from '../../domain/calendar/index.js';
 import { resolveObjectionUpdate } from '../../workflows/publicity.js';
 import { AppError } from '../errors.js';
 import { fileObjection } from '../objections.js';
+import type { Clock } from '../clock.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
@@ -14,6 +15,7 @@ export interface PublicityRouteDeps {
   db: Db;
   temporal: Client;
   limiter: RateLimiter;
+  clock: Clock;
 }
 
 const PublicityParams = z.object({ publicityId: z.uuid() });

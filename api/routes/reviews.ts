@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
@@ -24,6 +25,7 @@ export interface ReviewRouteDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  clock: Clock;
 }
 
 const AssignmentParams = z.object({ assignmentId: z.uuid() });
@@ -198,7 +200,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
     async handler({ params, principal, req }) {
-      const receivedAt = new Date();
+      const receivedAt = deps.clock();
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
       if (a.status === 'invited') {
@@ -243,7 +245,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
     async handler({ params, body, principal, req }) {
-      const receivedAt = new Date();
+      const receivedAt = deps.clock();
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
       await db.transaction(async (trx) => {
@@ -315,7 +317,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
     async handler({ params, body, principal, req }) {
-      const receivedAt = new Date();
+      const receivedAt = deps.clock();
       const a = await loadAssignment(db, params.assignmentId, principal!);
       const problems = scoreSheetProblems(a.rubric, body.scores);
       if (problems.length > 0) {

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
@@ -111,6 +112,7 @@ export interface RoundRouteDeps {
   config: Config;
   db: Db;
   temporal: Client;
+  clock: Clock;
 }
 
 export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
@@ -135,7 +137,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
       if (programme.track === 'showcase') {
         throw new AppError('PROGRAMME_NOT_OPEN_FOR_ROUNDS', '典型案例通过年度成果推广（showcase）征集');
       }
-      const launchedAt = new Date();
+      const launchedAt = deps.clock();
       const opensAt = body.opensAt ? new Date(body.opensAt) : launchedAt;
       if (body.deadline && body.deadline <= shanghaiDayOf(opensAt)) {
         throw new AppError('DEADLINE_INVALID', `截止日 ${body.deadline} 须晚于申报开始日 ${shanghaiDayOf(opensAt)}`);
@@ -305,7 +307,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
         {
           deadlineDay: body.deadline,
           reason: body.reason,
-          receivedAt: new Date().toISOString(),
+          receivedAt: deps.clock().toISOString(),
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },
@@ -344,7 +346,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
         cancelRoundUpdate,
         {
           reason: body.reason,
-          receivedAt: new Date().toISOString(),
+          receivedAt: deps.clock().toISOString(),
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },

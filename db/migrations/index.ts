@@ -3,6 +3,7 @@ import * as domainModel from './001_domain_model.js';
 import * as callForApplications from './002_call_for_applications.js';
 import * as expertReview from './003_expert_review.js';
 import * as publicity from './004_publicity.js';
+import * as directory from './005_directory.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '002_call_for_applications': callForApplications,
   '003_expert_review': expertReview,
   '004_publicity': publicity,
+  '005_directory': directory,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

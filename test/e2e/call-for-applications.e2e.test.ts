@@ -472,6 +472,22 @@ describe('a yearly round from launch to 认定, end to end with compressed time'
       .db('directory_entries')
       .where({ programme: 'brand_project', status: 'active' });
     expect(directory).toHaveLength(19);
+    // Each entry lives on as its member workflow, which keeps the row in step.
+    const listedMembers = await stack.request<{ total: number; items: { entryId: string; status: string }[] }>(
+      'GET',
+      '/api/directory?programme=brand_project&status=active',
+    );
+    expect(listedMembers.body.total).toBe(19);
+    for (const entry of directory as { id: string }[]) {
+      const member = stack.client.workflow.getHandle(`member-${entry.id}`);
+      expect((await member.describe()).status.name).toBe('RUNNING');
+    }
+    await eventually(async () =>
+      (await stack.database.db('directory_entries').whereNotNull('workflow_id').count<{ count: number }[]>())[0]!
+        .count === 19
+        ? true
+        : undefined,
+    );
     const page = await fetch(`${stack.api.url}/rounds/${ROUND}/outcome`);
     expect(await page.text()).toContain('以下 19 项认定为产教融合品牌项目');
 

@@ -40,6 +40,27 @@ export interface ApiResponse<T = unknown> {
   headers: Headers;
 }
 
+/** One JSON request to an API under test; problem+json and JSON bodies come back parsed. */
+export async function apiRequest<T = unknown>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  { token, body, raw }: { token?: string | undefined; body?: unknown; raw?: string } = {},
+): Promise<ApiResponse<T>> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined || raw !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
+    ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const contentType = res.headers.get('content-type');
+  const text = await res.text();
+  const parsed = contentType?.includes('json') && text ? (JSON.parse(text) as T) : (text as T);
+  return { status: res.status, contentType, body: parsed, headers: res.headers };
+}
+
 export interface TestStack {
   config: Config;
   database: TestDatabase;
@@ -54,7 +75,7 @@ export interface TestStack {
   request<T = unknown>(
     method: string,
     path: string,
-    options?: { token?: string; body?: unknown; raw?: string },
+    options?: { token?: string | undefined; body?: unknown; raw?: string },
   ): Promise<ApiResponse<T>>;
   stop(): Promise<void>;
 }
@@ -127,20 +148,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       api,
       attachments,
       token: (subject) => signToken(subject, config.auth.secret),
-      async request(method, path, { token, body, raw } = {}) {
-        const res = await fetch(`${api.url}${path}`, {
-          method,
-          headers: {
-            ...(token ? { Authorization: `Bearer ${token}` } : {}),
-            ...(body !== undefined || raw !== undefined ? { 'Content-Type': 'application/json' } : {}),
-          },
-          ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
-        const contentType = res.headers.get('content-type');
-        const text = await res.text();
-        const parsed = contentType?.includes('json') && text ? (JSON.parse(text) as never) : (text as never);
-        return { status: res.status, contentType, body: parsed, headers: res.headers };
-      },
+      request: (method, path, options) => apiRequest(api.url, method, path, options),
       async stop() {
         for (const s of started.reverse()) await s.stop().catch(() => undefined);
         await database.drop();

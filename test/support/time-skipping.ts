@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inject } from 'vitest';
+import { signToken, type TokenSubject } from '../../api/auth.js';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { startMaildev, type RunningMaildev } from '../../infra/maildev.js';
 import { freePort } from '../../infra/ports.js';
@@ -12,7 +13,7 @@ import { AttachmentStore } from '../../storage/attachments.js';
 import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
-import { testLogger, withFreshPorts } from './stack.js';
+import { apiRequest, testLogger, withFreshPorts, type ApiResponse } from './stack.js';
 
 export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
@@ -22,8 +23,15 @@ export interface TimeSkippingStack {
   mailbox: Mailbox;
   attachments: AttachmentStore;
   worker: RunningWorker;
-  /** The real API in front, when asked for (its receipt stamps use the real clock, not the test server's). */
+  /** The real API in front, when asked for; it stamps receipts by the test server's clock. */
   api: RunningApi | undefined;
+  token(subject: TokenSubject): Promise<string>;
+  /** A request to the API (started with `api: true`). */
+  request<T = unknown>(
+    method: string,
+    path: string,
+    options?: { token?: string | undefined; body?: unknown },
+  ): Promise<ApiResponse<T>>;
   /** Moves the test server's clock forward to a Shanghai wall time (it never goes back). */
   skipTo(shanghai: string): Promise<void>;
   /** The test server's "now", ISO. */
@@ -41,7 +49,7 @@ export async function startTimeSkippingStack(options: {
 }): Promise<TimeSkippingStack> {
   // Our logger (warnings only) for the SDK, before the test environment installs its chatty default.
   installRuntime(testLogger());
-  const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0' });
+  const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0', TEMPORAL_TASK_QUEUE: options.taskQueue });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
   });
@@ -66,8 +74,20 @@ export async function startTimeSkippingStack(options: {
     logger: testLogger(),
     workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
   });
+  // The API stamps receipts by the test server's clock: the offset is re-read whenever the test moves time.
+  let offsetMs = (await env.currentTimeMs()) - Date.now();
+  const syncClock = async () => {
+    offsetMs = (await env.currentTimeMs()) - Date.now();
+  };
   const api = options.api
-    ? await startApi({ config, db: database.db, temporal: env.client, attachments, logger: testLogger() })
+    ? await startApi({
+        config,
+        db: database.db,
+        temporal: env.client,
+        attachments,
+        logger: testLogger(),
+        clock: () => new Date(Date.now() + offsetMs),
+      })
     : undefined;
   return {
     env,
@@ -78,12 +98,19 @@ export async function startTimeSkippingStack(options: {
     attachments,
     worker,
     api,
+    token: (subject) => signToken(subject, config.auth.secret),
+    request(method, urlPath, options) {
+      if (!api) throw new Error('this time-skipping stack was started without the API');
+      return apiRequest(api.url, method, urlPath, options);
+    },
     async skipTo(shanghai) {
       const target = Date.parse(shanghai);
       const now = await env.currentTimeMs();
       if (target > now) await env.sleep(target - now);
+      await syncClock();
     },
     async nowIso() {
+      await syncClock();
       return new Date(await env.currentTimeMs()).toISOString();
     },
     async stop() {

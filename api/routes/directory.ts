@@ -1,0 +1,178 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import {
+  bansOf,
+  decisionsOf,
+  findDirectoryEntry,
+  listDirectory,
+  type DirectoryRow,
+} from '../../db/repositories/directory.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
+import { revokeMemberUpdate } from '../../workflows/member.js';
+import { AppError } from '../errors.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+
+export interface DirectoryRouteDeps {
+  db: Db;
+  temporal: Client;
+}
+
+const memberStatuses = ['active', 'rectifying', 'removal_pending', 'removed', 'revoked'] as const;
+
+const statusZh: Record<string, string> = {
+  active: '在录',
+  rectifying: '整改中',
+  removal_pending: '拟移出名录（公示中）',
+  removed: '已移出名录',
+  revoked: '已撤销认定',
+};
+
+export const DirectoryEntrySchema = z
+  .object({
+    entryId: z.string(),
+    programme: z.string().openapi({ example: 'demo_college' }),
+    programmeName: z.string().openapi({ example: '产教融合示范学院' }),
+    institutionId: z.string(),
+    institutionName: z.string(),
+    title: z.string(),
+    status: z.enum(memberStatuses),
+    statusZh: z.string().openapi({ example: '在录' }),
+    statusReason: z.string().nullable(),
+    admittedOn: z.string().openapi({ example: '2027-06-30' }),
+    removedOn: z.string().nullable(),
+  })
+  .openapi('DirectoryEntry');
+
+function entryView(e: DirectoryRow) {
+  return {
+    entryId: e.entryId,
+    programme: e.programme,
+    programmeName: e.programmeName,
+    institutionId: e.institutionId,
+    institutionName: e.institutionName,
+    title: e.title,
+    status: e.status as (typeof memberStatuses)[number],
+    statusZh: statusZh[e.status] ?? e.status,
+    statusReason: e.statusReason,
+    admittedOn: e.admittedOn,
+    removedOn: e.removedOn,
+  };
+}
+
+const EntryParams = z.object({ entryId: z.uuid() });
+
+export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): void {
+  const { db } = deps;
+
+  routes.add({
+    method: 'get',
+    path: '/api/directory',
+    summary: '名录清单（公开）',
+    description: '可按项目类别与状态筛选；缺省列出全部。',
+    tags: ['名录与动态评价'],
+    access: 'public',
+    query: z
+      .object({
+        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).optional(),
+        status: z.enum(memberStatuses).optional(),
+      })
+      .strict(),
+    responses: {
+      200: { description: '名录', schema: z.object({ total: z.number().int(), items: z.array(DirectoryEntrySchema) }) },
+    },
+    async handler({ query }) {
+      const rows = await listDirectory(db, query);
+      return { status: 200, body: { total: rows.length, items: rows.map(entryView) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/directory/:entryId',
+    summary: '名录条目：状态与历次决定（公开）',
+    tags: ['名录与动态评价'],
+    access: 'public',
+    params: EntryParams,
+    responses: {
+      200: {
+        description: '名录条目',
+        schema: DirectoryEntrySchema.extend({
+          decisions: z.array(
+            z.object({
+              at: z.string(),
+              action: z.string().openapi({ example: 'directory.revoke' }),
+              role: z.string(),
+              actor: z.string().optional().openapi({ description: '仅工作人员可见' }),
+              reason: z.string().nullable(),
+              details: z.record(z.string(), z.unknown()),
+            }),
+          ),
+          bans: z.array(z.object({ reason: z.string(), startsOn: z.string(), endsOn: z.string() })),
+        }),
+      },
+    },
+    errors: ['DIRECTORY_ENTRY_NOT_FOUND'],
+    async handler({ params, principal }) {
+      const entry = await findDirectoryEntry(db, params.entryId);
+      if (!entry) throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', params.entryId);
+      const [decisions, bans] = await Promise.all([decisionsOf(db, entry.entryId), bansOf(db, entry.entryId)]);
+      const staff = principal?.role === 'staff';
+      return {
+        status: 200,
+        body: {
+          ...entryView(entry),
+          decisions: decisions.map((d) => ({
+            at: formatShanghai(d.at),
+            action: d.action,
+            role: d.role,
+            ...(staff ? { actor: d.actor } : {}),
+            reason: d.reason,
+            details: d.details,
+          })),
+          bans,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/directory/:entryId/revoke',
+    summary: '撤销认定（工作人员，须说明理由）',
+    description:
+      '因弄虚作假、发生重大事故等撤销认定：即时移出名录，并禁止该单位在禁止期内（默认 5 年）申报该类项目；申报与形式审查时均予拒绝并说明理由与截止日期。',
+    tags: ['名录与动态评价'],
+    access: ['staff'],
+    params: EntryParams,
+    body: z.object({ reason: z.string().trim().min(5, '请说明撤销理由（至少 5 个字）').max(2000) }).strict(),
+    responses: {
+      200: {
+        description: '已撤销',
+        schema: z.object({
+          entryId: z.string(),
+          status: z.literal('revoked'),
+          barEndsOn: z.string().openapi({ description: '禁止申报截止日（含当日）', example: '2032-06-30' }),
+        }),
+      },
+    },
+    errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'MEMBER_NOT_ACTIVE'],
+    async handler({ params, body, principal, req }) {
+      const entry = await findDirectoryEntry(db, params.entryId);
+      if (!entry) throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', params.entryId);
+      const notActive = () =>
+        new AppError('MEMBER_NOT_ACTIVE', `该名录条目当前状态为“${statusZh[entry.status] ?? entry.status}”`);
+      if (entry.status === 'removed' || entry.status === 'revoked') throw notActive();
+      const result = await updateWorkflow(
+        deps.temporal,
+        entry.workflowId ?? `member-${entry.entryId}`,
+        revokeMemberUpdate,
+        { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
+        { whenEnded: notActive },
+      );
+      return { status: 200, body: { entryId: entry.entryId, ...result } };
+    },
+  });
+}
