@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './applications.js';
 import { createDirectoryActivities } from './directory.js';
+import { createEvaluationActivities } from './evaluation.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createShortlistActivities(deps),
     ...createPublicityActivities(deps),
     ...createDirectoryActivities(deps),
+    ...createEvaluationActivities(deps),
   };
 }
 

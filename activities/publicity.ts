@@ -4,17 +4,26 @@ import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { roundContext } from '../db/repositories/round-rules.js';
 import { shanghaiDayOf, shanghaiInstant, formatShanghai, addDays } from '../domain/calendar/index.js';
+import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
+import { findProgramme } from '../db/repositories/programmes.js';
 import { approvalNotice, entryRemoved, objectionResolved, objectionsPending } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 
+/**
+ * What a publicity period publishes: a round's list to be approved (拟认定名单), a year's evaluation results
+ * (objections are appeals), or a member's removal from the directory (appeals on procedural grounds only).
+ */
+export type PublicitySubjectKind = 'round' | 'evaluation' | 'removal';
+
 export interface OpenPublicityInput {
   workflowId: string;
-  subjectKind: 'round';
+  subjectKind: PublicitySubjectKind;
+  /** The round id, the evaluation id, or the rectification id whose failure leads to the removal. */
   subjectId: string;
-  /** The period this one re-publicises the changes of (递补); none for the first. */
+  /** The period this one re-publicises the changes of (递补, a corrected grade); none for the first. */
   parentId?: string | undefined;
-  /** For a re-publicity: the applications substituted in. */
-  applicationIds?: string[] | undefined;
+  /** For a re-publicity: the items changed (applications substituted in, reports regraded). */
+  itemIds?: string[] | undefined;
   /** Today on the workflow's clock: the list is published today. */
   today: string;
 }
@@ -40,6 +49,8 @@ export interface ObjectionInput {
   onBehalfOfUnit: boolean;
   facts: string;
   evidence: string[];
+  /** For an appeal against a removal: only procedural grounds are heard. */
+  grounds?: 'substantive' | 'procedural' | undefined;
   receivedAt: string;
   idempotencyKey?: string | undefined;
   clientIp?: string | undefined;
@@ -57,6 +68,8 @@ export interface ResolutionInput {
   objectionId: string;
   outcome: 'upheld' | 'dismissed';
   reason: string;
+  /** An upheld appeal against an evaluation result: the grade staff now give. */
+  grade?: EvaluationGrade | undefined;
   actor: string;
   requestId?: string | undefined;
 }
@@ -67,6 +80,18 @@ export interface ResolutionResult {
   /** The application taken off the list, and the one substituted for it (递补), if any. */
   removedApplicationId: string | undefined;
   substituteApplicationId: string | undefined;
+  /** An item whose change is publicised again for a full period (a substitute, a regraded report). */
+  changedItemId?: string | undefined;
+}
+
+/** One row of a published list, before it becomes a `publicity_entries` row. */
+interface PublishedRow {
+  item_kind: string;
+  item_id: string;
+  institution_id: string;
+  title_zh: string;
+  rank: number | null;
+  result_zh: string | null;
 }
 
 function refuse(type: string, message: string): never {
@@ -74,18 +99,109 @@ function refuse(type: string, message: string): never {
 }
 
 export function createPublicityActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
-  const periodTitle = async (trx: Db, subjectId: string, parentId: string | undefined) => {
-    const round = await trx('rounds').where({ id: subjectId }).first<{ title_zh: string }>('title_zh');
-    return `${round.title_zh}拟认定名单${parentId ? '（递补）' : ''}公示`;
+  /** The title, length and entries of what a period publishes. */
+  const subjectOf = async (trx: Db, kind: PublicitySubjectKind, subjectId: string, parentId: string | undefined) => {
+    const again = parentId ? '（变更部分）' : '';
+    if (kind === 'round') {
+      const ctx = await roundContext(trx, subjectId);
+      if (!ctx) refuse('ROUND_NOT_FOUND', subjectId);
+      const round = await trx('rounds').where({ id: subjectId }).first<{ title_zh: string }>('title_zh');
+      return {
+        titleZh: `${round.title_zh}拟认定名单${parentId ? '（递补）' : ''}公示`,
+        workingDays: ctx.rules.publicity.workingDays,
+        entries: (itemIds: string[] | undefined): Promise<PublishedRow[]> =>
+          trx('applications as a')
+            .joinRaw('left join review_results rr on rr.item_id = a.id::text')
+            .where('a.round_id', subjectId)
+            .modify((q) => {
+              if (itemIds) void q.whereIn('a.id', itemIds);
+              else void q.where('a.status', 'shortlisted');
+            })
+            .orderBy([{ column: 'rr.rank' }, { column: 'a.id' }])
+            .select<PublishedRow[]>(
+              trx.raw(`'application' as item_kind`),
+              trx.raw('a.id::text as item_id'),
+              'a.institution_id',
+              'a.title_zh',
+              'rr.rank',
+              trx.raw('null as result_zh'),
+            ),
+      };
+    }
+    if (kind === 'evaluation') {
+      const evaluation = await trx('evaluations')
+        .where({ id: subjectId })
+        .first<{ title_zh: string; programme: string } | undefined>('title_zh', 'programme');
+      if (!evaluation) refuse('EVALUATION_NOT_FOUND', subjectId);
+      const programme = (await findProgramme(trx, evaluation.programme))!;
+      return {
+        titleZh: `${evaluation.title_zh}结果${again}公示`,
+        workingDays: programme.rules.publicity.workingDays,
+        entries: async (itemIds: string[] | undefined): Promise<PublishedRow[]> => {
+          const rows = await trx('evaluation_reports as r')
+            .join('directory_entries as d', 'd.id', 'r.directory_entry_id')
+            .where('r.evaluation_id', subjectId)
+            .whereNotNull('r.grade')
+            .modify((q) => {
+              if (itemIds) void q.whereIn('r.id', itemIds);
+            })
+            .orderBy([{ column: 'd.institution_id' }, { column: 'r.id' }])
+            .select<
+              {
+                id: string;
+                institution_id: string;
+                title_zh: string;
+                grade: EvaluationGrade;
+                score: string | null;
+                status: string;
+              }[]
+            >('r.id', 'd.institution_id', 'd.title_zh', 'r.grade', 'r.score', 'r.status');
+          return rows.map((r) => ({
+            item_kind: 'evaluation_report',
+            item_id: r.id,
+            institution_id: r.institution_id,
+            title_zh: r.title_zh,
+            rank: null,
+            result_zh:
+              r.status === 'missing'
+                ? `${gradeZh[r.grade]}（未按期提交自评报告）`
+                : `${gradeZh[r.grade]}${r.score === null ? '' : `（${Number(r.score).toFixed(2)} 分）`}`,
+          }));
+        },
+      };
+    }
+    const x = await trx('rectifications as x')
+      .join('directory_entries as d', 'd.id', 'x.directory_entry_id')
+      .where('x.id', subjectId)
+      .first<
+        | { directory_entry_id: string; institution_id: string; title_zh: string; programme: string; outcome: string }
+        | undefined
+      >('x.directory_entry_id', 'd.institution_id', 'd.title_zh', 'd.programme', 'x.outcome');
+    if (!x) refuse('REVIEW_NOT_FOUND', subjectId);
+    const programme = (await findProgramme(trx, x.programme))!;
+    return {
+      titleZh: `关于拟将“${x.title_zh}”移出${programme.nameZh}名录的公示`,
+      workingDays: programme.rules.publicity.workingDays,
+      entries: (_itemIds: string[] | undefined): Promise<PublishedRow[]> =>
+        Promise.resolve([
+          {
+            item_kind: 'directory_entry',
+            item_id: x.directory_entry_id,
+            institution_id: x.institution_id,
+            title_zh: x.title_zh,
+            rank: null,
+            result_zh: x.outcome === 'no_report' ? '拟移出名录（逾期未提交整改报告）' : '拟移出名录（整改复评不合格）',
+          },
+        ]),
+    };
   };
 
   return {
     /** Publishes a list for N working days by the SPEC's counting rule; idempotent per workflow and parent. */
     async openPublicity(input: OpenPublicityInput): Promise<PublicityPeriod> {
-      const ctx = await roundContext(db, input.subjectId);
-      if (!ctx) refuse('ROUND_NOT_FOUND', input.subjectId);
+      const subject = await subjectOf(db, input.subjectKind, input.subjectId, input.parentId);
       const { version, calendar: cal } = await calendar.snapshot();
-      const period = cal.period(input.today, ctx.rules.publicity.workingDays);
+      const period = cal.period(input.today, subject.workingDays);
       return db.transaction(async (trx) => {
         const existing = await trx('publicity_periods')
           .where({ workflow_id: input.workflowId, parent_id: input.parentId ?? null })
@@ -119,8 +235,8 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
             subject_kind: input.subjectKind,
             subject_id: input.subjectId,
             parent_id: input.parentId ?? null,
-            title_zh: await periodTitle(trx, input.subjectId, input.parentId),
-            working_days: ctx.rules.publicity.workingDays,
+            title_zh: subject.titleZh,
+            working_days: subject.workingDays,
             opens_on: input.today,
             first_day: period.firstDay,
             last_day: period.lastDay,
@@ -132,38 +248,30 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
           })
           .returning<{ id: string }[]>('id');
         const publicityId = row!.id;
-        const apps = await trx('applications as a')
-          .joinRaw('left join review_results rr on rr.item_id = a.id::text')
-          .where('a.round_id', input.subjectId)
-          .modify((q) => {
-            if (input.applicationIds) void q.whereIn('a.id', input.applicationIds);
-            else void q.where('a.status', 'shortlisted');
-          })
-          .orderBy([{ column: 'rr.rank' }, { column: 'a.id' }])
-          .select<{ id: string; institution_id: string; title_zh: string; rank: number | null }[]>(
-            'a.id',
-            'a.institution_id',
-            'a.title_zh',
-            'rr.rank',
-          );
+        const apps = await (
+          await subjectOf(trx, input.subjectKind, input.subjectId, input.parentId)
+        ).entries(input.itemIds);
         if (apps.length > 0) {
           await trx('publicity_entries').insert(
             apps.map((a) => ({
               publicity_id: publicityId,
-              item_kind: 'application',
-              item_id: a.id,
+              item_kind: a.item_kind,
+              item_id: a.item_id,
               institution_id: a.institution_id,
               title_zh: a.title_zh,
               rank: a.rank,
+              result_zh: a.result_zh,
               status: 'listed',
             })),
           );
-          await trx('applications')
-            .whereIn(
-              'id',
-              apps.map((a) => a.id),
-            )
-            .update({ status: 'in_publicity', updated_at: trx.fn.now() });
+          if (input.subjectKind === 'round') {
+            await trx('applications')
+              .whereIn(
+                'id',
+                apps.map((a) => a.item_id),
+              )
+              .update({ status: 'in_publicity', updated_at: trx.fn.now() });
+          }
         }
         await recordAudit(trx, {
           actor: 'system:publicity',
@@ -172,7 +280,8 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
           subjectKind: 'publicity',
           subjectId: publicityId,
           details: {
-            roundId: input.subjectId,
+            subjectKind: input.subjectKind,
+            subjectId: input.subjectId,
             entries: apps.length,
             lastDay: period.lastDay,
             calendarVersion: version,
@@ -222,6 +331,7 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
             on_behalf_of_unit: input.onBehalfOfUnit,
             facts: input.facts,
             evidence: JSON.stringify(input.evidence),
+            grounds: input.grounds ?? null,
             received_at: input.receivedAt,
             idempotency_key: input.idempotencyKey ?? null,
             client_ip: input.clientIp ?? null,
@@ -273,6 +383,7 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
                 objector_name: string;
                 objector_email: string;
                 publicity_id: string;
+                subject_kind: PublicitySubjectKind;
                 subject_id: string;
                 title_zh: string;
               }
@@ -284,12 +395,15 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
             'o.objector_name',
             'o.objector_email',
             'o.publicity_id',
+            'p.subject_kind',
             'p.subject_id',
             'p.title_zh',
           );
         if (!objection) refuse('OBJECTION_NOT_FOUND', input.objectionId);
         if (objection.status !== 'pending')
           refuse('ALREADY_RESOLVED', `该异议已处理（${objection.status === 'upheld' ? '成立' : '不成立'}）`);
+        if (objection.subject_kind === 'evaluation' && input.outcome === 'upheld' && objection.entry_id && !input.grade)
+          refuse('VALIDATION_FAILED', '申诉成立时须给出更正后的评价等级（grade）');
         await trx('objections').where({ id: objection.id }).update({
           status: input.outcome,
           resolution_reason: input.reason,
@@ -346,6 +460,53 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
         await trx('publicity_entries')
           .where({ id: entry.id })
           .update({ status: 'removed', removal_reason: input.reason });
+        if (objection.subject_kind === 'evaluation') {
+          // The appeal stands: the grade is corrected, and the correction is publicised for a full period.
+          const report = await trx('evaluation_reports')
+            .where({ id: entry.item_id })
+            .first<{ directory_entry_id: string; grade: string | null }>('directory_entry_id', 'grade');
+          await trx('evaluation_reports')
+            .where({ id: entry.item_id })
+            .update({ grade: input.grade, grade_reason: `申诉成立：${input.reason}`, graded_at: trx.fn.now() });
+          await recordAudit(trx, {
+            actor: input.actor,
+            role: 'staff',
+            action: 'evaluation.regrade',
+            subjectKind: 'directory_entry',
+            subjectId: report.directory_entry_id,
+            reason: input.reason,
+            details: { reportId: entry.item_id, from: report.grade, to: input.grade, objectionId: objection.id },
+            requestId: input.requestId,
+            workflowId: input.workflowId,
+          });
+          return {
+            objectionId: objection.id,
+            outcome: input.outcome,
+            removedApplicationId: undefined,
+            substituteApplicationId: undefined,
+            changedItemId: entry.item_id,
+          };
+        }
+        if (objection.subject_kind === 'removal') {
+          // A procedural appeal stands: the removal is not made (the member workflow withdraws it).
+          await recordAudit(trx, {
+            actor: input.actor,
+            role: 'staff',
+            action: 'directory.removal_appeal_upheld',
+            subjectKind: 'directory_entry',
+            subjectId: entry.item_id,
+            reason: input.reason,
+            details: { objectionId: objection.id },
+            requestId: input.requestId,
+            workflowId: input.workflowId,
+          });
+          return {
+            objectionId: objection.id,
+            outcome: input.outcome,
+            removedApplicationId: undefined,
+            substituteApplicationId: undefined,
+          };
+        }
         await trx('applications')
           .where({ id: entry.item_id })
           .update({ status: 'objection_upheld', updated_at: trx.fn.now() });
@@ -469,13 +630,16 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
           .joinRaw('join applications a on a.id::text = e.item_id')
           .join('institutions as i', 'i.id', 'a.institution_id')
           .where({ 'p.subject_kind': 'round', 'p.subject_id': input.roundId, 'e.status': 'listed' })
-          .select<{ id: string; institution_id: string; title_zh: string; name_zh: string; contact_email: string }[]>(
-            'a.id',
-            'a.institution_id',
-            'a.title_zh',
-            'i.name_zh',
-            'i.contact_email',
-          );
+          .select<
+            {
+              id: string;
+              institution_id: string;
+              title_zh: string;
+              field_key: string | null;
+              name_zh: string;
+              contact_email: string;
+            }[]
+          >('a.id', 'a.institution_id', 'a.title_zh', 'a.field_key', 'i.name_zh', 'i.contact_email');
         if (round.status === 'approved') return { approved: listed.length, directoryEntries: 0, listed };
         if (listed.length > 0) {
           await trx('applications')
@@ -494,6 +658,7 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
                 institution_id: l.institution_id,
                 application_id: l.id,
                 title_zh: l.title_zh,
+                field_key: l.field_key,
                 status: 'active',
                 admitted_on: input.today,
               })),

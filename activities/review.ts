@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { roundContext } from '../db/repositories/round-rules.js';
+import { reviewSubject, type ReviewSubject, type ReviewSubjectKind } from '../db/repositories/review-subjects.js';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
 import {
   assignReviewers,
@@ -11,8 +11,7 @@ import {
   type ReviewItem,
   type Reviewer,
 } from '../domain/review/assignment.js';
-import { aggregate, quotaOf, rankWithinQuota } from '../domain/review/scoring.js';
-import type { ApplicationDraft } from '../domain/applications.js';
+import { aggregate, rankWithinQuota } from '../domain/review/scoring.js';
 import { reviewBlocked, reviewCompleted, reviewInvitation, reviewReminder } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
@@ -28,7 +27,7 @@ export interface DueGroup {
 
 export interface PrepareReviewInput {
   workflowId: string;
-  subjectKind: 'round';
+  subjectKind: ReviewSubjectKind;
   subjectId: string;
   /** Today on the workflow's clock (Shanghai calendar day): the invitations go out today. */
   today: string;
@@ -99,9 +98,16 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
 }
 
 /** Expert ids for the names an applicant asked to avoid (names can repeat: every match is avoided). */
-function avoidedIds(draft: ApplicationDraft, experts: ExpertRow[]): string[] {
-  const names = new Set(draft.avoidExperts ?? []);
+function avoidedIds(avoid: unknown, experts: ExpertRow[]): string[] {
+  const names = new Set(Array.isArray(avoid) ? avoid.filter((n): n is string => typeof n === 'string') : []);
   return experts.filter((e) => names.has(e.name_zh)).map((e) => e.id);
+}
+
+function notFound(kind: ReviewSubjectKind, id: string): never {
+  const type = { round: 'ROUND_NOT_FOUND', evaluation: 'EVALUATION_NOT_FOUND', rectification: 'REVIEW_NOT_FOUND' }[
+    kind
+  ];
+  throw ApplicationFailure.nonRetryable(`${kind} ${id} not found`, type);
 }
 
 export function createReviewActivities({ db, outbox, calendar, logger, staffEmail }: ActivityDeps) {
@@ -140,45 +146,52 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
     return { experts, reviewers };
   };
 
-  /** The applications under review as assignment items (with everything 回避 needs). */
+  /** The items under review (applications, reports) as assignment items, with everything 回避 needs. */
   const loadItems = async (
     trx: Db,
-    roundId: string,
+    subject: ReviewSubject,
     need: number,
     experts: ExpertRow[],
     ids?: string[],
   ): Promise<ReviewItem[]> => {
-    const apps = await trx('applications as a')
-      .join('institutions as i', 'i.id', 'a.institution_id')
-      .where({ 'a.round_id': roundId })
+    const rows = await trx('review_item_sources as s')
+      .where({ 's.subject_kind': subject.kind, 's.subject_id': subject.id })
       .modify((q) => {
-        if (ids) void q.whereIn('a.id', ids);
-        else void q.where('a.status', 'formal_passed');
+        if (ids) void q.whereIn('s.item_id', ids);
+        else void q.where('s.ready', true);
       })
-      .orderBy('a.id')
+      .orderBy('s.item_id')
       .select<
         {
-          id: string;
+          item_id: string;
           field_key: string | null;
           institution_id: string;
-          parent_id: string | null;
-          draft: ApplicationDraft;
+          parent_institution_id: string | null;
+          application_id: string | null;
+          avoid_experts: unknown;
         }[]
-      >('a.id', 'a.field_key', 'a.institution_id', 'i.parent_id', 'a.draft');
+      >(
+        's.item_id',
+        's.field_key',
+        's.institution_id',
+        's.parent_institution_id',
+        's.application_id',
+        's.avoid_experts',
+      );
     const partners = await trx('application_partners')
       .whereIn(
         'application_id',
-        apps.map((a) => a.id),
+        rows.flatMap((r) => (r.application_id ? [r.application_id] : [])),
       )
       .select<{ application_id: string; enterprise_id: string }[]>('application_id', 'enterprise_id');
     const partnersOf = groupBy(partners, (p) => p.application_id);
-    return apps.map((a) => ({
-      id: a.id,
-      field: a.field_key ?? '',
+    return rows.map((r) => ({
+      id: r.item_id,
+      field: r.field_key ?? '',
       need,
-      institutionIds: a.parent_id ? [a.institution_id, a.parent_id] : [a.institution_id],
-      enterpriseIds: (partnersOf.get(a.id) ?? []).map((p) => p.enterprise_id),
-      avoidExpertIds: avoidedIds(a.draft, experts),
+      institutionIds: r.parent_institution_id ? [r.institution_id, r.parent_institution_id] : [r.institution_id],
+      enterpriseIds: r.application_id ? (partnersOf.get(r.application_id) ?? []).map((p) => p.enterprise_id) : [],
+      avoidExpertIds: avoidedIds(r.avoid_experts, experts),
     }));
   };
 
@@ -199,6 +212,7 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
     const review = await db('reviews').where({ id: reviewId }).first<
       | {
           id: string;
+          subject_kind: ReviewSubjectKind;
           subject_id: string;
           programme: string;
           experts_per_item: number;
@@ -208,10 +222,9 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
       | undefined
     >();
     if (!review) throw ApplicationFailure.nonRetryable(`review ${reviewId} not found`, 'REVIEW_NOT_FOUND');
-    const ctx = (await roundContext(db, review.subject_id))!;
-    const title = (await db('rounds').where({ id: review.subject_id }).first<{ title_zh: string }>('title_zh'))
-      .title_zh;
-    return { review, ctx, titleZh: `${title}专家评审` };
+    const subject = await reviewSubject(db, review.subject_kind, review.subject_id);
+    if (!subject) notFound(review.subject_kind, review.subject_id);
+    return { review, subject, titleZh: subject.titleZh };
   };
 
   /**
@@ -223,14 +236,14 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
     lost: { id: string; item_id: string; expert_id: string; status: string }[],
   ): Promise<{ replaced: number; unreplaceable: number; due: DueGroup | undefined }> => {
     if (lost.length === 0) return { replaced: 0, unreplaceable: 0, due: undefined };
-    const { review, ctx, titleZh } = await reviewOf(input.reviewId);
+    const { review, subject, titleZh } = await reviewOf(input.reviewId);
     const { calendar: cal } = await calendar.snapshot();
-    const due = dueGroup(cal, input.today, ctx.rules.review.dueWorkingDays, ctx.rules.review.reminderWorkingDaysBefore);
+    const due = dueGroup(cal, input.today, subject.review.dueWorkingDays, subject.review.reminderWorkingDaysBefore);
     let replaced = 0;
     let unreplaceable = 0;
     await db.transaction(async (trx) => {
       const { experts, reviewers } = await loadPool(trx);
-      const items = await loadItems(trx, review.subject_id, review.experts_per_item, experts, [
+      const items = await loadItems(trx, subject, review.experts_per_item, experts, [
         ...new Set(lost.map((l) => l.item_id)),
       ]);
       const all = await trx('review_assignments')
@@ -264,7 +277,7 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
         const [row] = await trx('review_assignments')
           .insert({
             review_id: review.id,
-            item_kind: 'application',
+            item_kind: subject.itemKind,
             item_id: l.item_id,
             expert_id: pick.id,
             status: 'invited',
@@ -313,21 +326,18 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
   return {
     /** Creates the review, assigns k experts per item by maximum flow, and fixes the first due date. */
     async prepareReview(input: PrepareReviewInput): Promise<PrepareReviewResult> {
-      const ctx = await roundContext(db, input.subjectId);
-      if (!ctx) throw ApplicationFailure.nonRetryable(`round ${input.subjectId} not found`, 'ROUND_NOT_FOUND');
-      const title = (await db('rounds').where({ id: input.subjectId }).first<{ title_zh: string }>('title_zh'))
-        .title_zh;
-      const titleZh = `${title}专家评审`;
-      const review = ctx.rules.review;
+      const subject = await reviewSubject(db, input.subjectKind, input.subjectId);
+      if (!subject) notFound(input.subjectKind, input.subjectId);
+      const { titleZh, review } = subject;
       await db('reviews')
         .insert({
           subject_kind: input.subjectKind,
           subject_id: input.subjectId,
-          programme: ctx.programme.key,
-          rubric: JSON.stringify(ctx.rules.rubric),
+          programme: subject.programme.key,
+          rubric: JSON.stringify(subject.rubric),
           experts_per_item: review.expertsPerApplication,
           min_valid_scores: review.minValidScores,
-          quota: Math.min(quotaOf(ctx.rules.quota), 2_147_483_647),
+          quota: subject.quota ?? null,
           status: 'assigning',
           workflow_id: input.workflowId,
         })
@@ -344,7 +354,7 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
           .where({ review_id: reviewId, wave: 0 })
           .count<{ n: number }[]>('* as n');
         const { experts, reviewers } = await loadPool(trx);
-        const items = await loadItems(trx, input.subjectId, review.expertsPerApplication, experts);
+        const items = await loadItems(trx, subject, review.expertsPerApplication, experts);
         if (items.length === 0) {
           await trx('reviews').where({ id: reviewId }).update({ status: 'empty' });
           return { status: 'empty' as const, reviewId, titleZh };
@@ -387,7 +397,7 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
           await trx('review_assignments').insert(
             result.assignments.slice(i, i + 1000).map((a) => ({
               review_id: reviewId,
-              item_kind: 'application',
+              item_kind: subject.itemKind,
               item_id: a.itemId,
               expert_id: a.expertId,
               status: 'invited',
@@ -398,12 +408,14 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
           );
         }
         await trx('reviews').where({ id: reviewId }).update({ status: 'reviewing', status_reason: null });
-        await trx('applications')
-          .whereIn(
-            'id',
-            items.map((i) => i.id),
-          )
-          .update({ status: 'under_review', updated_at: trx.fn.now() });
+        if (subject.kind === 'round') {
+          await trx('applications')
+            .whereIn(
+              'id',
+              items.map((i) => i.id),
+            )
+            .update({ status: 'under_review', updated_at: trx.fn.now() });
+        }
         await recordAudit(trx, {
           actor: 'system:review',
           role: 'system',
@@ -558,20 +570,22 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
 
     /** Aggregates the valid scores, ranks within the quota, stores the results and tells staff. */
     async aggregateReview(input: { workflowId: string; reviewId: string }): Promise<AggregateResult> {
-      const { review, ctx, titleZh } = await reviewOf(input.reviewId);
+      const { review, subject, titleZh } = await reviewOf(input.reviewId);
       const scores = await db('review_assignments as ra')
         .join('review_scores as s', 's.assignment_id', 'ra.id')
         .where({ 'ra.review_id': review.id, 'ra.status': 'submitted' })
         .select<{ item_id: string; total: string }[]>('ra.item_id', 's.total');
       const items = await db('review_assignments as ra')
-        .joinRaw('join applications a on a.id::text = ra.item_id')
+        .join('review_item_sources as s', function () {
+          this.on('s.item_kind', 'ra.item_kind').andOn('s.item_id', 'ra.item_id');
+        })
         .where('ra.review_id', review.id)
         .distinct<{ item_id: string; received_at: Date; title_zh: string }[]>(
           'ra.item_id',
-          'a.received_at',
-          'a.title_zh',
+          's.received_at',
+          's.title_zh',
         );
-      const rules = { ...ctx.rules.review, minValidScores: review.min_valid_scores };
+      const rules = { ...subject.review, minValidScores: review.min_valid_scores };
       const scoresOf = groupBy(scores, (s) => s.item_id);
       const ranked = rankWithinQuota(
         items.map((i) => ({
@@ -590,7 +604,7 @@ export function createReviewActivities({ db, outbox, calendar, logger, staffEmai
           await trx('review_results').insert(
             ranked.slice(i, i + 1000).map((r) => ({
               review_id: review.id,
-              item_kind: 'application',
+              item_kind: subject.itemKind,
               item_id: r.itemId,
               valid_scores: r.aggregate.valid,
               mean: r.aggregate.mean,

@@ -17,6 +17,7 @@ import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { directoryRoutes } from './routes/directory.js';
+import { evaluationRoutes } from './routes/evaluations.js';
 import { healthRoutes } from './routes/health.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/reviews.js';
@@ -48,6 +49,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
   publicityRoutes(routes, { ...deps, limiter });
   directoryRoutes(routes, deps);
+  evaluationRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

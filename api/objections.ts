@@ -17,6 +17,8 @@ export interface ObjectionForm {
   onBehalfOfUnit?: boolean | undefined;
   facts?: string | undefined;
   evidence?: string[] | undefined;
+  /** For an appeal against a removal from the directory: procedural grounds only are heard. */
+  grounds?: 'substantive' | 'procedural' | undefined;
 }
 
 export interface ObjectionIntakeDeps {
@@ -105,6 +107,7 @@ export async function fileObjection(
       ...checked,
       onBehalfOfUnit: form.onBehalfOfUnit ?? false,
       evidence: form.evidence ?? [],
+      ...(form.grounds ? { grounds: form.grounds } : {}),
       receivedAt,
       idempotencyKey: meta.idempotencyKey ? `${period.id}:${meta.idempotencyKey}` : undefined,
       clientIp: meta.clientIp,

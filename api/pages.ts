@@ -55,7 +55,7 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
     const rows = p.entries
       .map(
         (e, i) =>
-          `<tr class="${e.status === 'removed' ? 'removed' : ''}"><td>${i + 1}</td><td>${escape(e.institutionName)}</td><td>${escape(e.title)}</td><td>${e.status === 'removed' ? '经异议核查撤出' : '公示中'}</td></tr>`,
+          `<tr class="${e.status === 'removed' ? 'removed' : ''}"><td>${i + 1}</td><td>${escape(e.institutionName)}</td><td>${escape(e.title)}</td><td>${e.status === 'removed' ? '经异议核查撤出' : escape(e.result ?? '公示中')}</td></tr>`,
       )
       .join('\n');
     const form = open

@@ -63,6 +63,8 @@ export interface ProgrammeRules {
     rectificationMonths: number;
     maxRectificationMonths: number;
     banYears: number;
+    /** The annual evaluation's rubric (also used to re-evaluate a rectification); the common one if absent. */
+    evaluationRubric?: RubricCriterion[];
   };
 }
 
@@ -95,6 +97,31 @@ const commonReview = {
   spreadFlagAbove: 20,
 };
 const commonPublicity = { workingDays: 5 };
+/** The annual dynamic evaluation's rubric (动态评价): what a directory member is judged on each year. */
+export const evaluationRubric: readonly RubricCriterion[] = [
+  { key: 'outcomes', nameZh: '年度建设成效与目标达成', weight: 35 },
+  { key: 'mechanism', nameZh: '产教融合机制创新与运行', weight: 25 },
+  { key: 'industry_service', nameZh: '服务产业与企业参与程度', weight: 20 },
+  { key: 'demonstration', nameZh: '示范引领与持续发展', weight: 20 },
+];
+
+/** Grades of the annual evaluation: 优秀 ≥ 90, 良好 ≥ 75, 合格 ≥ 60, 不合格 < 60. */
+export type EvaluationGrade = 'excellent' | 'good' | 'pass' | 'fail';
+
+export const gradeZh: Record<EvaluationGrade, string> = {
+  excellent: '优秀',
+  good: '良好',
+  pass: '合格',
+  fail: '不合格',
+};
+
+export function gradeOf(score: number): EvaluationGrade {
+  if (score >= 90) return 'excellent';
+  if (score >= 75) return 'good';
+  if (score >= 60) return 'pass';
+  return 'fail';
+}
+
 const commonDirectory = {
   evaluationReportWorkingDays: 20,
   rectificationMonths: 6,

@@ -310,3 +310,141 @@ export function revocationNotice(d: {
     ),
   };
 }
+
+export interface MemberMailContext {
+  institutionName: string;
+  programmeName: string;
+  entryTitle: string;
+}
+
+export function evaluationRequest(
+  d: MemberMailContext & { evaluationTitle: string; due: Date; dueEstimated: boolean },
+): RenderedEmail {
+  return {
+    subject: `【年度动态评价】请提交“${d.entryTitle}”的自评报告${estimatedTag(d.dueEstimated)}`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `根据${d.programmeName}动态评价制，现开展${d.evaluationTitle}。`,
+        `请于 ${deadlineZh(d.due, d.dueEstimated)} 前登录 ronghe 系统提交“${d.entryTitle}”的年度自评报告。`,
+        '截止前可修改并重新提交；以系统记录的接收时间为准。逾期未提交的，评价结果按“不合格”处理。',
+      ],
+      `Annual evaluation: self-evaluation report due ${formatShanghai(d.due)}; a missing report counts as a fail.`,
+    ),
+  };
+}
+
+export function evaluationReminder(
+  d: MemberMailContext & { evaluationTitle: string; due: Date; dueEstimated: boolean; workingDaysLeft: number },
+): RenderedEmail {
+  return {
+    subject: `【自评报告提醒】${d.evaluationTitle}将于${d.workingDaysLeft}个工作日后截止${estimatedTag(d.dueEstimated)}`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `“${d.entryTitle}”的年度自评报告将于 ${deadlineZh(d.due, d.dueEstimated)} 截止，距截止还有 ${d.workingDaysLeft} 个工作日。`,
+        '系统显示贵单位尚未提交。逾期未提交的，评价结果按“不合格”处理。',
+      ],
+      `Reminder: self-evaluation report due ${formatShanghai(d.due)}; nothing submitted yet.`,
+    ),
+  };
+}
+
+export function evaluationResult(
+  d: MemberMailContext & { evaluationTitle: string; gradeZh: string; score: number | null; reason: string | null },
+): RenderedEmail {
+  const fail = d.gradeZh === '不合格';
+  return {
+    subject: `【评价结果】“${d.entryTitle}”${d.evaluationTitle}结果：${d.gradeZh}`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `${d.evaluationTitle}结果已经公示，“${d.entryTitle}”的评价结果为：${d.gradeZh}${d.score === null ? '' : `（${d.score.toFixed(2)} 分）`}。`,
+        ...(d.reason ? [`说明：${d.reason}`] : []),
+        ...(fail ? ['', '评价结果为不合格的，将另行通知限期整改。'] : []),
+      ],
+      `Annual evaluation result: ${d.gradeZh}.`,
+    ),
+  };
+}
+
+export function rectificationNotice(
+  d: MemberMailContext & { reason: string; months: number; due: Date; dueEstimated: boolean },
+): RenderedEmail {
+  return {
+    subject: `【警示及限期整改通知】“${d.entryTitle}”须于${formatInstantZh(d.due)}前完成整改`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `“${d.entryTitle}”${d.reason}。根据${d.programmeName}名录清单淘汰制，现予警示，并限期整改 ${d.months} 个月。`,
+        `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交整改报告，届时组织专家复评。`,
+        '复评合格的恢复正常；复评不合格或逾期未提交整改报告的，经公示后移出名录。',
+      ],
+      `Warning: rectification for ${d.months} months; report due ${formatShanghai(d.due)}.`,
+    ),
+  };
+}
+
+export function rectificationReminder(
+  d: MemberMailContext & { due: Date; dueEstimated: boolean; workingDaysLeft: number },
+): RenderedEmail {
+  return {
+    subject: `【整改报告提醒】“${d.entryTitle}”整改报告将于${d.workingDaysLeft}个工作日后截止`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `“${d.entryTitle}”的整改报告将于 ${deadlineZh(d.due, d.dueEstimated)} 截止，距截止还有 ${d.workingDaysLeft} 个工作日。`,
+        '系统显示贵单位尚未提交。逾期未提交的，经公示后移出名录。',
+      ],
+      `Reminder: rectification report due ${formatShanghai(d.due)}; nothing submitted yet.`,
+    ),
+  };
+}
+
+export function rectificationPassed(d: MemberMailContext & { score: number }): RenderedEmail {
+  return {
+    subject: `【复评结果】“${d.entryTitle}”整改复评合格`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `“${d.entryTitle}”整改情况经专家复评合格（${d.score.toFixed(2)} 分），恢复正常，继续保留在${d.programmeName}名录中。`,
+      ],
+      'Rectification passed: the member stays in the directory.',
+    ),
+  };
+}
+
+export function removalNotice(d: MemberMailContext & { reason: string; removedOn: string }): RenderedEmail {
+  return {
+    subject: `【移出名录通知】“${d.entryTitle}”移出${d.programmeName}名录`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `“${d.entryTitle}”${d.reason}，经公示无程序异议，自 ${d.removedOn} 起移出${d.programmeName}名录。`,
+      ],
+      'Removed from the directory after the publicity period.',
+    ),
+  };
+}
+
+export function removalWithdrawn(d: MemberMailContext & { reason: string }): RenderedEmail {
+  return {
+    subject: `【移出名录撤回通知】“${d.entryTitle}”保留在${d.programmeName}名录`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `关于“${d.entryTitle}”移出名录的公示期间，程序申诉经核查成立：${d.reason}。`,
+        '拟移出名录的决定撤回，该成员恢复正常。',
+      ],
+      'The removal was withdrawn after a procedural appeal was upheld.',
+    ),
+  };
+}

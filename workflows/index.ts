@@ -3,3 +3,4 @@ export { roundWorkflow } from './round.js';
 export { reviewWorkflow } from './review.js';
 export { publicityWorkflow } from './publicity.js';
 export { memberWorkflow } from './member.js';
+export { evaluationWorkflow } from './evaluation.js';

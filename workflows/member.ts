@@ -3,24 +3,38 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   defineUpdate,
+  executeChild,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { MemberStatus, RevokeResult } from '../activities/directory.js';
-import { shanghaiDayOf, shanghaiInstant, makeDay, yearOf } from '../domain/calendar/days.js';
+import type {
+  MemberStatus,
+  RectificationReportInput,
+  RectificationReportRecorded,
+  RevokeResult,
+} from '../activities/directory.js';
+import type { Reminder } from '../activities/rounds.js';
+import { formatInstantZh, makeDay, shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
-import { RETRY } from './budget.js';
+import type { EvaluationGrade } from '../domain/programmes.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
+import { publicityWorkflow } from './publicity.js';
+import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
 
 /**
  * A directory member (名录成员): one long-lived workflow per directory entry, id `member-<entryId>`, created at
- * 认定. It holds the member's status, acts on revocation at once, and continues as new every calendar year so
- * that its history stays small however many years it lives.
+ * 认定. It holds the member's status and runs its elimination (procedure 5): a 不合格 grade from the annual
+ * evaluation brings a warning and rectification (限期整改) with a report due at its end; experts re-evaluate
+ * the report; a pass restores the member, a fail or no report leads to a publicised removal (appeals on
+ * procedural grounds only) and then removal from the directory (出名录). Staff revocation acts at once. The
+ * workflow continues as new every calendar year, so its history stays small however many years it lives.
  */
 export interface MemberInput {
   entryId: string;
@@ -32,11 +46,28 @@ export interface MemberInput {
   resume?: MemberMemory | undefined;
 }
 
+export type EliminationStage = 'warning' | 'rectifying' | 're_evaluating' | 'removal_publicity' | 'removing';
+
+export interface Elimination {
+  stage: EliminationStage;
+  /** The evaluation whose 不合格 started it. */
+  evaluationId: string;
+  rectificationId: string | undefined;
+  /** 24:00 Asia/Shanghai on the day the rectification report is due. */
+  dueAt: string | undefined;
+  /** Reminders of the report still ahead. */
+  reminders: Reminder[];
+  reportReceived: boolean;
+}
+
 export interface MemberMemory {
   status: MemberStatus;
   /** The calendar year this run covers; the run continues as new when it ends. */
   year: number;
   barEndsOn: string | undefined;
+  /** The final grade of each annual evaluation, oldest first. */
+  grades: { evaluationId: string; year: number; grade: EvaluationGrade }[];
+  elimination: Elimination | undefined;
   runs: number;
 }
 
@@ -53,9 +84,18 @@ export interface RevokeRequest {
   requestId?: string | undefined;
 }
 
+export type RectificationReportRequest = Omit<RectificationReportInput, 'rectificationId' | 'entryId'>;
+
 export const getMemberQuery = defineQuery<MemberState>('getMember');
 /** Staff revoke a member for misconduct (fraud, a serious incident): at once, with a reason. */
 export const revokeMemberUpdate = defineUpdate<RevokeResult, [RevokeRequest]>('revokeMember');
+/** The annual evaluation's final grade for this member (after its publicity period). */
+export const evaluationGradedSignal =
+  defineSignal<[{ evaluationId: string; year: number; grade: EvaluationGrade }]>('evaluationGraded');
+/** The member's rectification report, judged by the receipt time the API stamped against its due time. */
+export const submitRectificationReportUpdate = defineUpdate<RectificationReportRecorded, [RectificationReportRequest]>(
+  'submitRectificationReport',
+);
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
 const decisions = proxyActivities<Activities>({
@@ -68,14 +108,19 @@ const ENDED: readonly MemberStatus[] = ['removed', 'revoked'];
 export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
   const { compression } = input;
   const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
+  const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
+  const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
   const m: MemberMemory = input.resume ?? {
     status: 'active',
     year: yearOf(shanghaiDayOf(calendarNow())),
     barEndsOn: undefined,
+    grades: [],
+    elimination: undefined,
     runs: 0,
   };
   m.runs += 1;
   const workflowId = workflowInfo().workflowId;
+  const ended = () => ENDED.includes(m.status);
   const state = (): MemberState => ({
     ...m,
     entryId: input.entryId,
@@ -83,20 +128,12 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     institutionId: input.institutionId,
     admittedOn: input.admittedOn,
   });
-
-  setHandler(getMemberQuery, state);
-
-  const setStatus = async (status: MemberStatus, reason?: string) => {
+  const setStatus = (status: MemberStatus) => {
     m.status = status;
     upsertSearchAttributes({ [StageKey.name]: [`member_${status}`] });
-    await acts.recordMemberStatus({
-      entryId: input.entryId,
-      status,
-      reason,
-      at: calendarNow().toISOString(),
-      workflowId,
-    });
   };
+
+  setHandler(getMemberQuery, state);
 
   setHandler(
     revokeMemberUpdate,
@@ -104,15 +141,56 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       const result = await decide(() =>
         decisions.revokeMember({ entryId: input.entryId, workflowId, ...req, today: shanghaiDayOf(calendarNow()) }),
       );
-      m.status = 'revoked';
       m.barEndsOn = result.barEndsOn;
-      upsertSearchAttributes({ [StageKey.name]: ['member_revoked'] });
+      setStatus('revoked');
       return result;
     },
     {
       validator: (_req: RevokeRequest) => {
-        if (ENDED.includes(m.status))
+        if (ended())
           throw refusal('MEMBER_NOT_ACTIVE', m.status === 'revoked' ? '该成员已被撤销认定' : '该成员已移出名录');
+      },
+    },
+  );
+
+  setHandler(evaluationGradedSignal, (g) => {
+    if (m.grades.some((x) => x.evaluationId === g.evaluationId)) return;
+    m.grades.push(g);
+    if (g.grade === 'fail' && m.status === 'active' && !m.elimination) {
+      m.elimination = {
+        stage: 'warning',
+        evaluationId: g.evaluationId,
+        rectificationId: undefined,
+        dueAt: undefined,
+        reminders: [],
+        reportReceived: false,
+      };
+    }
+  });
+
+  setHandler(
+    submitRectificationReportUpdate,
+    async (req) => {
+      const e = m.elimination!;
+      const recorded = await decide(() =>
+        decisions.recordRectificationReport({ ...req, rectificationId: e.rectificationId!, entryId: input.entryId }),
+      );
+      e.reportReceived = true;
+      return recorded;
+    },
+    {
+      validator: (req: RectificationReportRequest) => {
+        const e = m.elimination;
+        if (ended() || !e || e.stage !== 'rectifying' || !e.dueAt) {
+          throw refusal('RECTIFICATION_NOT_OPEN', '该名录成员当前没有待提交的整改报告');
+        }
+        const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
+        if (Number.isNaN(received) || received > Date.parse(e.dueAt)) {
+          throw refusal(
+            'DEADLINE_PASSED',
+            `整改报告已于 ${formatInstantZh(new Date(e.dueAt))} 截止${Number.isNaN(received) ? '' : `（本次接收时间 ${formatInstantZh(new Date(received))}）`}，不再受理`,
+          );
+        }
       },
     },
   );
@@ -123,13 +201,123 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       [InstitutionIdKey.name]: [input.institutionId],
       [StageKey.name]: [`member_${m.status}`],
     });
-    await setStatus('active');
+    await acts.recordMemberStatus({
+      entryId: input.entryId,
+      status: 'active',
+      at: calendarNow().toISOString(),
+      workflowId,
+    });
   }
 
-  // This run covers one calendar year; at its end the member continues as new.
+  // This run covers one calendar year; at its end the member continues as new (only while it waits).
   const yearEnds = wallTimeFor(shanghaiInstant(makeDay(m.year + 1, 1, 1), 0).getTime(), compression);
-  await condition(() => ENDED.includes(m.status), Math.max(1, yearEnds - Date.now()));
-  if (ENDED.includes(m.status)) return state();
+  const base = { entryId: input.entryId, workflowId };
+
+  for (;;) {
+    if (ended()) break;
+    const e = m.elimination;
+
+    if (!e) {
+      await condition(() => ended() || m.elimination !== undefined, Math.max(1, yearEnds - Date.now()));
+      if (ended() || m.elimination) continue;
+      if (Date.now() >= yearEnds) break;
+      continue;
+    }
+
+    if (e.stage === 'warning') {
+      const r = await acts.startRectification({
+        ...base,
+        evaluationId: e.evaluationId,
+        today: shanghaiDayOf(calendarNow()),
+      });
+      const now = Date.now();
+      e.rectificationId = r.rectificationId;
+      e.dueAt = r.dueAt;
+      e.reminders = r.reminders.filter((x) => wall(x.at) > now);
+      e.stage = 'rectifying';
+      setStatus('rectifying');
+      continue;
+    }
+
+    if (e.stage === 'rectifying') {
+      const now = Date.now();
+      const closesAt = wall(e.dueAt!) + grace;
+      const reminder = e.reminders[0];
+      if (reminder && wall(reminder.at) <= now) {
+        e.reminders.shift();
+        await acts.sendRectificationReminder({ ...base, rectificationId: e.rectificationId!, reminder });
+        continue;
+      }
+      if (now >= closesAt) {
+        // Reports received in time finish recording first.
+        await condition(allHandlersFinished);
+        const closed = await acts.closeRectification({ ...base, rectificationId: e.rectificationId! });
+        e.stage = closed.reported ? 're_evaluating' : 'removal_publicity';
+        continue;
+      }
+      if (now >= yearEnds) break;
+      const next = Math.min(reminder ? wall(reminder.at) : Infinity, closesAt, yearEnds);
+      await condition(ended, next - now);
+      continue;
+    }
+
+    if (e.stage === 're_evaluating') {
+      await executeChild(reviewWorkflow, {
+        workflowId: `review-rectification-${e.rectificationId!}`,
+        args: [
+          {
+            subjectKind: 'rectification',
+            subjectId: e.rectificationId!,
+            programme: input.programme,
+            year: yearOf(shanghaiDayOf(calendarNow())),
+            compression,
+          },
+        ],
+      });
+      if (ended()) continue;
+      const decided = await acts.decideRectification({ ...base, rectificationId: e.rectificationId! });
+      if (decided.passed) {
+        m.elimination = undefined;
+        setStatus('active');
+      } else {
+        e.stage = 'removal_publicity';
+      }
+      continue;
+    }
+
+    if (e.stage === 'removal_publicity') {
+      await acts.markRemovalPending({ ...base, rectificationId: e.rectificationId! });
+      setStatus('removal_pending');
+      const publicity = await executeChild(publicityWorkflow, {
+        workflowId: `publicity-removal-${e.rectificationId!}`,
+        args: [
+          {
+            subjectKind: 'removal',
+            subjectId: e.rectificationId!,
+            programme: input.programme,
+            year: yearOf(shanghaiDayOf(calendarNow())),
+            compression,
+          },
+        ],
+      });
+      if (ended()) continue;
+      if (publicity.upheld > 0) {
+        // A procedural appeal stood: the removal is withdrawn.
+        await acts.withdrawRemoval({ ...base, rectificationId: e.rectificationId! });
+        m.elimination = undefined;
+        setStatus('active');
+      } else {
+        e.stage = 'removing';
+      }
+      continue;
+    }
+
+    // e.stage === 'removing'
+    await acts.removeMember({ ...base, rectificationId: e.rectificationId!, today: shanghaiDayOf(calendarNow()) });
+    setStatus('removed');
+  }
+
   await condition(allHandlersFinished);
+  if (ended()) return state();
   return continueAsNew<typeof memberWorkflow>({ ...input, resume: { ...m, year: m.year + 1 } });
 }

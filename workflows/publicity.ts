@@ -14,6 +14,7 @@ import type {
   ObjectionInput,
   ObjectionRecorded,
   PublicityPeriod,
+  PublicitySubjectKind,
   ResolutionInput,
   ResolutionResult,
 } from '../activities/publicity.js';
@@ -31,7 +32,7 @@ import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
  * period. The period cannot close while an objection is pending: staff are reminded every working day.
  */
 export interface PublicityWorkflowInput {
-  subjectKind: 'round';
+  subjectKind: PublicitySubjectKind;
   subjectId: string;
   programme: string;
   year: number;
@@ -46,7 +47,7 @@ export interface PublicityMemory {
   current: PublicityPeriod | undefined;
   periods: PublicityPeriod[];
   pending: number;
-  /** Applications substituted in (递补) during the current period, to be publicised next. */
+  /** Items changed during the current period (applications substituted in, regraded reports), publicised next. */
   substitutes: string[];
   upheld: number;
   dismissed: number;
@@ -70,7 +71,7 @@ export const resolveObjectionUpdate = defineUpdate<ResolutionResult, [Resolution
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
+  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -118,6 +119,12 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
         if (!current || req.publicityId !== current.publicityId || m.stage === 'done' || m.stage === 'opening') {
           throw refusal('PUBLICITY_CLOSED', '该公示已结束，不再受理异议');
         }
+        if (input.subjectKind === 'removal' && req.grounds !== 'procedural') {
+          throw refusal(
+            'APPEAL_PROCEDURAL_ONLY',
+            '对移出名录的公示，仅受理以程序问题为由的申诉（grounds: procedural）',
+          );
+        }
         if (Number.isNaN(received) || received > Date.parse(current.endsAt)) {
           throw refusal(
             'PUBLICITY_CLOSED',
@@ -136,6 +143,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
       if (result.outcome === 'upheld') m.upheld += 1;
       else m.dismissed += 1;
       if (result.substituteApplicationId) m.substitutes.push(result.substituteApplicationId);
+      if (result.changedItemId) m.substitutes.push(result.changedItemId);
       return result;
     },
     {
@@ -175,7 +183,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
         subjectKind: input.subjectKind,
         subjectId: input.subjectId,
         parentId: parent?.publicityId,
-        applicationIds: parent ? substitutes : undefined,
+        itemIds: parent ? substitutes : undefined,
         today: shanghaiDayOf(calendarNow()),
       });
       m.substitutes = [];

@@ -12,20 +12,22 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { AggregateResult, DueGroup } from '../activities/review.js';
 import type { Reminder } from '../activities/rounds.js';
+import type { ReviewSubjectKind } from '../db/repositories/review-subjects.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 /**
- * Procedure 2, expert review: a reusable child workflow, id `review-<subject>`. Assigns k experts per item
+ * Procedure 2, expert review: a reusable child workflow, id `review-<subject>`, of a round's applications, a
+ * year's evaluation reports or one rectification report. Assigns k experts per item
  * (回避, field, balanced load), invites them, reminds those with reviews still open, replaces once on a
  * decline or a missed due date, then aggregates, ranks within the quota and reports to staff. Per-review
  * decisions (accept, decline, scores) are recorded by the API against the due time this workflow fixed; a
  * decline is signalled here so the replacement follows at once.
  */
 export interface ReviewWorkflowInput {
-  subjectKind: 'round';
+  subjectKind: ReviewSubjectKind;
   subjectId: string;
   programme: string;
   year: number;
@@ -71,7 +73,7 @@ const MAIL_BATCH = 200;
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
+  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
 
 function freshMemory(): ReviewMemory {

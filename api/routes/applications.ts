@@ -28,7 +28,8 @@ import {
 } from '../../storage/attachments.js';
 import { submitApplicationUpdate, withdrawApplicationUpdate } from '../../workflows/round.js';
 import type { Principal } from '../auth.js';
-import { AppError, fromTemporalError } from '../errors.js';
+import { AppError } from '../errors.js';
+import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
@@ -221,34 +222,25 @@ async function stampReceipt(
   return receivedAt;
 }
 
-/**
- * A refusal is a decision too: it gets its audit row (beside the receipt stamp), with the reason the
- * applicant was given.
- */
-async function auditRefusal<T>(
+/** A refused submission or withdrawal gets its audit row, with the reason the applicant was given. */
+function auditApplicationRefusal<T>(
   db: Db,
   ctx: { app: ApplicationRow; principal: Principal; requestId: string | undefined; action: string },
   call: () => Promise<T>,
 ): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    const refusal = err instanceof AppError ? err : fromTemporalError(err);
-    if (refusal && refusal.status < 500) {
-      await recordAudit(db, {
-        actor: ctx.principal.actor,
-        role: 'applicant',
-        action: ctx.action,
-        subjectKind: 'application',
-        subjectId: ctx.app.id,
-        reason: refusal.detail ?? refusal.title,
-        details: { code: refusal.code },
-        requestId: ctx.requestId,
-        workflowId: ctx.app.roundId,
-      });
-    }
-    throw err;
-  }
+  return auditRefusal(
+    db,
+    {
+      actor: ctx.principal.actor,
+      role: 'applicant',
+      action: ctx.action,
+      subjectKind: 'application',
+      subjectId: ctx.app.id,
+      requestId: ctx.requestId,
+      workflowId: ctx.app.roundId,
+    },
+    call,
+  );
 }
 
 function contentDisposition(fileName: string): string {
@@ -551,7 +543,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
         operation: 'submit',
       });
       const key = req.header('idempotency-key');
-      const result = await auditRefusal(
+      const result = await auditApplicationRefusal(
         db,
         { app, principal: principal!, requestId, action: 'application.submit_refused' },
         () =>
@@ -611,7 +603,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
         requestId,
         operation: 'withdraw',
       });
-      const result = await auditRefusal(
+      const result = await auditApplicationRefusal(
         db,
         { app, principal: principal!, requestId, action: 'application.withdraw_refused' },
         () =>

@@ -9,7 +9,9 @@ import {
 } from '../../db/repositories/directory.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
-import { revokeMemberUpdate } from '../../workflows/member.js';
+import { revokeMemberUpdate, submitRectificationReportUpdate } from '../../workflows/member.js';
+import type { Clock } from '../clock.js';
+import { auditRefusal } from '../refusals.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
@@ -18,6 +20,7 @@ import { z, type ApiRoutes } from '../route.js';
 export interface DirectoryRouteDeps {
   db: Db;
   temporal: Client;
+  clock: Clock;
 }
 
 const memberStatuses = ['active', 'rectifying', 'removal_pending', 'removed', 'revoked'] as const;
@@ -173,6 +176,66 @@ export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): vo
         { whenEnded: notActive },
       );
       return { status: 200, body: { entryId: entry.entryId, ...result } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/directory/:entryId/rectification-report',
+    summary: '提交整改报告（申报单位）',
+    description:
+      '年度动态评价不合格的成员在整改期内提交整改报告，由专家重新评价：通过则恢复在录，未通过或逾期未提交则公示后移出名录。' +
+      '截止前可重新提交（以最后一次为准）；逾期返回 409 `DEADLINE_PASSED`。',
+    tags: ['名录与动态评价'],
+    access: ['applicant'],
+    params: EntryParams,
+    body: z
+      .object({
+        summary: z.string().trim().min(20, '整改报告至少 20 个字').max(20_000).openapi({ description: '整改情况报告' }),
+        measures: z.array(z.string().trim().min(1).max(500)).max(50).optional().openapi({ description: '整改措施' }),
+      })
+      .strict()
+      .openapi('RectificationReport'),
+    responses: {
+      200: {
+        description: '已受理',
+        schema: z.object({ rectificationId: z.string(), receivedAt: z.string(), resubmitted: z.boolean() }),
+      },
+    },
+    errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'RECTIFICATION_NOT_OPEN', 'DEADLINE_PASSED'],
+    async handler({ params, body, principal, req }) {
+      const receivedAt = deps.clock().toISOString();
+      const entry = await findDirectoryEntry(db, params.entryId);
+      if (!entry || entry.institutionId !== principal!.institutionId) {
+        throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', '本单位名录中没有该条目');
+      }
+      const requestId = requestIdOf(req);
+      const result = await auditRefusal(
+        db,
+        {
+          actor: principal!.actor,
+          role: 'applicant',
+          action: 'directory.rectification_report_refused',
+          subjectKind: 'directory_entry',
+          subjectId: entry.entryId,
+          requestId,
+          workflowId: entry.workflowId ?? `member-${entry.entryId}`,
+        },
+        () =>
+          updateWorkflow(
+            deps.temporal,
+            entry.workflowId ?? `member-${entry.entryId}`,
+            submitRectificationReportUpdate,
+            {
+              payload: { summary: body.summary, ...(body.measures ? { measures: body.measures } : {}) },
+              receivedAt,
+              actor: principal!.actor,
+              requestId,
+            },
+            { whenEnded: () => new AppError('RECTIFICATION_NOT_OPEN', '该名录条目已移出名录或被撤销认定') },
+          ),
+      );
+      return { status: 200, body: result };
     },
   });
 }

@@ -40,6 +40,10 @@ export const PublicitySchema = z
         institutionName: z.string(),
         rank: z.number().int().nullable(),
         status: z.string().openapi({ description: 'listed（在列）/ removed（经异议核查撤出）' }),
+        result: z
+          .string()
+          .nullable()
+          .openapi({ description: '公示的结论（动态评价等级、拟移出名录）', example: '良好' }),
       }),
     ),
   })
@@ -64,6 +68,7 @@ export function publicityView(p: PublicityView) {
       institutionName: e.institutionName,
       rank: e.rank,
       status: e.status,
+      result: e.result,
     })),
   };
 }
@@ -77,6 +82,12 @@ const ObjectionBody = z
     email: z.string().optional().openapi({ description: '电子邮箱（必填）', example: 'zhang@example.com' }),
     onBehalfOfUnit: z.boolean().optional().openapi({ description: '以单位名义提出（单位即 unit）' }),
     facts: z.string().optional().openapi({ description: '事实与理由（至少 10 个字）' }),
+    grounds: z
+      .enum(['substantive', 'procedural'])
+      .optional()
+      .openapi({
+        description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
+      }),
     evidence: z.array(z.string().max(500)).max(10).optional().openapi({ description: '证据材料（链接或说明）' }),
   })
   .strict()
@@ -258,6 +269,10 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
       .object({
         outcome: z.enum(['upheld', 'dismissed']).openapi({ description: 'upheld 异议成立；dismissed 异议不成立' }),
         reason: z.string().trim().min(2, '请说明理由').max(2000),
+        grade: z
+          .enum(['excellent', 'good', 'pass', 'fail'])
+          .optional()
+          .openapi({ description: '动态评价结果的申诉成立时，重新认定的等级（必填）' }),
       })
       .strict(),
     responses: {
@@ -288,6 +303,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
           objectionId: params.objectionId,
           outcome: body.outcome,
           reason: body.reason,
+          ...(body.grade ? { grade: body.grade } : {}),
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },

@@ -39,7 +39,11 @@ const AssignmentSummarySchema = z
       .openapi({ example: 'invited', description: 'invited / accepted / declined / timed_out / submitted' }),
     dueAt: z.string(),
     replacement: z.boolean(),
-    applicationId: z.string(),
+    itemKind: z
+      .enum(['application', 'evaluation_report', 'rectification'])
+      .openapi({ description: 'application 申报 / evaluation_report 年度自评报告 / rectification 整改报告' }),
+    itemId: z.string(),
+    applicationId: z.string().nullable().openapi({ description: '评审对象为申报时的申报 ID' }),
     title: z.string(),
     field: z.string().nullable(),
     institutionName: z.string(),
@@ -145,7 +149,17 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
           status: z.string(),
           dueAt: z.string(),
           rubric: z.array(z.object({ key: z.string(), nameZh: z.string(), weight: z.number() })),
-          application: z.object({ applicationId: z.string(), version: z.number().int(), content: z.unknown() }),
+          item: z.object({
+            kind: z.enum(['application', 'evaluation_report', 'rectification']),
+            itemId: z.string(),
+            title: z.string(),
+            institutionName: z.string(),
+            content: z.unknown().openapi({ description: '申报的已提交版本，或自评报告、整改报告的内容' }),
+          }),
+          application: z
+            .object({ applicationId: z.string(), version: z.number().int(), content: z.unknown() })
+            .nullable()
+            .openapi({ description: '评审对象为申报时：已提交版本' }),
           review: z
             .object({
               scores: z.record(z.string(), z.number()),
@@ -160,12 +174,17 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     errors: ['ASSIGNMENT_NOT_FOUND'],
     async handler({ params, principal }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
-      const version = await db('applications as a')
-        .join('application_versions as v', function () {
-          this.on('v.application_id', 'a.id').andOn('v.version', 'a.current_version');
-        })
-        .where('a.id', a.itemId)
-        .first<{ version: number; payload: unknown }>('v.version', 'v.payload');
+      const item = await db('review_item_sources')
+        .where({ item_kind: a.itemKind, item_id: a.itemId })
+        .first<{ title_zh: string; institution_name: string; content: unknown }>(
+          'title_zh',
+          'institution_name',
+          'content',
+        );
+      const version =
+        a.itemKind === 'application'
+          ? await db('applications').where({ id: a.itemId }).first<{ current_version: number }>('current_version')
+          : undefined;
       const score = await ownScore(db, a.id);
       return {
         status: 200,
@@ -174,7 +193,16 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
           status: a.status,
           dueAt: formatShanghai(a.dueAt),
           rubric: a.rubric,
-          application: { applicationId: a.itemId, version: version.version, content: version.payload },
+          item: {
+            kind: a.itemKind,
+            itemId: a.itemId,
+            title: item.title_zh,
+            institutionName: item.institution_name,
+            content: item.content,
+          },
+          application: version
+            ? { applicationId: a.itemId, version: version.current_version, content: item.content }
+            : null,
           review: score
             ? {
                 scores: score.scores,
@@ -261,8 +289,8 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
           });
         if (n === 0) throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
         if (body.conflict) {
-          const app = await trx('applications')
-            .where({ id: a.itemId })
+          const app = await trx('review_item_sources')
+            .where({ item_kind: a.itemKind, item_id: a.itemId })
             .first<{ institution_id: string }>('institution_id');
           await trx('expert_conflicts').insert({
             expert_id: a.expertId,

@@ -1,25 +1,12 @@
 import type { Clock } from '../clock.js';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  type Client,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../../platform/config.js';
 import type { Db } from '../../db/knex.js';
-import { recordAudit } from '../../db/repositories/audit.js';
-import { findProgramme } from '../../db/repositories/programmes.js';
-import { findRound, insertRound, RoundExistsError } from '../../db/repositories/rounds.js';
-import { formatShanghai, isDay, shanghaiDayOf } from '../../domain/calendar/index.js';
-import { programmeKeys, roundTitleZh, roundWorkflowId, type ProgrammeKey } from '../../domain/programmes.js';
-import {
-  cancelRoundUpdate,
-  extendDeadlineUpdate,
-  getRoundQuery,
-  type RoundInput,
-  type roundWorkflow,
-} from '../../workflows/round.js';
-import { ProgrammeKey as ProgrammeSA, RoundYearKey, StageKey } from '../../workflows/search-attributes.js';
+import { findRound } from '../../db/repositories/rounds.js';
+import { formatShanghai, isDay } from '../../domain/calendar/index.js';
+import { programmeKeys, type ProgrammeKey, type RoundRuleOverrides } from '../../domain/programmes.js';
+import { launchNow, LaunchRefused, reserveRound } from '../../services/launch.js';
+import { cancelRoundUpdate, extendDeadlineUpdate, getRoundQuery } from '../../workflows/round.js';
 import { countByStatus, countInstitutionsWithSubmission } from '../../db/repositories/applications.js';
 import { emailCountsByPurpose } from '../../db/repositories/outbox.js';
 import { AppError } from '../errors.js';
@@ -108,6 +95,35 @@ const LaunchedSchema = z
   .object({ roundId: z.string(), runId: z.string(), titleZh: z.string(), opensAt: z.string() })
   .openapi('RoundLaunched');
 
+type LaunchRules = z.infer<typeof LaunchRoundSchema>['rules'];
+
+/** The round's adjustments of its programme's rules, as stored with the round. */
+function roundConfigOf(rules: LaunchRules): RoundRuleOverrides {
+  return {
+    ...(rules?.limits ? { limits: rules.limits } : {}),
+    ...(rules?.quota ? { quota: { perYear: rules.quota } } : {}),
+    ...(rules?.publicityWorkingDays ? { publicity: { workingDays: rules.publicityWorkingDays } } : {}),
+    ...(rules?.callWorkingDays || rules?.reminderWorkingDaysBefore
+      ? {
+          call: {
+            ...(rules.callWorkingDays ? { workingDays: rules.callWorkingDays } : {}),
+            ...(rules.reminderWorkingDaysBefore
+              ? { reminderWorkingDaysBefore: [...rules.reminderWorkingDaysBefore].sort((a, b) => b - a) }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A refused launch, as the API tells it. */
+export function asAppError(err: unknown): never {
+  if (err instanceof LaunchRefused) {
+    throw new AppError(err.code, err.message, err.workflowId ? { workflowId: err.workflowId } : {});
+  }
+  throw err;
+}
+
 export interface RoundRouteDeps {
   config: Config;
   db: Db;
@@ -132,104 +148,34 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
       if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
         throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
       }
-      const programme = await findProgramme(deps.db, body.programme);
-      if (!programme) throw new AppError('PROGRAMME_NOT_FOUND', body.programme);
-      if (programme.track === 'showcase') {
-        throw new AppError('PROGRAMME_NOT_OPEN_FOR_ROUNDS', '典型案例通过年度成果推广（showcase）征集');
-      }
       const launchedAt = deps.clock();
       const opensAt = body.opensAt ? new Date(body.opensAt) : launchedAt;
-      if (body.deadline && body.deadline <= shanghaiDayOf(opensAt)) {
-        throw new AppError('DEADLINE_INVALID', `截止日 ${body.deadline} 须晚于申报开始日 ${shanghaiDayOf(opensAt)}`);
-      }
-      const roundId = roundWorkflowId(body.programme, body.year);
-      const titleZh = roundTitleZh(programme.nameZh, body.year);
-      const input: RoundInput = {
-        roundId,
-        programme: body.programme,
-        year: body.year,
-        opensAt: formatShanghai(opensAt),
-        deadlineDay: body.deadline,
-        launchedBy: principal!.actor,
-        ...(body.timeScale && body.timeScale !== 1
-          ? { compression: { origin: launchedAt.toISOString(), scale: body.timeScale } }
-          : {}),
-      };
-      const roundExists = () =>
-        new AppError('ROUND_EXISTS', `${titleZh}已启动（${roundId}），同一项目类别每年只能启动一次`, { roundId });
-
-      // The row and the workflow are created together: the unique row refuses a concurrent or later launch
-      // (even after Temporal's retention has dropped the history), and the transaction is rolled back if
-      // Temporal refuses the start.
-      const runId = await deps.db
-        .transaction(async (trx) => {
-          await insertRound(trx, {
-            id: roundId,
-            programme: body.programme,
-            year: body.year,
-            titleZh,
-            opensAt,
-            deadlineDay: body.deadline,
-            timeScale: input.compression?.scale,
-            launchedBy: principal!.actor,
-            config: {
-              ...(body.rules?.limits ? { limits: body.rules.limits } : {}),
-              ...(body.rules?.quota ? { quota: { perYear: body.rules.quota } } : {}),
-              ...(body.rules?.publicityWorkingDays
-                ? { publicity: { workingDays: body.rules.publicityWorkingDays } }
-                : {}),
-              ...(body.rules?.callWorkingDays || body.rules?.reminderWorkingDaysBefore
-                ? {
-                    call: {
-                      ...(body.rules.callWorkingDays ? { workingDays: body.rules.callWorkingDays } : {}),
-                      ...(body.rules.reminderWorkingDaysBefore
-                        ? { reminderWorkingDaysBefore: [...body.rules.reminderWorkingDaysBefore].sort((a, b) => b - a) }
-                        : {}),
-                    },
-                  }
-                : {}),
-            },
-            graceSeconds: body.rules?.graceMinutes === undefined ? undefined : body.rules.graceMinutes * 60,
-          });
-          await recordAudit(trx, {
-            actor: principal!.actor,
-            role: 'staff',
-            action: 'round.launch',
-            subjectKind: 'round',
-            subjectId: roundId,
-            details: {
+      const { launch, runId } = await launchNow(
+        deps.db,
+        deps.temporal,
+        deps.config.temporal.taskQueue,
+        (trx) =>
+          reserveRound(
+            trx,
+            {
               programme: body.programme,
               year: body.year,
-              opensAt: input.opensAt,
-              deadline: body.deadline ?? null,
-              timeScale: body.timeScale ?? null,
-              rules: body.rules ?? null,
+              opensAt,
+              deadlineDay: body.deadline,
+              ...(body.timeScale && body.timeScale !== 1
+                ? { compression: { origin: launchedAt.toISOString(), scale: body.timeScale } }
+                : {}),
+              config: roundConfigOf(body.rules),
+              graceSeconds: body.rules?.graceMinutes === undefined ? undefined : body.rules.graceMinutes * 60,
+              asked: { rules: body.rules ?? null },
             },
-            requestId: requestIdOf(req),
-            workflowId: roundId,
-          });
-          const handle = await deps.temporal.workflow.start<typeof roundWorkflow>('roundWorkflow', {
-            workflowId: roundId,
-            taskQueue: deps.config.temporal.taskQueue,
-            args: [input],
-            // The row above decides whether (programme, year) may launch (it allows a relaunch only after a
-            // cancellation); Temporal guarantees that at most one run is ever open.
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-            memo: { title: titleZh },
-            typedSearchAttributes: [
-              { key: ProgrammeSA, value: body.programme },
-              { key: RoundYearKey, value: body.year },
-              { key: StageKey, value: 'preparing' },
-            ],
-          });
-          return handle.firstExecutionRunId;
-        })
-        .catch((err: unknown) => {
-          if (err instanceof RoundExistsError || err instanceof WorkflowExecutionAlreadyStartedError)
-            throw roundExists();
-          throw err;
-        });
+            { actor: principal!.actor, role: 'staff', requestId: requestIdOf(req) },
+          ),
+        (roundId) => new LaunchRefused('ROUND_EXISTS', `${roundId} 已启动，同一项目类别每年只能启动一次`, roundId),
+      ).catch(asAppError);
+      const roundId = launch.workflowId;
+      const titleZh = launch.titleZh;
+      const input = launch.input;
       return {
         status: 201,
         headers: { Location: `/api/rounds/${roundId}` },

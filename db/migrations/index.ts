@@ -4,6 +4,7 @@ import * as callForApplications from './002_call_for_applications.js';
 import * as expertReview from './003_expert_review.js';
 import * as publicity from './004_publicity.js';
 import * as directory from './005_directory.js';
+import * as evaluation from './006_evaluation.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '003_expert_review': expertReview,
   '004_publicity': publicity,
   '005_directory': directory,
+  '006_evaluation': evaluation,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

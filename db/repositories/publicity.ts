@@ -22,6 +22,8 @@ export interface PublicityView {
     institutionName: string;
     rank: number | null;
     status: string;
+    /** What is published besides the title: a grade, a proposed removal. */
+    result: string | null;
   }[];
 }
 
@@ -50,14 +52,17 @@ export async function findPublicity(db: Db, publicityId: string): Promise<Public
     .join('institutions as i', 'i.id', 'e.institution_id')
     .where('e.publicity_id', p.id)
     .orderBy([{ column: 'e.rank' }, { column: 'e.id' }])
-    .select<{ id: string; item_id: string; title_zh: string; name_zh: string; rank: number | null; status: string }[]>(
-      'e.id',
-      'e.item_id',
-      'e.title_zh',
-      'i.name_zh',
-      'e.rank',
-      'e.status',
-    );
+    .select<
+      {
+        id: string;
+        item_id: string;
+        title_zh: string;
+        name_zh: string;
+        rank: number | null;
+        status: string;
+        result_zh: string | null;
+      }[]
+    >('e.id', 'e.item_id', 'e.title_zh', 'i.name_zh', 'e.rank', 'e.status', 'e.result_zh');
   return {
     publicityId: p.id,
     title: p.title_zh,
@@ -80,6 +85,7 @@ export async function findPublicity(db: Db, publicityId: string): Promise<Public
       institutionName: e.name_zh,
       rank: e.rank,
       status: e.status,
+      result: e.result_zh,
     })),
   };
 }

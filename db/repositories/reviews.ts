@@ -4,6 +4,7 @@ import type { RubricCriterion } from '../../domain/programmes.js';
 export interface AssignmentRow {
   id: string;
   reviewId: string;
+  itemKind: 'application' | 'evaluation_report' | 'rectification';
   itemId: string;
   expertId: string;
   status: 'invited' | 'accepted' | 'declined' | 'timed_out' | 'submitted';
@@ -17,6 +18,7 @@ export interface AssignmentRow {
 interface RawAssignment {
   id: string;
   review_id: string;
+  item_kind: AssignmentRow['itemKind'];
   item_id: string;
   expert_id: string;
   status: AssignmentRow['status'];
@@ -30,6 +32,7 @@ interface RawAssignment {
 const columns = [
   'ra.id',
   'ra.review_id',
+  'ra.item_kind',
   'ra.item_id',
   'ra.expert_id',
   'ra.status',
@@ -44,6 +47,7 @@ function toAssignment(r: RawAssignment): AssignmentRow {
   return {
     id: r.id,
     reviewId: r.review_id,
+    itemKind: r.item_kind,
     itemId: r.item_id,
     expertId: r.expert_id,
     status: r.status,
@@ -73,7 +77,10 @@ export interface ExpertAssignmentView {
   status: string;
   dueAt: Date;
   replacement: boolean;
-  applicationId: string;
+  itemKind: string;
+  itemId: string;
+  /** For an application under review; null for a report. */
+  applicationId: string | null;
   title: string;
   field: string | null;
   institutionName: string;
@@ -83,8 +90,9 @@ export interface ExpertAssignmentView {
 /** An expert's own assignments (never anyone else's, never another expert's scores). */
 export async function expertAssignments(db: Db, expertId: string, status?: string): Promise<ExpertAssignmentView[]> {
   const rows = await db('review_assignments as ra')
-    .joinRaw('join applications a on a.id::text = ra.item_id')
-    .join('institutions as i', 'i.id', 'a.institution_id')
+    .join('review_item_sources as v', function () {
+      this.on('v.item_kind', 'ra.item_kind').andOn('v.item_id', 'ra.item_id');
+    })
     .leftJoin('review_scores as s', 's.assignment_id', 'ra.id')
     .where('ra.expert_id', expertId)
     .modify((q) => {
@@ -97,10 +105,11 @@ export async function expertAssignments(db: Db, expertId: string, status?: strin
         status: string;
         due_at: Date;
         wave: number;
-        app_id: string;
+        item_kind: string;
+        item_id: string;
         title_zh: string;
         field_key: string | null;
-        name_zh: string;
+        institution_name: string;
         submitted_at: Date | null;
       }[]
     >(
@@ -108,10 +117,11 @@ export async function expertAssignments(db: Db, expertId: string, status?: strin
       'ra.status',
       'ra.due_at',
       'ra.wave',
-      'a.id as app_id',
-      'a.title_zh',
-      'a.field_key',
-      'i.name_zh',
+      'ra.item_kind',
+      'ra.item_id',
+      'v.title_zh',
+      'v.field_key',
+      'v.institution_name',
       's.submitted_at',
     );
   return rows.map((r) => ({
@@ -119,10 +129,12 @@ export async function expertAssignments(db: Db, expertId: string, status?: strin
     status: r.status,
     dueAt: r.due_at,
     replacement: r.wave > 0,
-    applicationId: r.app_id,
+    itemKind: r.item_kind,
+    itemId: r.item_id,
+    applicationId: r.item_kind === 'application' ? r.item_id : null,
     title: r.title_zh,
     field: r.field_key,
-    institutionName: r.name_zh,
+    institutionName: r.institution_name,
     submittedAt: r.submitted_at,
   }));
 }

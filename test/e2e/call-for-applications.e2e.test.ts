@@ -552,6 +552,7 @@ describe('a yearly round from launch to 认定, end to end with compressed time'
     const audit = await stack.database
       .db('audit_events')
       .whereNot({ action: 'application.receipt' })
+      .orderBy('id')
       .select<{ actor: string; role: string; action: string; subject_id: string; reason: string | null }[]>(
         'actor',
         'role',

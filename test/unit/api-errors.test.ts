@@ -31,7 +31,7 @@ describe('error catalogue and Temporal error mapping', () => {
     expect(fromTemporalError(new WorkflowUpdateFailedError('Workflow Update failed', cause))).toMatchObject({
       status: 409,
       code: 'DEADLINE_PASSED',
-      title: '已过申报截止时间',
+      title: '已过提交截止时间',
       detail: expect.stringContaining('2027年4月13日 24:00'),
     });
   });

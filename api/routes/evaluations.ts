@@ -1,0 +1,294 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import { findDirectoryEntry } from '../../db/repositories/directory.js';
+import { evaluationResults, findEvaluation } from '../../db/repositories/evaluations.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import { gradeZh, programmeKeys, type EvaluationGrade, type ProgrammeKey } from '../../domain/programmes.js';
+import type { Config } from '../../platform/config.js';
+import { launchNow, LaunchRefused, reserveEvaluation } from '../../services/launch.js';
+import { getEvaluationQuery, submitEvaluationReportUpdate } from '../../workflows/evaluation.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import { auditRefusal } from '../refusals.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+import { asAppError } from './rounds.js';
+
+export interface EvaluationRouteDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  clock: Clock;
+}
+
+const EvaluationParams = z.object({
+  evaluationId: z
+    .string()
+    .regex(/^evaluation-[a-z_]+-\d{4}$/)
+    .openapi({ example: 'evaluation-demo_college-2028' }),
+});
+
+const ReportSchema = z
+  .object({
+    entryId: z.uuid().openapi({ description: '名录条目 ID（GET /api/directory 可查）' }),
+    summary: z
+      .string()
+      .trim()
+      .min(20, '自评报告摘要至少 20 个字')
+      .max(20_000)
+      .openapi({ description: '年度自评报告（建设进展、成效与问题）' }),
+    indicators: z
+      .record(z.string().max(60), z.union([z.string().max(500), z.number().finite()]))
+      .optional()
+      .refine((r) => !r || Object.keys(r).length <= 50, { message: '指标不超过 50 项' })
+      .openapi({ description: '年度指标（名称 → 数值或说明）', example: { 企业兼职教师人数: 18 } }),
+  })
+  .strict()
+  .openapi('EvaluationReport');
+
+export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): void {
+  const { db } = deps;
+
+  routes.add({
+    method: 'post',
+    path: '/api/evaluations',
+    summary: '启动某项目类别的年度动态评价',
+    description:
+      '启动流程 `evaluation-<programme>-<year>`：向该项目类别所有在录成员征集年度自评报告（20 个工作日内提交，' +
+      '截止前 7/3/1 个工作日提醒未提交者），专家评审、评定等级、公示后公布；不合格者进入限期整改。' +
+      '同一项目类别同一年度只评价一次，手动启动与定时计划启动互斥。',
+    tags: ['名录与动态评价'],
+    access: ['staff'],
+    body: z
+      .object({
+        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).openapi({ example: 'demo_college' }),
+        year: z.number().int().min(2022).max(2099).openapi({ example: 2028 }),
+        rectificationMonths: z
+          .number()
+          .int()
+          .min(1)
+          .max(24)
+          .optional()
+          .openapi({ description: '本年度不合格成员的整改期（月，默认 6，最长 24）', example: 6 }),
+        timeScale: z
+          .number()
+          .min(1)
+          .max(100_000_000)
+          .optional()
+          .openapi({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）' }),
+      })
+      .strict()
+      .openapi('LaunchEvaluation'),
+    responses: {
+      201: {
+        description: '已启动',
+        schema: z.object({ evaluationId: z.string(), runId: z.string(), titleZh: z.string() }),
+      },
+    },
+    errors: ['EVALUATION_EXISTS', 'NOT_DIRECTORY_PROGRAMME', 'COMPRESSED_TIME_FORBIDDEN'],
+    async handler({ body, principal, req }) {
+      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
+        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
+      }
+      const launchedAt = deps.clock();
+      const { launch, runId } = await launchNow(
+        db,
+        deps.temporal,
+        deps.config.temporal.taskQueue,
+        (trx) =>
+          reserveEvaluation(
+            trx,
+            {
+              programme: body.programme,
+              year: body.year,
+              rectificationMonths: body.rectificationMonths,
+              ...(body.timeScale && body.timeScale !== 1
+                ? { compression: { origin: launchedAt.toISOString(), scale: body.timeScale } }
+                : {}),
+            },
+            { actor: principal!.actor, role: 'staff', requestId: requestIdOf(req) },
+          ),
+        (id) => new LaunchRefused('EVALUATION_EXISTS', `${id} 已启动，同一项目类别每年只评价一次`, id),
+      ).catch(asAppError);
+      return {
+        status: 201,
+        headers: { Location: `/api/evaluations/${launch.workflowId}` },
+        body: { evaluationId: launch.workflowId, runId, titleZh: launch.titleZh },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/evaluations/:evaluationId',
+    summary: '查看年度动态评价：进度与结果',
+    description: '工作人员可见全部成员的结果；申报单位只见本单位成员的结果。',
+    tags: ['名录与动态评价'],
+    access: 'authenticated',
+    params: EvaluationParams,
+    responses: {
+      200: {
+        description: '动态评价',
+        schema: z.object({
+          evaluationId: z.string(),
+          programme: z.string(),
+          year: z.number().int(),
+          titleZh: z.string(),
+          status: z.string(),
+          reportsDue: z
+            .object({ day: z.string(), at: z.string(), estimated: z.boolean() })
+            .nullable()
+            .openapi({ description: '自评报告截止时间；流程计算前为 null' }),
+          publishedAt: z.string().nullable(),
+          workflow: z
+            .object({ status: z.string(), stage: z.string().nullable(), members: z.number().int().nullable() })
+            .nullable(),
+          results: z.array(
+            z.object({
+              entryId: z.string(),
+              institutionId: z.string(),
+              institutionName: z.string(),
+              title: z.string(),
+              report: z.enum(['requested', 'submitted', 'missing']),
+              receivedAt: z.string().nullable(),
+              score: z.number().nullable(),
+              validScores: z.number().int().nullable(),
+              grade: z.enum(['excellent', 'good', 'pass', 'fail']).nullable(),
+              gradeZh: z.string().nullable().openapi({ example: '良好' }),
+              gradeReason: z.string().nullable(),
+            }),
+          ),
+        }),
+      },
+    },
+    errors: ['EVALUATION_NOT_FOUND'],
+    async handler({ params, principal }) {
+      const evaluation = await findEvaluation(db, params.evaluationId);
+      if (!evaluation) throw new AppError('EVALUATION_NOT_FOUND', params.evaluationId);
+      const rows = await evaluationResults(db, evaluation.id);
+      const visible = rows.filter(
+        (r) =>
+          principal!.role === 'staff' ||
+          (principal!.role === 'applicant' && r.institutionId === principal!.institutionId),
+      );
+      return {
+        status: 200,
+        body: {
+          evaluationId: evaluation.id,
+          programme: evaluation.programme,
+          year: evaluation.year,
+          titleZh: evaluation.titleZh,
+          status: evaluation.status,
+          reportsDue:
+            evaluation.reportDueDay && evaluation.reportDueAt
+              ? {
+                  day: evaluation.reportDueDay,
+                  at: formatShanghai(evaluation.reportDueAt),
+                  estimated: evaluation.estimated ?? false,
+                }
+              : null,
+          publishedAt: evaluation.publishedAt ? formatShanghai(evaluation.publishedAt) : null,
+          workflow: await liveState(deps.temporal, evaluation.id),
+          results: visible.map((r) => ({
+            entryId: r.entryId,
+            institutionId: r.institutionId,
+            institutionName: r.institutionName,
+            title: r.title,
+            report: r.status as 'requested' | 'submitted' | 'missing',
+            receivedAt: r.receivedAt ? formatShanghai(r.receivedAt) : null,
+            score: r.score,
+            validScores: r.validScores,
+            grade: r.grade as EvaluationGrade | null,
+            gradeZh: r.grade ? gradeZh[r.grade as EvaluationGrade] : null,
+            gradeReason: r.gradeReason,
+          })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/evaluations/:evaluationId/reports',
+    summary: '提交年度自评报告（申报单位）',
+    description:
+      '以 API 收到请求的时间为准判断是否逾期；截止前可重新提交（以最后一次为准）。逾期返回 409 `DEADLINE_PASSED` 并说明截止时间。',
+    tags: ['名录与动态评价'],
+    access: ['applicant'],
+    params: EvaluationParams,
+    body: ReportSchema,
+    responses: {
+      200: {
+        description: '已受理',
+        schema: z.object({
+          reportId: z.string(),
+          receivedAt: z.string(),
+          resubmitted: z.boolean().openapi({ description: '是否替换了此前提交的报告' }),
+        }),
+      },
+    },
+    errors: [
+      'EVALUATION_NOT_FOUND',
+      'DIRECTORY_ENTRY_NOT_FOUND',
+      'NOT_EVALUATED',
+      'EVALUATION_NOT_OPEN',
+      'DEADLINE_PASSED',
+    ],
+    async handler({ params, body, principal, req }) {
+      // The receipt time is stamped before anything else: waiting on the workflow never costs the applicant.
+      const receivedAt = deps.clock().toISOString();
+      const evaluation = await findEvaluation(db, params.evaluationId);
+      if (!evaluation) throw new AppError('EVALUATION_NOT_FOUND', params.evaluationId);
+      const entry = await findDirectoryEntry(db, body.entryId);
+      if (!entry || entry.institutionId !== principal!.institutionId) {
+        throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', '本单位名录中没有该条目');
+      }
+      if (entry.programme !== evaluation.programme) {
+        throw new AppError('NOT_EVALUATED', '该名录条目不属于本次动态评价的项目类别');
+      }
+      const requestId = requestIdOf(req);
+      const result = await auditRefusal(
+        db,
+        {
+          actor: principal!.actor,
+          role: 'applicant',
+          action: 'evaluation.report_refused',
+          subjectKind: 'directory_entry',
+          subjectId: entry.entryId,
+          requestId,
+          workflowId: evaluation.id,
+        },
+        () =>
+          updateWorkflow(
+            deps.temporal,
+            evaluation.id,
+            submitEvaluationReportUpdate,
+            {
+              entryId: entry.entryId,
+              payload: { summary: body.summary, ...(body.indicators ? { indicators: body.indicators } : {}) },
+              receivedAt,
+              actor: principal!.actor,
+              requestId,
+            },
+            { whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告') },
+          ),
+      );
+      return { status: 200, body: result };
+    },
+  });
+}
+
+async function liveState(temporal: Client, evaluationId: string) {
+  const handle = temporal.workflow.getHandle(evaluationId);
+  try {
+    const description = await handle.describe();
+    const running = description.status.name === 'RUNNING';
+    const memory = running ? await handle.query(getEvaluationQuery) : undefined;
+    return { status: description.status.name, stage: memory?.stage ?? null, members: memory?.members ?? null };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}

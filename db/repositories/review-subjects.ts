@@ -1,0 +1,72 @@
+import type { Db } from '../knex.js';
+import { evaluationRubric, type ProgrammeRules, type RubricCriterion } from '../../domain/programmes.js';
+import { quotaOf } from '../../domain/review/scoring.js';
+import { findProgramme, type ProgrammeRow } from './programmes.js';
+import { roundContext } from './round-rules.js';
+
+/** What an expert review can be of: a round's applications, a year's evaluation reports, one rectification. */
+export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification';
+
+export type ReviewItemKind = 'application' | 'evaluation_report' | 'rectification';
+
+export const itemKindOf: Record<ReviewSubjectKind, ReviewItemKind> = {
+  round: 'application',
+  evaluation: 'evaluation_report',
+  rectification: 'rectification',
+};
+
+export interface ReviewSubject {
+  kind: ReviewSubjectKind;
+  id: string;
+  programme: ProgrammeRow;
+  review: ProgrammeRules['review'];
+  rubric: RubricCriterion[];
+  /** How many may be recommended; none for evaluations (every item gets its score and grade). */
+  quota: number | undefined;
+  /** "2027年度产教融合示范学院年度动态评价专家评审" — in invitations, reminders and the staff summary. */
+  titleZh: string;
+  itemKind: ReviewItemKind;
+}
+
+export function evaluationRubricOf(rules: ProgrammeRules): RubricCriterion[] {
+  return rules.directory?.evaluationRubric ?? [...evaluationRubric];
+}
+
+/** The programme, rules, rubric and title of whatever a review is of. */
+export async function reviewSubject(db: Db, kind: ReviewSubjectKind, id: string): Promise<ReviewSubject | undefined> {
+  if (kind === 'round') {
+    const ctx = await roundContext(db, id);
+    if (!ctx) return undefined;
+    const round = await db('rounds').where({ id }).first<{ title_zh: string }>('title_zh');
+    return {
+      kind,
+      id,
+      programme: ctx.programme,
+      review: ctx.rules.review,
+      rubric: ctx.rules.rubric,
+      quota: Math.min(quotaOf(ctx.rules.quota), 2_147_483_647),
+      titleZh: `${round.title_zh}专家评审`,
+      itemKind: 'application',
+    };
+  }
+  const row =
+    kind === 'evaluation'
+      ? await db('evaluations').where({ id }).first<{ programme: string; title_zh: string } | undefined>()
+      : await db('rectifications as x')
+          .join('directory_entries as d', 'd.id', 'x.directory_entry_id')
+          .where('x.id', id)
+          .first<{ programme: string; title_zh: string } | undefined>('d.programme', 'd.title_zh');
+  if (!row) return undefined;
+  const programme = await findProgramme(db, row.programme);
+  if (!programme) return undefined;
+  return {
+    kind,
+    id,
+    programme,
+    review: programme.rules.review,
+    rubric: evaluationRubricOf(programme.rules),
+    quota: undefined,
+    titleZh: kind === 'evaluation' ? `${row.title_zh}专家评审` : `“${row.title_zh}”整改情况专家复评`,
+    itemKind: itemKindOf[kind],
+  };
+}
