@@ -1,0 +1,359 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import type { memberWorkflow } from '../../workflows/member.js';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
+import { eventually } from '../support/wait.js';
+
+/**
+ * Procedures 4 and 5 over three simulated years of one directory programme, on the time-skipping server with
+ * the real API, PostgreSQL and maildev: every step a person takes goes through the API; everything else is
+ * the workflows' own timers.
+ *
+ * - A reports every year and is graded 良好: it stays.
+ * - B is graded 不合格 in year 1, rectifies, passes the experts' re-evaluation and is active again.
+ * - C never reports: 不合格, no rectification report, its removal is publicised and it is removed.
+ * - D is revoked for misconduct in year 1; its application two years later is refused at submission.
+ */
+const TASK_QUEUE = 'ronghe-elimination-ts';
+const PROGRAMME = 'demo_college';
+
+let stack: TimeSkippingStack;
+let staff: string;
+
+beforeAll(async () => {
+  stack = await startTimeSkippingStack({ taskQueue: TASK_QUEUE, api: true });
+  staff = await stack.token({ role: 'staff', id: 'officer-li' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Problem = { code: string; title: string; detail?: string };
+
+interface Member {
+  key: 'A' | 'B' | 'C' | 'D';
+  entryId: string;
+  institutionId: string;
+  email: string;
+  token: string;
+}
+
+const db = () => stack.database.db;
+const hour = 60 * 60 * 1000;
+const shanghai = (d: Date) => new Date(d.getTime() + 8 * hour).toISOString().replace('Z', '+08:00');
+
+/** A directory entry as 认定 leaves it, and its member workflow started the way the round starts it. */
+async function admit(key: Member['key'], university: string, college: string, field: string): Promise<Member> {
+  const institutionId = collegeId(university, college);
+  const today = (await stack.nowIso()).slice(0, 10);
+  const [row] = await db()('directory_entries')
+    .insert({
+      programme: PROGRAMME,
+      institution_id: institutionId,
+      title_zh: `${key} 产教融合示范学院（${institutionId}）`,
+      field_key: field,
+      status: 'active',
+      admitted_on: today,
+    })
+    .returning<{ id: string }[]>('id');
+  const entryId = row!.id;
+  await stack.env.client.workflow.start<typeof memberWorkflow>('memberWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: `member-${entryId}`,
+    args: [{ entryId, programme: PROGRAMME, institutionId, admittedOn: today }],
+  });
+  return {
+    key,
+    entryId,
+    institutionId,
+    email: collegeEmail(university, college),
+    token: await stack.token({ role: 'applicant', id: institutionId }),
+  };
+}
+
+const memberState = (m: Member) =>
+  stack.env.client.workflow
+    .getHandle(`member-${m.entryId}`)
+    .query<{ status: string; grades: { year: number; grade: string }[]; elimination?: { stage: string } }>('getMember');
+
+/** Every expert assigned in one review submits the same score on every criterion of the evaluation rubric. */
+async function reviewAll(subjectKind: string, subjectId: string, scoreOf: (itemId: string) => number): Promise<Date> {
+  const review = await eventually(async () =>
+    db()('reviews').where({ subject_kind: subjectKind, subject_id: subjectId }).first<{ id: string } | undefined>('id'),
+  );
+  const assignments = await eventually(async () => {
+    const rows = await db()('review_assignments')
+      .where({ review_id: review.id })
+      .whereIn('status', ['invited', 'accepted'])
+      .select<{ id: string; item_id: string; expert_id: string; due_at: Date }[]>(
+        'id',
+        'item_id',
+        'expert_id',
+        'due_at',
+      );
+    return rows.length > 0 ? rows : undefined;
+  });
+  for (const a of assignments) {
+    const s = scoreOf(a.item_id);
+    const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
+      token: await stack.token({ role: 'expert', id: a.expert_id }),
+      body: { scores: { outcomes: s, mechanism: s, industry_service: s, demonstration: s } },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+  }
+  return new Date(Math.max(...assignments.map((a) => a.due_at.getTime())));
+}
+
+async function publicityEnds(subjectKind: string, subjectId: string): Promise<Date> {
+  const p = await eventually(async () =>
+    db()('publicity_periods')
+      .where({ subject_kind: subjectKind, subject_id: subjectId })
+      .first<{ ends_at: Date } | undefined>('ends_at'),
+  );
+  return p.ends_at;
+}
+
+async function reportOf(evaluationId: string, m: Member) {
+  return db()('evaluation_reports')
+    .where({ evaluation_id: evaluationId, directory_entry_id: m.entryId })
+    .first<{ id: string } | undefined>('id');
+}
+
+/** One year's evaluation, through the API: launched, reports from `reporting`, reviewed, publicised, published. */
+async function evaluationYear(
+  year: number,
+  reporting: Member[],
+  score: (m: Member) => number,
+): Promise<{ evaluationId: string; results: { entryId: string; grade: string | null; gradeZh: string | null }[] }> {
+  await stack.skipTo(`${year}-03-06T09:00:00+08:00`);
+  const launched = await stack.request<{ evaluationId: string }>('POST', '/api/evaluations', {
+    token: staff,
+    body: { programme: PROGRAMME, year },
+  });
+  expect(launched.status, JSON.stringify(launched.body)).toBe(201);
+  const { evaluationId } = launched.body;
+  const again = await stack.request<Problem>('POST', '/api/evaluations', {
+    token: staff,
+    body: { programme: PROGRAMME, year },
+  });
+  expect(again.status).toBe(409);
+  expect(again.body.code).toBe('EVALUATION_EXISTS');
+
+  const due = await eventually(async () => {
+    const r = await stack.request<{ reportsDue: { at: string } | null; workflow: { stage: string } | null }>(
+      'GET',
+      `/api/evaluations/${evaluationId}`,
+      { token: staff },
+    );
+    return r.body.workflow?.stage === 'reports_open' ? r.body.reportsDue! : undefined;
+  });
+  await stack.skipTo(`${year}-03-06T10:00:00+08:00`);
+  for (const m of reporting) {
+    const sent = await stack.request('POST', `/api/evaluations/${evaluationId}/reports`, {
+      token: m.token,
+      body: { entryId: m.entryId, summary: `${m.key} 本年度建设进展顺利，校企共建课程与实训基地按计划推进。` },
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+  }
+
+  // After the due time (and the processing grace) the reports close; a late report is refused with the reason.
+  await stack.skipTo(new Date(Date.parse(due.at) + hour).toISOString());
+  const late = await stack.request<Problem>('POST', `/api/evaluations/${evaluationId}/reports`, {
+    token: reporting[0]!.token,
+    body: { entryId: reporting[0]!.entryId, summary: '逾期提交的自评报告，应当被拒绝并说明截止时间。' },
+  });
+  expect(late.status).toBe(409);
+  expect(late.body.code).toBe('DEADLINE_PASSED');
+
+  const reportIds = new Map<string, Member>();
+  for (const m of reporting) reportIds.set((await reportOf(evaluationId, m))!.id, m);
+  const reviewDue = await reviewAll('evaluation', evaluationId, (itemId) => score(reportIds.get(itemId)!));
+  await stack.skipTo(new Date(reviewDue.getTime() + hour).toISOString());
+  const ends = await publicityEnds('evaluation', evaluationId);
+  await stack.skipTo(new Date(ends.getTime() + hour).toISOString());
+  await eventually(
+    async () =>
+      (await stack.env.client.workflow.getHandle(evaluationId).describe()).status.name === 'COMPLETED'
+        ? true
+        : undefined,
+    { timeoutMs: 60_000 },
+  );
+  const result = await stack.request<{
+    status: string;
+    results: { entryId: string; grade: string | null; gradeZh: string | null }[];
+  }>('GET', `/api/evaluations/${evaluationId}`, { token: staff });
+  expect(result.body.status).toBe('published');
+  return { evaluationId, results: result.body.results };
+}
+
+const mailTo = async (purpose: string) =>
+  (await stack.mailbox.list())
+    .filter((m) => m.purpose === purpose)
+    .map((m) => m.to)
+    .sort();
+
+describe('three years of one directory programme (time-skipping server)', () => {
+  it('A stays 良好; B fails, rectifies and is active again; C never reports and is removed; D is revoked and barred', async () => {
+    await stack.skipTo('2028-02-01T10:00:00+08:00');
+    const A = await admit('A', 'zzu', 'cs', 'next_gen_it');
+    const B = await admit('B', 'henu', 'cs', 'next_gen_it');
+    const C = await admit('C', 'zzu', 'mech', 'high_end_equipment');
+    const D = await admit('D', 'hpu', 'energy', 'new_energy');
+
+    // D: revoked for misconduct; the bar runs five years from today.
+    await stack.skipTo('2028-02-15T10:00:00+08:00');
+    const reason = '申报材料弄虚作假，经核查属实';
+    const revoked = await stack.request<{ barEndsOn: string }>('POST', `/api/directory/${D.entryId}/revoke`, {
+      token: staff,
+      body: { reason },
+    });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body.barEndsOn).toBe('2033-02-15');
+
+    // ---- Year 1 (2028): A 80 → 良好; B 50 → 不合格; C sends nothing → 不合格.
+    const y1 = await evaluationYear(2028, [A, B], (m) => (m === A ? 80 : 50));
+    const gradeOf = (r: typeof y1, m: Member) => r.results.find((x) => x.entryId === m.entryId)?.grade;
+    expect(y1.results.map((r) => r.entryId).sort()).toEqual([A, B, C].map((m) => m.entryId).sort());
+    expect([gradeOf(y1, A), gradeOf(y1, B), gradeOf(y1, C)]).toEqual(['good', 'fail', 'fail']);
+    expect(y1.results.find((r) => r.entryId === C.entryId)).toMatchObject({ gradeZh: '不合格' });
+    // Reminders went only to C, the one member without a report (7, 3 and 1 working days before).
+    expect(await mailTo('evaluation_reminder')).toEqual([C.email, C.email, C.email]);
+    expect(await mailTo('evaluation_request')).toEqual([A.email, B.email, C.email].sort());
+    expect(await mailTo('evaluation_result')).toEqual([A.email, B.email, C.email].sort());
+
+    // B and C are warned and rectifying.
+    const rect = await eventually(async () => {
+      const rows = await db()('rectifications')
+        .whereIn('directory_entry_id', [B.entryId, C.entryId])
+        .select<{ id: string; directory_entry_id: string; due_at: Date; months: number }[]>(
+          'id',
+          'directory_entry_id',
+          'due_at',
+          'months',
+        );
+      return rows.length === 2 ? rows : undefined;
+    });
+    expect(rect.map((r) => r.months)).toEqual([6, 6]);
+    const rectB = rect.find((r) => r.directory_entry_id === B.entryId)!;
+    const rectC = rect.find((r) => r.directory_entry_id === C.entryId)!;
+    expect((await memberState(B)).status).toBe('rectifying');
+    expect((await memberState(C)).status).toBe('rectifying');
+    expect(await mailTo('rectification_notice')).toEqual([B.email, C.email].sort());
+
+    // A has no rectification to report on.
+    const notOpen = await stack.request<Problem>('POST', `/api/directory/${A.entryId}/rectification-report`, {
+      token: A.token,
+      body: { summary: '没有整改任务的成员提交整改报告，应当被拒绝。' },
+    });
+    expect(notOpen.status).toBe(409);
+    expect(notOpen.body.code).toBe('RECTIFICATION_NOT_OPEN');
+    // B reports its rectification; C never does.
+    const reported = await stack.request('POST', `/api/directory/${B.entryId}/rectification-report`, {
+      token: B.token,
+      body: { summary: 'B 已完成整改：重建校企合作机制，新增企业兼职教师十二名。', measures: ['重建合作机制'] },
+    });
+    expect(reported.status, JSON.stringify(reported.body)).toBe(200);
+
+    // The rectification's due time passes: experts re-evaluate B (70 → pass); C's removal is publicised.
+    await stack.skipTo(new Date(rectB.due_at.getTime() + hour).toISOString());
+    const reReviewDue = await reviewAll('rectification', rectB.id, () => 70);
+    const removalEnds = await publicityEnds('removal', rectC.id);
+    expect((await memberState(C)).status).toBe('removal_pending');
+    const publicDirectory = await stack.request<{ items: { entryId: string }[] }>(
+      'GET',
+      `/api/directory?programme=${PROGRAMME}&status=removal_pending`,
+    );
+    expect(publicDirectory.body.items.map((i) => i.entryId)).toEqual([C.entryId]);
+    await stack.skipTo(new Date(Math.max(reReviewDue.getTime(), removalEnds.getTime()) + hour).toISOString());
+    await eventually(async () => ((await memberState(B)).status === 'active' ? true : undefined));
+    await eventually(async () => ((await memberState(C)).status === 'removed' ? true : undefined), {
+      timeoutMs: 60_000,
+    });
+    expect(await mailTo('rectification_reminder')).toEqual([C.email, C.email, C.email]);
+    expect(await mailTo('rectification_passed')).toEqual([B.email]);
+    expect(await mailTo('removal_notice')).toEqual([C.email]);
+
+    // ---- Years 2 and 3: A and B report and are graded 良好; C is gone from the evaluation.
+    for (const year of [2029, 2030]) {
+      const y = await evaluationYear(year, [A, B], () => 82);
+      expect(y.results.map((r) => [r.entryId, r.grade]).sort()).toEqual(
+        [
+          [A.entryId, 'good'],
+          [B.entryId, 'good'],
+        ].sort(),
+      );
+    }
+    expect((await memberState(A)).grades.map((g) => [g.year, g.grade])).toEqual([
+      [2028, 'good'],
+      [2029, 'good'],
+      [2030, 'good'],
+    ]);
+    expect((await memberState(B)).grades.map((g) => [g.year, g.grade])).toEqual([
+      [2028, 'fail'],
+      [2029, 'good'],
+      [2030, 'good'],
+    ]);
+    expect((await memberState(B)).status).toBe('active');
+
+    // The directory tells each story with its decisions.
+    const entry = async (m: Member) =>
+      (
+        await stack.request<{ status: string; decisions: { action: string }[] }>('GET', `/api/directory/${m.entryId}`, {
+          token: staff,
+        })
+      ).body;
+    expect((await entry(A)).status).toBe('active');
+    const b = await entry(B);
+    expect(b.status).toBe('active');
+    expect(b.decisions.map((d) => d.action)).toEqual(
+      expect.arrayContaining([
+        'directory.rectification_start',
+        'directory.rectification_report',
+        'directory.rectification_pass',
+      ]),
+    );
+    const c = await entry(C);
+    expect(c.status).toBe('removed');
+    expect(c.decisions.map((d) => d.action)).toEqual(
+      expect.arrayContaining([
+        'evaluation.report_missing',
+        'directory.rectification_start',
+        'directory.rectification_no_report',
+        'directory.removal_publicise',
+        'directory.remove',
+      ]),
+    );
+    expect((await entry(D)).status).toBe('revoked');
+
+    // ---- D, two years after its revocation: its application to the same programme is refused at submission.
+    await stack.skipTo('2030-06-01T09:00:00+08:00');
+    const round = await stack.request<{ roundId: string }>('POST', '/api/rounds', {
+      token: staff,
+      body: { programme: PROGRAMME, year: 2030 },
+    });
+    expect(round.status, JSON.stringify(round.body)).toBe(201);
+    await eventually(async () => {
+      const r = await stack.request<{ workflow?: { stage: string } }>('GET', `/api/rounds/${round.body.roundId}`, {
+        token: staff,
+      });
+      return r.body.workflow?.stage === 'call_open' ? true : undefined;
+    });
+    const draft = await stack.request<{ applicationId: string }>(
+      'POST',
+      `/api/rounds/${round.body.roundId}/applications`,
+      { token: D.token, body: { title: '河南理工大学能源科学与工程学院再次申报' } },
+    );
+    expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+    const refused = await stack.request<Problem>('POST', `/api/applications/${draft.body.applicationId}/submit`, {
+      token: D.token,
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('BARRED');
+    expect(refused.body.detail).toContain(reason);
+    expect(refused.body.detail).toContain('2033年2月15日');
+    console.info(
+      `three years: A ${[2028, 2029, 2030].map(() => '良好').join('/')}; B 不合格→整改通过→良好/良好; C 移出名录; D 撤销认定，禁止至 2033-02-15; at ${shanghai(new Date(await stack.env.currentTimeMs()))}`,
+    );
+  });
+});
