@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './applications.js';
 import { createDirectoryActivities } from './directory.js';
 import { createEvaluationActivities } from './evaluation.js';
+import { createLaunchActivities } from './launches.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPublicityActivities(deps),
     ...createDirectoryActivities(deps),
     ...createEvaluationActivities(deps),
+    ...createLaunchActivities(deps),
   };
 }
 

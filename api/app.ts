@@ -18,6 +18,7 @@ import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { directoryRoutes } from './routes/directory.js';
 import { evaluationRoutes } from './routes/evaluations.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { healthRoutes } from './routes/health.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/reviews.js';
@@ -50,6 +51,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   publicityRoutes(routes, { ...deps, limiter });
   directoryRoutes(routes, deps);
   evaluationRoutes(routes, deps);
+  scheduleRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

@@ -39,7 +39,7 @@ export interface LaunchedBy {
   actor: string;
   role: 'staff' | 'system';
   requestId?: string | undefined;
-  /** The Schedule's launcher workflow, when a Schedule launched it. */
+  /** The Schedule's launcher run (`<workflowId>/<runId>`), when a Schedule launched it. */
   workflowId?: string | undefined;
 }
 
@@ -52,6 +52,20 @@ export interface Launch<I> {
   programme: string;
   year: number;
   stage: string;
+}
+
+/**
+ * Whether a launcher workflow already reserved this launch (its activity committed but the worker died before
+ * reporting back): its retry must carry on with the launch rather than refuse it as someone else's.
+ */
+async function reservedBy(trx: Db, subjectId: string, by: LaunchedBy): Promise<boolean> {
+  if (!by.workflowId) return false;
+  const row = await trx('audit_events')
+    .whereIn('action', ['round.launch', 'evaluation.launch'])
+    .where({ subject_id: subjectId })
+    .whereRaw(`details ->> 'launcher' = ?`, [by.workflowId])
+    .first<{ id: string } | undefined>('id');
+  return row !== undefined;
 }
 
 export interface RoundLaunchRequest {
@@ -89,6 +103,15 @@ export async function reserveRound(trx: Db, req: RoundLaunchRequest, by: Launche
     launchedBy: by.actor,
     ...(req.compression ? { compression: req.compression } : {}),
   };
+  const launch: Launch<RoundInput> = {
+    workflowType: 'roundWorkflow',
+    workflowId: roundId,
+    titleZh,
+    input,
+    programme: req.programme,
+    year: req.year,
+    stage: 'preparing',
+  };
   try {
     await insertRound(trx, {
       id: roundId,
@@ -104,6 +127,7 @@ export async function reserveRound(trx: Db, req: RoundLaunchRequest, by: Launche
     });
   } catch (err) {
     if (err instanceof RoundExistsError) {
+      if (await reservedBy(trx, roundId, by)) return launch;
       throw new LaunchRefused('ROUND_EXISTS', `${titleZh}已启动（${roundId}），同一项目类别每年只能启动一次`, roundId);
     }
     throw err;
@@ -126,15 +150,7 @@ export async function reserveRound(trx: Db, req: RoundLaunchRequest, by: Launche
     requestId: by.requestId,
     workflowId: roundId,
   });
-  return {
-    workflowType: 'roundWorkflow',
-    workflowId: roundId,
-    titleZh,
-    input,
-    programme: req.programme,
-    year: req.year,
-    stage: 'preparing',
-  };
+  return launch;
 }
 
 export interface EvaluationLaunchRequest {
@@ -161,6 +177,15 @@ export async function reserveEvaluation(
   }
   const evaluationId = evaluationWorkflowId(req.programme, req.year);
   const titleZh = evaluationTitleZh(programme.nameZh, req.year);
+  const launch: Launch<EvaluationInput> = {
+    workflowType: 'evaluationWorkflow',
+    workflowId: evaluationId,
+    titleZh,
+    input: { evaluationId, programme: req.programme, year: req.year, compression: req.compression },
+    programme: req.programme,
+    year: req.year,
+    stage: 'evaluation_opening',
+  };
   try {
     await insertEvaluation(trx, {
       id: evaluationId,
@@ -173,6 +198,7 @@ export async function reserveEvaluation(
     });
   } catch (err) {
     if (err instanceof EvaluationExistsError) {
+      if (await reservedBy(trx, evaluationId, by)) return launch;
       throw new LaunchRefused(
         'EVALUATION_EXISTS',
         `${titleZh}已启动（${evaluationId}），同一项目类别每年只评价一次`,
@@ -197,15 +223,7 @@ export async function reserveEvaluation(
     requestId: by.requestId,
     workflowId: evaluationId,
   });
-  return {
-    workflowType: 'evaluationWorkflow',
-    workflowId: evaluationId,
-    titleZh,
-    input: { evaluationId, programme: req.programme, year: req.year, compression: req.compression },
-    programme: req.programme,
-    year: req.year,
-    stage: 'evaluation_opening',
-  };
+  return launch;
 }
 
 /**

@@ -4,3 +4,4 @@ export { reviewWorkflow } from './review.js';
 export { publicityWorkflow } from './publicity.js';
 export { memberWorkflow } from './member.js';
 export { evaluationWorkflow } from './evaluation.js';
+export { launcherWorkflow } from './launcher.js';

@@ -13,3 +13,9 @@ export const customSearchAttributes = [
   { name: StageKey.name, cliType: 'Keyword' },
   { name: InstitutionIdKey.name, cliType: 'Keyword' },
 ] as const;
+
+/** Set by a Schedule on every workflow it starts: the time this action was scheduled for (system attribute). */
+export const ScheduledStartTimeKey = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);

@@ -241,13 +241,6 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       const receivedAt = deps.clock().toISOString();
       const evaluation = await findEvaluation(db, params.evaluationId);
       if (!evaluation) throw new AppError('EVALUATION_NOT_FOUND', params.evaluationId);
-      const entry = await findDirectoryEntry(db, body.entryId);
-      if (!entry || entry.institutionId !== principal!.institutionId) {
-        throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', '本单位名录中没有该条目');
-      }
-      if (entry.programme !== evaluation.programme) {
-        throw new AppError('NOT_EVALUATED', '该名录条目不属于本次动态评价的项目类别');
-      }
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
@@ -256,12 +249,19 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
           role: 'applicant',
           action: 'evaluation.report_refused',
           subjectKind: 'directory_entry',
-          subjectId: entry.entryId,
+          subjectId: body.entryId,
           requestId,
           workflowId: evaluation.id,
         },
-        () =>
-          updateWorkflow(
+        async () => {
+          const entry = await findDirectoryEntry(db, body.entryId);
+          if (!entry || entry.institutionId !== principal!.institutionId) {
+            throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', '本单位名录中没有该条目');
+          }
+          if (entry.programme !== evaluation.programme) {
+            throw new AppError('NOT_EVALUATED', '该名录条目不属于本次动态评价的项目类别');
+          }
+          return updateWorkflow(
             deps.temporal,
             evaluation.id,
             submitEvaluationReportUpdate,
@@ -273,7 +273,8 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
               requestId,
             },
             { whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告') },
-          ),
+          );
+        },
       );
       return { status: 200, body: result };
     },

@@ -82,12 +82,9 @@ const ObjectionBody = z
     email: z.string().optional().openapi({ description: '电子邮箱（必填）', example: 'zhang@example.com' }),
     onBehalfOfUnit: z.boolean().optional().openapi({ description: '以单位名义提出（单位即 unit）' }),
     facts: z.string().optional().openapi({ description: '事实与理由（至少 10 个字）' }),
-    grounds: z
-      .enum(['substantive', 'procedural'])
-      .optional()
-      .openapi({
-        description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
-      }),
+    grounds: z.enum(['substantive', 'procedural']).optional().openapi({
+      description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
+    }),
     evidence: z.array(z.string().max(500)).max(10).optional().openapi({ description: '证据材料（链接或说明）' }),
   })
   .strict()

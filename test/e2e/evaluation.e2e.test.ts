@@ -1,0 +1,403 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import type { launcherWorkflow } from '../../workflows/launcher.js';
+import type { memberWorkflow } from '../../workflows/member.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+import { eventually } from '../support/wait.js';
+
+/**
+ * Procedure 4 on the dev server with real PostgreSQL and maildev: yearly launches by Temporal Schedules
+ * (exactly one evaluation per programme and year however it is launched), and a whole evaluation year of ten
+ * members with compressed durations.
+ */
+let stack: TestStack;
+let staff: string;
+const run = promisify(execFile);
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  staff = await stack.token({ role: 'staff', id: 'officer-li' });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Problem = { code: string; title: string; detail?: string };
+const db = () => stack.database.db;
+
+/** What the dev server itself says, through its own CLI. */
+async function temporalCli(...args: string[]): Promise<string> {
+  const { stdout } = await run(inject('temporalCliPath'), [...args, '--address', stack.temporal.address], {
+    timeout: 30_000,
+  });
+  return stdout;
+}
+
+async function workflowsStartingWith(prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of stack.client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}"` })) {
+    ids.push(`${wf.workflowId} ${wf.status.name} ${wf.runId}`);
+  }
+  return ids.sort();
+}
+
+describe('yearly launches by Temporal Schedules (dev server)', () => {
+  it('a Schedule created through the API is in `temporal schedule list`; triggering it launches the evaluation once, however often it is triggered or launched by hand', async () => {
+    const created = await stack.request<{ scheduleId: string; nextRuns: string[]; title: string }>(
+      'POST',
+      '/api/schedules',
+      { token: staff, body: { kind: 'evaluation', programme: 'practice_base', month: 3, day: 1 } },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.scheduleId).toBe('launch-evaluation-practice_base');
+    expect(created.body.title).toMatch(/^每年3月1日 09:00 启动.+年度动态评价$/);
+    // The next run is 1 March 09:00 Beijing time.
+    expect(created.body.nextRuns[0]).toMatch(/^\d{4}-03-01T09:00:00\+08:00$/);
+
+    const again = await stack.request<Problem>('POST', '/api/schedules', {
+      token: staff,
+      body: { kind: 'evaluation', programme: 'practice_base', month: 3, day: 1 },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('SCHEDULE_EXISTS');
+    const notDirectory = await stack.request<Problem>('POST', '/api/schedules', {
+      token: staff,
+      body: { kind: 'evaluation', programme: 'research_project', month: 3, day: 1 },
+    });
+    expect(notDirectory.body.code).toBe('NOT_DIRECTORY_PROGRAMME');
+    const badDay = await stack.request<Problem>('POST', '/api/schedules', {
+      token: staff,
+      body: { kind: 'round', programme: 'brand_project', month: 2, day: 30 },
+    });
+    expect(badDay.status).toBe(422);
+
+    const listed = await eventually(async () => {
+      const out = await temporalCli('schedule', 'list');
+      return out.includes('launch-evaluation-practice_base') ? out : undefined;
+    });
+    expect(listed).toContain('launch-evaluation-practice_base');
+
+    // Trigger now: the launcher takes the year from the trigger time (Asia/Shanghai) and starts the evaluation.
+    const year = Number(
+      new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date()),
+    );
+    const evaluationId = `evaluation-practice_base-${year}`;
+    expect(
+      (await stack.request('POST', '/api/schedules/launch-evaluation-practice_base/trigger', { token: staff })).status,
+    ).toBe(200);
+    await eventually(async () => {
+      const d = await stack.client.workflow.getHandle(evaluationId).describe();
+      return d.status.name === 'RUNNING' ? true : undefined;
+    });
+
+    // Triggered again, and launched by hand: nothing starts twice.
+    expect(
+      (await stack.request('POST', '/api/schedules/launch-evaluation-practice_base/trigger', { token: staff })).status,
+    ).toBe(200);
+    const manual = await stack.request<Problem>('POST', '/api/evaluations', {
+      token: staff,
+      body: { programme: 'practice_base', year },
+    });
+    expect(manual.status).toBe(409);
+    expect(manual.body.code).toBe('EVALUATION_EXISTS');
+
+    const launchers = await eventually(async () => {
+      const ids = await workflowsStartingWith('launcher-launch-evaluation-practice_base');
+      return ids.length === 2 && ids.every((i) => i.includes(' COMPLETED ')) ? ids : undefined;
+    });
+    const results = await Promise.all(
+      launchers.map((l) => {
+        const [id, , runId] = l.split(' ');
+        return stack.client.workflow.getHandle<typeof launcherWorkflow>(id!, runId).result();
+      }),
+    );
+    expect(results.map((r) => r.outcome).sort(), JSON.stringify(results)).toEqual(['refused', 'started']);
+    expect(results.find((r) => r.outcome === 'refused')).toMatchObject({ code: 'EVALUATION_EXISTS', year });
+    expect(
+      (await workflowsStartingWith('evaluation-practice_base-')).map((w) => w.split(' ').slice(0, 2).join(' ')),
+    ).toEqual([`${evaluationId} RUNNING`]);
+    expect(await db()('evaluations').where({ programme: 'practice_base' }).count<{ n: string }[]>('* as n')).toEqual([
+      { n: 1 },
+    ]);
+    const audits = await db()('audit_events')
+      .whereIn('subject_id', ['launch-evaluation-practice_base', evaluationId])
+      .orderBy('id')
+      .select<{ action: string; actor: string; reason: string | null }[]>('action', 'actor', 'reason');
+    expect(audits.map((a) => `${a.action} ${a.actor}`)).toEqual(
+      expect.arrayContaining([
+        'schedule.create staff:officer-li',
+        'schedule.trigger staff:officer-li',
+        'evaluation.launch schedule:launch-evaluation-practice_base',
+        'schedule.launch_refused schedule:launch-evaluation-practice_base',
+      ]),
+    );
+    expect(audits.filter((a) => a.action === 'evaluation.launch')).toHaveLength(1);
+
+    // A round launched by hand first: the Schedule's trigger then starts nothing.
+    const round = await stack.request('POST', '/api/rounds', {
+      token: staff,
+      body: { programme: 'brand_project', year },
+    });
+    expect(round.status, JSON.stringify(round.body)).toBe(201);
+    const roundSchedule = await stack.request('POST', '/api/schedules', {
+      token: staff,
+      body: { kind: 'round', programme: 'brand_project', month: 9, day: 1, hour: 10 },
+    });
+    expect(roundSchedule.status).toBe(201);
+    expect(
+      (await stack.request('POST', '/api/schedules/launch-round-brand_project/trigger', { token: staff })).status,
+    ).toBe(200);
+    const roundLauncher = await eventually(async () => {
+      const ids = await workflowsStartingWith('launcher-launch-round-brand_project');
+      return ids.length === 1 && ids[0]!.includes(' COMPLETED ') ? ids[0]!.split(' ')[0]! : undefined;
+    });
+    expect(await stack.client.workflow.getHandle<typeof launcherWorkflow>(roundLauncher).result()).toMatchObject({
+      outcome: 'refused',
+      code: 'ROUND_EXISTS',
+    });
+
+    // Pause (a reason required), list, resume.
+    expect(
+      (await stack.request('POST', '/api/schedules/launch-round-brand_project/pause', { token: staff, body: {} }))
+        .status,
+    ).toBe(422);
+    const paused = await stack.request<{ paused: boolean; note: string }>(
+      'POST',
+      '/api/schedules/launch-round-brand_project/pause',
+      { token: staff, body: { reason: '今年改为秋季统一部署' } },
+    );
+    expect(paused.body).toMatchObject({ paused: true, note: 'staff:officer-li：今年改为秋季统一部署' });
+    const all = await eventually(async () => {
+      const r = await stack.request<{ items: { scheduleId: string; paused: boolean }[] }>('GET', '/api/schedules', {
+        token: staff,
+      });
+      return r.body.items.length === 2 ? r.body.items : undefined;
+    });
+    expect(all.map((s) => [s.scheduleId, s.paused])).toEqual([
+      ['launch-evaluation-practice_base', false],
+      ['launch-round-brand_project', true],
+    ]);
+    const resumed = await stack.request<{ paused: boolean }>(
+      'POST',
+      '/api/schedules/launch-round-brand_project/resume',
+      {
+        token: staff,
+      },
+    );
+    expect(resumed.body.paused).toBe(false);
+    expect(
+      (await stack.request<Problem>('POST', '/api/schedules/launch-round-nowhere/trigger', { token: staff })).body.code,
+    ).toBe('SCHEDULE_NOT_FOUND');
+  });
+});
+
+interface Member {
+  entryId: string;
+  institutionId: string;
+  email: string;
+  token: string;
+  /** The experts' score, or undefined when the member never reports. */
+  score: number | undefined;
+}
+
+const PROGRAMME = 'demo_college';
+const colleges: [string, string, string, number | undefined][] = [
+  ['zzu', 'cs', 'next_gen_it', 92],
+  ['zzu', 'mech', 'high_end_equipment', 95],
+  ['zzu', 'mat', 'new_materials', 80],
+  ['henu', 'cs', 'next_gen_it', 78],
+  ['henu', 'pharm', 'biomedicine', 85],
+  ['hpu', 'energy', 'new_energy', 76],
+  ['hpu', 'mat', 'new_materials', 65],
+  ['hpu', 'mech', 'high_end_equipment', 50],
+  ['haust', 'vehicle', 'nev_connected', undefined],
+  ['haust', 'agri', 'modern_agriculture', undefined],
+];
+const expectedGrade = (score: number | undefined) =>
+  score === undefined || score < 60 ? 'fail' : score >= 90 ? 'excellent' : score >= 75 ? 'good' : 'pass';
+
+describe('an evaluation year of ten members, end to end with compressed durations (dev server)', () => {
+  it('reaches published results; every email exactly once; every decision audited', { timeout: 300_000 }, async () => {
+    const members: Member[] = [];
+    for (const [university, college, field, score] of colleges) {
+      const institutionId = collegeId(university, college);
+      const [row] = await db()('directory_entries')
+        .insert({
+          programme: PROGRAMME,
+          institution_id: institutionId,
+          title_zh: `${institutionId} 产教融合示范学院`,
+          field_key: field,
+          status: 'active',
+          admitted_on: '2026-06-30',
+        })
+        .returning<{ id: string }[]>('id');
+      await stack.client.workflow.start<typeof memberWorkflow>('memberWorkflow', {
+        taskQueue: stack.config.temporal.taskQueue,
+        workflowId: `member-${row!.id}`,
+        args: [{ entryId: row!.id, programme: PROGRAMME, institutionId, admittedOn: '2026-06-30' }],
+      });
+      members.push({
+        entryId: row!.id,
+        institutionId,
+        email: collegeEmail(university, college),
+        token: await stack.token({ role: 'applicant', id: institutionId }),
+        score,
+      });
+    }
+
+    // 20 working days in about 28 s of wall time.
+    const launched = await stack.request<{ evaluationId: string }>('POST', '/api/evaluations', {
+      token: staff,
+      body: { programme: PROGRAMME, year: 2027, timeScale: 86_400 },
+    });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(201);
+    const { evaluationId } = launched.body;
+    await eventually(async () => {
+      const r = await stack.request<{ workflow: { stage: string } | null }>('GET', `/api/evaluations/${evaluationId}`, {
+        token: staff,
+      });
+      return r.body.workflow?.stage === 'reports_open' ? true : undefined;
+    });
+    // Another college's report for a member not its own is refused.
+    const foreign = await stack.request<Problem>('POST', `/api/evaluations/${evaluationId}/reports`, {
+      token: members[1]!.token,
+      body: { entryId: members[0]!.entryId, summary: '冒用其他单位名录条目提交的自评报告，应当被拒绝。' },
+    });
+    expect(foreign.body.code).toBe('DIRECTORY_ENTRY_NOT_FOUND');
+    for (const m of members.filter((x) => x.score !== undefined)) {
+      const sent = await stack.request('POST', `/api/evaluations/${evaluationId}/reports`, {
+        token: m.token,
+        body: {
+          entryId: m.entryId,
+          summary: `${m.institutionId} 本年度共建课程 6 门，企业导师 20 名，学生实习 300 人次。`,
+          indicators: { 共建课程: 6, 企业导师: 20 },
+        },
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+    }
+
+    // The experts review what they are assigned, as soon as they are invited.
+    const review = await eventually(
+      async () =>
+        db()('reviews')
+          .where({ subject_kind: 'evaluation', subject_id: evaluationId })
+          .first<{ id: string } | undefined>('id'),
+      { timeoutMs: 90_000, what: 'the expert review' },
+    );
+    const assignments = await eventually(async () => {
+      const rows = await db()('review_assignments')
+        .where({ review_id: review.id })
+        .select<{ id: string; item_id: string; expert_id: string }[]>('id', 'item_id', 'expert_id');
+      return rows.length > 0 ? rows : undefined;
+    });
+    const reports = await db()('evaluation_reports')
+      .where({ evaluation_id: evaluationId })
+      .select<{ id: string; directory_entry_id: string }[]>('id', 'directory_entry_id');
+    const scoreOf = (reportId: string) => {
+      const entryId = reports.find((r) => r.id === reportId)!.directory_entry_id;
+      return members.find((m) => m.entryId === entryId)!.score!;
+    };
+    for (const a of assignments) {
+      const s = scoreOf(a.item_id);
+      const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
+        token: await stack.token({ role: 'expert', id: a.expert_id }),
+        body: { scores: { outcomes: s, mechanism: s, industry_service: s, demonstration: s } },
+      });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+    }
+
+    await eventually(
+      async () =>
+        (await stack.client.workflow.getHandle(evaluationId).describe()).status.name === 'COMPLETED' ? true : undefined,
+      { timeoutMs: 120_000, what: 'the evaluation to complete' },
+    );
+    const result = await stack.request<{
+      status: string;
+      results: { entryId: string; grade: string; report: string; gradeReason: string | null }[];
+    }>('GET', `/api/evaluations/${evaluationId}`, { token: staff });
+    expect(result.body.status).toBe('published');
+    expect(Object.fromEntries(result.body.results.map((r) => [r.entryId, r.grade]))).toEqual(
+      Object.fromEntries(members.map((m) => [m.entryId, expectedGrade(m.score)])),
+    );
+    expect(result.body.results.filter((r) => r.report === 'missing').map((r) => r.gradeReason)).toEqual([
+      '未按期提交自评报告',
+      '未按期提交自评报告',
+    ]);
+    // An applicant sees only its own result.
+    const own = await stack.request<{ results: { entryId: string }[] }>('GET', `/api/evaluations/${evaluationId}`, {
+      token: members[0]!.token,
+    });
+    expect(own.body.results.map((r) => r.entryId)).toEqual([members[0]!.entryId]);
+
+    // The three 不合格 members are warned and start rectifying.
+    const failing = members.filter((m) => expectedGrade(m.score) === 'fail');
+    await eventually(async () => {
+      const rows = await db()('directory_entries')
+        .whereIn(
+          'id',
+          failing.map((m) => m.entryId),
+        )
+        .where({ status: 'rectifying' });
+      return rows.length === failing.length ? true : undefined;
+    });
+
+    // Every email exactly once: one message per (recipient, purpose, idempotency key), none twice.
+    const mail = await eventually(async () => {
+      const all = await stack.mailbox.list();
+      return all.filter((m) => m.purpose === 'rectification_notice').length === failing.length ? all : undefined;
+    });
+    const keys = mail.map((m) => `${m.to} ${m.purpose} ${m.idempotencyKey}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const to = (purpose: string) =>
+      mail
+        .filter((m) => m.purpose === purpose)
+        .map((m) => m.to)
+        .sort();
+    const everyone = members.map((m) => m.email).sort();
+    const silent = members.filter((m) => m.score === undefined).map((m) => m.email);
+    expect(to('evaluation_request')).toEqual(everyone);
+    expect(to('evaluation_reminder')).toEqual([...silent, ...silent, ...silent].sort());
+    expect(to('evaluation_result')).toEqual(everyone);
+    expect(to('rectification_notice')).toEqual(failing.map((m) => m.email).sort());
+    const invited = new Set(assignments.map((a) => a.expert_id));
+    expect(mail.filter((m) => m.purpose === 'review_invitation').length).toBe(invited.size);
+    const sent = await db()('email_outbox').where({ status: 'sent' }).count<{ n: string }[]>('* as n');
+    expect(mail.length).toBe(Number(sent[0]!.n));
+
+    // Every decision has its audit row.
+    const audit = await db()('audit_events')
+      .where({ workflow_id: evaluationId })
+      .orWhereIn(
+        'subject_id',
+        members.map((m) => m.entryId),
+      )
+      .select<{ action: string; subject_id: string; actor: string }[]>('action', 'subject_id', 'actor');
+    const count = (action: string) => audit.filter((a) => a.action === action).length;
+    expect(count('evaluation.launch')).toBe(1);
+    expect(count('evaluation.open')).toBe(1);
+    expect(count('evaluation.report_submit')).toBe(8);
+    expect(count('evaluation.report_refused')).toBe(1);
+    expect(count('evaluation.report_missing')).toBe(2);
+    expect(count('evaluation.grade')).toBe(8);
+    expect(count('directory.rectification_start')).toBe(3);
+    const reviewAudit = await db()('audit_events')
+      .where({ action: 'review.submit' })
+      .whereIn(
+        'subject_id',
+        assignments.map((a) => a.id),
+      )
+      .count<{ n: string }[]>('* as n');
+    expect(Number(reviewAudit[0]!.n)).toBe(assignments.length);
+    console.info(
+      `evaluation of ten: ${assignments.length} expert reviews, ${mail.length} emails, grades ${JSON.stringify(
+        result.body.results.reduce<Record<string, number>>(
+          (acc, r) => ({ ...acc, [r.grade]: (acc[r.grade] ?? 0) + 1 }),
+          {},
+        ),
+      )}`,
+    );
+  });
+});
