@@ -7,6 +7,7 @@ import {
   defineUpdate,
   executeChild,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -25,6 +26,9 @@ import { memberWorkflow } from './member.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+
+/** Rounds approved from this version on start a member workflow per directory entry (issue 7). */
+export const DIRECTORY_MEMBERS_PATCH = 'directory-members';
 
 /**
  * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
@@ -574,9 +578,11 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
         at: new Date().toISOString(),
       });
       m.approved = approved.approved;
-      // Each directory entry lives on as its own member workflow, outliving the round.
+      // Each directory entry lives on as its own member workflow, outliving the round. Rounds approved by
+      // the version before directory members (histories without these child starts) replay without them.
       const admittedOn = shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression)));
-      for (const entry of approved.entries) {
+      const entries = patched(DIRECTORY_MEMBERS_PATCH) ? approved.entries : [];
+      for (const entry of entries) {
         try {
           await startChild(memberWorkflow, {
             workflowId: `member-${entry.entryId}`,
