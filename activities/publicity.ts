@@ -165,7 +165,7 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
             result_zh:
               r.status === 'missing'
                 ? `${gradeZh[r.grade]}（未按期提交自评报告）`
-                : `${gradeZh[r.grade]}${r.score === null ? '' : `（${Number(r.score).toFixed(2)} 分）`}`,
+                : `${gradeZh[r.grade]}${r.score === null ? '' : `（${Number(Number(r.score).toFixed(2))} 分）`}`,
           }));
         },
       };

@@ -105,13 +105,39 @@ async function reviewAll(subjectKind: string, subjectId: string, scoreOf: (itemI
   return new Date(Math.max(...assignments.map((a) => a.due_at.getTime())));
 }
 
-async function publicityEnds(subjectKind: string, subjectId: string): Promise<Date> {
-  const p = await eventually(async () =>
+async function publicityOf(subjectKind: string, subjectId: string): Promise<{ id: string; ends_at: Date }> {
+  return eventually(async () =>
     db()('publicity_periods')
       .where({ subject_kind: subjectKind, subject_id: subjectId })
-      .first<{ ends_at: Date } | undefined>('ends_at'),
+      .whereNull('parent_id')
+      .first<{ id: string; ends_at: Date } | undefined>('id', 'ends_at'),
   );
-  return p.ends_at;
+}
+
+/** The one publicity entry of an item (a report, a rectification) in a period. */
+async function publicityEntry(publicityId: string, itemId: string): Promise<string> {
+  const e = await db()('publicity_entries')
+    .where({ publicity_id: publicityId, item_id: itemId })
+    .first<{ id: string }>('id');
+  return e.id;
+}
+
+const objector = {
+  name: '王立新',
+  unit: '河南省教育评估中心',
+  phone: '0371-66001234',
+  email: 'wang.lixin@example.com',
+};
+
+async function fileObjection(publicityId: string, body: Record<string, unknown>) {
+  return stack.request<Problem & { objectionId: string }>('POST', `/api/publicity/${publicityId}/objections`, {
+    body: { ...objector, ...body },
+  });
+}
+
+async function resolve(objectionId: string, body: Record<string, unknown>) {
+  const r = await stack.request<Problem>('POST', `/api/objections/${objectionId}/resolution`, { token: staff, body });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
 }
 
 async function reportOf(evaluationId: string, m: Member) {
@@ -125,6 +151,8 @@ async function evaluationYear(
   year: number,
   reporting: Member[],
   score: (m: Member) => number,
+  /** What happens while the results are publicised; true when a corrected grade is publicised again. */
+  duringPublicity?: (publicityId: string, reportOf: (m: Member) => Promise<string>) => Promise<boolean>,
 ): Promise<{ evaluationId: string; results: { entryId: string; grade: string | null; gradeZh: string | null }[] }> {
   await stack.skipTo(`${year}-03-06T09:00:00+08:00`);
   const launched = await stack.request<{ evaluationId: string }>('POST', '/api/evaluations', {
@@ -170,8 +198,17 @@ async function evaluationYear(
   for (const m of reporting) reportIds.set((await reportOf(evaluationId, m))!.id, m);
   const reviewDue = await reviewAll('evaluation', evaluationId, (itemId) => score(reportIds.get(itemId)!));
   await stack.skipTo(new Date(reviewDue.getTime() + hour).toISOString());
-  const ends = await publicityEnds('evaluation', evaluationId);
-  await stack.skipTo(new Date(ends.getTime() + hour).toISOString());
+  const publicity = await publicityOf('evaluation', evaluationId);
+  const republicised = await duringPublicity?.(publicity.id, async (m) => (await reportOf(evaluationId, m))!.id);
+  await stack.skipTo(new Date(publicity.ends_at.getTime() + hour).toISOString());
+  if (republicised) {
+    const again = await eventually(async () =>
+      db()('publicity_periods')
+        .where({ subject_kind: 'evaluation', subject_id: evaluationId, parent_id: publicity.id })
+        .first<{ ends_at: Date } | undefined>('ends_at'),
+    );
+    await stack.skipTo(new Date(again.ends_at.getTime() + hour).toISOString());
+  }
   await eventually(
     async () =>
       (await stack.env.client.workflow.getHandle(evaluationId).describe()).status.name === 'COMPLETED'
@@ -258,8 +295,25 @@ describe('three years of one directory programme (time-skipping server)', () => 
     // The rectification's due time passes: experts re-evaluate B (70 → pass); C's removal is publicised.
     await stack.skipTo(new Date(rectB.due_at.getTime() + hour).toISOString());
     const reReviewDue = await reviewAll('rectification', rectB.id, () => 70);
-    const removalEnds = await publicityEnds('removal', rectC.id);
+    const removal = await publicityOf('removal', rectC.id);
+    const removalEnds = removal.ends_at;
     expect((await memberState(C)).status).toBe('removal_pending');
+    // C appeals: only procedural grounds are heard; a procedural appeal is heard and dismissed.
+    const entryC = await publicityEntry(removal.id, C.entryId);
+    const substantive = await fileObjection(removal.id, {
+      entryId: entryC,
+      facts: '我院整改成效显著，专家复评结论不当，请求重新评价。',
+      grounds: 'substantive',
+    });
+    expect(substantive.status).toBe(422);
+    expect(substantive.body.code).toBe('APPEAL_PROCEDURAL_ONLY');
+    const procedural = await fileObjection(removal.id, {
+      entryId: entryC,
+      facts: '整改通知未送达我院联系人，程序存在瑕疵，请求核查。',
+      grounds: 'procedural',
+    });
+    expect(procedural.status, JSON.stringify(procedural.body)).toBe(201);
+    await resolve(procedural.body.objectionId, { outcome: 'dismissed', reason: '经核查，整改通知已按期送达联系邮箱' });
     const publicDirectory = await stack.request<{ items: { entryId: string }[] }>(
       'GET',
       `/api/directory?programme=${PROGRAMME}&status=removal_pending`,
@@ -274,16 +328,47 @@ describe('three years of one directory programme (time-skipping server)', () => 
     expect(await mailTo('rectification_passed')).toEqual([B.email]);
     expect(await mailTo('removal_notice')).toEqual([C.email]);
 
-    // ---- Years 2 and 3: A and B report and are graded 良好; C is gone from the evaluation.
-    for (const year of [2029, 2030]) {
-      const y = await evaluationYear(year, [A, B], () => 82);
-      expect(y.results.map((r) => [r.entryId, r.grade]).sort()).toEqual(
-        [
-          [A.entryId, 'good'],
-          [B.entryId, 'good'],
-        ].sort(),
-      );
-    }
+    // ---- Years 2 and 3: A and B report and are graded 良好; C is gone from the evaluation. In 2029 B appeals
+    // its grade during the publicity period; the appeal stands, the corrected grade (优秀) is publicised again.
+    const y2 = await evaluationYear(
+      2029,
+      [A, B],
+      () => 82,
+      async (publicityId, reportOfMember) => {
+        const entryB = await publicityEntry(publicityId, await reportOfMember(B));
+        const listed = await stack.request<{ entries: { entryId: string; result: string }[] }>(
+          'GET',
+          `/api/publicity/${publicityId}`,
+        );
+        expect(listed.body.entries.find((e) => e.entryId === entryB)?.result).toBe('良好（82 分）');
+        const appeal = await fileObjection(publicityId, {
+          entryId: entryB,
+          facts: '专家评分遗漏了本院新增的两个国家级实训基地，请求复核评价等级。',
+          onBehalfOfUnit: true,
+        });
+        expect(appeal.status, JSON.stringify(appeal.body)).toBe(201);
+        const noGrade = await stack.request<Problem>('POST', `/api/objections/${appeal.body.objectionId}/resolution`, {
+          token: staff,
+          body: { outcome: 'upheld', reason: '经复核，遗漏材料属实' },
+        });
+        expect(noGrade.status).toBe(422);
+        await resolve(appeal.body.objectionId, {
+          outcome: 'upheld',
+          reason: '经复核，遗漏材料属实',
+          grade: 'excellent',
+        });
+        return true;
+      },
+    );
+    expect(Object.fromEntries(y2.results.map((r) => [r.entryId, r.grade]))).toEqual({
+      [A.entryId]: 'good',
+      [B.entryId]: 'excellent',
+    });
+    const y3 = await evaluationYear(2030, [A, B], () => 82);
+    expect(Object.fromEntries(y3.results.map((r) => [r.entryId, r.grade]))).toEqual({
+      [A.entryId]: 'good',
+      [B.entryId]: 'good',
+    });
     expect((await memberState(A)).grades.map((g) => [g.year, g.grade])).toEqual([
       [2028, 'good'],
       [2029, 'good'],
@@ -291,9 +376,10 @@ describe('three years of one directory programme (time-skipping server)', () => 
     ]);
     expect((await memberState(B)).grades.map((g) => [g.year, g.grade])).toEqual([
       [2028, 'fail'],
-      [2029, 'good'],
+      [2029, 'excellent'],
       [2030, 'good'],
     ]);
+    expect(await mailTo('objection_resolved')).toEqual([objector.email, objector.email]);
     expect((await memberState(B)).status).toBe('active');
 
     // The directory tells each story with its decisions.
@@ -311,6 +397,7 @@ describe('three years of one directory programme (time-skipping server)', () => 
         'directory.rectification_start',
         'directory.rectification_report',
         'directory.rectification_pass',
+        'evaluation.regrade',
       ]),
     );
     const c = await entry(C);
@@ -353,7 +440,7 @@ describe('three years of one directory programme (time-skipping server)', () => 
     expect(refused.body.detail).toContain(reason);
     expect(refused.body.detail).toContain('2033年2月15日');
     console.info(
-      `three years: A ${[2028, 2029, 2030].map(() => '良好').join('/')}; B 不合格→整改通过→良好/良好; C 移出名录; D 撤销认定，禁止至 2033-02-15; at ${shanghai(new Date(await stack.env.currentTimeMs()))}`,
+      `three years: A ${[2028, 2029, 2030].map(() => '良好').join('/')}; B 不合格→整改通过→优秀（申诉成立）/良好; C 移出名录; D 撤销认定，禁止至 2033-02-15; at ${shanghai(new Date(await stack.env.currentTimeMs()))}`,
     );
   });
 });
