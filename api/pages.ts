@@ -60,9 +60,13 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
       .join('\n');
     const form = open
       ? `<h2>提出异议</h2>
-<p>对公示名单有异议的，请在公示期内实名提出，写明事实与理由；以单位名义提出的，请注明单位。匿名或逾期提出的异议不予受理。</p>
+<p>对公示名单有异议的，请在公示期内实名提出，写明事实与理由；以单位名义提出的，请注明单位。匿名或逾期提出的异议不予受理。</p>${
+          p.subjectKind === 'removal' ? '\n<p class="notice">对移出名录的公示，仅受理以程序问题为由的申诉。</p>' : ''
+        }
 <form method="post" action="/publicity/${p.publicityId}/objection">
-  <input type="hidden" name="idempotencyKey" value="${randomUUID()}">
+  <input type="hidden" name="idempotencyKey" value="${randomUUID()}">${
+    p.subjectKind === 'removal' ? '\n  <input type="hidden" name="grounds" value="procedural">' : ''
+  }
   <label for="entryId">异议所涉项目</label>
   <select id="entryId" name="entryId"><option value="">整份名单</option>${listed.map((e) => `<option value="${e.entryId}">${escape(e.institutionName)}：${escape(e.title)}</option>`).join('')}</select>
   <label for="name">姓名（必填）</label><input type="text" id="name" name="name" required maxlength="40">
@@ -110,6 +114,7 @@ ${form}`,
             email: form.email,
             onBehalfOfUnit: form.onBehalfOfUnit === 'true',
             facts: form.facts,
+            ...(form.grounds === 'procedural' || form.grounds === 'substantive' ? { grounds: form.grounds } : {}),
             evidence: (form.evidence ?? '')
               .split('\n')
               .map((l) => l.trim())

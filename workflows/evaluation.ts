@@ -159,7 +159,8 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
       m.members = opened.members;
       const now = Date.now();
       m.reminders = opened.due.reminders.filter((r) => wall(r.at) > now);
-      setStage('requesting');
+      // A programme without active members has nothing to ask, review or publicise: it publishes at once.
+      setStage(opened.members > 0 ? 'requesting' : 'publishing');
       continue;
     }
 

@@ -298,6 +298,11 @@ describe('three years of one directory programme (time-skipping server)', () => 
     const removal = await publicityOf('removal', rectC.id);
     const removalEnds = removal.ends_at;
     expect((await memberState(C)).status).toBe('removal_pending');
+    // The public page publishes the proposed removal and takes procedural appeals only.
+    const pageHtml = await (await fetch(`${stack.api!.url}/publicity/${removal.id}`)).text();
+    expect(pageHtml).toContain('拟移出名录（逾期未提交整改报告）');
+    expect(pageHtml).toContain('仅受理以程序问题为由的申诉');
+    expect(pageHtml).toContain('name="grounds" value="procedural"');
     // C appeals: only procedural grounds are heard; a procedural appeal is heard and dismissed.
     const entryC = await publicityEntry(removal.id, C.entryId);
     const substantive = await fileObjection(removal.id, {

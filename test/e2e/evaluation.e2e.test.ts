@@ -88,10 +88,17 @@ describe('yearly launches by Temporal Schedules (dev server)', () => {
     expect(
       (await stack.request('POST', '/api/schedules/launch-evaluation-practice_base/trigger', { token: staff })).status,
     ).toBe(200);
+    // The programme has no members yet: the evaluation has nothing to ask and publishes at once.
     await eventually(async () => {
       const d = await stack.client.workflow.getHandle(evaluationId).describe();
-      return d.status.name === 'RUNNING' ? true : undefined;
+      return d.status.name === 'COMPLETED' ? true : undefined;
     });
+    const published = await stack.request<{ status: string; results: unknown[] }>(
+      'GET',
+      `/api/evaluations/${evaluationId}`,
+      { token: staff },
+    );
+    expect(published.body).toMatchObject({ status: 'published', results: [] });
 
     // Triggered again, and launched by hand: nothing starts twice.
     expect(
@@ -118,7 +125,7 @@ describe('yearly launches by Temporal Schedules (dev server)', () => {
     expect(results.find((r) => r.outcome === 'refused')).toMatchObject({ code: 'EVALUATION_EXISTS', year });
     expect(
       (await workflowsStartingWith('evaluation-practice_base-')).map((w) => w.split(' ').slice(0, 2).join(' ')),
-    ).toEqual([`${evaluationId} RUNNING`]);
+    ).toEqual([`${evaluationId} COMPLETED`]);
     expect(await db()('evaluations').where({ programme: 'practice_base' }).count<{ n: string }[]>('* as n')).toEqual([
       { n: 1 },
     ]);
