@@ -4,7 +4,7 @@ import { findEvaluation, type EvaluationRow } from '../db/repositories/evaluatio
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { gradeOf, gradeZh, type EvaluationGrade } from '../domain/programmes.js';
-import { evaluationReminder, evaluationRequest, evaluationResult } from '../mail/templates.js';
+import { evaluationReminder, evaluationRequest, evaluationResult, evaluationUngraded } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
 import type { Reminder } from './rounds.js';
@@ -48,6 +48,15 @@ export interface GradeCounts {
   fail: number;
   /** Reports no expert could score: staff decide; never graded 不合格 for the experts' failure. */
   ungraded: number;
+}
+
+export interface StaffGradeInput {
+  evaluationId: string;
+  entryId: string;
+  grade: EvaluationGrade;
+  reason: string;
+  actor: string;
+  requestId?: string | undefined;
 }
 
 export interface MemberGrade {
@@ -328,6 +337,56 @@ export function createEvaluationActivities({ db, outbox, calendar, staffEmail }:
       return { excellent: of('excellent'), good: of('good'), pass: of('pass'), fail: of('fail'), ungraded: of(null) };
     },
 
+    /** Staff are asked to grade the reports no expert could score (once per evaluation). */
+    async notifyUngraded(input: { evaluationId: string; workflowId: string; ungraded: number }): Promise<void> {
+      const { evaluation } = await load(input.evaluationId);
+      await outbox.deliver({
+        idempotencyKey: `${input.workflowId}/evaluation_ungraded`,
+        workflowId: input.workflowId,
+        purpose: 'evaluation_ungraded',
+        recipient: staffEmail,
+        ...evaluationUngraded({
+          evaluationTitle: evaluation.titleZh,
+          evaluationId: evaluation.id,
+          ungraded: input.ungraded,
+        }),
+      });
+    },
+
+    /**
+     * Staff grade a report that no expert could score, with a reason. Returns how many reports still await a
+     * grade. Only ungraded reports may be graded this way: an expert-based grade is changed by appeal only.
+     */
+    async recordStaffGrade(input: StaffGradeInput): Promise<{ remaining: number }> {
+      return db.transaction(async (trx) => {
+        const report = await trx('evaluation_reports')
+          .where({ evaluation_id: input.evaluationId, directory_entry_id: input.entryId })
+          .forUpdate()
+          .first<{ id: string; grade: string | null } | undefined>('id', 'grade');
+        if (!report) refuse('NOT_EVALUATED', '该名录成员不在本次动态评价范围内');
+        if (report.grade) refuse('ALREADY_GRADED', '该自评报告已有评价结果；对结果有异议的，在公示期内申诉');
+        await trx('evaluation_reports')
+          .where({ id: report.id })
+          .update({ grade: input.grade, grade_reason: `工作人员认定：${input.reason}`, graded_at: trx.fn.now() });
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'staff',
+          action: 'evaluation.staff_grade',
+          subjectKind: 'directory_entry',
+          subjectId: input.entryId,
+          reason: input.reason,
+          details: { evaluationId: input.evaluationId, reportId: report.id, grade: input.grade },
+          requestId: input.requestId,
+          workflowId: input.evaluationId,
+        });
+        const left = await trx('evaluation_reports')
+          .where({ evaluation_id: input.evaluationId })
+          .whereNull('grade')
+          .count<{ n: number }[]>('* as n');
+        return { remaining: Number(left[0]!.n) };
+      });
+    },
+
     /**
      * After the publicity period: the results are final. Each member is told its grade (a batch at a time);
      * on the last batch the evaluation is marked published.
@@ -381,20 +440,6 @@ export function createEvaluationActivities({ db, outbox, calendar, staffEmail }:
             });
           }
         });
-        const ungraded = await db('evaluation_reports')
-          .where({ evaluation_id: evaluation.id })
-          .whereNull('grade')
-          .count<{ n: number }[]>('* as n');
-        if (Number(ungraded[0]!.n) > 0) {
-          await outbox.deliver({
-            idempotencyKey: `${input.workflowId}/evaluation_ungraded`,
-            workflowId: input.workflowId,
-            purpose: 'evaluation_ungraded',
-            recipient: staffEmail,
-            subject: `【待认定】${evaluation.titleZh}有 ${ungraded[0]!.n} 份自评报告无有效专家评分`,
-            text: `${evaluation.titleZh}中有 ${ungraded[0]!.n} 份自评报告没有有效专家评分，请工作人员认定其评价结果。\n\n（本邮件由 ronghe 系统自动发送，请勿直接回复。）`,
-          });
-        }
       }
       return {
         ...result,

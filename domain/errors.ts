@@ -58,6 +58,8 @@ export const errorCatalogue = {
   EVALUATION_EXISTS: { status: 409, title: '该项目类别本年度的动态评价已存在' },
   EVALUATION_NOT_OPEN: { status: 409, title: '动态评价当前不受理自评报告' },
   NOT_EVALUATED: { status: 409, title: '该名录成员不在本次动态评价范围内' },
+  ALREADY_GRADED: { status: 409, title: '该自评报告已有评价结果' },
+  GRADING_NOT_OPEN: { status: 409, title: '动态评价当前不在待认定等级阶段' },
   NOT_DIRECTORY_PROGRAMME: { status: 409, title: '该项目类别不实行名录管理' },
   RECTIFICATION_NOT_OPEN: { status: 409, title: '当前没有待提交的整改报告' },
   APPEAL_PROCEDURAL_ONLY: { status: 422, title: '仅受理程序方面的申诉' },

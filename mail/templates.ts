@@ -362,11 +362,29 @@ export function evaluationResult(
       [
         `${d.institutionName}：`,
         '',
-        `${d.evaluationTitle}结果已经公示，“${d.entryTitle}”的评价结果为：${d.gradeZh}${d.score === null ? '' : `（${d.score.toFixed(2)} 分）`}。`,
+        `${d.evaluationTitle}结果已经公示，“${d.entryTitle}”的评价结果为：${d.gradeZh}${d.score === null ? '' : `（${Number(d.score.toFixed(2))} 分）`}。`,
         ...(d.reason ? [`说明：${d.reason}`] : []),
         ...(fail ? ['', '评价结果为不合格的，将另行通知限期整改。'] : []),
       ],
       `Annual evaluation result: ${d.gradeZh}.`,
+    ),
+  };
+}
+
+export function evaluationUngraded(d: {
+  evaluationTitle: string;
+  evaluationId: string;
+  ungraded: number;
+}): RenderedEmail {
+  return {
+    subject: `【需处理】${d.evaluationTitle}有 ${d.ungraded} 份自评报告无有效专家评分`,
+    text: body(
+      [
+        `${d.evaluationTitle}中有 ${d.ungraded} 份自评报告没有任何有效的专家评分，系统不会因专家缺评而判定不合格。`,
+        '',
+        `请工作人员逐份认定评价等级并说明理由（POST /api/evaluations/${d.evaluationId}/grades）；全部认定后评价结果进入公示。`,
+      ],
+      'Reports without any valid expert score await a grade from staff.',
     ),
   };
 }

@@ -18,6 +18,7 @@ import type {
   EvaluationReportRecorded,
   GradeCounts,
   ReportDue,
+  StaffGradeInput,
 } from '../activities/evaluation.js';
 import type { AggregateResult } from '../activities/review.js';
 import type { Reminder } from '../activities/rounds.js';
@@ -46,7 +47,16 @@ export interface EvaluationInput {
 }
 
 export type EvaluationStage =
-  'opening' | 'requesting' | 'reports_open' | 'closing' | 'review' | 'grading' | 'publicity' | 'publishing' | 'done';
+  | 'opening'
+  | 'requesting'
+  | 'reports_open'
+  | 'closing'
+  | 'review'
+  | 'grading'
+  | 'awaiting_grades'
+  | 'publicity'
+  | 'publishing'
+  | 'done';
 
 export interface EvaluationMemory {
   stage: EvaluationStage;
@@ -73,6 +83,10 @@ export const getEvaluationQuery = defineQuery<EvaluationMemory>('getEvaluation')
 export const submitEvaluationReportUpdate = defineUpdate<EvaluationReportRecorded, [EvaluationReportRequest]>(
   'submitEvaluationReport',
 );
+
+export type StaffGradeRequest = Omit<StaffGradeInput, 'evaluationId'>;
+/** Staff grade a report no expert could score (with a reason); the results wait for every such grade. */
+export const gradeReportUpdate = defineUpdate<{ remaining: number }, [StaffGradeRequest]>('gradeReport');
 
 const BATCH = 200;
 const acts = proxyActivities<Activities>({
@@ -126,6 +140,22 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
             'DEADLINE_PASSED',
             `自评报告已于 ${formatInstantZh(new Date(due.at))} 截止${Number.isNaN(received) ? '' : `（本次接收时间 ${formatInstantZh(new Date(received))}）`}，不再受理`,
           );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    gradeReportUpdate,
+    async (req) => {
+      const r = await decide(() => decisions.recordStaffGrade({ ...req, evaluationId }));
+      if (m.grades) m.grades.ungraded = r.remaining;
+      return r;
+    },
+    {
+      validator: (_req: StaffGradeRequest) => {
+        if (m.stage !== 'awaiting_grades') {
+          throw refusal('GRADING_NOT_OPEN', '只有专家评审后无有效评分的自评报告由工作人员认定等级');
         }
       },
     },
@@ -227,6 +257,21 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     }
 
     if (m.stage === 'grading') {
+      m.grades = await acts.gradeEvaluation({ evaluationId, workflowId });
+      if (m.grades.ungraded > 0) {
+        // Never 不合格 for the experts' failure: staff grade these reports before the results are publicised.
+        await acts.notifyUngraded({ evaluationId, workflowId, ungraded: m.grades.ungraded });
+        setStage('awaiting_grades');
+      } else {
+        setStage('publicity');
+      }
+      continue;
+    }
+
+    if (m.stage === 'awaiting_grades') {
+      await condition(() => m.grades!.ungraded === 0 || historyNearlyFull());
+      if (m.grades!.ungraded > 0) continue;
+      await condition(allHandlersFinished);
       m.grades = await acts.gradeEvaluation({ evaluationId, workflowId });
       setStage('publicity');
       continue;

@@ -7,7 +7,7 @@ import { formatShanghai } from '../../domain/calendar/index.js';
 import { gradeZh, programmeKeys, type EvaluationGrade, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
 import { launchNow, LaunchRefused, reserveEvaluation } from '../../services/launch.js';
-import { getEvaluationQuery, submitEvaluationReportUpdate } from '../../workflows/evaluation.js';
+import { getEvaluationQuery, gradeReportUpdate, submitEvaluationReportUpdate } from '../../workflows/evaluation.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';
@@ -275,6 +275,51 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
             { whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告') },
           );
         },
+      );
+      return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/evaluations/:evaluationId/grades',
+    summary: '认定无有效专家评分的自评报告的等级（工作人员，须说明理由）',
+    description:
+      '专家评审后没有任何有效评分的自评报告，不因专家缺评判定不合格，由工作人员逐份认定等级；全部认定后评价结果进入公示。' +
+      '已有评价结果的报告不能在此更改（公示期内通过申诉更正）。',
+    tags: ['名录与动态评价'],
+    access: ['staff'],
+    params: EvaluationParams,
+    body: z
+      .object({
+        entryId: z.uuid(),
+        grade: z.enum(['excellent', 'good', 'pass', 'fail']).openapi({ description: '优秀 / 良好 / 合格 / 不合格' }),
+        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000),
+      })
+      .strict()
+      .openapi('StaffGrade'),
+    responses: {
+      200: {
+        description: '已认定',
+        schema: z.object({ remaining: z.number().int().openapi({ description: '仍待认定的报告数' }) }),
+      },
+    },
+    errors: ['EVALUATION_NOT_FOUND', 'NOT_EVALUATED', 'ALREADY_GRADED', 'GRADING_NOT_OPEN'],
+    async handler({ params, body, principal, req }) {
+      const evaluation = await findEvaluation(db, params.evaluationId);
+      if (!evaluation) throw new AppError('EVALUATION_NOT_FOUND', params.evaluationId);
+      const result = await updateWorkflow(
+        deps.temporal,
+        evaluation.id,
+        gradeReportUpdate,
+        {
+          entryId: body.entryId,
+          grade: body.grade,
+          reason: body.reason,
+          actor: principal!.actor,
+          requestId: requestIdOf(req),
+        },
+        { whenEnded: () => new AppError('GRADING_NOT_OPEN', '本次动态评价已结束') },
       );
       return { status: 200, body: result };
     },

@@ -206,25 +206,35 @@ interface Member {
   institutionId: string;
   email: string;
   token: string;
-  /** The experts' score, or undefined when the member never reports. */
-  score: number | undefined;
+  /** The experts' score; undefined when the member never reports; null when no expert ever scores it. */
+  score: number | undefined | null;
 }
 
 const PROGRAMME = 'demo_college';
-const colleges: [string, string, string, number | undefined][] = [
+const colleges: [string, string, string, number | undefined | null][] = [
   ['zzu', 'cs', 'next_gen_it', 92],
   ['zzu', 'mech', 'high_end_equipment', 95],
   ['zzu', 'mat', 'new_materials', 80],
   ['henu', 'cs', 'next_gen_it', 78],
-  ['henu', 'pharm', 'biomedicine', 85],
+  // Its experts never score it (nor their replacements): staff grade it, with a reason.
+  ['henu', 'pharm', 'biomedicine', null],
   ['hpu', 'energy', 'new_energy', 76],
   ['hpu', 'mat', 'new_materials', 65],
   ['hpu', 'mech', 'high_end_equipment', 50],
   ['haust', 'vehicle', 'nev_connected', undefined],
   ['haust', 'agri', 'modern_agriculture', undefined],
 ];
-const expectedGrade = (score: number | undefined) =>
-  score === undefined || score < 60 ? 'fail' : score >= 90 ? 'excellent' : score >= 75 ? 'good' : 'pass';
+const STAFF_GRADE = 'good';
+const expectedGrade = (score: number | undefined | null) =>
+  score === null
+    ? STAFF_GRADE
+    : score === undefined || score < 60
+      ? 'fail'
+      : score >= 90
+        ? 'excellent'
+        : score >= 75
+          ? 'good'
+          : 'pass';
 
 describe('an evaluation year of ten members, end to end with compressed durations (dev server)', () => {
   it('reaches published results; every email exactly once; every decision audited', { timeout: 300_000 }, async () => {
@@ -309,12 +319,32 @@ describe('an evaluation year of ten members, end to end with compressed duration
     };
     for (const a of assignments) {
       const s = scoreOf(a.item_id);
+      if (s === null) continue;
       const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
         token: await stack.token({ role: 'expert', id: a.expert_id }),
         body: { scores: { outcomes: s, mechanism: s, industry_service: s, demonstration: s } },
       });
       expect(put.status, JSON.stringify(put.body)).toBe(200);
     }
+
+    // Nobody scores one report (its experts time out, then their replacements): staff are asked to grade it.
+    await eventually(
+      async () => ((await stack.mailbox.list()).some((m) => m.purpose === 'evaluation_ungraded') ? true : undefined),
+      { timeoutMs: 120_000, what: 'the request to staff to grade an unscored report' },
+    );
+    const unscored = members.find((m) => m.score === null)!;
+    const graded = await stack.request<Problem>('POST', `/api/evaluations/${evaluationId}/grades`, {
+      token: staff,
+      body: { entryId: members[0]!.entryId, grade: 'excellent', reason: '试图更改已有专家评分的等级' },
+    });
+    expect(graded.status).toBe(409);
+    expect(graded.body.code).toBe('ALREADY_GRADED');
+    const staffGrade = await stack.request<{ remaining: number }>('POST', `/api/evaluations/${evaluationId}/grades`, {
+      token: staff,
+      body: { entryId: unscored.entryId, grade: STAFF_GRADE, reason: '专家均未按期评审，经评估中心复核材料认定为良好' },
+    });
+    expect(staffGrade.status, JSON.stringify(staffGrade.body)).toBe(200);
+    expect(staffGrade.body).toEqual({ remaining: 0 });
 
     await eventually(
       async () =>
@@ -369,7 +399,12 @@ describe('an evaluation year of ten members, end to end with compressed duration
     expect(to('evaluation_reminder')).toEqual([...silent, ...silent, ...silent].sort());
     expect(to('evaluation_result')).toEqual(everyone);
     expect(to('rectification_notice')).toEqual(failing.map((m) => m.email).sort());
-    const invited = new Set(assignments.map((a) => a.expert_id));
+    const everyAssignment = await db()('review_assignments')
+      .where({ review_id: review.id })
+      .select<{ expert_id: string }[]>('expert_id');
+    const invited = new Set(everyAssignment.map((a) => a.expert_id));
+    expect(everyAssignment.length).toBeGreaterThan(assignments.length);
+    expect(to('evaluation_ungraded')).toEqual([stack.config.staffEmail]);
     expect(mail.filter((m) => m.purpose === 'review_invitation').length).toBe(invited.size);
     const sent = await db()('email_outbox').where({ status: 'sent' }).count<{ n: string }[]>('* as n');
     expect(mail.length).toBe(Number(sent[0]!.n));
@@ -389,17 +424,23 @@ describe('an evaluation year of ten members, end to end with compressed duration
     expect(count('evaluation.report_refused')).toBe(1);
     expect(count('evaluation.report_missing')).toBe(2);
     expect(count('evaluation.grade')).toBe(8);
+    expect(count('evaluation.staff_grade')).toBe(1);
     expect(count('directory.rectification_start')).toBe(3);
+    const scored = assignments.filter((a) => scoreOf(a.item_id) !== null);
     const reviewAudit = await db()('audit_events')
       .where({ action: 'review.submit' })
       .whereIn(
         'subject_id',
-        assignments.map((a) => a.id),
+        scored.map((a) => a.id),
       )
       .count<{ n: string }[]>('* as n');
-    expect(Number(reviewAudit[0]!.n)).toBe(assignments.length);
+    expect(Number(reviewAudit[0]!.n)).toBe(scored.length);
+    const timeouts = await db()('audit_events')
+      .where({ action: 'review.timeout', workflow_id: `review-${evaluationId}` })
+      .count<{ n: number }[]>('* as n');
+    expect(Number(timeouts[0]!.n)).toBe(everyAssignment.length - scored.length);
     console.info(
-      `evaluation of ten: ${assignments.length} expert reviews, ${mail.length} emails, grades ${JSON.stringify(
+      `evaluation of ten: ${scored.length} expert reviews (${everyAssignment.length - scored.length} timed out), ${mail.length} emails, grades ${JSON.stringify(
         result.body.results.reduce<Record<string, number>>(
           (acc, r) => ({ ...acc, [r.grade]: (acc[r.grade] ?? 0) + 1 }),
           {},
