@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './applications.js';
 import { createDirectoryActivities } from './directory.js';
 import { createEvaluationActivities } from './evaluation.js';
+import { createEventActivities } from './events.js';
 import { createLaunchActivities } from './launches.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDirectoryActivities(deps),
     ...createEvaluationActivities(deps),
     ...createLaunchActivities(deps),
+    ...createEventActivities(deps),
   };
 }
 

@@ -18,6 +18,7 @@ import { applicationRoutes } from './routes/applications.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { directoryRoutes } from './routes/directory.js';
 import { evaluationRoutes } from './routes/evaluations.js';
+import { eventRoutes } from './routes/events.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { healthRoutes } from './routes/health.js';
 import { publicityRoutes } from './routes/publicity.js';
@@ -52,6 +53,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   directoryRoutes(routes, deps);
   evaluationRoutes(routes, deps);
   scheduleRoutes(routes, deps);
+  eventRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

@@ -5,3 +5,4 @@ export { publicityWorkflow } from './publicity.js';
 export { memberWorkflow } from './member.js';
 export { evaluationWorkflow } from './evaluation.js';
 export { launcherWorkflow } from './launcher.js';
+export { eventWorkflow } from './event.js';

@@ -5,6 +5,7 @@ import * as expertReview from './003_expert_review.js';
 import * as publicity from './004_publicity.js';
 import * as directory from './005_directory.js';
 import * as evaluation from './006_evaluation.js';
+import * as events from './007_events.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '004_publicity': publicity,
   '005_directory': directory,
   '006_evaluation': evaluation,
+  '007_events': events,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,358 @@
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import { recordAudit } from '../../db/repositories/audit.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import type { Config } from '../../platform/config.js';
+import {
+  changeEventUpdate,
+  recordAttendanceUpdate,
+  rsvpUpdate,
+  type EventInput,
+  type eventWorkflow,
+} from '../../workflows/event.js';
+import { StageKey } from '../../workflows/search-attributes.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import { auditRefusal } from '../refusals.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+
+export interface EventRouteDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  clock: Clock;
+}
+
+const kinds = ['roadshow', 'exhibition'] as const;
+const EventParams = z.object({ eventId: z.uuid() });
+
+const EventSchema = z
+  .object({
+    eventId: z.string(),
+    kind: z.enum(kinds).openapi({ description: 'roadshow 路演；exhibition 展会' }),
+    title: z.string(),
+    startsAt: z.string().openapi({ example: '2027-06-20T09:30:00+08:00' }),
+    place: z.string(),
+    status: z.string().openapi({ description: 'scheduled / held / closed / cancelled' }),
+    version: z.number().int().openapi({ description: '每次改期加一' }),
+    invitations: z.array(
+      z.object({
+        institutionId: z.string(),
+        institutionName: z.string(),
+        status: z.enum(['invited', 'confirmed', 'declined']),
+        respondedAt: z.string().nullable(),
+        declineReason: z.string().nullable(),
+        attended: z.boolean().nullable(),
+      }),
+    ),
+  })
+  .openapi('ShowcaseEvent');
+
+const workflowIdOf = (eventId: string) => `event-${eventId}`;
+
+export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
+  const { db } = deps;
+
+  const load = async (eventId: string) => {
+    const e = await db('showcase_events').where({ id: eventId }).first<
+      | {
+          id: string;
+          kind: (typeof kinds)[number];
+          title_zh: string;
+          starts_at: Date;
+          place_zh: string;
+          status: string;
+          version: number;
+        }
+      | undefined
+    >('id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status', 'version');
+    if (!e) throw new AppError('EVENT_NOT_FOUND', eventId);
+    return e;
+  };
+
+  const view = async (eventId: string, institutionId?: string) => {
+    const e = await load(eventId);
+    const invitations = await db('event_invitations as v')
+      .join('institutions as i', 'i.id', 'v.institution_id')
+      .where('v.event_id', eventId)
+      .modify((q) => {
+        if (institutionId) q.where('v.institution_id', institutionId);
+      })
+      .orderBy('v.institution_id')
+      .select<
+        {
+          institution_id: string;
+          name_zh: string;
+          status: 'invited' | 'confirmed' | 'declined';
+          responded_at: Date | null;
+          decline_reason: string | null;
+          attended: boolean | null;
+        }[]
+      >('v.institution_id', 'i.name_zh', 'v.status', 'v.responded_at', 'v.decline_reason', 'v.attended');
+    return {
+      eventId: e.id,
+      kind: e.kind,
+      title: e.title_zh,
+      startsAt: formatShanghai(e.starts_at),
+      place: e.place_zh,
+      status: e.status,
+      version: e.version,
+      invitations: invitations.map((i) => ({
+        institutionId: i.institution_id,
+        institutionName: i.name_zh,
+        status: i.status,
+        respondedAt: i.responded_at ? formatShanghai(i.responded_at) : null,
+        declineReason: i.decline_reason,
+        attended: i.attended,
+      })),
+    };
+  };
+
+  routes.add({
+    method: 'post',
+    path: '/api/events',
+    summary: '安排成果推广活动（路演或展会）并邀请展示单位',
+    description:
+      '启动流程 `event-<eventId>`：向每个展示单位发出邀请；确认参加的单位在活动前 7 天和前 1 天的 09:00（北京时间）收到提醒。' +
+      '展示单位以其申报单位令牌答复（POST /api/events/:eventId/rsvp）。',
+    tags: ['成果推广'],
+    access: ['staff'],
+    body: z
+      .object({
+        kind: z.enum(kinds),
+        title: z.string().trim().min(4).max(100).openapi({ example: '2027年产教融合典型案例路演' }),
+        startsAt: z.iso.datetime({ offset: true }).openapi({ example: '2027-06-20T09:30:00+08:00' }),
+        place: z.string().trim().min(2).max(200).openapi({ example: '郑州国际会展中心 2 号馆' }),
+        presenters: z
+          .array(z.string().min(1).max(60))
+          .min(1)
+          .max(200)
+          .refine((p) => new Set(p).size === p.length, { message: '展示单位不能重复' })
+          .openapi({ description: '展示单位（申报单位 ID）', example: ['zzu-cs', 'henu'] }),
+        showcaseId: z.string().max(40).optional().openapi({ description: '所属年度成果推广（可选）' }),
+        timeScale: z.number().min(1).max(100_000_000).optional().openapi({ description: '压缩时间（仅用于测试）' }),
+      })
+      .strict()
+      .openapi('CreateEvent'),
+    responses: { 201: { description: '已安排', schema: EventSchema } },
+    errors: ['EVENT_TIME_INVALID', 'INSTITUTION_NOT_FOUND', 'COMPRESSED_TIME_FORBIDDEN'],
+    async handler({ body, principal, req }) {
+      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
+        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
+      }
+      const now = deps.clock();
+      const startsAt = new Date(body.startsAt);
+      if (startsAt.getTime() <= now.getTime()) {
+        throw new AppError('EVENT_TIME_INVALID', `活动时间须晚于当前时间（${formatShanghai(now)}）`);
+      }
+      const known = (await db('institutions').whereIn('id', body.presenters).pluck('id')) as string[];
+      const unknown = body.presenters.filter((p) => !known.includes(p));
+      if (unknown.length > 0) throw new AppError('INSTITUTION_NOT_FOUND', `未找到单位：${unknown.join('、')}`);
+
+      const eventId = await db.transaction(async (trx) => {
+        const [row] = await trx('showcase_events')
+          .insert({
+            showcase_id: body.showcaseId ?? null,
+            kind: body.kind,
+            title_zh: body.title,
+            starts_at: startsAt,
+            place_zh: body.place,
+            status: 'scheduled',
+            created_by: principal!.actor,
+            compressed_time:
+              body.timeScale && body.timeScale !== 1
+                ? JSON.stringify({ origin: now.toISOString(), scale: body.timeScale })
+                : null,
+          })
+          .returning<{ id: string }[]>('id');
+        const id = row!.id;
+        await trx('event_invitations').insert(
+          body.presenters.map((p) => ({ event_id: id, institution_id: p, status: 'invited' })),
+        );
+        await trx('showcase_events')
+          .where({ id })
+          .update({ workflow_id: workflowIdOf(id) });
+        await recordAudit(trx, {
+          actor: principal!.actor,
+          role: 'staff',
+          action: 'event.schedule',
+          subjectKind: 'event',
+          subjectId: id,
+          details: {
+            kind: body.kind,
+            startsAt: formatShanghai(startsAt),
+            place: body.place,
+            presenters: body.presenters,
+          },
+          requestId: requestIdOf(req),
+          workflowId: workflowIdOf(id),
+        });
+        const input: EventInput = {
+          eventId: id,
+          startsAt: startsAt.toISOString(),
+          ...(body.timeScale && body.timeScale !== 1
+            ? { compression: { origin: now.toISOString(), scale: body.timeScale } }
+            : {}),
+        };
+        await deps.temporal.workflow.start<typeof eventWorkflow>('eventWorkflow', {
+          workflowId: workflowIdOf(id),
+          taskQueue: deps.config.temporal.taskQueue,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          memo: { title: body.title },
+          typedSearchAttributes: [{ key: StageKey, value: 'event_inviting' }],
+        });
+        return id;
+      });
+      return { status: 201, headers: { Location: `/api/events/${eventId}` }, body: await view(eventId) };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/events/:eventId',
+    summary: '查看活动与邀请答复情况',
+    description: '工作人员可见全部邀请；展示单位只见本单位的邀请。',
+    tags: ['成果推广'],
+    access: ['staff', 'applicant'],
+    params: EventParams,
+    responses: { 200: { description: '活动', schema: EventSchema } },
+    errors: ['EVENT_NOT_FOUND'],
+    async handler({ params, principal }) {
+      return {
+        status: 200,
+        body: await view(params.eventId, principal!.role === 'applicant' ? principal!.institutionId : undefined),
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/events/:eventId/rsvp',
+    summary: '答复活动邀请：参加或不参加（展示单位）',
+    description: '活动开始前可更改答复；不参加的须说明原因。只有确认参加的单位会收到活动前 7 天和前 1 天的提醒。',
+    tags: ['成果推广'],
+    access: ['applicant'],
+    params: EventParams,
+    body: z
+      .object({
+        response: z.enum(['confirm', 'decline']),
+        reason: z.string().trim().max(500).optional().openapi({ description: '不参加的原因（decline 时必填）' }),
+      })
+      .strict()
+      .openapi('Rsvp'),
+    responses: {
+      200: { description: '已记录', schema: z.object({ status: z.enum(['confirmed', 'declined']) }) },
+    },
+    errors: ['EVENT_NOT_FOUND', 'NOT_INVITED', 'EVENT_CLOSED'],
+    async handler({ params, body, principal, req }) {
+      const receivedAt = deps.clock().toISOString();
+      await load(params.eventId);
+      const requestId = requestIdOf(req);
+      const result = await auditRefusal(
+        db,
+        {
+          actor: principal!.actor,
+          role: 'applicant',
+          action: 'event.rsvp_refused',
+          subjectKind: 'event',
+          subjectId: params.eventId,
+          requestId,
+          workflowId: workflowIdOf(params.eventId),
+        },
+        async () => {
+          const invited = await db('event_invitations')
+            .where({ event_id: params.eventId, institution_id: principal!.institutionId })
+            .first<{ status: string } | undefined>('status');
+          if (!invited) throw new AppError('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
+          return updateWorkflow(
+            deps.temporal,
+            workflowIdOf(params.eventId),
+            rsvpUpdate,
+            {
+              institutionId: principal!.institutionId!,
+              response: body.response,
+              reason: body.reason,
+              receivedAt,
+              actor: principal!.actor,
+              requestId,
+            },
+            { whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
+          );
+        },
+      );
+      return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: '/api/events/:eventId',
+    summary: '改期、更换地点或取消活动（工作人员，须说明理由）',
+    description:
+      '改期或换地点时，已确认参加和尚未答复的单位都会收到通知，提醒按新的时间发送，原时间的提醒不再发送；取消时同样通知，之后不再提醒。',
+    tags: ['成果推广'],
+    access: ['staff'],
+    params: EventParams,
+    body: z
+      .object({
+        startsAt: z.iso.datetime({ offset: true }).optional(),
+        place: z.string().trim().min(2).max(200).optional(),
+        cancel: z.literal(true).optional(),
+        reason: z.string().trim().min(2, '请说明理由').max(500),
+      })
+      .strict()
+      .refine((b) => (b.cancel ? !b.startsAt && !b.place : Boolean(b.startsAt || b.place)), {
+        message: '改期须给出新的时间或地点；取消时不能同时改期',
+      })
+      .openapi('ChangeEvent'),
+    responses: { 200: { description: '已变更', schema: EventSchema } },
+    errors: ['EVENT_NOT_FOUND', 'EVENT_CLOSED', 'EVENT_TIME_INVALID'],
+    async handler({ params, body, principal, req }) {
+      await load(params.eventId);
+      await updateWorkflow(
+        deps.temporal,
+        workflowIdOf(params.eventId),
+        changeEventUpdate,
+        {
+          startsAt: body.startsAt ? new Date(body.startsAt).toISOString() : undefined,
+          placeZh: body.place,
+          cancel: body.cancel,
+          reason: body.reason,
+          actor: principal!.actor,
+          requestId: requestIdOf(req),
+        },
+        { whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
+      );
+      return { status: 200, body: await view(params.eventId) };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/events/:eventId/attendance',
+    summary: '登记出席情况（工作人员，活动举行后）',
+    tags: ['成果推广'],
+    access: ['staff'],
+    params: EventParams,
+    body: z
+      .object({ attended: z.array(z.string().min(1).max(60)).max(200).openapi({ description: '实际出席的单位' }) })
+      .strict(),
+    responses: { 200: { description: '已登记', schema: EventSchema } },
+    errors: ['EVENT_NOT_FOUND', 'EVENT_NOT_HELD', 'NOT_INVITED', 'EVENT_CLOSED'],
+    async handler({ params, body, principal, req }) {
+      await load(params.eventId);
+      await updateWorkflow(
+        deps.temporal,
+        workflowIdOf(params.eventId),
+        recordAttendanceUpdate,
+        { attended: body.attended, actor: principal!.actor, requestId: requestIdOf(req) },
+        { whenEnded: () => new AppError('EVENT_CLOSED', '出席情况已登记，活动流程已结束') },
+      );
+      return { status: 200, body: await view(params.eventId) };
+    },
+  });
+}

@@ -1,0 +1,173 @@
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { AttendanceInput, EventChangeInput, EventSchedule, RsvpInput } from '../activities/events.js';
+import { formatInstantZh } from '../domain/calendar/days.js';
+import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { RETRY } from './budget.js';
+import { decide, refusal } from './failures.js';
+import { StageKey } from './search-attributes.js';
+
+/**
+ * A showcase event (路演 roadshow, 展会 exhibition), id `event-<eventId>`: presenters are invited and answer
+ * through Updates; those who confirmed are reminded 7 days and 1 day before at 09:00 Asia/Shanghai; staff may
+ * move the event (everyone still expected is told; the reminders follow the new date, the old date's are never
+ * sent) or cancel it; afterwards staff record attendance. Reminder times are computed in an activity.
+ */
+export interface EventInput {
+  eventId: string;
+  /** The start as created (ISO); moves come later through `changeEvent`. */
+  startsAt: string;
+  compression?: TimeCompression | undefined;
+}
+
+export type EventStage = 'inviting' | 'scheduled' | 'awaiting_attendance' | 'closed' | 'cancelled';
+
+export interface EventMemory {
+  stage: EventStage;
+  schedule: EventSchedule | undefined;
+  /** Reminders sent, as `v<version>/<daysBefore>`. */
+  remindersSent: string[];
+}
+
+export type RsvpRequest = Omit<RsvpInput, 'eventId'>;
+export type EventChangeRequest = Omit<EventChangeInput, 'eventId' | 'workflowId'>;
+export type AttendanceRequest = Omit<AttendanceInput, 'eventId' | 'workflowId'>;
+
+export const getEventQuery = defineQuery<EventMemory>('getEvent');
+/** A presenter confirms or declines (judged by the receipt time the API stamped against the start). */
+export const rsvpUpdate = defineUpdate<{ status: 'confirmed' | 'declined' }, [RsvpRequest]>('rsvp');
+/** Staff move or cancel the event. */
+export const changeEventUpdate = defineUpdate<EventSchedule & { status: string }, [EventChangeRequest]>('changeEvent');
+/** Staff record who attended, after the event. */
+export const recordAttendanceUpdate = defineUpdate<{ attended: number; absent: number }, [AttendanceRequest]>(
+  'recordAttendance',
+);
+
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
+const decisions = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...RETRY, maximumAttempts: 5 },
+});
+
+export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
+  const { eventId, compression } = input;
+  const workflowId = workflowInfo().workflowId;
+  const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
+  const m: EventMemory = {
+    stage: 'inviting',
+    schedule: undefined,
+    remindersSent: [],
+  };
+  // Reminders whose time has already passed when the date is set (an event set or moved close) are dropped.
+  const plan = (s: EventSchedule): EventSchedule => {
+    const now = Date.now();
+    return { ...s, reminders: s.reminders.filter((r) => wall(r.at) > now) };
+  };
+  const setStage = (stage: EventStage) => {
+    m.stage = stage;
+    upsertSearchAttributes({ [StageKey.name]: [`event_${stage}`] });
+  };
+  const closed = () =>
+    refusal(
+      'EVENT_CLOSED',
+      m.stage === 'cancelled'
+        ? '活动已取消'
+        : `活动已于 ${formatInstantZh(new Date(m.schedule?.startsAt ?? input.startsAt))} 开始，不再受理`,
+    );
+
+  setHandler(getEventQuery, () => m);
+
+  setHandler(rsvpUpdate, (req) => decide(() => decisions.recordRsvp({ ...req, eventId })), {
+    validator: (req: RsvpRequest) => {
+      // Answers may come while the invitations are still going out: the invitation rows exist already.
+      const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
+      const startsAt = Date.parse(m.schedule?.startsAt ?? input.startsAt);
+      if ((m.stage !== 'scheduled' && m.stage !== 'inviting') || !(received < startsAt)) throw closed();
+      if (req.response === 'decline' && !req.reason?.trim()) {
+        throw refusal('VALIDATION_FAILED', '不能参加的，请说明原因');
+      }
+    },
+  });
+
+  setHandler(
+    changeEventUpdate,
+    async (req) => {
+      const r = await decide(() => decisions.changeEvent({ ...req, eventId, workflowId }));
+      if (req.cancel) {
+        setStage('cancelled');
+      } else {
+        m.schedule = plan({ startsAt: r.startsAt, placeZh: r.placeZh, version: r.version, reminders: r.reminders });
+      }
+      return r;
+    },
+    {
+      validator: (req: EventChangeRequest) => {
+        // While the invitations go out the change waits (the API retries a busy workflow).
+        if (m.stage === 'inviting') throw refusal('ROUND_BUSY', '邀请正在发出，请稍后重试');
+        if (m.stage !== 'scheduled') throw closed();
+        if (!req.cancel) {
+          const now = calendarTimeFor(Date.now(), compression);
+          if (req.startsAt && !(Date.parse(req.startsAt) > now)) {
+            throw refusal('EVENT_TIME_INVALID', '新的活动时间须晚于当前时间');
+          }
+        }
+      },
+    },
+  );
+
+  let attendanceRecorded = false;
+  setHandler(
+    recordAttendanceUpdate,
+    async (req) => {
+      const r = await decide(() => decisions.recordAttendance({ ...req, eventId, workflowId }));
+      attendanceRecorded = true;
+      return r;
+    },
+    {
+      validator: (_req: AttendanceRequest) => {
+        if (m.stage === 'cancelled') throw refusal('EVENT_CLOSED', '活动已取消');
+        if (m.stage !== 'awaiting_attendance') throw refusal('EVENT_NOT_HELD', '活动尚未举行，不能登记出席情况');
+      },
+    },
+  );
+
+  m.schedule = plan(await acts.openEvent({ eventId, workflowId }));
+  setStage('scheduled');
+
+  while (m.stage === 'scheduled') {
+    const s = m.schedule;
+    const now = Date.now();
+    const next = s.reminders.find((r) => !m.remindersSent.includes(`v${s.version}/${r.daysBefore}`));
+    const startsAt = wall(s.startsAt);
+    if (next && wall(next.at) <= now) {
+      m.remindersSent.push(`v${s.version}/${next.daysBefore}`);
+      await acts.sendEventReminder({ eventId, workflowId, version: s.version, reminder: next });
+      continue;
+    }
+    if (now >= startsAt) {
+      await condition(allHandlersFinished);
+      if (m.stage !== 'scheduled' || m.schedule.version !== s.version) continue;
+      await acts.markEventHeld({ eventId });
+      setStage('awaiting_attendance');
+      break;
+    }
+    const wakeAt = Math.min(next ? wall(next.at) : Infinity, startsAt);
+    await condition(() => m.stage !== 'scheduled' || m.schedule!.version !== s.version, wakeAt - now);
+  }
+
+  if (m.stage === 'awaiting_attendance') {
+    await condition(() => attendanceRecorded);
+    setStage('closed');
+  }
+  await condition(allHandlersFinished);
+  return m;
+}
