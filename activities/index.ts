@@ -4,6 +4,7 @@ import { createDirectoryActivities } from './directory.js';
 import { createEvaluationActivities } from './evaluation.js';
 import { createEventActivities } from './events.js';
 import { createLaunchActivities } from './launches.js';
+import { createProjectActivities } from './projects.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluationActivities(deps),
     ...createLaunchActivities(deps),
     ...createEventActivities(deps),
+    ...createProjectActivities(deps),
   };
 }
 

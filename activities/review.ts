@@ -104,9 +104,12 @@ function avoidedIds(avoid: unknown, experts: ExpertRow[]): string[] {
 }
 
 function notFound(kind: ReviewSubjectKind, id: string): never {
-  const type = { round: 'ROUND_NOT_FOUND', evaluation: 'EVALUATION_NOT_FOUND', rectification: 'REVIEW_NOT_FOUND' }[
-    kind
-  ];
+  const type = {
+    round: 'ROUND_NOT_FOUND',
+    evaluation: 'EVALUATION_NOT_FOUND',
+    rectification: 'REVIEW_NOT_FOUND',
+    project_report: 'REVIEW_NOT_FOUND',
+  }[kind];
   throw ApplicationFailure.nonRetryable(`${kind} ${id} not found`, type);
 }
 

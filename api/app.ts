@@ -19,6 +19,7 @@ import { calendarRoutes } from './routes/calendar.js';
 import { directoryRoutes } from './routes/directory.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { eventRoutes } from './routes/events.js';
+import { projectRoutes } from './routes/projects.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { healthRoutes } from './routes/health.js';
 import { publicityRoutes } from './routes/publicity.js';
@@ -54,6 +55,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   evaluationRoutes(routes, deps);
   scheduleRoutes(routes, deps);
   eventRoutes(routes, deps);
+  projectRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

@@ -58,6 +58,16 @@ export interface ProgrammeRules {
   };
   publicity: { workingDays: number };
   rubric: RubricCriterion[];
+  /** The research-project lifecycle after 立项 (research_project only). */
+  project?: {
+    durationYears: number;
+    /** Working days to hand in a midterm or final report, from the day it is asked for. */
+    reportWorkingDays: number;
+    /** A report passes at or above this aggregated score. */
+    passMark: number;
+    /** One extension, of at most this many months. */
+    maxExtensionMonths: number;
+  };
   directory?: {
     evaluationReportWorkingDays: number;
     rectificationMonths: number;
@@ -105,6 +115,14 @@ export const evaluationRubric: readonly RubricCriterion[] = [
   { key: 'demonstration', nameZh: '示范引领与持续发展', weight: 20 },
 ];
 
+/** The rubric on which experts judge a research project's midterm and final reports (中期检查, 结项). */
+export const projectReportRubric: readonly RubricCriterion[] = [
+  { key: 'progress', nameZh: '研究进展与目标完成情况', weight: 40 },
+  { key: 'outcomes', nameZh: '成果质量与应用价值', weight: 30 },
+  { key: 'cooperation', nameZh: '校企合作实效', weight: 20 },
+  { key: 'funds', nameZh: '经费使用与管理', weight: 10 },
+];
+
 /** Grades of the annual evaluation: 优秀 ≥ 90, 良好 ≥ 75, 合格 ≥ 60, 不合格 < 60. */
 export type EvaluationGrade = 'excellent' | 'good' | 'pass' | 'fail';
 
@@ -141,6 +159,7 @@ export const programmeCatalogue: readonly Programme[] = [
       limits: { perApplicant: 5, perUniversity: 15 },
       personalLimits: { maxLedOpen: 1, maxJoinedOpen: 2 },
       quota: { perYear: 200, total: 1000, overYears: 5 },
+      project: { durationYears: 2, reportWorkingDays: 20, passMark: 60, maxExtensionMonths: 12 },
       call: commonCall,
       review: commonReview,
       publicity: commonPublicity,

@@ -6,3 +6,4 @@ export { memberWorkflow } from './member.js';
 export { evaluationWorkflow } from './evaluation.js';
 export { launcherWorkflow } from './launcher.js';
 export { eventWorkflow } from './event.js';
+export { projectWorkflow } from './project.js';

@@ -23,12 +23,15 @@ import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/co
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
 import { memberWorkflow } from './member.js';
+import { projectWorkflow } from './project.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 /** Rounds approved from this version on start a member workflow per directory entry (issue 7). */
 export const DIRECTORY_MEMBERS_PATCH = 'directory-members';
+/** Rounds of research_project approved from this version on start a project workflow per project (issue 8). */
+export const RESEARCH_PROJECTS_PATCH = 'research-projects';
 
 /**
  * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
@@ -181,10 +184,12 @@ export const calendarChangedSignal = defineSignal<[{ calendarVersion: number }]>
 const MAIL_BATCH = 200;
 const FORMAL_CHECK_BATCH = 100;
 
-const { prepareRound, recordRoundStage, recomputeDeadline, approveRound } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
-});
+const { prepareRound, recordRoundStage, recomputeDeadline, approveRound, createProjects } = proxyActivities<Activities>(
+  {
+    startToCloseTimeout: '1 minute',
+    retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
+  },
+);
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
@@ -599,6 +604,24 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
           });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
+      // A research project lives on as its own workflow from 立项 (rounds approved before this version did not
+      // start them: their histories replay without).
+      if (input.programme === 'research_project' && patched(RESEARCH_PROJECTS_PATCH)) {
+        const projects = await createProjects({ roundId, today: admittedOn });
+        for (const p of projects) {
+          try {
+            await startChild(projectWorkflow, {
+              workflowId: `project-${p.projectId}`,
+              args: [
+                { projectId: p.projectId, programme: input.programme, institutionId: p.institutionId, compression },
+              ],
+              parentClosePolicy: ParentClosePolicy.ABANDON,
+            });
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          }
         }
       }
       await enterStage('approved');

@@ -1,18 +1,24 @@
 import type { Db } from '../knex.js';
-import { evaluationRubric, type ProgrammeRules, type RubricCriterion } from '../../domain/programmes.js';
+import {
+  evaluationRubric,
+  projectReportRubric,
+  type ProgrammeRules,
+  type RubricCriterion,
+} from '../../domain/programmes.js';
 import { quotaOf } from '../../domain/review/scoring.js';
 import { findProgramme, type ProgrammeRow } from './programmes.js';
 import { roundContext } from './round-rules.js';
 
 /** What an expert review can be of: a round's applications, a year's evaluation reports, one rectification. */
-export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification';
+export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification' | 'project_report';
 
-export type ReviewItemKind = 'application' | 'evaluation_report' | 'rectification';
+export type ReviewItemKind = 'application' | 'evaluation_report' | 'rectification' | 'project_report';
 
 export const itemKindOf: Record<ReviewSubjectKind, ReviewItemKind> = {
   round: 'application',
   evaluation: 'evaluation_report',
   rectification: 'rectification',
+  project_report: 'project_report',
 };
 
 export interface ReviewSubject {
@@ -47,6 +53,31 @@ export async function reviewSubject(db: Db, kind: ReviewSubjectKind, id: string)
       quota: Math.min(quotaOf(ctx.rules.quota), 2_147_483_647),
       titleZh: `${round.title_zh}专家评审`,
       itemKind: 'application',
+    };
+  }
+  if (kind === 'project_report') {
+    const report = await db('project_reports as r')
+      .join('projects as p', 'p.id', 'r.project_id')
+      .where('r.id', id)
+      .first<{ programme: string; title_zh: string; kind: 'midterm' | 'final'; attempt: number } | undefined>(
+        'p.programme',
+        'p.title_zh',
+        'r.kind',
+        'r.attempt',
+      );
+    if (!report) return undefined;
+    const programme = await findProgramme(db, report.programme);
+    if (!programme) return undefined;
+    const what = report.kind === 'midterm' ? '中期检查' : report.attempt > 1 ? '结项（再次提交）' : '结项';
+    return {
+      kind,
+      id,
+      programme,
+      review: programme.rules.review,
+      rubric: [...projectReportRubric],
+      quota: undefined,
+      titleZh: `“${report.title_zh}”${what}专家评审`,
+      itemKind: 'project_report',
     };
   }
   const row =

@@ -1,0 +1,327 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import {
+  decideExtensionUpdate,
+  requestExtensionUpdate,
+  submitProjectReportUpdate,
+  terminateProjectUpdate,
+} from '../../workflows/project.js';
+import type { Principal } from '../auth.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import { auditRefusal } from '../refusals.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+
+export interface ProjectRouteDeps {
+  db: Db;
+  temporal: Client;
+  clock: Clock;
+}
+
+const ProjectParams = z.object({ projectId: z.uuid() });
+
+const ProjectSchema = z
+  .object({
+    projectId: z.string(),
+    title: z.string(),
+    institutionId: z.string(),
+    institutionName: z.string(),
+    status: z.enum(['active', 'completed', 'failed', 'terminated']),
+    startsOn: z.string(),
+    endsOn: z.string().openapi({ description: '研究周期截止日（含批准的延期）' }),
+    extension: z
+      .object({
+        months: z.number().int(),
+        reason: z.string(),
+        status: z.enum(['pending', 'approved', 'refused']),
+        decisionReason: z.string().nullable(),
+      })
+      .nullable(),
+    terminatedReason: z.string().nullable(),
+    reports: z.array(
+      z.object({
+        reportId: z.string(),
+        kind: z.enum(['midterm', 'final']),
+        attempt: z.number().int(),
+        dueAt: z.string().nullable(),
+        receivedAt: z.string().nullable(),
+        late: z.boolean(),
+        outcome: z.enum(['passed', 'failed']).nullable(),
+        outcomeReason: z.string().nullable(),
+        score: z.number().nullable(),
+      }),
+    ),
+  })
+  .openapi('ResearchProject');
+
+const workflowIdOf = (projectId: string) => `project-${projectId}`;
+const closed = () => new AppError('PROJECT_CLOSED', '项目流程已结束');
+
+export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
+  const { db } = deps;
+
+  const load = async (projectId: string, principal: Principal, write: boolean) => {
+    const p = await db('projects as p')
+      .join('institutions as i', 'i.id', 'p.institution_id')
+      .where('p.id', projectId)
+      .first<
+        | {
+            id: string;
+            title_zh: string;
+            institution_id: string;
+            name_zh: string;
+            status: 'active' | 'completed' | 'failed' | 'terminated';
+            starts_on: string;
+            ends_on: string;
+            extended_to: string | null;
+            extension_months: number | null;
+            extension_reason: string | null;
+            extension_status: 'pending' | 'approved' | 'refused' | null;
+            extension_decision_reason: string | null;
+            terminated_reason: string | null;
+          }
+        | undefined
+      >(
+        'p.id',
+        'p.title_zh',
+        'p.institution_id',
+        'i.name_zh',
+        'p.status',
+        'p.starts_on',
+        'p.ends_on',
+        'p.extended_to',
+        'p.extension_months',
+        'p.extension_reason',
+        'p.extension_status',
+        'p.extension_decision_reason',
+        'p.terminated_reason',
+      );
+    if (!p) throw new AppError('PROJECT_NOT_FOUND', projectId);
+    if (principal.role === 'applicant' && p.institution_id !== principal.institutionId) {
+      throw new AppError('PROJECT_NOT_FOUND', '本单位没有该项目');
+    }
+    if (write && principal.role !== 'applicant' && principal.role !== 'staff') throw new AppError('FORBIDDEN');
+    return p;
+  };
+
+  const view = async (projectId: string, principal: Principal) => {
+    const p = await load(projectId, principal, false);
+    const reports = await db('project_reports')
+      .where({ project_id: projectId })
+      .orderBy([{ column: 'kind', order: 'desc' }, { column: 'attempt' }])
+      .select<
+        {
+          id: string;
+          kind: 'midterm' | 'final';
+          attempt: number;
+          due_at: Date | null;
+          received_at: Date | null;
+          late: boolean;
+          outcome: 'passed' | 'failed' | null;
+          outcome_reason: string | null;
+          score: string | null;
+        }[]
+      >('id', 'kind', 'attempt', 'due_at', 'received_at', 'late', 'outcome', 'outcome_reason', 'score');
+    return {
+      projectId: p.id,
+      title: p.title_zh,
+      institutionId: p.institution_id,
+      institutionName: p.name_zh,
+      status: p.status,
+      startsOn: p.starts_on,
+      endsOn: p.extended_to ?? p.ends_on,
+      extension:
+        p.extension_status && p.extension_months !== null
+          ? {
+              months: p.extension_months,
+              reason: p.extension_reason ?? '',
+              status: p.extension_status,
+              decisionReason: p.extension_decision_reason,
+            }
+          : null,
+      terminatedReason: p.terminated_reason,
+      reports: reports.map((r) => ({
+        reportId: r.id,
+        kind: r.kind,
+        attempt: r.attempt,
+        dueAt: r.due_at ? formatShanghai(r.due_at) : null,
+        receivedAt: r.received_at ? formatShanghai(r.received_at) : null,
+        late: r.late,
+        outcome: r.outcome,
+        outcomeReason: r.outcome_reason,
+        score: r.score === null ? null : Number(r.score),
+      })),
+    };
+  };
+
+  /** A refused request is audited like any decision. */
+  const audited = <T>(
+    principal: Principal,
+    projectId: string,
+    action: string,
+    requestId: string | undefined,
+    call: () => Promise<T>,
+  ) =>
+    auditRefusal(
+      db,
+      {
+        actor: principal.actor,
+        role: principal.role,
+        action,
+        subjectKind: 'project',
+        subjectId: projectId,
+        requestId,
+        workflowId: workflowIdOf(projectId),
+      },
+      call,
+    );
+
+  routes.add({
+    method: 'get',
+    path: '/api/projects/:projectId',
+    summary: '查看研究项目：周期、报告与结论',
+    description: '工作人员可查看全部项目；申报单位只能查看本单位的项目。',
+    tags: ['研究项目'],
+    access: ['staff', 'applicant'],
+    params: ProjectParams,
+    responses: { 200: { description: '研究项目', schema: ProjectSchema } },
+    errors: ['PROJECT_NOT_FOUND'],
+    async handler({ params, principal }) {
+      return { status: 200, body: await view(params.projectId, principal!) };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/projects/:projectId/reports',
+    summary: '提交中期检查报告或结项报告（申报单位）',
+    description:
+      '仅在系统通知提交后受理；逾期提交的仍受理并标注逾期（工作人员已收到逾期提示）。结项评审不通过的，可再次提交一次。',
+    tags: ['研究项目'],
+    access: ['applicant'],
+    params: ProjectParams,
+    body: z
+      .object({
+        kind: z.enum(['midterm', 'final']).openapi({ description: 'midterm 中期检查；final 结项' }),
+        summary: z.string().trim().min(20, '报告至少 20 个字').max(20_000),
+        outcomes: z.array(z.string().trim().min(1).max(500)).max(50).optional().openapi({ description: '成果清单' }),
+      })
+      .strict()
+      .openapi('ProjectReport'),
+    responses: {
+      200: {
+        description: '已受理',
+        schema: z.object({ reportId: z.string(), receivedAt: z.string(), late: z.boolean() }),
+      },
+    },
+    errors: ['PROJECT_NOT_FOUND', 'PROJECT_REPORT_NOT_OPEN', 'PROJECT_CLOSED'],
+    async handler({ params, body, principal, req }) {
+      const receivedAt = deps.clock().toISOString();
+      await load(params.projectId, principal!, true);
+      const requestId = requestIdOf(req);
+      const result = await audited(principal!, params.projectId, 'project.report_refused', requestId, () =>
+        updateWorkflow(
+          deps.temporal,
+          workflowIdOf(params.projectId),
+          submitProjectReportUpdate,
+          {
+            kind: body.kind,
+            payload: { summary: body.summary, ...(body.outcomes ? { outcomes: body.outcomes } : {}) },
+            receivedAt,
+            actor: principal!.actor,
+            requestId,
+          },
+          { whenEnded: closed },
+        ),
+      );
+      return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/projects/:projectId/extension',
+    summary: '申请延期（申报单位，一次，最长 12 个月）',
+    tags: ['研究项目'],
+    access: ['applicant'],
+    params: ProjectParams,
+    body: z
+      .object({
+        months: z.number().int().min(1).max(12).openapi({ example: 12 }),
+        reason: z.string().trim().min(5, '请说明延期理由（至少 5 个字）').max(2000),
+      })
+      .strict()
+      .openapi('ExtensionRequest'),
+    responses: { 200: { description: '已提交，待审批', schema: z.object({ status: z.literal('pending') }) } },
+    errors: ['PROJECT_NOT_FOUND', 'EXTENSION_USED', 'PROJECT_CLOSED'],
+    async handler({ params, body, principal, req }) {
+      await load(params.projectId, principal!, true);
+      const requestId = requestIdOf(req);
+      const result = await audited(principal!, params.projectId, 'project.extension_refused', requestId, () =>
+        updateWorkflow(
+          deps.temporal,
+          workflowIdOf(params.projectId),
+          requestExtensionUpdate,
+          { months: body.months, reason: body.reason, actor: principal!.actor, requestId },
+          { whenEnded: closed },
+        ),
+      );
+      return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/projects/:projectId/extension/decision',
+    summary: '审批延期申请（工作人员，须说明理由）',
+    tags: ['研究项目'],
+    access: ['staff'],
+    params: ProjectParams,
+    body: z
+      .object({ approve: z.boolean(), reason: z.string().trim().min(2, '请说明理由').max(2000) })
+      .strict()
+      .openapi('ExtensionDecision'),
+    responses: {
+      200: { description: '已审批', schema: z.object({ approved: z.boolean(), endsOn: z.string() }) },
+    },
+    errors: ['PROJECT_NOT_FOUND', 'EXTENSION_NOT_PENDING', 'PROJECT_CLOSED'],
+    async handler({ params, body, principal, req }) {
+      await load(params.projectId, principal!, true);
+      const result = await updateWorkflow(
+        deps.temporal,
+        workflowIdOf(params.projectId),
+        decideExtensionUpdate,
+        { approve: body.approve, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
+        { whenEnded: closed },
+      );
+      return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/projects/:projectId/terminate',
+    summary: '撤项（工作人员，须说明理由）',
+    description: '撤项后项目流程结束，不再发送任何提醒；进行中的专家评审一并取消。',
+    tags: ['研究项目'],
+    access: ['staff'],
+    params: ProjectParams,
+    body: z.object({ reason: z.string().trim().min(5, '请说明撤项理由（至少 5 个字）').max(2000) }).strict(),
+    responses: { 200: { description: '已撤项', schema: z.object({ status: z.literal('terminated') }) } },
+    errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED'],
+    async handler({ params, body, principal, req }) {
+      await load(params.projectId, principal!, true);
+      const result = await updateWorkflow(
+        deps.temporal,
+        workflowIdOf(params.projectId),
+        terminateProjectUpdate,
+        { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
+        { whenEnded: closed },
+      );
+      return { status: 200, body: result };
+    },
+  });
+}

@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CalendarRepository } from '../../db/repositories/calendar.js';
+import { insertRound } from '../../db/repositories/rounds.js';
+import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import type { projectWorkflow } from '../../workflows/project.js';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
+import { eventually } from '../support/wait.js';
+
+/**
+ * A two-year research project over simulated years (time-skipping server, the real API, PostgreSQL and
+ * maildev): 立项 → 中期检查 passed → an extension granted (+1 year) and a second refused → 结项 不通过 →
+ * resubmitted → 通过. Every notice and reminder is checked at its working day; a terminated project stops.
+ */
+const TASK_QUEUE = 'ronghe-project-ts';
+const ROUND = 'round-research_project-2027';
+const hour = 60 * 60 * 1000;
+
+let stack: TimeSkippingStack;
+let staff: string;
+
+beforeAll(async () => {
+  stack = await startTimeSkippingStack({ taskQueue: TASK_QUEUE, api: true });
+  staff = await stack.token({ role: 'staff', id: 'officer-li' });
+  await insertRound(stack.database.db, {
+    id: ROUND,
+    programme: 'research_project',
+    year: 2027,
+    titleZh: '2027年度产教融合研究项目申报',
+    opensAt: new Date('2027-03-01T09:00:00+08:00'),
+    launchedBy: 'staff:officer-li',
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Problem = { code: string; title: string; detail?: string };
+const db = () => stack.database.db;
+
+interface Project {
+  projectId: string;
+  institutionId: string;
+  email: string;
+  token: string;
+}
+
+/** A project as 认定 leaves it (an approved application, its project row), its workflow started as the round does. */
+async function approve(university: string, college: string, title: string): Promise<Project> {
+  const institutionId = collegeId(university, college);
+  const today = (await stack.nowIso()).slice(0, 10);
+  const [app] = await db()('applications')
+    .insert({
+      round_id: ROUND,
+      institution_id: institutionId,
+      status: 'approved',
+      title_zh: title,
+      field_key: 'next_gen_it',
+    })
+    .returning<{ id: string }[]>('id');
+  const [row] = await db()('projects')
+    .insert({
+      application_id: app!.id,
+      institution_id: institutionId,
+      title_zh: title,
+      status: 'active',
+      starts_on: today,
+      ends_on: `${Number(today.slice(0, 4)) + 2}${today.slice(4)}`,
+      programme: 'research_project',
+      field_key: 'next_gen_it',
+    })
+    .returning<{ id: string }[]>('id');
+  await stack.env.client.workflow.start<typeof projectWorkflow>('projectWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: `project-${row!.id}`,
+    args: [{ projectId: row!.id, programme: 'research_project', institutionId }],
+  });
+  return {
+    projectId: row!.id,
+    institutionId,
+    email: collegeEmail(university, college),
+    token: await stack.token({ role: 'applicant', id: institutionId }),
+  };
+}
+
+/** Emails of one purpose from one project's workflow: "recipient dueAt" (due time for reminders). */
+async function sent(p: Project, purpose: string): Promise<string[]> {
+  const rows = await db()('email_outbox')
+    .where({ workflow_id: `project-${p.projectId}`, purpose, status: 'sent' })
+    .orderBy('id')
+    .select<{ recipient: string; due_at: Date | null }[]>('recipient', 'due_at');
+  return rows.map((r) => `${r.recipient}${r.due_at ? ` ${r.due_at.toISOString()}` : ''}`);
+}
+
+interface ProjectView {
+  status: string;
+  endsOn: string;
+  reports: {
+    reportId: string;
+    kind: string;
+    attempt: number;
+    dueAt: string;
+    outcome: string | null;
+    outcomeReason: string | null;
+    late: boolean;
+  }[];
+}
+const view = async (p: Project) =>
+  (await stack.request<ProjectView>('GET', `/api/projects/${p.projectId}`, { token: staff })).body;
+
+/** Waits for the report of (kind, attempt) to be asked for; its due time and the reminder times, from the calendar. */
+async function opened(p: Project, kind: string, attempt: number) {
+  const report = await eventually(async () =>
+    (await view(p)).reports.find((r) => r.kind === kind && r.attempt === attempt),
+  );
+  // dueAt is 24:00 of the due day, which reads as 00:00 of the next: the due day is in the row.
+  const { due_day: dueDay } = await db()('project_reports')
+    .where({ id: report.reportId })
+    .first<{ due_day: string }>('due_day');
+  const { calendar } = await new CalendarRepository(db()).snapshot();
+  const reminders = [7, 3, 1].map((k) => calendar.workingDaysBefore(dueDay, k).atIso);
+  return { ...report, reminders };
+}
+
+/** The experts assigned to one report submit the same score on every criterion. */
+async function reviewAll(reportId: string, score: number): Promise<Date> {
+  const review = await eventually(async () =>
+    db()('reviews')
+      .where({ subject_kind: 'project_report', subject_id: reportId })
+      .first<{ id: string } | undefined>('id'),
+  );
+  const assignments = await eventually(async () => {
+    const rows = await db()('review_assignments')
+      .where({ review_id: review.id })
+      .select<{ id: string; expert_id: string; due_at: Date }[]>('id', 'expert_id', 'due_at');
+    return rows.length > 0 ? rows : undefined;
+  });
+  for (const a of assignments) {
+    const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
+      token: await stack.token({ role: 'expert', id: a.expert_id }),
+      body: { scores: { progress: score, outcomes: score, cooperation: score, funds: score } },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+  }
+  return new Date(Math.max(...assignments.map((a) => a.due_at.getTime())));
+}
+
+const submit = (p: Project, kind: string, summary: string) =>
+  stack.request<Problem & { late: boolean }>('POST', `/api/projects/${p.projectId}/reports`, {
+    token: p.token,
+    body: { kind, summary },
+  });
+
+const after = (iso: string | Date, ms: number) => new Date(new Date(iso).getTime() + ms).toISOString();
+
+describe('a two-year research project (time-skipping server)', () => {
+  it('立项, 中期检查 passed, one extension (a second refused), 结项 不通过, resubmitted, 通过; a terminated project stops', async () => {
+    await stack.skipTo('2027-09-01T10:00:00+08:00');
+    const p = await approve('zzu', 'cs', '面向智能制造的产教融合人才培养模式研究');
+    const t = await approve('henu', 'cs', '数字经济背景下校企协同育人机制研究');
+    await eventually(async () => ((await sent(p, 'project_approved')).length === 1 ? true : undefined));
+    expect(await sent(p, 'project_approved')).toEqual([p.email]);
+    expect((await view(p)).endsOn).toBe('2029-09-01');
+    // Nothing is owed yet.
+    const early = await submit(p, 'midterm', '尚未到中期检查时间提交的报告，应当被拒绝。');
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('PROJECT_REPORT_NOT_OPEN');
+
+    // ---- 中期检查 at the midpoint (2028-09-01, 09:00).
+    await stack.skipTo('2028-09-01T08:59:00+08:00');
+    expect(await sent(p, 'project_report_request')).toEqual([]);
+    await stack.skipTo('2028-09-01T09:01:00+08:00');
+    const mid = await opened(p, 'midterm', 1);
+    expect(await sent(p, 'project_report_request')).toEqual([p.email]);
+    // The other project is terminated before any reminder: it is never reminded, never flagged.
+    await opened(t, 'midterm', 1);
+    const terminated = await stack.request('POST', `/api/projects/${t.projectId}/terminate`, {
+      token: staff,
+      body: { reason: '项目负责人调离，依托单位申请撤项' },
+    });
+    expect(terminated.status, JSON.stringify(terminated.body)).toBe(200);
+
+    // The 7-working-day reminder at 09:00 of its day; then the report arrives and no more reminders go.
+    await stack.skipTo(after(mid.reminders[0]!, -60_000));
+    expect(await sent(p, 'project_report_reminder')).toEqual([]);
+    await stack.skipTo(after(mid.reminders[0]!, 60_000));
+    await eventually(async () => ((await sent(p, 'project_report_reminder')).length === 1 ? true : undefined));
+    expect(await sent(p, 'project_report_reminder')).toEqual([
+      `${p.email} ${new Date(mid.reminders[0]!).toISOString()}`,
+    ]);
+    const midReport = await submit(p, 'midterm', '中期进展：完成课程体系重构，建成校企联合实验室一个，发表论文两篇。');
+    expect(midReport.status, JSON.stringify(midReport.body)).toBe(200);
+    expect(midReport.body.late).toBe(false);
+    await stack.skipTo(after(mid.dueAt, hour));
+    const midReviewDue = await reviewAll(mid.reportId, 82);
+    await stack.skipTo(after(midReviewDue, hour));
+    await eventually(async () => ((await view(p)).reports[0]?.outcome === 'passed' ? true : undefined));
+    expect(await sent(p, 'project_report_reminder')).toHaveLength(1);
+    expect(await sent(p, 'project_report_result')).toEqual([p.email]);
+
+    // ---- One extension of a year, approved; a second request is refused.
+    const ext = await stack.request('POST', `/api/projects/${p.projectId}/extension`, {
+      token: p.token,
+      body: { months: 12, reason: '企业生产线改造推迟，实证研究需延长一年' },
+    });
+    expect(ext.status, JSON.stringify(ext.body)).toBe(200);
+    const second = await stack.request<Problem>('POST', `/api/projects/${p.projectId}/extension`, {
+      token: p.token,
+      body: { months: 6, reason: '再申请延期半年' },
+    });
+    expect(second.status, JSON.stringify(second.body)).toBe(409);
+    expect(second.body.code).toBe('EXTENSION_USED');
+    const decided = await stack.request<{ approved: boolean; endsOn: string }>(
+      'POST',
+      `/api/projects/${p.projectId}/extension/decision`,
+      { token: staff, body: { approve: true, reason: '理由充分，同意延期一年' } },
+    );
+    expect(decided.body).toEqual({ approved: true, endsOn: '2030-09-01' });
+    expect(await sent(p, 'project_extension_decided')).toEqual([p.email]);
+
+    // The original end passes quietly; the final report is asked for at the extended end.
+    await stack.skipTo('2029-09-02T10:00:00+08:00');
+    expect(await sent(p, 'project_report_request')).toEqual([p.email]);
+    await stack.skipTo('2030-09-01T09:01:00+08:00');
+    const fin = await opened(p, 'final', 1);
+    expect(await sent(p, 'project_report_request')).toEqual([p.email, p.email]);
+    expect((await submit(p, 'final', '结项报告：完成全部研究任务，形成研究报告一份、案例集一部。')).status).toBe(200);
+    await stack.skipTo(after(fin.dueAt, hour));
+    await stack.skipTo(after(await reviewAll(fin.reportId, 50), hour));
+    // 不通过, with the reason; one resubmission is asked for.
+    const retry = await opened(p, 'final', 2);
+    const first = (await view(p)).reports.find((r) => r.kind === 'final' && r.attempt === 1)!;
+    expect(first.outcome).toBe('failed');
+    expect(first.outcomeReason).toBe('专家评审平均分 50 分，低于 60 分');
+    expect(await sent(p, 'project_report_result')).toEqual([p.email, p.email]);
+    expect((await submit(p, 'final', '修改后的结项报告：补充了企业应用证明与成果推广情况。')).status).toBe(200);
+    await stack.skipTo(after(retry.dueAt, hour));
+    await stack.skipTo(after(await reviewAll(retry.reportId, 75), hour));
+    await eventually(async () => ((await view(p)).status === 'completed' ? true : undefined));
+    await eventually(async () =>
+      (await stack.env.client.workflow.getHandle(`project-${p.projectId}`).describe()).status.name === 'COMPLETED'
+        ? true
+        : undefined,
+    );
+    expect(await sent(p, 'project_report_result')).toEqual([p.email, p.email, p.email]);
+    // No report was ever late, so staff were never flagged.
+    expect(await sent(p, 'project_report_overdue')).toEqual([]);
+
+    // The terminated project: one 立项 notice, one request, the termination notice; nothing after.
+    expect(await sent(t, 'project_report_reminder')).toEqual([]);
+    expect(await sent(t, 'project_report_overdue')).toEqual([]);
+    expect(await sent(t, 'project_terminated')).toEqual([t.email]);
+    expect((await view(t)).status).toBe('terminated');
+    const afterEnd = await submit(t, 'midterm', '撤项之后才提交的中期检查报告，应当被拒绝并说明项目已撤项。');
+    expect(afterEnd.status).toBe(409);
+    expect(afterEnd.body.code).toBe('PROJECT_CLOSED');
+
+    const audit = await db()('audit_events')
+      .where({ subject_kind: 'project', subject_id: p.projectId })
+      .orderBy('id')
+      .pluck('action');
+    expect(audit).toEqual([
+      'project.report_refused',
+      'project.report_submit',
+      'project.midterm_pass',
+      'project.extension_request',
+      'project.extension_refused',
+      'project.extension_approve',
+      'project.report_submit',
+      'project.final_fail',
+      'project.report_submit',
+      'project.final_pass',
+    ]);
+  });
+});
