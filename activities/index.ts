@@ -5,6 +5,7 @@ import { createEvaluationActivities } from './evaluation.js';
 import { createEventActivities } from './events.js';
 import { createLaunchActivities } from './launches.js';
 import { createProjectActivities } from './projects.js';
+import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
 import { createRoundActivities } from './rounds.js';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLaunchActivities(deps),
     ...createEventActivities(deps),
     ...createProjectActivities(deps),
+    ...createShowcaseActivities(deps),
   };
 }
 

@@ -13,7 +13,7 @@ import type { ActivityDeps } from './deps.js';
  * What a publicity period publishes: a round's list to be approved (拟认定名单), a year's evaluation results
  * (objections are appeals), or a member's removal from the directory (appeals on procedural grounds only).
  */
-export type PublicitySubjectKind = 'round' | 'evaluation' | 'removal';
+export type PublicitySubjectKind = 'round' | 'evaluation' | 'removal' | 'showcase';
 
 export interface OpenPublicityInput {
   workflowId: string;
@@ -123,6 +123,37 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
               trx.raw('a.id::text as item_id'),
               'a.institution_id',
               'a.title_zh',
+              'rr.rank',
+              trx.raw('null as result_zh'),
+            ),
+      };
+    }
+    if (kind === 'showcase') {
+      const showcase = await trx('showcases')
+        .where({ id: subjectId })
+        .first<{ title_zh: string } | undefined>('title_zh');
+      if (!showcase) refuse('SHOWCASE_NOT_FOUND', subjectId);
+      const programme = (await findProgramme(trx, 'typical_case'))!;
+      return {
+        titleZh: `${showcase.title_zh}拟入选案例公示`,
+        workingDays: programme.rules.publicity.workingDays,
+        // The cases the experts recommended, best first.
+        entries: (itemIds: string[] | undefined): Promise<PublishedRow[]> =>
+          trx('showcase_cases as c')
+            .join('review_results as rr', (j) => {
+              j.on('rr.item_id', '=', trx.raw('c.id::text')).andOnVal('rr.item_kind', 'case');
+            })
+            .where('c.showcase_id', subjectId)
+            .modify((q) => {
+              if (itemIds) void q.whereIn('c.id', itemIds);
+              else void q.where({ 'rr.recommended': true, 'c.status': 'nominated' });
+            })
+            .orderBy([{ column: 'rr.rank' }, { column: 'c.id' }])
+            .select<PublishedRow[]>(
+              trx.raw(`'case' as item_kind`),
+              trx.raw('c.id::text as item_id'),
+              'c.institution_id',
+              'c.title_zh',
               'rr.rank',
               trx.raw('null as result_zh'),
             ),
@@ -485,6 +516,27 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
             removedApplicationId: undefined,
             substituteApplicationId: undefined,
             changedItemId: entry.item_id,
+          };
+        }
+        if (objection.subject_kind === 'showcase') {
+          // The objection stands: the case is not selected (no substitute: the showcase has no fixed size).
+          await trx('showcase_cases').where({ id: entry.item_id }).update({ status: 'objection_upheld' });
+          await recordAudit(trx, {
+            actor: input.actor,
+            role: 'staff',
+            action: 'showcase.case_withdrawn',
+            subjectKind: 'showcase_case',
+            subjectId: entry.item_id,
+            reason: input.reason,
+            details: { objectionId: objection.id },
+            requestId: input.requestId,
+            workflowId: input.workflowId,
+          });
+          return {
+            objectionId: objection.id,
+            outcome: input.outcome,
+            removedApplicationId: undefined,
+            substituteApplicationId: undefined,
           };
         }
         if (objection.subject_kind === 'removal') {

@@ -109,6 +109,7 @@ function notFound(kind: ReviewSubjectKind, id: string): never {
     evaluation: 'EVALUATION_NOT_FOUND',
     rectification: 'REVIEW_NOT_FOUND',
     project_report: 'REVIEW_NOT_FOUND',
+    showcase: 'SHOWCASE_NOT_FOUND',
   }[kind];
   throw ApplicationFailure.nonRetryable(`${kind} ${id} not found`, type);
 }

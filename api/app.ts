@@ -20,6 +20,7 @@ import { directoryRoutes } from './routes/directory.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { eventRoutes } from './routes/events.js';
 import { projectRoutes } from './routes/projects.js';
+import { showcaseRoutes } from './routes/showcases.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { healthRoutes } from './routes/health.js';
 import { publicityRoutes } from './routes/publicity.js';
@@ -56,6 +57,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   scheduleRoutes(routes, deps);
   eventRoutes(routes, deps);
   projectRoutes(routes, deps);
+  showcaseRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

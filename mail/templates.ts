@@ -664,3 +664,45 @@ export function projectTerminated(d: ProjectMailContext & { reason: string }): R
     ),
   };
 }
+
+export function showcaseCall(d: {
+  institutionName: string;
+  showcaseTitle: string;
+  due: Date;
+  dueEstimated: boolean;
+}): RenderedEmail {
+  return {
+    subject: `【案例征集】${d.showcaseTitle}`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `${d.showcaseTitle}现向名录成员单位和研究项目承担单位征集产教融合典型案例，每个单位至多推荐 2 个。`,
+        `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交推荐（POST /api/showcases/:showcaseId/nominations）。`,
+        '推荐案例经专家评审和公示后，入选案例将在成果推广页面公开展示。',
+      ],
+      'Call for typical-case nominations.',
+    ),
+  };
+}
+
+export function showcaseResult(d: {
+  institutionName: string;
+  showcaseTitle: string;
+  caseTitle: string;
+  selected: boolean;
+}): RenderedEmail {
+  return {
+    subject: `【${d.selected ? '入选通知' : '评审结果'}】“${d.caseTitle}”${d.selected ? '入选' : '未入选'}${d.showcaseTitle}`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        d.selected
+          ? `贵单位推荐的“${d.caseTitle}”经专家评审和公示，入选${d.showcaseTitle}，已在成果推广页面公开展示。`
+          : `贵单位推荐的“${d.caseTitle}”经专家评审，未入选${d.showcaseTitle}。感谢参与。`,
+      ],
+      d.selected ? 'Your case was selected for the showcase.' : 'Your case was not selected.',
+    ),
+  };
+}

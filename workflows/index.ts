@@ -7,3 +7,4 @@ export { evaluationWorkflow } from './evaluation.js';
 export { launcherWorkflow } from './launcher.js';
 export { eventWorkflow } from './event.js';
 export { projectWorkflow } from './project.js';
+export { showcaseWorkflow } from './showcase.js';

@@ -6,7 +6,7 @@ import * as publicity from './004_publicity.js';
 import * as directory from './005_directory.js';
 import * as evaluation from './006_evaluation.js';
 import * as events from './007_events.js';
-import * as projects from './008_projects.js';
+import * as lifecycles from './008_lifecycles.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -20,7 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '005_directory': directory,
   '006_evaluation': evaluation,
   '007_events': events,
-  '008_projects': projects,
+  '008_lifecycles': lifecycles,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

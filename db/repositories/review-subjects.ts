@@ -10,15 +10,16 @@ import { findProgramme, type ProgrammeRow } from './programmes.js';
 import { roundContext } from './round-rules.js';
 
 /** What an expert review can be of: a round's applications, a year's evaluation reports, one rectification. */
-export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification' | 'project_report';
+export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification' | 'project_report' | 'showcase';
 
-export type ReviewItemKind = 'application' | 'evaluation_report' | 'rectification' | 'project_report';
+export type ReviewItemKind = 'application' | 'evaluation_report' | 'rectification' | 'project_report' | 'case';
 
 export const itemKindOf: Record<ReviewSubjectKind, ReviewItemKind> = {
   round: 'application',
   evaluation: 'evaluation_report',
   rectification: 'rectification',
   project_report: 'project_report',
+  showcase: 'case',
 };
 
 export interface ReviewSubject {
@@ -53,6 +54,23 @@ export async function reviewSubject(db: Db, kind: ReviewSubjectKind, id: string)
       quota: Math.min(quotaOf(ctx.rules.quota), 2_147_483_647),
       titleZh: `${round.title_zh}专家评审`,
       itemKind: 'application',
+    };
+  }
+  if (kind === 'showcase') {
+    const showcase = await db('showcases')
+      .where({ id })
+      .first<{ title_zh: string; quota: number | null } | undefined>('title_zh', 'quota');
+    const programme = await findProgramme(db, 'typical_case');
+    if (!showcase || !programme) return undefined;
+    return {
+      kind,
+      id,
+      programme,
+      review: programme.rules.review,
+      rubric: programme.rules.rubric,
+      quota: showcase.quota ?? 2_147_483_647,
+      titleZh: `${showcase.title_zh}专家评审`,
+      itemKind: 'case',
     };
   }
   if (kind === 'project_report') {

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 
 /**
- * The research-project lifecycle: a workflow per project (立项 → 中期检查 → 结项), its reports reviewed by
- * experts like everything else (the view `review_item_sources` gains project reports), one extension.
+ * Life after 认定 and the showcase: a workflow per research project (立项 → 中期检查 → 结项, one extension),
+ * and a yearly showcase of typical cases. Project reports and nominated cases are reviewed by experts like
+ * everything else: the view `review_item_sources` gains both.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('projects', (t) => {
@@ -26,6 +27,23 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('decided_at', { useTz: true });
     t.setNullable('payload');
     t.setNullable('received_at');
+  });
+  await knex.schema.alterTable('showcases', (t) => {
+    t.text('title_zh');
+    t.text('workflow_id');
+    t.integer('quota');
+    t.date('nominations_due_day');
+    t.timestamp('nominations_due_at', { useTz: true });
+    t.boolean('estimated');
+    t.jsonb('compressed_time');
+    t.timestamp('published_at', { useTz: true });
+  });
+  await knex.schema.alterTable('showcase_cases', (t) => {
+    t.decimal('score', 6, 2);
+    t.integer('rank');
+    t.text('nominated_by');
+    t.index(['showcase_id', 'institution_id']);
+    t.unique(['showcase_id', 'source_kind', 'source_id']);
   });
   await knex.raw(`
     create or replace view review_item_sources as
@@ -60,7 +78,13 @@ export async function up(knex: Knex): Promise<void> {
         from project_reports r
         join projects p on p.id = r.project_id
         join institutions i on i.id = p.institution_id
-        left join applications oa on oa.id = p.application_id`);
+        left join applications oa on oa.id = p.application_id
+      union all
+      select 'case', c.id::text, 'showcase', c.showcase_id, c.title_zh, c.institution_id, i.parent_id, i.name_zh,
+             c.industry_key, c.nominated_at, null::uuid, jsonb_build_object('summary', c.summary_zh), null::jsonb,
+             (c.status = 'nominated')
+        from showcase_cases c
+        join institutions i on i.id = c.institution_id`);
 }
 
 export async function down(knex: Knex): Promise<void> {
@@ -70,7 +94,26 @@ export async function down(knex: Knex): Promise<void> {
   );
   const definition = rows[0]!.definition;
   await knex.raw('drop view review_item_sources');
-  await knex.raw(`create view review_item_sources as ${definition.slice(0, definition.lastIndexOf('UNION ALL'))}`);
+  const withoutCases = definition.slice(0, definition.lastIndexOf('UNION ALL'));
+  await knex.raw(`create view review_item_sources as ${withoutCases.slice(0, withoutCases.lastIndexOf('UNION ALL'))}`);
+  await knex.schema.alterTable('showcase_cases', (t) => {
+    t.dropUnique(['showcase_id', 'source_kind', 'source_id']);
+    t.dropIndex(['showcase_id', 'institution_id']);
+    for (const c of ['score', 'rank', 'nominated_by']) t.dropColumn(c);
+  });
+  await knex.schema.alterTable('showcases', (t) => {
+    for (const c of [
+      'title_zh',
+      'workflow_id',
+      'quota',
+      'nominations_due_day',
+      'nominations_due_at',
+      'estimated',
+      'compressed_time',
+      'published_at',
+    ])
+      t.dropColumn(c);
+  });
   await knex.schema.alterTable('project_reports', (t) => {
     for (const c of ['due_day', 'due_at', 'late', 'score', 'valid_scores', 'decided_at']) t.dropColumn(c);
   });

@@ -1,0 +1,297 @@
+import { Readable } from 'node:stream';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Db } from '../../db/knex.js';
+import { recordAudit } from '../../db/repositories/audit.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import type { Config } from '../../platform/config.js';
+import { casesCsv, casesXlsx, selectedCases } from '../../services/showcase-cases.js';
+import { nominateCaseUpdate, type ShowcaseInput, type showcaseWorkflow } from '../../workflows/showcase.js';
+import { ProgrammeKey, RoundYearKey, StageKey } from '../../workflows/search-attributes.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import { auditRefusal } from '../refusals.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+
+export interface ShowcaseRouteDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  clock: Clock;
+}
+
+const ShowcaseParams = z.object({
+  showcaseId: z
+    .string()
+    .regex(/^showcase-\d{4}$/)
+    .openapi({ example: 'showcase-2027' }),
+});
+
+const CaseSchema = z
+  .object({
+    caseId: z.string(),
+    title: z.string(),
+    summary: z.string(),
+    institutionName: z.string(),
+    programme: z.string(),
+    programmeName: z.string(),
+    industry: z.string().nullable(),
+    industryName: z.string().nullable(),
+    score: z.number().nullable(),
+    rank: z.number().int().nullable(),
+  })
+  .openapi('ShowcaseCase');
+
+export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void {
+  const { db } = deps;
+
+  const load = async (showcaseId: string) => {
+    const s = await db('showcases').where({ id: showcaseId }).first<
+      | {
+          id: string;
+          year: number;
+          title_zh: string;
+          status: string;
+          nominations_due_at: Date | null;
+          published_at: Date | null;
+        }
+      | undefined
+    >('id', 'year', 'title_zh', 'status', 'nominations_due_at', 'published_at');
+    if (!s) throw new AppError('SHOWCASE_NOT_FOUND', showcaseId);
+    return s;
+  };
+
+  routes.add({
+    method: 'post',
+    path: '/api/showcases',
+    summary: '启动年度成果推广（典型案例征集）',
+    description:
+      '启动流程 `showcase-<year>`：向名录成员单位和研究项目承担单位征集典型案例（每单位至多 2 个），专家评审、公示后公布入选案例。',
+    tags: ['成果推广'],
+    access: ['staff'],
+    body: z
+      .object({
+        year: z.number().int().min(2022).max(2099).openapi({ example: 2027 }),
+        quota: z.number().int().min(1).max(1000).default(20).openapi({ description: '本年度拟入选案例数（默认 20）' }),
+        timeScale: z.number().min(1).max(100_000_000).optional().openapi({ description: '压缩时间（仅用于测试）' }),
+      })
+      .strict()
+      .openapi('LaunchShowcase'),
+    responses: {
+      201: { description: '已启动', schema: z.object({ showcaseId: z.string(), title: z.string() }) },
+    },
+    errors: ['SHOWCASE_EXISTS', 'COMPRESSED_TIME_FORBIDDEN'],
+    async handler({ body, principal, req }) {
+      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
+        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
+      }
+      const showcaseId = `showcase-${body.year}`;
+      const title = `${body.year}年度产教融合典型案例`;
+      const now = deps.clock();
+      const compression =
+        body.timeScale && body.timeScale !== 1 ? { origin: now.toISOString(), scale: body.timeScale } : undefined;
+      await db.transaction(async (trx) => {
+        const inserted = await trx('showcases')
+          .insert({
+            id: showcaseId,
+            year: body.year,
+            title_zh: title,
+            status: 'launched',
+            quota: body.quota,
+            launched_by: principal!.actor,
+            workflow_id: showcaseId,
+            compressed_time: compression ? JSON.stringify(compression) : null,
+          })
+          .onConflict('id')
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) throw new AppError('SHOWCASE_EXISTS', `${title}已启动（${showcaseId}）`);
+        await recordAudit(trx, {
+          actor: principal!.actor,
+          role: 'staff',
+          action: 'showcase.launch',
+          subjectKind: 'showcase',
+          subjectId: showcaseId,
+          details: { year: body.year, quota: body.quota, timeScale: body.timeScale ?? null },
+          requestId: requestIdOf(req),
+          workflowId: showcaseId,
+        });
+        const input: ShowcaseInput = { showcaseId, year: body.year, ...(compression ? { compression } : {}) };
+        await deps.temporal.workflow.start<typeof showcaseWorkflow>('showcaseWorkflow', {
+          workflowId: showcaseId,
+          taskQueue: deps.config.temporal.taskQueue,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          memo: { title },
+          typedSearchAttributes: [
+            { key: ProgrammeKey, value: 'typical_case' },
+            { key: RoundYearKey, value: body.year },
+            { key: StageKey, value: 'showcase_opening' },
+          ],
+        });
+      });
+      return { status: 201, headers: { Location: `/api/showcases/${showcaseId}` }, body: { showcaseId, title } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/showcases/:showcaseId',
+    summary: '年度成果推广的状态（公开）',
+    tags: ['成果推广'],
+    access: 'public',
+    params: ShowcaseParams,
+    responses: {
+      200: {
+        description: '成果推广',
+        schema: z.object({
+          showcaseId: z.string(),
+          year: z.number().int(),
+          title: z.string(),
+          status: z.string().openapi({ description: 'nominations_open / reviewing / published …' }),
+          nominationsDueAt: z.string().nullable(),
+          publishedAt: z.string().nullable(),
+        }),
+      },
+    },
+    errors: ['SHOWCASE_NOT_FOUND'],
+    async handler({ params }) {
+      const s = await load(params.showcaseId);
+      return {
+        status: 200,
+        body: {
+          showcaseId: s.id,
+          year: s.year,
+          title: s.title_zh,
+          status: s.status,
+          nominationsDueAt: s.nominations_due_at ? formatShanghai(s.nominations_due_at) : null,
+          publishedAt: s.published_at ? formatShanghai(s.published_at) : null,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/showcases/:showcaseId/nominations',
+    summary: '推荐典型案例（申报单位，每单位至多 2 个）',
+    description: '可推荐本单位在录的名录成员或承担的研究项目；第三个推荐返回 409 `NOMINATION_LIMIT`；截止后返回 409。',
+    tags: ['成果推广'],
+    access: ['applicant'],
+    params: ShowcaseParams,
+    body: z
+      .object({
+        sourceKind: z.enum(['directory_entry', 'project']),
+        sourceId: z.uuid(),
+        title: z.string().trim().min(4).max(100).openapi({ example: '“校企双元”智能制造现场工程师培养' }),
+        summary: z.string().trim().min(20, '案例简介至少 20 个字').max(5000),
+      })
+      .strict()
+      .openapi('Nomination'),
+    responses: {
+      201: {
+        description: '已受理',
+        schema: z.object({
+          caseId: z.string(),
+          nominated: z.number().int().openapi({ description: '本单位已推荐数' }),
+        }),
+      },
+    },
+    errors: ['SHOWCASE_NOT_FOUND', 'NOMINATION_LIMIT', 'NOMINATIONS_CLOSED', 'SOURCE_NOT_ELIGIBLE'],
+    async handler({ params, body, principal, req }) {
+      const receivedAt = deps.clock().toISOString();
+      await load(params.showcaseId);
+      const requestId = requestIdOf(req);
+      const result = await auditRefusal(
+        db,
+        {
+          actor: principal!.actor,
+          role: 'applicant',
+          action: 'showcase.nomination_refused',
+          subjectKind: 'showcase',
+          subjectId: params.showcaseId,
+          requestId,
+          workflowId: params.showcaseId,
+        },
+        () =>
+          updateWorkflow(
+            deps.temporal,
+            params.showcaseId,
+            nominateCaseUpdate,
+            {
+              institutionId: principal!.institutionId!,
+              sourceKind: body.sourceKind,
+              sourceId: body.sourceId,
+              title: body.title,
+              summary: body.summary,
+              receivedAt,
+              actor: principal!.actor,
+              requestId,
+            },
+            { whenEnded: () => new AppError('NOMINATIONS_CLOSED', '本年度成果推广已结束') },
+          ),
+      );
+      return { status: 201, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/showcases/:showcaseId/cases',
+    summary: '入选案例（公开；可检索，可导出 CSV / XLSX）',
+    description: '公布前为空列表。`q` 按案例名称、简介、单位、项目类别与产业检索；`format=csv|xlsx` 导出同一列表。',
+    tags: ['成果推广'],
+    access: 'public',
+    params: ShowcaseParams,
+    query: z
+      .object({
+        q: z.string().max(100).optional(),
+        format: z.enum(['json', 'csv', 'xlsx']).optional(),
+      })
+      .strict(),
+    responses: {
+      200: {
+        description: '入选案例（JSON；CSV 与 XLSX 为同样的行）',
+        schema: z.object({
+          showcaseId: z.string(),
+          title: z.string(),
+          status: z.string(),
+          total: z.number().int(),
+          cases: z.array(CaseSchema),
+        }),
+      },
+    },
+    errors: ['SHOWCASE_NOT_FOUND'],
+    async handler({ params, query }) {
+      const s = await load(params.showcaseId);
+      const cases = await selectedCases(db, s.id, query.q);
+      const file = encodeURIComponent(`${s.title_zh}入选案例`);
+      if (query.format === 'csv') {
+        return {
+          status: 200,
+          headers: {
+            'Content-Type': 'text/csv; charset=utf-8',
+            'Content-Disposition': `attachment; filename*=UTF-8''${file}.csv`,
+          },
+          stream: Readable.from([Buffer.from(casesCsv(cases), 'utf8')]),
+        };
+      }
+      if (query.format === 'xlsx') {
+        return {
+          status: 200,
+          headers: {
+            'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+            'Content-Disposition': `attachment; filename*=UTF-8''${file}.xlsx`,
+          },
+          stream: Readable.from([await casesXlsx(cases, s.title_zh)]),
+        };
+      }
+      return {
+        status: 200,
+        body: { showcaseId: s.id, title: s.title_zh, status: s.status, total: cases.length, cases },
+      };
+    },
+  });
+}

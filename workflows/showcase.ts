@@ -1,0 +1,124 @@
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { NominationInput } from '../activities/showcase.js';
+import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
+import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { decide, refusal } from './failures.js';
+import { publicityWorkflow } from './publicity.js';
+import { reviewWorkflow } from './review.js';
+import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+
+/**
+ * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case
+ * nominations from directory members and research projects (at most 2 per institution), the expert review
+ * (procedure 2) and the publicity period (procedure 3) as children, then the selected cases are published.
+ */
+export interface ShowcaseInput {
+  showcaseId: string;
+  year: number;
+  compression?: TimeCompression | undefined;
+}
+
+export type ShowcaseStage = 'opening' | 'nominations_open' | 'review' | 'publicity' | 'publishing' | 'published';
+
+export interface ShowcaseMemory {
+  stage: ShowcaseStage;
+  dueAt: string | undefined;
+  invited: number;
+  nominated: number;
+  selected: number;
+}
+
+export type NominationRequest = Omit<NominationInput, 'showcaseId'>;
+
+export const getShowcaseQuery = defineQuery<ShowcaseMemory>('getShowcase');
+export const nominateCaseUpdate = defineUpdate<{ caseId: string; nominated: number }, [NominationRequest]>(
+  'nominateCase',
+);
+
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: RETRY });
+const decisions = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...RETRY, maximumAttempts: 5 },
+});
+
+export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMemory> {
+  const { showcaseId, compression } = input;
+  const workflowId = workflowInfo().workflowId;
+  const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
+  const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
+  const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
+  const m: ShowcaseMemory = { stage: 'opening', dueAt: undefined, invited: 0, nominated: 0, selected: 0 };
+  const setStage = (stage: ShowcaseStage) => {
+    m.stage = stage;
+    upsertSearchAttributes({ [StageKey.name]: [`showcase_${stage}`] });
+  };
+
+  setHandler(getShowcaseQuery, () => m);
+  setHandler(
+    nominateCaseUpdate,
+    async (req) => {
+      const r = await decide(() => decisions.recordNomination({ ...req, showcaseId }));
+      m.nominated += 1;
+      return r;
+    },
+    {
+      validator: (req: NominationRequest) => {
+        // The call is being opened (the deadline is computed): the API retries a busy workflow.
+        if (m.stage === 'opening') throw refusal('ROUND_BUSY', '案例征集正在开启，请稍后重试');
+        const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
+        if (m.stage !== 'nominations_open' || !(received <= Date.parse(m.dueAt!))) {
+          throw refusal('NOMINATIONS_CLOSED', `案例推荐已于 ${formatInstantZh(new Date(m.dueAt!))} 截止`);
+        }
+      },
+    },
+  );
+
+  upsertSearchAttributes({
+    [ProgrammeKey.name]: ['typical_case'],
+    [RoundYearKey.name]: [input.year],
+    [StageKey.name]: ['showcase_opening'],
+  });
+  const opened = await acts.openShowcase({ showcaseId, workflowId, today: shanghaiDayOf(calendarNow()) });
+  m.dueAt = opened.dueAt;
+  m.invited = opened.invited;
+  setStage('nominations_open');
+
+  const closesAt = wall(m.dueAt) + grace;
+  while (Date.now() < closesAt) await condition(() => false, closesAt - Date.now());
+  await condition(allHandlersFinished);
+  m.nominated = (await acts.closeNominations({ showcaseId })).nominated;
+
+  if (m.nominated > 0) {
+    setStage('review');
+    await executeChild(reviewWorkflow, {
+      workflowId: `review-${showcaseId}`,
+      args: [
+        { subjectKind: 'showcase', subjectId: showcaseId, programme: 'typical_case', year: input.year, compression },
+      ],
+    });
+    setStage('publicity');
+    await executeChild(publicityWorkflow, {
+      workflowId: `publicity-${showcaseId}`,
+      args: [
+        { subjectKind: 'showcase', subjectId: showcaseId, programme: 'typical_case', year: input.year, compression },
+      ],
+    });
+  }
+  setStage('publishing');
+  m.selected = (await acts.publishShowcase({ showcaseId, workflowId, at: new Date().toISOString() })).selected;
+  setStage('published');
+  await condition(allHandlersFinished);
+  return m;
+}
