@@ -218,6 +218,44 @@ describe('personal limits (research projects)', () => {
     });
     expect([refused.status, refused.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
   });
+
+  it('counts an open research project (after 立项) against its principal until it is completed', async () => {
+    const roundId = await openRound('research_project', 2031, {
+      rules: { limits: { perApplicant: 10, perUniversity: 20 } },
+    });
+    const principal = { staffNo: 'T2002', name: '王研究员' };
+    const first = await newDraft(roundId, 'henu', { title: '已立项的项目', principal });
+    expect(
+      (await stack.request('POST', `/api/applications/${first.body.applicationId}/submit`, { token: tokens.henu }))
+        .status,
+    ).toBe(200);
+    // 立项: the application is approved and becomes an open project.
+    await stack.database.db('applications').where({ id: first.body.applicationId }).update({ status: 'approved' });
+    const [project] = await stack.database
+      .db('projects')
+      .insert({
+        application_id: first.body.applicationId,
+        institution_id: 'henu',
+        title_zh: '已立项的项目',
+        status: 'active',
+        starts_on: '2031-09-01',
+        ends_on: '2033-09-01',
+        programme: 'research_project',
+      })
+      .returning<{ id: string }[]>('id');
+    const second = await newDraft(roundId, 'henu', { title: '新的申报', principal });
+    const refused = await stack.request<Problem>('POST', `/api/applications/${second.body.applicationId}/submit`, {
+      token: tokens.henu,
+    });
+    expect([refused.status, refused.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
+    expect(refused.body.detail).toContain('王研究员');
+    // 结项: the project no longer counts.
+    await stack.database.db('projects').where({ id: project!.id }).update({ status: 'completed' });
+    expect(
+      (await stack.request('POST', `/api/applications/${second.body.applicationId}/submit`, { token: tokens.henu }))
+        .status,
+    ).toBe(200);
+  });
 });
 
 describe('the round itself', () => {

@@ -3,6 +3,7 @@ import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/rounds.js';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import type { projectWorkflow } from '../../workflows/project.js';
+import type { roundWorkflow } from '../../workflows/round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -271,5 +272,127 @@ describe('a two-year research project (time-skipping server)', () => {
       'project.report_submit',
       'project.final_pass',
     ]);
+  });
+
+  it('a research_project round at 认定 starts a project workflow per approved application (立项 notices once each)', async () => {
+    const roundId = 'round-research_project-2030';
+    await insertRound(db(), {
+      id: roundId,
+      programme: 'research_project',
+      year: 2030,
+      titleZh: '2030年度产教融合研究项目申报',
+      opensAt: new Date('2030-03-01T09:00:00+08:00'),
+      launchedBy: 'staff:officer-li',
+    });
+    // Three reviewed applications, the shortlist confirmed by staff.
+    const apps = await db()('applications')
+      .insert(
+        ['zzu', 'henu', 'hpu'].map((institution, i) => ({
+          round_id: roundId,
+          institution_id: institution,
+          status: 'shortlisted',
+          title_zh: `研究项目 ${i + 1}`,
+          field_key: 'next_gen_it',
+          draft: '{}',
+          received_at: new Date('2030-03-10T02:00:00Z'),
+        })),
+      )
+      .returning<{ id: string; institution_id: string }[]>(['id', 'institution_id']);
+    const [review] = await db()('reviews')
+      .insert({
+        subject_kind: 'round',
+        subject_id: roundId,
+        programme: 'research_project',
+        rubric: '[]',
+        experts_per_item: 3,
+        status: 'completed',
+      })
+      .returning<{ id: string }[]>('id');
+    await db()('review_results').insert(
+      apps.map((a, i) => ({
+        review_id: review!.id,
+        item_kind: 'application',
+        item_id: a.id,
+        valid_scores: 3,
+        score: 90 - i,
+        rank: i + 1,
+        recommended: true,
+        confirmed: true,
+      })),
+    );
+    // The round as it stands once staff have confirmed the shortlist: publicity, then 认定.
+    await stack.skipTo('2030-11-18T10:00:00+08:00');
+    await stack.env.client.workflow.start<typeof roundWorkflow>('roundWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: roundId,
+      args: [
+        {
+          roundId,
+          programme: 'research_project',
+          year: 2030,
+          opensAt: '2030-03-01T09:00:00+08:00',
+          launchedBy: 'staff:officer-li',
+          resume: {
+            stage: 'shortlist_confirmed',
+            deadline: undefined,
+            reminders: [],
+            remindersDone: [],
+            jobs: [],
+            graceSeconds: 600,
+            eligibleInstitutions: 3,
+            noticesSent: 3,
+            remindersSent: 0,
+            submissions: 3,
+            withdrawals: 0,
+            formalCheck: { passed: 3, failed: 0 },
+            review: undefined,
+            publicity: undefined,
+            approved: undefined,
+            cancellation: undefined,
+            calendarChanged: false,
+            runs: 1,
+          },
+        },
+      ],
+    });
+    const period = await eventually(async () =>
+      db()('publicity_periods')
+        .where({ subject_kind: 'round', subject_id: roundId })
+        .first<{ ends_at: Date } | undefined>('ends_at'),
+    );
+    await stack.skipTo(after(period.ends_at, hour));
+    const projects = await eventually(async () => {
+      const rows = await db()('projects as p')
+        .join('applications as a', 'a.id', 'p.application_id')
+        .where('a.round_id', roundId)
+        .select<{ id: string; institution_id: string; status: string; ends_on: string }[]>(
+          'p.id',
+          'p.institution_id',
+          'p.status',
+          'p.ends_on',
+        );
+      return rows.length === 3 ? rows : undefined;
+    });
+    expect(projects.map((p) => p.institution_id).sort()).toEqual(['henu', 'hpu', 'zzu']);
+    for (const p of projects) {
+      expect(p.status).toBe('active');
+      const running = await eventually(async () =>
+        (await stack.env.client.workflow.getHandle(`project-${p.id}`).describe()).status.name === 'RUNNING'
+          ? true
+          : undefined,
+      );
+      expect(running).toBe(true);
+    }
+    const notices = await eventually(async () => {
+      const rows = await db()('email_outbox')
+        .where({ purpose: 'project_approved', status: 'sent' })
+        .whereIn(
+          'workflow_id',
+          projects.map((p) => `project-${p.id}`),
+        )
+        .pluck('recipient');
+      return rows.length === 3 ? (rows as string[]) : undefined;
+    });
+    expect(notices.sort()).toEqual(['jwc@henu.edu.example', 'jwc@hpu.edu.example', 'jwc@zzu.edu.example']);
   });
 });
