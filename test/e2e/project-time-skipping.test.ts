@@ -159,6 +159,8 @@ describe('a two-year research project (time-skipping server)', () => {
     await stack.skipTo('2027-09-01T10:00:00+08:00');
     const p = await approve('zzu', 'cs', '面向智能制造的产教融合人才培养模式研究');
     const t = await approve('henu', 'cs', '数字经济背景下校企协同育人机制研究');
+    // A third project will hand in its midterm report late.
+    const l = await approve('hpu', 'energy', '新能源装备产教融合实训体系研究');
     await eventually(async () => ((await sent(p, 'project_approved')).length === 1 ? true : undefined));
     expect(await sent(p, 'project_approved')).toEqual([p.email]);
     expect((await view(p)).endsOn).toBe('2029-09-01');
@@ -193,6 +195,65 @@ describe('a two-year research project (time-skipping server)', () => {
     expect(midReport.status, JSON.stringify(midReport.body)).toBe(200);
     expect(midReport.body.late).toBe(false);
     await stack.skipTo(after(mid.dueAt, hour));
+    // The late project: staff are flagged once; its report is still taken, marked late; terminated while
+    // under review, its review is cancelled.
+    const flagged = await eventually(async () => {
+      const rows = await sent(l, 'project_report_overdue');
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(flagged).toEqual([stack.config.staffEmail]);
+    // It was reminded 7, 3 and 1 working days before its due day, at 09:00 (it started with P: same days).
+    expect(await sent(l, 'project_report_reminder')).toEqual(
+      mid.reminders.map((at) => `${l.email} ${new Date(at).toISOString()}`),
+    );
+    const lateReport = await submit(l, 'midterm', '逾期提交的中期检查报告：研究按计划推进，实训平台建设完成过半。');
+    expect(lateReport.status, JSON.stringify(lateReport.body)).toBe(200);
+    expect(lateReport.body.late).toBe(true);
+    const lateReportId = (await view(l)).reports[0]!.reportId;
+    await eventually(
+      async () =>
+        (await stack.env.client.workflow.getHandle(`review-project-report-${lateReportId}`).describe()).status.name ===
+        'RUNNING'
+          ? true
+          : undefined,
+      { what: 'the late report under review' },
+    );
+    // Terminated once the experts are invited (the review is waiting on its timers, no activity in flight: the
+    // time-skipping server keeps time still while an activity it has been told to cancel is running).
+    await eventually(
+      async () => {
+        const invited = await db()('email_outbox')
+          .where({ workflow_id: `review-project-report-${lateReportId}`, purpose: 'review_invitation', status: 'sent' })
+          .count<{ n: number }[]>('* as n');
+        return Number(invited[0]!.n) > 0 ? true : undefined;
+      },
+      { what: 'the experts invited to review the late report' },
+    );
+    await stack.env.sleep(60_000);
+    expect(
+      (
+        await stack.request('POST', `/api/projects/${l.projectId}/terminate`, {
+          token: staff,
+          body: { reason: '中期检查报告严重逾期，依托单位申请撤项' },
+        })
+      ).status,
+    ).toBe(200);
+    await eventually(
+      async () =>
+        (await stack.env.client.workflow.getHandle(`review-project-report-${lateReportId}`).describe()).status.name ===
+        'CANCELLED'
+          ? true
+          : undefined,
+      { what: 'the review cancelled' },
+    );
+    await eventually(
+      async () =>
+        (await stack.env.client.workflow.getHandle(`project-${l.projectId}`).describe()).status.name === 'COMPLETED'
+          ? true
+          : undefined,
+      { what: 'the terminated project to end' },
+    );
+    expect(await sent(l, 'project_report_overdue')).toEqual([stack.config.staffEmail]);
     const midReviewDue = await reviewAll(mid.reportId, 82);
     await stack.skipTo(after(midReviewDue, hour));
     await eventually(async () => ((await view(p)).reports[0]?.outcome === 'passed' ? true : undefined));
