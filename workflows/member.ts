@@ -110,14 +110,18 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
   const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
   const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
   const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
-  const m: MemberMemory = input.resume ?? {
-    status: 'active',
-    year: yearOf(shanghaiDayOf(calendarNow())),
-    barEndsOn: undefined,
-    grades: [],
-    elimination: undefined,
-    runs: 0,
-  };
+  // A run continued from the version before elimination carries no grades or elimination yet.
+  const resumed = input.resume as (Omit<MemberMemory, 'grades'> & Partial<MemberMemory>) | undefined;
+  const m: MemberMemory = resumed
+    ? { ...resumed, grades: resumed.grades ?? [], elimination: resumed.elimination }
+    : {
+        status: 'active',
+        year: yearOf(shanghaiDayOf(calendarNow())),
+        barEndsOn: undefined,
+        grades: [],
+        elimination: undefined,
+        runs: 0,
+      };
   m.runs += 1;
   const workflowId = workflowInfo().workflowId;
   const ended = () => ENDED.includes(m.status);
@@ -201,6 +205,8 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       [InstitutionIdKey.name]: [input.institutionId],
       [StageKey.name]: [`member_${m.status}`],
     });
+    // Members started by the previous version upserted the stage once more here: kept, so they replay.
+    setStatus('active');
     await acts.recordMemberStatus({
       entryId: input.entryId,
       status: 'active',

@@ -8,10 +8,13 @@ import { testLogger } from '../support/stack.js';
 
 /**
  * Workflows run for years across deployments, so today's code must replay what earlier versions recorded.
- * The fixtures are histories recorded by the version before directory members (commit 6d59210): a round of
- * teacher_station from launch to 认定 (scripts/walkthrough.sh) and its review and publicity children. The
- * round's approval now starts member workflows; `patched('directory-members')` keeps the old path for
- * histories recorded before it. Remove that patch and the round's replay fails with a nondeterminism error.
+ * The fixtures (`<workflow>.<commit>.json`) are histories recorded by earlier versions:
+ * - commit 6d59210, before directory members: a round of teacher_station from launch to 认定
+ *   (scripts/walkthrough.sh) and its review and publicity children. The round's approval now starts member
+ *   workflows; `patched('directory-members')` keeps the old path for histories recorded before it. Remove
+ *   that patch and the round's replay fails.
+ * - commit b475b2a, members before evaluation and elimination: a member's first year, a later year (a run
+ *   continued as new, whose memory has no grades yet) and a revocation.
  */
 const dir = path.join(import.meta.dirname, 'histories');
 const fixtures = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -26,6 +29,9 @@ describe('histories recorded by the deployed version replay on this code', () =>
 
   it('has the round, review and publicity histories of one round to 认定', () => {
     expect(fixtures.sort()).toEqual([
+      'member-first-year.b475b2a.json',
+      'member-later-year.b475b2a.json',
+      'member-revoked.b475b2a.json',
       'publicity-round-teacher_station-2027.6d59210.json',
       'review-round-teacher_station-2027.6d59210.json',
       'round-teacher_station-2027.6d59210.json',
@@ -47,7 +53,7 @@ describe('histories recorded by the deployed version replay on this code', () =>
         replayName: file,
       },
       load(file),
-      file.replace(/\.6d59210\.json$/, ''),
+      file.replace(/\.[0-9a-f]{7}\.json$/, ''),
     );
   });
 });
