@@ -176,7 +176,8 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
       const confirmed = (await invitees(db, e.id)).filter((i) => i.status === 'confirmed');
       for (const i of confirmed) {
         await outbox.deliver({
-          idempotencyKey: `${input.workflowId}/event_reminder/v${e.version}/${input.reminder.daysBefore}/${i.institution_id}`,
+          // Keyed by the reminder's day: a move within the same day does not remind again.
+          idempotencyKey: `${input.workflowId}/event_reminder/${input.reminder.at.slice(0, 10)}/${input.reminder.daysBefore}/${i.institution_id}`,
           workflowId: input.workflowId,
           purpose: 'event_reminder',
           recipient: i.contact_email,

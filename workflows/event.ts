@@ -9,7 +9,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { AttendanceInput, EventChangeInput, EventSchedule, RsvpInput } from '../activities/events.js';
+import type {
+  AttendanceInput,
+  EventChangeInput,
+  EventReminder,
+  EventSchedule,
+  RsvpInput,
+} from '../activities/events.js';
 import { formatInstantZh } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { RETRY } from './budget.js';
@@ -34,7 +40,10 @@ export type EventStage = 'inviting' | 'scheduled' | 'awaiting_attendance' | 'clo
 export interface EventMemory {
   stage: EventStage;
   schedule: EventSchedule | undefined;
-  /** Reminders sent, as `v<version>/<daysBefore>`. */
+  /**
+   * Reminders sent, as `<reminder day>/<daysBefore>`: a move to another day brings new reminders; a move within
+   * the same day (a new hour, a new hall) does not send them again.
+   */
   remindersSent: string[];
 }
 
@@ -146,10 +155,11 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
   while (m.stage === 'scheduled') {
     const s = m.schedule;
     const now = Date.now();
-    const next = s.reminders.find((r) => !m.remindersSent.includes(`v${s.version}/${r.daysBefore}`));
+    const keyOf = (r: EventReminder) => `${r.at.slice(0, 10)}/${r.daysBefore}`;
+    const next = s.reminders.find((r) => !m.remindersSent.includes(keyOf(r)));
     const startsAt = wall(s.startsAt);
     if (next && wall(next.at) <= now) {
-      m.remindersSent.push(`v${s.version}/${next.daysBefore}`);
+      m.remindersSent.push(keyOf(next));
       await acts.sendEventReminder({ eventId, workflowId, version: s.version, reminder: next });
       continue;
     }

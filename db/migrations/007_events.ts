@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 
 /**
- * Showcase events (路演, 展会): a workflow per event. A move bumps `version`, so the reminders of the new date
- * are new occasions (their own idempotency keys) while those of the old date are never sent.
+ * Showcase events (路演, 展会): a workflow per event. A move bumps `version` (what the presenters were told);
+ * reminders are keyed by their day, so those of a new date are new occasions, those of an old date are never
+ * sent, and a move within the same day does not repeat them.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('showcase_events', (t) => {

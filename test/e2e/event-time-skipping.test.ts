@@ -134,6 +134,15 @@ describe('a showcase event (time-skipping server)', () => {
     });
     expect(early.status).toBe(409);
     expect(early.body.code).toBe('EVENT_NOT_HELD');
+    // A later hour the same day: those still expected are told; the reminders already sent are not repeated.
+    const later = await stack.request<{ startsAt: string; version: number }>('PUT', `/api/events/${eventId}`, {
+      token: staff,
+      body: { startsAt: '2027-06-27T15:30:00+08:00', reason: '开幕式延后' },
+    });
+    expect(later.body).toMatchObject({ startsAt: '2027-06-27T15:30:00+08:00', version: 3 });
+    await eventually(async () => ((await sent(eventId, 'event_moved')).length === 5 ? true : undefined));
+    expect(await sent(eventId, 'event_moved')).toEqual([p1.email, p1.email, p3.email, p4.email, p4.email].sort());
+    expect(await sent(eventId, 'event_reminder')).toEqual(week);
 
     await stack.skipTo('2027-06-26T08:59:00+08:00');
     expect(await sent(eventId, 'event_reminder')).toEqual(week);
@@ -189,6 +198,7 @@ describe('a showcase event (time-skipping server)', () => {
       'event.move',
       'event.confirm',
       'event.decline',
+      'event.move',
       'event.rsvp_refused',
       'event.attendance',
     ]);
