@@ -2,8 +2,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme } from '../db/repositories/programmes.js';
 import { formatShanghai } from '../domain/calendar/index.js';
-import { showcaseCall, showcaseResult } from '../mail/templates.js';
+import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
+import type { Reminder } from './rounds.js';
 
 /** At most this many nominations per institution and year. */
 export const NOMINATIONS_PER_INSTITUTION = 2;
@@ -25,6 +26,8 @@ export interface ShowcaseOpened {
   /** 24:00 Asia/Shanghai on the due day, ISO with +08:00. */
   dueAt: string;
   invited: number;
+  /** Reminders k working days before the due day at 09:00, to institutions that have nominated nothing. */
+  reminders: Reminder[];
 }
 
 function refuse(type: string, message: string): never {
@@ -47,21 +50,25 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
   return {
     /** Opens the call: nominations due in the programme's working days; every eligible institution told once. */
     async openShowcase(input: { showcaseId: string; workflowId: string; today: string }): Promise<ShowcaseOpened> {
-      const showcase = await db('showcases')
-        .where({ id: input.showcaseId })
-        .first<{ title_zh: string; nominations_due_at: Date | null; estimated: boolean | null } | undefined>(
-          'title_zh',
-          'nominations_due_at',
-          'estimated',
-        );
+      const showcase = await db('showcases').where({ id: input.showcaseId }).first<
+        | {
+            title_zh: string;
+            nominations_due_at: Date | null;
+            nominations_due_day: string | null;
+            estimated: boolean | null;
+          }
+        | undefined
+      >('title_zh', 'nominations_due_at', 'nominations_due_day', 'estimated');
       if (!showcase) refuse('SHOWCASE_NOT_FOUND', input.showcaseId);
       const programme = (await findProgramme(db, 'typical_case'))!;
+      const { calendar: cal } = await calendar.snapshot();
       let due = showcase.nominations_due_at;
+      let dueDay = showcase.nominations_due_day;
       let estimated = showcase.estimated ?? false;
-      if (!due) {
-        const { calendar: cal } = await calendar.snapshot();
+      if (!due || !dueDay) {
         const period = cal.period(input.today, programme.rules.call.workingDays);
         due = period.endsAt;
+        dueDay = period.lastDay;
         estimated = period.estimated;
         await db('showcases').where({ id: input.showcaseId }).update({
           status: 'nominations_open',
@@ -85,7 +92,44 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
           }),
         });
       }
-      return { titleZh: showcase.title_zh, dueAt: formatShanghai(due), invited: institutions.length };
+      const reminders = programme.rules.call.reminderWorkingDaysBefore.map((k) => {
+        const r = cal.workingDaysBefore(dueDay, k);
+        return { k, day: r.day, at: r.atIso };
+      });
+      return { titleZh: showcase.title_zh, dueAt: formatShanghai(due), invited: institutions.length, reminders };
+    },
+
+    /** A reminder k working days before the due day, to the eligible institutions that have nominated nothing. */
+    async sendShowcaseReminder(input: { showcaseId: string; workflowId: string; reminder: Reminder }): Promise<number> {
+      const showcase = await db('showcases')
+        .where({ id: input.showcaseId })
+        .first<{ title_zh: string; nominations_due_at: Date; estimated: boolean | null }>(
+          'title_zh',
+          'nominations_due_at',
+          'estimated',
+        );
+      const silent = await eligible();
+      const nominated = new Set(
+        (await db('showcase_cases').where({ showcase_id: input.showcaseId }).pluck('institution_id')) as string[],
+      );
+      const owed = silent.filter((i) => !nominated.has(i.id));
+      for (const i of owed) {
+        await outbox.deliver({
+          idempotencyKey: `${input.workflowId}/showcase_reminder/${input.reminder.k}/${i.id}`,
+          workflowId: input.workflowId,
+          purpose: 'showcase_reminder',
+          recipient: i.contact_email,
+          dueAt: new Date(input.reminder.at),
+          ...showcaseReminder({
+            institutionName: i.name_zh,
+            showcaseTitle: showcase.title_zh,
+            due: showcase.nominations_due_at,
+            dueEstimated: showcase.estimated ?? false,
+            workingDaysLeft: input.reminder.k,
+          }),
+        });
+      }
+      return owed.length;
     },
 
     /**

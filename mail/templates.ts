@@ -686,6 +686,27 @@ export function showcaseCall(d: {
   };
 }
 
+export function showcaseReminder(d: {
+  institutionName: string;
+  showcaseTitle: string;
+  due: Date;
+  dueEstimated: boolean;
+  workingDaysLeft: number;
+}): RenderedEmail {
+  return {
+    subject: `【提醒】${d.showcaseTitle}案例推荐还有 ${d.workingDaysLeft} 个工作日截止`,
+    text: body(
+      [
+        `${d.institutionName}：`,
+        '',
+        `${d.showcaseTitle}案例推荐将于 ${deadlineZh(d.due, d.dueEstimated)} 截止，贵单位尚未推荐案例。`,
+        '每个单位至多推荐 2 个案例；不推荐的无需回复。',
+      ],
+      `Reminder: ${d.workingDaysLeft} working day(s) left to nominate.`,
+    ),
+  };
+}
+
 export function showcaseResult(d: {
   institutionName: string;
   showcaseTitle: string;

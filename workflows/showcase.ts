@@ -21,7 +21,8 @@ import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 /**
  * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case
- * nominations from directory members and research projects (at most 2 per institution), the expert review
+ * nominations from directory members and research projects (at most 2 per institution; reminders 7/3/1
+ * working days before the due day to institutions that have nominated nothing), the expert review
  * (procedure 2) and the publicity period (procedure 3) as children, then the selected cases are published.
  */
 export interface ShowcaseInput {
@@ -36,6 +37,7 @@ export interface ShowcaseMemory {
   stage: ShowcaseStage;
   dueAt: string | undefined;
   invited: number;
+  remindersSent: number;
   nominated: number;
   selected: number;
 }
@@ -59,7 +61,14 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
   const wall = (iso: string) => wallTimeFor(Date.parse(iso), compression);
   const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
   const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
-  const m: ShowcaseMemory = { stage: 'opening', dueAt: undefined, invited: 0, nominated: 0, selected: 0 };
+  const m: ShowcaseMemory = {
+    stage: 'opening',
+    dueAt: undefined,
+    invited: 0,
+    remindersSent: 0,
+    nominated: 0,
+    selected: 0,
+  };
   const setStage = (stage: ShowcaseStage) => {
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`showcase_${stage}`] });
@@ -95,8 +104,19 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
   m.invited = opened.invited;
   setStage('nominations_open');
 
+  // Reminders go out at their times (to institutions that have nominated nothing) until the call closes.
   const closesAt = wall(m.dueAt) + grace;
-  while (Date.now() < closesAt) await condition(() => false, closesAt - Date.now());
+  const reminders = opened.reminders.filter((r) => wall(r.at) > Date.now());
+  while (Date.now() < closesAt) {
+    const reminder = reminders[0];
+    if (reminder && wall(reminder.at) <= Date.now()) {
+      reminders.shift();
+      m.remindersSent += await acts.sendShowcaseReminder({ showcaseId, workflowId, reminder });
+      continue;
+    }
+    const next = Math.min(reminder ? wall(reminder.at) : Infinity, closesAt);
+    await condition(() => false, next - Date.now());
+  }
   await condition(allHandlersFinished);
   m.nominated = (await acts.closeNominations({ showcaseId })).nominated;
 

@@ -59,6 +59,7 @@ const plan: [string, string, 'directory_entry' | 'project', string, string, numb
   ['haust', 'agri', 'project', 'research_project', 'modern_agriculture', 65],
 ];
 const QUOTA = 6;
+const SILENT = collegeId('haust', 'mat');
 
 async function createSources(): Promise<Source[]> {
   await insertRound(db(), {
@@ -68,6 +69,15 @@ async function createSources(): Promise<Source[]> {
     titleZh: '2026年度产教融合研究项目申报',
     opensAt: new Date('2026-03-01T09:00:00+08:00'),
     launchedBy: 'staff:officer-li',
+  });
+  // One more member that never nominates: it is called, and reminded.
+  await db()('directory_entries').insert({
+    programme: 'demo_college',
+    institution_id: SILENT,
+    title_zh: `${SILENT} demo_college 从未推荐的成员`,
+    field_key: 'new_materials',
+    status: 'active',
+    admitted_on: '2026-06-30',
   });
   const sources: Source[] = [];
   for (const [university, college, kind, programme, field, score] of plan) {
@@ -282,7 +292,10 @@ describe('a showcase year, end to end with compressed durations (dev server)', (
           .filter((m) => m.purpose === purpose)
           .map((m) => m.to)
           .sort();
-      expect(to('showcase_call')).toEqual(institutions);
+      expect(to('showcase_call')).toEqual([...institutions, collegeEmail('haust', 'mat')].sort());
+      // Reminders 7, 3 and 1 working days before the due day, only to the member that nominated nothing.
+      const silent = collegeEmail('haust', 'mat');
+      expect(to('showcase_reminder')).toEqual([silent, silent, silent]);
       expect(to('showcase_result')).toEqual(sources.map((s) => s.email).sort());
       const selectedMail = mail.filter((m) => m.purpose === 'showcase_result' && m.subject.includes('入选通知'));
       expect(selectedMail).toHaveLength(QUOTA);
