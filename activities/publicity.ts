@@ -98,6 +98,29 @@ function refuse(type: string, message: string): never {
   throw ApplicationFailure.nonRetryable(message, type);
 }
 
+/**
+ * The reviewed items of a list (query aliased `a`, joined to `review_results rr`), best rank first: the named
+ * items (a re-publicity of changes), else those the first period lists.
+ */
+function ranked(
+  db: Db,
+  query: Knex.QueryBuilder,
+  itemKind: 'application' | 'case',
+  itemIds: string[] | undefined,
+  firstPeriod: (q: Knex.QueryBuilder) => Knex.QueryBuilder,
+): Promise<PublishedRow[]> {
+  return (itemIds ? query.whereIn('a.id', itemIds) : firstPeriod(query))
+    .orderBy([{ column: 'rr.rank' }, { column: 'a.id' }])
+    .select<PublishedRow[]>(
+      db.raw(`'${itemKind}' as item_kind`),
+      db.raw('a.id::text as item_id'),
+      'a.institution_id',
+      'a.title_zh',
+      'rr.rank',
+      db.raw('null as result_zh'),
+    );
+}
+
 export function createPublicityActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
   /** The title, length and entries of what a period publishes. */
   const subjectOf = async (trx: Db, kind: PublicitySubjectKind, subjectId: string, parentId: string | undefined) => {
@@ -110,22 +133,15 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
         titleZh: `${round.title_zh}拟认定名单${parentId ? '（递补）' : ''}公示`,
         workingDays: ctx.rules.publicity.workingDays,
         entries: (itemIds: string[] | undefined): Promise<PublishedRow[]> =>
-          trx('applications as a')
-            .joinRaw('left join review_results rr on rr.item_id = a.id::text')
-            .where('a.round_id', subjectId)
-            .modify((q) => {
-              if (itemIds) void q.whereIn('a.id', itemIds);
-              else void q.where('a.status', 'shortlisted');
-            })
-            .orderBy([{ column: 'rr.rank' }, { column: 'a.id' }])
-            .select<PublishedRow[]>(
-              trx.raw(`'application' as item_kind`),
-              trx.raw('a.id::text as item_id'),
-              'a.institution_id',
-              'a.title_zh',
-              'rr.rank',
-              trx.raw('null as result_zh'),
-            ),
+          ranked(
+            trx,
+            trx('applications as a')
+              .joinRaw('left join review_results rr on rr.item_id = a.id::text')
+              .where('a.round_id', subjectId),
+            'application',
+            itemIds,
+            (q) => q.where('a.status', 'shortlisted'),
+          ),
       };
     }
     if (kind === 'showcase') {
@@ -139,24 +155,17 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
         workingDays: programme.rules.publicity.workingDays,
         // The cases the experts recommended, best first.
         entries: (itemIds: string[] | undefined): Promise<PublishedRow[]> =>
-          trx('showcase_cases as c')
-            .join('review_results as rr', (j) => {
-              j.on('rr.item_id', '=', trx.raw('c.id::text')).andOnVal('rr.item_kind', 'case');
-            })
-            .where('c.showcase_id', subjectId)
-            .modify((q) => {
-              if (itemIds) void q.whereIn('c.id', itemIds);
-              else void q.where({ 'rr.recommended': true, 'c.status': 'nominated' });
-            })
-            .orderBy([{ column: 'rr.rank' }, { column: 'c.id' }])
-            .select<PublishedRow[]>(
-              trx.raw(`'case' as item_kind`),
-              trx.raw('c.id::text as item_id'),
-              'c.institution_id',
-              'c.title_zh',
-              'rr.rank',
-              trx.raw('null as result_zh'),
-            ),
+          ranked(
+            trx,
+            trx('showcase_cases as a')
+              .join('review_results as rr', (j) => {
+                j.on('rr.item_id', '=', trx.raw('a.id::text')).andOnVal('rr.item_kind', 'case');
+              })
+              .where('a.showcase_id', subjectId),
+            'case',
+            itemIds,
+            (q) => q.where({ 'rr.recommended': true, 'a.status': 'nominated' }),
+          ),
       };
     }
     if (kind === 'evaluation') {

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
+import { BUSY_CODE } from '../domain/errors.js';
 import type { AppError } from './errors.js';
 
 /**
@@ -11,9 +12,7 @@ import type { AppError } from './errors.js';
 function isBackPressure(err: unknown): boolean {
   if (err instanceof ServiceError) return (err.cause as { code?: number } | undefined)?.code === 8;
   return (
-    err instanceof WorkflowUpdateFailedError &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === 'ROUND_BUSY'
+    err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === BUSY_CODE
   );
 }
 

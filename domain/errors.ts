@@ -88,6 +88,12 @@ export const errorCatalogue = {
 
 export type ErrorCode = keyof typeof errorCatalogue;
 
+/**
+ * The refusal that means "busy, ask again shortly" (a run draining before it continues as new, a call still
+ * being opened): the API retries it with backoff instead of answering it.
+ */
+export const BUSY_CODE = 'ROUND_BUSY' satisfies ErrorCode;
+
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(errorCatalogue, value);
 }

@@ -25,7 +25,7 @@ import type { Reminder } from '../activities/rounds.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
-import { decide, refusal } from './failures.js';
+import { busy, decide, refusal } from './failures.js';
 import { evaluationGradedSignal } from './member.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -130,7 +130,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     (req) => decide(() => decisions.recordEvaluationReport({ ...req, evaluationId })),
     {
       validator: (req: EvaluationReportRequest) => {
-        if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+        if (draining) throw busy('流程正在切换运行记录，请稍后重试');
         if (m.stage === 'opening') throw refusal('EVALUATION_NOT_OPEN', '动态评价尚未开始受理自评报告');
         const due = m.due!;
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
@@ -160,6 +160,15 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
       },
     },
   );
+
+  // What the review and publicity children are of.
+  const subject = {
+    subjectKind: 'evaluation',
+    subjectId: evaluationId,
+    programme: input.programme,
+    year: input.year,
+    compression,
+  } as const;
 
   const setStage = (stage: EvaluationStage) => {
     m.stage = stage;
@@ -242,15 +251,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     if (m.stage === 'review') {
       m.review = await executeChild(reviewWorkflow, {
         workflowId: `review-${evaluationId}`,
-        args: [
-          {
-            subjectKind: 'evaluation',
-            subjectId: evaluationId,
-            programme: input.programme,
-            year: input.year,
-            compression,
-          },
-        ],
+        args: [subject],
       });
       setStage('grading');
       continue;
@@ -280,15 +281,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     if (m.stage === 'publicity') {
       m.publicity = await executeChild(publicityWorkflow, {
         workflowId: `publicity-${evaluationId}`,
-        args: [
-          {
-            subjectKind: 'evaluation',
-            subjectId: evaluationId,
-            programme: input.programme,
-            year: input.year,
-            compression,
-          },
-        ],
+        args: [subject],
       });
       setStage('publishing');
       continue;

@@ -19,7 +19,7 @@ import type {
 import { formatInstantZh } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { RETRY } from './budget.js';
-import { decide, refusal } from './failures.js';
+import { busy, decide, refusal } from './failures.js';
 import { StageKey } from './search-attributes.js';
 
 /**
@@ -121,7 +121,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
     {
       validator: (req: EventChangeRequest) => {
         // While the invitations go out the change waits (the API retries a busy workflow).
-        if (m.stage === 'inviting') throw refusal('ROUND_BUSY', '邀请正在发出，请稍后重试');
+        if (m.stage === 'inviting') throw busy('邀请正在发出，请稍后重试');
         if (m.stage !== 'scheduled') throw closed();
         if (!req.cancel) {
           const now = calendarTimeFor(Date.now(), compression);

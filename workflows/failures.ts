@@ -1,9 +1,14 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { ErrorCode } from '../domain/errors.js';
+import { BUSY_CODE, type ErrorCode } from '../domain/errors.js';
 
 /** A refusal with a stable code (the API maps it to problem+json) and a zh-CN message. */
 export function refusal(code: ErrorCode, message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: code, nonRetryable: true });
+}
+
+/** A refusal the API retries (see `BUSY_CODE`): the workflow cannot take this request yet. */
+export function busy(message: string): ApplicationFailure {
+  return refusal(BUSY_CODE, message);
 }
 
 /** An activity's business refusal becomes the Update's failure, with its code, message and details intact. */

@@ -21,7 +21,7 @@ import type {
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
-import { decide, refusal } from './failures.js';
+import { busy, decide, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 /**
@@ -113,7 +113,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
     },
     {
       validator: (req: ObjectionRequest) => {
-        if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+        if (draining) throw busy('流程正在切换运行记录，请稍后重试');
         const current = m.current;
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
         if (!current || req.publicityId !== current.publicityId || m.stage === 'done' || m.stage === 'opening') {
@@ -148,7 +148,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
     },
     {
       validator: (_req: ResolutionRequest) => {
-        if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+        if (draining) throw busy('流程正在切换运行记录，请稍后重试');
       },
     },
   );

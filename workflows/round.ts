@@ -21,7 +21,7 @@ import type { Announcement, Deadline, Reminder } from '../activities/rounds.js';
 import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
-import { decide, refusal } from './failures.js';
+import { busy, decide, refusal } from './failures.js';
 import { memberWorkflow } from './member.js';
 import { projectWorkflow } from './project.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
@@ -239,7 +239,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
    */
   let draining = false;
   const refuseWhileDraining = () => {
-    if (draining) throw refusal('ROUND_BUSY', '流程正在切换运行记录，请稍后重试');
+    if (draining) throw busy('流程正在切换运行记录，请稍后重试');
   };
 
   // ---- What people see and do ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ import {
   executeChild,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,7 +15,7 @@ import type { NominationInput } from '../activities/showcase.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
-import { decide, refusal } from './failures.js';
+import { busy, decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
@@ -85,7 +86,7 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     {
       validator: (req: NominationRequest) => {
         // The call is being opened (the deadline is computed): the API retries a busy workflow.
-        if (m.stage === 'opening') throw refusal('ROUND_BUSY', '案例征集正在开启，请稍后重试');
+        if (m.stage === 'opening') throw busy('案例征集正在开启，请稍后重试');
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
         if (m.stage !== 'nominations_open' || !(received <= Date.parse(m.dueAt!))) {
           throw refusal('NOMINATIONS_CLOSED', `案例推荐已于 ${formatInstantZh(new Date(m.dueAt!))} 截止`);
@@ -115,25 +116,29 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
       continue;
     }
     const next = Math.min(reminder ? wall(reminder.at) : Infinity, closesAt);
-    await condition(() => false, next - Date.now());
+    await sleep(next - Date.now());
   }
   await condition(allHandlersFinished);
   m.nominated = (await acts.closeNominations({ showcaseId })).nominated;
 
   if (m.nominated > 0) {
+    // What the review and publicity children are of.
+    const subject = {
+      subjectKind: 'showcase',
+      subjectId: showcaseId,
+      programme: 'typical_case',
+      year: input.year,
+      compression,
+    } as const;
     setStage('review');
     await executeChild(reviewWorkflow, {
       workflowId: `review-${showcaseId}`,
-      args: [
-        { subjectKind: 'showcase', subjectId: showcaseId, programme: 'typical_case', year: input.year, compression },
-      ],
+      args: [subject],
     });
     setStage('publicity');
     await executeChild(publicityWorkflow, {
       workflowId: `publicity-${showcaseId}`,
-      args: [
-        { subjectKind: 'showcase', subjectId: showcaseId, programme: 'typical_case', year: input.year, compression },
-      ],
+      args: [subject],
     });
   }
   setStage('publishing');

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import { evaluationRubric } from '../../domain/programmes.js';
 import type { memberWorkflow } from '../../workflows/member.js';
+import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -79,30 +81,12 @@ const memberState = (m: Member) =>
 
 /** Every expert assigned in one review submits the same score on every criterion of the evaluation rubric. */
 async function reviewAll(subjectKind: string, subjectId: string, scoreOf: (itemId: string) => number): Promise<Date> {
-  const review = await eventually(async () =>
-    db()('reviews').where({ subject_kind: subjectKind, subject_id: subjectId }).first<{ id: string } | undefined>('id'),
-  );
-  const assignments = await eventually(async () => {
-    const rows = await db()('review_assignments')
-      .where({ review_id: review.id })
-      .whereIn('status', ['invited', 'accepted'])
-      .select<{ id: string; item_id: string; expert_id: string; due_at: Date }[]>(
-        'id',
-        'item_id',
-        'expert_id',
-        'due_at',
-      );
-    return rows.length > 0 ? rows : undefined;
-  });
-  for (const a of assignments) {
-    const s = scoreOf(a.item_id);
-    const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
-      token: await stack.token({ role: 'expert', id: a.expert_id }),
-      body: { scores: { outcomes: s, mechanism: s, industry_service: s, demonstration: s } },
-    });
-    expect(put.status, JSON.stringify(put.body)).toBe(200);
-  }
-  return new Date(Math.max(...assignments.map((a) => a.due_at.getTime())));
+  const rubric = evaluationRubric.map((c) => c.key);
+  return (
+    await scoreAssignedReviews(stack, { kind: subjectKind, id: subjectId }, (itemId) =>
+      uniformScores(rubric, scoreOf(itemId)),
+    )
+  ).dueAt;
 }
 
 async function publicityOf(subjectKind: string, subjectId: string): Promise<{ id: string; ends_at: Date }> {

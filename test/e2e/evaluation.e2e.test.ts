@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import { evaluationRubric } from '../../domain/programmes.js';
 import type { launcherWorkflow } from '../../workflows/launcher.js';
 import type { memberWorkflow } from '../../workflows/member.js';
+import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
@@ -297,19 +299,6 @@ describe('an evaluation year of ten members, end to end with compressed duration
     }
 
     // The experts review what they are assigned, as soon as they are invited.
-    const review = await eventually(
-      async () =>
-        db()('reviews')
-          .where({ subject_kind: 'evaluation', subject_id: evaluationId })
-          .first<{ id: string } | undefined>('id'),
-      { timeoutMs: 90_000, what: 'the expert review' },
-    );
-    const assignments = await eventually(async () => {
-      const rows = await db()('review_assignments')
-        .where({ review_id: review.id })
-        .select<{ id: string; item_id: string; expert_id: string }[]>('id', 'item_id', 'expert_id');
-      return rows.length > 0 ? rows : undefined;
-    });
     const reports = await db()('evaluation_reports')
       .where({ evaluation_id: evaluationId })
       .select<{ id: string; directory_entry_id: string }[]>('id', 'directory_entry_id');
@@ -317,15 +306,16 @@ describe('an evaluation year of ten members, end to end with compressed duration
       const entryId = reports.find((r) => r.id === reportId)!.directory_entry_id;
       return members.find((m) => m.entryId === entryId)!.score!;
     };
-    for (const a of assignments) {
-      const s = scoreOf(a.item_id);
-      if (s === null) continue;
-      const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
-        token: await stack.token({ role: 'expert', id: a.expert_id }),
-        body: { scores: { outcomes: s, mechanism: s, industry_service: s, demonstration: s } },
-      });
-      expect(put.status, JSON.stringify(put.body)).toBe(200);
-    }
+    const rubric = evaluationRubric.map((c) => c.key);
+    const { reviewId, assignments } = await scoreAssignedReviews(
+      stack,
+      { kind: 'evaluation', id: evaluationId },
+      (itemId) => {
+        const s = scoreOf(itemId);
+        return s === null ? null : uniformScores(rubric, s);
+      },
+      { timeoutMs: 90_000 },
+    );
 
     // Nobody scores one report (its experts time out, then their replacements): staff are asked to grade it.
     await eventually(
@@ -400,7 +390,7 @@ describe('an evaluation year of ten members, end to end with compressed duration
     expect(to('evaluation_result')).toEqual(everyone);
     expect(to('rectification_notice')).toEqual(failing.map((m) => m.email).sort());
     const everyAssignment = await db()('review_assignments')
-      .where({ review_id: review.id })
+      .where({ review_id: reviewId })
       .select<{ expert_id: string }[]>('expert_id');
     const invited = new Set(everyAssignment.map((a) => a.expert_id));
     expect(everyAssignment.length).toBeGreaterThan(assignments.length);

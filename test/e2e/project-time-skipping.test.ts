@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/rounds.js';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import { projectReportRubric } from '../../domain/programmes.js';
 import type { projectWorkflow } from '../../workflows/project.js';
 import type { roundWorkflow } from '../../workflows/round.js';
+import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -125,25 +127,10 @@ async function opened(p: Project, kind: string, attempt: number) {
 
 /** The experts assigned to one report submit the same score on every criterion. */
 async function reviewAll(reportId: string, score: number): Promise<Date> {
-  const review = await eventually(async () =>
-    db()('reviews')
-      .where({ subject_kind: 'project_report', subject_id: reportId })
-      .first<{ id: string } | undefined>('id'),
-  );
-  const assignments = await eventually(async () => {
-    const rows = await db()('review_assignments')
-      .where({ review_id: review.id })
-      .select<{ id: string; expert_id: string; due_at: Date }[]>('id', 'expert_id', 'due_at');
-    return rows.length > 0 ? rows : undefined;
-  });
-  for (const a of assignments) {
-    const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
-      token: await stack.token({ role: 'expert', id: a.expert_id }),
-      body: { scores: { progress: score, outcomes: score, cooperation: score, funds: score } },
-    });
-    expect(put.status, JSON.stringify(put.body)).toBe(200);
-  }
-  return new Date(Math.max(...assignments.map((a) => a.due_at.getTime())));
+  const rubric = projectReportRubric.map((c) => c.key);
+  return (
+    await scoreAssignedReviews(stack, { kind: 'project_report', id: reportId }, () => uniformScores(rubric, score))
+  ).dueAt;
 }
 
 const submit = (p: Project, kind: string, summary: string) =>

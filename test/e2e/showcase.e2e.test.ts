@@ -5,8 +5,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRound } from '../../db/repositories/rounds.js';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import { programmeCatalogue } from '../../domain/programmes.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { readXlsx } from '../support/openpyxl.js';
+import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
@@ -196,27 +198,13 @@ describe('a showcase year, end to end with compressed durations (dev server)', (
       expect(foreign.body.code).toBe('SOURCE_NOT_ELIGIBLE');
 
       // The experts review what they are assigned, as soon as they are invited.
-      const review = await eventually(
-        async () =>
-          db()('reviews')
-            .where({ subject_kind: 'showcase', subject_id: SHOWCASE })
-            .first<{ id: string } | undefined>('id'),
-        { timeoutMs: 90_000, what: 'the expert review' },
+      const rubric = programmeCatalogue.find((p) => p.key === 'typical_case')!.rules.rubric.map((c) => c.key);
+      const { assignments } = await scoreAssignedReviews(
+        stack,
+        { kind: 'showcase', id: SHOWCASE },
+        (itemId) => uniformScores(rubric, caseOf.get(itemId)!.score),
+        { timeoutMs: 90_000 },
       );
-      const assignments = await eventually(async () => {
-        const rows = await db()('review_assignments')
-          .where({ review_id: review.id })
-          .select<{ id: string; item_id: string; expert_id: string }[]>('id', 'item_id', 'expert_id');
-        return rows.length > 0 ? rows : undefined;
-      });
-      for (const a of assignments) {
-        const s = caseOf.get(a.item_id)!.score;
-        const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
-          token: await stack.token({ role: 'expert', id: a.expert_id }),
-          body: { scores: { integration: s, education: s, replicability: s } },
-        });
-        expect(put.status, JSON.stringify(put.body)).toBe(200);
-      }
       await eventually(
         async () =>
           (await stack.client.workflow.getHandle(SHOWCASE).describe()).status.name === 'COMPLETED' ? true : undefined,
