@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
+import { findProject, type ProjectRow } from '../db/repositories/projects.js';
 import { formatInstantZh } from '../domain/calendar/index.js';
 import {
   projectApproved,
@@ -18,7 +19,6 @@ import { sameDayMonthsLater } from './directory.js';
 import type { Reminder } from './rounds.js';
 
 export type ProjectReportKind = 'midterm' | 'final';
-export type ProjectStatus = 'active' | 'completed' | 'failed' | 'terminated';
 
 export interface ProjectPlan {
   startsOn: string;
@@ -73,66 +73,15 @@ function refuse(type: string, message: string): never {
   throw ApplicationFailure.nonRetryable(message, type);
 }
 
-interface ProjectContext {
-  id: string;
-  title: string;
-  status: string;
-  startsOn: string;
-  endsOn: string;
-  extendedTo: string | null;
-  extensionMonths: number | null;
-  extensionStatus: string | null;
-  institutionName: string;
-  contactEmail: string;
-  programme: ProgrammeRow;
+interface ProjectContext extends ProjectRow {
+  /** The programme's rules (research_project). */
+  rules: ProgrammeRow['rules'];
 }
 
 async function projectContext(db: Db, projectId: string): Promise<ProjectContext> {
-  const p = await db('projects as p')
-    .join('institutions as i', 'i.id', 'p.institution_id')
-    .where('p.id', projectId)
-    .first<
-      | {
-          id: string;
-          title_zh: string;
-          status: string;
-          starts_on: string;
-          ends_on: string;
-          extended_to: string | null;
-          extension_months: number | null;
-          extension_status: string | null;
-          programme: string;
-          name_zh: string;
-          contact_email: string;
-        }
-      | undefined
-    >(
-      'p.id',
-      'p.title_zh',
-      'p.status',
-      'p.starts_on',
-      'p.ends_on',
-      'p.extended_to',
-      'p.extension_months',
-      'p.extension_status',
-      'p.programme',
-      'i.name_zh',
-      'i.contact_email',
-    );
+  const p = await findProject(db, projectId);
   if (!p) refuse('PROJECT_NOT_FOUND', projectId);
-  return {
-    id: p.id,
-    title: p.title_zh,
-    status: p.status,
-    startsOn: p.starts_on,
-    endsOn: p.ends_on,
-    extendedTo: p.extended_to,
-    extensionMonths: p.extension_months,
-    extensionStatus: p.extension_status,
-    institutionName: p.name_zh,
-    contactEmail: p.contact_email,
-    programme: (await findProgramme(db, p.programme))!,
-  };
+  return { ...p, rules: (await findProgramme(db, p.programme))!.rules };
 }
 
 const mailOf = (p: ProjectContext): ProjectMailContext => ({
@@ -141,7 +90,7 @@ const mailOf = (p: ProjectContext): ProjectMailContext => ({
 });
 
 const projectRules = (p: ProjectContext) =>
-  p.programme.rules.project ?? { durationYears: 2, reportWorkingDays: 20, passMark: 60, maxExtensionMonths: 12 };
+  p.rules.project ?? { durationYears: 2, reportWorkingDays: 20, passMark: 60, maxExtensionMonths: 12 };
 
 export function createProjectActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
   return {
@@ -260,7 +209,7 @@ export function createProjectActivities({ db, outbox, calendar, staffEmail }: Ac
         kind: input.kind,
         attempt: input.attempt,
         dueAt: due.endsAtIso,
-        reminders: p.programme.rules.call.reminderWorkingDaysBefore.map((k) => {
+        reminders: p.rules.call.reminderWorkingDaysBefore.map((k) => {
           const r = cal.workingDaysBefore(report.due_day, k);
           return { k, day: r.day, at: r.atIso };
         }),

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
+import { findProject } from '../../db/repositories/projects.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import {
   decideExtensionUpdate,
@@ -63,52 +64,18 @@ const closed = () => new AppError('PROJECT_CLOSED', '项目流程已结束');
 export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
   const { db } = deps;
 
-  const load = async (projectId: string, principal: Principal, write: boolean) => {
-    const p = await db('projects as p')
-      .join('institutions as i', 'i.id', 'p.institution_id')
-      .where('p.id', projectId)
-      .first<
-        | {
-            id: string;
-            title_zh: string;
-            institution_id: string;
-            name_zh: string;
-            status: 'active' | 'completed' | 'failed' | 'terminated';
-            starts_on: string;
-            ends_on: string;
-            extended_to: string | null;
-            extension_months: number | null;
-            extension_reason: string | null;
-            extension_status: 'pending' | 'approved' | 'refused' | null;
-            extension_decision_reason: string | null;
-            terminated_reason: string | null;
-          }
-        | undefined
-      >(
-        'p.id',
-        'p.title_zh',
-        'p.institution_id',
-        'i.name_zh',
-        'p.status',
-        'p.starts_on',
-        'p.ends_on',
-        'p.extended_to',
-        'p.extension_months',
-        'p.extension_reason',
-        'p.extension_status',
-        'p.extension_decision_reason',
-        'p.terminated_reason',
-      );
+  /** The project, if the principal may see it (an applicant only its own). */
+  const load = async (projectId: string, principal: Principal) => {
+    const p = await findProject(db, projectId);
     if (!p) throw new AppError('PROJECT_NOT_FOUND', projectId);
-    if (principal.role === 'applicant' && p.institution_id !== principal.institutionId) {
+    if (principal.role === 'applicant' && p.institutionId !== principal.institutionId) {
       throw new AppError('PROJECT_NOT_FOUND', '本单位没有该项目');
     }
-    if (write && principal.role !== 'applicant' && principal.role !== 'staff') throw new AppError('FORBIDDEN');
     return p;
   };
 
   const view = async (projectId: string, principal: Principal) => {
-    const p = await load(projectId, principal, false);
+    const p = await load(projectId, principal);
     const reports = await db('project_reports')
       .where({ project_id: projectId })
       .orderBy([{ column: 'kind', order: 'desc' }, { column: 'attempt' }])
@@ -127,22 +94,22 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       >('id', 'kind', 'attempt', 'due_at', 'received_at', 'late', 'outcome', 'outcome_reason', 'score');
     return {
       projectId: p.id,
-      title: p.title_zh,
-      institutionId: p.institution_id,
-      institutionName: p.name_zh,
+      title: p.title,
+      institutionId: p.institutionId,
+      institutionName: p.institutionName,
       status: p.status,
-      startsOn: p.starts_on,
-      endsOn: p.extended_to ?? p.ends_on,
+      startsOn: p.startsOn,
+      endsOn: p.extendedTo ?? p.endsOn,
       extension:
-        p.extension_status && p.extension_months !== null
+        p.extensionStatus && p.extensionMonths !== null
           ? {
-              months: p.extension_months,
-              reason: p.extension_reason ?? '',
-              status: p.extension_status,
-              decisionReason: p.extension_decision_reason,
+              months: p.extensionMonths,
+              reason: p.extensionReason ?? '',
+              status: p.extensionStatus,
+              decisionReason: p.extensionDecisionReason,
             }
           : null,
-      terminatedReason: p.terminated_reason,
+      terminatedReason: p.terminatedReason,
       reports: reports.map((r) => ({
         reportId: r.id,
         kind: r.kind,
@@ -220,7 +187,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_REPORT_NOT_OPEN', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req }) {
       const receivedAt = deps.clock().toISOString();
-      await load(params.projectId, principal!, true);
+      await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.report_refused', requestId, () =>
         updateWorkflow(
@@ -258,7 +225,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     responses: { 200: { description: '已提交，待审批', schema: z.object({ status: z.literal('pending') }) } },
     errors: ['PROJECT_NOT_FOUND', 'EXTENSION_USED', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req }) {
-      await load(params.projectId, principal!, true);
+      await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.extension_refused', requestId, () =>
         updateWorkflow(
@@ -289,7 +256,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     },
     errors: ['PROJECT_NOT_FOUND', 'EXTENSION_NOT_PENDING', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req }) {
-      await load(params.projectId, principal!, true);
+      await load(params.projectId, principal!);
       const result = await updateWorkflow(
         deps.temporal,
         workflowIdOf(params.projectId),
@@ -313,7 +280,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     responses: { 200: { description: '已撤项', schema: z.object({ status: z.literal('terminated') }) } },
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req }) {
-      await load(params.projectId, principal!, true);
+      await load(params.projectId, principal!);
       const result = await updateWorkflow(
         deps.temporal,
         workflowIdOf(params.projectId),
