@@ -527,34 +527,18 @@ export function createPublicityActivities({ db, outbox, calendar, staffEmail }: 
             changedItemId: entry.item_id,
           };
         }
-        if (objection.subject_kind === 'showcase') {
-          // The objection stands: the case is not selected (no substitute: the showcase has no fixed size).
-          await trx('showcase_cases').where({ id: entry.item_id }).update({ status: 'objection_upheld' });
+        if (objection.subject_kind === 'showcase' || objection.subject_kind === 'removal') {
+          // A showcase case is withdrawn (no substitute: the showcase has no fixed size); a removal appeal on
+          // procedural grounds stands (the member workflow withdraws the removal).
+          const showcase = objection.subject_kind === 'showcase';
+          if (showcase) {
+            await trx('showcase_cases').where({ id: entry.item_id }).update({ status: 'objection_upheld' });
+          }
           await recordAudit(trx, {
             actor: input.actor,
             role: 'staff',
-            action: 'showcase.case_withdrawn',
-            subjectKind: 'showcase_case',
-            subjectId: entry.item_id,
-            reason: input.reason,
-            details: { objectionId: objection.id },
-            requestId: input.requestId,
-            workflowId: input.workflowId,
-          });
-          return {
-            objectionId: objection.id,
-            outcome: input.outcome,
-            removedApplicationId: undefined,
-            substituteApplicationId: undefined,
-          };
-        }
-        if (objection.subject_kind === 'removal') {
-          // A procedural appeal stands: the removal is not made (the member workflow withdraws it).
-          await recordAudit(trx, {
-            actor: input.actor,
-            role: 'staff',
-            action: 'directory.removal_appeal_upheld',
-            subjectKind: 'directory_entry',
+            action: showcase ? 'showcase.case_withdrawn' : 'directory.removal_appeal_upheld',
+            subjectKind: showcase ? 'showcase_case' : 'directory_entry',
             subjectId: entry.item_id,
             reason: input.reason,
             details: { objectionId: objection.id },
