@@ -44,7 +44,7 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/activities/*', '**/activities', '**/db/*', '**/api/*', '**/infra/*', '**/platform/*'],
+              group: ['**/activities/*', '**/activities', '**/db/*', '**/api/*', '**/local-stack/*', '**/platform/*'],
               allowTypeImports: true,
               message: 'Workflows import activities (and other I/O code) as types only.',
             },

@@ -11,7 +11,7 @@ import {
 import { createActivities, systemClock, type Clock } from './activities/index.js';
 import { createDb, type Db } from './db/knex.js';
 import { CalendarRepository } from './db/repositories/calendar.js';
-import { ensureSearchAttributes } from './infra/temporal-server.js';
+import { ensureSearchAttributes } from './platform/temporal.js';
 import { Outbox, type OutboxFaults } from './mail/outbox.js';
 import { createSmtpTransport } from './mail/transport.js';
 import { AttachmentStore } from './storage/attachments.js';

@@ -1,13 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
-import { findEvaluation, type EvaluationRow } from '../db/repositories/evaluations.js';
+import { findEvaluation, type EvaluationRow } from '../db/repositories/evaluation.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { gradeOf, gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { evaluationReminder, evaluationRequest, evaluationResult, evaluationUngraded } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
-import type { Reminder } from './rounds.js';
+import type { Reminder } from './round.js';
 
 /** When the self-evaluation reports are due, and when members without one are reminded. */
 export interface ReportDue {

@@ -1,14 +1,14 @@
 import type { ActivityDeps } from './deps.js';
-import { createApplicationActivities } from './applications.js';
-import { createDirectoryActivities } from './directory.js';
+import { createApplicationActivities } from './round.applications.js';
+import { createDirectoryActivities } from './member.js';
 import { createEvaluationActivities } from './evaluation.js';
-import { createEventActivities } from './events.js';
-import { createLaunchActivities } from './launches.js';
-import { createProjectActivities } from './projects.js';
+import { createEventActivities } from './event.js';
+import { createLaunchActivities } from './schedule.js';
+import { createProjectActivities } from './project.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
-import { createRoundActivities } from './rounds.js';
+import { createRoundActivities } from './round.js';
 
 export type { ActivityDeps, Clock } from './deps.js';
 export { systemClock } from './deps.js';

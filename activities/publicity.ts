@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { roundContext } from '../db/repositories/round-rules.js';
+import { roundContext } from '../db/repositories/round.rules.js';
 import { shanghaiDayOf, shanghaiInstant, formatShanghai, addDays } from '../domain/calendar/index.js';
 import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { findProgramme } from '../db/repositories/programmes.js';

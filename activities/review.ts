@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { reviewSubject, type ReviewSubject, type ReviewSubjectKind } from '../db/repositories/review-subjects.js';
+import { reviewSubject, type ReviewSubject, type ReviewSubjectKind } from '../db/repositories/review.subjects.js';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
 import {
   assignReviewers,
@@ -15,7 +15,7 @@ import { aggregate, rankWithinQuota } from '../domain/review/scoring.js';
 import { reviewBlocked, reviewCompleted, reviewInvitation, reviewReminder } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
-import type { Reminder } from './rounds.js';
+import type { Reminder } from './round.js';
 
 /** When a group of assignments is due, and when its experts are reminded. */
 export interface DueGroup {

@@ -4,7 +4,7 @@ import { findProgramme } from '../db/repositories/programmes.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import type { Reminder } from './rounds.js';
+import type { Reminder } from './round.js';
 
 /** At most this many nominations per institution and year. */
 export const NOMINATIONS_PER_INSTITUTION = 2;

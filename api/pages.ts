@@ -3,9 +3,9 @@ import express, { Router, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, fromTemporalError } from './errors.js';
-import { fileObjection, type ObjectionIntakeDeps } from './objections.js';
+import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
-import { selectedCases } from '../services/showcase-cases.js';
+import { selectedCases } from '../services/showcase.js';
 
 /** Public zh-CN pages: the publicity list with its objection form, and the 认定 result. */
 

@@ -7,9 +7,9 @@ import {
   evaluationTitleZh,
   evaluationWorkflowId,
   insertEvaluation,
-} from '../db/repositories/evaluations.js';
+} from '../db/repositories/evaluation.js';
 import { findProgramme } from '../db/repositories/programmes.js';
-import { insertRound, RoundExistsError } from '../db/repositories/rounds.js';
+import { insertRound, RoundExistsError } from '../db/repositories/round.js';
 import { formatShanghai, shanghaiDayOf } from '../domain/calendar/index.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { ErrorCode } from '../domain/errors.js';

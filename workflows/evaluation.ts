@@ -21,7 +21,7 @@ import type {
   StaffGradeInput,
 } from '../activities/evaluation.js';
 import type { AggregateResult } from '../activities/review.js';
-import type { Reminder } from '../activities/rounds.js';
+import type { Reminder } from '../activities/round.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';

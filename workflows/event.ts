@@ -15,7 +15,7 @@ import type {
   EventReminder,
   EventSchedule,
   RsvpInput,
-} from '../activities/events.js';
+} from '../activities/event.js';
 import { formatInstantZh } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { RETRY } from './budget.js';

@@ -17,8 +17,8 @@ import type {
   RectificationReportInput,
   RectificationReportRecorded,
   RevokeResult,
-} from '../activities/directory.js';
-import type { Reminder } from '../activities/rounds.js';
+} from '../activities/member.js';
+import type { Reminder } from '../activities/round.js';
 import { formatInstantZh, makeDay, shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import type { EvaluationGrade } from '../domain/programmes.js';

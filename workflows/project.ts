@@ -18,7 +18,7 @@ import type {
   ProjectPlan,
   ProjectReportInput,
   ProjectReportKind,
-} from '../activities/projects.js';
+} from '../activities/project.js';
 import { shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';

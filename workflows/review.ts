@@ -11,8 +11,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { AggregateResult, DueGroup } from '../activities/review.js';
-import type { Reminder } from '../activities/rounds.js';
-import type { ReviewSubjectKind } from '../db/repositories/review-subjects.js';
+import type { Reminder } from '../activities/round.js';
+import type { ReviewSubjectKind } from '../db/repositories/review.subjects.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';

@@ -15,9 +15,9 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import type { SubmissionResult, WithdrawalResult } from '../activities/applications.js';
+import type { SubmissionResult, WithdrawalResult } from '../activities/round.applications.js';
 import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
-import type { Announcement, Deadline, Reminder } from '../activities/rounds.js';
+import type { Announcement, Deadline, Reminder } from '../activities/round.js';
 import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';

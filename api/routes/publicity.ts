@@ -4,7 +4,7 @@ import { findPublicity, periodsOf, roundOutcome, type PublicityView } from '../.
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { resolveObjectionUpdate } from '../../workflows/publicity.js';
 import { AppError } from '../errors.js';
-import { fileObjection } from '../objections.js';
+import { fileObjection } from '../publicity.objections.js';
 import type { Clock } from '../clock.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';

@@ -5,9 +5,9 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { createDb, migrateLatest } from '../../db/knex.js';
 import { seed } from '../../db/seed.js';
-import { freePort } from '../../infra/ports.js';
-import { startEmbeddedPostgres } from '../../infra/postgres.js';
-import { resolveTemporalCli, resolveTemporalTestServer } from '../../infra/temporal-cli.js';
+import { freePort } from '../../local-stack/ports.js';
+import { startEmbeddedPostgres } from '../../local-stack/postgres.js';
+import { resolveTemporalCli, resolveTemporalTestServer } from '../../local-stack/temporal-cli.js';
 import { loadConfig } from '../../platform/config.js';
 import { workflowsPath } from '../../worker.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveTemporalCli, TEMPORAL_CLI_WHEEL } from '../../infra/temporal-cli.js';
+import { resolveTemporalCli, TEMPORAL_CLI_WHEEL } from '../../local-stack/temporal-cli.js';
 
 let tmp: string;
 const originalPath = process.env.PATH;

@@ -7,7 +7,7 @@ import {
 } from '../../domain/programmes.js';
 import { quotaOf } from '../../domain/review/scoring.js';
 import { findProgramme, type ProgrammeRow } from './programmes.js';
-import { roundContext } from './round-rules.js';
+import { roundContext } from './round.rules.js';
 
 /** What an expert review can be of: a round's applications, a year's evaluation reports, one rectification. */
 export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification' | 'project_report' | 'showcase';

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
-import { findProject, type ProjectRow } from '../db/repositories/projects.js';
+import { findProject, type ProjectRow } from '../db/repositories/project.js';
 import { formatInstantZh } from '../domain/calendar/index.js';
 import {
   projectApproved,
@@ -15,8 +15,8 @@ import {
   type ProjectMailContext,
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import { sameDayMonthsLater } from './directory.js';
-import type { Reminder } from './rounds.js';
+import { sameDayMonthsLater } from './member.js';
+import type { Reminder } from './round.js';
 
 export type ProjectReportKind = 'midterm' | 'final';
 

@@ -12,7 +12,7 @@ import {
   revocationNotice,
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import type { Reminder } from './rounds.js';
+import type { Reminder } from './round.js';
 
 export type MemberStatus = 'active' | 'rectifying' | 'removal_pending' | 'removed' | 'revoked';
 

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { findDirectoryEntry } from '../../db/repositories/directory.js';
-import { evaluationResults, findEvaluation } from '../../db/repositories/evaluations.js';
+import { findDirectoryEntry } from '../../db/repositories/member.js';
+import { evaluationResults, findEvaluation } from '../../db/repositories/evaluation.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { gradeZh, programmeKeys, type EvaluationGrade, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
@@ -14,7 +14,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { asAppError } from './rounds.js';
+import { asAppError } from './round.js';
 
 export interface EvaluationRouteDeps {
   config: Config;

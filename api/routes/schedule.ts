@@ -12,7 +12,7 @@ import { findProgramme } from '../../db/repositories/programmes.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
-import type { LauncherInput, launcherWorkflow } from '../../workflows/launcher.js';
+import type { LauncherInput, launcherWorkflow } from '../../workflows/schedule.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';

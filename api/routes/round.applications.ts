@@ -13,11 +13,11 @@ import {
   updateDraft,
   type ApplicationRow,
   type AttachmentRow,
-} from '../../db/repositories/applications.js';
+} from '../../db/repositories/round.applications.js';
 import { findInstitution } from '../../db/repositories/institutions.js';
-import { expertMayRead } from '../../db/repositories/reviews.js';
-import { roundContext } from '../../db/repositories/round-rules.js';
-import { findRound, type RoundRow } from '../../db/repositories/rounds.js';
+import { expertMayRead } from '../../db/repositories/review.js';
+import { roundContext } from '../../db/repositories/round.rules.js';
+import { findRound, type RoundRow } from '../../db/repositories/round.js';
 import { attachmentKinds, isAttachmentKind, type ApplicationDraft } from '../../domain/applications.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRound } from '../../db/repositories/rounds.js';
+import { insertRound } from '../../db/repositories/round.js';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { programmeCatalogue } from '../../domain/programmes.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';

@@ -4,7 +4,7 @@ import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
-import { casesCsv, casesXlsx, selectedCases } from '../../services/showcase-cases.js';
+import { casesCsv, casesXlsx, selectedCases } from '../../services/showcase.js';
 import { nominateCaseUpdate, type ShowcaseInput, type showcaseWorkflow } from '../../workflows/showcase.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from '../../workflows/search-attributes.js';
 import type { Clock } from '../clock.js';

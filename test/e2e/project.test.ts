@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
-import { insertRound } from '../../db/repositories/rounds.js';
+import { insertRound } from '../../db/repositories/round.js';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { projectReportRubric } from '../../domain/programmes.js';
 import type { projectWorkflow } from '../../workflows/project.js';

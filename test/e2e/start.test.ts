@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
-import { freePort } from '../../infra/ports.js';
+import { freePort } from '../../local-stack/ports.js';
 import { DEVELOPMENT_TOKEN_SECRET } from '../../platform/config.js';
 import { projectRoot } from '../support/paths.js';
 

@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
-import { insertRound } from '../../db/repositories/rounds.js';
+import { insertRound } from '../../db/repositories/round.js';
 import {
   fileObjectionUpdate,
   resolveObjectionUpdate,

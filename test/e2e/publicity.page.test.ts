@@ -1,6 +1,6 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRound } from '../../db/repositories/rounds.js';
+import { insertRound } from '../../db/repositories/round.js';
 import type { publicityWorkflow } from '../../workflows/publicity.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { startTestStack, TEST_TASK_QUEUE, type TestStack } from '../support/stack.js';

@@ -8,9 +8,9 @@ import {
   findApplication,
   personalCommitments,
   upsertPerson,
-} from '../db/repositories/applications.js';
+} from '../db/repositories/round.applications.js';
 import { findInstitution, knownFields, universityOf } from '../db/repositories/institutions.js';
-import { roundContext } from '../db/repositories/round-rules.js';
+import { roundContext } from '../db/repositories/round.rules.js';
 import {
   formalProblems,
   limitViolation,

@@ -2,10 +2,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { personalCommitments } from '../db/repositories/applications.js';
+import { personalCommitments } from '../db/repositories/round.applications.js';
 import { knownFields } from '../db/repositories/institutions.js';
-import { roundContext, type RoundContext } from '../db/repositories/round-rules.js';
-import { findRound, insertRoundIfMissing, updateRoundStatus, type RoundRow } from '../db/repositories/rounds.js';
+import { roundContext, type RoundContext } from '../db/repositories/round.rules.js';
+import { findRound, insertRoundIfMissing, updateRoundStatus, type RoundRow } from '../db/repositories/round.js';
 import {
   COUNTED_STATUSES,
   formalProblems,

@@ -6,7 +6,7 @@ import {
   findDirectoryEntry,
   listDirectory,
   type DirectoryRow,
-} from '../../db/repositories/directory.js';
+} from '../../db/repositories/member.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
 import { revokeMemberUpdate, submitRectificationReportUpdate } from '../../workflows/member.js';

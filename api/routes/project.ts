@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { findProject } from '../../db/repositories/projects.js';
+import { findProject } from '../../db/repositories/project.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import {
   decideExtensionUpdate,

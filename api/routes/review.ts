@@ -8,8 +8,8 @@ import {
   ownScore,
   shortlist,
   type AssignmentRow,
-} from '../../db/repositories/reviews.js';
-import { findRound } from '../../db/repositories/rounds.js';
+} from '../../db/repositories/review.js';
+import { findRound } from '../../db/repositories/round.js';
 import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
 import { scoreSheetProblems, weightedTotal } from '../../domain/review/scoring.js';
 import { assignmentDeclinedSignal, retryAssignmentSignal } from '../../workflows/review.js';

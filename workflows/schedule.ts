@@ -7,7 +7,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import type { LaunchKind } from '../activities/launches.js';
+import type { LaunchKind } from '../activities/schedule.js';
 import { shanghaiDayOf, yearOf } from '../domain/calendar/days.js';
 import type { ProgrammeKey as Programme } from '../domain/programmes.js';
 import { RETRY } from './budget.js';

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
-import type { launcherWorkflow } from '../../workflows/launcher.js';
+import type { launcherWorkflow } from '../../workflows/schedule.js';
 import type { memberWorkflow } from '../../workflows/member.js';
 import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTestStack, type TestStack } from '../support/stack.js';

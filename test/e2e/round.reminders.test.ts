@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAttachment, createApplication } from '../../db/repositories/applications.js';
+import { addAttachment, createApplication } from '../../db/repositories/round.applications.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
-import { insertRound } from '../../db/repositories/rounds.js';
+import { insertRound } from '../../db/repositories/round.js';
 import { universities, universityEmail } from '../../db/seeds/reference-data.js';
 import {
   extendDeadlineUpdate,
