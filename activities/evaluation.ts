@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findEvaluation, type EvaluationRow } from '../db/repositories/evaluation.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
@@ -8,6 +7,7 @@ import { evaluationReminder, evaluationRequest, evaluationResult, evaluationUngr
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
 import type { Reminder } from './round.js';
+import { refuse } from './refusal.js';
 
 /** When the self-evaluation reports are due, and when members without one are reminded. */
 export interface ReportDue {
@@ -65,10 +65,6 @@ export interface MemberGrade {
 }
 
 const DEFAULT_REPORT_WORKING_DAYS = 20;
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(message, type);
-}
 
 export function createEvaluationActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
   const load = async (evaluationId: string): Promise<{ evaluation: EvaluationRow; programme: ProgrammeRow }> => {

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { addDays, formatShanghai, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/index.js';
@@ -10,6 +9,7 @@ import {
   type EventMailContext,
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
+import { refuse } from './refusal.js';
 
 /** Presenters who confirmed are reminded this many calendar days before the event, at 09:00 Asia/Shanghai. */
 export const EVENT_REMINDER_DAYS = [7, 1] as const;
@@ -62,10 +62,6 @@ export interface AttendanceInput {
 }
 
 const kindZh: Record<string, string> = { roadshow: '路演', exhibition: '展会' };
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(message, type);
-}
 
 /** 09:00 Asia/Shanghai, k calendar days before the day the event starts. */
 export function eventReminders(startsAt: Date): EventReminder[] {

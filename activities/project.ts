@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
@@ -17,6 +16,7 @@ import {
 import type { ActivityDeps } from './deps.js';
 import { sameDayMonthsLater } from './member.js';
 import type { Reminder } from './round.js';
+import { refuse } from './refusal.js';
 
 export type ProjectReportKind = 'midterm' | 'final';
 
@@ -67,10 +67,6 @@ export interface ExtensionDecision {
   reason: string;
   actor: string;
   requestId?: string | undefined;
-}
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(message, type);
 }
 
 interface ProjectContext extends ProjectRow {

@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
@@ -8,6 +7,7 @@ import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { findProgramme } from '../db/repositories/programmes.js';
 import { approvalNotice, entryRemoved, objectionResolved, objectionsPending } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
+import { refuse } from './refusal.js';
 
 /**
  * What a publicity period publishes: a round's list to be approved (拟认定名单), a year's evaluation results
@@ -92,10 +92,6 @@ interface PublishedRow {
   title_zh: string;
   rank: number | null;
   result_zh: string | null;
-}
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(message, type);
 }
 
 /**

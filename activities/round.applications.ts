@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { recordAudit } from '../db/repositories/audit.js';
 import {
@@ -18,8 +17,8 @@ import {
   type ApplicationDraft,
 } from '../domain/applications.js';
 import { formatDayZh, shanghaiDayOf } from '../domain/calendar/index.js';
-import type { ErrorCode } from '../domain/errors.js';
 import type { ActivityDeps } from './deps.js';
+import { refuse } from './refusal.js';
 
 export interface SubmissionInput {
   roundId: string;
@@ -57,15 +56,6 @@ export interface WithdrawalResult {
   applicationId: string;
   status: 'withdrawn';
   withdrawnAt: string;
-}
-
-function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
-  throw ApplicationFailure.create({
-    message,
-    type: code,
-    nonRetryable: true,
-    ...(details ? { details: [details] } : {}),
-  });
 }
 
 /**

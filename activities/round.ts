@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
@@ -34,6 +34,7 @@ import {
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
+import { refuse } from './refusal.js';
 
 /** A round's deadline as announced: 24:00 Asia/Shanghai on `day`, with the calendar version behind it. */
 export interface Deadline {
@@ -148,10 +149,6 @@ interface InstitutionContact {
   id: string;
   name_zh: string;
   contact_email: string;
-}
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(message, type);
 }
 
 function reminderSchedule(calendar: WorkingCalendar, deadlineDay: string, ks: number[]): Reminder[] {

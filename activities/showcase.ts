@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme } from '../db/repositories/programmes.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import type { Reminder } from './round.js';
+import { refuse } from './refusal.js';
 
 /** At most this many nominations per institution and year. */
 export const NOMINATIONS_PER_INSTITUTION = 2;
@@ -28,10 +28,6 @@ export interface ShowcaseOpened {
   invited: number;
   /** Reminders k working days before the due day at 09:00, to institutions that have nominated nothing. */
   reminders: Reminder[];
-}
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.nonRetryable(message, type);
 }
 
 export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps) {
