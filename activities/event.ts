@@ -10,6 +10,7 @@ import {
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
+import { eventWorkflowId } from '../domain/workflow-ids.js';
 
 /** Presenters who confirmed are reminded this many calendar days before the event, at 09:00 Asia/Shanghai. */
 export const EVENT_REMINDER_DAYS = [7, 1] as const;
@@ -154,7 +155,7 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
           reason: input.reason,
           details: { institutionId: input.institutionId, receivedAt: input.receivedAt },
           requestId: input.requestId,
-          workflowId: `event-${input.eventId}`,
+          workflowId: eventWorkflowId(input.eventId),
         });
         return { status };
       });

@@ -17,6 +17,7 @@ import type { ActivityDeps } from './deps.js';
 import { sameDayMonthsLater } from './member.js';
 import type { Reminder } from './round.js';
 import { refuse } from './refusal.js';
+import { projectWorkflowId } from '../domain/workflow-ids.js';
 
 export type ProjectReportKind = 'midterm' | 'final';
 
@@ -273,7 +274,7 @@ export function createProjectActivities({ db, outbox, calendar, staffEmail }: Ac
           subjectId: input.projectId,
           details: { reportId: input.reportId, kind: r.kind, attempt: r.attempt, receivedAt: input.receivedAt, late },
           requestId: input.requestId,
-          workflowId: `project-${input.projectId}`,
+          workflowId: projectWorkflowId(input.projectId),
         });
         return { reportId: input.reportId, receivedAt: input.receivedAt, late };
       });
@@ -409,7 +410,7 @@ export function createProjectActivities({ db, outbox, calendar, staffEmail }: Ac
           reason: input.reason,
           details: { months: input.months },
           requestId: input.requestId,
-          workflowId: `project-${input.projectId}`,
+          workflowId: projectWorkflowId(input.projectId),
         });
         return { status: 'pending' as const };
       });

@@ -26,6 +26,7 @@ import { loadConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { AttachmentStore } from '../storage/attachments.js';
 import { startWorker } from '../worker.js';
+import { reviewWorkflowId } from '../domain/workflow-ids.js';
 
 const HISTORY_EVENT_LIMIT = 5_120;
 const HISTORY_BYTES_LIMIT = 5 * 1024 * 1024;
@@ -229,13 +230,13 @@ async function main(): Promise<number> {
       while ((await stage()) !== wanted) await new Promise((r) => setTimeout(r, 500));
     };
     await until('review');
-    const reviewId = `review-${roundId}`;
+    const reviewId = reviewWorkflowId(roundId);
     const reviewStarted = performance.now();
     let assignments: { id: string; expert_id: string }[] = [];
     while (assignments.length < applications * 3) {
       await new Promise((r) => setTimeout(r, 500));
       const review = await client.workflow
-        .getHandle(`review-${roundId}`)
+        .getHandle(reviewWorkflowId(roundId))
         .query<{ stage: string }>('getReview')
         .catch(() => undefined);
       if (review?.stage === 'assignment_blocked') {

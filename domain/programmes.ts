@@ -340,11 +340,6 @@ export function roundTitleZh(programmeNameZh: string, year: number): string {
   return `${year}年度${programmeNameZh}申报`;
 }
 
-/** Workflow id of a programme's yearly round. Business-meaningful and free of personal data. */
-export function roundWorkflowId(programme: ProgrammeKey, year: number): string {
-  return `round-${programme}-${year}`;
-}
-
 /** Rules a round may override for itself (stored with the round). */
 export interface RoundRuleOverrides {
   limits?: Partial<ProgrammeRules['limits']>;

@@ -2,21 +2,17 @@ import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import {
-  EvaluationExistsError,
-  evaluationTitleZh,
-  evaluationWorkflowId,
-  insertEvaluation,
-} from '../db/repositories/evaluation.js';
+import { EvaluationExistsError, evaluationTitleZh, insertEvaluation } from '../db/repositories/evaluation.js';
 import { findProgramme } from '../db/repositories/programmes.js';
 import { insertRound, RoundExistsError } from '../db/repositories/round.js';
 import { formatShanghai, shanghaiDayOf } from '../domain/calendar/index.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { ErrorCode } from '../domain/errors.js';
-import { roundTitleZh, roundWorkflowId, type ProgrammeKey, type RoundRuleOverrides } from '../domain/programmes.js';
+import { roundTitleZh, type ProgrammeKey, type RoundRuleOverrides } from '../domain/programmes.js';
 import type { EvaluationInput } from '../workflows/evaluation.js';
 import type { RoundInput } from '../workflows/round.js';
 import { ProgrammeKey as ProgrammeSA, RoundYearKey, StageKey } from '../workflows/search-attributes.js';
+import { evaluationWorkflowId, roundWorkflowId } from '../domain/workflow-ids.js';
 
 /**
  * Launching a programme's yearly round or evaluation, the same way whoever asks: staff through the API, or a

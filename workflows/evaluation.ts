@@ -30,6 +30,7 @@ import { evaluationGradedSignal } from './member.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+import { memberWorkflowId, publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
 
 /**
  * Procedure 4, the annual dynamic evaluation (年度动态评价): one workflow per programme and year, id
@@ -250,7 +251,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
 
     if (m.stage === 'review') {
       m.review = await executeChild(reviewWorkflow, {
-        workflowId: `review-${evaluationId}`,
+        workflowId: reviewWorkflowId(evaluationId),
         args: [subject],
       });
       setStage('grading');
@@ -280,7 +281,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
 
     if (m.stage === 'publicity') {
       m.publicity = await executeChild(publicityWorkflow, {
-        workflowId: `publicity-${evaluationId}`,
+        workflowId: publicityWorkflowId(evaluationId),
         args: [subject],
       });
       setStage('publishing');
@@ -300,7 +301,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
       for (const g of batch.grades) {
         if (!g.grade) continue;
         try {
-          await getExternalWorkflowHandle(`member-${g.entryId}`).signal(evaluationGradedSignal, {
+          await getExternalWorkflowHandle(memberWorkflowId(g.entryId)).signal(evaluationGradedSignal, {
             evaluationId,
             year: input.year,
             grade: g.grade,

@@ -27,6 +27,7 @@ import { decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
+import { rectificationReviewWorkflowId, removalPublicityWorkflowId } from '../domain/workflow-ids.js';
 
 /**
  * A directory member (名录成员): one long-lived workflow per directory entry, id `member-<entryId>`, created at
@@ -269,7 +270,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
 
     if (e.stage === 're_evaluating') {
       await executeChild(reviewWorkflow, {
-        workflowId: `review-rectification-${e.rectificationId!}`,
+        workflowId: rectificationReviewWorkflowId(e.rectificationId!),
         args: [
           {
             subjectKind: 'rectification',
@@ -295,7 +296,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       await acts.markRemovalPending({ ...base, rectificationId: e.rectificationId! });
       setStatus('removal_pending');
       const publicity = await executeChild(publicityWorkflow, {
-        workflowId: `publicity-removal-${e.rectificationId!}`,
+        workflowId: removalPublicityWorkflowId(e.rectificationId!),
         args: [
           {
             subjectKind: 'removal',

@@ -27,6 +27,7 @@ import { projectWorkflow } from './project.js';
 import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+import { memberWorkflowId, projectWorkflowId, publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
 
 /** Rounds approved from this version on start a member workflow per directory entry (issue 7). */
 export const DIRECTORY_MEMBERS_PATCH = 'directory-members';
@@ -558,7 +559,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     if (m.stage === 'review') {
       // Procedure 2 as a child workflow; the round waits for its ranking.
       m.review = await executeChild(reviewWorkflow, {
-        workflowId: `review-${roundId}`,
+        workflowId: reviewWorkflowId(roundId),
         args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
       });
       await enterStage(m.review.items > 0 ? 'shortlist_pending' : 'closed');
@@ -573,7 +574,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     if (m.stage === 'publicity') {
       // Procedure 3 as a child workflow; its end (every objection resolved, every 递补 publicised) is 认定.
       m.publicity = await executeChild(publicityWorkflow, {
-        workflowId: `publicity-${roundId}`,
+        workflowId: publicityWorkflowId(roundId),
         args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
       });
       const approved = await approveRound({
@@ -590,7 +591,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       for (const entry of entries) {
         try {
           await startChild(memberWorkflow, {
-            workflowId: `member-${entry.entryId}`,
+            workflowId: memberWorkflowId(entry.entryId),
             args: [
               {
                 entryId: entry.entryId,
@@ -613,7 +614,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
         for (const p of projects) {
           try {
             await startChild(projectWorkflow, {
-              workflowId: `project-${p.projectId}`,
+              workflowId: projectWorkflowId(p.projectId),
               args: [
                 { projectId: p.projectId, programme: input.programme, institutionId: p.institutionId, compression },
               ],

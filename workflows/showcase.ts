@@ -19,6 +19,7 @@ import { busy, decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+import { publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
 
 /**
  * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case
@@ -132,12 +133,12 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     } as const;
     setStage('review');
     await executeChild(reviewWorkflow, {
-      workflowId: `review-${showcaseId}`,
+      workflowId: reviewWorkflowId(showcaseId),
       args: [subject],
     });
     setStage('publicity');
     await executeChild(publicityWorkflow, {
-      workflowId: `publicity-${showcaseId}`,
+      workflowId: publicityWorkflowId(showcaseId),
       args: [subject],
     });
   }

@@ -17,6 +17,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface EventRouteDeps {
   config: Config;
@@ -49,8 +50,6 @@ const EventSchema = z
     ),
   })
   .openapi('ShowcaseEvent');
-
-const workflowIdOf = (eventId: string) => `event-${eventId}`;
 
 export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
   const { db } = deps;
@@ -173,7 +172,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
         );
         await trx('showcase_events')
           .where({ id })
-          .update({ workflow_id: workflowIdOf(id) });
+          .update({ workflow_id: eventWorkflowId(id) });
         await recordAudit(trx, {
           actor: principal!.actor,
           role: 'staff',
@@ -187,7 +186,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
             presenters: body.presenters,
           },
           requestId: requestIdOf(req),
-          workflowId: workflowIdOf(id),
+          workflowId: eventWorkflowId(id),
         });
         const input: EventInput = {
           eventId: id,
@@ -197,7 +196,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
             : {}),
         };
         await deps.temporal.workflow.start<typeof eventWorkflow>('eventWorkflow', {
-          workflowId: workflowIdOf(id),
+          workflowId: eventWorkflowId(id),
           taskQueue: deps.config.temporal.taskQueue,
           args: [input],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -261,7 +260,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
           subjectKind: 'event',
           subjectId: params.eventId,
           requestId,
-          workflowId: workflowIdOf(params.eventId),
+          workflowId: eventWorkflowId(params.eventId),
         },
         async () => {
           const invited = await db('event_invitations')
@@ -270,7 +269,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
           if (!invited) throw new AppError('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
           return updateWorkflow(
             deps.temporal,
-            workflowIdOf(params.eventId),
+            eventWorkflowId(params.eventId),
             rsvpUpdate,
             {
               institutionId: principal!.institutionId!,
@@ -315,7 +314,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       await load(params.eventId);
       await updateWorkflow(
         deps.temporal,
-        workflowIdOf(params.eventId),
+        eventWorkflowId(params.eventId),
         changeEventUpdate,
         {
           startsAt: body.startsAt ? new Date(body.startsAt).toISOString() : undefined,
@@ -347,7 +346,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       await load(params.eventId);
       await updateWorkflow(
         deps.temporal,
-        workflowIdOf(params.eventId),
+        eventWorkflowId(params.eventId),
         recordAttendanceUpdate,
         { attended: body.attended, actor: principal!.actor, requestId: requestIdOf(req) },
         { whenEnded: () => new AppError('EVENT_CLOSED', '出席情况已登记，活动流程已结束') },

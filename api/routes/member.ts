@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { memberWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface DirectoryRouteDeps {
   db: Db;
@@ -170,7 +171,7 @@ export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): vo
       if (entry.status === 'removed' || entry.status === 'revoked') throw notActive();
       const result = await updateWorkflow(
         deps.temporal,
-        entry.workflowId ?? `member-${entry.entryId}`,
+        entry.workflowId ?? memberWorkflowId(entry.entryId),
         revokeMemberUpdate,
         { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
         { whenEnded: notActive },
@@ -219,12 +220,12 @@ export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): vo
           subjectKind: 'directory_entry',
           subjectId: entry.entryId,
           requestId,
-          workflowId: entry.workflowId ?? `member-${entry.entryId}`,
+          workflowId: entry.workflowId ?? memberWorkflowId(entry.entryId),
         },
         () =>
           updateWorkflow(
             deps.temporal,
-            entry.workflowId ?? `member-${entry.entryId}`,
+            entry.workflowId ?? memberWorkflowId(entry.entryId),
             submitRectificationReportUpdate,
             {
               payload: { summary: body.summary, ...(body.measures ? { measures: body.measures } : {}) },

@@ -15,6 +15,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { projectWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface ProjectRouteDeps {
   db: Db;
@@ -58,7 +59,6 @@ const ProjectSchema = z
   })
   .openapi('ResearchProject');
 
-const workflowIdOf = (projectId: string) => `project-${projectId}`;
 const closed = () => new AppError('PROJECT_CLOSED', '项目流程已结束');
 
 export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
@@ -141,7 +141,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
         subjectKind: 'project',
         subjectId: projectId,
         requestId,
-        workflowId: workflowIdOf(projectId),
+        workflowId: projectWorkflowId(projectId),
       },
       call,
     );
@@ -192,7 +192,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       const result = await audited(principal!, params.projectId, 'project.report_refused', requestId, () =>
         updateWorkflow(
           deps.temporal,
-          workflowIdOf(params.projectId),
+          projectWorkflowId(params.projectId),
           submitProjectReportUpdate,
           {
             kind: body.kind,
@@ -230,7 +230,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       const result = await audited(principal!, params.projectId, 'project.extension_refused', requestId, () =>
         updateWorkflow(
           deps.temporal,
-          workflowIdOf(params.projectId),
+          projectWorkflowId(params.projectId),
           requestExtensionUpdate,
           { months: body.months, reason: body.reason, actor: principal!.actor, requestId },
           { whenEnded: closed },
@@ -259,7 +259,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       await load(params.projectId, principal!);
       const result = await updateWorkflow(
         deps.temporal,
-        workflowIdOf(params.projectId),
+        projectWorkflowId(params.projectId),
         decideExtensionUpdate,
         { approve: body.approve, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
         { whenEnded: closed },
@@ -283,7 +283,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       await load(params.projectId, principal!);
       const result = await updateWorkflow(
         deps.temporal,
-        workflowIdOf(params.projectId),
+        projectWorkflowId(params.projectId),
         terminateProjectUpdate,
         { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
         { whenEnded: closed },

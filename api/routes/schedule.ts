@@ -16,6 +16,7 @@ import type { LauncherInput, launcherWorkflow } from '../../workflows/schedule.j
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { launcherWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface ScheduleRouteDeps {
   config: Config;
@@ -144,7 +145,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
             type: 'startWorkflow',
             workflowType: 'launcherWorkflow',
             // The Schedule appends the scheduled time to this id.
-            workflowId: `launcher-${scheduleId}`,
+            workflowId: launcherWorkflowId(scheduleId),
             taskQueue: deps.config.temporal.taskQueue,
             args: [input],
           },

@@ -13,6 +13,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { showcaseWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface ShowcaseRouteDeps {
   config: Config;
@@ -86,7 +87,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
       if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
         throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
       }
-      const showcaseId = `showcase-${body.year}`;
+      const showcaseId = showcaseWorkflowId(body.year);
       const title = `${body.year}年度产教融合典型案例`;
       const now = deps.clock();
       const compression =

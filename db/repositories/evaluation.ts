@@ -35,11 +35,6 @@ interface RawEvaluation {
   published_at: Date | null;
 }
 
-/** Workflow id of a programme's yearly evaluation: `evaluation-<programme>-<year>`. */
-export function evaluationWorkflowId(programme: string, year: number): string {
-  return `evaluation-${programme}-${year}`;
-}
-
 /** "2027年度产教融合示范学院年度动态评价" */
 export function evaluationTitleZh(programmeNameZh: string, year: number): string {
   return `${year}年度${programmeNameZh}动态评价`;
