@@ -5,9 +5,7 @@ import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/template
 import type { ActivityDeps } from './deps.js';
 import type { Reminder } from './round.js';
 import { refuse } from './refusal.js';
-
-/** At most this many nominations per institution and year. */
-export const NOMINATIONS_PER_INSTITUTION = 2;
+import { NOMINATIONS_PER_INSTITUTION } from '../domain/showcase.js';
 
 export interface NominationInput {
   showcaseId: string;

@@ -1,3 +1,5 @@
+import { NOMINATIONS_PER_INSTITUTION } from './showcase.js';
+
 /**
  * Every error code a person can meet, with its HTTP status and zh-CN title. Workflows refuse with
  * `ApplicationFailure` whose `type` is one of these codes; the API maps codes to problem+json through this
@@ -69,7 +71,7 @@ export const errorCatalogue = {
   PROJECT_CLOSED: { status: 409, title: '项目已结项、未通过结项或已撤项' },
   SHOWCASE_NOT_FOUND: { status: 404, title: '未找到该年度成果推广' },
   SHOWCASE_EXISTS: { status: 409, title: '该年度成果推广已启动' },
-  NOMINATION_LIMIT: { status: 409, title: '每个单位至多推荐 2 个案例' },
+  NOMINATION_LIMIT: { status: 409, title: `每个单位至多推荐 ${NOMINATIONS_PER_INSTITUTION} 个案例` },
   NOMINATIONS_CLOSED: { status: 409, title: '案例推荐已截止' },
   SOURCE_NOT_ELIGIBLE: { status: 422, title: '该成果不能被推荐为典型案例' },
   NOT_INVITED: { status: 403, title: '不在该活动的邀请名单中' },

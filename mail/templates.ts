@@ -1,4 +1,5 @@
 import { formatInstantZh, formatShanghai } from '../domain/calendar/index.js';
+import { NOMINATIONS_PER_INSTITUTION } from '../domain/showcase.js';
 
 /** Sender line shown under every notice. */
 const SIGNATURE = '河南省教育厅\n河南省高等教育学会产教融合管理服务中心';
@@ -677,7 +678,7 @@ export function showcaseCall(d: {
       [
         `${d.institutionName}：`,
         '',
-        `${d.showcaseTitle}现向名录成员单位和研究项目承担单位征集产教融合典型案例，每个单位至多推荐 2 个。`,
+        `${d.showcaseTitle}现向名录成员单位和研究项目承担单位征集产教融合典型案例，每个单位至多推荐 ${NOMINATIONS_PER_INSTITUTION} 个。`,
         `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交推荐（POST /api/showcases/:showcaseId/nominations）。`,
         '推荐案例经专家评审和公示后，入选案例将在成果推广页面公开展示。',
       ],
@@ -700,7 +701,7 @@ export function showcaseReminder(d: {
         `${d.institutionName}：`,
         '',
         `${d.showcaseTitle}案例推荐将于 ${deadlineZh(d.due, d.dueEstimated)} 截止，贵单位尚未推荐案例。`,
-        '每个单位至多推荐 2 个案例；不推荐的无需回复。',
+        `每个单位至多推荐 ${NOMINATIONS_PER_INSTITUTION} 个案例；不推荐的无需回复。`,
       ],
       `Reminder: ${d.workingDaysLeft} working day(s) left to nominate.`,
     ),

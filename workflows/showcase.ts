@@ -23,7 +23,7 @@ import { publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js
 
 /**
  * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case
- * nominations from directory members and research projects (at most 2 per institution; reminders 7/3/1
+ * nominations from directory members and research projects (at most NOMINATIONS_PER_INSTITUTION per institution; reminders 7/3/1
  * working days before the due day to institutions that have nominated nothing), the expert review
  * (procedure 2) and the publicity period (procedure 3) as children, then the selected cases are published.
  */

@@ -14,6 +14,7 @@ import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { showcaseWorkflowId } from '../../domain/workflow-ids.js';
+import { NOMINATIONS_PER_INSTITUTION } from '../../domain/showcase.js';
 
 export interface ShowcaseRouteDeps {
   config: Config;
@@ -67,8 +68,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     method: 'post',
     path: '/api/showcases',
     summary: '启动年度成果推广（典型案例征集）',
-    description:
-      '启动流程 `showcase-<year>`：向名录成员单位和研究项目承担单位征集典型案例（每单位至多 2 个），专家评审、公示后公布入选案例。',
+    description: `启动流程 \`showcase-<year>\`：向名录成员单位和研究项目承担单位征集典型案例（每单位至多 ${NOMINATIONS_PER_INSTITUTION} 个），专家评审、公示后公布入选案例。`,
     tags: ['成果推广'],
     access: ['staff'],
     body: z
@@ -177,7 +177,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
   routes.add({
     method: 'post',
     path: '/api/showcases/:showcaseId/nominations',
-    summary: '推荐典型案例（申报单位，每单位至多 2 个）',
+    summary: `推荐典型案例（申报单位，每单位至多 ${NOMINATIONS_PER_INSTITUTION} 个）`,
     description: '可推荐本单位在录的名录成员或承担的研究项目；第三个推荐返回 409 `NOMINATION_LIMIT`；截止后返回 409。',
     tags: ['成果推广'],
     access: ['applicant'],
