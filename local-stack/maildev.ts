@@ -55,7 +55,7 @@ export async function startMaildev(options: MaildevOptions): Promise<RunningMail
   );
   return {
     smtpUrl: `smtp://127.0.0.1:${options.smtpPort}`,
-    webUrl: `${webBase}/index.html`,
+    webUrl: `${webBase}/`,
     apiUrl: `${webBase}/api`,
     stop: () => proc.stop(5_000),
   };

@@ -226,6 +226,7 @@ async function main(): Promise<void> {
       `  curl -s -X POST ${api.url}/api/rounds -H "Authorization: Bearer $TOKEN" \\`,
       `       -H 'Content-Type: application/json' -d '{"programme":"demo_college","year":2027}'`,
       `  curl -s ${api.url}/api/rounds/round-demo_college-2027 -H "Authorization: Bearer $TOKEN"`,
+      `  npm run temporal -- workflow list --query "Programme='demo_college'"`,
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');

@@ -95,7 +95,7 @@ describe('npm start', () => {
       RONGHE_DATA_DIR: dataDir,
       TEMPORAL_CLI_PATH: inject('temporalCliPath'),
     };
-    const { first, ports } = await startOnFreePorts(baseEnv);
+    const { first, ports, env } = await startOnFreePorts(baseEnv);
     const api = `http://127.0.0.1:${ports.API_PORT}`;
     const staff = await signToken({ role: 'staff', id: 'npm-start' }, DEVELOPMENT_TOKEN_SECRET);
 
@@ -103,14 +103,17 @@ describe('npm start', () => {
       `API              ${api}`,
       `OpenAPI docs     ${api}/docs`,
       `Temporal UI      http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`,
-      `Mail web view    http://127.0.0.1:${ports.MAIL_WEB_PORT}/index.html`,
+      `Mail web view    http://127.0.0.1:${ports.MAIL_WEB_PORT}/`,
     ]) {
       expect(first.output()).toContain(line);
     }
     expect(first.output()).toMatch(/\[1\/8\][\s\S]*\[8\/8\] Starting the API — done/);
     expect((await fetch(`${api}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${ports.MAIL_WEB_PORT}/index.html`)).status).toBe(200);
+    // maildev 3 serves its web view at the root to browsers (Accept: text/html), with the <base> its client needs.
+    const mailView = await fetch(`http://127.0.0.1:${ports.MAIL_WEB_PORT}/`, { headers: { Accept: 'text/html' } });
+    expect(mailView.status).toBe(200);
+    expect(await mailView.text()).toContain('<base href="/"');
     expect((await fetch(`${api}/docs/`)).status).toBe(200);
 
     const launch = await fetch(`${api}/api/rounds`, {
@@ -119,6 +122,23 @@ describe('npm start', () => {
       body: JSON.stringify({ programme: 'teacher_station', year: 2027 }),
     });
     expect(launch.status).toBe(201);
+    // README "Trying the API": the Temporal CLI through npm, pointed at this stack's server.
+    const listed = await new Promise<string>((resolve, reject) => {
+      const cli = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/temporal.ts', 'workflow', 'list', '--query', "Programme='teacher_station'"],
+        {
+          cwd: projectRoot,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      cli.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      cli.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`temporal exited ${code}: ${out}`))));
+    });
+    expect(listed).toContain('round-teacher_station-2027');
     expect(await stop(first)).toBe(0);
     expect(first.output()).toContain('Stopped.');
 
