@@ -14,6 +14,10 @@ export interface DbOptions {
   poolMax?: number;
 }
 
+/**
+ * A knex pool on the PostgreSQL database at `url` (min 0, max `poolMax` connections, default 10), with the
+ * migrations of `db/migrations/`.
+ */
 export function createDb(url: string, options: DbOptions = {}): Db {
   return knexFactory({
     client: 'pg',
@@ -27,10 +31,4 @@ export function createDb(url: string, options: DbOptions = {}): Db {
 export async function migrateLatest(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest()) as [number, string[]];
   return applied;
-}
-
-/** SQLSTATE 23505: a unique constraint refused the row. */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
 }

@@ -327,10 +327,6 @@ export const programmeCatalogue: readonly Programme[] = [
   },
 ];
 
-export function isProgrammeKey(value: string): value is ProgrammeKey {
-  return (programmeKeys as readonly string[]).includes(value);
-}
-
 export function rubricWeightTotal(rubric: readonly RubricCriterion[]): number {
   return rubric.reduce((sum, c) => sum + c.weight, 0);
 }

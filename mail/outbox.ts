@@ -3,6 +3,7 @@ import type { Db } from '../db/knex.js';
 import type { Logger } from '../platform/logger.js';
 import type { MailTransport } from './transport.js';
 
+/** One email as an activity hands it to the outbox: a rendered template, its recipient and its identity. */
 export interface OutgoingEmail {
   /**
    * Unique per occasion: workflow id + purpose + recipient + whatever else makes it one email (deadline,
@@ -26,6 +27,7 @@ export interface EmailRef {
   workflowId: string | null;
 }
 
+/** `sent`: handed to SMTP now; `already_sent`: the outbox had it as sent, nothing was sent again. */
 export type DeliveryResult = 'sent' | 'already_sent';
 
 interface StoredEmail {
@@ -72,6 +74,7 @@ export class Outbox {
     this.messageIdDomain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'ronghe.example';
   }
 
+  /** `<40 hex digits of sha256(key)@domain of the sender>`: the same key always yields the same Message-ID. */
   messageIdFor(idempotencyKey: string): string {
     const digest = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
     return `<${digest}@${this.messageIdDomain}>`;

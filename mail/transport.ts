@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 
+/** A message ready for SMTP; `messageId` and `headers` come from the outbox row. */
 export interface OutgoingMessage {
   from: string;
   to: string;

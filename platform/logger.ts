@@ -17,6 +17,7 @@ export interface LoggerOptions {
   name?: string;
 }
 
+/** A pino logger at `level`; credentials in request headers and password fields are redacted. */
 export function createLogger(options: LoggerOptions): pino.Logger {
   const base = {
     level: options.level,
@@ -31,6 +32,3 @@ export function createLogger(options: LoggerOptions): pino.Logger {
   }
   return pino(base);
 }
-
-/** A logger that drops everything; for unit tests of one piece. */
-export const silentLogger: Logger = pino({ level: 'silent' });

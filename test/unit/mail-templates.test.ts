@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shanghaiInstant } from '../../domain/calendar/index.js';
+import * as templates from '../../mail/templates.js';
 import { callNotice, callReminder, deadlineChanged, deadlineExtended } from '../../mail/templates.js';
 
 const base = {
@@ -33,5 +34,266 @@ describe('zh-CN notices', () => {
   it('announces a deadline moved by the official arrangement with both days', () => {
     const e = deadlineChanged({ ...base, deadlineEstimated: false, previous: shanghaiInstant('2027-03-24', 24) });
     expect(e.text).toContain('由 2027年3月24日 24:00（预计）调整为 2027年3月26日 24:00');
+  });
+});
+
+/** One rendering of every template, each branch of its text at least once, with fixed facts. */
+function everyTemplate(t: typeof templates): Record<string, templates.RenderedEmail> {
+  const at = (day: string, hours: number) => shanghaiInstant(day, hours);
+  const round = {
+    institutionName: '郑州大学',
+    roundTitle: '2027年度产教融合示范高校申报',
+    programmeName: '产教融合示范高校',
+    year: 2027,
+    deadline: at('2027-03-26', 24),
+  };
+  const expert = { expertName: '张明', reviewTitle: '2027年度产教融合示范高校申报专家评审' };
+  const member = { institutionName: '河南大学', programmeName: '产教融合示范学院', entryTitle: '智能制造产业学院' };
+  const event = {
+    institutionName: '河南理工大学',
+    kindZh: '路演',
+    eventTitle: '2027年产教融合成果路演',
+    startsAt: at('2027-05-20', 14),
+    placeZh: '郑州国际会展中心',
+  };
+  const project = { institutionName: '郑州轻工业大学', projectTitle: '产教融合协同育人机制研究' };
+  const showcase = { institutionName: '河南工业大学', showcaseTitle: '2027年度产教融合典型案例征集' };
+  return {
+    callNotice: t.callNotice({
+      ...round,
+      deadlineEstimated: true,
+      opensAt: at('2027-03-01', 9),
+      quotaNote: '每年遴选认定 3–5 所',
+    }),
+    callReminder: t.callReminder({ ...round, deadlineEstimated: false, workingDaysLeft: 3 }),
+    deadlineExtended: t.deadlineExtended({
+      ...round,
+      deadlineEstimated: true,
+      previous: at('2027-03-19', 24),
+      reason: '材料准备时间不足',
+    }),
+    deadlineChanged: t.deadlineChanged({ ...round, deadlineEstimated: false, previous: at('2027-03-24', 24) }),
+    roundCancelled: t.roundCancelled({ ...round, reason: '政策调整' }),
+    formalCheckFailed: t.formalCheckFailed({
+      ...round,
+      applicationTitle: '新工科产业学院',
+      reasons: ['缺少承诺书', '超出字数'],
+    }),
+    reviewInvitation: t.reviewInvitation({ ...expert, count: 4, due: at('2027-04-10', 17), replacement: false }),
+    reviewInvitationReplacement: t.reviewInvitation({
+      ...expert,
+      count: 1,
+      due: at('2027-04-12', 24),
+      replacement: true,
+    }),
+    reviewReminder: t.reviewReminder({ ...expert, open: 2, due: at('2027-04-10', 17), workingDaysLeft: 2 }),
+    reviewBlocked: t.reviewBlocked({
+      reviewTitle: expert.reviewTitle,
+      explanation: '回避后可分派专家不足 5 人。',
+    }),
+    reviewCompleted: t.reviewCompleted({
+      reviewTitle: expert.reviewTitle,
+      items: 12,
+      recommended: 5,
+      underReviewed: ['甲', '乙'],
+      spread: ['丙'],
+    }),
+    reviewCompletedClean: t.reviewCompleted({
+      reviewTitle: expert.reviewTitle,
+      items: 3,
+      recommended: 3,
+      underReviewed: [],
+      spread: [],
+    }),
+    objectionUpheld: t.objectionResolved({
+      objectorName: '李华',
+      publicityTitle: '2027年度认定结果公示',
+      entryTitle: '新工科产业学院',
+      upheld: true,
+      reason: '材料不实',
+    }),
+    objectionDismissed: t.objectionResolved({
+      objectorName: '李华',
+      publicityTitle: '2027年度认定结果公示',
+      entryTitle: null,
+      upheld: false,
+      reason: '无事实依据',
+    }),
+    entryRemoved: t.entryRemoved({
+      institutionName: '郑州大学',
+      publicityTitle: '2027年度认定结果公示',
+      entryTitle: '新工科产业学院',
+      reason: '材料不实',
+    }),
+    objectionsPending: t.objectionsPending({
+      publicityTitle: '2027年度认定结果公示',
+      pending: 2,
+      endedAt: at('2027-06-01', 24),
+    }),
+    approvalNotice: t.approvalNotice({
+      institutionName: '郑州大学',
+      roundTitle: round.roundTitle,
+      programmeName: round.programmeName,
+      entryTitle: '新工科产业学院',
+    }),
+    revocationNotice: t.revocationNotice({
+      institutionName: '郑州大学',
+      programmeName: round.programmeName,
+      entryTitle: '新工科产业学院',
+      reason: '数据造假',
+      barEndsOn: '2030年6月1日',
+    }),
+    evaluationRequest: t.evaluationRequest({
+      ...member,
+      evaluationTitle: '2028年度动态评价',
+      due: at('2028-03-31', 24),
+      dueEstimated: true,
+    }),
+    evaluationReminder: t.evaluationReminder({
+      ...member,
+      evaluationTitle: '2028年度动态评价',
+      due: at('2028-03-31', 24),
+      dueEstimated: false,
+      workingDaysLeft: 5,
+    }),
+    evaluationResultFail: t.evaluationResult({
+      ...member,
+      evaluationTitle: '2028年度动态评价',
+      gradeZh: '不合格',
+      score: 58.456,
+      reason: '未提交自评报告',
+    }),
+    evaluationResultPass: t.evaluationResult({
+      ...member,
+      evaluationTitle: '2028年度动态评价',
+      gradeZh: '优秀',
+      score: null,
+      reason: null,
+    }),
+    evaluationUngraded: t.evaluationUngraded({
+      evaluationTitle: '2028年度动态评价',
+      evaluationId: 'ev-2028',
+      ungraded: 3,
+    }),
+    rectificationNotice: t.rectificationNotice({
+      ...member,
+      reason: '年度评价不合格',
+      months: 6,
+      due: at('2028-12-31', 24),
+      dueEstimated: true,
+    }),
+    rectificationReminder: t.rectificationReminder({
+      ...member,
+      due: at('2028-12-31', 24),
+      dueEstimated: false,
+      workingDaysLeft: 4,
+    }),
+    rectificationPassed: t.rectificationPassed({ ...member, score: 85 }),
+    removalNotice: t.removalNotice({ ...member, reason: '复评不合格', removedOn: '2029年2月1日' }),
+    removalWithdrawn: t.removalWithdrawn({ ...member, reason: '复评专家未回避' }),
+    eventInvitation: t.eventInvitation(event),
+    eventInvitationExhibition: t.eventInvitation({ ...event, kindZh: '展会' }),
+    eventReminderTomorrow: t.eventReminder({ ...event, daysBefore: 1 }),
+    eventReminderWeek: t.eventReminder({ ...event, daysBefore: 7 }),
+    eventMoved: t.eventMoved({
+      ...event,
+      previousAt: at('2027-05-13', 9),
+      previousPlaceZh: '河南省教育厅',
+      reason: '场地冲突',
+    }),
+    eventCancelled: t.eventCancelled({ ...event, reason: '天气原因' }),
+    projectApproved: t.projectApproved({ ...project, startsOn: '2027年7月1日', endsOn: '2029年6月30日' }),
+    projectReportRequestMidterm: t.projectReportRequest({
+      ...project,
+      kind: 'midterm',
+      attempt: 1,
+      due: at('2028-06-30', 24),
+      dueEstimated: true,
+    }),
+    projectReportRequestFinalAgain: t.projectReportRequest({
+      ...project,
+      kind: 'final',
+      attempt: 2,
+      due: at('2029-09-30', 24),
+      dueEstimated: false,
+    }),
+    projectReportReminder: t.projectReportReminder({
+      ...project,
+      kind: 'final',
+      due: at('2029-06-30', 24),
+      dueEstimated: false,
+      workingDaysLeft: 3,
+    }),
+    projectReportOverdue: t.projectReportOverdue({ ...project, kind: 'midterm', due: at('2028-06-30', 24) }),
+    projectReportResultFinalPassed: t.projectReportResult({
+      ...project,
+      kind: 'final',
+      passed: true,
+      score: 82.5,
+      reason: null,
+      mayResubmit: false,
+    }),
+    projectReportResultFinalFailed: t.projectReportResult({
+      ...project,
+      kind: 'final',
+      passed: false,
+      score: null,
+      reason: '成果不足',
+      mayResubmit: true,
+    }),
+    projectReportResultMidterm: t.projectReportResult({
+      ...project,
+      kind: 'midterm',
+      passed: true,
+      score: 90,
+      reason: null,
+      mayResubmit: false,
+    }),
+    projectExtensionApproved: t.projectExtensionDecided({
+      ...project,
+      approved: true,
+      months: 6,
+      endsOn: '2029年12月31日',
+      reason: '疫情影响',
+    }),
+    projectExtensionRefused: t.projectExtensionDecided({
+      ...project,
+      approved: false,
+      months: 12,
+      endsOn: '2029年6月30日',
+      reason: '理由不充分',
+    }),
+    projectTerminated: t.projectTerminated({ ...project, reason: '负责人调离' }),
+    showcaseCall: t.showcaseCall({ ...showcase, due: at('2027-09-30', 24), dueEstimated: true }),
+    showcaseReminder: t.showcaseReminder({
+      ...showcase,
+      due: at('2027-09-30', 24),
+      dueEstimated: false,
+      workingDaysLeft: 2,
+    }),
+    showcaseSelected: t.showcaseResult({ ...showcase, caseTitle: '校企共建产业学院', selected: true }),
+    showcaseNotSelected: t.showcaseResult({ ...showcase, caseTitle: '校企共建产业学院', selected: false }),
+  };
+}
+
+describe('every template, byte for byte', () => {
+  // The snapshot is the emails as sent today: a change to any subject or body shows up here first.
+  it.each(Object.entries(everyTemplate(templates)))('renders %s as before', (_name, email) => {
+    expect(email).toMatchSnapshot();
+  });
+
+  it('leaves no exported template out of the snapshot', () => {
+    const used = new Set<string>();
+    const recording = new Proxy(templates, {
+      get: (target, name) => {
+        used.add(String(name));
+        return Reflect.get(target, name) as unknown;
+      },
+    });
+    everyTemplate(recording);
+    const exported = Object.keys(templates).filter(
+      (name) => typeof Reflect.get(templates, name) === 'function' && name !== 'deadlineZh',
+    );
+    expect(exported.filter((name) => !used.has(name))).toEqual([]);
   });
 });

@@ -1,0 +1,89 @@
+import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
+import { body, letter, type RenderedEmail } from './common.js';
+
+/** The expert an email of a review is addressed to, and the review's Chinese title. */
+export interface ExpertMailContext {
+  expertName: string;
+  reviewTitle: string;
+}
+
+/**
+ * To an expert assigned `count` items, due at `due`; `replacement` when the expert stands in for one who
+ * declined or did not finish.
+ */
+export function reviewInvitation(
+  d: ExpertMailContext & { count: number; due: Date; replacement: boolean },
+): RenderedEmail {
+  return {
+    subject: `【评审邀请】${d.reviewTitle}：${d.count} 项评审任务，${formatInstantZh(d.due)}前完成`,
+    text: letter(
+      `${d.expertName}专家`,
+      [
+        d.replacement
+          ? `因原评审专家未能完成，特邀请您补充评审${d.reviewTitle}中的 ${d.count} 项申报。`
+          : `诚邀您担任${d.reviewTitle}的评审专家，共 ${d.count} 项申报。`,
+        `请于 ${formatInstantZh(d.due)} 前登录 ronghe 系统接受或谢绝邀请并提交评分。`,
+        '如与申报单位存在利害关系，请谢绝并声明回避；您的声明将记录在案，今后不再分派该单位的评审。',
+        '评审意见仅供评审工作使用，请勿外传。',
+      ],
+      `Review invitation: ${d.count} item(s), due ${formatShanghai(d.due)}.`,
+    ),
+  };
+}
+
+/** To an expert with `open` scores not yet submitted, `workingDaysLeft` working days before `due`. */
+export function reviewReminder(
+  d: ExpertMailContext & { open: number; due: Date; workingDaysLeft: number },
+): RenderedEmail {
+  return {
+    subject: `【评审提醒】${d.reviewTitle}：尚有 ${d.open} 项评审未提交，${d.workingDaysLeft}个工作日后截止`,
+    text: letter(
+      `${d.expertName}专家`,
+      [
+        `您在${d.reviewTitle}中尚有 ${d.open} 项评审未提交，截止时间为 ${formatInstantZh(d.due)}。`,
+        '逾期未提交的评审将另请专家补评。',
+      ],
+      `Reminder: ${d.open} review(s) open, due ${formatShanghai(d.due)}.`,
+    ),
+  };
+}
+
+/** To staff when the expert pool cannot cover the assignment; `explanation` says what is missing. */
+export function reviewBlocked(d: { reviewTitle: string; explanation: string }): RenderedEmail {
+  return {
+    subject: `【需处理】${d.reviewTitle}：专家库不足，无法完成分派`,
+    text: body(
+      [`${d.reviewTitle}的评审专家分派未能完成：`, '', d.explanation, '', '补充专家后请在系统中重新发起分派。'],
+      'Reviewer assignment blocked: the expert pool is too small.',
+    ),
+  };
+}
+
+/**
+ * To staff when every score is in: how many items are recommended within the quota, and the titles of
+ * those with too few valid scores (`underReviewed`) or a score spread above 20 points (`spread`).
+ */
+export function reviewCompleted(d: {
+  reviewTitle: string;
+  items: number;
+  recommended: number;
+  underReviewed: string[];
+  spread: string[];
+}): RenderedEmail {
+  return {
+    subject: `【评审完成】${d.reviewTitle}：推荐 ${d.recommended} 项，待确认`,
+    text: body(
+      [
+        `${d.reviewTitle}已完成专家评审：共 ${d.items} 项，按名额推荐 ${d.recommended} 项，请在系统中确认推荐名单。`,
+        '',
+        d.underReviewed.length
+          ? `有效评分不足的申报（${d.underReviewed.length} 项，不自动推荐）：${d.underReviewed.join('、')}`
+          : '所有申报的有效评分均已达到最低人数。',
+        d.spread.length
+          ? `评分极差超过 20 分的申报（${d.spread.length} 项，请关注）：${d.spread.join('、')}`
+          : '无评分极差超过 20 分的申报。',
+      ],
+      `Review completed: ${d.recommended} of ${d.items} recommended.`,
+    ),
+  };
+}
