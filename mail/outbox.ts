@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Context, log as activityLog } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import type { Logger } from '../platform/logger.js';
 import type { MailTransport } from './transport.js';
@@ -135,10 +136,11 @@ export class Outbox {
       ]);
     if (!stored) return 'already_sent';
     if (stored.attempts > 1) {
-      this.logger.warn(
-        { key: idempotencyKey, attempts: stored.attempts },
-        'resending an email whose earlier attempt did not record success (same Message-ID)',
-      );
+      this.log('warn', 'resending an email whose earlier attempt did not record success (same Message-ID)', {
+        outboxId: stored.id,
+        purpose: stored.purpose,
+        attempts: stored.attempts,
+      });
     }
     const email = {
       idempotencyKey,
@@ -159,13 +161,37 @@ export class Outbox {
       await this.db('email_outbox')
         .where({ id: stored.id })
         .update({ last_error: err instanceof Error ? err.message : String(err) });
+      this.log('warn', 'email failed', {
+        outboxId: stored.id,
+        purpose: stored.purpose,
+        attempts: stored.attempts,
+        error: err instanceof Error ? err.message : String(err),
+      });
       throw err;
     }
     this.faults.afterSmtpAccepted?.(email);
     await this.db('email_outbox')
       .where({ id: stored.id })
       .update({ status: 'sent', sent_at: this.db.fn.now(), last_error: null });
+    this.log('info', 'email sent', { outboxId: stored.id, purpose: stored.purpose, messageId: stored.message_id });
     this.faults.afterOutboxCommit?.(email);
     return 'sent';
+  }
+
+  /**
+   * Inside an activity, through Temporal's activity logger (it adds workflow id, run id and activity type);
+   * elsewhere through the process logger. Recipients are personal data and are not logged: the outbox id
+   * leads to the row.
+   */
+  private log(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+    let inActivity = false;
+    try {
+      Context.current();
+      inActivity = true;
+    } catch {
+      // not inside an activity
+    }
+    if (inActivity) activityLog[level](message, fields);
+    else this.logger[level](fields, message);
   }
 }
