@@ -1,6 +1,8 @@
 import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './round.applications.js';
-import { createDirectoryActivities } from './member.js';
+import { createMemberActivities } from './member.js';
+import { createMemberRectificationActivities } from './member.rectification.js';
+import { createMemberRemovalActivities } from './member.removal.js';
 import { createEvaluationActivities } from './evaluation.js';
 import { createEventActivities } from './event.js';
 import { createLaunchActivities } from './schedule.js';
@@ -21,7 +23,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities(deps),
     ...createShortlistActivities(deps),
     ...createPublicityActivities(deps),
-    ...createDirectoryActivities(deps),
+    ...createMemberActivities(deps),
+    ...createMemberRectificationActivities(deps),
+    ...createMemberRemovalActivities(deps),
     ...createEvaluationActivities(deps),
     ...createLaunchActivities(deps),
     ...createEventActivities(deps),

@@ -14,7 +14,7 @@ import {
   type ProjectMailContext,
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import { sameDayMonthsLater } from './member.js';
+import { sameDayMonthsLater } from '../domain/calendar/months.js';
 import type { Reminder } from './round.js';
 import { refuse } from './refusal.js';
 import { projectWorkflowId } from '../domain/workflow-ids.js';
