@@ -7,6 +7,8 @@ import { createEvaluationActivities } from './evaluation.js';
 import { createEventActivities } from './event.js';
 import { createLaunchActivities } from './schedule.js';
 import { createProjectActivities } from './project.js';
+import { createProjectExtensionActivities } from './project.extension.js';
+import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
@@ -30,6 +32,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createLaunchActivities(deps),
     ...createEventActivities(deps),
     ...createProjectActivities(deps),
+    ...createProjectReportActivities(deps),
+    ...createProjectExtensionActivities(deps),
     ...createShowcaseActivities(deps),
   };
 }
