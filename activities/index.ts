@@ -4,6 +4,8 @@ import { createMemberActivities } from './member.js';
 import { createMemberRectificationActivities } from './member.rectification.js';
 import { createMemberRemovalActivities } from './member.removal.js';
 import { createEvaluationActivities } from './evaluation.js';
+import { createEvaluationGradingActivities } from './evaluation.grading.js';
+import { createEvaluationReportActivities } from './evaluation.reports.js';
 import { createEventActivities } from './event.js';
 import { createLaunchActivities } from './schedule.js';
 import { createProjectActivities } from './project.js';
@@ -29,6 +31,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createMemberRectificationActivities(deps),
     ...createMemberRemovalActivities(deps),
     ...createEvaluationActivities(deps),
+    ...createEvaluationReportActivities(deps),
+    ...createEvaluationGradingActivities(deps),
     ...createLaunchActivities(deps),
     ...createEventActivities(deps),
     ...createProjectActivities(deps),
