@@ -7,7 +7,7 @@ import { createEvaluationActivities } from './evaluation.js';
 import { createEvaluationGradingActivities } from './evaluation.grading.js';
 import { createEvaluationReportActivities } from './evaluation.reports.js';
 import { createEventActivities } from './event.js';
-import { createLaunchActivities } from './schedule.js';
+import { createScheduleActivities } from './schedule.js';
 import { createProjectActivities } from './project.js';
 import { createProjectExtensionActivities } from './project.extension.js';
 import { createProjectReportActivities } from './project.reports.js';
@@ -33,7 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluationActivities(deps),
     ...createEvaluationReportActivities(deps),
     ...createEvaluationGradingActivities(deps),
-    ...createLaunchActivities(deps),
+    ...createScheduleActivities(deps),
     ...createEventActivities(deps),
     ...createProjectActivities(deps),
     ...createProjectReportActivities(deps),
