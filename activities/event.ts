@@ -1,5 +1,19 @@
+import { log } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
+import {
+  cancelEvent,
+  findEvent,
+  invitedInstitutionIds,
+  inviteesOf,
+  lockEvent,
+  moveEvent,
+  recordAttendanceAndClose,
+  saveRsvp,
+  setEventHeld,
+  type EventRow,
+  type InviteeRow,
+} from '../db/repositories/event.js';
 import { addDays, formatShanghai, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/index.js';
 import {
   eventCancelled,
@@ -70,64 +84,44 @@ export function eventReminders(startsAt: Date): EventReminder[] {
   return EVENT_REMINDER_DAYS.map((k) => ({ daysBefore: k, at: formatShanghai(shanghaiInstant(addDays(day, -k), 9)) }));
 }
 
-interface EventRow {
-  id: string;
-  kind: string;
-  title_zh: string;
-  starts_at: Date;
-  place_zh: string;
-  status: string;
-  version: number;
-}
-
-interface InviteeRow {
-  institution_id: string;
-  status: 'invited' | 'confirmed' | 'declined';
-  name_zh: string;
-  contact_email: string;
-}
-
+/**
+ * The event the workflow acts on.
+ *
+ * @throws `ApplicationFailure` EVENT_NOT_FOUND (non-retryable) when there is no such event.
+ */
 async function loadEvent(db: Db, eventId: string): Promise<EventRow> {
-  const e = await db('showcase_events')
-    .where({ id: eventId })
-    .first<EventRow | undefined>('id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status', 'version');
+  const e = await findEvent(db, eventId);
   if (!e) refuse('EVENT_NOT_FOUND', eventId);
   return e;
 }
 
-const invitees = (db: Db, eventId: string) =>
-  db('event_invitations as v')
-    .join('institutions as i', 'i.id', 'v.institution_id')
-    .where('v.event_id', eventId)
-    .orderBy('v.institution_id')
-    .select<InviteeRow[]>('v.institution_id', 'v.status', 'i.name_zh', 'i.contact_email');
-
 const scheduleOf = (e: EventRow): EventSchedule => ({
-  startsAt: formatShanghai(e.starts_at),
-  placeZh: e.place_zh,
+  startsAt: formatShanghai(e.startsAt),
+  placeZh: e.place,
   version: e.version,
-  reminders: eventReminders(e.starts_at),
+  reminders: eventReminders(e.startsAt),
 });
 
 const mailContext = (e: EventRow, i: InviteeRow): EventMailContext => ({
-  institutionName: i.name_zh,
+  institutionName: i.institutionName,
   kindZh: kindZh[e.kind] ?? e.kind,
-  eventTitle: e.title_zh,
-  startsAt: e.starts_at,
-  placeZh: e.place_zh,
+  eventTitle: e.title,
+  startsAt: e.startsAt,
+  placeZh: e.place,
 });
 
+/** A roadshow or exhibition (路演/展会): invitations, answers, reminders, moves, attendance. */
 export function createEventActivities({ db, outbox }: ActivityDeps) {
   return {
     /** Invites every presenter (once each) and returns the schedule with its reminder times. */
     async openEvent(input: { eventId: string; workflowId: string }): Promise<EventSchedule> {
       const e = await loadEvent(db, input.eventId);
-      for (const i of await invitees(db, e.id)) {
+      for (const i of await inviteesOf(db, e.id)) {
         await outbox.deliver({
-          idempotencyKey: `${input.workflowId}/event_invitation/${i.institution_id}`,
+          idempotencyKey: `${input.workflowId}/event_invitation/${i.institutionId}`,
           workflowId: input.workflowId,
           purpose: 'event_invitation',
-          recipient: i.contact_email,
+          recipient: i.contactEmail,
           ...eventInvitation(mailContext(e, i)),
         });
       }
@@ -137,15 +131,15 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
     /** A presenter's answer (a later answer replaces an earlier one until the event starts). */
     async recordRsvp(input: RsvpInput): Promise<{ status: 'confirmed' | 'declined' }> {
       const status = input.response === 'confirm' ? 'confirmed' : 'declined';
-      return db.transaction(async (trx) => {
-        const updated = await trx('event_invitations')
-          .where({ event_id: input.eventId, institution_id: input.institutionId })
-          .update({
-            status,
-            responded_at: input.receivedAt,
-            decline_reason: status === 'declined' ? (input.reason ?? null) : null,
-          });
-        if (updated === 0) refuse('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
+      await db.transaction(async (trx) => {
+        const invited = await saveRsvp(trx, {
+          eventId: input.eventId,
+          institutionId: input.institutionId,
+          status,
+          respondedAt: input.receivedAt,
+          declineReason: status === 'declined' ? (input.reason ?? null) : null,
+        });
+        if (!invited) refuse('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
         await recordAudit(trx, {
           actor: input.actor,
           role: 'applicant',
@@ -157,8 +151,9 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
           requestId: input.requestId,
           workflowId: eventWorkflowId(input.eventId),
         });
-        return { status };
       });
+      log.info('rsvp recorded', { eventId: input.eventId, status });
+      return { status };
     },
 
     /** A reminder k days before, only to presenters who confirmed, once per date of the event. */
@@ -170,14 +165,14 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
     }): Promise<number> {
       const e = await loadEvent(db, input.eventId);
       if (e.status !== 'scheduled' || e.version !== input.version) return 0;
-      const confirmed = (await invitees(db, e.id)).filter((i) => i.status === 'confirmed');
+      const confirmed = (await inviteesOf(db, e.id)).filter((i) => i.status === 'confirmed');
       for (const i of confirmed) {
         await outbox.deliver({
           // Keyed by the reminder's day: a move within the same day does not remind again.
-          idempotencyKey: `${input.workflowId}/event_reminder/${input.reminder.at.slice(0, 10)}/${input.reminder.daysBefore}/${i.institution_id}`,
+          idempotencyKey: `${input.workflowId}/event_reminder/${input.reminder.at.slice(0, 10)}/${input.reminder.daysBefore}/${i.institutionId}`,
           workflowId: input.workflowId,
           purpose: 'event_reminder',
-          recipient: i.contact_email,
+          recipient: i.contactEmail,
           dueAt: new Date(input.reminder.at),
           ...eventReminder({ ...mailContext(e, i), daysBefore: input.reminder.daysBefore }),
         });
@@ -191,24 +186,16 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
      */
     async changeEvent(input: EventChangeInput): Promise<EventSchedule & { status: string }> {
       const e = await db.transaction(async (trx) => {
-        const before = await trx('showcase_events')
-          .where({ id: input.eventId })
-          .forUpdate()
-          .first<EventRow>('id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status', 'version');
-        await trx('showcase_events')
-          .where({ id: input.eventId })
-          .update(
-            input.cancel
-              ? { status: 'cancelled', cancelled_reason: input.reason }
-              : {
-                  starts_at: input.startsAt ? new Date(input.startsAt) : before.starts_at,
-                  place_zh: input.placeZh ?? before.place_zh,
-                  version: before.version + 1,
-                },
-          );
-        const e = await trx('showcase_events')
-          .where({ id: input.eventId })
-          .first<EventRow>('id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status', 'version');
+        const before = await lockEvent(trx, input.eventId);
+        if (input.cancel) await cancelEvent(trx, input.eventId, input.reason);
+        else {
+          await moveEvent(trx, input.eventId, {
+            startsAt: input.startsAt ? new Date(input.startsAt) : before.startsAt,
+            place: input.placeZh ?? before.place,
+            version: before.version + 1,
+          });
+        }
+        const e = (await findEvent(trx, input.eventId))!;
         await recordAudit(trx, {
           actor: input.actor,
           role: 'staff',
@@ -219,29 +206,29 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
           details: input.cancel
             ? {}
             : {
-                from: { startsAt: formatShanghai(before.starts_at), place: before.place_zh },
-                to: { startsAt: formatShanghai(e.starts_at), place: e.place_zh },
+                from: { startsAt: formatShanghai(before.startsAt), place: before.place },
+                to: { startsAt: formatShanghai(e.startsAt), place: e.place },
                 version: e.version,
               },
           requestId: input.requestId,
           workflowId: input.workflowId,
         });
-        const told = (await invitees(trx, e.id)).filter((i) => i.status !== 'declined');
+        const told = (await inviteesOf(trx, e.id)).filter((i) => i.status !== 'declined');
         for (const i of told) {
           await outbox.enqueue(
             {
               idempotencyKey: input.cancel
-                ? `${input.workflowId}/event_cancelled/${i.institution_id}`
-                : `${input.workflowId}/event_moved/v${e.version}/${i.institution_id}`,
+                ? `${input.workflowId}/event_cancelled/${i.institutionId}`
+                : `${input.workflowId}/event_moved/v${e.version}/${i.institutionId}`,
               workflowId: input.workflowId,
               purpose: input.cancel ? 'event_cancelled' : 'event_moved',
-              recipient: i.contact_email,
+              recipient: i.contactEmail,
               ...(input.cancel
                 ? eventCancelled({ ...mailContext(e, i), reason: input.reason })
                 : eventMoved({
                     ...mailContext(e, i),
-                    previousAt: before.starts_at,
-                    previousPlaceZh: before.place_zh,
+                    previousAt: before.startsAt,
+                    previousPlaceZh: before.place,
                     reason: input.reason,
                   })),
             },
@@ -249,6 +236,11 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
           );
         }
         return e;
+      });
+      log.info('event changed', {
+        eventId: input.eventId,
+        change: input.cancel ? 'cancel' : 'move',
+        version: e.version,
       });
       await outbox.deliverOwed({
         workflowId: input.workflowId,
@@ -259,23 +251,16 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
 
     /** The event's start time has come. */
     async markEventHeld(input: { eventId: string }): Promise<void> {
-      await db('showcase_events').where({ id: input.eventId, status: 'scheduled' }).update({ status: 'held' });
+      await setEventHeld(db, input.eventId);
     },
 
     /** Afterwards, staff record who attended (every other invitation is marked absent). */
     async recordAttendance(input: AttendanceInput): Promise<{ attended: number; absent: number }> {
-      return db.transaction(async (trx) => {
-        const invited = (await trx('event_invitations')
-          .where({ event_id: input.eventId })
-          .pluck('institution_id')) as string[];
+      const counts = await db.transaction(async (trx) => {
+        const invited = await invitedInstitutionIds(trx, input.eventId);
         const unknown = input.attended.filter((i) => !invited.includes(i));
         if (unknown.length > 0) refuse('NOT_INVITED', `以下单位不在邀请名单中：${unknown.join('、')}`);
-        await trx('event_invitations')
-          .where({ event_id: input.eventId })
-          .update({ attended: trx.raw('institution_id = any(?)', [input.attended]) });
-        await trx('showcase_events')
-          .where({ id: input.eventId })
-          .update({ status: 'closed', attendance_recorded_at: trx.fn.now() });
+        await recordAttendanceAndClose(trx, input.eventId, input.attended);
         await recordAudit(trx, {
           actor: input.actor,
           role: 'staff',
@@ -288,6 +273,8 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
         });
         return { attended: input.attended.length, absent: invited.length - input.attended.length };
       });
+      log.info('event attendance recorded', { eventId: input.eventId, ...counts });
+      return counts;
     },
   };
 }

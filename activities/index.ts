@@ -1,10 +1,16 @@
 import type { ActivityDeps } from './deps.js';
 import { createApplicationActivities } from './round.applications.js';
-import { createDirectoryActivities } from './member.js';
+import { createMemberActivities } from './member.js';
+import { createMemberRectificationActivities } from './member.rectification.js';
+import { createMemberRemovalActivities } from './member.removal.js';
 import { createEvaluationActivities } from './evaluation.js';
+import { createEvaluationGradingActivities } from './evaluation.grading.js';
+import { createEvaluationReportActivities } from './evaluation.reports.js';
 import { createEventActivities } from './event.js';
-import { createLaunchActivities } from './schedule.js';
+import { createScheduleActivities } from './schedule.js';
 import { createProjectActivities } from './project.js';
+import { createProjectExtensionActivities } from './project.extension.js';
+import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createReviewActivities, createShortlistActivities } from './review.js';
@@ -21,11 +27,17 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities(deps),
     ...createShortlistActivities(deps),
     ...createPublicityActivities(deps),
-    ...createDirectoryActivities(deps),
+    ...createMemberActivities(deps),
+    ...createMemberRectificationActivities(deps),
+    ...createMemberRemovalActivities(deps),
     ...createEvaluationActivities(deps),
-    ...createLaunchActivities(deps),
+    ...createEvaluationReportActivities(deps),
+    ...createEvaluationGradingActivities(deps),
+    ...createScheduleActivities(deps),
     ...createEventActivities(deps),
     ...createProjectActivities(deps),
+    ...createProjectReportActivities(deps),
+    ...createProjectExtensionActivities(deps),
     ...createShowcaseActivities(deps),
   };
 }

@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import type { ProgrammeKey } from '../domain/programmes.js';
 import { LaunchRefused, reserveEvaluation, reserveRound, type Launch } from '../services/launch.js';
@@ -20,7 +21,8 @@ export interface ScheduledLaunchInput {
 export type ScheduledLaunch =
   { outcome: 'reserved'; launch: Launch<unknown> } | { outcome: 'refused'; code: string; message: string };
 
-export function createLaunchActivities({ db }: ActivityDeps) {
+/** The launcher a Schedule runs: it reserves the year's round or evaluation as a manual launch would. */
+export function createScheduleActivities({ db }: ActivityDeps) {
   return {
     /**
      * Reserves a scheduled launch exactly as a manual one is reserved (the same row, the same uniqueness): a
@@ -44,6 +46,13 @@ export function createLaunchActivities({ db }: ActivityDeps) {
               )
             : reserveEvaluation(trx, { programme: input.programme, year: input.year, compression }, by),
         );
+        log.info('scheduled launch reserved', {
+          scheduleId: input.scheduleId,
+          kind: input.kind,
+          programme: input.programme,
+          year: input.year,
+          launchedWorkflowId: launch.workflowId,
+        });
         return { outcome: 'reserved', launch };
       } catch (err) {
         if (!(err instanceof LaunchRefused)) throw err;
@@ -56,6 +65,13 @@ export function createLaunchActivities({ db }: ActivityDeps) {
           reason: err.message,
           details: { code: err.code, kind: input.kind, programme: input.programme, year: input.year },
           workflowId: input.launcherWorkflowId.split('/')[0],
+        });
+        log.info('scheduled launch refused', {
+          scheduleId: input.scheduleId,
+          kind: input.kind,
+          programme: input.programme,
+          year: input.year,
+          code: err.code,
         });
         return { outcome: 'refused', code: err.code, message: err.message };
       }

@@ -1,5 +1,22 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme } from '../db/repositories/programmes.js';
+import {
+  casesToTell,
+  closeShowcaseNominations,
+  copyCaseScores,
+  eligibleInstitutions,
+  eligibleSource,
+  findShowcase,
+  insertNomination,
+  listedCaseIds,
+  lockInstitutionNominations,
+  markNominationsOpen,
+  markShowcasePublished,
+  nominatingInstitutionIds,
+  nominationsOf,
+  settleSelection,
+} from '../db/repositories/showcase.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
@@ -28,96 +45,60 @@ export interface ShowcaseOpened {
   reminders: Reminder[];
 }
 
+/** The year's showcase (典型案例征集): the call, nominations, and the published selection. */
 export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps) {
-  /** Who may nominate: institutions with an active directory entry or a research project not terminated. */
-  const eligible = () =>
-    db
-      .select<{ id: string; name_zh: string; contact_email: string }[]>('i.id', 'i.name_zh', 'i.contact_email')
-      .from('institutions as i')
-      .where((w) => {
-        void w
-          .whereExists(db('directory_entries as d').whereRaw('d.institution_id = i.id').where('d.status', 'active'))
-          .orWhereExists(db('projects as p').whereRaw('p.institution_id = i.id').whereNot('p.status', 'terminated'));
-      })
-      .orderBy('i.id');
-
   return {
     /** Opens the call: nominations due in the programme's working days; every eligible institution told once. */
     async openShowcase(input: { showcaseId: string; workflowId: string; today: string }): Promise<ShowcaseOpened> {
-      const showcase = await db('showcases').where({ id: input.showcaseId }).first<
-        | {
-            title_zh: string;
-            nominations_due_at: Date | null;
-            nominations_due_day: string | null;
-            estimated: boolean | null;
-          }
-        | undefined
-      >('title_zh', 'nominations_due_at', 'nominations_due_day', 'estimated');
+      const showcase = await findShowcase(db, input.showcaseId);
       if (!showcase) refuse('SHOWCASE_NOT_FOUND', input.showcaseId);
       const programme = (await findProgramme(db, 'typical_case'))!;
       const { calendar: cal } = await calendar.snapshot();
-      let due = showcase.nominations_due_at;
-      let dueDay = showcase.nominations_due_day;
+      let due = showcase.nominationsDueAt;
+      let dueDay = showcase.nominationsDueDay;
       let estimated = showcase.estimated ?? false;
       if (!due || !dueDay) {
         const period = cal.period(input.today, programme.rules.call.workingDays);
         due = period.endsAt;
         dueDay = period.lastDay;
         estimated = period.estimated;
-        await db('showcases').where({ id: input.showcaseId }).update({
-          status: 'nominations_open',
-          nominations_due_day: period.lastDay,
-          nominations_due_at: period.endsAt,
-          estimated,
-        });
+        await markNominationsOpen(db, input.showcaseId, { dueDay: period.lastDay, dueAt: period.endsAt, estimated });
+        log.info('showcase opened', { showcaseId: input.showcaseId, dueDay });
       }
-      const institutions = await eligible();
+      const institutions = await eligibleInstitutions(db);
       for (const i of institutions) {
         await outbox.deliver({
           idempotencyKey: `${input.workflowId}/showcase_call/${i.id}`,
           workflowId: input.workflowId,
           purpose: 'showcase_call',
-          recipient: i.contact_email,
-          ...showcaseCall({
-            institutionName: i.name_zh,
-            showcaseTitle: showcase.title_zh,
-            due,
-            dueEstimated: estimated,
-          }),
+          recipient: i.contactEmail,
+          ...showcaseCall({ institutionName: i.name, showcaseTitle: showcase.titleZh, due, dueEstimated: estimated }),
         });
       }
       const reminders = programme.rules.call.reminderWorkingDaysBefore.map((k) => {
         const r = cal.workingDaysBefore(dueDay, k);
         return { k, day: r.day, at: r.atIso };
       });
-      return { titleZh: showcase.title_zh, dueAt: formatShanghai(due), invited: institutions.length, reminders };
+      return { titleZh: showcase.titleZh, dueAt: formatShanghai(due), invited: institutions.length, reminders };
     },
 
     /** A reminder k working days before the due day, to the eligible institutions that have nominated nothing. */
     async sendShowcaseReminder(input: { showcaseId: string; workflowId: string; reminder: Reminder }): Promise<number> {
-      const showcase = await db('showcases')
-        .where({ id: input.showcaseId })
-        .first<{ title_zh: string; nominations_due_at: Date; estimated: boolean | null }>(
-          'title_zh',
-          'nominations_due_at',
-          'estimated',
-        );
-      const silent = await eligible();
-      const nominated = new Set(
-        (await db('showcase_cases').where({ showcase_id: input.showcaseId }).pluck('institution_id')) as string[],
-      );
+      const showcase = (await findShowcase(db, input.showcaseId))!;
+      const silent = await eligibleInstitutions(db);
+      const nominated = await nominatingInstitutionIds(db, input.showcaseId);
       const owed = silent.filter((i) => !nominated.has(i.id));
       for (const i of owed) {
         await outbox.deliver({
           idempotencyKey: `${input.workflowId}/showcase_reminder/${input.reminder.k}/${i.id}`,
           workflowId: input.workflowId,
           purpose: 'showcase_reminder',
-          recipient: i.contact_email,
+          recipient: i.contactEmail,
           dueAt: new Date(input.reminder.at),
           ...showcaseReminder({
-            institutionName: i.name_zh,
-            showcaseTitle: showcase.title_zh,
-            due: showcase.nominations_due_at,
+            institutionName: i.name,
+            showcaseTitle: showcase.titleZh,
+            due: showcase.nominationsDueAt!,
             dueEstimated: showcase.estimated ?? false,
             workingDaysLeft: input.reminder.k,
           }),
@@ -129,72 +110,76 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
     /**
      * A nomination the workflow accepted in time: the source must be the institution's own (an active
      * directory entry or a project not terminated), and an institution nominates at most two cases a year.
+     *
+     * @throws `ApplicationFailure` SOURCE_NOT_ELIGIBLE (not its own, not eligible, or nominated already),
+     * NOMINATION_LIMIT (the institution's limit reached).
      */
     async recordNomination(input: NominationInput): Promise<{ caseId: string; nominated: number }> {
-      return db.transaction(async (trx) => {
-        // One institution's nominations are counted one at a time.
-        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`${input.showcaseId}/${input.institutionId}`]);
-        const source =
-          input.sourceKind === 'directory_entry'
-            ? await trx('directory_entries')
-                .where({ id: input.sourceId, institution_id: input.institutionId, status: 'active' })
-                .first<{ programme: string; field_key: string | null } | undefined>('programme', 'field_key')
-            : await trx('projects')
-                .where({ id: input.sourceId, institution_id: input.institutionId })
-                .whereNot('status', 'terminated')
-                .first<{ programme: string; field_key: string | null } | undefined>('programme', 'field_key');
-        if (!source) {
-          refuse(
-            'SOURCE_NOT_ELIGIBLE',
-            input.sourceKind === 'directory_entry'
-              ? '只能推荐本单位在录的名录成员'
-              : '只能推荐本单位承担的、未撤项的研究项目',
-          );
-        }
-        const existing = await trx('showcase_cases')
-          .where({ showcase_id: input.showcaseId, institution_id: input.institutionId })
-          .select<{ id: string; source_kind: string; source_id: string }[]>('id', 'source_kind', 'source_id');
-        const same = existing.find((c) => c.source_kind === input.sourceKind && c.source_id === input.sourceId);
-        if (same) refuse('SOURCE_NOT_ELIGIBLE', '该成果已被推荐');
-        if (existing.length >= NOMINATIONS_PER_INSTITUTION) {
-          refuse(
-            'NOMINATION_LIMIT',
-            `贵单位本年度已推荐 ${existing.length} 个案例，每个单位至多推荐 ${NOMINATIONS_PER_INSTITUTION} 个`,
-          );
-        }
-        const [row] = await trx('showcase_cases')
-          .insert({
-            showcase_id: input.showcaseId,
-            institution_id: input.institutionId,
-            source_kind: input.sourceKind,
-            source_id: input.sourceId,
+      try {
+        const accepted = await db.transaction(async (trx) => {
+          // One institution's nominations are counted one at a time.
+          await lockInstitutionNominations(trx, input.showcaseId, input.institutionId);
+          const source = await eligibleSource(trx, {
+            kind: input.sourceKind,
+            id: input.sourceId,
+            institutionId: input.institutionId,
+          });
+          if (!source) {
+            refuse(
+              'SOURCE_NOT_ELIGIBLE',
+              input.sourceKind === 'directory_entry'
+                ? '只能推荐本单位在录的名录成员'
+                : '只能推荐本单位承担的、未撤项的研究项目',
+            );
+          }
+          const existing = await nominationsOf(trx, input.showcaseId, input.institutionId);
+          const same = existing.find((c) => c.sourceKind === input.sourceKind && c.sourceId === input.sourceId);
+          if (same) refuse('SOURCE_NOT_ELIGIBLE', '该成果已被推荐');
+          if (existing.length >= NOMINATIONS_PER_INSTITUTION) {
+            refuse(
+              'NOMINATION_LIMIT',
+              `贵单位本年度已推荐 ${existing.length} 个案例，每个单位至多推荐 ${NOMINATIONS_PER_INSTITUTION} 个`,
+            );
+          }
+          const caseId = await insertNomination(trx, {
+            showcaseId: input.showcaseId,
+            institutionId: input.institutionId,
+            sourceKind: input.sourceKind,
+            sourceId: input.sourceId,
             programme: source.programme,
-            industry_key: source.field_key,
-            title_zh: input.title,
-            summary_zh: input.summary,
-            status: 'nominated',
-            nominated_at: input.receivedAt,
-            nominated_by: input.actor,
-          })
-          .returning<{ id: string }[]>('id');
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'applicant',
-          action: 'showcase.nominate',
-          subjectKind: 'showcase_case',
-          subjectId: row!.id,
-          details: { showcaseId: input.showcaseId, sourceKind: input.sourceKind, sourceId: input.sourceId },
-          requestId: input.requestId,
-          workflowId: input.showcaseId,
+            industryKey: source.fieldKey,
+            title: input.title,
+            summary: input.summary,
+            nominatedAt: input.receivedAt,
+            nominatedBy: input.actor,
+          });
+          await recordAudit(trx, {
+            actor: input.actor,
+            role: 'applicant',
+            action: 'showcase.nominate',
+            subjectKind: 'showcase_case',
+            subjectId: caseId,
+            details: { showcaseId: input.showcaseId, sourceKind: input.sourceKind, sourceId: input.sourceId },
+            requestId: input.requestId,
+            workflowId: input.showcaseId,
+          });
+          return { caseId, nominated: existing.length + 1 };
         });
-        return { caseId: row!.id, nominated: existing.length + 1 };
-      });
+        log.info('nomination accepted', { showcaseId: input.showcaseId, caseId: accepted.caseId });
+        return accepted;
+      } catch (err) {
+        if (err instanceof ApplicationFailure) {
+          log.info('nomination refused', { showcaseId: input.showcaseId, code: err.type });
+        }
+        throw err;
+      }
     },
 
+    /** Nominations are closed: the experts review what was nominated. */
     async closeNominations(input: { showcaseId: string }): Promise<{ nominated: number }> {
-      await db('showcases').where({ id: input.showcaseId }).update({ status: 'reviewing' });
-      const n = await db('showcase_cases').where({ showcase_id: input.showcaseId }).count<{ n: number }[]>('* as n');
-      return { nominated: Number(n[0]!.n) };
+      const nominated = await closeShowcaseNominations(db, input.showcaseId);
+      log.info('showcase nominations closed', { showcaseId: input.showcaseId, nominated });
+      return { nominated };
     },
 
     /**
@@ -206,64 +191,41 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
       workflowId: string;
       at: string;
     }): Promise<{ selected: number }> {
-      const showcase = await db('showcases').where({ id: input.showcaseId }).first<{ title_zh: string }>('title_zh');
-      await db.transaction(async (trx) => {
-        const listed = (await trx('publicity_entries as e')
-          .join('publicity_periods as p', 'p.id', 'e.publicity_id')
-          .where({ 'p.subject_kind': 'showcase', 'p.subject_id': input.showcaseId, 'e.status': 'listed' })
-          .pluck('e.item_id')) as string[];
-        const results = await trx('review_results as rr')
-          .join('reviews as r', 'r.id', 'rr.review_id')
-          .where({ 'r.subject_kind': 'showcase', 'r.subject_id': input.showcaseId, 'rr.item_kind': 'case' })
-          .select<{ item_id: string; score: string | null; rank: number }[]>('rr.item_id', 'rr.score', 'rr.rank');
-        for (const r of results) {
-          await trx('showcase_cases').where({ id: r.item_id }).update({ score: r.score, rank: r.rank });
-        }
-        await trx('showcase_cases')
-          .where({ showcase_id: input.showcaseId, status: 'nominated' })
-          .update({ status: trx.raw(`case when id::text = any(?) then 'selected' else 'not_selected' end`, [listed]) });
-        const n = await trx('showcases')
-          .where({ id: input.showcaseId })
-          .whereNot({ status: 'published' })
-          .update({ status: 'published', published_at: new Date(input.at) });
-        if (n > 0) {
-          await recordAudit(trx, {
-            actor: 'system:showcase',
-            role: 'system',
-            action: 'showcase.publish',
-            subjectKind: 'showcase',
-            subjectId: input.showcaseId,
-            details: { selected: listed.length },
-            workflowId: input.workflowId,
-          });
-        }
+      const showcase = (await findShowcase(db, input.showcaseId))!;
+      const publishedNow = await db.transaction(async (trx) => {
+        const listed = await listedCaseIds(trx, input.showcaseId);
+        await copyCaseScores(trx, input.showcaseId);
+        await settleSelection(trx, input.showcaseId, listed);
+        if (!(await markShowcasePublished(trx, input.showcaseId, new Date(input.at)))) return false;
+        await recordAudit(trx, {
+          actor: 'system:showcase',
+          role: 'system',
+          action: 'showcase.publish',
+          subjectKind: 'showcase',
+          subjectId: input.showcaseId,
+          details: { selected: listed.length },
+          workflowId: input.workflowId,
+        });
+        return true;
       });
-      const cases = await db('showcase_cases as c')
-        .join('institutions as i', 'i.id', 'c.institution_id')
-        .where('c.showcase_id', input.showcaseId)
-        .orderBy('c.id')
-        .select<{ id: string; status: string; title_zh: string; name_zh: string; contact_email: string }[]>(
-          'c.id',
-          'c.status',
-          'c.title_zh',
-          'i.name_zh',
-          'i.contact_email',
-        );
+      const cases = await casesToTell(db, input.showcaseId);
+      const selected = cases.filter((c) => c.status === 'selected').length;
+      if (publishedNow) log.info('showcase published', { showcaseId: input.showcaseId, selected });
       for (const c of cases) {
         await outbox.deliver({
           idempotencyKey: `${input.workflowId}/showcase_result/${c.id}`,
           workflowId: input.workflowId,
           purpose: 'showcase_result',
-          recipient: c.contact_email,
+          recipient: c.contactEmail,
           ...showcaseResult({
-            institutionName: c.name_zh,
-            showcaseTitle: showcase.title_zh,
-            caseTitle: c.title_zh,
+            institutionName: c.institutionName,
+            showcaseTitle: showcase.titleZh,
+            caseTitle: c.title,
             selected: c.status === 'selected',
           }),
         });
       }
-      return { selected: cases.filter((c) => c.status === 'selected').length };
+      return { selected };
     },
   };
 }

@@ -158,3 +158,32 @@ export async function evaluationResults(db: Db, evaluationId: string): Promise<E
     gradeReason: r.grade_reason,
   }));
 }
+
+/** The evaluation's report period as fixed when it opened (`report_due_day` 24:00 Asia/Shanghai = `dueAt`). */
+export async function markEvaluationOpen(
+  db: Db,
+  evaluationId: string,
+  due: { day: string; at: Date; estimated: boolean; calendarVersion: number },
+): Promise<void> {
+  await db('evaluations').where({ id: evaluationId }).update({
+    status: 'reports_open',
+    report_due_day: due.day,
+    report_due_at: due.at,
+    estimated: due.estimated,
+    calendar_version: due.calendarVersion,
+  });
+}
+
+/** Sets the evaluation's status (`reports_closed`, `graded`). */
+export async function setEvaluationStatus(db: Db, evaluationId: string, status: string): Promise<void> {
+  await db('evaluations').where({ id: evaluationId }).update({ status });
+}
+
+/** Marks the evaluation published at `at`; false when it already was, so a retry publishes nothing twice. */
+export async function markEvaluationPublished(db: Db, evaluationId: string, at: Date): Promise<boolean> {
+  const n = await db('evaluations')
+    .where({ id: evaluationId })
+    .whereNot({ status: 'published' })
+    .update({ status: 'published', published_at: at });
+  return n > 0;
+}

@@ -123,3 +123,82 @@ export async function bansOf(db: Db, entryId: string): Promise<DirectoryBan[]> {
     );
   return rows.map((r) => ({ reason: r.reason, startsOn: r.starts_on, endsOn: r.ends_on }));
 }
+
+/** A member as the activities act on it: its status, programme and where to write to its institution. */
+export interface MemberEntry {
+  id: string;
+  status: string;
+  programme: string;
+  institutionId: string;
+  title: string;
+  institutionName: string;
+  contactEmail: string;
+}
+
+/** The member with its institution's name and contact address; undefined when there is no such entry. */
+export async function findMemberEntry(db: Db, entryId: string): Promise<MemberEntry | undefined> {
+  const row = await db('directory_entries as d')
+    .join('institutions as i', 'i.id', 'd.institution_id')
+    .where('d.id', entryId)
+    .first<
+      | {
+          id: string;
+          status: string;
+          programme: string;
+          institution_id: string;
+          title_zh: string;
+          name_zh: string;
+          contact_email: string;
+        }
+      | undefined
+    >('d.id', 'd.status', 'd.programme', 'd.institution_id', 'd.title_zh', 'i.name_zh', 'i.contact_email');
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    status: row.status,
+    programme: row.programme,
+    institutionId: row.institution_id,
+    title: row.title_zh,
+    institutionName: row.name_zh,
+    contactEmail: row.contact_email,
+  };
+}
+
+/** The member's current status (`directory_entries.status`); the entry must exist. */
+export async function memberStatusOf(db: Db, entryId: string): Promise<string> {
+  const row = await db('directory_entries').where({ id: entryId }).first<{ status: string }>('status');
+  return row.status;
+}
+
+/** Sets the member's status and its reason, stamped now (database time). Call inside the decision's transaction. */
+export async function setMemberStatus(db: Db, entryId: string, status: string, reason: string): Promise<void> {
+  await db('directory_entries').where({ id: entryId }).update({
+    status,
+    status_reason: reason,
+    status_changed_at: db.fn.now(),
+  });
+}
+
+/** The day the member left the directory (`YYYY-MM-DD`). */
+export async function setMemberRemovedOn(db: Db, entryId: string, day: string): Promise<void> {
+  await db('directory_entries').where({ id: entryId }).update({ removed_on: day });
+}
+
+/**
+ * Mirrors the member workflow's status into the directory table, with the workflow that owns the entry. A status
+ * of `removed` or `revoked` also sets `removed_on` to the day of `at` (UTC date part of the ISO instant).
+ */
+export async function mirrorMemberStatus(
+  db: Db,
+  input: { entryId: string; status: string; reason?: string | undefined; at: string; workflowId: string },
+): Promise<void> {
+  await db('directory_entries')
+    .where({ id: input.entryId })
+    .update({
+      status: input.status,
+      status_reason: input.reason ?? null,
+      status_changed_at: new Date(input.at),
+      workflow_id: input.workflowId,
+      ...(input.status === 'removed' || input.status === 'revoked' ? { removed_on: input.at.slice(0, 10) } : {}),
+    });
+}

@@ -80,3 +80,96 @@ export async function findProject(db: Db, projectId: string): Promise<ProjectRow
     terminatedReason: p.terminated_reason,
   };
 }
+
+/** An application approved (认定) in a round, with its principal, as it becomes a project. */
+export interface ApprovedApplication {
+  id: string;
+  institutionId: string;
+  title: string;
+  fieldKey: string | null;
+  /** The application's principal (负责人), when it named one. */
+  principalPersonId: string | null;
+}
+
+/** The applications approved in the round, in id order. */
+export async function approvedApplicationsOf(db: Db, roundId: string): Promise<ApprovedApplication[]> {
+  const rows = await db('applications as a')
+    .leftJoin('application_members as m', (j) => {
+      j.on('m.application_id', 'a.id').andOnVal('m.role', 'principal');
+    })
+    .where({ 'a.round_id': roundId, 'a.status': 'approved' })
+    .orderBy('a.id')
+    .select<
+      { id: string; institution_id: string; title_zh: string; field_key: string | null; person_id: string | null }[]
+    >('a.id', 'a.institution_id', 'a.title_zh', 'a.field_key', 'm.person_id');
+  return rows.map((a) => ({
+    id: a.id,
+    institutionId: a.institution_id,
+    title: a.title_zh,
+    fieldKey: a.field_key,
+    principalPersonId: a.person_id,
+  }));
+}
+
+/**
+ * One active project per approved application, running from `startsOn` to `endsOn` (days). An application that
+ * already has its project is skipped, so a retry creates nothing twice.
+ */
+export async function insertProjects(
+  db: Db,
+  programme: string,
+  applications: ApprovedApplication[],
+  period: { startsOn: string; endsOn: string },
+): Promise<void> {
+  if (applications.length === 0) return;
+  await db('projects')
+    .insert(
+      applications.map((a) => ({
+        application_id: a.id,
+        institution_id: a.institutionId,
+        principal_person_id: a.principalPersonId,
+        title_zh: a.title,
+        status: 'active',
+        starts_on: period.startsOn,
+        ends_on: period.endsOn,
+        programme,
+        field_key: a.fieldKey,
+      })),
+    )
+    .onConflict('application_id')
+    .ignore();
+}
+
+/** The projects that came out of the round's applications, in id order. */
+export async function projectsOfRound(
+  db: Db,
+  roundId: string,
+): Promise<{ projectId: string; institutionId: string }[]> {
+  const rows = await db('projects as p')
+    .join('applications as a', 'a.id', 'p.application_id')
+    .where('a.round_id', roundId)
+    .orderBy('p.id')
+    .select<{ id: string; institution_id: string }[]>('p.id', 'p.institution_id');
+  return rows.map((r) => ({ projectId: r.id, institutionId: r.institution_id }));
+}
+
+/** The workflow that runs the project from now on. */
+export async function setProjectWorkflow(db: Db, projectId: string, workflowId: string): Promise<void> {
+  await db('projects').where({ id: projectId }).update({ workflow_id: workflowId });
+}
+
+/** Sets the project's status (`active`, `completed`, `failed`). */
+export async function setProjectStatus(db: Db, projectId: string, status: ProjectStatus): Promise<void> {
+  await db('projects').where({ id: projectId }).update({ status });
+}
+
+/**
+ * Terminates (撤项) an active project with the reason. Returns false when the project was no longer active, so a
+ * retry terminates nothing twice.
+ */
+export async function terminateActiveProject(db: Db, projectId: string, reason: string): Promise<boolean> {
+  const n = await db('projects')
+    .where({ id: projectId, status: 'active' })
+    .update({ status: 'terminated', terminated_reason: reason });
+  return n > 0;
+}

@@ -1,0 +1,111 @@
+import { log } from '@temporalio/activity';
+import { recordAudit } from '../db/repositories/audit.js';
+import { setEvaluationStatus } from '../db/repositories/evaluation.js';
+import {
+  countUngraded,
+  evaluationReviewResults,
+  findReportGrade,
+  gradeCounts,
+  lockReportOf,
+  saveGrade,
+} from '../db/repositories/evaluation.reports.js';
+import { gradeOf, type EvaluationGrade } from '../domain/programmes.js';
+import { evaluationUngraded } from '../mail/templates.js';
+import type { ActivityDeps } from './deps.js';
+import { evaluationContext, type GradeCounts, type StaffGradeInput } from './evaluation.js';
+import { refuse } from './refusal.js';
+
+/** Grading the reports: from the experts' scores, and by staff where no expert could score. */
+export function createEvaluationGradingActivities({ db, outbox, staffEmail }: ActivityDeps) {
+  return {
+    /** Grades each reviewed report from its aggregated score: 优秀 ≥ 90, 良好 ≥ 75, 合格 ≥ 60, else 不合格. */
+    async gradeEvaluation(input: { evaluationId: string; workflowId: string }): Promise<GradeCounts> {
+      await db.transaction(async (trx) => {
+        for (const r of await evaluationReviewResults(trx, input.evaluationId)) {
+          const report = await findReportGrade(trx, r.reportId);
+          if (report.grade) continue;
+          const score = r.score === null || r.validScores === 0 ? null : Number(r.score);
+          const grade = score === null ? null : gradeOf(score);
+          await saveGrade(trx, r.reportId, {
+            score,
+            validScores: r.validScores,
+            grade,
+            reason: grade ? null : '无有效专家评分，待工作人员认定',
+          });
+          await recordAudit(trx, {
+            actor: 'system:evaluation',
+            role: 'system',
+            action: 'evaluation.grade',
+            subjectKind: 'directory_entry',
+            subjectId: report.entryId,
+            details: {
+              evaluationId: input.evaluationId,
+              reportId: r.reportId,
+              score,
+              validScores: r.validScores,
+              grade,
+            },
+            workflowId: input.workflowId,
+          });
+        }
+        await setEvaluationStatus(trx, input.evaluationId, 'graded');
+      });
+      const counts = await gradeCounts(db, input.evaluationId);
+      const of = (g: EvaluationGrade | null) => counts.get(g) ?? 0;
+      const graded = {
+        excellent: of('excellent'),
+        good: of('good'),
+        pass: of('pass'),
+        fail: of('fail'),
+        ungraded: of(null),
+      };
+      log.info('evaluation graded', { evaluationId: input.evaluationId, ...graded });
+      return graded;
+    },
+
+    /** Staff are asked to grade the reports no expert could score (once per evaluation). */
+    async notifyUngraded(input: { evaluationId: string; workflowId: string; ungraded: number }): Promise<void> {
+      const { evaluation } = await evaluationContext(db, input.evaluationId);
+      await outbox.deliver({
+        idempotencyKey: `${input.workflowId}/evaluation_ungraded`,
+        workflowId: input.workflowId,
+        purpose: 'evaluation_ungraded',
+        recipient: staffEmail,
+        ...evaluationUngraded({
+          evaluationTitle: evaluation.titleZh,
+          evaluationId: evaluation.id,
+          ungraded: input.ungraded,
+        }),
+      });
+    },
+
+    /**
+     * Staff grade a report that no expert could score, with a reason. Returns how many reports still await a
+     * grade. Only ungraded reports may be graded this way: an expert-based grade is changed by appeal only.
+     *
+     * @throws `ApplicationFailure` NOT_EVALUATED (member not asked to report), ALREADY_GRADED.
+     */
+    async recordStaffGrade(input: StaffGradeInput): Promise<{ remaining: number }> {
+      const remaining = await db.transaction(async (trx) => {
+        const report = await lockReportOf(trx, input.evaluationId, input.entryId);
+        if (!report) refuse('NOT_EVALUATED', '该名录成员不在本次动态评价范围内');
+        if (report.grade) refuse('ALREADY_GRADED', '该自评报告已有评价结果；对结果有异议的，在公示期内申诉');
+        await saveGrade(trx, report.id, { grade: input.grade, reason: `工作人员认定：${input.reason}` });
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'staff',
+          action: 'evaluation.staff_grade',
+          subjectKind: 'directory_entry',
+          subjectId: input.entryId,
+          reason: input.reason,
+          details: { evaluationId: input.evaluationId, reportId: report.id, grade: input.grade },
+          requestId: input.requestId,
+          workflowId: input.evaluationId,
+        });
+        return countUngraded(trx, input.evaluationId);
+      });
+      log.info('grade given', { evaluationId: input.evaluationId, grade: input.grade, by: 'staff', remaining });
+      return { remaining };
+    },
+  };
+}

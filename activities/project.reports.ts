@@ -1,0 +1,215 @@
+import { log } from '@temporalio/activity';
+import { recordAudit } from '../db/repositories/audit.js';
+import { setProjectStatus } from '../db/repositories/project.js';
+import {
+  findReport,
+  lockReport,
+  openReport,
+  overdueAlreadyFlagged,
+  reportReviewResult,
+  saveReport,
+  saveReportOutcome,
+} from '../db/repositories/project.reports.js';
+import { formatInstantZh } from '../domain/calendar/index.js';
+import { projectWorkflowId } from '../domain/workflow-ids.js';
+import {
+  projectReportOverdue,
+  projectReportReminder,
+  projectReportRequest,
+  projectReportResult,
+} from '../mail/templates.js';
+import type { ActivityDeps } from './deps.js';
+import {
+  projectContext,
+  projectMail,
+  projectRules,
+  type OpenedReport,
+  type ProjectReportInput,
+  type ProjectReportKind,
+  type ReportDecision,
+} from './project.js';
+import type { Reminder } from './round.js';
+
+/** A project's midterm and final reports: asked for, reminded, received, flagged when overdue, decided. */
+export function createProjectReportActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+  return {
+    /** Asks for a report, due in N working days from today (24:00), with reminders 7/3/1 working days before. */
+    async openProjectReport(input: {
+      projectId: string;
+      workflowId: string;
+      kind: ProjectReportKind;
+      attempt: number;
+      today: string;
+    }): Promise<OpenedReport> {
+      const p = await projectContext(db, input.projectId);
+      const { calendar: cal } = await calendar.snapshot();
+      const due = cal.period(input.today, projectRules(p).reportWorkingDays);
+      const report = await openReport(db, {
+        projectId: p.id,
+        kind: input.kind,
+        attempt: input.attempt,
+        dueDay: due.lastDay,
+        dueAt: due.endsAt,
+      });
+      await outbox.deliver({
+        idempotencyKey: `${input.workflowId}/project_report_request/${report.id}`,
+        workflowId: input.workflowId,
+        purpose: 'project_report_request',
+        recipient: p.contactEmail,
+        ...projectReportRequest({
+          ...projectMail(p),
+          kind: input.kind,
+          attempt: input.attempt,
+          due: report.dueAt,
+          dueEstimated: due.estimated,
+        }),
+      });
+      return {
+        reportId: report.id,
+        kind: input.kind,
+        attempt: input.attempt,
+        dueAt: due.endsAtIso,
+        reminders: p.rules.call.reminderWorkingDaysBefore.map((k) => {
+          const r = cal.workingDaysBefore(report.dueDay, k);
+          return { k, day: r.day, at: r.atIso };
+        }),
+      };
+    },
+
+    /** A reminder of a report not yet received. */
+    async sendProjectReminder(input: {
+      projectId: string;
+      workflowId: string;
+      reportId: string;
+      reminder: Reminder;
+    }): Promise<'sent' | 'not_needed'> {
+      const p = await projectContext(db, input.projectId);
+      const r = await findReport(db, input.reportId);
+      if (r.receivedAt || p.status !== 'active') return 'not_needed';
+      const { calendar: cal } = await calendar.snapshot();
+      await outbox.deliver({
+        idempotencyKey: `${input.workflowId}/project_report_reminder/${input.reportId}/${input.reminder.k}`,
+        workflowId: input.workflowId,
+        purpose: 'project_report_reminder',
+        recipient: p.contactEmail,
+        dueAt: new Date(input.reminder.at),
+        ...projectReportReminder({
+          ...projectMail(p),
+          kind: r.kind,
+          due: r.dueAt,
+          dueEstimated: cal.arrangement(Number(r.dueDay.slice(0, 4))).estimated,
+          workingDaysLeft: input.reminder.k,
+        }),
+      });
+      return 'sent';
+    },
+
+    /** A report the workflow accepted (a late one is marked late); a resubmission before review replaces it. */
+    async recordProjectReport(
+      input: ProjectReportInput,
+    ): Promise<{ reportId: string; receivedAt: string; late: boolean }> {
+      const { late, resubmitted } = await db.transaction(async (trx) => {
+        const r = await lockReport(trx, input.reportId, input.projectId);
+        const late = new Date(input.receivedAt).getTime() > r.dueAt.getTime();
+        await saveReport(trx, input.reportId, { payload: input.payload, receivedAt: input.receivedAt, late });
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'applicant',
+          action: r.receivedAt ? 'project.report_resubmit' : 'project.report_submit',
+          subjectKind: 'project',
+          subjectId: input.projectId,
+          details: { reportId: input.reportId, kind: r.kind, attempt: r.attempt, receivedAt: input.receivedAt, late },
+          requestId: input.requestId,
+          workflowId: projectWorkflowId(input.projectId),
+        });
+        return { late, resubmitted: r.receivedAt !== null };
+      });
+      log.info('project report recorded', { projectId: input.projectId, reportId: input.reportId, late, resubmitted });
+      return { reportId: input.reportId, receivedAt: input.receivedAt, late };
+    },
+
+    /** A report past its due time without arriving: staff are told once (they may terminate the project). */
+    async flagOverdueReport(input: { projectId: string; workflowId: string; reportId: string }): Promise<void> {
+      const p = await projectContext(db, input.projectId);
+      const r = await findReport(db, input.reportId);
+      const flaggedNow = await db.transaction(async (trx) => {
+        if (await overdueAlreadyFlagged(trx, p.id, input.reportId)) return false;
+        await recordAudit(trx, {
+          actor: 'system:project',
+          role: 'system',
+          action: 'project.report_overdue',
+          subjectKind: 'project',
+          subjectId: p.id,
+          reason: `${r.kind === 'midterm' ? '中期检查报告' : '结项报告'}已于 ${formatInstantZh(r.dueAt)} 截止，逾期未交`,
+          details: { reportId: input.reportId, kind: r.kind },
+          workflowId: input.workflowId,
+        });
+        await outbox.enqueue(
+          {
+            idempotencyKey: `${input.workflowId}/project_report_overdue/${input.reportId}`,
+            workflowId: input.workflowId,
+            purpose: 'project_report_overdue',
+            recipient: staffEmail,
+            ...projectReportOverdue({ ...projectMail(p), kind: r.kind, due: r.dueAt }),
+          },
+          trx,
+        );
+        return true;
+      });
+      if (flaggedNow) log.info('project report overdue', { projectId: p.id, reportId: input.reportId, kind: r.kind });
+      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'project_report_overdue' });
+    },
+
+    /** The experts' review decides the report: 通过 at or above the pass mark; the applicant is told why. */
+    async decideProjectReport(input: {
+      projectId: string;
+      workflowId: string;
+      reportId: string;
+    }): Promise<ReportDecision> {
+      const p = await projectContext(db, input.projectId);
+      const passMark = projectRules(p).passMark;
+      const { score, validScores } = await reportReviewResult(db, input.reportId);
+      const passed = score !== null && score >= passMark;
+      const decision = await db.transaction(async (trx) => {
+        const r = await lockReport(trx, input.reportId);
+        const mayResubmit = r.kind === 'final' && r.attempt === 1 && !passed;
+        if (r.outcome) return { passed: r.outcome === 'passed', score, mayResubmit, decidedNow: false };
+        const reason = passed
+          ? null
+          : score === null
+            ? '没有有效的专家评分'
+            : `专家评审平均分 ${Number(score.toFixed(2))} 分，低于 ${passMark} 分`;
+        await saveReportOutcome(trx, input.reportId, { passed, reason, score, validScores });
+        const status = r.kind === 'final' ? (passed ? 'completed' : r.attempt > 1 ? 'failed' : 'active') : 'active';
+        await setProjectStatus(trx, p.id, status);
+        await recordAudit(trx, {
+          actor: 'system:project',
+          role: 'system',
+          action: `project.${r.kind}_${passed ? 'pass' : 'fail'}`,
+          subjectKind: 'project',
+          subjectId: p.id,
+          reason: reason ?? undefined,
+          details: { reportId: input.reportId, attempt: r.attempt, score, validScores, status },
+          workflowId: input.workflowId,
+        });
+        await outbox.enqueue(
+          {
+            idempotencyKey: `${input.workflowId}/project_report_result/${input.reportId}`,
+            workflowId: input.workflowId,
+            purpose: 'project_report_result',
+            recipient: p.contactEmail,
+            ...projectReportResult({ ...projectMail(p), kind: r.kind, passed, score, reason, mayResubmit }),
+          },
+          trx,
+        );
+        return { passed, score, mayResubmit, decidedNow: true };
+      });
+      const { decidedNow, ...result } = decision;
+      if (decidedNow) {
+        log.info('project report decided', { projectId: p.id, reportId: input.reportId, passed, score });
+      }
+      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'project_report_result' });
+      return result;
+    },
+  };
+}
