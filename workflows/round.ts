@@ -2,9 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   executeChild,
   ParentClosePolicy,
   patched,
@@ -15,62 +12,40 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import type { SubmissionResult, WithdrawalResult } from '../activities/round.applications.js';
-import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
-import type { Announcement, Deadline, Reminder } from '../activities/round.js';
+import type { Deadline, Reminder } from '../activities/round.js';
 import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { memberWorkflow } from './member.js';
 import { projectWorkflow } from './project.js';
-import { publicityWorkflow, type PublicityResult } from './publicity.js';
+import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import { memberWorkflowId, projectWorkflowId, publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
+import {
+  calendarChangedSignal,
+  type CancelRequest,
+  cancelRoundUpdate,
+  type ConfirmShortlistRequest,
+  confirmShortlistUpdate,
+  extendDeadlineUpdate,
+  type ExtendRequest,
+  getRoundQuery,
+  type RoundInput,
+  type RoundMemory,
+  type RoundResult,
+  type RoundStage,
+  submitApplicationUpdate,
+  type SubmitRequest,
+  withdrawApplicationUpdate,
+  type WithdrawRequest,
+} from './round.messages.js';
 
 /** Rounds approved from this version on start a member workflow per directory entry (issue 7). */
 export const DIRECTORY_MEMBERS_PATCH = 'directory-members';
 /** Rounds of research_project approved from this version on start a project workflow per project (issue 8). */
 export const RESEARCH_PROJECTS_PATCH = 'research-projects';
-
-/**
- * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
- *
- * The workflow owns the round's clock. Submissions, withdrawals, extensions and cancellation reach it as
- * Updates whose validators judge them against the deadline it holds; the API only stamps receipt times.
- * Lists live in PostgreSQL: the workflow carries ids, counts and cursors, works through recipients in
- * batches, and continues as new long before its history grows large.
- */
-export interface RoundInput {
-  roundId: string;
-  programme: string;
-  year: number;
-  /** ISO instant the call opens. */
-  opensAt: string;
-  deadlineDay?: string | undefined;
-  launchedBy: string;
-  /** Compressed time for demos and end-to-end tests; the API refuses it in production. */
-  compression?: TimeCompression | undefined;
-  /** Present when this run continues an earlier one. */
-  resume?: RoundMemory | undefined;
-}
-
-export type RoundStage =
-  | 'preparing'
-  | 'scheduled'
-  | 'call_open'
-  | 'call_closing'
-  | 'formal_check'
-  | 'review'
-  | 'shortlist_pending'
-  | 'shortlist_confirmed'
-  | 'publicity'
-  /** 认定: the result is final. */
-  | 'approved'
-  /** Nothing passed the formal check, so nothing is reviewed: the round ends here. */
-  | 'closed'
-  | 'cancelled';
 
 /** Stages after the call has closed: no cancellation, no extension, no submission. */
 const PAST_CALL: readonly RoundStage[] = [
@@ -82,105 +57,6 @@ const PAST_CALL: readonly RoundStage[] = [
   'approved',
   'closed',
 ];
-
-/** Emails owed to a list of institutions, sent a batch at a time from a cursor. */
-type MailJob =
-  | { kind: 'notices'; after?: string | undefined }
-  | { kind: 'reminder'; reminder: Reminder; deadline: Deadline; after?: string | undefined }
-  | { kind: 'announcement'; announcement: Announcement; after?: string | undefined };
-
-/** Everything a run hands to the next when it continues as new. Small: ids, counts, cursors. */
-export interface RoundMemory {
-  stage: RoundStage;
-  deadline: Deadline | undefined;
-  /** Reminders of the current deadline still to come. */
-  reminders: Reminder[];
-  /** Reminder occasions done or skipped, as `<deadline day>#<k>`; a reminder is never sent twice. */
-  remindersDone: string[];
-  jobs: MailJob[];
-  graceSeconds: number;
-  eligibleInstitutions: number;
-  noticesSent: number;
-  remindersSent: number;
-  submissions: number;
-  withdrawals: number;
-  formalCheck: { passed: number; failed: number };
-  review: AggregateResult | undefined;
-  publicity: PublicityResult | undefined;
-  approved: number | undefined;
-  cancellation: { reason: string; by: string } | undefined;
-  calendarChanged: boolean;
-  runs: number;
-}
-
-/** What the `getRound` query answers: the memory ops need, without the internal cursors. */
-export type RoundState = Omit<
-  RoundMemory,
-  'reminders' | 'remindersDone' | 'jobs' | 'graceSeconds' | 'calendarChanged'
-> & {
-  roundId: string;
-  programme: string;
-  year: number;
-  opensAt: string;
-  upcomingReminders: Reminder[];
-  compressed: boolean;
-};
-
-export interface RoundResult {
-  roundId: string;
-  stage: RoundStage;
-  noticesSent: number;
-  formalCheck: { passed: number; failed: number };
-  review: AggregateResult | undefined;
-  publicity: PublicityResult | undefined;
-  approved: number | undefined;
-}
-
-export interface SubmitRequest {
-  applicationId: string;
-  institutionId: string;
-  /** Stamped by the API when the request arrived (ISO). */
-  receivedAt: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export interface WithdrawRequest extends SubmitRequest {
-  reason?: string | undefined;
-}
-
-export interface ExtendRequest {
-  deadlineDay: string;
-  reason: string;
-  receivedAt: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export interface CancelRequest {
-  reason: string;
-  receivedAt: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export const getRoundQuery = defineQuery<RoundState>('getRound');
-export const submitApplicationUpdate = defineUpdate<SubmissionResult, [SubmitRequest]>('submitApplication');
-export const withdrawApplicationUpdate = defineUpdate<WithdrawalResult, [WithdrawRequest]>('withdrawApplication');
-export const extendDeadlineUpdate = defineUpdate<Deadline, [ExtendRequest]>('extendDeadline');
-export const cancelRoundUpdate = defineUpdate<{ stage: RoundStage }, [CancelRequest]>('cancelRound');
-export interface ConfirmShortlistRequest {
-  adjustments: ShortlistAdjustment[];
-  actor: string;
-  requestId?: string | undefined;
-}
-
-/** Staff confirm the recommended list, optionally adjusted (each adjustment with its reason). */
-export const confirmShortlistUpdate = defineUpdate<ConfirmShortlistResult, [ConfirmShortlistRequest]>(
-  'confirmShortlist',
-);
-/** Staff entered a year's official arrangement: open rounds compute their deadlines again. */
-export const calendarChangedSignal = defineSignal<[{ calendarVersion: number }]>('calendarChanged');
 
 const MAIL_BATCH = 200;
 const FORMAL_CHECK_BATCH = 100;
@@ -225,6 +101,14 @@ function freshMemory(): RoundMemory {
   };
 }
 
+/**
+ * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
+ *
+ * The workflow owns the round's clock. Submissions, withdrawals, extensions and cancellation reach it as
+ * Updates whose validators judge them against the deadline it holds; the API only stamps receipt times.
+ * Lists live in PostgreSQL: the workflow carries ids, counts and cursors, works through recipients in
+ * batches, and continues as new long before its history grows large.
+ */
 export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const m = input.resume ?? freshMemory();
   m.runs += 1;
