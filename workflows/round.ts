@@ -3,26 +3,20 @@ import {
   condition,
   continueAsNew,
   executeChild,
-  ParentClosePolicy,
-  patched,
+  log,
   proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { Deadline, Reminder } from '../activities/round.js';
-import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
+import { wallTimeFor } from '../domain/compressed-time.js';
+import { reviewWorkflowId } from '../domain/workflow-ids.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
-import { memberWorkflow } from './member.js';
-import { projectWorkflow } from './project.js';
-import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
-import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
-import { memberWorkflowId, projectWorkflowId, publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
+import { publiciseAndApprove } from './round.approval.js';
+import { judgeCancellation, judgeExtension, judgeReceipt, remindersAhead } from './round.call.js';
 import {
   calendarChangedSignal,
   type CancelRequest,
@@ -33,7 +27,6 @@ import {
   type ExtendRequest,
   getRoundQuery,
   type RoundInput,
-  type RoundMemory,
   type RoundResult,
   type RoundStage,
   submitApplicationUpdate,
@@ -41,22 +34,8 @@ import {
   withdrawApplicationUpdate,
   type WithdrawRequest,
 } from './round.messages.js';
-
-/** Rounds approved from this version on start a member workflow per directory entry (issue 7). */
-export const DIRECTORY_MEMBERS_PATCH = 'directory-members';
-/** Rounds of research_project approved from this version on start a project workflow per project (issue 8). */
-export const RESEARCH_PROJECTS_PATCH = 'research-projects';
-
-/** Stages after the call has closed: no cancellation, no extension, no submission. */
-const PAST_CALL: readonly RoundStage[] = [
-  'formal_check',
-  'review',
-  'shortlist_pending',
-  'shortlist_confirmed',
-  'publicity',
-  'approved',
-  'closed',
-];
+import { freshMemory, roundState } from './round.memory.js';
+import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 const MAIL_BATCH = 200;
 const FORMAL_CHECK_BATCH = 100;
@@ -77,29 +56,6 @@ const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { ...RETRY, maximumAttempts: 5 },
 });
-
-function freshMemory(): RoundMemory {
-  return {
-    stage: 'preparing',
-    deadline: undefined,
-    reminders: [],
-    remindersDone: [],
-    jobs: [],
-    graceSeconds: 600,
-    eligibleInstitutions: 0,
-    noticesSent: 0,
-    remindersSent: 0,
-    submissions: 0,
-    withdrawals: 0,
-    formalCheck: { passed: 0, failed: 0 },
-    review: undefined,
-    publicity: undefined,
-    approved: undefined,
-    cancellation: undefined,
-    calendarChanged: false,
-    runs: 0,
-  };
-}
 
 /**
  * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
@@ -128,48 +84,12 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   };
 
   // ---- What people see and do ----------------------------------------------------------------------
-  setHandler(getRoundQuery, () => {
-    const {
-      reminders,
-      remindersDone: _done,
-      jobs: _jobs,
-      graceSeconds: _grace,
-      calendarChanged: _changed,
-      ...rest
-    } = m;
-    return {
-      ...rest,
-      roundId,
-      programme: input.programme,
-      year: input.year,
-      opensAt: input.opensAt,
-      upcomingReminders: reminders,
-      compressed: compression !== undefined,
-    };
-  });
+  setHandler(getRoundQuery, () => roundState(input, m));
 
   /** A submission or withdrawal is judged by its receipt time against the deadline this workflow holds. */
   const validateReceipt = (receivedAt: string) => {
     refuseWhileDraining();
-    if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-    if (m.stage === 'preparing' || m.stage === 'scheduled') {
-      throw refusal('CALL_NOT_OPEN', `申报将于 ${formatInstantZh(new Date(opensAtMs))} 开始`);
-    }
-    const received = calendarTimeFor(Date.parse(receivedAt), compression);
-    if (Number.isNaN(received)) throw refusal('VALIDATION_FAILED', 'receivedAt is not an ISO instant');
-    const deadline = new Date(deadlineMs());
-    if (received > deadline.getTime()) {
-      throw refusal(
-        'DEADLINE_PASSED',
-        `申报已于 ${formatInstantZh(deadline)} 截止（本次接收时间 ${formatInstantZh(new Date(received))}），逾期不予受理`,
-      );
-    }
-    if (m.stage !== 'call_open' && m.stage !== 'call_closing') {
-      throw refusal(
-        'DEADLINE_PASSED',
-        `申报已于 ${formatInstantZh(deadline)} 截止，截止后 ${Math.round(m.graceSeconds / 60)} 分钟的处理宽限期也已结束，不再受理`,
-      );
-    }
+    judgeReceipt(m, receivedAt, { opensAtMs, compression });
   };
 
   setHandler(
@@ -214,18 +134,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     {
       validator: (req: ExtendRequest) => {
         refuseWhileDraining();
-        if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-        const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
-        if (!m.deadline || (m.stage !== 'scheduled' && m.stage !== 'call_open') || received > deadlineMs()) {
-          throw refusal('CALL_CLOSED', '申报已截止，不能再延期');
-        }
-        const requested = shanghaiInstant(req.deadlineDay, 24);
-        if (Number.isNaN(requested.getTime()) || requested.getTime() <= deadlineMs()) {
-          throw refusal(
-            'DEADLINE_NOT_LATER',
-            `新的截止时间 ${formatInstantZh(requested)} 须晚于当前截止时间 ${formatInstantZh(new Date(deadlineMs()))}`,
-          );
-        }
+        judgeExtension(m, req, compression);
       },
     },
   );
@@ -253,10 +162,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     {
       validator: (_req: CancelRequest) => {
         refuseWhileDraining();
-        if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-        if (PAST_CALL.includes(m.stage)) {
-          throw refusal('ROUND_NOT_CANCELLABLE', '申报已截止并进入形式审查，不能撤销');
-        }
+        judgeCancellation(m);
       },
     },
   );
@@ -289,6 +195,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   }
 
   function setStage(stage: RoundStage) {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [stage] });
   }
@@ -302,10 +209,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   /** A new deadline and its reminders; reminders already done, already past, or before the opening are dropped. */
   function adoptSchedule(deadline: Deadline, reminders: Reminder[]) {
     m.deadline = deadline;
-    const now = Date.now();
-    m.reminders = reminders.filter(
-      (r) => !m.remindersDone.includes(`${deadline.day}#${r.k}`) && Date.parse(r.at) >= opensAtMs && wall(r.at) > now,
-    );
+    m.reminders = remindersAhead(m, deadline.day, reminders, opensAtMs, wall, Date.now());
     schedule += 1;
   }
 
@@ -456,59 +360,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     }
 
     if (m.stage === 'publicity') {
-      // Procedure 3 as a child workflow; its end (every objection resolved, every 递补 publicised) is 认定.
-      m.publicity = await executeChild(publicityWorkflow, {
-        workflowId: publicityWorkflowId(roundId),
-        args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
-      });
-      const approved = await approveRound({
-        roundId,
-        workflowId: roundId,
-        today: shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression))),
-        at: new Date().toISOString(),
-      });
-      m.approved = approved.approved;
-      // Each directory entry lives on as its own member workflow, outliving the round. Rounds approved by
-      // the version before directory members (histories without these child starts) replay without them.
-      const admittedOn = shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression)));
-      const entries = patched(DIRECTORY_MEMBERS_PATCH) ? approved.entries : [];
-      for (const entry of entries) {
-        try {
-          await startChild(memberWorkflow, {
-            workflowId: memberWorkflowId(entry.entryId),
-            args: [
-              {
-                entryId: entry.entryId,
-                programme: input.programme,
-                institutionId: entry.institutionId,
-                admittedOn,
-                compression,
-              },
-            ],
-            parentClosePolicy: ParentClosePolicy.ABANDON,
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
-      }
-      // A research project lives on as its own workflow from 立项 (rounds approved before this version did not
-      // start them: their histories replay without).
-      if (input.programme === 'research_project' && patched(RESEARCH_PROJECTS_PATCH)) {
-        const projects = await createProjects({ roundId, today: admittedOn });
-        for (const p of projects) {
-          try {
-            await startChild(projectWorkflow, {
-              workflowId: projectWorkflowId(p.projectId),
-              args: [
-                { projectId: p.projectId, programme: input.programme, institutionId: p.institutionId, compression },
-              ],
-              parentClosePolicy: ParentClosePolicy.ABANDON,
-            });
-          } catch (err) {
-            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          }
-        }
-      }
+      await publiciseAndApprove(input, m, { approveRound, createProjects });
       await enterStage('approved');
       continue;
     }
