@@ -121,6 +121,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
   } as const;
 
   const setStage = (stage: EvaluationStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     m.cursor = undefined;
     upsertSearchAttributes({ [StageKey.name]: [`evaluation_${stage}`] });

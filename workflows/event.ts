@@ -1,6 +1,7 @@
 import {
   allHandlersFinished,
   condition,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -53,6 +54,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
     return { ...s, reminders: s.reminders.filter((r) => wall(r.at) > now) };
   };
   const setStage = (stage: EventStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`event_${stage}`] });
   };

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -73,9 +74,20 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     institutionId: input.institutionId,
     admittedOn: input.admittedOn,
   });
+  /** The stage last logged: the status, and the elimination step while one is under way. */
+  let logged = `${m.status}/${m.elimination?.stage ?? ''}`;
+  /** Logs the member's stage once per change (ops follow a member through its elimination by these lines). */
+  const logStage = () => {
+    const stage = m.status;
+    const elimination = m.elimination?.stage;
+    if (`${stage}/${elimination ?? ''}` === logged) return;
+    logged = `${stage}/${elimination ?? ''}`;
+    log.info('stage changed', { stage, elimination });
+  };
   const setStatus = (status: MemberStatus) => {
     m.status = status;
     upsertSearchAttributes({ [StageKey.name]: [`member_${status}`] });
+    logStage();
   };
 
   setHandler(getMemberQuery, state);
@@ -110,6 +122,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         reminders: [],
         reportReceived: false,
       };
+      logStage();
     }
   });
 
@@ -200,6 +213,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         await condition(allHandlersFinished);
         const closed = await acts.closeRectification({ ...base, rectificationId: e.rectificationId! });
         e.stage = closed.reported ? 're_evaluating' : 'removal_publicity';
+        logStage();
         continue;
       }
       if (now >= yearEnds) break;
@@ -228,6 +242,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         setStatus('active');
       } else {
         e.stage = 'removal_publicity';
+        logStage();
       }
       continue;
     }
@@ -255,6 +270,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         setStatus('active');
       } else {
         e.stage = 'removing';
+        logStage();
       }
       continue;
     }

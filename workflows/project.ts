@@ -3,6 +3,7 @@ import {
   CancellationScope,
   condition,
   executeChild,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -63,6 +64,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
   };
   const ended = () => ENDED.includes(m.stage);
   const setStage = (stage: ProjectStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`project_${stage}`] });
   };

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -117,6 +118,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   );
 
   const setStage = (stage: PublicityStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`publicity_${stage}`] });
   };

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -85,6 +86,7 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
   });
 
   const setStage = (stage: ReviewStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [stage] });
   };

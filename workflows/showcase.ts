@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   executeChild,
+  log,
   proxyActivities,
   setHandler,
   sleep,
@@ -53,6 +54,7 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     selected: 0,
   };
   const setStage = (stage: ShowcaseStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`showcase_${stage}`] });
   };
