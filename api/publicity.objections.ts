@@ -2,7 +2,7 @@ import type { Clock } from './clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { fileObjectionUpdate } from '../workflows/publicity.js';
+import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import { updateWorkflow } from './workflow-calls.js';

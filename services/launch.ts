@@ -9,8 +9,8 @@ import { formatShanghai, shanghaiDayOf } from '../domain/calendar/index.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { ErrorCode } from '../domain/errors.js';
 import { roundTitleZh, type ProgrammeKey, type RoundRuleOverrides } from '../domain/programmes.js';
-import type { EvaluationInput } from '../workflows/evaluation.js';
-import type { RoundInput } from '../workflows/round.js';
+import type { EvaluationInput } from '../workflows/evaluation.messages.js';
+import type { RoundInput } from '../workflows/round.messages.js';
 import { ProgrammeKey as ProgrammeSA, RoundYearKey, StageKey } from '../workflows/search-attributes.js';
 import { evaluationWorkflowId, roundWorkflowId } from '../domain/workflow-ids.js';
 
@@ -236,7 +236,8 @@ export async function launchNow<I>(
   return db.transaction(async (trx) => {
     const launch = await reserve(trx);
     try {
-      const handle = await temporal.workflow.start(launch.workflowType, {
+      // By type name, with the input typed as the reserved launch's (the workflow's messages module defines it).
+      const handle = await temporal.workflow.start<(input: I) => Promise<unknown>>(launch.workflowType, {
         workflowId: launch.workflowId,
         taskQueue,
         args: [launch.input],

@@ -2,8 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   executeChild,
   getExternalWorkflowHandle,
   log,
@@ -13,81 +11,25 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type {
-  EvaluationReportInput,
-  EvaluationReportRecorded,
-  GradeCounts,
-  ReportDue,
-  StaffGradeInput,
-} from '../activities/evaluation.js';
-import type { AggregateResult } from '../activities/review.js';
-import type { Reminder } from '../activities/round.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
-import { evaluationGradedSignal } from './member.js';
-import { publicityWorkflow, type PublicityResult } from './publicity.js';
+import { evaluationGradedSignal } from './member.messages.js';
+import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import { memberWorkflowId, publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
-
-/**
- * Procedure 4, the annual dynamic evaluation (年度动态评价): one workflow per programme and year, id
- * `evaluation-<programme>-<year>`. Every active member is asked for a self-evaluation report (due in 20
- * working days, reminders to those without one); a missing report is 不合格; the reports are reviewed by
- * experts (procedure 2, child), graded, and the results publicised (procedure 3, child; objections are
- * appeals). When the results are final each member workflow is told its grade; 不合格 starts elimination there.
- */
-export interface EvaluationInput {
-  evaluationId: string;
-  programme: string;
-  year: number;
-  compression?: TimeCompression | undefined;
-  resume?: EvaluationMemory | undefined;
-}
-
-export type EvaluationStage =
-  | 'opening'
-  | 'requesting'
-  | 'reports_open'
-  | 'closing'
-  | 'review'
-  | 'grading'
-  | 'awaiting_grades'
-  | 'publicity'
-  | 'publishing'
-  | 'done';
-
-export interface EvaluationMemory {
-  stage: EvaluationStage;
-  titleZh: string | undefined;
-  due: ReportDue | undefined;
-  members: number;
-  /** Reminders still ahead, and those due whose mailing is under way (cursor). */
-  reminders: Reminder[];
-  job: { reminder: Reminder; after?: string | undefined } | undefined;
-  cursor: string | undefined;
-  reports: { submitted: number; missing: number } | undefined;
-  review: AggregateResult | undefined;
-  grades: GradeCounts | undefined;
-  publicity: PublicityResult | undefined;
-  /** Members told their final grade. */
-  signalled: number;
-  runs: number;
-}
-
-export type EvaluationReportRequest = Omit<EvaluationReportInput, 'evaluationId'>;
-
-export const getEvaluationQuery = defineQuery<EvaluationMemory>('getEvaluation');
-/** An applicant's self-evaluation report, judged by the receipt time the API stamped against the due time. */
-export const submitEvaluationReportUpdate = defineUpdate<EvaluationReportRecorded, [EvaluationReportRequest]>(
-  'submitEvaluationReport',
-);
-
-export type StaffGradeRequest = Omit<StaffGradeInput, 'evaluationId'>;
-/** Staff grade a report no expert could score (with a reason); the results wait for every such grade. */
-export const gradeReportUpdate = defineUpdate<{ remaining: number }, [StaffGradeRequest]>('gradeReport');
+import {
+  type EvaluationInput,
+  type EvaluationMemory,
+  type EvaluationReportRequest,
+  type EvaluationStage,
+  getEvaluationQuery,
+  gradeReportUpdate,
+  type StaffGradeRequest,
+  submitEvaluationReportUpdate,
+} from './evaluation.messages.js';
 
 const BATCH = 200;
 const acts = proxyActivities<Activities>({
@@ -100,6 +42,13 @@ const decisions = proxyActivities<Activities>({
   retry: { ...RETRY, maximumAttempts: 5 },
 });
 
+/**
+ * Procedure 4, the annual dynamic evaluation (年度动态评价): one workflow per programme and year, id
+ * `evaluation-<programme>-<year>`. Every active member is asked for a self-evaluation report (due in 20
+ * working days, reminders to those without one); a missing report is 不合格; the reports are reviewed by
+ * experts (procedure 2, child), graded, and the results publicised (procedure 3, child; objections are
+ * appeals). When the results are final each member workflow is told its grade; 不合格 starts elimination there.
+ */
 export async function evaluationWorkflow(input: EvaluationInput): Promise<EvaluationMemory> {
   const { evaluationId, compression } = input;
   const m: EvaluationMemory = input.resume ?? {
@@ -172,6 +121,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
   } as const;
 
   const setStage = (stage: EvaluationStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     m.cursor = undefined;
     upsertSearchAttributes({ [StageKey.name]: [`evaluation_${stage}`] });

@@ -1,65 +1,31 @@
 import {
   allHandlersFinished,
   condition,
-  defineQuery,
-  defineUpdate,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type {
-  AttendanceInput,
-  EventChangeInput,
-  EventReminder,
-  EventSchedule,
-  RsvpInput,
-} from '../activities/event.js';
+import type { EventReminder, EventSchedule } from '../activities/event.js';
 import { formatInstantZh } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { StageKey } from './search-attributes.js';
-
-/**
- * A showcase event (路演 roadshow, 展会 exhibition), id `event-<eventId>`: presenters are invited and answer
- * through Updates; those who confirmed are reminded 7 days and 1 day before at 09:00 Asia/Shanghai; staff may
- * move the event (everyone still expected is told; the reminders follow the new date, the old date's are never
- * sent) or cancel it; afterwards staff record attendance. Reminder times are computed in an activity.
- */
-export interface EventInput {
-  eventId: string;
-  /** The start as created (ISO); moves come later through `changeEvent`. */
-  startsAt: string;
-  compression?: TimeCompression | undefined;
-}
-
-export type EventStage = 'inviting' | 'scheduled' | 'awaiting_attendance' | 'closed' | 'cancelled';
-
-export interface EventMemory {
-  stage: EventStage;
-  schedule: EventSchedule | undefined;
-  /**
-   * Reminders sent, as `<reminder day>/<daysBefore>`: a move to another day brings new reminders; a move within
-   * the same day (a new hour, a new hall) does not send them again.
-   */
-  remindersSent: string[];
-}
-
-export type RsvpRequest = Omit<RsvpInput, 'eventId'>;
-export type EventChangeRequest = Omit<EventChangeInput, 'eventId' | 'workflowId'>;
-export type AttendanceRequest = Omit<AttendanceInput, 'eventId' | 'workflowId'>;
-
-export const getEventQuery = defineQuery<EventMemory>('getEvent');
-/** A presenter confirms or declines (judged by the receipt time the API stamped against the start). */
-export const rsvpUpdate = defineUpdate<{ status: 'confirmed' | 'declined' }, [RsvpRequest]>('rsvp');
-/** Staff move or cancel the event. */
-export const changeEventUpdate = defineUpdate<EventSchedule & { status: string }, [EventChangeRequest]>('changeEvent');
-/** Staff record who attended, after the event. */
-export const recordAttendanceUpdate = defineUpdate<{ attended: number; absent: number }, [AttendanceRequest]>(
-  'recordAttendance',
-);
+import {
+  type AttendanceRequest,
+  changeEventUpdate,
+  type EventChangeRequest,
+  type EventInput,
+  type EventMemory,
+  type EventStage,
+  getEventQuery,
+  recordAttendanceUpdate,
+  type RsvpRequest,
+  rsvpUpdate,
+} from './event.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 const decisions = proxyActivities<Activities>({
@@ -67,6 +33,12 @@ const decisions = proxyActivities<Activities>({
   retry: { ...RETRY, maximumAttempts: 5 },
 });
 
+/**
+ * A showcase event (路演 roadshow, 展会 exhibition), id `event-<eventId>`: presenters are invited and answer
+ * through Updates; those who confirmed are reminded 7 days and 1 day before at 09:00 Asia/Shanghai; staff may
+ * move the event (everyone still expected is told; the reminders follow the new date, the old date's are never
+ * sent) or cancel it; afterwards staff record attendance. Reminder times are computed in an activity.
+ */
 export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
   const { eventId, compression } = input;
   const workflowId = workflowInfo().workflowId;
@@ -82,6 +54,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
     return { ...s, reminders: s.reminders.filter((r) => wall(r.at) > now) };
   };
   const setStage = (stage: EventStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`event_${stage}`] });
   };

@@ -2,101 +2,34 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   executeChild,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type {
-  MemberStatus,
-  RectificationReportInput,
-  RectificationReportRecorded,
-  RevokeResult,
-} from '../activities/member.js';
-import type { Reminder } from '../activities/round.js';
+import type { MemberStatus } from '../activities/member.js';
 import { formatInstantZh, makeDay, shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
-import type { EvaluationGrade } from '../domain/programmes.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
 import { rectificationReviewWorkflowId, removalPublicityWorkflowId } from '../domain/workflow-ids.js';
-
-/**
- * A directory member (名录成员): one long-lived workflow per directory entry, id `member-<entryId>`, created at
- * 认定. It holds the member's status and runs its elimination (procedure 5): a 不合格 grade from the annual
- * evaluation brings a warning and rectification (限期整改) with a report due at its end; experts re-evaluate
- * the report; a pass restores the member, a fail or no report leads to a publicised removal (appeals on
- * procedural grounds only) and then removal from the directory (出名录). Staff revocation acts at once. The
- * workflow continues as new every calendar year, so its history stays small however many years it lives.
- */
-export interface MemberInput {
-  entryId: string;
-  programme: string;
-  institutionId: string;
-  /** The day it entered the directory. */
-  admittedOn: string;
-  compression?: TimeCompression | undefined;
-  resume?: MemberMemory | undefined;
-}
-
-export type EliminationStage = 'warning' | 'rectifying' | 're_evaluating' | 'removal_publicity' | 'removing';
-
-export interface Elimination {
-  stage: EliminationStage;
-  /** The evaluation whose 不合格 started it. */
-  evaluationId: string;
-  rectificationId: string | undefined;
-  /** 24:00 Asia/Shanghai on the day the rectification report is due. */
-  dueAt: string | undefined;
-  /** Reminders of the report still ahead. */
-  reminders: Reminder[];
-  reportReceived: boolean;
-}
-
-export interface MemberMemory {
-  status: MemberStatus;
-  /** The calendar year this run covers; the run continues as new when it ends. */
-  year: number;
-  barEndsOn: string | undefined;
-  /** The final grade of each annual evaluation, oldest first. */
-  grades: { evaluationId: string; year: number; grade: EvaluationGrade }[];
-  elimination: Elimination | undefined;
-  runs: number;
-}
-
-export interface MemberState extends MemberMemory {
-  entryId: string;
-  programme: string;
-  institutionId: string;
-  admittedOn: string;
-}
-
-export interface RevokeRequest {
-  reason: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export type RectificationReportRequest = Omit<RectificationReportInput, 'rectificationId' | 'entryId'>;
-
-export const getMemberQuery = defineQuery<MemberState>('getMember');
-/** Staff revoke a member for misconduct (fraud, a serious incident): at once, with a reason. */
-export const revokeMemberUpdate = defineUpdate<RevokeResult, [RevokeRequest]>('revokeMember');
-/** The annual evaluation's final grade for this member (after its publicity period). */
-export const evaluationGradedSignal =
-  defineSignal<[{ evaluationId: string; year: number; grade: EvaluationGrade }]>('evaluationGraded');
-/** The member's rectification report, judged by the receipt time the API stamped against its due time. */
-export const submitRectificationReportUpdate = defineUpdate<RectificationReportRecorded, [RectificationReportRequest]>(
-  'submitRectificationReport',
-);
+import {
+  evaluationGradedSignal,
+  getMemberQuery,
+  type MemberInput,
+  type MemberMemory,
+  type MemberState,
+  type RectificationReportRequest,
+  revokeMemberUpdate,
+  type RevokeRequest,
+  submitRectificationReportUpdate,
+} from './member.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
 const decisions = proxyActivities<Activities>({
@@ -106,6 +39,14 @@ const decisions = proxyActivities<Activities>({
 
 const ENDED: readonly MemberStatus[] = ['removed', 'revoked'];
 
+/**
+ * A directory member (名录成员): one long-lived workflow per directory entry, id `member-<entryId>`, created at
+ * 认定. It holds the member's status and runs its elimination (procedure 5): a 不合格 grade from the annual
+ * evaluation brings a warning and rectification (限期整改) with a report due at its end; experts re-evaluate
+ * the report; a pass restores the member, a fail or no report leads to a publicised removal (appeals on
+ * procedural grounds only) and then removal from the directory (出名录). Staff revocation acts at once. The
+ * workflow continues as new every calendar year, so its history stays small however many years it lives.
+ */
 export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
   const { compression } = input;
   const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
@@ -133,9 +74,20 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     institutionId: input.institutionId,
     admittedOn: input.admittedOn,
   });
+  /** The stage last logged: the status, and the elimination step while one is under way. */
+  let logged = `${m.status}/${m.elimination?.stage ?? ''}`;
+  /** Logs the member's stage once per change (ops follow a member through its elimination by these lines). */
+  const logStage = () => {
+    const stage = m.status;
+    const elimination = m.elimination?.stage;
+    if (`${stage}/${elimination ?? ''}` === logged) return;
+    logged = `${stage}/${elimination ?? ''}`;
+    log.info('stage changed', { stage, elimination });
+  };
   const setStatus = (status: MemberStatus) => {
     m.status = status;
     upsertSearchAttributes({ [StageKey.name]: [`member_${status}`] });
+    logStage();
   };
 
   setHandler(getMemberQuery, state);
@@ -170,6 +122,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         reminders: [],
         reportReceived: false,
       };
+      logStage();
     }
   });
 
@@ -260,6 +213,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         await condition(allHandlersFinished);
         const closed = await acts.closeRectification({ ...base, rectificationId: e.rectificationId! });
         e.stage = closed.reported ? 're_evaluating' : 'removal_publicity';
+        logStage();
         continue;
       }
       if (now >= yearEnds) break;
@@ -288,6 +242,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         setStatus('active');
       } else {
         e.stage = 'removal_publicity';
+        logStage();
       }
       continue;
     }
@@ -315,6 +270,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         setStatus('active');
       } else {
         e.stage = 'removing';
+        logStage();
       }
       continue;
     }

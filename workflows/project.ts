@@ -2,76 +2,34 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
-  defineQuery,
-  defineUpdate,
   executeChild,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type {
-  ExtensionDecision,
-  ExtensionRequest,
-  OpenedReport,
-  ProjectPlan,
-  ProjectReportInput,
-  ProjectReportKind,
-} from '../activities/project.js';
 import { shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
-
-/**
- * A research project after 立项 (one workflow per project, id `project-<projectId>`, started at 认定 of a
- * research_project round): the 立项 notice; at the midpoint the 中期检查 (report due in working days,
- * reminders to a project without one, expert review, result recorded); at the end the 结项 (final report,
- * expert review → 通过 / 不通过 with reasons; 不通过 may resubmit once). One extension of at most a year on
- * application, decided by staff; overdue reports are flagged to staff; staff may terminate (撤项), after which
- * nothing more is sent. Dates are computed in activities.
- */
-export interface ProjectInput {
-  projectId: string;
-  programme: string;
-  institutionId: string;
-  compression?: TimeCompression | undefined;
-}
-
-export type ProjectStage = 'starting' | 'running' | 'reporting' | 'reviewing' | 'completed' | 'failed' | 'terminated';
-
-export interface ProjectMemory {
-  stage: ProjectStage;
-  plan: ProjectPlan | undefined;
-  /** The next report the project owes: the midterm, then the final. */
-  next: ProjectReportKind;
-  report: (OpenedReport & { received: boolean; overdueFlagged: boolean }) | undefined;
-  extension: 'none' | 'pending' | 'approved' | 'refused';
-  results: { kind: ProjectReportKind; attempt: number; passed: boolean; score: number | null }[];
-}
-
-export type ProjectReportRequest = Omit<ProjectReportInput, 'projectId' | 'reportId'> & { kind: ProjectReportKind };
-export type ExtensionRequestInput = Omit<ExtensionRequest, 'projectId'>;
-export type ExtensionDecisionInput = Omit<ExtensionDecision, 'projectId' | 'workflowId'>;
-export interface TerminateRequest {
-  reason: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export const getProjectQuery = defineQuery<ProjectMemory>('getProject');
-export const submitProjectReportUpdate = defineUpdate<
-  { reportId: string; receivedAt: string; late: boolean },
-  [ProjectReportRequest]
->('submitProjectReport');
-export const requestExtensionUpdate = defineUpdate<{ status: 'pending' }, [ExtensionRequestInput]>('requestExtension');
-export const decideExtensionUpdate = defineUpdate<{ approved: boolean; endsOn: string }, [ExtensionDecisionInput]>(
-  'decideExtension',
-);
-export const terminateProjectUpdate = defineUpdate<{ status: 'terminated' }, [TerminateRequest]>('terminateProject');
+import {
+  decideExtensionUpdate,
+  type ExtensionDecisionInput,
+  type ExtensionRequestInput,
+  getProjectQuery,
+  type ProjectInput,
+  type ProjectMemory,
+  type ProjectReportRequest,
+  type ProjectStage,
+  requestExtensionUpdate,
+  submitProjectReportUpdate,
+  terminateProjectUpdate,
+  type TerminateRequest,
+} from './project.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 const decisions = proxyActivities<Activities>({
@@ -81,6 +39,14 @@ const decisions = proxyActivities<Activities>({
 
 const ENDED: readonly ProjectStage[] = ['completed', 'failed', 'terminated'];
 
+/**
+ * A research project after 立项 (one workflow per project, id `project-<projectId>`, started at 认定 of a
+ * research_project round): the 立项 notice; at the midpoint the 中期检查 (report due in working days,
+ * reminders to a project without one, expert review, result recorded); at the end the 结项 (final report,
+ * expert review → 通过 / 不通过 with reasons; 不通过 may resubmit once). One extension of at most a year on
+ * application, decided by staff; overdue reports are flagged to staff; staff may terminate (撤项), after which
+ * nothing more is sent. Dates are computed in activities.
+ */
 export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemory> {
   const { projectId, compression } = input;
   const workflowId = workflowInfo().workflowId;
@@ -98,6 +64,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
   };
   const ended = () => ENDED.includes(m.stage);
   const setStage = (stage: ProjectStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`project_${stage}`] });
   };

@@ -2,72 +2,29 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type {
-  ObjectionInput,
-  ObjectionRecorded,
-  PublicityPeriod,
-  PublicitySubjectKind,
-  ResolutionInput,
-  ResolutionResult,
-} from '../activities/publicity.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
-
-/**
- * Procedure 3, the publicity period (公示): a reusable child workflow, id `publicity-<subject>`. The list is
- * published for N working days; objections reach the workflow as Updates judged by their receipt time
- * against the period's end; staff's resolutions come the same way. An upheld objection takes the entry off
- * and substitutes the next-ranked candidate (递补), whose inclusion is then publicised again for a full
- * period. The period cannot close while an objection is pending: staff are reminded every working day.
- */
-export interface PublicityWorkflowInput {
-  subjectKind: PublicitySubjectKind;
-  subjectId: string;
-  programme: string;
-  year: number;
-  compression?: TimeCompression | undefined;
-  resume?: PublicityMemory | undefined;
-}
-
-export type PublicityStage = 'opening' | 'open' | 'awaiting_resolution' | 'done';
-
-export interface PublicityMemory {
-  stage: PublicityStage;
-  current: PublicityPeriod | undefined;
-  periods: PublicityPeriod[];
-  pending: number;
-  /** Items changed during the current period (applications substituted in, regraded reports), publicised next. */
-  substitutes: string[];
-  upheld: number;
-  dismissed: number;
-  objections: number;
-  runs: number;
-}
-
-export interface PublicityResult {
-  periods: number;
-  objections: number;
-  upheld: number;
-  dismissed: number;
-}
-
-export type ObjectionRequest = Omit<ObjectionInput, 'publicityId'> & { publicityId: string };
-export type ResolutionRequest = Omit<ResolutionInput, 'workflowId'>;
-
-export const getPublicityQuery = defineQuery<PublicityMemory>('getPublicity');
-export const fileObjectionUpdate = defineUpdate<ObjectionRecorded, [ObjectionRequest]>('fileObjection');
-export const resolveObjectionUpdate = defineUpdate<ResolutionResult, [ResolutionRequest]>('resolveObjection');
+import {
+  fileObjectionUpdate,
+  getPublicityQuery,
+  type ObjectionRequest,
+  type PublicityMemory,
+  type PublicityResult,
+  type PublicityStage,
+  type PublicityWorkflowInput,
+  type ResolutionRequest,
+  resolveObjectionUpdate,
+} from './publicity.messages.js';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -78,6 +35,13 @@ const decisions = proxyActivities<Activities>({
   retry: { ...RETRY, maximumAttempts: 5 },
 });
 
+/**
+ * Procedure 3, the publicity period (公示): a reusable child workflow, id `publicity-<subject>`. The list is
+ * published for N working days; objections reach the workflow as Updates judged by their receipt time
+ * against the period's end; staff's resolutions come the same way. An upheld objection takes the entry off
+ * and substitutes the next-ranked candidate (递补), whose inclusion is then publicised again for a full
+ * period. The period cannot close while an objection is pending: staff are reminded every working day.
+ */
 export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<PublicityResult> {
   const m: PublicityMemory = input.resume ?? {
     stage: 'opening',
@@ -154,6 +118,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   );
 
   const setStage = (stage: PublicityStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`publicity_${stage}`] });
   };

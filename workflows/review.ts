@@ -2,8 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -11,63 +10,18 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { AggregateResult, DueGroup } from '../activities/review.js';
-import type { Reminder } from '../activities/round.js';
-import type { ReviewSubjectKind } from '../db/repositories/review.subjects.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
-
-/**
- * Procedure 2, expert review: a reusable child workflow, id `review-<subject>`, of a round's applications, a
- * year's evaluation reports or one rectification report. Assigns k experts per item
- * (回避, field, balanced load), invites them, reminds those with reviews still open, replaces once on a
- * decline or a missed due date, then aggregates, ranks within the quota and reports to staff. Per-review
- * decisions (accept, decline, scores) are recorded by the API against the due time this workflow fixed; a
- * decline is signalled here so the replacement follows at once.
- */
-export interface ReviewWorkflowInput {
-  subjectKind: ReviewSubjectKind;
-  subjectId: string;
-  programme: string;
-  year: number;
-  compression?: TimeCompression | undefined;
-  resume?: ReviewMemory | undefined;
-}
-
-export type ReviewStage = 'assigning' | 'assignment_blocked' | 'inviting' | 'reviewing' | 'aggregating' | 'done';
-
-type ReminderJob = { group: DueGroup; reminder: Reminder; after?: string | undefined };
-
-export interface ReviewMemory {
-  stage: ReviewStage;
-  reviewId: string | undefined;
-  titleZh: string | undefined;
-  /** Due groups still open: the first assignments' and each day's replacements'. */
-  groups: DueGroup[];
-  remindersDone: string[];
-  jobs: ReminderJob[];
-  invitationsAfter: string | undefined;
-  declines: boolean;
-  attempts: number;
-  retry: boolean;
-  counts: { assignments: number; timedOut: number; replaced: number; unreplaceable: number };
-  result: AggregateResult | undefined;
-  runs: number;
-}
-
-export interface ReviewState extends Omit<
-  ReviewMemory,
-  'jobs' | 'remindersDone' | 'invitationsAfter' | 'declines' | 'retry'
-> {
-  subjectId: string;
-}
-
-export const getReviewQuery = defineQuery<ReviewState>('getReview');
-/** The API recorded a decline; a replacement is due. */
-export const assignmentDeclinedSignal = defineSignal<[{ assignmentId: string }]>('assignmentDeclined');
-/** Staff enlarged the pool after an assignment was blocked: try again. */
-export const retryAssignmentSignal = defineSignal('retryAssignment');
+import {
+  assignmentDeclinedSignal,
+  getReviewQuery,
+  retryAssignmentSignal,
+  type ReviewMemory,
+  type ReviewStage,
+  type ReviewWorkflowInput,
+} from './review.messages.js';
 
 const MAIL_BATCH = 200;
 const acts = proxyActivities<Activities>({
@@ -94,6 +48,14 @@ function freshMemory(): ReviewMemory {
   };
 }
 
+/**
+ * Procedure 2, expert review: a reusable child workflow, id `review-<subject>`, of a round's applications, a
+ * year's evaluation reports or one rectification report. Assigns k experts per item
+ * (回避, field, balanced load), invites them, reminds those with reviews still open, replaces once on a
+ * decline or a missed due date, then aggregates, ranks within the quota and reports to staff. Per-review
+ * decisions (accept, decline, scores) are recorded by the API against the due time this workflow fixed; a
+ * decline is signalled here so the replacement follows at once.
+ */
 export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<AggregateResult> {
   const m = input.resume ?? freshMemory();
   m.runs += 1;
@@ -124,6 +86,7 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
   });
 
   const setStage = (stage: ReviewStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [stage] });
   };

@@ -2,185 +2,40 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   executeChild,
-  ParentClosePolicy,
-  patched,
+  log,
   proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import type { SubmissionResult, WithdrawalResult } from '../activities/round.applications.js';
-import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
-import type { Announcement, Deadline, Reminder } from '../activities/round.js';
-import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import type { Deadline, Reminder } from '../activities/round.js';
+import { wallTimeFor } from '../domain/compressed-time.js';
+import { reviewWorkflowId } from '../domain/workflow-ids.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
-import { memberWorkflow } from './member.js';
-import { projectWorkflow } from './project.js';
-import { publicityWorkflow, type PublicityResult } from './publicity.js';
 import { reviewWorkflow } from './review.js';
+import { publiciseAndApprove } from './round.approval.js';
+import { judgeCancellation, judgeExtension, judgeReceipt, remindersAhead } from './round.call.js';
+import {
+  calendarChangedSignal,
+  type CancelRequest,
+  cancelRoundUpdate,
+  type ConfirmShortlistRequest,
+  confirmShortlistUpdate,
+  extendDeadlineUpdate,
+  type ExtendRequest,
+  getRoundQuery,
+  type RoundInput,
+  type RoundResult,
+  type RoundStage,
+  submitApplicationUpdate,
+  type SubmitRequest,
+  withdrawApplicationUpdate,
+  type WithdrawRequest,
+} from './round.messages.js';
+import { freshMemory, roundState } from './round.memory.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
-import { memberWorkflowId, projectWorkflowId, publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
-
-/** Rounds approved from this version on start a member workflow per directory entry (issue 7). */
-export const DIRECTORY_MEMBERS_PATCH = 'directory-members';
-/** Rounds of research_project approved from this version on start a project workflow per project (issue 8). */
-export const RESEARCH_PROJECTS_PATCH = 'research-projects';
-
-/**
- * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
- *
- * The workflow owns the round's clock. Submissions, withdrawals, extensions and cancellation reach it as
- * Updates whose validators judge them against the deadline it holds; the API only stamps receipt times.
- * Lists live in PostgreSQL: the workflow carries ids, counts and cursors, works through recipients in
- * batches, and continues as new long before its history grows large.
- */
-export interface RoundInput {
-  roundId: string;
-  programme: string;
-  year: number;
-  /** ISO instant the call opens. */
-  opensAt: string;
-  deadlineDay?: string | undefined;
-  launchedBy: string;
-  /** Compressed time for demos and end-to-end tests; the API refuses it in production. */
-  compression?: TimeCompression | undefined;
-  /** Present when this run continues an earlier one. */
-  resume?: RoundMemory | undefined;
-}
-
-export type RoundStage =
-  | 'preparing'
-  | 'scheduled'
-  | 'call_open'
-  | 'call_closing'
-  | 'formal_check'
-  | 'review'
-  | 'shortlist_pending'
-  | 'shortlist_confirmed'
-  | 'publicity'
-  /** 认定: the result is final. */
-  | 'approved'
-  /** Nothing passed the formal check, so nothing is reviewed: the round ends here. */
-  | 'closed'
-  | 'cancelled';
-
-/** Stages after the call has closed: no cancellation, no extension, no submission. */
-const PAST_CALL: readonly RoundStage[] = [
-  'formal_check',
-  'review',
-  'shortlist_pending',
-  'shortlist_confirmed',
-  'publicity',
-  'approved',
-  'closed',
-];
-
-/** Emails owed to a list of institutions, sent a batch at a time from a cursor. */
-type MailJob =
-  | { kind: 'notices'; after?: string | undefined }
-  | { kind: 'reminder'; reminder: Reminder; deadline: Deadline; after?: string | undefined }
-  | { kind: 'announcement'; announcement: Announcement; after?: string | undefined };
-
-/** Everything a run hands to the next when it continues as new. Small: ids, counts, cursors. */
-export interface RoundMemory {
-  stage: RoundStage;
-  deadline: Deadline | undefined;
-  /** Reminders of the current deadline still to come. */
-  reminders: Reminder[];
-  /** Reminder occasions done or skipped, as `<deadline day>#<k>`; a reminder is never sent twice. */
-  remindersDone: string[];
-  jobs: MailJob[];
-  graceSeconds: number;
-  eligibleInstitutions: number;
-  noticesSent: number;
-  remindersSent: number;
-  submissions: number;
-  withdrawals: number;
-  formalCheck: { passed: number; failed: number };
-  review: AggregateResult | undefined;
-  publicity: PublicityResult | undefined;
-  approved: number | undefined;
-  cancellation: { reason: string; by: string } | undefined;
-  calendarChanged: boolean;
-  runs: number;
-}
-
-/** What the `getRound` query answers: the memory ops need, without the internal cursors. */
-export type RoundState = Omit<
-  RoundMemory,
-  'reminders' | 'remindersDone' | 'jobs' | 'graceSeconds' | 'calendarChanged'
-> & {
-  roundId: string;
-  programme: string;
-  year: number;
-  opensAt: string;
-  upcomingReminders: Reminder[];
-  compressed: boolean;
-};
-
-export interface RoundResult {
-  roundId: string;
-  stage: RoundStage;
-  noticesSent: number;
-  formalCheck: { passed: number; failed: number };
-  review: AggregateResult | undefined;
-  publicity: PublicityResult | undefined;
-  approved: number | undefined;
-}
-
-export interface SubmitRequest {
-  applicationId: string;
-  institutionId: string;
-  /** Stamped by the API when the request arrived (ISO). */
-  receivedAt: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export interface WithdrawRequest extends SubmitRequest {
-  reason?: string | undefined;
-}
-
-export interface ExtendRequest {
-  deadlineDay: string;
-  reason: string;
-  receivedAt: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export interface CancelRequest {
-  reason: string;
-  receivedAt: string;
-  actor: string;
-  requestId?: string | undefined;
-}
-
-export const getRoundQuery = defineQuery<RoundState>('getRound');
-export const submitApplicationUpdate = defineUpdate<SubmissionResult, [SubmitRequest]>('submitApplication');
-export const withdrawApplicationUpdate = defineUpdate<WithdrawalResult, [WithdrawRequest]>('withdrawApplication');
-export const extendDeadlineUpdate = defineUpdate<Deadline, [ExtendRequest]>('extendDeadline');
-export const cancelRoundUpdate = defineUpdate<{ stage: RoundStage }, [CancelRequest]>('cancelRound');
-export interface ConfirmShortlistRequest {
-  adjustments: ShortlistAdjustment[];
-  actor: string;
-  requestId?: string | undefined;
-}
-
-/** Staff confirm the recommended list, optionally adjusted (each adjustment with its reason). */
-export const confirmShortlistUpdate = defineUpdate<ConfirmShortlistResult, [ConfirmShortlistRequest]>(
-  'confirmShortlist',
-);
-/** Staff entered a year's official arrangement: open rounds compute their deadlines again. */
-export const calendarChangedSignal = defineSignal<[{ calendarVersion: number }]>('calendarChanged');
 
 const MAIL_BATCH = 200;
 const FORMAL_CHECK_BATCH = 100;
@@ -202,29 +57,14 @@ const decisions = proxyActivities<Activities>({
   retry: { ...RETRY, maximumAttempts: 5 },
 });
 
-function freshMemory(): RoundMemory {
-  return {
-    stage: 'preparing',
-    deadline: undefined,
-    reminders: [],
-    remindersDone: [],
-    jobs: [],
-    graceSeconds: 600,
-    eligibleInstitutions: 0,
-    noticesSent: 0,
-    remindersSent: 0,
-    submissions: 0,
-    withdrawals: 0,
-    formalCheck: { passed: 0, failed: 0 },
-    review: undefined,
-    publicity: undefined,
-    approved: undefined,
-    cancellation: undefined,
-    calendarChanged: false,
-    runs: 0,
-  };
-}
-
+/**
+ * Procedure 1, call for applications: one workflow per programme and year, id `round-<programme>-<year>`.
+ *
+ * The workflow owns the round's clock. Submissions, withdrawals, extensions and cancellation reach it as
+ * Updates whose validators judge them against the deadline it holds; the API only stamps receipt times.
+ * Lists live in PostgreSQL: the workflow carries ids, counts and cursors, works through recipients in
+ * batches, and continues as new long before its history grows large.
+ */
 export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const m = input.resume ?? freshMemory();
   m.runs += 1;
@@ -244,48 +84,12 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   };
 
   // ---- What people see and do ----------------------------------------------------------------------
-  setHandler(getRoundQuery, () => {
-    const {
-      reminders,
-      remindersDone: _done,
-      jobs: _jobs,
-      graceSeconds: _grace,
-      calendarChanged: _changed,
-      ...rest
-    } = m;
-    return {
-      ...rest,
-      roundId,
-      programme: input.programme,
-      year: input.year,
-      opensAt: input.opensAt,
-      upcomingReminders: reminders,
-      compressed: compression !== undefined,
-    };
-  });
+  setHandler(getRoundQuery, () => roundState(input, m));
 
   /** A submission or withdrawal is judged by its receipt time against the deadline this workflow holds. */
   const validateReceipt = (receivedAt: string) => {
     refuseWhileDraining();
-    if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-    if (m.stage === 'preparing' || m.stage === 'scheduled') {
-      throw refusal('CALL_NOT_OPEN', `申报将于 ${formatInstantZh(new Date(opensAtMs))} 开始`);
-    }
-    const received = calendarTimeFor(Date.parse(receivedAt), compression);
-    if (Number.isNaN(received)) throw refusal('VALIDATION_FAILED', 'receivedAt is not an ISO instant');
-    const deadline = new Date(deadlineMs());
-    if (received > deadline.getTime()) {
-      throw refusal(
-        'DEADLINE_PASSED',
-        `申报已于 ${formatInstantZh(deadline)} 截止（本次接收时间 ${formatInstantZh(new Date(received))}），逾期不予受理`,
-      );
-    }
-    if (m.stage !== 'call_open' && m.stage !== 'call_closing') {
-      throw refusal(
-        'DEADLINE_PASSED',
-        `申报已于 ${formatInstantZh(deadline)} 截止，截止后 ${Math.round(m.graceSeconds / 60)} 分钟的处理宽限期也已结束，不再受理`,
-      );
-    }
+    judgeReceipt(m, receivedAt, { opensAtMs, compression });
   };
 
   setHandler(
@@ -330,18 +134,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     {
       validator: (req: ExtendRequest) => {
         refuseWhileDraining();
-        if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-        const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
-        if (!m.deadline || (m.stage !== 'scheduled' && m.stage !== 'call_open') || received > deadlineMs()) {
-          throw refusal('CALL_CLOSED', '申报已截止，不能再延期');
-        }
-        const requested = shanghaiInstant(req.deadlineDay, 24);
-        if (Number.isNaN(requested.getTime()) || requested.getTime() <= deadlineMs()) {
-          throw refusal(
-            'DEADLINE_NOT_LATER',
-            `新的截止时间 ${formatInstantZh(requested)} 须晚于当前截止时间 ${formatInstantZh(new Date(deadlineMs()))}`,
-          );
-        }
+        judgeExtension(m, req, compression);
       },
     },
   );
@@ -369,10 +162,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     {
       validator: (_req: CancelRequest) => {
         refuseWhileDraining();
-        if (m.stage === 'cancelled') throw refusal('ROUND_CANCELLED', '该申报批次已撤销');
-        if (PAST_CALL.includes(m.stage)) {
-          throw refusal('ROUND_NOT_CANCELLABLE', '申报已截止并进入形式审查，不能撤销');
-        }
+        judgeCancellation(m);
       },
     },
   );
@@ -405,6 +195,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   }
 
   function setStage(stage: RoundStage) {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [stage] });
   }
@@ -418,10 +209,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   /** A new deadline and its reminders; reminders already done, already past, or before the opening are dropped. */
   function adoptSchedule(deadline: Deadline, reminders: Reminder[]) {
     m.deadline = deadline;
-    const now = Date.now();
-    m.reminders = reminders.filter(
-      (r) => !m.remindersDone.includes(`${deadline.day}#${r.k}`) && Date.parse(r.at) >= opensAtMs && wall(r.at) > now,
-    );
+    m.reminders = remindersAhead(m, deadline.day, reminders, opensAtMs, wall, Date.now());
     schedule += 1;
   }
 
@@ -572,59 +360,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     }
 
     if (m.stage === 'publicity') {
-      // Procedure 3 as a child workflow; its end (every objection resolved, every 递补 publicised) is 认定.
-      m.publicity = await executeChild(publicityWorkflow, {
-        workflowId: publicityWorkflowId(roundId),
-        args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
-      });
-      const approved = await approveRound({
-        roundId,
-        workflowId: roundId,
-        today: shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression))),
-        at: new Date().toISOString(),
-      });
-      m.approved = approved.approved;
-      // Each directory entry lives on as its own member workflow, outliving the round. Rounds approved by
-      // the version before directory members (histories without these child starts) replay without them.
-      const admittedOn = shanghaiDayOf(new Date(calendarTimeFor(Date.now(), compression)));
-      const entries = patched(DIRECTORY_MEMBERS_PATCH) ? approved.entries : [];
-      for (const entry of entries) {
-        try {
-          await startChild(memberWorkflow, {
-            workflowId: memberWorkflowId(entry.entryId),
-            args: [
-              {
-                entryId: entry.entryId,
-                programme: input.programme,
-                institutionId: entry.institutionId,
-                admittedOn,
-                compression,
-              },
-            ],
-            parentClosePolicy: ParentClosePolicy.ABANDON,
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
-      }
-      // A research project lives on as its own workflow from 立项 (rounds approved before this version did not
-      // start them: their histories replay without).
-      if (input.programme === 'research_project' && patched(RESEARCH_PROJECTS_PATCH)) {
-        const projects = await createProjects({ roundId, today: admittedOn });
-        for (const p of projects) {
-          try {
-            await startChild(projectWorkflow, {
-              workflowId: projectWorkflowId(p.projectId),
-              args: [
-                { projectId: p.projectId, programme: input.programme, institutionId: p.institutionId, compression },
-              ],
-              parentClosePolicy: ParentClosePolicy.ABANDON,
-            });
-          } catch (err) {
-            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          }
-        }
-      }
+      await publiciseAndApprove(input, m, { approveRound, createProjects });
       await enterStage('approved');
       continue;
     }

@@ -7,11 +7,12 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import type { LaunchKind } from '../activities/schedule.js';
 import { shanghaiDayOf, yearOf } from '../domain/calendar/days.js';
-import type { ProgrammeKey as Programme } from '../domain/programmes.js';
 import { RETRY } from './budget.js';
 import { ProgrammeKey, RoundYearKey, ScheduledStartTimeKey, StageKey } from './search-attributes.js';
+import { type LauncherInput, type LauncherResult } from './schedule.messages.js';
+
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
 
 /**
  * What a yearly Schedule starts. A Schedule's arguments are fixed and it appends the scheduled time to the
@@ -20,20 +21,6 @@ import { ProgrammeKey, RoundYearKey, ScheduledStartTimeKey, StageKey } from './s
  * database row decides, so a manual and a scheduled launch never both run) and starts the round or
  * evaluation as an abandoned child, which outlives it.
  */
-export interface LauncherInput {
-  scheduleId: string;
-  kind: LaunchKind;
-  programme: Programme;
-  /** Compressed time for demonstrations and tests (refused in production when the Schedule is created). */
-  timeScale?: number | undefined;
-}
-
-export type LauncherResult =
-  | { outcome: 'started'; workflowId: string; year: number }
-  | { outcome: 'refused'; code: string; message: string; year: number };
-
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
-
 export async function launcherWorkflow(input: LauncherInput): Promise<LauncherResult> {
   const info = workflowInfo();
   // Triggered by hand, a Schedule sets the trigger time here; started any other way, the run's start time.

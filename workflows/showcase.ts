@@ -1,9 +1,8 @@
 import {
   allHandlersFinished,
   condition,
-  defineQuery,
-  defineUpdate,
   executeChild,
+  log,
   proxyActivities,
   setHandler,
   sleep,
@@ -11,45 +10,22 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { NominationInput } from '../activities/showcase.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
-import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import { publicityWorkflowId, reviewWorkflowId } from '../domain/workflow-ids.js';
-
-/**
- * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case
- * nominations from directory members and research projects (at most NOMINATIONS_PER_INSTITUTION per institution; reminders 7/3/1
- * working days before the due day to institutions that have nominated nothing), the expert review
- * (procedure 2) and the publicity period (procedure 3) as children, then the selected cases are published.
- */
-export interface ShowcaseInput {
-  showcaseId: string;
-  year: number;
-  compression?: TimeCompression | undefined;
-}
-
-export type ShowcaseStage = 'opening' | 'nominations_open' | 'review' | 'publicity' | 'publishing' | 'published';
-
-export interface ShowcaseMemory {
-  stage: ShowcaseStage;
-  dueAt: string | undefined;
-  invited: number;
-  remindersSent: number;
-  nominated: number;
-  selected: number;
-}
-
-export type NominationRequest = Omit<NominationInput, 'showcaseId'>;
-
-export const getShowcaseQuery = defineQuery<ShowcaseMemory>('getShowcase');
-export const nominateCaseUpdate = defineUpdate<{ caseId: string; nominated: number }, [NominationRequest]>(
-  'nominateCase',
-);
+import {
+  getShowcaseQuery,
+  nominateCaseUpdate,
+  type NominationRequest,
+  type ShowcaseInput,
+  type ShowcaseMemory,
+  type ShowcaseStage,
+} from './showcase.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: RETRY });
 const decisions = proxyActivities<Activities>({
@@ -57,6 +33,12 @@ const decisions = proxyActivities<Activities>({
   retry: { ...RETRY, maximumAttempts: 5 },
 });
 
+/**
+ * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case
+ * nominations from directory members and research projects (at most NOMINATIONS_PER_INSTITUTION per institution; reminders 7/3/1
+ * working days before the due day to institutions that have nominated nothing), the expert review
+ * (procedure 2) and the publicity period (procedure 3) as children, then the selected cases are published.
+ */
 export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMemory> {
   const { showcaseId, compression } = input;
   const workflowId = workflowInfo().workflowId;
@@ -72,6 +54,7 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     selected: 0,
   };
   const setStage = (stage: ShowcaseStage) => {
+    if (stage !== m.stage) log.info('stage changed', { stage });
     m.stage = stage;
     upsertSearchAttributes({ [StageKey.name]: [`showcase_${stage}`] });
   };

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import type { Logger } from '../../platform/logger.js';
-import { calendarChangedSignal } from '../../workflows/round.js';
+import { calendarChangedSignal } from '../../workflows/round.messages.js';
 import { CalendarInputError, type CalendarRepository } from '../../db/repositories/calendar.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { isDay } from '../../domain/calendar/index.js';

@@ -7,7 +7,11 @@ import { formatShanghai } from '../../domain/calendar/index.js';
 import { gradeZh, programmeKeys, type EvaluationGrade, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
 import { launchNow, LaunchRefused, reserveEvaluation } from '../../services/launch.js';
-import { getEvaluationQuery, gradeReportUpdate, submitEvaluationReportUpdate } from '../../workflows/evaluation.js';
+import {
+  getEvaluationQuery,
+  gradeReportUpdate,
+  submitEvaluationReportUpdate,
+} from '../../workflows/evaluation.messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';

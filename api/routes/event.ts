@@ -8,8 +8,8 @@ import {
   recordAttendanceUpdate,
   rsvpUpdate,
   type EventInput,
-  type eventWorkflow,
-} from '../../workflows/event.js';
+  type EventWorkflow,
+} from '../../workflows/event.messages.js';
 import { StageKey } from '../../workflows/search-attributes.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
@@ -195,7 +195,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
             ? { compression: { origin: now.toISOString(), scale: body.timeScale } }
             : {}),
         };
-        await deps.temporal.workflow.start<typeof eventWorkflow>('eventWorkflow', {
+        await deps.temporal.workflow.start<EventWorkflow>('eventWorkflow', {
           workflowId: eventWorkflowId(id),
           taskQueue: deps.config.temporal.taskQueue,
           args: [input],

@@ -9,7 +9,7 @@ import {
 } from '../../db/repositories/member.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
-import { revokeMemberUpdate, submitRectificationReportUpdate } from '../../workflows/member.js';
+import { revokeMemberUpdate, submitRectificationReportUpdate } from '../../workflows/member.messages.js';
 import type { Clock } from '../clock.js';
 import { auditRefusal } from '../refusals.js';
 import { AppError } from '../errors.js';

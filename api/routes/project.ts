@@ -7,7 +7,7 @@ import {
   requestExtensionUpdate,
   submitProjectReportUpdate,
   terminateProjectUpdate,
-} from '../../workflows/project.js';
+} from '../../workflows/project.messages.js';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { findPublicity, periodsOf, roundOutcome, type PublicityView } from '../../db/repositories/publicity.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { resolveObjectionUpdate } from '../../workflows/publicity.js';
+import { resolveObjectionUpdate } from '../../workflows/publicity.messages.js';
 import { AppError } from '../errors.js';
 import { fileObjection } from '../publicity.objections.js';
 import type { Clock } from '../clock.js';

@@ -12,8 +12,8 @@ import {
 import { findRound } from '../../db/repositories/round.js';
 import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
 import { scoreSheetProblems, weightedTotal } from '../../domain/review/scoring.js';
-import { assignmentDeclinedSignal, retryAssignmentSignal } from '../../workflows/review.js';
-import { confirmShortlistUpdate } from '../../workflows/round.js';
+import { assignmentDeclinedSignal, retryAssignmentSignal } from '../../workflows/review.messages.js';
+import { confirmShortlistUpdate } from '../../workflows/round.messages.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';

@@ -26,7 +26,7 @@ import {
   isAllowedAttachmentType,
   type AttachmentStore,
 } from '../../storage/attachments.js';
-import { submitApplicationUpdate, withdrawApplicationUpdate } from '../../workflows/round.js';
+import { submitApplicationUpdate, withdrawApplicationUpdate } from '../../workflows/round.messages.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';

@@ -6,7 +6,7 @@ import { findRound } from '../../db/repositories/round.js';
 import { formatShanghai, isDay } from '../../domain/calendar/index.js';
 import { programmeKeys, type ProgrammeKey, type RoundRuleOverrides } from '../../domain/programmes.js';
 import { launchNow, LaunchRefused, reserveRound } from '../../services/launch.js';
-import { cancelRoundUpdate, extendDeadlineUpdate, getRoundQuery } from '../../workflows/round.js';
+import { cancelRoundUpdate, extendDeadlineUpdate, getRoundQuery } from '../../workflows/round.messages.js';
 import { countByStatus, countInstitutionsWithSubmission } from '../../db/repositories/round.applications.js';
 import { emailCountsByPurpose } from '../../db/repositories/outbox.js';
 import { AppError } from '../errors.js';

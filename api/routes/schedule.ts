@@ -12,7 +12,7 @@ import { findProgramme } from '../../db/repositories/programmes.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
-import type { LauncherInput, launcherWorkflow } from '../../workflows/schedule.js';
+import type { LauncherInput, LauncherWorkflow } from '../../workflows/schedule.messages.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
@@ -135,7 +135,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
         ...(body.timeScale && body.timeScale !== 1 ? { timeScale: body.timeScale } : {}),
       };
       try {
-        await temporal.schedule.create<typeof launcherWorkflow>({
+        await temporal.schedule.create<LauncherWorkflow>({
           scheduleId,
           spec: {
             calendars: [{ month: MONTHS[body.month - 1]!, dayOfMonth: body.day, hour: body.hour, minute: 0 }],

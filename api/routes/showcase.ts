@@ -5,7 +5,7 @@ import { recordAudit } from '../../db/repositories/audit.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
 import { casesCsv, casesXlsx, selectedCases } from '../../services/showcase.js';
-import { nominateCaseUpdate, type ShowcaseInput, type showcaseWorkflow } from '../../workflows/showcase.js';
+import { nominateCaseUpdate, type ShowcaseInput, type ShowcaseWorkflow } from '../../workflows/showcase.messages.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from '../../workflows/search-attributes.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
@@ -119,7 +119,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
           workflowId: showcaseId,
         });
         const input: ShowcaseInput = { showcaseId, year: body.year, ...(compression ? { compression } : {}) };
-        await deps.temporal.workflow.start<typeof showcaseWorkflow>('showcaseWorkflow', {
+        await deps.temporal.workflow.start<ShowcaseWorkflow>('showcaseWorkflow', {
           workflowId: showcaseId,
           taskQueue: deps.config.temporal.taskQueue,
           args: [input],

@@ -6,8 +6,8 @@ import {
   fileObjectionUpdate,
   resolveObjectionUpdate,
   type PublicityMemory,
-  type publicityWorkflow,
-} from '../../workflows/publicity.js';
+} from '../../workflows/publicity.messages.js';
+import type { publicityWorkflow } from '../../workflows/publicity.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/round.js';
-import type { ReviewState, reviewWorkflow } from '../../workflows/review.js';
+import type { ReviewState } from '../../workflows/review.messages.js';
+import type { reviewWorkflow } from '../../workflows/review.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 

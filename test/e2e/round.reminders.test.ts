@@ -10,8 +10,8 @@ import {
   submitApplicationUpdate,
   type RoundInput,
   type RoundState,
-  type roundWorkflow,
-} from '../../workflows/round.js';
+} from '../../workflows/round.messages.js';
+import type { roundWorkflow } from '../../workflows/round.js';
 import { recipientPurposePairs } from '../support/mailbox.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';

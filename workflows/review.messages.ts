@@ -1,0 +1,61 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AggregateResult, DueGroup } from '../activities/review.js';
+import type { Reminder } from '../activities/round.js';
+import type { ReviewSubjectKind } from '../db/repositories/review.subjects.js';
+import type { TimeCompression } from '../domain/compressed-time.js';
+
+/**
+ * The expert review's contract (procedure 2, workflow `reviewWorkflow`, id `review-<subject>`): its input, its
+ * stages, and the Signals and Query the API sends it. It holds no workflow code.
+ */
+
+/** What starts an expert review (as a child of a round, an evaluation, a member or a showcase). */
+export interface ReviewWorkflowInput {
+  subjectKind: ReviewSubjectKind;
+  subjectId: string;
+  programme: string;
+  year: number;
+  compression?: TimeCompression | undefined;
+  resume?: ReviewMemory | undefined;
+}
+
+/** Where the review stands; the `Stage` search attribute carries it as is. */
+export type ReviewStage = 'assigning' | 'assignment_blocked' | 'inviting' | 'reviewing' | 'aggregating' | 'done';
+
+type ReminderJob = { group: DueGroup; reminder: Reminder; after?: string | undefined };
+
+/** The review's state a run carries to the next when it continues as new. */
+export interface ReviewMemory {
+  stage: ReviewStage;
+  reviewId: string | undefined;
+  titleZh: string | undefined;
+  /** Due groups still open: the first assignments' and each day's replacements'. */
+  groups: DueGroup[];
+  remindersDone: string[];
+  jobs: ReminderJob[];
+  invitationsAfter: string | undefined;
+  declines: boolean;
+  attempts: number;
+  retry: boolean;
+  counts: { assignments: number; timedOut: number; replaced: number; unreplaceable: number };
+  result: AggregateResult | undefined;
+  runs: number;
+}
+
+/** What `getReview` answers: the memory without its internal cursors, with the subject. */
+export interface ReviewState extends Omit<
+  ReviewMemory,
+  'jobs' | 'remindersDone' | 'invitationsAfter' | 'declines' | 'retry'
+> {
+  subjectId: string;
+}
+
+/** The review's state. */
+export const getReviewQuery = defineQuery<ReviewState>('getReview');
+/** The API recorded a decline; a replacement is due. */
+export const assignmentDeclinedSignal = defineSignal<[{ assignmentId: string }]>('assignmentDeclined');
+/** Staff enlarged the pool after an assignment was blocked: try again. */
+export const retryAssignmentSignal = defineSignal('retryAssignment');
+
+/** The workflow's signature, for starting it by type name with a typed input. */
+export type ReviewWorkflow = (input: ReviewWorkflowInput) => Promise<AggregateResult>;
