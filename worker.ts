@@ -50,15 +50,31 @@ export interface RunningWorker {
 
 let runtimeInstalled = false;
 
-/** Temporal's core logs go through our logger, at warn and above, once per process. */
+const temporalLevels: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
+
+/**
+ * The SDK's logs — workflow and activity logs (`log` from `@temporalio/workflow` / `@temporalio/activity`, with
+ * workflow id, run id and activity type attached) and the worker's own — go through our logger at the same
+ * level (pino's `level`, from LOG_LEVEL), once per process.
+ */
 export function installRuntime(logger: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const sdkLogger = new DefaultLogger('WARN', (entry) => {
-    const level: LogLevel = entry.level;
+  const pinoLevel = (logger as { level?: string }).level ?? 'info';
+  const sdkLogger = new DefaultLogger(temporalLevels[pinoLevel] ?? 'INFO', (entry) => {
     const fields = { sdk: true, ...(entry.meta ?? {}) };
-    if (level === 'ERROR') logger.error(fields, entry.message);
-    else logger.warn(fields, entry.message);
+    if (entry.level === 'ERROR') logger.error(fields, entry.message);
+    else if (entry.level === 'WARN') logger.warn(fields, entry.message);
+    else if (entry.level === 'INFO') logger.info(fields, entry.message);
+    else logger.debug(fields, entry.message);
   });
   try {
     Runtime.install({ logger: sdkLogger });
