@@ -20,7 +20,7 @@ import type {
   ReportDue,
   StaffGradeInput,
 } from '../activities/evaluation.js';
-import type { AggregateResult } from '../activities/review.js';
+import type { AggregateResult } from '../activities/review.results.js';
 import type { Reminder } from '../activities/round.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';

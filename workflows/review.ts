@@ -10,7 +10,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { AggregateResult, DueGroup } from '../activities/review.js';
+import type { DueGroup } from '../activities/review.js';
+import type { AggregateResult } from '../activities/review.results.js';
 import type { Reminder } from '../activities/round.js';
 import type { ReviewSubjectKind } from '../db/repositories/review.subjects.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';

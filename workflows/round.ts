@@ -16,8 +16,10 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { SubmissionResult, WithdrawalResult } from '../activities/round.applications.js';
-import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
-import type { Announcement, Deadline, Reminder } from '../activities/round.js';
+import type { AggregateResult } from '../activities/review.results.js';
+import type { Deadline, Reminder } from '../activities/round.js';
+import type { Announcement } from '../activities/round.notices.js';
+import type { ConfirmShortlistResult, ShortlistAdjustment } from '../activities/round.shortlist.js';
 import { formatInstantZh, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
