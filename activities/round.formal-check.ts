@@ -1,12 +1,11 @@
 import { Context, log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import { knownFields } from '../db/repositories/institutions.js';
-import { activeBan, personalCommitments } from '../db/repositories/round.limits.js';
+import { activeBan, countCommitted, personalCommitments } from '../db/repositories/round.limits.js';
 import {
   applicationMembers,
   attachmentStorageKey,
   awaitingFormalCheck,
-  countFormallyPassed,
   recordFormalResult,
   submittedPayload,
   type SubmittedApplication,
@@ -50,7 +49,12 @@ export function createFormalCheckActivities({ db, outbox, attachments }: Activit
     });
     if (ban) reasons.push(`本单位因“${ban.reason}”在 ${ban.endsOn} 之前不得申报`);
     // Earlier receipts were checked first: only those that passed count against the limits.
-    const counted = await countFormallyPassed(db, { roundId, institutionId: app.institution_id, universityId });
+    const counted = await countCommitted(db, {
+      roundId,
+      institutionId: app.institution_id,
+      universityId,
+      statuses: ['formal_passed'],
+    });
     const limit = limitViolation(ctx.rules, counted);
     if (limit) reasons.push(limit);
     const members = await applicationMembers(db, app.id);

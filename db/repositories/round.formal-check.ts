@@ -53,26 +53,6 @@ export async function attachmentStorageKey(db: Db, attachmentId: string): Promis
   return stored?.storage_key;
 }
 
-/**
- * Applications of the round that passed the formal check already, by the applicant and by its university
- * (colleges included): only earlier receipts that passed count against the limits.
- */
-export async function countFormallyPassed(
-  db: Db,
-  q: { roundId: string; institutionId: string; universityId: string },
-): Promise<{ byApplicant: number; byUniversity: number }> {
-  const row = await db('applications as a')
-    .join('institutions as i', 'i.id', 'a.institution_id')
-    .where({ 'a.round_id': q.roundId, 'a.status': 'formal_passed' })
-    .where((w) => void w.where('i.id', q.universityId).orWhere('i.parent_id', q.universityId))
-    .select(
-      db.raw('count(*) filter (where a.institution_id = ?)::int as by_applicant', [q.institutionId]),
-      db.raw('count(*)::int as by_university'),
-    )
-    .first<{ by_applicant: number; by_university: number }>();
-  return { byApplicant: row.by_applicant, byUniversity: row.by_university };
-}
-
 /** The people named in an application, with their role ('principal' | 'member') and name. */
 export function applicationMembers(db: Db, applicationId: string) {
   return db('application_members as m')

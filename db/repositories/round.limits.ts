@@ -1,16 +1,28 @@
 import type { Db } from '../knex.js';
 import { COUNTED_STATUSES } from '../../domain/applications.js';
 
-/** Applications that count against the limits, by the applicant and by its university (colleges included). */
+/**
+ * Applications that count against the limits, by the applicant and by its university (colleges included):
+ * at submission those handed in (`COUNTED_STATUSES`) but the one being submitted; at the formal check only
+ * earlier receipts that passed it (`statuses: ['formal_passed']`).
+ */
 export async function countCommitted(
   db: Db,
-  q: { roundId: string; institutionId: string; universityId: string; excludeApplicationId: string },
+  q: {
+    roundId: string;
+    institutionId: string;
+    universityId: string;
+    excludeApplicationId?: string | undefined;
+    statuses?: readonly string[] | undefined;
+  },
 ): Promise<{ byApplicant: number; byUniversity: number }> {
   const row = await db('applications as a')
     .join('institutions as i', 'i.id', 'a.institution_id')
     .where('a.round_id', q.roundId)
-    .whereIn('a.status', COUNTED_STATUSES)
-    .whereNot('a.id', q.excludeApplicationId)
+    .whereIn('a.status', q.statuses ?? COUNTED_STATUSES)
+    .modify((w) => {
+      if (q.excludeApplicationId) void w.whereNot('a.id', q.excludeApplicationId);
+    })
     .where((w) => void w.where('i.id', q.universityId).orWhere('i.parent_id', q.universityId))
     .select(
       db.raw('count(*) filter (where a.institution_id = ?)::int as by_applicant', [q.institutionId]),
