@@ -13,8 +13,17 @@ import { createProjectExtensionActivities } from './project.extension.js';
 import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
-import { createReviewActivities, createShortlistActivities } from './review.js';
+import { createObjectionActivities } from './publicity.objections.js';
+import { createResolutionActivities } from './publicity.resolutions.js';
+import { createReviewActivities } from './review.js';
+import { createReviewMailingActivities } from './review.mailing.js';
+import { createReviewReplacementActivities } from './review.replacement.js';
+import { createReviewResultActivities } from './review.results.js';
+import { createRoundApprovalActivities } from './round.approval.js';
+import { createFormalCheckActivities } from './round.formal-check.js';
 import { createRoundActivities } from './round.js';
+import { createRoundNoticeActivities } from './round.notices.js';
+import { createShortlistActivities } from './round.shortlist.js';
 
 export type { ActivityDeps, Clock } from './deps.js';
 export { systemClock } from './deps.js';
@@ -23,13 +32,21 @@ export { systemClock } from './deps.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRoundActivities(deps),
+    ...createRoundNoticeActivities(deps),
     ...createApplicationActivities(deps),
-    ...createReviewActivities(deps),
+    ...createFormalCheckActivities(deps),
     ...createShortlistActivities(deps),
+    ...createRoundApprovalActivities(deps),
+    ...createReviewActivities(deps),
+    ...createReviewMailingActivities(deps),
+    ...createReviewReplacementActivities(deps),
+    ...createReviewResultActivities(deps),
     ...createPublicityActivities(deps),
     ...createMemberActivities(deps),
     ...createMemberRectificationActivities(deps),
     ...createMemberRemovalActivities(deps),
+    ...createObjectionActivities(deps),
+    ...createResolutionActivities(deps),
     ...createEvaluationActivities(deps),
     ...createEvaluationReportActivities(deps),
     ...createEvaluationGradingActivities(deps),

@@ -1,13 +1,9 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { recordAudit } from '../db/repositories/audit.js';
-import {
-  activeBan,
-  countCommitted,
-  currentAttachments,
-  findApplication,
-  personalCommitments,
-  upsertPerson,
-} from '../db/repositories/round.applications.js';
+import { currentAttachments, findApplication } from '../db/repositories/round.applications.js';
+import { activeBan, countCommitted, personalCommitments, upsertPerson } from '../db/repositories/round.limits.js';
+import { lockUniversity, markWithdrawn, storeSubmission } from '../db/repositories/round.submissions.js';
 import { findInstitution, knownFields, universityOf } from '../db/repositories/institutions.js';
 import { roundContext } from '../db/repositories/round.rules.js';
 import {
@@ -58,161 +54,164 @@ export interface WithdrawalResult {
   withdrawnAt: string;
 }
 
-/**
- * Submissions are serialised per university and round: the limits count the university's colleges
- * together, and two concurrent submissions must not both take the last place.
- */
-async function lockUniversity(trx: Knex.Transaction, roundId: string, universityId: string): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(hashtext(?), hashtext(?))', [roundId, universityId]);
-}
+export function createApplicationActivities({ db }: ActivityDeps) {
+  /** Records a submission, refusing it when a limit or a bar forbids it (see `recordSubmission`). */
+  const submit = async (input: SubmissionInput): Promise<SubmissionResult> => {
+    const context = await roundContext(db, input.roundId);
+    if (!context) refuse('ROUND_NOT_FOUND', `未找到申报批次 ${input.roundId}`);
+    const { programme, rules } = context;
+    const institution = await findInstitution(db, input.institutionId);
+    if (!institution) refuse('INSTITUTION_NOT_ELIGIBLE', `未知单位 ${input.institutionId}`);
+    const universityId = universityOf(institution);
+    const fields = await knownFields(db);
 
-export function createApplicationActivities({ db, logger }: ActivityDeps) {
+    return db.transaction(async (trx) => {
+      await lockUniversity(trx, input.roundId, universityId);
+      const app = await findApplication(trx, input.applicationId, { forUpdate: true });
+      if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
+        refuse('APPLICATION_NOT_FOUND', '未找到该申报');
+      }
+      if (app.status === 'withdrawn' || app.status === 'cancelled') {
+        refuse('APPLICATION_NOT_EDITABLE', app.status === 'withdrawn' ? '该申报已撤回' : '该申报批次已撤销');
+      }
+      const attachments = await currentAttachments(trx, app.id);
+      const warnings = formalProblems(
+        programme.key,
+        rules,
+        app.draft,
+        attachments.map((a) => ({ kind: a.kind, intact: true })),
+        fields,
+      );
+      if (app.submittedRevision === app.revision) {
+        return {
+          applicationId: app.id,
+          version: app.currentVersion,
+          revision: app.revision,
+          receivedAt: app.receivedAt!.toISOString(),
+          warnings,
+          repeated: true,
+        };
+      }
+
+      if (!rules.applicantKinds.includes(institution.kind)) {
+        refuse(
+          'INSTITUTION_NOT_ELIGIBLE',
+          `${programme.nameZh}不接受${institution.kind === 'college' ? '学院' : '学校'}申报`,
+        );
+      }
+      const receiptDay = shanghaiDayOf(new Date(input.receivedAt));
+      const ban = await activeBan(trx, {
+        programme: programme.key,
+        institutionIds: [institution.id, universityId],
+        day: receiptDay,
+      });
+      if (ban) {
+        refuse('BARRED', `因“${ban.reason}”，本单位在 ${formatDayZh(ban.endsOn)} 之前不得申报${programme.nameZh}`, {
+          endsOn: ban.endsOn,
+        });
+      }
+      if (app.status !== 'submitted') {
+        const counts = await countCommitted(trx, {
+          roundId: input.roundId,
+          institutionId: institution.id,
+          universityId,
+          excludeApplicationId: app.id,
+        });
+        const violation = limitViolation(rules, counts);
+        if (violation) refuse('LIMIT_EXCEEDED', violation, counts);
+      }
+      const people = await resolvePeople(trx, app.draft, institution.id);
+      const commitments = await personalCommitments(trx, [...people.keys()], app.id);
+      const principal = [...people].find(([, p]) => p.role === 'principal');
+      const personal = personalLimitViolation(
+        rules,
+        principal ? { name: principal[1].name, led: commitments.get(principal[0])!.led } : undefined,
+        [...people]
+          .filter(([, p]) => p.role === 'member')
+          .map(([id, p]) => ({ name: p.name, joined: commitments.get(id)!.joined })),
+      );
+      if (personal) refuse('PERSONAL_LIMIT_EXCEEDED', personal);
+
+      const version = app.currentVersion + 1;
+      const payload = {
+        draft: app.draft,
+        attachments: attachments.map((a) => ({
+          id: a.id,
+          kind: a.kind,
+          fileName: a.fileName,
+          contentType: a.contentType,
+          sizeBytes: a.sizeBytes,
+          sha256: a.sha256,
+        })),
+      };
+      await storeSubmission(trx, {
+        applicationId: app.id,
+        version,
+        revision: app.revision,
+        payload,
+        receivedAt: input.receivedAt,
+        submittedBy: input.actor,
+        people,
+        principalPersonId: principal?.[0] ?? null,
+        partnerEnterpriseIds: [...new Set(app.draft.partnerEnterpriseIds ?? [])],
+      });
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'applicant',
+        action: version === 1 ? 'application.submit' : 'application.resubmit',
+        subjectKind: 'application',
+        subjectId: app.id,
+        details: { roundId: input.roundId, version, revision: app.revision, receivedAt: input.receivedAt },
+        requestId: input.requestId,
+        workflowId: input.roundId,
+      });
+      return {
+        applicationId: app.id,
+        version,
+        revision: app.revision,
+        receivedAt: input.receivedAt,
+        warnings,
+        repeated: false,
+      };
+    });
+  };
+
   return {
     /**
      * Records a submission the workflow accepted on time: refuses it when a limit or a bar forbids it,
      * otherwise snapshots the working copy as a new version. Idempotent per revision.
      */
     async recordSubmission(input: SubmissionInput): Promise<SubmissionResult> {
-      const context = await roundContext(db, input.roundId);
-      if (!context) refuse('ROUND_NOT_FOUND', `未找到申报批次 ${input.roundId}`);
-      const { programme, rules } = context;
-      const institution = await findInstitution(db, input.institutionId);
-      if (!institution) refuse('INSTITUTION_NOT_ELIGIBLE', `未知单位 ${input.institutionId}`);
-      const universityId = universityOf(institution);
-      const fields = await knownFields(db);
-
-      return db.transaction(async (trx) => {
-        await lockUniversity(trx, input.roundId, universityId);
-        const app = await findApplication(trx, input.applicationId, { forUpdate: true });
-        if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
-          refuse('APPLICATION_NOT_FOUND', '未找到该申报');
-        }
-        if (app.status === 'withdrawn' || app.status === 'cancelled') {
-          refuse('APPLICATION_NOT_EDITABLE', app.status === 'withdrawn' ? '该申报已撤回' : '该申报批次已撤销');
-        }
-        const attachments = await currentAttachments(trx, app.id);
-        const warnings = formalProblems(
-          programme.key,
-          rules,
-          app.draft,
-          attachments.map((a) => ({ kind: a.kind, intact: true })),
-          fields,
-        );
-        if (app.submittedRevision === app.revision) {
-          return {
-            applicationId: app.id,
-            version: app.currentVersion,
-            revision: app.revision,
-            receivedAt: app.receivedAt!.toISOString(),
-            warnings,
-            repeated: true,
-          };
-        }
-
-        if (!rules.applicantKinds.includes(institution.kind)) {
-          refuse(
-            'INSTITUTION_NOT_ELIGIBLE',
-            `${programme.nameZh}不接受${institution.kind === 'college' ? '学院' : '学校'}申报`,
-          );
-        }
-        const receiptDay = shanghaiDayOf(new Date(input.receivedAt));
-        const ban = await activeBan(trx, {
-          programme: programme.key,
-          institutionIds: [institution.id, universityId],
-          day: receiptDay,
+      try {
+        const result = await submit(input);
+        log.info('submission accepted', {
+          roundId: input.roundId,
+          applicationId: result.applicationId,
+          version: result.version,
+          repeated: result.repeated,
         });
-        if (ban) {
-          refuse('BARRED', `因“${ban.reason}”，本单位在 ${formatDayZh(ban.endsOn)} 之前不得申报${programme.nameZh}`, {
-            endsOn: ban.endsOn,
-          });
-        }
-        if (app.status !== 'submitted') {
-          const counts = await countCommitted(trx, {
+        return result;
+      } catch (error) {
+        if (error instanceof ApplicationFailure && error.nonRetryable) {
+          log.info('submission refused', {
             roundId: input.roundId,
-            institutionId: institution.id,
-            universityId,
-            excludeApplicationId: app.id,
+            applicationId: input.applicationId,
+            code: error.type,
           });
-          const violation = limitViolation(rules, counts);
-          if (violation) refuse('LIMIT_EXCEEDED', violation, counts);
         }
-        const people = await resolvePeople(trx, app.draft, institution.id);
-        const commitments = await personalCommitments(trx, [...people.keys()], app.id);
-        const principal = [...people].find(([, p]) => p.role === 'principal');
-        const personal = personalLimitViolation(
-          rules,
-          principal ? { name: principal[1].name, led: commitments.get(principal[0])!.led } : undefined,
-          [...people]
-            .filter(([, p]) => p.role === 'member')
-            .map(([id, p]) => ({ name: p.name, joined: commitments.get(id)!.joined })),
-        );
-        if (personal) refuse('PERSONAL_LIMIT_EXCEEDED', personal);
-
-        const version = app.currentVersion + 1;
-        const payload = {
-          draft: app.draft,
-          attachments: attachments.map((a) => ({
-            id: a.id,
-            kind: a.kind,
-            fileName: a.fileName,
-            contentType: a.contentType,
-            sizeBytes: a.sizeBytes,
-            sha256: a.sha256,
-          })),
-        };
-        await trx('application_versions').insert({
-          application_id: app.id,
-          version,
-          revision: app.revision,
-          payload: JSON.stringify(payload),
-          received_at: input.receivedAt,
-          submitted_by: input.actor,
-        });
-        await trx('application_members').where({ application_id: app.id }).delete();
-        if (people.size > 0) {
-          await trx('application_members').insert(
-            [...people].map(([personId, p]) => ({ application_id: app.id, person_id: personId, role: p.role })),
-          );
-        }
-        await trx('application_partners').where({ application_id: app.id }).delete();
-        const partners = [...new Set(app.draft.partnerEnterpriseIds ?? [])];
-        if (partners.length > 0) {
-          await trx('application_partners').insert(partners.map((e) => ({ application_id: app.id, enterprise_id: e })));
-        }
-        await trx('applications')
-          .where({ id: app.id })
-          .update({
-            status: 'submitted',
-            current_version: version,
-            submitted_revision: app.revision,
-            received_at: input.receivedAt,
-            principal_person_id: principal?.[0] ?? null,
-            updated_at: trx.fn.now(),
-          });
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'applicant',
-          action: version === 1 ? 'application.submit' : 'application.resubmit',
-          subjectKind: 'application',
-          subjectId: app.id,
-          details: { roundId: input.roundId, version, revision: app.revision, receivedAt: input.receivedAt },
-          requestId: input.requestId,
-          workflowId: input.roundId,
-        });
-        logger.info({ applicationId: app.id, version }, 'submission recorded');
-        return {
-          applicationId: app.id,
-          version,
-          revision: app.revision,
-          receivedAt: input.receivedAt,
-          warnings,
-          repeated: false,
-        };
-      });
+        throw error;
+      }
     },
 
+    /**
+     * Records a withdrawal the workflow accepted on time (a draft or a submitted application); repeated, it
+     * reports the first.
+     *
+     * @throws `APPLICATION_NOT_FOUND`, `APPLICATION_NOT_EDITABLE`.
+     */
     async recordWithdrawal(input: WithdrawalInput): Promise<WithdrawalResult> {
-      return db.transaction(async (trx) => {
+      let withdrawnNow = false;
+      const result = await db.transaction(async (trx): Promise<WithdrawalResult> => {
         const app = await findApplication(trx, input.applicationId, { forUpdate: true });
         if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
           refuse('APPLICATION_NOT_FOUND', '未找到该申报');
@@ -223,9 +222,7 @@ export function createApplicationActivities({ db, logger }: ActivityDeps) {
         if (app.status !== 'draft' && app.status !== 'submitted') {
           refuse('APPLICATION_NOT_EDITABLE', '该申报当前不能撤回');
         }
-        await trx('applications')
-          .where({ id: app.id })
-          .update({ status: 'withdrawn', withdrawn_at: input.receivedAt, updated_at: trx.fn.now() });
+        await markWithdrawn(trx, app.id, input.receivedAt);
         await recordAudit(trx, {
           actor: input.actor,
           role: 'applicant',
@@ -237,8 +234,12 @@ export function createApplicationActivities({ db, logger }: ActivityDeps) {
           requestId: input.requestId,
           workflowId: input.roundId,
         });
+        withdrawnNow = true;
         return { applicationId: app.id, status: 'withdrawn', withdrawnAt: input.receivedAt };
       });
+      if (withdrawnNow)
+        log.info('withdrawal recorded', { roundId: input.roundId, applicationId: result.applicationId });
+      return result;
     },
   };
 }

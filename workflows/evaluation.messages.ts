@@ -6,7 +6,7 @@ import type {
   ReportDue,
   StaffGradeInput,
 } from '../activities/evaluation.js';
-import type { AggregateResult } from '../activities/review.js';
+import type { AggregateResult } from '../activities/review.results.js';
 import type { Reminder } from '../activities/round.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { PublicityResult } from './publicity.messages.js';

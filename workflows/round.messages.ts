@@ -1,7 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SubmissionResult, WithdrawalResult } from '../activities/round.applications.js';
-import type { AggregateResult, ConfirmShortlistResult, ShortlistAdjustment } from '../activities/review.js';
-import type { Announcement, Deadline, Reminder } from '../activities/round.js';
+import type { AggregateResult } from '../activities/review.results.js';
+import type { Announcement } from '../activities/round.notices.js';
+import type { ConfirmShortlistResult, ShortlistAdjustment } from '../activities/round.shortlist.js';
+import type { Deadline, Reminder } from '../activities/round.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { PublicityResult } from './publicity.messages.js';
 

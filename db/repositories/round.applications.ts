@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../knex.js';
-import { COUNTED_STATUSES, type ApplicationDraft, type ApplicationStatus } from '../../domain/applications.js';
+import type { ApplicationDraft, ApplicationStatus } from '../../domain/applications.js';
 
 export interface ApplicationRow {
   id: string;
@@ -218,105 +218,6 @@ async function bumpRevision(trx: Knex.Transaction, applicationId: string): Promi
     .update({ revision: trx.raw('revision + 1'), updated_at: trx.fn.now() });
 }
 
-/** Applications that count against the limits, by the applicant and by its university (colleges included). */
-export async function countCommitted(
-  db: Db,
-  q: { roundId: string; institutionId: string; universityId: string; excludeApplicationId: string },
-): Promise<{ byApplicant: number; byUniversity: number }> {
-  const row = await db('applications as a')
-    .join('institutions as i', 'i.id', 'a.institution_id')
-    .where('a.round_id', q.roundId)
-    .whereIn('a.status', COUNTED_STATUSES)
-    .whereNot('a.id', q.excludeApplicationId)
-    .where((w) => void w.where('i.id', q.universityId).orWhere('i.parent_id', q.universityId))
-    .select(
-      db.raw('count(*) filter (where a.institution_id = ?)::int as by_applicant', [q.institutionId]),
-      db.raw('count(*)::int as by_university'),
-    )
-    .first<{ by_applicant: number; by_university: number }>();
-  return { byApplicant: row.by_applicant, byUniversity: row.by_university };
-}
-
-export interface BanRow {
-  reason: string;
-  endsOn: string;
-  institutionId: string;
-}
-
-/** A bar (5 years after a revocation) on the institution or its university, in force on `day`. */
-export async function activeBan(
-  db: Db,
-  q: { programme: string; institutionIds: string[]; day: string },
-): Promise<BanRow | undefined> {
-  const row = await db('bans')
-    .where('programme', q.programme)
-    .whereIn('institution_id', q.institutionIds)
-    .where('starts_on', '<=', q.day)
-    .where('ends_on', '>', q.day)
-    .orderBy('ends_on', 'desc')
-    .first<{ reason: string; ends_on: string; institution_id: string } | undefined>(
-      'reason',
-      'ends_on',
-      'institution_id',
-    );
-  return row ? { reason: row.reason, endsOn: row.ends_on, institutionId: row.institution_id } : undefined;
-}
-
-export async function upsertPerson(
-  db: Db,
-  p: { institutionId: string; staffNo: string; name: string },
-): Promise<string> {
-  const [row] = await db('people')
-    .insert({ institution_id: p.institutionId, staff_no: p.staffNo, name_zh: p.name })
-    .onConflict(['institution_id', 'staff_no'])
-    .merge({ name_zh: p.name })
-    .returning<{ id: string }[]>('id');
-  return row!.id;
-}
-
-/**
- * How many open commitments each person has, leading and joining: applications handed in and not taken
- * back or failed, and research projects not yet closed. The application being checked is left out.
- */
-export async function personalCommitments(
-  db: Db,
-  personIds: string[],
-  excludeApplicationId: string,
-  options: {
-    /** At the formal check: applications of this round still awaiting it came later and do not count. */
-    uncheckedRound?: string;
-  } = {},
-): Promise<Map<string, { led: number; joined: number }>> {
-  const result = new Map(personIds.map((id) => [id, { led: 0, joined: 0 }]));
-  if (personIds.length === 0) return result;
-  const applications = await db('application_members as m')
-    .join('applications as a', 'a.id', 'm.application_id')
-    .whereIn('m.person_id', personIds)
-    .whereIn('a.status', COUNTED_STATUSES)
-    .whereNot('a.id', excludeApplicationId)
-    .modify((q) => {
-      if (options.uncheckedRound) {
-        const round = options.uncheckedRound;
-        void q.where((w) => void w.whereNot('a.round_id', round).orWhereNot('a.status', 'submitted'));
-      }
-    })
-    .whereNotExists(db('projects as p').whereRaw('p.application_id = a.id'))
-    .groupBy('m.person_id', 'm.role')
-    .select<{ person_id: string; role: string; n: number }[]>('m.person_id', 'm.role', db.raw('count(*)::int as n'));
-  const projects = await db('projects as p')
-    .join('application_members as m', 'm.application_id', 'p.application_id')
-    .whereIn('m.person_id', personIds)
-    .whereNotIn('p.status', ['completed', 'failed', 'terminated'])
-    .groupBy('m.person_id', 'm.role')
-    .select<{ person_id: string; role: string; n: number }[]>('m.person_id', 'm.role', db.raw('count(*)::int as n'));
-  for (const r of [...applications, ...projects]) {
-    const entry = result.get(r.person_id)!;
-    if (r.role === 'principal') entry.led += r.n;
-    else entry.joined += r.n;
-  }
-  return result;
-}
-
 export interface StatusCounts {
   [status: string]: number;
 }
@@ -337,4 +238,14 @@ export async function countInstitutionsWithSubmission(db: Db, roundId: string): 
     .countDistinct('institution_id as n')
     .first<{ n: number | string } | undefined>();
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Sets the status of the given applications (no-op for none), stamping `updated_at`. Statuses past the
+ * formal check: 'under_review', 'shortlisted', 'not_shortlisted', 'in_publicity', 'substitute',
+ * 'objection_upheld', 'approved'.
+ */
+export async function setApplicationsStatus(db: Db, ids: string[], status: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db('applications').whereIn('id', ids).update({ status, updated_at: db.fn.now() });
 }

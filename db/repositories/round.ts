@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import type { Db } from '../knex.js';
+import { COUNTED_STATUSES } from '../../domain/applications.js';
 import type { RoundRuleOverrides } from '../../domain/programmes.js';
 
 export interface RoundRow {
@@ -129,4 +131,76 @@ export async function updateRoundStatus(db: Db, id: string, status: string, clos
   await db('rounds')
     .where({ id })
     .update({ status, ...(closedAt ? { closed_at: closedAt } : {}) });
+}
+
+/** The deadline as stored on the round: 24:00 Asia/Shanghai on `day`, with the calendar version behind it. */
+export interface StoredDeadline {
+  day: string;
+  at: Date;
+  estimated: boolean;
+  calendarVersion: number;
+  source: 'calendar' | 'staff';
+}
+
+export async function storeDeadline(db: Db, roundId: string, d: StoredDeadline): Promise<void> {
+  await db('rounds').where({ id: roundId }).update({
+    deadline_day: d.day,
+    deadline_at: d.at,
+    deadline_estimated: d.estimated,
+    calendar_version: d.calendarVersion,
+    deadline_source: d.source,
+  });
+}
+
+/** Cancels the round at `at` with its reason, and every application in it. */
+export async function cancelRound(trx: Db, roundId: string, reason: string, at: Date): Promise<void> {
+  await trx('rounds').where({ id: roundId }).update({ status: 'cancelled', cancelled_reason: reason, closed_at: at });
+  await trx('applications').where({ round_id: roundId }).update({ status: 'cancelled', updated_at: trx.fn.now() });
+}
+
+/**
+ * Institutions (aliased `i`) of the applicant kinds a programme accepts that no bar keeps out on `openDay`
+ * (a bar on a college's university keeps the college out too).
+ */
+export function eligibleInstitutions(
+  db: Db,
+  q: { programme: string; applicantKinds: readonly string[]; openDay: string },
+): Knex.QueryBuilder {
+  return db('institutions as i')
+    .whereIn('i.kind', q.applicantKinds)
+    .whereNotExists(
+      db('bans as b')
+        .where('b.programme', q.programme)
+        .where('b.starts_on', '<=', q.openDay)
+        .where('b.ends_on', '>', q.openDay)
+        .where((w) => w.whereRaw('b.institution_id = i.id').orWhereRaw('b.institution_id = i.parent_id')),
+    );
+}
+
+/** Narrows institutions (aliased `i`) to those with no application of the round handed in and counted. */
+export function withoutSubmission(db: Db, institutions: Knex.QueryBuilder, roundId: string): Knex.QueryBuilder {
+  return institutions.whereNotExists(
+    db('applications as a')
+      .whereRaw('a.institution_id = i.id')
+      .where('a.round_id', roundId)
+      .whereIn('a.status', COUNTED_STATUSES),
+  );
+}
+
+/** An institution as a round's emails address it. */
+export interface InstitutionContact {
+  id: string;
+  name_zh: string;
+  contact_email: string;
+}
+
+/** The contacts of the institutions (aliased `i`); page it by `i.id`. */
+export function contactsOf(institutions: Knex.QueryBuilder) {
+  return institutions.select<InstitutionContact[]>('i.id', 'i.name_zh', 'i.contact_email');
+}
+
+/** How many institutions the query (aliased `i`) selects. */
+export async function countInstitutions(institutions: Knex.QueryBuilder): Promise<number> {
+  const [{ count }] = (await institutions.count('* as count')) as [{ count: number }];
+  return Number(count);
 }

@@ -1,0 +1,110 @@
+import { log } from '@temporalio/activity';
+import { recordAudit } from '../db/repositories/audit.js';
+import {
+  countPendingObjections,
+  entryInPeriod,
+  findObjectionByKey,
+  insertObjection,
+} from '../db/repositories/publicity.objections.js';
+import { periodHeading } from '../db/repositories/publicity.periods.js';
+import { addDays, formatShanghai, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/index.js';
+import { objectionsPending } from '../mail/templates.js';
+import type { ActivityDeps } from './deps.js';
+import { refuse } from './refusal.js';
+
+export interface ObjectionInput {
+  publicityId: string;
+  entryId?: string | undefined;
+  name: string;
+  unit: string;
+  phone: string;
+  email: string;
+  onBehalfOfUnit: boolean;
+  facts: string;
+  evidence: string[];
+  /** For an appeal against a removal: only procedural grounds are heard. */
+  grounds?: 'substantive' | 'procedural' | undefined;
+  receivedAt: string;
+  idempotencyKey?: string | undefined;
+  clientIp?: string | undefined;
+}
+
+export interface ObjectionRecorded {
+  objectionId: string;
+  receivedAt: string;
+  /** True when this idempotency key had been filed already: not counted twice. */
+  repeated: boolean;
+}
+
+/** Objections filed during a publicity period, and staff's reminders of those still pending. */
+export function createObjectionActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+  return {
+    /**
+     * Files an objection the workflow accepted on time. A repeated idempotency key returns the first.
+     *
+     * @throws `VALIDATION_FAILED` when the entry named is not in this period's list.
+     */
+    async recordObjection(input: ObjectionInput): Promise<ObjectionRecorded> {
+      if (input.idempotencyKey) {
+        const seen = await findObjectionByKey(db, input.idempotencyKey);
+        if (seen) return { objectionId: seen.id, receivedAt: seen.received_at.toISOString(), repeated: true };
+      }
+      if (input.entryId && !(await entryInPeriod(db, input.publicityId, input.entryId))) {
+        refuse('VALIDATION_FAILED', '异议所涉项目不在本次公示名单中');
+      }
+      const recorded = await db.transaction(async (trx) => {
+        const objectionId = await insertObjection(trx, input);
+        if (!objectionId) {
+          const first = (await findObjectionByKey(trx, input.idempotencyKey!))!;
+          return { objectionId: first.id, receivedAt: first.received_at.toISOString(), repeated: true };
+        }
+        await recordAudit(trx, {
+          actor: `public:${input.name}`,
+          role: 'public',
+          action: 'objection.file',
+          subjectKind: 'objection',
+          subjectId: objectionId,
+          details: {
+            publicityId: input.publicityId,
+            entryId: input.entryId ?? null,
+            unit: input.unit,
+            onBehalfOfUnit: input.onBehalfOfUnit,
+            receivedAt: input.receivedAt,
+          },
+        });
+        return { objectionId, receivedAt: input.receivedAt, repeated: false };
+      });
+      log.info('objection recorded', {
+        objectionId: recorded.objectionId,
+        publicityId: input.publicityId,
+        entryId: input.entryId ?? null,
+        repeated: recorded.repeated,
+      });
+      return recorded;
+    },
+
+    /** 09:00 on the next working day after `after` (when staff are reminded of pending objections). */
+    async nextWorkingMorning(input: { after: string }): Promise<string> {
+      const { calendar: cal } = await calendar.snapshot();
+      let day = shanghaiDayOf(new Date(input.after));
+      if (shanghaiInstant(day, 9).getTime() <= Date.parse(input.after) || !cal.isWorkingDay(day)) {
+        do day = addDays(day, 1);
+        while (!cal.isWorkingDay(day));
+      }
+      return formatShanghai(shanghaiInstant(day, 9));
+    },
+
+    /** Tells staff, once per day, how many objections of a closed period still await their resolution. */
+    async remindStaffOfObjections(input: { workflowId: string; publicityId: string; day: string }): Promise<void> {
+      const period = await periodHeading(db, input.publicityId);
+      const pending = await countPendingObjections(db, input.publicityId);
+      await outbox.deliver({
+        idempotencyKey: `${input.workflowId}/objections_pending/${input.publicityId}/${input.day}`,
+        workflowId: input.workflowId,
+        purpose: 'objections_pending',
+        recipient: staffEmail,
+        ...objectionsPending({ publicityTitle: period.title_zh, pending, endedAt: period.ends_at }),
+      });
+    },
+  };
+}

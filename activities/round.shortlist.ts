@@ -1,0 +1,90 @@
+import { log } from '@temporalio/activity';
+import { recordAudit } from '../db/repositories/audit.js';
+import { confirmApplication, reviewedApplications, roundReviewId } from '../db/repositories/round.shortlist.js';
+import type { ActivityDeps } from './deps.js';
+import { refuse } from './refusal.js';
+
+export interface ShortlistAdjustment {
+  applicationId: string;
+  include: boolean;
+  reason: string;
+}
+
+export interface ConfirmShortlistInput {
+  roundId: string;
+  adjustments: ShortlistAdjustment[];
+  actor: string;
+  requestId?: string | undefined;
+}
+
+export interface ConfirmShortlistResult {
+  shortlisted: number;
+  adjusted: number;
+}
+
+/** Staff's confirmation of the round's shortlist after the expert review. */
+export function createShortlistActivities({ db }: ActivityDeps) {
+  return {
+    /**
+     * Staff's confirmation of the recommended list: the recommendation stands except where an adjustment
+     * (each with its reason, each audited) includes or excludes an application.
+     *
+     * @throws `SHORTLIST_NOT_READY` (no review yet), `SHORTLIST_CONFIRMED` (confirmed already),
+     *   `VALIDATION_FAILED` (an adjustment names an application outside the review's results).
+     */
+    async confirmShortlist(input: ConfirmShortlistInput): Promise<ConfirmShortlistResult> {
+      const result = await db.transaction(async (trx) => {
+        const reviewId = await roundReviewId(trx, input.roundId);
+        if (!reviewId) refuse('SHORTLIST_NOT_READY', '该批次尚无评审结果');
+        const results = await reviewedApplications(trx, reviewId);
+        if (results.some((r) => r.confirmed !== null)) refuse('SHORTLIST_CONFIRMED', '推荐名单已确认');
+        const unknown = input.adjustments.filter((a) => !results.some((r) => r.item_id === a.applicationId));
+        if (unknown.length > 0) {
+          refuse(
+            'VALIDATION_FAILED',
+            `调整的申报不在本批次评审结果中：${unknown.map((u) => u.applicationId).join('、')}`,
+          );
+        }
+        const byId = new Map(input.adjustments.map((a) => [a.applicationId, a]));
+        let shortlisted = 0;
+        for (const r of results) {
+          const adjustment = byId.get(r.item_id);
+          const include = adjustment ? adjustment.include : r.recommended;
+          if (include) shortlisted += 1;
+          await confirmApplication(trx, {
+            reviewId,
+            applicationId: r.item_id,
+            include,
+            adjustmentReason: adjustment?.reason ?? null,
+          });
+          if (adjustment) {
+            await recordAudit(trx, {
+              actor: input.actor,
+              role: 'staff',
+              action: adjustment.include ? 'shortlist.include' : 'shortlist.exclude',
+              subjectKind: 'application',
+              subjectId: r.item_id,
+              reason: adjustment.reason,
+              details: { roundId: input.roundId, recommended: r.recommended },
+              requestId: input.requestId,
+              workflowId: input.roundId,
+            });
+          }
+        }
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'staff',
+          action: 'round.confirm_shortlist',
+          subjectKind: 'round',
+          subjectId: input.roundId,
+          details: { shortlisted, adjustments: input.adjustments.length },
+          requestId: input.requestId,
+          workflowId: input.roundId,
+        });
+        return { shortlisted, adjusted: input.adjustments.length };
+      });
+      log.info('shortlist confirmed', { roundId: input.roundId, ...result });
+      return result;
+    },
+  };
+}
