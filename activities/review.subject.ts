@@ -1,6 +1,7 @@
 import type { Db } from '../db/knex.js';
 import { findReview, type ReviewRow } from '../db/repositories/review.assignments.js';
-import { reviewSubject, type ReviewSubject, type ReviewSubjectKind } from '../db/repositories/review.subjects.js';
+import { reviewSubject, type ReviewSubject } from '../db/repositories/review.subjects.js';
+import type { ReviewSubjectKind } from '../domain/review/subjects.js';
 import type { ErrorCode } from '../domain/errors.js';
 import { refuse } from './refusal.js';
 

@@ -8,7 +8,7 @@ import {
   reviewerPool,
   setReviewStatus,
 } from '../db/repositories/review.assignments.js';
-import type { ReviewSubjectKind } from '../db/repositories/review.subjects.js';
+import type { ReviewSubjectKind } from '../domain/review/subjects.js';
 import { setApplicationsStatus } from '../db/repositories/round.applications.js';
 import type { WorkingCalendar } from '../domain/calendar/index.js';
 import { assignReviewers, loadBound } from '../domain/review/assignment.js';

@@ -1,6 +1,7 @@
 import type { Db } from '../knex.js';
 import type { ReviewItem, Reviewer } from '../../domain/review/assignment.js';
-import type { ReviewItemKind, ReviewSubject, ReviewSubjectKind } from './review.subjects.js';
+import type { ReviewSubject } from './review.subjects.js';
+import type { ReviewItemKind, ReviewSubjectKind } from '../../domain/review/subjects.js';
 
 /** An active expert as stored (name and email are for the invitation only). */
 export interface ExpertRow {

@@ -1,6 +1,6 @@
 import type { Db } from '../knex.js';
 import type { Ranked } from '../../domain/review/scoring.js';
-import type { ReviewItemKind } from './review.subjects.js';
+import type { ReviewItemKind } from '../../domain/review/subjects.js';
 
 /** The totals of every submitted score of a review, by item. */
 export function submittedScores(db: Db, reviewId: string) {

@@ -8,19 +8,7 @@ import {
 import { quotaOf } from '../../domain/review/scoring.js';
 import { findProgramme, type ProgrammeRow } from './programmes.js';
 import { roundContext } from './round.rules.js';
-
-/** What an expert review can be of: a round's applications, a year's evaluation reports, one rectification. */
-export type ReviewSubjectKind = 'round' | 'evaluation' | 'rectification' | 'project_report' | 'showcase';
-
-export type ReviewItemKind = 'application' | 'evaluation_report' | 'rectification' | 'project_report' | 'case';
-
-export const itemKindOf: Record<ReviewSubjectKind, ReviewItemKind> = {
-  round: 'application',
-  evaluation: 'evaluation_report',
-  rectification: 'rectification',
-  project_report: 'project_report',
-  showcase: 'case',
-};
+import { itemKindOf, type ReviewItemKind, type ReviewSubjectKind } from '../../domain/review/subjects.js';
 
 export interface ReviewSubject {
   kind: ReviewSubjectKind;
