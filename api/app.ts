@@ -28,6 +28,7 @@ import { reviewRoutes } from './routes/review.js';
 import { publicPages } from './pages.js';
 import { RateLimiter } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
+import { shortlistRoutes } from './routes/round.shortlist.js';
 
 export interface ApiDeps {
   config: Config;
@@ -50,6 +51,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   roundRoutes(routes, deps);
   applicationRoutes(routes, deps);
   reviewRoutes(routes, deps);
+  shortlistRoutes(routes, deps);
   const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
   publicityRoutes(routes, { ...deps, limiter });
   directoryRoutes(routes, deps);
