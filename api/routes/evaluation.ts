@@ -14,6 +14,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { asAppError } from './round.js';
 
 export interface EvaluationRouteDeps {
@@ -72,12 +73,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
           .max(24)
           .optional()
           .openapi({ description: '本年度不合格成员的整改期（月，默认 6，最长 24）', example: 6 }),
-        timeScale: z
-          .number()
-          .min(1)
-          .max(100_000_000)
-          .optional()
-          .openapi({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）' }),
+        timeScale: timeScaleField({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）' }),
       })
       .strict()
       .openapi('LaunchEvaluation'),
@@ -89,10 +85,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     },
     errors: ['EVALUATION_EXISTS', 'NOT_DIRECTORY_PROGRAMME', 'COMPRESSED_TIME_FORBIDDEN'],
     async handler({ body, principal, req }) {
-      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
-        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
-      }
-      const launchedAt = deps.clock();
+      const compression = requestedCompression(body.timeScale, deps.config.production, deps.clock());
       const { launch, runId } = await launchNow(
         db,
         deps.temporal,
@@ -104,9 +97,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
               programme: body.programme,
               year: body.year,
               rectificationMonths: body.rectificationMonths,
-              ...(body.timeScale && body.timeScale !== 1
-                ? { compression: { origin: launchedAt.toISOString(), scale: body.timeScale } }
-                : {}),
+              ...(compression ? { compression } : {}),
             },
             { actor: principal!.actor, role: 'staff', requestId: requestIdOf(req) },
           ),

@@ -13,6 +13,7 @@ import { AppError } from '../errors.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { requestedCompression, timeScaleField } from '../time-scale.js';
 
 const LaunchRoundSchema = z
   .object({
@@ -27,12 +28,7 @@ const LaunchRoundSchema = z
       .refine(isDay, { message: '应为有效日期 YYYY-MM-DD' })
       .optional()
       .openapi({ description: '截止日（当日 24:00 截止）；缺省按该项目类别的申报工作日数计算', example: '2027-03-29' }),
-    timeScale: z
-      .number()
-      .min(1)
-      .max(100_000_000)
-      .optional()
-      .openapi({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）', example: 86400 }),
+    timeScale: timeScaleField({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）', example: 86400 }),
     rules: z
       .object({
         limits: z
@@ -145,10 +141,8 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     responses: { 201: { description: '已启动', schema: LaunchedSchema } },
     errors: ['ROUND_EXISTS', 'PROGRAMME_NOT_OPEN_FOR_ROUNDS', 'COMPRESSED_TIME_FORBIDDEN', 'DEADLINE_INVALID'],
     async handler({ body, principal, req }) {
-      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
-        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
-      }
       const launchedAt = deps.clock();
+      const compression = requestedCompression(body.timeScale, deps.config.production, launchedAt);
       const opensAt = body.opensAt ? new Date(body.opensAt) : launchedAt;
       const { launch, runId } = await launchNow(
         deps.db,
@@ -162,9 +156,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
               year: body.year,
               opensAt,
               deadlineDay: body.deadline,
-              ...(body.timeScale && body.timeScale !== 1
-                ? { compression: { origin: launchedAt.toISOString(), scale: body.timeScale } }
-                : {}),
+              ...(compression ? { compression } : {}),
               config: roundConfigOf(body.rules),
               graceSeconds: body.rules?.graceMinutes === undefined ? undefined : body.rules.graceMinutes * 60,
               asked: { rules: body.rules ?? null },
