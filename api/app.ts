@@ -15,6 +15,8 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { jsonBody } from './json.js';
 import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/round.applications.js';
+import { attachmentRoutes } from './routes/round.attachments.js';
+import { submissionRoutes } from './routes/round.submissions.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { directoryRoutes } from './routes/member.js';
 import { evaluationRoutes } from './routes/evaluation.js';
@@ -50,6 +52,8 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });
   roundRoutes(routes, deps);
   applicationRoutes(routes, deps);
+  attachmentRoutes(routes, deps);
+  submissionRoutes(routes, deps);
   reviewRoutes(routes, deps);
   shortlistRoutes(routes, deps);
   const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
