@@ -4,18 +4,18 @@ import type { Db } from '../../db/knex.js';
 import { findDirectoryEntry } from '../../db/repositories/member.js';
 import { evaluationResults, findEvaluation } from '../../db/repositories/evaluation.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { gradeZh, programmeKeys, type EvaluationGrade, type ProgrammeKey } from '../../domain/programmes.js';
+import { gradeZh, type EvaluationGrade } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
 import { launchNow, LaunchRefused, reserveEvaluation } from '../../services/launch.js';
 import { getEvaluationQuery, gradeReportUpdate, submitEvaluationReportUpdate } from '../../workflows/evaluation.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import { auditRefusal } from '../refusals.js';
+import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { ProgrammeKeySchema } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
-import { asAppError } from './round.js';
 
 export interface EvaluationRouteDeps {
   config: Config;
@@ -64,7 +64,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     access: ['staff'],
     body: z
       .object({
-        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).openapi({ example: 'demo_college' }),
+        programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
         year: z.number().int().min(2022).max(2099).openapi({ example: 2028 }),
         rectificationMonths: z
           .number()
@@ -235,9 +235,8 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'evaluation.report_refused',
           subjectKind: 'directory_entry',
           subjectId: body.entryId,

@@ -174,9 +174,8 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'event.rsvp_refused',
           subjectKind: 'event',
           subjectId: params.eventId,

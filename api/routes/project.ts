@@ -120,9 +120,8 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
   ) =>
     auditRefusal(
       db,
+      principal,
       {
-        actor: principal.actor,
-        role: principal.role,
         action,
         subjectKind: 'project',
         subjectId: projectId,

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
+import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 
 export interface PublicityRouteDeps {
@@ -116,7 +117,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     summary: '某申报批次的公示（含递补公示，公开）',
     tags: ['公示与异议'],
     access: 'public',
-    params: z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) }),
+    params: RoundParams,
     responses: {
       200: {
         description: '公示列表',
@@ -300,7 +301,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     summary: '认定结果（公开）',
     tags: ['公示与异议'],
     access: 'public',
-    params: z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) }),
+    params: RoundParams,
     responses: {
       200: {
         description: '认定结果；尚未认定时 approved 为空',

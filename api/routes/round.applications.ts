@@ -8,16 +8,10 @@ import { roundContext } from '../../db/repositories/round.rules.js';
 import type { ApplicationDraft } from '../../domain/applications.js';
 import type { AttachmentStore } from '../../storage/attachments.js';
 import { AppError } from '../errors.js';
+import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { assertDraftsOpen, loadOwned, loadRound } from './round.applications.access.js';
-import {
-  ApplicationParams,
-  ApplicationSchema,
-  applicationView,
-  DraftSchema,
-  iso,
-  RoundParams,
-} from './round.applications.views.js';
+import { ApplicationParams, ApplicationSchema, applicationView, DraftSchema, iso } from './round.applications.views.js';
 
 /** An institution's applications to a round: drafting them (attachments and submission have their own files). */
 

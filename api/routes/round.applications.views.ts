@@ -78,7 +78,6 @@ export const SubmissionSchema = z
   .openapi('Submission');
 
 export const ApplicationParams = z.object({ applicationId: z.uuid() });
-export const RoundParams = z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) });
 
 /** A Shanghai ISO instant, or null. */
 export function iso(d: Date | null): string | null {

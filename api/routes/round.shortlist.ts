@@ -9,6 +9,7 @@ import { confirmShortlistUpdate } from '../../workflows/round.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
+import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 
 /** The round's end of the expert review (staff): the ranked shortlist, its confirmation, a blocked assignment's retry. */
@@ -17,8 +18,6 @@ export interface ShortlistRouteDeps {
   db: Db;
   temporal: Client;
 }
-
-const RoundParams = z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) });
 
 const ShortlistSchema = z
   .object({

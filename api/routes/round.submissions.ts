@@ -45,25 +45,9 @@ async function stampReceipt(
   return receivedAt;
 }
 
-/** A refused submission or withdrawal gets its audit row, with the reason the applicant was given. */
-function auditApplicationRefusal<T>(
-  db: Db,
-  ctx: { app: ApplicationRow; principal: Principal; requestId: string | undefined; action: string },
-  call: () => Promise<T>,
-): Promise<T> {
-  return auditRefusal(
-    db,
-    {
-      actor: ctx.principal.actor,
-      role: 'applicant',
-      action: ctx.action,
-      subjectKind: 'application',
-      subjectId: ctx.app.id,
-      requestId: ctx.requestId,
-      workflowId: ctx.app.roundId,
-    },
-    call,
-  );
+/** The audit subject of an application's refused submission or withdrawal. */
+function refused(app: ApplicationRow, action: string, requestId: string | undefined) {
+  return { action, subjectKind: 'application', subjectId: app.id, requestId, workflowId: app.roundId };
 }
 
 export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): void {
@@ -103,20 +87,17 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
         operation: 'submit',
       });
       const key = req.header('idempotency-key');
-      const result = await auditApplicationRefusal(
-        db,
-        { app, principal: principal!, requestId, action: 'application.submit_refused' },
-        () =>
-          updateWorkflow(
-            deps.temporal,
-            app.roundId,
-            submitApplicationUpdate,
-            { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
-            {
-              ...(key ? { updateId: `submit:${app.id}:${key}` } : {}),
-              whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
-            },
-          ),
+      const result = await auditRefusal(db, principal!, refused(app, 'application.submit_refused', requestId), () =>
+        updateWorkflow(
+          deps.temporal,
+          app.roundId,
+          submitApplicationUpdate,
+          { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
+          {
+            ...(key ? { updateId: `submit:${app.id}:${key}` } : {}),
+            whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
+          },
+        ),
       );
       return {
         status: 200,
@@ -163,24 +144,21 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
         requestId,
         operation: 'withdraw',
       });
-      const result = await auditApplicationRefusal(
-        db,
-        { app, principal: principal!, requestId, action: 'application.withdraw_refused' },
-        () =>
-          updateWorkflow(
-            deps.temporal,
-            app.roundId,
-            withdrawApplicationUpdate,
-            {
-              applicationId: app.id,
-              institutionId: app.institutionId,
-              receivedAt,
-              reason: body.reason,
-              actor: principal!.actor,
-              requestId,
-            },
-            { whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
-          ),
+      const result = await auditRefusal(db, principal!, refused(app, 'application.withdraw_refused', requestId), () =>
+        updateWorkflow(
+          deps.temporal,
+          app.roundId,
+          withdrawApplicationUpdate,
+          {
+            applicationId: app.id,
+            institutionId: app.institutionId,
+            receivedAt,
+            reason: body.reason,
+            actor: principal!.actor,
+            requestId,
+          },
+          { whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+        ),
       );
       return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };
     },

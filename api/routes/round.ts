@@ -4,20 +4,22 @@ import type { Config } from '../../platform/config.js';
 import type { Db } from '../../db/knex.js';
 import { findRound } from '../../db/repositories/round.js';
 import { formatShanghai, isDay } from '../../domain/calendar/index.js';
-import { programmeKeys, type ProgrammeKey, type RoundRuleOverrides } from '../../domain/programmes.js';
+import type { RoundRuleOverrides } from '../../domain/programmes.js';
 import { launchNow, LaunchRefused, reserveRound } from '../../services/launch.js';
+import { asAppError } from '../refusals.js';
 import { cancelRoundUpdate, extendDeadlineUpdate, getRoundQuery } from '../../workflows/round.js';
 import { countByStatus, countInstitutionsWithSubmission } from '../../db/repositories/round.applications.js';
 import { emailCountsByPurpose } from '../../db/repositories/outbox.js';
 import { AppError } from '../errors.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { requestIdOf } from '../request.js';
+import { ProgrammeKeySchema, RoundIdSchema } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 
 const LaunchRoundSchema = z
   .object({
-    programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).openapi({ example: 'demo_college' }),
+    programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
     year: z.number().int().min(2022).max(2099).openapi({ example: 2027 }),
     opensAt: z.iso
       .datetime({ offset: true })
@@ -91,6 +93,9 @@ const LaunchedSchema = z
   .object({ roundId: z.string(), runId: z.string(), titleZh: z.string(), opensAt: z.string() })
   .openapi('RoundLaunched');
 
+/** The path parameters of `/api/rounds/:roundId…`, documented with an example. */
+const RoundParams = z.object({ roundId: RoundIdSchema.openapi({ example: 'round-demo_college-2027' }) });
+
 type LaunchRules = z.infer<typeof LaunchRoundSchema>['rules'];
 
 /** The round's adjustments of its programme's rules, as stored with the round. */
@@ -110,14 +115,6 @@ function roundConfigOf(rules: LaunchRules): RoundRuleOverrides {
         }
       : {}),
   };
-}
-
-/** A refused launch, as the API tells it. */
-export function asAppError(err: unknown): never {
-  if (err instanceof LaunchRefused) {
-    throw new AppError(err.code, err.message, err.workflowId ? { workflowId: err.workflowId } : {});
-  }
-  throw err;
 }
 
 export interface RoundRouteDeps {
@@ -182,12 +179,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     summary: '查看申报批次（数据库记录与流程实时状态）',
     tags: ['申报批次'],
     access: 'authenticated',
-    params: z.object({
-      roundId: z
-        .string()
-        .regex(/^round-[a-z_]+-\d{4}$/)
-        .openapi({ example: 'round-demo_college-2027' }),
-    }),
+    params: RoundParams,
     responses: { 200: { description: '申报批次', schema: RoundSchema } },
     errors: ['ROUND_NOT_FOUND'],
     async handler({ params }) {
@@ -195,12 +187,6 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
       if (!round) throw new AppError('ROUND_NOT_FOUND', params.roundId);
       return { status: 200, body: { ...roundView(round), workflow: await liveState(deps.temporal, params.roundId) } };
     },
-  });
-  const RoundParams = z.object({
-    roundId: z
-      .string()
-      .regex(/^round-[a-z_]+-\d{4}$/)
-      .openapi({ example: 'round-demo_college-2027' }),
   });
   const ended = () => new AppError('CALL_CLOSED', '该申报批次的流程已结束');
 

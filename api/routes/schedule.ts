@@ -10,12 +10,12 @@ import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { findProgramme } from '../../db/repositories/programmes.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
 import type { LauncherInput, launcherWorkflow } from '../../workflows/schedule.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { ProgrammeKeySchema } from '../schemas.js';
 import { requestedTimeScale, timeScaleField } from '../time-scale.js';
 import { launcherWorkflowId } from '../../domain/workflow-ids.js';
 
@@ -91,7 +91,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
     body: z
       .object({
         kind: z.enum(kinds).openapi({ description: 'round 年度申报；evaluation 年度动态评价' }),
-        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).openapi({ example: 'demo_college' }),
+        programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
         month: z.number().int().min(1).max(12).openapi({ example: 3 }),
         day: z.number().int().min(1).max(31).openapi({ example: 1 }),
         hour: z.number().int().min(0).max(23).default(9).openapi({ description: '北京时间（默认 9 时）' }),

@@ -157,9 +157,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'showcase.nomination_refused',
           subjectKind: 'showcase',
           subjectId: params.showcaseId,
