@@ -34,7 +34,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an objection as the SPEC asks: under a real name (name, work unit, phone, email), with facts. */
-export function checkObjection(
+function checkObjection(
   form: ObjectionForm,
 ): Required<Pick<ObjectionForm, 'name' | 'unit' | 'phone' | 'email' | 'facts'>> {
   const missing = (

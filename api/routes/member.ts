@@ -34,7 +34,7 @@ const statusZh: Record<string, string> = {
   revoked: '已撤销认定',
 };
 
-export const DirectoryEntrySchema = z
+const DirectoryEntrySchema = z
   .object({
     entryId: z.string(),
     programme: z.string().openapi({ example: 'demo_college' }),

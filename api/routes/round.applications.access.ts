@@ -35,3 +35,14 @@ export async function loadRound(db: Db, roundId: string): Promise<RoundRow> {
   if (!round) throw new AppError('ROUND_NOT_FOUND', roundId);
   return round;
 }
+
+/**
+ * The applicant's own application, while its round still takes drafts (the draft or its attachments change).
+ *
+ * @throws AppError APPLICATION_NOT_FOUND, FORBIDDEN (another institution's), ROUND_CANCELLED, CALL_CLOSED.
+ */
+export async function loadDraftable(db: Db, applicationId: string, principal: Principal): Promise<ApplicationRow> {
+  const app = await loadOwned(db, applicationId, principal, true);
+  assertDraftsOpen(await loadRound(db, app.roundId));
+  return app;
+}

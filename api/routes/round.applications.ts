@@ -10,7 +10,7 @@ import type { AttachmentStore } from '../../storage/attachments.js';
 import { AppError } from '../errors.js';
 import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
-import { assertDraftsOpen, loadOwned, loadRound } from './round.applications.access.js';
+import { assertDraftsOpen, loadDraftable, loadOwned, loadRound } from './round.applications.access.js';
 import { ApplicationParams, ApplicationSchema, applicationView, DraftSchema, iso } from './round.applications.views.js';
 
 /** An institution's applications to a round: drafting them (attachments and submission have their own files). */
@@ -163,8 +163,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     responses: { 200: { description: '已保存', schema: ApplicationSchema } },
     errors: ['APPLICATION_NOT_FOUND', 'APPLICATION_NOT_EDITABLE', 'CALL_CLOSED', 'ROUND_CANCELLED'],
     async handler({ params, body, principal }) {
-      const app = await loadOwned(db, params.applicationId, principal!, true);
-      assertDraftsOpen(await loadRound(db, app.roundId));
+      const app = await loadDraftable(db, params.applicationId, principal!);
       if (app.status !== 'draft' && app.status !== 'submitted') {
         throw new AppError('APPLICATION_NOT_EDITABLE', `申报状态为 ${app.status}，不能修改`);
       }

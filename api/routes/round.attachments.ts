@@ -15,7 +15,7 @@ import {
 } from '../../storage/attachments.js';
 import { AppError } from '../errors.js';
 import { z, type ApiRoutes } from '../route.js';
-import { assertDraftsOpen, loadOwned, loadRound } from './round.applications.access.js';
+import { loadDraftable, loadOwned } from './round.applications.access.js';
 import { ApplicationParams, AttachmentSchema, attachmentView } from './round.applications.views.js';
 
 /** An application's attachments: upload and removal while drafting; download by the institution, staff and assigned experts. */
@@ -59,8 +59,7 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
       'ATTACHMENT_TYPE_NOT_ALLOWED',
     ],
     async handler({ params, query, principal, req }) {
-      const app = await loadOwned(db, params.applicationId, principal!, true);
-      assertDraftsOpen(await loadRound(db, app.roundId));
+      const app = await loadDraftable(db, params.applicationId, principal!);
       if (app.status !== 'draft' && app.status !== 'submitted') throw new AppError('APPLICATION_NOT_EDITABLE');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (!isAllowedAttachmentType(contentType)) {
@@ -149,8 +148,7 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     responses: { 204: { description: '已移除' } },
     errors: ['APPLICATION_NOT_FOUND', 'ATTACHMENT_NOT_FOUND', 'CALL_CLOSED'],
     async handler({ params, principal }) {
-      const app = await loadOwned(db, params.applicationId, principal!, true);
-      assertDraftsOpen(await loadRound(db, app.roundId));
+      const app = await loadDraftable(db, params.applicationId, principal!);
       if (!(await removeAttachment(db, app.id, params.attachmentId))) {
         throw new AppError('ATTACHMENT_NOT_FOUND', params.attachmentId);
       }
