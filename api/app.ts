@@ -30,6 +30,7 @@ import { reviewRoutes } from './routes/review.js';
 import { publicPages } from './pages.js';
 import { RateLimiter } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
+import { roundLaunchRoutes } from './routes/round.launch.js';
 import { shortlistRoutes } from './routes/round.shortlist.js';
 
 export interface ApiDeps {
@@ -50,6 +51,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
   calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });
+  roundLaunchRoutes(routes, deps);
   roundRoutes(routes, deps);
   applicationRoutes(routes, deps);
   attachmentRoutes(routes, deps);
