@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
+import type { Request } from 'express';
 import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import type { ApplicationRow } from '../../db/repositories/round.applications.js';
@@ -23,26 +24,29 @@ export interface SubmissionRouteDeps {
 }
 
 /**
- * The receipt time of a submission or withdrawal, stamped when the request arrived and kept in the audit
- * log; the workflow judges the request by it, however long processing takes.
+ * Takes a submission or withdrawal in: the applicant's own application, and its receipt time, stamped when the
+ * request arrived and kept in the audit log; the workflow judges the request by it, however long processing
+ * takes.
  */
-async function stampReceipt(
+async function receive(
   db: Db,
   clock: Clock,
-  ctx: { app: ApplicationRow; principal: Principal; requestId: string | undefined; operation: 'submit' | 'withdraw' },
-): Promise<string> {
+  request: { applicationId: string; principal: Principal; req: Request; operation: 'submit' | 'withdraw' },
+): Promise<{ app: ApplicationRow; requestId: string | undefined; receivedAt: string }> {
+  const app = await loadOwned(db, request.applicationId, request.principal, true);
+  const requestId = requestIdOf(request.req);
   const receivedAt = clock().toISOString();
   await recordAudit(db, {
-    actor: ctx.principal.actor,
+    actor: request.principal.actor,
     role: 'applicant',
     action: 'application.receipt',
     subjectKind: 'application',
-    subjectId: ctx.app.id,
-    details: { receivedAt, revision: ctx.app.revision, operation: ctx.operation },
-    requestId: ctx.requestId,
-    workflowId: ctx.app.roundId,
+    subjectId: app.id,
+    details: { receivedAt, revision: app.revision, operation: request.operation },
+    requestId,
+    workflowId: app.roundId,
   });
-  return receivedAt;
+  return { app, requestId, receivedAt };
 }
 
 /** The audit subject of an application's refused submission or withdrawal. */
@@ -78,12 +82,10 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'SUBMISSION_FAILED',
     ],
     async handler({ params, principal, req }) {
-      const app = await loadOwned(db, params.applicationId, principal!, true);
-      const requestId = requestIdOf(req);
-      const receivedAt = await stampReceipt(db, deps.clock, {
-        app,
+      const { app, requestId, receivedAt } = await receive(db, deps.clock, {
+        applicationId: params.applicationId,
         principal: principal!,
-        requestId,
+        req,
         operation: 'submit',
       });
       const key = req.header('idempotency-key');
@@ -136,12 +138,10 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'ROUND_CANCELLED',
     ],
     async handler({ params, body, principal, req }) {
-      const app = await loadOwned(db, params.applicationId, principal!, true);
-      const requestId = requestIdOf(req);
-      const receivedAt = await stampReceipt(db, deps.clock, {
-        app,
+      const { app, requestId, receivedAt } = await receive(db, deps.clock, {
+        applicationId: params.applicationId,
         principal: principal!,
-        requestId,
+        req,
         operation: 'withdraw',
       });
       const result = await auditRefusal(db, principal!, refused(app, 'application.withdraw_refused', requestId), () =>
