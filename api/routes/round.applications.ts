@@ -13,8 +13,6 @@ import { z, type ApiRoutes } from '../route.js';
 import { assertDraftsOpen, loadDraftable, loadOwned, loadRound } from './round.applications.access.js';
 import { ApplicationParams, ApplicationSchema, applicationView, DraftSchema, iso } from './round.applications.views.js';
 
-/** An institution's applications to a round: drafting them (attachments and submission have their own files). */
-
 export interface ApplicationRouteDeps {
   db: Db;
   temporal: Client;
@@ -37,6 +35,7 @@ async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> 
   if (missing.length) throw new AppError('VALIDATION_FAILED', missing.join('；'));
 }
 
+/** An institution's applications to a round: drafting them (attachments and submission have their own routes). */
 export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps): void {
   const { db } = deps;
 

@@ -18,8 +18,6 @@ import { z, type ApiRoutes } from '../route.js';
 import { loadDraftable, loadOwned } from './round.applications.access.js';
 import { ApplicationParams, AttachmentSchema, attachmentView } from './round.applications.views.js';
 
-/** An application's attachments: upload and removal while drafting; download by the institution, staff and assigned experts. */
-
 export interface AttachmentRouteDeps {
   db: Db;
   attachments: AttachmentStore;
@@ -30,6 +28,10 @@ function contentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
+/**
+ * An application's attachments: upload and removal while drafting; download by the institution, staff and the
+ * experts assigned to review it.
+ */
 export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): void {
   const { db } = deps;
 

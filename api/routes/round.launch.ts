@@ -11,8 +11,6 @@ import { ProgrammeKeySchema } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 
-/** Launching a programme's yearly round (the staff's manual launch; a Schedule launches through schedule.ts). */
-
 const LaunchRoundSchema = z
   .object({
     programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
@@ -88,6 +86,7 @@ export interface RoundLaunchRouteDeps {
   clock: Clock;
 }
 
+/** Launching a programme's yearly round (the staff's manual launch; a Schedule launches through schedule.ts). */
 export function roundLaunchRoutes(routes: ApiRoutes, deps: RoundLaunchRouteDeps): void {
   routes.add({
     method: 'post',

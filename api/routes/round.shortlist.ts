@@ -12,8 +12,6 @@ import { updateWorkflow } from '../workflow-calls.js';
 import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 
-/** The round's end of the expert review (staff): the ranked shortlist, its confirmation, a blocked assignment's retry. */
-
 export interface ShortlistRouteDeps {
   db: Db;
   temporal: Client;
@@ -44,6 +42,10 @@ const ShortlistSchema = z
   })
   .openapi('Shortlist');
 
+/**
+ * The round's end of the expert review (staff): the ranked shortlist, its confirmation, and the retry of an
+ * assignment blocked for want of experts.
+ */
 export function shortlistRoutes(routes: ApiRoutes, deps: ShortlistRouteDeps): void {
   const { db } = deps;
 

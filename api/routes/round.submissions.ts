@@ -15,8 +15,6 @@ import { z, type ApiRoutes } from '../route.js';
 import { loadOwned } from './round.applications.access.js';
 import { ApplicationParams, SubmissionSchema } from './round.applications.views.js';
 
-/** Submitting and withdrawing an application: the receipt time is stamped here, the round workflow decides. */
-
 export interface SubmissionRouteDeps {
   db: Db;
   temporal: Client;
@@ -54,6 +52,7 @@ function refused(app: ApplicationRow, action: string, requestId: string | undefi
   return { action, subjectKind: 'application', subjectId: app.id, requestId, workflowId: app.roundId };
 }
 
+/** Submitting and withdrawing an application: the receipt time is stamped here, the round workflow decides. */
 export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): void {
   const { db } = deps;
 
