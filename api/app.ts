@@ -15,6 +15,8 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { jsonBody } from './json.js';
 import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/round.applications.js';
+import { attachmentRoutes } from './routes/round.attachments.js';
+import { submissionRoutes } from './routes/round.submissions.js';
 import { calendarRoutes } from './routes/calendar.js';
 import { directoryRoutes } from './routes/member.js';
 import { evaluationRoutes } from './routes/evaluation.js';
@@ -28,6 +30,8 @@ import { reviewRoutes } from './routes/review.js';
 import { publicPages } from './pages.js';
 import { RateLimiter } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
+import { roundLaunchRoutes } from './routes/round.launch.js';
+import { shortlistRoutes } from './routes/round.shortlist.js';
 
 export interface ApiDeps {
   config: Config;
@@ -47,9 +51,13 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
   calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });
+  roundLaunchRoutes(routes, deps);
   roundRoutes(routes, deps);
   applicationRoutes(routes, deps);
+  attachmentRoutes(routes, deps);
+  submissionRoutes(routes, deps);
   reviewRoutes(routes, deps);
+  shortlistRoutes(routes, deps);
   const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
   publicityRoutes(routes, { ...deps, limiter });
   directoryRoutes(routes, deps);

@@ -76,7 +76,7 @@ function fromDatabaseError(err: unknown): AppError | undefined {
   return undefined;
 }
 
-export function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
+function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 

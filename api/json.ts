@@ -6,7 +6,7 @@ import { AppError } from './errors.js';
  * They are read as the strings "NaN", "Infinity" and "-Infinity", so validation can say clearly that a
  * finite number is expected (422) instead of rejecting the whole body as malformed.
  */
-export function quoteNonFiniteLiterals(text: string): string {
+function quoteNonFiniteLiterals(text: string): string {
   let out = '';
   let inString = false;
   for (let i = 0; i < text.length; i++) {

@@ -5,7 +5,7 @@ import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, fromTemporalError } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
-import { selectedCases } from '../services/showcase.js';
+import { findShowcase, selectedCases } from '../db/repositories/showcase.views.js';
 
 /** Public zh-CN pages: the publicity list with its objection form, and the 认定 result. */
 
@@ -155,14 +155,7 @@ ${outcome.approved.map((a, i) => `<tr><td>${i + 1}</td><td>${escape(a.institutio
   // The published showcase: the selected cases grouped by industry, then programme; searchable.
   router.get('/showcases/:showcaseId', async (req, res) => {
     const showcase = /^showcase-\d{4}$/.test(req.params.showcaseId)
-      ? await db('showcases')
-          .where({ id: req.params.showcaseId })
-          .first<{ id: string; title_zh: string; status: string; published_at: Date | null } | undefined>(
-            'id',
-            'title_zh',
-            'status',
-            'published_at',
-          )
+      ? await findShowcase(db, req.params.showcaseId)
       : undefined;
     if (!showcase) return send(res, 404, page('未找到该年度成果推广', '<h1>未找到该年度成果推广</h1>'));
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
@@ -190,12 +183,12 @@ ${outcome.approved.map((a, i) => `<tr><td>${i + 1}</td><td>${escape(a.institutio
             .join('\n')}</section>`,
       )
       .join('\n');
-    const title = `${showcase.title_zh}成果展示`;
+    const title = `${showcase.titleZh}成果展示`;
     const base = `/api/showcases/${showcase.id}/cases`;
     const body =
       showcase.status !== 'published'
         ? '<p class="notice">入选案例尚未公布。</p>'
-        : `<p>经专家评审和公示，共 ${cases.length} 个案例${q ? `符合“${escape(q)}”` : '入选'}（${formatInstantZh(showcase.published_at!)}公布）。</p>
+        : `<p>经专家评审和公示，共 ${cases.length} 个案例${q ? `符合“${escape(q)}”` : '入选'}（${formatInstantZh(showcase.publishedAt!)}公布）。</p>
 <form method="get" action="/showcases/${showcase.id}"><label for="q">检索案例</label><input type="text" id="q" name="q" value="${escape(q)}" placeholder="案例名称、单位、产业……"><button type="submit">检索</button></form>
 <p>下载：<a href="${base}?format=xlsx">Excel（XLSX）</a> · <a href="${base}?format=csv">CSV</a> · <a href="${base}">JSON</a></p>
 ${cases.length > 0 ? sections : '<p class="notice">没有符合条件的案例。</p>'}`;

@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
+import { findPeriod } from '../db/repositories/publicity.views.js';
 import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -33,7 +34,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an objection as the SPEC asks: under a real name (name, work unit, phone, email), with facts. */
-export function checkObjection(
+function checkObjection(
   form: ObjectionForm,
 ): Required<Pick<ObjectionForm, 'name' | 'unit' | 'phone' | 'email' | 'facts'>> {
   const missing = (
@@ -78,12 +79,7 @@ export async function fileObjection(
   meta: { clientIp: string; idempotencyKey?: string | undefined; requestId?: string | undefined },
 ) {
   const checked = checkObjection(form);
-  const period = UUID.test(publicityId)
-    ? await deps
-        .db('publicity_periods')
-        .where({ id: publicityId })
-        .first<{ id: string; workflow_id: string; title_zh: string } | undefined>('id', 'workflow_id', 'title_zh')
-    : undefined;
+  const period = UUID.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
   if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
   const receivedAt = deps.clock().toISOString();
@@ -95,11 +91,11 @@ export async function fileObjection(
     subjectId: period.id,
     details: { receivedAt, clientIp: meta.clientIp, idempotencyKey: meta.idempotencyKey ?? null },
     requestId: meta.requestId,
-    workflowId: period.workflow_id,
+    workflowId: period.workflowId,
   });
   const recorded = await updateWorkflow(
     deps.temporal,
-    period.workflow_id,
+    period.workflowId,
     fileObjectionUpdate,
     {
       publicityId: period.id,
@@ -112,7 +108,7 @@ export async function fileObjection(
       idempotencyKey: meta.idempotencyKey ? `${period.id}:${meta.idempotencyKey}` : undefined,
       clientIp: meta.clientIp,
     },
-    { whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.title_zh}已结束，不再受理异议`) },
+    { whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.titleZh}已结束，不再受理异议`) },
   );
-  return { ...recorded, period };
+  return recorded;
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../platform/logger.js';
 import { calendarChangedSignal } from '../../workflows/round.messages.js';
 import { CalendarInputError, type CalendarRepository } from '../../db/repositories/calendar.js';
 import { recordAudit } from '../../db/repositories/audit.js';
+import { openRoundIds } from '../../db/repositories/round.views.js';
 import { isDay } from '../../domain/calendar/index.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
@@ -70,9 +71,6 @@ export interface CalendarRouteDeps {
   temporal: Client;
   logger: Logger;
 }
-
-/** Rounds whose deadline may still move with the calendar: not yet past their call. */
-const OPEN_ROUND_STATUSES = ['launched', 'scheduled', 'call_open'];
 
 export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void {
   routes.add({
@@ -186,7 +184,7 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
         requestId: requestIdOf(req),
       });
       // Open rounds compute their deadlines again (never earlier than announced) and announce a change.
-      const openRounds = (await deps.db('rounds').whereIn('status', OPEN_ROUND_STATUSES).pluck('id')) as string[];
+      const openRounds = await openRoundIds(deps.db);
       let roundsNotified = 0;
       for (const roundId of openRounds) {
         try {

@@ -4,7 +4,7 @@ import type { Db } from '../../db/knex.js';
 import { findDirectoryEntry } from '../../db/repositories/member.js';
 import { evaluationResults, findEvaluation } from '../../db/repositories/evaluation.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { gradeZh, programmeKeys, type EvaluationGrade, type ProgrammeKey } from '../../domain/programmes.js';
+import { gradeZh, type EvaluationGrade } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
 import { launchNow, LaunchRefused, reserveEvaluation } from '../../services/launch.js';
 import {
@@ -14,11 +14,12 @@ import {
 } from '../../workflows/evaluation.messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import { auditRefusal } from '../refusals.js';
+import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { asAppError } from './round.js';
+import { ProgrammeKeySchema } from '../schemas.js';
+import { requestedCompression, timeScaleField } from '../time-scale.js';
 
 export interface EvaluationRouteDeps {
   config: Config;
@@ -67,7 +68,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     access: ['staff'],
     body: z
       .object({
-        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).openapi({ example: 'demo_college' }),
+        programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
         year: z.number().int().min(2022).max(2099).openapi({ example: 2028 }),
         rectificationMonths: z
           .number()
@@ -76,12 +77,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
           .max(24)
           .optional()
           .openapi({ description: '本年度不合格成员的整改期（月，默认 6，最长 24）', example: 6 }),
-        timeScale: z
-          .number()
-          .min(1)
-          .max(100_000_000)
-          .optional()
-          .openapi({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）' }),
+        timeScale: timeScaleField({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）' }),
       })
       .strict()
       .openapi('LaunchEvaluation'),
@@ -93,10 +89,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     },
     errors: ['EVALUATION_EXISTS', 'NOT_DIRECTORY_PROGRAMME', 'COMPRESSED_TIME_FORBIDDEN'],
     async handler({ body, principal, req }) {
-      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
-        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
-      }
-      const launchedAt = deps.clock();
+      const compression = requestedCompression(body.timeScale, deps.config.production, deps.clock());
       const { launch, runId } = await launchNow(
         db,
         deps.temporal,
@@ -108,9 +101,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
               programme: body.programme,
               year: body.year,
               rectificationMonths: body.rectificationMonths,
-              ...(body.timeScale && body.timeScale !== 1
-                ? { compression: { origin: launchedAt.toISOString(), scale: body.timeScale } }
-                : {}),
+              ...(compression ? { compression } : {}),
             },
             { actor: principal!.actor, role: 'staff', requestId: requestIdOf(req) },
           ),
@@ -248,9 +239,8 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'evaluation.report_refused',
           subjectKind: 'directory_entry',
           subjectId: body.entryId,

@@ -1,22 +1,18 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { recordAudit } from '../../db/repositories/audit.js';
+import { findEvent, invitationsOf, isInvited } from '../../db/repositories/event.views.js';
+import { existingInstitutionIds } from '../../db/repositories/institutions.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
-import {
-  changeEventUpdate,
-  recordAttendanceUpdate,
-  rsvpUpdate,
-  type EventInput,
-  type EventWorkflow,
-} from '../../workflows/event.messages.js';
-import { StageKey } from '../../workflows/search-attributes.js';
+import { scheduleEvent } from '../../services/event.js';
+import { changeEventUpdate, recordAttendanceUpdate, rsvpUpdate } from '../../workflows/event.messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface EventRouteDeps {
@@ -55,56 +51,25 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
   const { db } = deps;
 
   const load = async (eventId: string) => {
-    const e = await db('showcase_events').where({ id: eventId }).first<
-      | {
-          id: string;
-          kind: (typeof kinds)[number];
-          title_zh: string;
-          starts_at: Date;
-          place_zh: string;
-          status: string;
-          version: number;
-        }
-      | undefined
-    >('id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status', 'version');
+    const e = await findEvent(db, eventId);
     if (!e) throw new AppError('EVENT_NOT_FOUND', eventId);
     return e;
   };
 
   const view = async (eventId: string, institutionId?: string) => {
     const e = await load(eventId);
-    const invitations = await db('event_invitations as v')
-      .join('institutions as i', 'i.id', 'v.institution_id')
-      .where('v.event_id', eventId)
-      .modify((q) => {
-        if (institutionId) q.where('v.institution_id', institutionId);
-      })
-      .orderBy('v.institution_id')
-      .select<
-        {
-          institution_id: string;
-          name_zh: string;
-          status: 'invited' | 'confirmed' | 'declined';
-          responded_at: Date | null;
-          decline_reason: string | null;
-          attended: boolean | null;
-        }[]
-      >('v.institution_id', 'i.name_zh', 'v.status', 'v.responded_at', 'v.decline_reason', 'v.attended');
+    const invitations = await invitationsOf(db, eventId, institutionId);
     return {
       eventId: e.id,
       kind: e.kind,
-      title: e.title_zh,
-      startsAt: formatShanghai(e.starts_at),
-      place: e.place_zh,
+      title: e.titleZh,
+      startsAt: formatShanghai(e.startsAt),
+      place: e.placeZh,
       status: e.status,
       version: e.version,
       invitations: invitations.map((i) => ({
-        institutionId: i.institution_id,
-        institutionName: i.name_zh,
-        status: i.status,
-        respondedAt: i.responded_at ? formatShanghai(i.responded_at) : null,
-        declineReason: i.decline_reason,
-        attended: i.attended,
+        ...i,
+        respondedAt: i.respondedAt ? formatShanghai(i.respondedAt) : null,
       })),
     };
   };
@@ -131,81 +96,37 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
           .refine((p) => new Set(p).size === p.length, { message: '展示单位不能重复' })
           .openapi({ description: '展示单位（申报单位 ID）', example: ['zzu-cs', 'henu'] }),
         showcaseId: z.string().max(40).optional().openapi({ description: '所属年度成果推广（可选）' }),
-        timeScale: z.number().min(1).max(100_000_000).optional().openapi({ description: '压缩时间（仅用于测试）' }),
+        timeScale: timeScaleField({ description: '压缩时间（仅用于测试）' }),
       })
       .strict()
       .openapi('CreateEvent'),
     responses: { 201: { description: '已安排', schema: EventSchema } },
     errors: ['EVENT_TIME_INVALID', 'INSTITUTION_NOT_FOUND', 'COMPRESSED_TIME_FORBIDDEN'],
     async handler({ body, principal, req }) {
-      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
-        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
-      }
       const now = deps.clock();
+      const compression = requestedCompression(body.timeScale, deps.config.production, now);
       const startsAt = new Date(body.startsAt);
       if (startsAt.getTime() <= now.getTime()) {
         throw new AppError('EVENT_TIME_INVALID', `活动时间须晚于当前时间（${formatShanghai(now)}）`);
       }
-      const known = (await db('institutions').whereIn('id', body.presenters).pluck('id')) as string[];
+      const known = await existingInstitutionIds(db, body.presenters);
       const unknown = body.presenters.filter((p) => !known.includes(p));
       if (unknown.length > 0) throw new AppError('INSTITUTION_NOT_FOUND', `未找到单位：${unknown.join('、')}`);
-
-      const eventId = await db.transaction(async (trx) => {
-        const [row] = await trx('showcase_events')
-          .insert({
-            showcase_id: body.showcaseId ?? null,
-            kind: body.kind,
-            title_zh: body.title,
-            starts_at: startsAt,
-            place_zh: body.place,
-            status: 'scheduled',
-            created_by: principal!.actor,
-            compressed_time:
-              body.timeScale && body.timeScale !== 1
-                ? JSON.stringify({ origin: now.toISOString(), scale: body.timeScale })
-                : null,
-          })
-          .returning<{ id: string }[]>('id');
-        const id = row!.id;
-        await trx('event_invitations').insert(
-          body.presenters.map((p) => ({ event_id: id, institution_id: p, status: 'invited' })),
-        );
-        await trx('showcase_events')
-          .where({ id })
-          .update({ workflow_id: eventWorkflowId(id) });
-        await recordAudit(trx, {
-          actor: principal!.actor,
-          role: 'staff',
-          action: 'event.schedule',
-          subjectKind: 'event',
-          subjectId: id,
-          details: {
-            kind: body.kind,
-            startsAt: formatShanghai(startsAt),
-            place: body.place,
-            presenters: body.presenters,
-          },
-          requestId: requestIdOf(req),
-          workflowId: eventWorkflowId(id),
-        });
-        const input: EventInput = {
-          eventId: id,
-          startsAt: startsAt.toISOString(),
-          ...(body.timeScale && body.timeScale !== 1
-            ? { compression: { origin: now.toISOString(), scale: body.timeScale } }
-            : {}),
-        };
-        await deps.temporal.workflow.start<EventWorkflow>('eventWorkflow', {
-          workflowId: eventWorkflowId(id),
-          taskQueue: deps.config.temporal.taskQueue,
-          args: [input],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          memo: { title: body.title },
-          typedSearchAttributes: [{ key: StageKey, value: 'event_inviting' }],
-        });
-        return id;
-      });
+      const eventId = await scheduleEvent(
+        db,
+        deps.temporal,
+        deps.config.temporal.taskQueue,
+        {
+          kind: body.kind,
+          titleZh: body.title,
+          startsAt,
+          placeZh: body.place,
+          showcaseId: body.showcaseId,
+          presenters: body.presenters,
+          compression,
+        },
+        { actor: principal!.actor, requestId: requestIdOf(req) },
+      );
       return { status: 201, headers: { Location: `/api/events/${eventId}` }, body: await view(eventId) };
     },
   });
@@ -253,9 +174,8 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'event.rsvp_refused',
           subjectKind: 'event',
           subjectId: params.eventId,
@@ -263,10 +183,8 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
           workflowId: eventWorkflowId(params.eventId),
         },
         async () => {
-          const invited = await db('event_invitations')
-            .where({ event_id: params.eventId, institution_id: principal!.institutionId })
-            .first<{ status: string } | undefined>('status');
-          if (!invited) throw new AppError('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
+          if (!(await isInvited(db, params.eventId, principal!.institutionId!)))
+            throw new AppError('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
           return updateWorkflow(
             deps.temporal,
             eventWorkflowId(params.eventId),

@@ -8,7 +8,6 @@ import {
   type DirectoryRow,
 } from '../../db/repositories/member.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
 import { revokeMemberUpdate, submitRectificationReportUpdate } from '../../workflows/member.messages.js';
 import type { Clock } from '../clock.js';
 import { auditRefusal } from '../refusals.js';
@@ -16,6 +15,7 @@ import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { ProgrammeKeySchema } from '../schemas.js';
 import { memberWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface DirectoryRouteDeps {
@@ -34,7 +34,7 @@ const statusZh: Record<string, string> = {
   revoked: '已撤销认定',
 };
 
-export const DirectoryEntrySchema = z
+const DirectoryEntrySchema = z
   .object({
     entryId: z.string(),
     programme: z.string().openapi({ example: 'demo_college' }),
@@ -80,7 +80,7 @@ export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): vo
     access: 'public',
     query: z
       .object({
-        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).optional(),
+        programme: ProgrammeKeySchema.optional(),
         status: z.enum(memberStatuses).optional(),
       })
       .strict(),
@@ -213,9 +213,8 @@ export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): vo
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'directory.rectification_report_refused',
           subjectKind: 'directory_entry',
           subjectId: entry.entryId,

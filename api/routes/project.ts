@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { findProject } from '../../db/repositories/project.js';
+import { projectReports } from '../../db/repositories/project.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import {
   decideExtensionUpdate,
@@ -76,22 +77,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
 
   const view = async (projectId: string, principal: Principal) => {
     const p = await load(projectId, principal);
-    const reports = await db('project_reports')
-      .where({ project_id: projectId })
-      .orderBy([{ column: 'kind', order: 'desc' }, { column: 'attempt' }])
-      .select<
-        {
-          id: string;
-          kind: 'midterm' | 'final';
-          attempt: number;
-          due_at: Date | null;
-          received_at: Date | null;
-          late: boolean;
-          outcome: 'passed' | 'failed' | null;
-          outcome_reason: string | null;
-          score: string | null;
-        }[]
-      >('id', 'kind', 'attempt', 'due_at', 'received_at', 'late', 'outcome', 'outcome_reason', 'score');
+    const reports = await projectReports(db, projectId);
     return {
       projectId: p.id,
       title: p.title,
@@ -114,12 +100,12 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
         reportId: r.id,
         kind: r.kind,
         attempt: r.attempt,
-        dueAt: r.due_at ? formatShanghai(r.due_at) : null,
-        receivedAt: r.received_at ? formatShanghai(r.received_at) : null,
+        dueAt: r.dueAt ? formatShanghai(r.dueAt) : null,
+        receivedAt: r.receivedAt ? formatShanghai(r.receivedAt) : null,
         late: r.late,
         outcome: r.outcome,
-        outcomeReason: r.outcome_reason,
-        score: r.score === null ? null : Number(r.score),
+        outcomeReason: r.outcomeReason,
+        score: r.score,
       })),
     };
   };
@@ -134,9 +120,8 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
   ) =>
     auditRefusal(
       db,
+      principal,
       {
-        actor: principal.actor,
-        role: principal.role,
         action,
         subjectKind: 'project',
         subjectId: projectId,

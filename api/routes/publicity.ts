@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { findPublicity, periodsOf, roundOutcome, type PublicityView } from '../../db/repositories/publicity.js';
+import { findObjection, objectionsOf } from '../../db/repositories/publicity.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { resolveObjectionUpdate } from '../../workflows/publicity.messages.js';
 import { AppError } from '../errors.js';
@@ -9,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
+import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 
 export interface PublicityRouteDeps {
@@ -20,7 +22,7 @@ export interface PublicityRouteDeps {
 
 const PublicityParams = z.object({ publicityId: z.uuid() });
 
-export const PublicitySchema = z
+const PublicitySchema = z
   .object({
     publicityId: z.string(),
     title: z.string().openapi({ example: '2027年度产教融合品牌项目申报拟认定名单公示' }),
@@ -49,7 +51,7 @@ export const PublicitySchema = z
   })
   .openapi('Publicity');
 
-export function publicityView(p: PublicityView) {
+function publicityView(p: PublicityView) {
   return {
     publicityId: p.publicityId,
     title: p.title,
@@ -115,7 +117,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     summary: '某申报批次的公示（含递补公示，公开）',
     tags: ['公示与异议'],
     access: 'public',
-    params: z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) }),
+    params: RoundParams,
     responses: {
       200: {
         description: '公示列表',
@@ -217,36 +219,14 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     errors: ['PUBLICITY_NOT_FOUND'],
     async handler({ params }) {
       if (!(await findPublicity(db, params.publicityId))) throw new AppError('PUBLICITY_NOT_FOUND', params.publicityId);
-      const rows = await db('objections').where({ publicity_id: params.publicityId }).orderBy('received_at').select<
-        {
-          id: string;
-          entry_id: string | null;
-          objector_name: string;
-          objector_unit: string;
-          objector_phone: string;
-          objector_email: string;
-          on_behalf_of_unit: boolean;
-          facts: string;
-          received_at: Date;
-          status: string;
-          resolution_reason: string | null;
-        }[]
-      >();
+      const rows = await objectionsOf(db, params.publicityId);
       return {
         status: 200,
         body: {
-          items: rows.map((o) => ({
-            objectionId: o.id,
-            entryId: o.entry_id,
-            name: o.objector_name,
-            unit: o.objector_unit,
-            phone: o.objector_phone,
-            email: o.objector_email,
-            onBehalfOfUnit: o.on_behalf_of_unit,
-            facts: o.facts,
-            receivedAt: formatShanghai(o.received_at),
-            status: o.status,
-            resolutionReason: o.resolution_reason,
+          items: rows.map(({ id, ...o }) => ({
+            objectionId: id,
+            ...o,
+            receivedAt: formatShanghai(o.receivedAt),
           })),
         },
       };
@@ -285,16 +265,13 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     },
     errors: ['OBJECTION_NOT_FOUND', 'ALREADY_RESOLVED'],
     async handler({ params, body, principal, req }) {
-      const o = await db('objections as o')
-        .join('publicity_periods as p', 'p.id', 'o.publicity_id')
-        .where('o.id', params.objectionId)
-        .first<{ status: string; workflow_id: string } | undefined>('o.status', 'p.workflow_id');
+      const o = await findObjection(db, params.objectionId);
       if (!o) throw new AppError('OBJECTION_NOT_FOUND', params.objectionId);
       if (o.status !== 'pending')
         throw new AppError('ALREADY_RESOLVED', `该异议已处理（${o.status === 'upheld' ? '成立' : '不成立'}）`);
       const result = await updateWorkflow(
         deps.temporal,
-        o.workflow_id,
+        o.workflowId,
         resolveObjectionUpdate,
         {
           objectionId: params.objectionId,
@@ -324,7 +301,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     summary: '认定结果（公开）',
     tags: ['公示与异议'],
     access: 'public',
-    params: z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) }),
+    params: RoundParams,
     responses: {
       200: {
         description: '认定结果；尚未认定时 approved 为空',

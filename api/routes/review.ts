@@ -1,23 +1,15 @@
 import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { recordAudit } from '../../db/repositories/audit.js';
-import {
-  expertAssignments,
-  findAssignment,
-  ownScore,
-  shortlist,
-  type AssignmentRow,
-} from '../../db/repositories/review.js';
-import { findRound } from '../../db/repositories/round.js';
+import { expertAssignments, findAssignment, ownScore, type AssignmentRow } from '../../db/repositories/review.js';
+import { assignmentMaterial } from '../../db/repositories/review.views.js';
 import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
 import { scoreSheetProblems, weightedTotal } from '../../domain/review/scoring.js';
-import { assignmentDeclinedSignal, retryAssignmentSignal } from '../../workflows/review.messages.js';
-import { confirmShortlistUpdate } from '../../workflows/round.messages.js';
+import { acceptAssignment, declineAssignment, submitScoreSheet } from '../../services/review.js';
+import { assignmentDeclinedSignal } from '../../workflows/review.messages.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import type { Logger } from '../../platform/logger.js';
 
@@ -29,7 +21,6 @@ export interface ReviewRouteDeps {
 }
 
 const AssignmentParams = z.object({ assignmentId: z.uuid() });
-const RoundParams = z.object({ roundId: z.string().regex(/^round-[a-z_]+-\d{4}$/) });
 
 const AssignmentSummarySchema = z
   .object({
@@ -61,31 +52,6 @@ const ReviewSheetSchema = z
   })
   .strict()
   .openapi('ReviewSheet');
-
-const ShortlistSchema = z
-  .object({
-    roundId: z.string(),
-    reviewStatus: z.string(),
-    items: z.array(
-      z.object({
-        applicationId: z.string(),
-        title: z.string(),
-        institutionId: z.string(),
-        institutionName: z.string(),
-        rank: z.number().int(),
-        score: z.number().nullable(),
-        mean: z.number().nullable(),
-        trimmedMean: z.number().nullable(),
-        spread: z.number().nullable(),
-        validScores: z.number().int(),
-        flags: z.array(z.string()).openapi({ description: 'under_reviewed（有效评分不足）、spread（极差超过 20 分）' }),
-        recommended: z.boolean(),
-        confirmed: z.boolean().nullable(),
-        adjustmentReason: z.string().nullable(),
-      }),
-    ),
-  })
-  .openapi('Shortlist');
 
 /** An expert reaches only their own assignments; any other is a 403 (staff read all). */
 async function loadAssignment(db: Db, assignmentId: string, principal: Principal): Promise<AssignmentRow> {
@@ -174,17 +140,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     errors: ['ASSIGNMENT_NOT_FOUND'],
     async handler({ params, principal }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
-      const item = await db('review_item_sources')
-        .where({ item_kind: a.itemKind, item_id: a.itemId })
-        .first<{ title_zh: string; institution_name: string; content: unknown }>(
-          'title_zh',
-          'institution_name',
-          'content',
-        );
-      const version =
-        a.itemKind === 'application'
-          ? await db('applications').where({ id: a.itemId }).first<{ current_version: number }>('current_version')
-          : undefined;
+      const item = await assignmentMaterial(db, a);
       const score = await ownScore(db, a.id);
       return {
         status: 200,
@@ -196,13 +152,14 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
           item: {
             kind: a.itemKind,
             itemId: a.itemId,
-            title: item.title_zh,
-            institutionName: item.institution_name,
+            title: item.title,
+            institutionName: item.institutionName,
             content: item.content,
           },
-          application: version
-            ? { applicationId: a.itemId, version: version.current_version, content: item.content }
-            : null,
+          application:
+            item.applicationVersion !== undefined
+              ? { applicationId: a.itemId, version: item.applicationVersion, content: item.content }
+              : null,
           review: score
             ? {
                 scores: score.scores,
@@ -231,22 +188,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       const receivedAt = deps.clock();
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
-      if (a.status === 'invited') {
-        await db.transaction(async (trx) => {
-          await trx('review_assignments')
-            .where({ id: a.id, status: 'invited' })
-            .update({ status: 'accepted', accepted_at: receivedAt, responded_at: receivedAt });
-          await recordAudit(trx, {
-            actor: principal!.actor,
-            role: 'expert',
-            action: 'review.accept',
-            subjectKind: 'review_assignment',
-            subjectId: a.id,
-            requestId: requestIdOf(req),
-            workflowId: a.workflowId,
-          });
-        });
-      }
+      await acceptAssignment(db, a, { actor: principal!.actor, requestId: requestIdOf(req), receivedAt });
       return { status: 200, body: { assignmentId: a.id, status: 'accepted' } };
     },
   });
@@ -276,41 +218,13 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       const receivedAt = deps.clock();
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
-      await db.transaction(async (trx) => {
-        const n = await trx('review_assignments')
-          .where({ id: a.id })
-          .whereIn('status', ['invited', 'accepted'])
-          .update({
-            status: 'declined',
-            decline_reason: body.reason,
-            declared_conflict: body.conflict,
-            responded_at: receivedAt,
-            closed_at: receivedAt,
-          });
-        if (n === 0) throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
-        if (body.conflict) {
-          const app = await trx('review_item_sources')
-            .where({ item_kind: a.itemKind, item_id: a.itemId })
-            .first<{ institution_id: string }>('institution_id');
-          await trx('expert_conflicts').insert({
-            expert_id: a.expertId,
-            institution_id: app.institution_id,
-            reason: body.reason,
-            source: 'decline',
-          });
-        }
-        await recordAudit(trx, {
-          actor: principal!.actor,
-          role: 'expert',
-          action: 'review.decline',
-          subjectKind: 'review_assignment',
-          subjectId: a.id,
-          reason: body.reason,
-          details: { conflict: body.conflict },
-          requestId: requestIdOf(req),
-          workflowId: a.workflowId,
-        });
-      });
+      const outcome = await declineAssignment(
+        db,
+        a,
+        { reason: body.reason, conflict: body.conflict },
+        { actor: principal!.actor, requestId: requestIdOf(req), receivedAt },
+      );
+      if (outcome === 'closed') throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
       // The decline is recorded; the review workflow finds the replacement.
       await deps.temporal.workflow
         .getHandle(a.workflowId)
@@ -356,128 +270,15 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       assertOpen(a, receivedAt, true);
       const scores = body.scores as Record<string, number>;
       const total = weightedTotal(a.rubric, scores);
-      const revised = await db.transaction(async (trx) => {
-        const n = await trx('review_assignments')
-          .where({ id: a.id })
-          .whereIn('status', ['invited', 'accepted', 'submitted'])
-          .update({ status: 'submitted', responded_at: receivedAt });
-        if (n === 0) throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
-        const [row] = await trx('review_scores')
-          .insert({
-            assignment_id: a.id,
-            scores: JSON.stringify(scores),
-            total,
-            comment: body.comment ?? null,
-            submitted_at: receivedAt,
-            updated_at: receivedAt,
-          })
-          .onConflict('assignment_id')
-          .merge({ scores: JSON.stringify(scores), total, comment: body.comment ?? null, updated_at: receivedAt })
-          .returning<{ submitted_at: Date; updated_at: Date }[]>(['submitted_at', 'updated_at']);
-        const wasRevision = row!.submitted_at.getTime() !== row!.updated_at.getTime();
-        await recordAudit(trx, {
-          actor: principal!.actor,
-          role: 'expert',
-          action: wasRevision ? 'review.revise' : 'review.submit',
-          subjectKind: 'review_assignment',
-          subjectId: a.id,
-          details: { total },
-          requestId: requestIdOf(req),
-          workflowId: a.workflowId,
-        });
-        return wasRevision;
-      });
-      return { status: 200, body: { assignmentId: a.id, status: 'submitted', total, revised } };
-    },
-  });
-
-  routes.add({
-    method: 'get',
-    path: '/api/rounds/:roundId/shortlist',
-    summary: '评审结果与推荐名单（工作人员）',
-    description: '按名次排列：得分（5 份及以上有效评分去掉最高最低后取平均）、平均分、极差与标记。',
-    tags: ['专家评审'],
-    access: ['staff'],
-    params: RoundParams,
-    responses: { 200: { description: '推荐名单', schema: ShortlistSchema } },
-    errors: ['ROUND_NOT_FOUND', 'SHORTLIST_NOT_READY'],
-    async handler({ params }) {
-      if (!(await findRound(db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      const list = await shortlist(db, params.roundId);
-      if (!list) throw new AppError('SHORTLIST_NOT_READY', '该批次尚未进入专家评审');
-      return { status: 200, body: { roundId: params.roundId, reviewStatus: list.reviewStatus, items: list.rows } };
-    },
-  });
-
-  routes.add({
-    method: 'post',
-    path: '/api/rounds/:roundId/shortlist/confirm',
-    summary: '确认推荐名单（可调整，每项调整须说明理由）',
-    tags: ['专家评审'],
-    access: ['staff'],
-    params: RoundParams,
-    body: z
-      .object({
-        adjustments: z
-          .array(
-            z
-              .object({
-                applicationId: z.uuid(),
-                include: z.boolean().openapi({ description: 'true 列入推荐名单，false 移出' }),
-                reason: z.string().trim().min(2, '调整须说明理由').max(500),
-              })
-              .strict(),
-          )
-          .max(1000)
-          .default([]),
-      })
-      .strict(),
-    responses: {
-      200: {
-        description: '已确认',
-        schema: z.object({ roundId: z.string(), shortlisted: z.number().int(), adjusted: z.number().int() }),
-      },
-    },
-    errors: ['ROUND_NOT_FOUND', 'SHORTLIST_NOT_READY', 'SHORTLIST_CONFIRMED'],
-    async handler({ params, body, principal, req }) {
-      if (!(await findRound(db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      const result = await updateWorkflow(
-        deps.temporal,
-        params.roundId,
-        confirmShortlistUpdate,
-        { adjustments: body.adjustments, actor: principal!.actor, requestId: requestIdOf(req) },
-        { whenEnded: () => new AppError('SHORTLIST_CONFIRMED', '该批次的流程已结束') },
+      const saved = await submitScoreSheet(
+        db,
+        a,
+        { scores, total, comment: body.comment },
+        { actor: principal!.actor, requestId: requestIdOf(req), receivedAt },
       );
-      return { status: 200, body: { roundId: params.roundId, ...result } };
-    },
-  });
-
-  routes.add({
-    method: 'post',
-    path: '/api/rounds/:roundId/review/retry',
-    summary: '补充专家后重新分派评审（分派曾因专家库不足受阻时）',
-    tags: ['专家评审'],
-    access: ['staff'],
-    params: RoundParams,
-    responses: { 202: { description: '已重新发起分派', schema: z.object({ roundId: z.string() }) } },
-    errors: ['ROUND_NOT_FOUND', 'REVIEW_NOT_BLOCKED'],
-    async handler({ params, principal, req }) {
-      const review = await db('reviews')
-        .where({ subject_kind: 'round', subject_id: params.roundId })
-        .first<{ id: string; status: string; workflow_id: string } | undefined>('id', 'status', 'workflow_id');
-      if (!review) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      if (review.status !== 'blocked') throw new AppError('REVIEW_NOT_BLOCKED', `评审状态为 ${review.status}`);
-      await recordAudit(db, {
-        actor: principal!.actor,
-        role: 'staff',
-        action: 'review.retry_assignment',
-        subjectKind: 'review',
-        subjectId: review.id,
-        requestId: requestIdOf(req),
-        workflowId: review.workflow_id,
-      });
-      await deps.temporal.workflow.getHandle(review.workflow_id).signal(retryAssignmentSignal);
-      return { status: 202, body: { roundId: params.roundId } };
+      if (saved === 'closed') throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
+      const { revised } = saved;
+      return { status: 200, body: { assignmentId: a.id, status: 'submitted', total, revised } };
     },
   });
 }

@@ -10,12 +10,13 @@ import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { findProgramme } from '../../db/repositories/programmes.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { programmeKeys, type ProgrammeKey } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
 import type { LauncherInput, LauncherWorkflow } from '../../workflows/schedule.messages.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { ProgrammeKeySchema } from '../schemas.js';
+import { requestedTimeScale, timeScaleField } from '../time-scale.js';
 import { launcherWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface ScheduleRouteDeps {
@@ -90,16 +91,11 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
     body: z
       .object({
         kind: z.enum(kinds).openapi({ description: 'round 年度申报；evaluation 年度动态评价' }),
-        programme: z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]).openapi({ example: 'demo_college' }),
+        programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
         month: z.number().int().min(1).max(12).openapi({ example: 3 }),
         day: z.number().int().min(1).max(31).openapi({ example: 1 }),
         hour: z.number().int().min(0).max(23).default(9).openapi({ description: '北京时间（默认 9 时）' }),
-        timeScale: z
-          .number()
-          .min(1)
-          .max(100_000_000)
-          .optional()
-          .openapi({ description: '启动的流程使用压缩时间（仅用于演示与测试；生产环境拒绝）' }),
+        timeScale: timeScaleField({ description: '启动的流程使用压缩时间（仅用于演示与测试；生产环境拒绝）' }),
       })
       .strict()
       .refine((b) => b.day <= new Date(Date.UTC(2024, b.month, 0)).getUTCDate(), {
@@ -115,9 +111,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
       'COMPRESSED_TIME_FORBIDDEN',
     ],
     async handler({ body, principal, req }) {
-      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
-        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
-      }
+      const timeScale = requestedTimeScale(body.timeScale, deps.config.production);
       const programme = await findProgramme(db, body.programme);
       if (!programme) throw new AppError('PROGRAMME_NOT_FOUND', body.programme);
       if (body.kind === 'evaluation' && !programme.entersDirectory) {
@@ -132,7 +126,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
         scheduleId,
         kind: body.kind,
         programme: body.programme,
-        ...(body.timeScale && body.timeScale !== 1 ? { timeScale: body.timeScale } : {}),
+        ...(timeScale ? { timeScale } : {}),
       };
       try {
         await temporal.schedule.create<LauncherWorkflow>({

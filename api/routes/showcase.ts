@@ -1,19 +1,19 @@
 import { Readable } from 'node:stream';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { recordAudit } from '../../db/repositories/audit.js';
+import { findShowcase, selectedCases } from '../../db/repositories/showcase.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
-import { casesCsv, casesXlsx, selectedCases } from '../../services/showcase.js';
-import { nominateCaseUpdate, type ShowcaseInput, type ShowcaseWorkflow } from '../../workflows/showcase.messages.js';
-import { ProgrammeKey, RoundYearKey, StageKey } from '../../workflows/search-attributes.js';
+import { launchShowcase } from '../../services/showcase.js';
+import { casesCsv, casesXlsx } from '../../services/showcase.export.js';
+import { nominateCaseUpdate } from '../../workflows/showcase.messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { showcaseWorkflowId } from '../../domain/workflow-ids.js';
+import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { NOMINATIONS_PER_INSTITUTION } from '../../domain/showcase.js';
 
 export interface ShowcaseRouteDeps {
@@ -49,17 +49,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
   const { db } = deps;
 
   const load = async (showcaseId: string) => {
-    const s = await db('showcases').where({ id: showcaseId }).first<
-      | {
-          id: string;
-          year: number;
-          title_zh: string;
-          status: string;
-          nominations_due_at: Date | null;
-          published_at: Date | null;
-        }
-      | undefined
-    >('id', 'year', 'title_zh', 'status', 'nominations_due_at', 'published_at');
+    const s = await findShowcase(db, showcaseId);
     if (!s) throw new AppError('SHOWCASE_NOT_FOUND', showcaseId);
     return s;
   };
@@ -75,7 +65,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
       .object({
         year: z.number().int().min(2022).max(2099).openapi({ example: 2027 }),
         quota: z.number().int().min(1).max(1000).default(20).openapi({ description: '本年度拟入选案例数（默认 20）' }),
-        timeScale: z.number().min(1).max(100_000_000).optional().openapi({ description: '压缩时间（仅用于测试）' }),
+        timeScale: timeScaleField({ description: '压缩时间（仅用于测试）' }),
       })
       .strict()
       .openapi('LaunchShowcase'),
@@ -84,55 +74,15 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     },
     errors: ['SHOWCASE_EXISTS', 'COMPRESSED_TIME_FORBIDDEN'],
     async handler({ body, principal, req }) {
-      if (body.timeScale !== undefined && body.timeScale !== 1 && deps.config.production) {
-        throw new AppError('COMPRESSED_TIME_FORBIDDEN', '压缩时间仅用于演示与测试');
-      }
-      const showcaseId = showcaseWorkflowId(body.year);
-      const title = `${body.year}年度产教融合典型案例`;
-      const now = deps.clock();
-      const compression =
-        body.timeScale && body.timeScale !== 1 ? { origin: now.toISOString(), scale: body.timeScale } : undefined;
-      await db.transaction(async (trx) => {
-        const inserted = await trx('showcases')
-          .insert({
-            id: showcaseId,
-            year: body.year,
-            title_zh: title,
-            status: 'launched',
-            quota: body.quota,
-            launched_by: principal!.actor,
-            workflow_id: showcaseId,
-            compressed_time: compression ? JSON.stringify(compression) : null,
-          })
-          .onConflict('id')
-          .ignore()
-          .returning('id');
-        if (inserted.length === 0) throw new AppError('SHOWCASE_EXISTS', `${title}已启动（${showcaseId}）`);
-        await recordAudit(trx, {
-          actor: principal!.actor,
-          role: 'staff',
-          action: 'showcase.launch',
-          subjectKind: 'showcase',
-          subjectId: showcaseId,
-          details: { year: body.year, quota: body.quota, timeScale: body.timeScale ?? null },
-          requestId: requestIdOf(req),
-          workflowId: showcaseId,
-        });
-        const input: ShowcaseInput = { showcaseId, year: body.year, ...(compression ? { compression } : {}) };
-        await deps.temporal.workflow.start<ShowcaseWorkflow>('showcaseWorkflow', {
-          workflowId: showcaseId,
-          taskQueue: deps.config.temporal.taskQueue,
-          args: [input],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          memo: { title },
-          typedSearchAttributes: [
-            { key: ProgrammeKey, value: 'typical_case' },
-            { key: RoundYearKey, value: body.year },
-            { key: StageKey, value: 'showcase_opening' },
-          ],
-        });
-      });
+      const compression = requestedCompression(body.timeScale, deps.config.production, deps.clock());
+      const { showcaseId, title, exists } = await launchShowcase(
+        db,
+        deps.temporal,
+        deps.config.temporal.taskQueue,
+        { year: body.year, quota: body.quota, compression, askedTimeScale: body.timeScale ?? null },
+        { actor: principal!.actor, requestId: requestIdOf(req) },
+      );
+      if (exists) throw new AppError('SHOWCASE_EXISTS', `${title}已启动（${showcaseId}）`);
       return { status: 201, headers: { Location: `/api/showcases/${showcaseId}` }, body: { showcaseId, title } };
     },
   });
@@ -165,10 +115,10 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
         body: {
           showcaseId: s.id,
           year: s.year,
-          title: s.title_zh,
+          title: s.titleZh,
           status: s.status,
-          nominationsDueAt: s.nominations_due_at ? formatShanghai(s.nominations_due_at) : null,
-          publishedAt: s.published_at ? formatShanghai(s.published_at) : null,
+          nominationsDueAt: s.nominationsDueAt ? formatShanghai(s.nominationsDueAt) : null,
+          publishedAt: s.publishedAt ? formatShanghai(s.publishedAt) : null,
         },
       };
     },
@@ -207,9 +157,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
         db,
+        principal!,
         {
-          actor: principal!.actor,
-          role: 'applicant',
           action: 'showcase.nomination_refused',
           subjectKind: 'showcase',
           subjectId: params.showcaseId,
@@ -268,7 +217,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     async handler({ params, query }) {
       const s = await load(params.showcaseId);
       const cases = await selectedCases(db, s.id, query.q);
-      const file = encodeURIComponent(`${s.title_zh}入选案例`);
+      const file = encodeURIComponent(`${s.titleZh}入选案例`);
       if (query.format === 'csv') {
         return {
           status: 200,
@@ -286,12 +235,12 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
             'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
             'Content-Disposition': `attachment; filename*=UTF-8''${file}.xlsx`,
           },
-          stream: Readable.from([await casesXlsx(cases, s.title_zh)]),
+          stream: Readable.from([await casesXlsx(cases, s.titleZh)]),
         };
       }
       return {
         status: 200,
-        body: { showcaseId: s.id, title: s.title_zh, status: s.status, total: cases.length, cases },
+        body: { showcaseId: s.id, title: s.titleZh, status: s.status, total: cases.length, cases },
       };
     },
   });

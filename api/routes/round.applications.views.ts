@@ -1,0 +1,122 @@
+import type { Db } from '../../db/knex.js';
+import {
+  currentAttachments,
+  type ApplicationRow,
+  type AttachmentRow,
+} from '../../db/repositories/round.applications.js';
+import { applicationVersions } from '../../db/repositories/round.views.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import { z } from '../route.js';
+
+/** How the API shows applications and their attachments: the schemas (validation and OpenAPI) and the views. */
+
+const PersonSchema = z.object({
+  staffNo: z.string().trim().min(1).max(40).openapi({ example: 'T2015031' }),
+  name: z.string().trim().min(1).max(40).openapi({ example: '王建国' }),
+});
+
+export const DraftSchema = z
+  .object({
+    title: z.string().trim().max(100).optional().openapi({ example: '面向智能制造的机械类专业产教融合育人模式研究' }),
+    field: z
+      .string()
+      .trim()
+      .max(40)
+      .optional()
+      .openapi({ example: 'high_end_equipment', description: '所属领域（industries.key）' }),
+    summary: z.string().trim().max(5000).optional(),
+    principal: PersonSchema.optional(),
+    members: z
+      .array(PersonSchema.extend({ institutionId: z.string().trim().max(60).optional() }))
+      .max(20)
+      .optional(),
+    partnerEnterpriseIds: z.array(z.string().trim().max(60)).max(20).optional(),
+    avoidExperts: z.array(z.string().trim().min(1).max(40)).max(2, '申请回避的专家不得超过 2 名').optional(),
+  })
+  .strict()
+  .openapi('ApplicationDraft');
+
+export const AttachmentSchema = z
+  .object({
+    attachmentId: z.string(),
+    kind: z.string(),
+    fileName: z.string(),
+    contentType: z.string(),
+    sizeBytes: z.number().int(),
+    sha256: z.string(),
+    uploadedAt: z.string(),
+  })
+  .openapi('Attachment');
+
+export const ApplicationSchema = z
+  .object({
+    applicationId: z.string(),
+    roundId: z.string(),
+    institutionId: z.string(),
+    status: z.string().openapi({ example: 'submitted' }),
+    revision: z.number().int().openapi({ description: '工作稿修订号；每次修改加一' }),
+    submittedRevision: z.number().int().nullable(),
+    version: z.number().int().openapi({ description: '已提交的版本数；重新提交生成新版本，旧版本保留' }),
+    receivedAt: z.string().nullable(),
+    withdrawnAt: z.string().nullable(),
+    formalCheckReason: z.string().nullable(),
+    draft: DraftSchema,
+    attachments: z.array(AttachmentSchema),
+    versions: z.array(z.object({ version: z.number().int(), revision: z.number().int(), receivedAt: z.string() })),
+  })
+  .openapi('Application');
+
+export const SubmissionSchema = z
+  .object({
+    applicationId: z.string(),
+    status: z.literal('submitted'),
+    version: z.number().int(),
+    revision: z.number().int(),
+    receivedAt: z.string(),
+    warnings: z.array(z.string()).openapi({ description: '形式审查将发现的缺项；截止前可补正后重新提交' }),
+  })
+  .openapi('Submission');
+
+export const ApplicationParams = z.object({ applicationId: z.uuid() });
+
+/** A Shanghai ISO instant, or null. */
+export function iso(d: Date | null): string | null {
+  return d ? formatShanghai(d) : null;
+}
+
+/** An attachment as the API shows it. */
+export function attachmentView(a: AttachmentRow) {
+  return {
+    attachmentId: a.id,
+    kind: a.kind,
+    fileName: a.fileName,
+    contentType: a.contentType,
+    sizeBytes: a.sizeBytes,
+    sha256: a.sha256,
+    uploadedAt: formatShanghai(a.uploadedAt),
+  };
+}
+
+/** An application as the API shows it: the working draft, its current attachments and submitted versions. */
+export async function applicationView(db: Db, app: ApplicationRow) {
+  const [attachments, versions] = await Promise.all([currentAttachments(db, app.id), applicationVersions(db, app.id)]);
+  return {
+    applicationId: app.id,
+    roundId: app.roundId,
+    institutionId: app.institutionId,
+    status: app.status,
+    revision: app.revision,
+    submittedRevision: app.submittedRevision,
+    version: app.currentVersion,
+    receivedAt: iso(app.receivedAt),
+    withdrawnAt: iso(app.withdrawnAt),
+    formalCheckReason: app.formalCheckReason,
+    draft: app.draft,
+    attachments: attachments.map(attachmentView),
+    versions: versions.map((v) => ({
+      version: v.version,
+      revision: v.revision,
+      receivedAt: formatShanghai(v.receivedAt),
+    })),
+  };
+}

@@ -1,0 +1,165 @@
+import type { Clock } from '../clock.js';
+import type { Client } from '@temporalio/client';
+import type { Request } from 'express';
+import type { Db } from '../../db/knex.js';
+import { recordAudit } from '../../db/repositories/audit.js';
+import type { ApplicationRow } from '../../db/repositories/round.applications.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import { submitApplicationUpdate, withdrawApplicationUpdate } from '../../workflows/round.messages.js';
+import type { Principal } from '../auth.js';
+import { AppError } from '../errors.js';
+import { auditRefusal } from '../refusals.js';
+import { requestIdOf } from '../request.js';
+import { updateWorkflow } from '../workflow-calls.js';
+import { z, type ApiRoutes } from '../route.js';
+import { loadOwned } from './round.applications.access.js';
+import { ApplicationParams, SubmissionSchema } from './round.applications.views.js';
+
+export interface SubmissionRouteDeps {
+  db: Db;
+  temporal: Client;
+  clock: Clock;
+}
+
+/**
+ * Takes a submission or withdrawal in: the applicant's own application, and its receipt time, stamped when the
+ * request arrived and kept in the audit log; the workflow judges the request by it, however long processing
+ * takes.
+ */
+async function receive(
+  db: Db,
+  clock: Clock,
+  request: { applicationId: string; principal: Principal; req: Request; operation: 'submit' | 'withdraw' },
+): Promise<{ app: ApplicationRow; requestId: string | undefined; receivedAt: string }> {
+  const app = await loadOwned(db, request.applicationId, request.principal, true);
+  const requestId = requestIdOf(request.req);
+  const receivedAt = clock().toISOString();
+  await recordAudit(db, {
+    actor: request.principal.actor,
+    role: 'applicant',
+    action: 'application.receipt',
+    subjectKind: 'application',
+    subjectId: app.id,
+    details: { receivedAt, revision: app.revision, operation: request.operation },
+    requestId,
+    workflowId: app.roundId,
+  });
+  return { app, requestId, receivedAt };
+}
+
+/** The audit subject of an application's refused submission or withdrawal. */
+function refused(app: ApplicationRow, action: string, requestId: string | undefined) {
+  return { action, subjectKind: 'application', subjectId: app.id, requestId, workflowId: app.roundId };
+}
+
+/** Submitting and withdrawing an application: the receipt time is stamped here, the round workflow decides. */
+export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): void {
+  const { db } = deps;
+
+  routes.add({
+    method: 'post',
+    path: '/api/applications/:applicationId/submit',
+    summary: '提交申报（截止前可重复提交，生成新版本）',
+    description:
+      '接收时间由服务器记录；流程按该时间与截止时间比较，截止前收到的提交即使稍后处理也予受理。' +
+      '可带 Idempotency-Key 请求头，重试不会重复提交。限报数量、个人限项与禁止申报期在提交时检查，形式审查时复核。',
+    tags: ['申报'],
+    access: ['applicant'],
+    params: ApplicationParams,
+    responses: { 200: { description: '已受理', schema: SubmissionSchema } },
+    errors: [
+      'APPLICATION_NOT_FOUND',
+      'APPLICATION_NOT_EDITABLE',
+      'CALL_NOT_OPEN',
+      'DEADLINE_PASSED',
+      'CALL_CLOSED',
+      'ROUND_CANCELLED',
+      'LIMIT_EXCEEDED',
+      'PERSONAL_LIMIT_EXCEEDED',
+      'BARRED',
+      'INSTITUTION_NOT_ELIGIBLE',
+      'SUBMISSION_FAILED',
+    ],
+    async handler({ params, principal, req }) {
+      const { app, requestId, receivedAt } = await receive(db, deps.clock, {
+        applicationId: params.applicationId,
+        principal: principal!,
+        req,
+        operation: 'submit',
+      });
+      const key = req.header('idempotency-key');
+      const result = await auditRefusal(db, principal!, refused(app, 'application.submit_refused', requestId), () =>
+        updateWorkflow(
+          deps.temporal,
+          app.roundId,
+          submitApplicationUpdate,
+          { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
+          {
+            ...(key ? { updateId: `submit:${app.id}:${key}` } : {}),
+            whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
+          },
+        ),
+      );
+      return {
+        status: 200,
+        body: {
+          applicationId: result.applicationId,
+          status: 'submitted',
+          version: result.version,
+          revision: result.revision,
+          receivedAt: formatShanghai(new Date(result.receivedAt)),
+          warnings: result.warnings,
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/applications/:applicationId/withdraw',
+    summary: '撤回申报（截止前）',
+    tags: ['申报'],
+    access: ['applicant'],
+    params: ApplicationParams,
+    body: z.object({ reason: z.string().trim().max(500).optional() }).strict(),
+    responses: {
+      200: {
+        description: '已撤回',
+        schema: z.object({ applicationId: z.string(), status: z.literal('withdrawn'), withdrawnAt: z.string() }),
+      },
+    },
+    errors: [
+      'APPLICATION_NOT_FOUND',
+      'APPLICATION_NOT_EDITABLE',
+      'DEADLINE_PASSED',
+      'CALL_CLOSED',
+      'CALL_NOT_OPEN',
+      'ROUND_CANCELLED',
+    ],
+    async handler({ params, body, principal, req }) {
+      const { app, requestId, receivedAt } = await receive(db, deps.clock, {
+        applicationId: params.applicationId,
+        principal: principal!,
+        req,
+        operation: 'withdraw',
+      });
+      const result = await auditRefusal(db, principal!, refused(app, 'application.withdraw_refused', requestId), () =>
+        updateWorkflow(
+          deps.temporal,
+          app.roundId,
+          withdrawApplicationUpdate,
+          {
+            applicationId: app.id,
+            institutionId: app.institutionId,
+            receivedAt,
+            reason: body.reason,
+            actor: principal!.actor,
+            requestId,
+          },
+          { whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+        ),
+      );
+      return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };
+    },
+  });
+}

@@ -1,0 +1,42 @@
+import type { Db } from '../knex.js';
+import type { AssignmentRow } from './review.js';
+
+/** What an assigned expert reads: the item under review, and for an application its submitted version. */
+export interface AssignmentMaterial {
+  title: string;
+  institutionName: string;
+  /** The submitted application version, or the evaluation or rectification report's content. */
+  content: unknown;
+  /** The application's current submitted version; undefined when the item is not an application. */
+  applicationVersion: number | undefined;
+}
+
+export async function assignmentMaterial(
+  db: Db,
+  a: Pick<AssignmentRow, 'itemKind' | 'itemId'>,
+): Promise<AssignmentMaterial> {
+  const item = await db('review_item_sources')
+    .where({ item_kind: a.itemKind, item_id: a.itemId })
+    .first<{ title_zh: string; institution_name: string; content: unknown }>('title_zh', 'institution_name', 'content');
+  const version =
+    a.itemKind === 'application'
+      ? await db('applications').where({ id: a.itemId }).first<{ current_version: number }>('current_version')
+      : undefined;
+  return {
+    title: item.title_zh,
+    institutionName: item.institution_name,
+    content: item.content,
+    applicationVersion: version?.current_version,
+  };
+}
+
+/** The expert review of a round's applications, once it has begun. */
+export async function roundReview(
+  db: Db,
+  roundId: string,
+): Promise<{ id: string; status: string; workflowId: string } | undefined> {
+  const review = await db('reviews')
+    .where({ subject_kind: 'round', subject_id: roundId })
+    .first<{ id: string; status: string; workflow_id: string } | undefined>('id', 'status', 'workflow_id');
+  return review ? { id: review.id, status: review.status, workflowId: review.workflow_id } : undefined;
+}

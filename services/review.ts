@@ -1,0 +1,103 @@
+import type { Db } from '../db/knex.js';
+import { recordAudit } from '../db/repositories/audit.js';
+import type { AssignmentRow } from '../db/repositories/review.js';
+import {
+  markAccepted,
+  markDeclined,
+  markSubmitted,
+  recordItemConflict,
+  saveScoreSheet,
+} from '../db/repositories/review.answers.js';
+
+/**
+ * An expert's answers to an assignment, each written with its audit row in one transaction. The caller has
+ * checked that the assignment is the expert's and still open at `receivedAt` (the receipt time); a
+ * concurrent close is answered `closed` with nothing written.
+ */
+export interface ExpertAnswer {
+  actor: string;
+  requestId: string | undefined;
+  receivedAt: Date;
+}
+
+/** Accepts an invitation (`review.accept`); an assignment accepted already is left as it is, unaudited. */
+export async function acceptAssignment(db: Db, a: AssignmentRow, by: ExpertAnswer): Promise<void> {
+  if (a.status !== 'invited') return;
+  await db.transaction(async (trx) => {
+    await markAccepted(trx, a.id, by.receivedAt);
+    await recordAudit(trx, {
+      actor: by.actor,
+      role: 'expert',
+      action: 'review.accept',
+      subjectKind: 'review_assignment',
+      subjectId: a.id,
+      requestId: by.requestId,
+      workflowId: a.workflowId,
+    });
+  });
+}
+
+/** Declines an assignment (`review.decline`), recording a declared conflict of interest with its institution. */
+export async function declineAssignment(
+  db: Db,
+  a: AssignmentRow,
+  decline: { reason: string; conflict: boolean },
+  by: ExpertAnswer,
+): Promise<'declined' | 'closed'> {
+  return db.transaction(async (trx) => {
+    if (!(await markDeclined(trx, a.id, { ...decline, at: by.receivedAt }))) return 'closed';
+    if (decline.conflict) {
+      await recordItemConflict(trx, {
+        expertId: a.expertId,
+        itemKind: a.itemKind,
+        itemId: a.itemId,
+        reason: decline.reason,
+      });
+    }
+    await recordAudit(trx, {
+      actor: by.actor,
+      role: 'expert',
+      action: 'review.decline',
+      subjectKind: 'review_assignment',
+      subjectId: a.id,
+      reason: decline.reason,
+      details: { conflict: decline.conflict },
+      requestId: by.requestId,
+      workflowId: a.workflowId,
+    });
+    return 'declined';
+  });
+}
+
+/**
+ * Saves a checked score sheet (`review.submit`, or `review.revise` for a later change); `total` is the
+ * weighted total of `scores`. Returns whether it revised an earlier sheet.
+ */
+export async function submitScoreSheet(
+  db: Db,
+  a: AssignmentRow,
+  sheet: { scores: Record<string, number>; total: number; comment: string | undefined },
+  by: ExpertAnswer,
+): Promise<{ revised: boolean } | 'closed'> {
+  return db.transaction(async (trx) => {
+    if (!(await markSubmitted(trx, a.id, by.receivedAt))) return 'closed';
+    const revised = await saveScoreSheet(trx, {
+      assignmentId: a.id,
+      scores: sheet.scores,
+      total: sheet.total,
+      comment: sheet.comment ?? null,
+      at: by.receivedAt,
+    });
+    await recordAudit(trx, {
+      actor: by.actor,
+      role: 'expert',
+      action: revised ? 'review.revise' : 'review.submit',
+      subjectKind: 'review_assignment',
+      subjectId: a.id,
+      details: { total: sheet.total },
+      requestId: by.requestId,
+      workflowId: a.workflowId,
+    });
+    return { revised };
+  });
+}
