@@ -65,7 +65,14 @@ export function createReviewResultActivities({ db, outbox, staffEmail }: Activit
         workflowId: input.workflowId,
         purpose: 'review_completed',
         recipient: staffEmail,
-        ...reviewCompleted({ reviewTitle: titleZh, items: ranked.length, recommended, underReviewed: under, spread }),
+        ...reviewCompleted({
+          reviewTitle: titleZh,
+          items: ranked.length,
+          recommended,
+          underReviewed: under,
+          spread,
+          spreadAbove: rules.spreadFlagAbove,
+        }),
       });
       return { items: ranked.length, recommended, underReviewed: under.length, spread: spread.length };
     },

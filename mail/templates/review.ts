@@ -61,7 +61,8 @@ export function reviewBlocked(d: { reviewTitle: string; explanation: string }): 
 
 /**
  * To staff when every score is in: how many items are recommended within the quota, and the titles of
- * those with too few valid scores (`underReviewed`) or a score spread above 20 points (`spread`).
+ * those with too few valid scores (`underReviewed`) or a score spread above the programme's
+ * `spreadFlagAbove` points (`spread`; `spreadAbove` is that threshold).
  */
 export function reviewCompleted(d: {
   reviewTitle: string;
@@ -69,6 +70,7 @@ export function reviewCompleted(d: {
   recommended: number;
   underReviewed: string[];
   spread: string[];
+  spreadAbove: number;
 }): RenderedEmail {
   return {
     subject: `【评审完成】${d.reviewTitle}：推荐 ${d.recommended} 项，待确认`,
@@ -80,8 +82,8 @@ export function reviewCompleted(d: {
           ? `有效评分不足的申报（${d.underReviewed.length} 项，不自动推荐）：${d.underReviewed.join('、')}`
           : '所有申报的有效评分均已达到最低人数。',
         d.spread.length
-          ? `评分极差超过 20 分的申报（${d.spread.length} 项，请关注）：${d.spread.join('、')}`
-          : '无评分极差超过 20 分的申报。',
+          ? `评分极差超过 ${d.spreadAbove} 分的申报（${d.spread.length} 项，请关注）：${d.spread.join('、')}`
+          : `无评分极差超过 ${d.spreadAbove} 分的申报。`,
       ],
       `Review completed: ${d.recommended} of ${d.items} recommended.`,
     ),

@@ -97,6 +97,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       recommended: 5,
       underReviewed: ['甲', '乙'],
       spread: ['丙'],
+      spreadAbove: 20,
     }),
     reviewCompletedClean: t.reviewCompleted({
       reviewTitle: expert.reviewTitle,
@@ -104,6 +105,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       recommended: 3,
       underReviewed: [],
       spread: [],
+      spreadAbove: 20,
     }),
     objectionUpheld: t.objectionResolved({
       objectorName: '李华',
