@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
-import { recordAudit } from '../db/repositories/audit.js';
+import { launchRecordedBy, recordAudit } from '../db/repositories/audit.js';
+import { insertShowcase } from '../db/repositories/showcase.launch.js';
 import { EvaluationExistsError, evaluationTitleZh, insertEvaluation } from '../db/repositories/evaluation.js';
 import { findProgramme } from '../db/repositories/programmes.js';
 import { insertRound, RoundExistsError } from '../db/repositories/round.js';
@@ -11,11 +12,13 @@ import type { ErrorCode } from '../domain/errors.js';
 import { roundTitleZh, type ProgrammeKey, type RoundRuleOverrides } from '../domain/programmes.js';
 import type { EvaluationInput } from '../workflows/evaluation.messages.js';
 import type { RoundInput } from '../workflows/round.messages.js';
+import type { ShowcaseInput } from '../workflows/showcase.messages.js';
 import { ProgrammeKey as ProgrammeSA, RoundYearKey, StageKey } from '../workflows/search-attributes.js';
-import { evaluationWorkflowId, roundWorkflowId } from '../domain/workflow-ids.js';
+import { evaluationWorkflowId, roundWorkflowId, showcaseWorkflowId } from '../domain/workflow-ids.js';
 
 /**
- * Launching a programme's yearly round or evaluation, the same way whoever asks: staff through the API, or a
+ * Launching a yearly procedure — a programme's round or evaluation, the year's showcase — one way, whoever
+ * asks: staff through the API, or a
  * Schedule through its launcher workflow. The database row is reserved first, in the caller's transaction:
  * its unique (programme, year) decides who may launch, so a manual launch and a scheduled one never both
  * start a workflow. The caller then starts the workflow (the API directly, the launcher as a child).
@@ -41,7 +44,7 @@ export interface LaunchedBy {
 
 /** What to start: the same for a manual and a scheduled launch. */
 export interface Launch<I> {
-  workflowType: 'roundWorkflow' | 'evaluationWorkflow';
+  workflowType: 'roundWorkflow' | 'evaluationWorkflow' | 'showcaseWorkflow';
   workflowId: string;
   titleZh: string;
   input: I;
@@ -55,13 +58,7 @@ export interface Launch<I> {
  * reporting back): its retry must carry on with the launch rather than refuse it as someone else's.
  */
 async function reservedBy(trx: Db, subjectId: string, by: LaunchedBy): Promise<boolean> {
-  if (!by.workflowId) return false;
-  const row = await trx('audit_events')
-    .whereIn('action', ['round.launch', 'evaluation.launch'])
-    .where({ subject_id: subjectId })
-    .whereRaw(`details ->> 'launcher' = ?`, [by.workflowId])
-    .first<{ id: string } | undefined>('id');
-  return row !== undefined;
+  return by.workflowId !== undefined && (await launchRecordedBy(trx, subjectId, by.workflowId));
 }
 
 export interface RoundLaunchRequest {
@@ -220,6 +217,55 @@ export async function reserveEvaluation(
     workflowId: evaluationId,
   });
   return launch;
+}
+
+export interface ShowcaseLaunchRequest {
+  year: number;
+  /** How many cases may be selected. */
+  quota: number;
+  compression?: TimeCompression | undefined;
+}
+
+/**
+ * Reserves the year's showcase (成果推广, SPEC §6): its row and the `showcase.launch` audit row.
+ *
+ * @throws LaunchRefused `SHOWCASE_EXISTS` when the year's showcase exists (one per year).
+ */
+export async function reserveShowcase(
+  trx: Db,
+  req: ShowcaseLaunchRequest,
+  by: LaunchedBy,
+): Promise<Launch<ShowcaseInput>> {
+  const showcaseId = showcaseWorkflowId(req.year);
+  const titleZh = `${req.year}年度产教融合典型案例`;
+  const inserted = await insertShowcase(trx, {
+    id: showcaseId,
+    year: req.year,
+    titleZh,
+    quota: req.quota,
+    launchedBy: by.actor,
+    compression: req.compression,
+  });
+  if (!inserted) throw new LaunchRefused('SHOWCASE_EXISTS', `${titleZh}已启动（${showcaseId}）`, showcaseId);
+  await recordAudit(trx, {
+    actor: by.actor,
+    role: by.role,
+    action: 'showcase.launch',
+    subjectKind: 'showcase',
+    subjectId: showcaseId,
+    details: { year: req.year, quota: req.quota, timeScale: req.compression?.scale ?? null },
+    requestId: by.requestId,
+    workflowId: showcaseId,
+  });
+  return {
+    workflowType: 'showcaseWorkflow',
+    workflowId: showcaseId,
+    titleZh,
+    input: { showcaseId, year: req.year, ...(req.compression ? { compression: req.compression } : {}) },
+    programme: 'typical_case',
+    year: req.year,
+    stage: 'showcase_opening',
+  };
 }
 
 /**

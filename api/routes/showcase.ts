@@ -4,12 +4,12 @@ import type { Db } from '../../db/knex.js';
 import { findShowcase, selectedCases } from '../../db/repositories/showcase.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
-import { launchShowcase } from '../../services/showcase.js';
+import { launchNow, LaunchRefused, reserveShowcase } from '../../services/launch.js';
 import { casesCsv, casesXlsx } from '../../services/showcase.export.js';
 import { nominateCaseUpdate } from '../../workflows/showcase.messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import { auditRefusal } from '../refusals.js';
+import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
@@ -75,14 +75,19 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     errors: ['SHOWCASE_EXISTS', 'COMPRESSED_TIME_FORBIDDEN'],
     async handler({ body, principal, req }) {
       const compression = requestedCompression(body.timeScale, deps.config.production, deps.clock());
-      const { showcaseId, title, exists } = await launchShowcase(
+      const { launch } = await launchNow(
         db,
         deps.temporal,
         deps.config.temporal.taskQueue,
-        { year: body.year, quota: body.quota, compression, askedTimeScale: body.timeScale ?? null },
-        { actor: principal!.actor, requestId: requestIdOf(req) },
-      );
-      if (exists) throw new AppError('SHOWCASE_EXISTS', `${title}已启动（${showcaseId}）`);
+        (trx) =>
+          reserveShowcase(
+            trx,
+            { year: body.year, quota: body.quota, compression },
+            { actor: principal!.actor, role: 'staff', requestId: requestIdOf(req) },
+          ),
+        (id) => new LaunchRefused('SHOWCASE_EXISTS', `${id} 已启动`, id),
+      ).catch(asAppError);
+      const { workflowId: showcaseId, titleZh: title } = launch;
       return { status: 201, headers: { Location: `/api/showcases/${showcaseId}` }, body: { showcaseId, title } };
     },
   });

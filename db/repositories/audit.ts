@@ -30,3 +30,16 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
     ...(event.occurredAt ? { occurred_at: event.occurredAt } : {}),
   });
 }
+
+/**
+ * Whether the launch of `subjectId` (a round or an evaluation) was recorded by the launcher run
+ * `launcherRun` (`<workflowId>/<runId>` of a Schedule's launcher workflow) — its audit row names the launcher.
+ */
+export async function launchRecordedBy(db: Db, subjectId: string, launcherRun: string): Promise<boolean> {
+  const row = await db('audit_events')
+    .whereIn('action', ['round.launch', 'evaluation.launch'])
+    .where({ subject_id: subjectId })
+    .whereRaw(`details ->> 'launcher' = ?`, [launcherRun])
+    .first<{ id: string } | undefined>('id');
+  return row !== undefined;
+}
