@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -65,6 +66,33 @@ export async function startStubbedWorker(
       await running;
     },
   };
+}
+
+/**
+ * Runs one workflow on a stubbed worker of its own (task queue = workflow id) while `run` drives it. The
+ * workflow is terminated if `run` leaves it running: on the time-skipping server a workflow nobody works on
+ * would hold the clock still for every later test of the file.
+ */
+export async function withStubbedWorkflow<T>(
+  env: TestWorkflowEnvironment,
+  options: { workflowType: string; workflowId: string; args: unknown[]; activities: object },
+  run: (handle: WorkflowHandle) => Promise<T>,
+): Promise<T> {
+  const worker = await startStubbedWorker(env, { taskQueue: options.workflowId, activities: options.activities });
+  try {
+    const handle = await env.client.workflow.start(options.workflowType, {
+      taskQueue: worker.taskQueue,
+      workflowId: options.workflowId,
+      args: options.args,
+    });
+    try {
+      return await run(handle);
+    } finally {
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('the test is over');
+    }
+  } finally {
+    await worker.stop();
+  }
 }
 
 export interface TimeSkippingStack {

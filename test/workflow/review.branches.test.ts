@@ -1,8 +1,9 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, shanghaiDayOf, shanghaiInstant, type Day } from '../../domain/calendar/days.js';
 import { ActivityStubs, type ActivityOutput, type Stubs } from '../support/activity-stubs.js';
-import { startStubbedWorker, startTimeSkippingEnvironment } from '../support/time-skipping.js';
+import { startTimeSkippingEnvironment, withStubbedWorkflow } from '../support/time-skipping.js';
 
 /**
  * The review workflow's branching with stubbed activities on the time-skipping server: a decline is replaced
@@ -67,22 +68,18 @@ interface ReviewState {
 }
 
 /** Runs one review workflow against `stubs` on its own task queue; the test drives it through `run`. */
-async function withReview<T>(
-  name: string,
-  stubs: ActivityStubs,
-  run: (handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>) => Promise<T>,
-): Promise<T> {
-  const worker = await startStubbedWorker(env, { taskQueue: `review-${name}`, activities: stubs.activities() });
-  try {
-    const handle = await env.client.workflow.start('reviewWorkflow', {
-      taskQueue: worker.taskQueue,
+/** One review workflow of subject `round-<name>` on `stubs`, driven by `run`. */
+function withReview<T>(name: string, stubs: ActivityStubs, run: (handle: WorkflowHandle) => Promise<T>): Promise<T> {
+  return withStubbedWorkflow(
+    env,
+    {
+      workflowType: 'reviewWorkflow',
       workflowId: `review-round-${name}`,
       args: [{ subjectKind: 'round', subjectId: `round-${name}`, programme: 'brand_project', year: 2091 }],
-    });
-    return await run(handle);
-  } finally {
-    await worker.stop();
-  }
+      activities: stubs.activities(),
+    },
+    run,
+  );
 }
 
 const today = async () => shanghaiDayOf(new Date(await env.currentTimeMs()));
