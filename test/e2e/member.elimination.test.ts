@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
 import type { memberWorkflow } from '../../workflows/member.js';
 import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
+import { objector, type Member, type Rectification } from '../support/member.js';
+import { storySteps } from '../support/steps.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -33,15 +35,8 @@ afterAll(async () => {
 
 type Problem = { code: string; title: string; detail?: string };
 
-interface Member {
-  key: 'A' | 'B' | 'C' | 'D';
-  entryId: string;
-  institutionId: string;
-  email: string;
-  token: string;
-}
-
 const db = () => stack.database.db;
+
 const hour = 60 * 60 * 1000;
 const shanghai = (d: Date) => new Date(d.getTime() + 8 * hour).toISOString().replace('Z', '+08:00');
 
@@ -105,13 +100,6 @@ async function publicityEntry(publicityId: string, itemId: string): Promise<stri
     .first<{ id: string }>('id');
   return e.id;
 }
-
-const objector = {
-  name: '王立新',
-  unit: '河南省教育评估中心',
-  phone: '0371-66001234',
-  email: 'wang.lixin@example.com',
-};
 
 async function fileObjection(publicityId: string, body: Record<string, unknown>) {
   return stack.request<Problem & { objectionId: string }>('POST', `/api/publicity/${publicityId}/objections`, {
@@ -214,24 +202,36 @@ const mailTo = async (purpose: string) =>
     .map((m) => m.to)
     .sort();
 
-describe('three years of one directory programme (time-skipping server)', () => {
-  it('A stays 良好; B fails, rectifies and is active again; C never reports and is removed; D is revoked and barred', async () => {
+describe.sequential('three years of one directory programme (time-skipping server)', () => {
+  const step = storySteps();
+  // What the steps hand on to each other.
+  let A: Member;
+  let B: Member;
+  let C: Member;
+  let D: Member;
+  let reason: string;
+  let rectB: Rectification;
+  let rectC: Rectification;
+
+  step('when four members are admitted and D is revoked for misconduct, then D is barred for five years', async () => {
     await stack.skipTo('2028-02-01T10:00:00+08:00');
-    const A = await admit('A', 'zzu', 'cs', 'next_gen_it');
-    const B = await admit('B', 'henu', 'cs', 'next_gen_it');
-    const C = await admit('C', 'zzu', 'mech', 'high_end_equipment');
-    const D = await admit('D', 'hpu', 'energy', 'new_energy');
+    A = await admit('A', 'zzu', 'cs', 'next_gen_it');
+    B = await admit('B', 'henu', 'cs', 'next_gen_it');
+    C = await admit('C', 'zzu', 'mech', 'high_end_equipment');
+    D = await admit('D', 'hpu', 'energy', 'new_energy');
 
     // D: revoked for misconduct; the bar runs five years from today.
     await stack.skipTo('2028-02-15T10:00:00+08:00');
-    const reason = '申报材料弄虚作假，经核查属实';
+    reason = '申报材料弄虚作假，经核查属实';
     const revoked = await stack.request<{ barEndsOn: string }>('POST', `/api/directory/${D.entryId}/revoke`, {
       token: staff,
       body: { reason },
     });
     expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
     expect(revoked.body.barEndsOn).toBe('2033-02-15');
+  });
 
+  step('when year 1 is evaluated, then A is 良好, B and C 不合格, and only C was reminded', async () => {
     // ---- Year 1 (2028): A 80 → 良好; B 50 → 不合格; C sends nothing → 不合格.
     const y1 = await evaluationYear(2028, [A, B], (m) => (m === A ? 80 : 50));
     const gradeOf = (r: typeof y1, m: Member) => r.results.find((x) => x.entryId === m.entryId)?.grade;
@@ -242,22 +242,19 @@ describe('three years of one directory programme (time-skipping server)', () => 
     expect(await mailTo('evaluation_reminder')).toEqual([C.email, C.email, C.email]);
     expect(await mailTo('evaluation_request')).toEqual([A.email, B.email, C.email].sort());
     expect(await mailTo('evaluation_result')).toEqual([A.email, B.email, C.email].sort());
+  });
 
+  step('when B and C fail, then both rectify for six months; only B reports', async () => {
     // B and C are warned and rectifying.
     const rect = await eventually(async () => {
       const rows = await db()('rectifications')
         .whereIn('directory_entry_id', [B.entryId, C.entryId])
-        .select<{ id: string; directory_entry_id: string; due_at: Date; months: number }[]>(
-          'id',
-          'directory_entry_id',
-          'due_at',
-          'months',
-        );
+        .select<Rectification[]>('id', 'directory_entry_id', 'due_at', 'months');
       return rows.length === 2 ? rows : undefined;
     });
     expect(rect.map((r) => r.months)).toEqual([6, 6]);
-    const rectB = rect.find((r) => r.directory_entry_id === B.entryId)!;
-    const rectC = rect.find((r) => r.directory_entry_id === C.entryId)!;
+    rectB = rect.find((r) => r.directory_entry_id === B.entryId)!;
+    rectC = rect.find((r) => r.directory_entry_id === C.entryId)!;
     expect((await memberState(B)).status).toBe('rectifying');
     expect((await memberState(C)).status).toBe('rectifying');
     expect(await mailTo('rectification_notice')).toEqual([B.email, C.email].sort());
@@ -275,7 +272,9 @@ describe('three years of one directory programme (time-skipping server)', () => 
       body: { summary: 'B 已完成整改：重建校企合作机制，新增企业兼职教师十二名。', measures: ['重建合作机制'] },
     });
     expect(reported.status, JSON.stringify(reported.body)).toBe(200);
+  });
 
+  step('when the rectification is due, then B passes again and C is removed after a dismissed appeal', async () => {
     // The rectification's due time passes: experts re-evaluate B (70 → pass); C's removal is publicised.
     await stack.skipTo(new Date(rectB.due_at.getTime() + hour).toISOString());
     const reReviewDue = await reviewAll('rectification', rectB.id, () => 70);
@@ -316,7 +315,9 @@ describe('three years of one directory programme (time-skipping server)', () => 
     expect(await mailTo('rectification_reminder')).toEqual([C.email, C.email, C.email]);
     expect(await mailTo('rectification_passed')).toEqual([B.email]);
     expect(await mailTo('removal_notice')).toEqual([C.email]);
+  });
 
+  step('when B appeals its 2029 grade and the appeal stands, then 优秀 is publicised again', async () => {
     // ---- Years 2 and 3: A and B report and are graded 良好; C is gone from the evaluation. In 2029 B appeals
     // its grade during the publicity period; the appeal stands, the corrected grade (优秀) is publicised again.
     const y2 = await evaluationYear(
@@ -353,6 +354,9 @@ describe('three years of one directory programme (time-skipping server)', () => 
       [A.entryId]: 'good',
       [B.entryId]: 'excellent',
     });
+  });
+
+  step('when year 3 is evaluated, then A and B are 良好 and every grade is kept', async () => {
     const y3 = await evaluationYear(2030, [A, B], () => 82);
     expect(Object.fromEntries(y3.results.map((r) => [r.entryId, r.grade]))).toEqual({
       [A.entryId]: 'good',
@@ -370,7 +374,9 @@ describe('three years of one directory programme (time-skipping server)', () => 
     ]);
     expect(await mailTo('objection_resolved')).toEqual([objector.email, objector.email]);
     expect((await memberState(B)).status).toBe('active');
+  });
 
+  step('then the directory tells the story of each member with its decisions', async () => {
     // The directory tells each story with its decisions.
     const entry = async (m: Member) =>
       (
@@ -401,7 +407,9 @@ describe('three years of one directory programme (time-skipping server)', () => 
       ]),
     );
     expect((await entry(D)).status).toBe('revoked');
+  });
 
+  step('when D applies two years after its revocation, then the submission is refused with the bar', async () => {
     // ---- D, two years after its revocation: its application to the same programme is refused at submission.
     await stack.skipTo('2030-06-01T09:00:00+08:00');
     const round = await stack.request<{ roundId: string }>('POST', '/api/rounds', {

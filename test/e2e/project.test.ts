@@ -7,6 +7,8 @@ import type { projectWorkflow } from '../../workflows/project.js';
 import type { roundWorkflow } from '../../workflows/round.js';
 import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
+import type { Project, ProjectView } from '../support/project.js';
+import { storySteps } from '../support/steps.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -40,13 +42,6 @@ afterAll(async () => {
 
 type Problem = { code: string; title: string; detail?: string };
 const db = () => stack.database.db;
-
-interface Project {
-  projectId: string;
-  institutionId: string;
-  email: string;
-  token: string;
-}
 
 /** A project as 认定 leaves it (an approved application, its project row), its workflow started as the round does. */
 async function approve(university: string, college: string, title: string): Promise<Project> {
@@ -95,19 +90,6 @@ async function sent(p: Project, purpose: string): Promise<string[]> {
   return rows.map((r) => `${r.recipient}${r.due_at ? ` ${r.due_at.toISOString()}` : ''}`);
 }
 
-interface ProjectView {
-  status: string;
-  endsOn: string;
-  reports: {
-    reportId: string;
-    kind: string;
-    attempt: number;
-    dueAt: string;
-    outcome: string | null;
-    outcomeReason: string | null;
-    late: boolean;
-  }[];
-}
 const view = async (p: Project) =>
   (await stack.request<ProjectView>('GET', `/api/projects/${p.projectId}`, { token: staff })).body;
 
@@ -139,15 +121,29 @@ const submit = (p: Project, kind: string, summary: string) =>
     body: { kind, summary },
   });
 
+/** Waits until the server describes the workflow with `status` (RUNNING, COMPLETED, CANCELLED, …). */
+const untilStatus = (workflowId: string, status: string, what = `${workflowId} ${status}`) =>
+  eventually(
+    async () =>
+      (await stack.env.client.workflow.getHandle(workflowId).describe()).status.name === status ? true : undefined,
+    { what },
+  );
+
 const after = (iso: string | Date, ms: number) => new Date(new Date(iso).getTime() + ms).toISOString();
 
-describe('a two-year research project (time-skipping server)', () => {
-  it('立项, 中期检查 passed, one extension (a second refused), 结项 不通过, resubmitted, 通过; a terminated project stops', async () => {
+describe.sequential('a two-year research project (time-skipping server)', () => {
+  const step = storySteps();
+  let p: Project;
+  let t: Project;
+  let l: Project;
+  let mid: Awaited<ReturnType<typeof opened>>;
+
+  step('when three projects are approved, then each is told once and nothing is owed yet', async () => {
     await stack.skipTo('2027-09-01T10:00:00+08:00');
-    const p = await approve('zzu', 'cs', '面向智能制造的产教融合人才培养模式研究');
-    const t = await approve('henu', 'cs', '数字经济背景下校企协同育人机制研究');
+    p = await approve('zzu', 'cs', '面向智能制造的产教融合人才培养模式研究');
+    t = await approve('henu', 'cs', '数字经济背景下校企协同育人机制研究');
     // A third project will hand in its midterm report late.
-    const l = await approve('hpu', 'energy', '新能源装备产教融合实训体系研究');
+    l = await approve('hpu', 'energy', '新能源装备产教融合实训体系研究');
     await eventually(async () => ((await sent(p, 'project_approved')).length === 1 ? true : undefined));
     expect(await sent(p, 'project_approved')).toEqual([p.email]);
     expect((await view(p)).endsOn).toBe('2029-09-01');
@@ -155,12 +151,14 @@ describe('a two-year research project (time-skipping server)', () => {
     const early = await submit(p, 'midterm', '尚未到中期检查时间提交的报告，应当被拒绝。');
     expect(early.status).toBe(409);
     expect(early.body.code).toBe('PROJECT_REPORT_NOT_OPEN');
+  });
 
+  step('when the midpoint comes, then 中期检查 is asked for at 09:00; another project is terminated', async () => {
     // ---- 中期检查 at the midpoint (2028-09-01, 09:00).
     await stack.skipTo('2028-09-01T08:59:00+08:00');
     expect(await sent(p, 'project_report_request')).toEqual([]);
     await stack.skipTo('2028-09-01T09:01:00+08:00');
-    const mid = await opened(p, 'midterm', 1);
+    mid = await opened(p, 'midterm', 1);
     expect(await sent(p, 'project_report_request')).toEqual([p.email]);
     // The other project is terminated before any reminder: it is never reminded, never flagged.
     await opened(t, 'midterm', 1);
@@ -169,7 +167,9 @@ describe('a two-year research project (time-skipping server)', () => {
       body: { reason: '项目负责人调离，依托单位申请撤项' },
     });
     expect(terminated.status, JSON.stringify(terminated.body)).toBe(200);
+  });
 
+  step('when the 7-working-day reminder falls due, then it goes at 09:00; the report stops the rest', async () => {
     // The 7-working-day reminder at 09:00 of its day; then the report arrives and no more reminders go.
     await stack.skipTo(after(mid.reminders[0]!, -60_000));
     expect(await sent(p, 'project_report_reminder')).toEqual([]);
@@ -181,72 +181,64 @@ describe('a two-year research project (time-skipping server)', () => {
     const midReport = await submit(p, 'midterm', '中期进展：完成课程体系重构，建成校企联合实验室一个，发表论文两篇。');
     expect(midReport.status, JSON.stringify(midReport.body)).toBe(200);
     expect(midReport.body.late).toBe(false);
-    await stack.skipTo(after(mid.dueAt, hour));
-    // The late project: staff are flagged once; its report is still taken, marked late; terminated while
-    // under review, its review is cancelled.
-    const flagged = await eventually(async () => {
-      const rows = await sent(l, 'project_report_overdue');
-      return rows.length > 0 ? rows : undefined;
-    });
-    expect(flagged).toEqual([stack.config.staffEmail]);
-    // It was reminded 7, 3 and 1 working days before its due day, at 09:00 (it started with P: same days).
-    expect(await sent(l, 'project_report_reminder')).toEqual(
-      mid.reminders.map((at) => `${l.email} ${new Date(at).toISOString()}`),
-    );
-    const lateReport = await submit(l, 'midterm', '逾期提交的中期检查报告：研究按计划推进，实训平台建设完成过半。');
-    expect(lateReport.status, JSON.stringify(lateReport.body)).toBe(200);
-    expect(lateReport.body.late).toBe(true);
-    const lateReportId = (await view(l)).reports[0]!.reportId;
-    await eventually(
-      async () =>
-        (await stack.env.client.workflow.getHandle(`review-project-report-${lateReportId}`).describe()).status.name ===
-        'RUNNING'
-          ? true
-          : undefined,
-      { what: 'the late report under review' },
-    );
-    // Terminated once the experts are invited (the review is waiting on its timers, no activity in flight: the
-    // time-skipping server keeps time still while an activity it has been told to cancel is running).
-    await eventually(
-      async () => {
-        const invited = await db()('email_outbox')
-          .where({ workflow_id: `review-project-report-${lateReportId}`, purpose: 'review_invitation', status: 'sent' })
-          .count<{ n: number }[]>('* as n');
-        return Number(invited[0]!.n) > 0 ? true : undefined;
-      },
-      { what: 'the experts invited to review the late report' },
-    );
-    await stack.env.sleep(60_000);
-    expect(
-      (
-        await stack.request('POST', `/api/projects/${l.projectId}/terminate`, {
-          token: staff,
-          body: { reason: '中期检查报告严重逾期，依托单位申请撤项' },
-        })
-      ).status,
-    ).toBe(200);
-    await eventually(
-      async () =>
-        (await stack.env.client.workflow.getHandle(`review-project-report-${lateReportId}`).describe()).status.name ===
-        'CANCELLED'
-          ? true
-          : undefined,
-      { what: 'the review cancelled' },
-    );
-    await eventually(
-      async () =>
-        (await stack.env.client.workflow.getHandle(`project-${l.projectId}`).describe()).status.name === 'COMPLETED'
-          ? true
-          : undefined,
-      { what: 'the terminated project to end' },
-    );
-    expect(await sent(l, 'project_report_overdue')).toEqual([stack.config.staffEmail]);
+  });
+
+  step(
+    'when a report is overdue, then staff are flagged once; terminating the project cancels its review',
+    async () => {
+      await stack.skipTo(after(mid.dueAt, hour));
+      // The late project: staff are flagged once; its report is still taken, marked late; terminated while
+      // under review, its review is cancelled.
+      const flagged = await eventually(async () => {
+        const rows = await sent(l, 'project_report_overdue');
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(flagged).toEqual([stack.config.staffEmail]);
+      // It was reminded 7, 3 and 1 working days before its due day, at 09:00 (it started with P: same days).
+      expect(await sent(l, 'project_report_reminder')).toEqual(
+        mid.reminders.map((at) => `${l.email} ${new Date(at).toISOString()}`),
+      );
+      const lateReport = await submit(l, 'midterm', '逾期提交的中期检查报告：研究按计划推进，实训平台建设完成过半。');
+      expect(lateReport.status, JSON.stringify(lateReport.body)).toBe(200);
+      expect(lateReport.body.late).toBe(true);
+      const lateReportId = (await view(l)).reports[0]!.reportId;
+      await untilStatus(`review-project-report-${lateReportId}`, 'RUNNING', 'the late report under review');
+      // Terminated once the experts are invited (the review is waiting on its timers, no activity in flight: the
+      // time-skipping server keeps time still while an activity it has been told to cancel is running).
+      const invitations = { workflow_id: `review-project-report-${lateReportId}`, purpose: 'review_invitation' };
+      const invited = async () =>
+        Number(
+          (
+            await db()('email_outbox')
+              .where({ ...invitations, status: 'sent' })
+              .count<{ n: number }[]>('* as n')
+          )[0]!.n,
+        );
+      await eventually(async () => ((await invited()) > 0 ? true : undefined), {
+        what: 'the experts invited to review the late report',
+      });
+      await stack.env.sleep(60_000);
+      const reason = '中期检查报告严重逾期，依托单位申请撤项';
+      const terminate = await stack.request('POST', `/api/projects/${l.projectId}/terminate`, {
+        token: staff,
+        body: { reason },
+      });
+      expect(terminate.status).toBe(200);
+      await untilStatus(`review-project-report-${lateReportId}`, 'CANCELLED', 'the review cancelled');
+      await untilStatus(`project-${l.projectId}`, 'COMPLETED', 'the terminated project to end');
+      expect(await sent(l, 'project_report_overdue')).toEqual([stack.config.staffEmail]);
+    },
+  );
+
+  step('when the experts pass the midterm report, then the project is told the result', async () => {
     const midReviewDue = await reviewAll(mid.reportId, 82);
     await stack.skipTo(after(midReviewDue, hour));
     await eventually(async () => ((await view(p)).reports[0]?.outcome === 'passed' ? true : undefined));
     expect(await sent(p, 'project_report_reminder')).toHaveLength(1);
     expect(await sent(p, 'project_report_result')).toEqual([p.email]);
+  });
 
+  step('when an extension is asked twice, then one year is granted and the second request refused', async () => {
     // ---- One extension of a year, approved; a second request is refused.
     const ext = await stack.request('POST', `/api/projects/${p.projectId}/extension`, {
       token: p.token,
@@ -266,7 +258,9 @@ describe('a two-year research project (time-skipping server)', () => {
     );
     expect(decided.body).toEqual({ approved: true, endsOn: '2030-09-01' });
     expect(await sent(p, 'project_extension_decided')).toEqual([p.email]);
+  });
 
+  step('when the extended end comes, then 结项 不通过 with its reason, resubmitted, 通过', async () => {
     // The original end passes quietly; the final report is asked for at the extended end.
     await stack.skipTo('2029-09-02T10:00:00+08:00');
     expect(await sent(p, 'project_report_request')).toEqual([p.email]);
@@ -286,11 +280,7 @@ describe('a two-year research project (time-skipping server)', () => {
     await stack.skipTo(after(retry.dueAt, hour));
     await stack.skipTo(after(await reviewAll(retry.reportId, 75), hour));
     await eventually(async () => ((await view(p)).status === 'completed' ? true : undefined));
-    await eventually(async () =>
-      (await stack.env.client.workflow.getHandle(`project-${p.projectId}`).describe()).status.name === 'COMPLETED'
-        ? true
-        : undefined,
-    );
+    await untilStatus(`project-${p.projectId}`, 'COMPLETED');
     expect(await sent(p, 'project_report_result')).toEqual([p.email, p.email, p.email]);
     // Three years in one run: its history stays small (no continue-as-new needed).
     const history = await stack.env.client.workflow.getHandle(`project-${p.projectId}`).fetchHistory();
@@ -299,7 +289,9 @@ describe('a two-year research project (time-skipping server)', () => {
     console.info(`project over three years: one run, ${events} events`);
     // No report was ever late, so staff were never flagged.
     expect(await sent(p, 'project_report_overdue')).toEqual([]);
+  });
 
+  step('then the terminated project heard nothing after its end; every decision is audited', async () => {
     // The terminated project: one 立项 notice, one request, the termination notice; nothing after.
     expect(await sent(t, 'project_report_reminder')).toEqual([]);
     expect(await sent(t, 'project_report_overdue')).toEqual([]);
@@ -429,11 +421,7 @@ describe('a two-year research project (time-skipping server)', () => {
     expect(projects.map((p) => p.institution_id).sort()).toEqual(['henu', 'hpu', 'zzu']);
     for (const p of projects) {
       expect(p.status).toBe('active');
-      const running = await eventually(async () =>
-        (await stack.env.client.workflow.getHandle(`project-${p.id}`).describe()).status.name === 'RUNNING'
-          ? true
-          : undefined,
-      );
+      const running = await untilStatus(`project-${p.id}`, 'RUNNING');
       expect(running).toBe(true);
     }
     const notices = await eventually(async () => {

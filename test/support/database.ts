@@ -6,6 +6,11 @@ import { createDb, type Db } from '../../db/knex.js';
 export interface TestDatabase {
   db: Db;
   url: string;
+  /**
+   * Rows written so far, as PostgreSQL's statistics report them: it grows while the worker and the API do
+   * work, so waits measure idleness instead of wall-clock time (see `reportProgressWith`).
+   */
+  writes(): Promise<number>;
   drop(): Promise<void>;
 }
 
@@ -29,6 +34,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     db,
     url,
+    async writes() {
+      const rows = await db.raw<{ rows: { n: string }[] }>(
+        'select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text as n from pg_stat_user_tables',
+      );
+      return Number(rows.rows[0]!.n);
+    },
     async drop() {
       await db.destroy();
       await admin((c) => c.query(`drop database if exists ${c.escapeIdentifier(name)} with (force)`));

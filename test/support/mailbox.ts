@@ -1,4 +1,4 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { currentProgress, eventually, IDLE_BOUND_MS } from './wait.js';
 
 export interface ReceivedEmail {
   to: string;
@@ -40,19 +40,31 @@ export class Mailbox {
     await fetch(`${this.apiUrl}/email/all`, { method: 'DELETE' });
   }
 
-  /** Waits until at least `count` emails arrived and no more arrive for `settleMs`. */
-  async waitForCount(count: number, { timeoutMs = 30_000, settleMs = 500 } = {}): Promise<ReceivedEmail[]> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Waits until at least `count` emails arrived and no more arrive for `settleMs`. Gives up only after
+   * `timeoutMs` in which neither the sink's count nor the stack (its progress probe) changed.
+   */
+  async waitForCount(count: number, { timeoutMs = IDLE_BOUND_MS, settleMs = 500 } = {}): Promise<ReceivedEmail[]> {
     let last = -1;
-    for (;;) {
-      const emails = await this.list();
-      if (emails.length >= count && emails.length === last) return emails;
-      if (Date.now() > deadline) {
-        throw new Error(`expected at least ${count} emails, the sink holds ${emails.length} after ${timeoutMs} ms`);
-      }
-      last = emails.length >= count ? emails.length : -1;
-      await delay(emails.length >= count ? settleMs : 100);
-    }
+    let since = Date.now();
+    const stack = currentProgress();
+    return eventually(
+      async () => {
+        const emails = await this.list();
+        if (emails.length !== last) {
+          last = emails.length;
+          since = Date.now();
+        }
+        if (emails.length < count) throw new Error(`the sink holds ${emails.length}`);
+        // Settled: as many as `settleMs` ago.
+        return Date.now() - since >= settleMs ? emails : undefined;
+      },
+      {
+        timeoutMs,
+        what: `at least ${count} emails`,
+        progress: async () => [last, stack ? await stack() : null],
+      },
+    );
   }
 }
 

@@ -31,7 +31,7 @@ export async function scoreAssignedReviews(
   stack: ReviewingStack,
   subject: { kind: string; id: string },
   scoresOf: (itemId: string) => Record<string, number> | null,
-  { timeoutMs = 20_000 } = {},
+  { timeoutMs }: { timeoutMs?: number } = {},
 ): Promise<{ reviewId: string; assignments: Assignment[]; dueAt: Date }> {
   const { db } = stack.database;
   const review = await eventually(
@@ -39,15 +39,18 @@ export async function scoreAssignedReviews(
       db('reviews')
         .where({ subject_kind: subject.kind, subject_id: subject.id })
         .first<{ id: string } | undefined>('id'),
-    { timeoutMs, what: `the expert review of ${subject.kind} ${subject.id}` },
+    { ...(timeoutMs ? { timeoutMs } : {}), what: `the expert review of ${subject.kind} ${subject.id}` },
   );
-  const assignments = await eventually(async () => {
-    const rows = await db('review_assignments')
-      .where({ review_id: review.id })
-      .whereIn('status', ['invited', 'accepted'])
-      .select<Assignment[]>('id', 'item_id', 'expert_id', 'due_at');
-    return rows.length > 0 ? rows : undefined;
-  });
+  const assignments = await eventually(
+    async () => {
+      const rows = await db('review_assignments')
+        .where({ review_id: review.id })
+        .whereIn('status', ['invited', 'accepted'])
+        .select<Assignment[]>('id', 'item_id', 'expert_id', 'due_at');
+      return rows.length > 0 ? rows : undefined;
+    },
+    { what: `the first assignments of ${subject.kind} ${subject.id}` },
+  );
   for (const a of assignments) {
     const scores = scoresOf(a.item_id);
     if (!scores) continue;

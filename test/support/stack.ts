@@ -15,6 +15,7 @@ import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
+import { reportProgressWith } from './wait.js';
 
 export const TEST_TASK_QUEUE = 'ronghe-test';
 
@@ -92,6 +93,8 @@ export interface TestStackOptions {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const logger = testLogger();
   const database = await createTestDatabase();
+  // Waits in this file last while the worker and the API keep writing (see test/support/wait.ts).
+  reportProgressWith(() => database.writes());
   const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-attachments-'));
   const attachments = new AttachmentStore(attachmentsDir, 5 * 1024 * 1024);
   const started: { stop(): Promise<unknown> }[] = [];
@@ -151,6 +154,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       request: (method, path, options) => apiRequest(api.url, method, path, options),
       async stop() {
         for (const s of started.reverse()) await s.stop().catch(() => undefined);
+        reportProgressWith(undefined);
         await database.drop();
         fs.rmSync(attachmentsDir, { recursive: true, force: true });
       },

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { signToken, type TokenSubject } from '../../api/auth.js';
 import { startApi, type RunningApi } from '../../api/server.js';
@@ -14,6 +16,84 @@ import { installRuntime, startWorker, type RunningWorker } from '../../worker.js
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
 import { apiRequest, testLogger, withFreshPorts, type ApiResponse } from './stack.js';
+import { reportProgressWith } from './wait.js';
+
+/**
+ * The one way a test starts Temporal's time-skipping test server: our quiet logger for the SDK (installed
+ * before the test environment installs its chatty default), the server binary the global setup resolved,
+ * and our search attributes registered (the test server knows none until told).
+ */
+export async function startTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  installRuntime(testLogger());
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
+  });
+  await ensureSearchAttributes(env.connection, 'default');
+  return env;
+}
+
+/** The workflow bundle the global setup built once for the whole run. */
+function workflowBundle(): { code: string } {
+  return { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') };
+}
+
+export interface StubbedWorker {
+  taskQueue: string;
+  /** Shuts the worker down and waits for it to stop. */
+  stop(): Promise<void>;
+}
+
+/**
+ * For workflow-level tests: a worker on the time-skipping server running the real workflows with the given
+ * activity implementations (stubs) — no database, no mail — as the Temporal samples test workflows.
+ */
+export async function startStubbedWorker(
+  env: TestWorkflowEnvironment,
+  options: { taskQueue: string; activities: object },
+): Promise<StubbedWorker> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: options.activities,
+  });
+  const running = worker.run();
+  return {
+    taskQueue: options.taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/**
+ * Runs one workflow on a stubbed worker of its own (task queue = workflow id) while `run` drives it. The
+ * workflow is terminated if `run` leaves it running: on the time-skipping server a workflow nobody works on
+ * would hold the clock still for every later test of the file.
+ */
+export async function withStubbedWorkflow<T>(
+  env: TestWorkflowEnvironment,
+  options: { workflowType: string; workflowId: string; args: unknown[]; activities: object },
+  run: (handle: WorkflowHandle) => Promise<T>,
+): Promise<T> {
+  const worker = await startStubbedWorker(env, { taskQueue: options.workflowId, activities: options.activities });
+  try {
+    const handle = await env.client.workflow.start(options.workflowType, {
+      taskQueue: worker.taskQueue,
+      workflowId: options.workflowId,
+      args: options.args,
+    });
+    try {
+      return await run(handle);
+    } finally {
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('the test is over');
+    }
+  } finally {
+    await worker.stop();
+  }
+}
 
 export interface TimeSkippingStack {
   env: TestWorkflowEnvironment;
@@ -47,15 +127,10 @@ export async function startTimeSkippingStack(options: {
   taskQueue: string;
   api?: boolean;
 }): Promise<TimeSkippingStack> {
-  // Our logger (warnings only) for the SDK, before the test environment installs its chatty default.
-  installRuntime(testLogger());
   const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0', TEMPORAL_TASK_QUEUE: options.taskQueue });
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
-  // The test server knows no custom search attributes until told.
-  await ensureSearchAttributes(env.connection, 'default');
+  const env = await startTimeSkippingEnvironment();
   const database = await createTestDatabase();
+  reportProgressWith(() => database.writes());
   const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-ts-attachments-'));
   const attachments = new AttachmentStore(attachmentsDir, 1024 * 1024);
   const maildev = await withFreshPorts(async () =>
@@ -72,7 +147,7 @@ export async function startTimeSkippingStack(options: {
     mailFrom: config.smtp.from,
     staffEmail: config.staffEmail,
     logger: testLogger(),
-    workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
+    workflowBundle: workflowBundle(),
   });
   // The API stamps receipts by the test server's clock: the offset is re-read whenever the test moves time.
   let offsetMs = (await env.currentTimeMs()) - Date.now();
@@ -118,6 +193,7 @@ export async function startTimeSkippingStack(options: {
       await worker.shutdown();
       await env.teardown();
       await maildev.stop();
+      reportProgressWith(undefined);
       await database.drop();
       fs.rmSync(attachmentsDir, { recursive: true, force: true });
     },
