@@ -20,17 +20,20 @@ describe('where the embedded PostgreSQL keeps a data folder’s cluster', () => 
     expect(postgresDataDir(dataDir, tmp(0o755))).toBe(path.join(dataDir, 'postgres'));
   });
 
-  it.skipIf(!asRoot)('when root’s data folders are unreachable, then each gets its own cluster and none is shared', () => {
-    const home = tmp(0o700);
-    const clusters = tmp(0o755);
-    const a = postgresDataDir(path.join(home, 'a'), clusters);
-    const b = postgresDataDir(path.join(home, 'b'), clusters);
-    expect(a).not.toBe(b);
-    expect(a.startsWith(clusters + path.sep) && b.startsWith(clusters + path.sep)).toBe(true);
-    expect(postgresDataDir(path.join(home, 'a'), clusters)).toBe(a);
-    expect(fs.readFileSync(path.join(path.dirname(a), 'data-dir'), 'utf8').trim()).toBe(path.join(home, 'a'));
+  it.skipIf(!asRoot)(
+    'when root’s data folders are unreachable, then each gets its own cluster and none is shared',
+    () => {
+      const home = tmp(0o700);
+      const clusters = tmp(0o755);
+      const a = postgresDataDir(path.join(home, 'a'), clusters);
+      const b = postgresDataDir(path.join(home, 'b'), clusters);
+      expect(a).not.toBe(b);
+      expect(a.startsWith(clusters + path.sep) && b.startsWith(clusters + path.sep)).toBe(true);
+      expect(postgresDataDir(path.join(home, 'a'), clusters)).toBe(a);
+      expect(fs.readFileSync(path.join(path.dirname(a), 'data-dir'), 'utf8').trim()).toBe(path.join(home, 'a'));
 
-    fs.writeFileSync(path.join(path.dirname(a), 'data-dir'), '/somebody/else\n');
-    expect(() => postgresDataDir(path.join(home, 'a'), clusters)).toThrow(/never shared/);
-  });
+      fs.writeFileSync(path.join(path.dirname(a), 'data-dir'), '/somebody/else\n');
+      expect(() => postgresDataDir(path.join(home, 'a'), clusters)).toThrow(/never shared/);
+    },
+  );
 });
