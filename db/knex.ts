@@ -32,3 +32,8 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest()) as [number, string[]];
   return applied;
 }
+
+/** Whether the database answers a trivial query (the health check's probe). Rejects when it does not. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.raw('select 1');
+}

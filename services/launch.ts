@@ -302,7 +302,8 @@ export async function launchNow<I>(
   });
 }
 
-export function launchSearchAttributes(launch: Launch<unknown>) {
+/** The search attributes a launched procedure starts with (the launcher workflow sets the same for its child). */
+function launchSearchAttributes(launch: Launch<unknown>) {
   return [
     { key: ProgrammeSA, value: launch.programme },
     { key: RoundYearKey, value: launch.year },

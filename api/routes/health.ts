@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { Db } from '../../db/knex.js';
+import { pingDatabase, type Db } from '../../db/knex.js';
 import { z, type ApiRoutes } from '../route.js';
 
 const CheckSchema = z.object({ status: z.enum(['ok', 'down']), latencyMs: z.number(), error: z.string().optional() });
@@ -44,7 +44,7 @@ export function healthRoutes(routes: ApiRoutes, deps: { db: Db; temporal: Client
             deps.temporal.connection.workflowService.describeNamespace({ namespace: deps.temporal.options.namespace }),
           3_000,
         ),
-        timed(() => deps.db.raw('select 1'), 3_000),
+        timed(() => pingDatabase(deps.db), 3_000),
       ]);
       const ok = temporal.status === 'ok' && database.status === 'ok';
       return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', checks: { temporal, database } } };
