@@ -19,7 +19,7 @@ import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { evaluationReminder, evaluationRequest, evaluationResult } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, type BatchCursor, type BatchResult } from './mailing.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 
 /** When the self-evaluation reports are due, and when members without one are reminded. */
@@ -150,10 +150,7 @@ export function createEvaluationActivities({ db, outbox, calendar }: ActivityDep
             at,
             estimated,
             calendarVersion,
-            reminders: reminderKs.map((k) => {
-              const r = cal.workingDaysBefore(day, k);
-              return { k, day: r.day, at: r.atIso };
-            }),
+            reminders: cal.remindersBefore(day, reminderKs),
           },
           members: await countReports(trx, evaluation.id),
         };

@@ -21,7 +21,7 @@ import {
   type RectificationReportRecorded,
   type RectificationStarted,
 } from './member.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 /** Rectification passes at the evaluation's pass mark (合格 ≥ 60). */
 const PASS_MARK = 60;
@@ -55,10 +55,7 @@ export function createMemberRectificationActivities({ db, outbox, calendar }: Ac
       );
       const { version, calendar: cal } = await calendar.snapshot();
       const due = cal.period(sameDayMonthsLater(input.today, months), 1);
-      const reminders = entry.programme.rules.call.reminderWorkingDaysBefore.map((k) => {
-        const r = cal.workingDaysBefore(due.lastDay, k);
-        return { k, day: r.day, at: r.atIso };
-      });
+      const reminders = cal.remindersBefore(due.lastDay, entry.programme.rules.call.reminderWorkingDaysBefore);
       const rectificationId = await db.transaction(async (trx) => {
         const existing = await findRectificationOf(trx, input.entryId, input.evaluationId);
         if (existing) return existing;

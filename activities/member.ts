@@ -8,7 +8,7 @@ import { formatDayZh } from '../domain/calendar/index.js';
 import { sameDayYearsLater } from '../domain/calendar/months.js';
 import { revocationNotice } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 
 export type MemberStatus = 'active' | 'rectifying' | 'removal_pending' | 'removed' | 'revoked';

@@ -28,7 +28,7 @@ import {
   type ProjectReportKind,
   type ReportDecision,
 } from './project.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 /** A project's midterm and final reports: asked for, reminded, received, flagged when overdue, decided. */
 export function createProjectReportActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
@@ -69,10 +69,7 @@ export function createProjectReportActivities({ db, outbox, calendar, staffEmail
         kind: input.kind,
         attempt: input.attempt,
         dueAt: due.endsAtIso,
-        reminders: p.rules.call.reminderWorkingDaysBefore.map((k) => {
-          const r = cal.workingDaysBefore(report.dueDay, k);
-          return { k, day: r.day, at: r.atIso };
-        }),
+        reminders: cal.remindersBefore(report.dueDay, p.rules.call.reminderWorkingDaysBefore),
       };
     },
 

@@ -16,7 +16,7 @@ import { findRound } from '../db/repositories/round.js';
 import { sameDayMonthsLater } from '../domain/calendar/months.js';
 import { projectApproved, projectTerminated, type ProjectMailContext } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 
 export type { ProjectReportKind } from '../db/repositories/project.reports.js';

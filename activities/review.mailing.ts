@@ -4,7 +4,7 @@ import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchResult } from './mailing.js';
 import type { DueGroup } from './review.js';
 import { loadReview } from './review.subject.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 export interface ReviewBatchInput {
   workflowId: string;

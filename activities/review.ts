@@ -15,7 +15,7 @@ import { assignReviewers, loadBound } from '../domain/review/assignment.js';
 import { reviewBlocked } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { subjectOrRefuse } from './review.subject.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 /** When a group of assignments is due, and when its experts are reminded. */
 export interface DueGroup {
@@ -31,10 +31,7 @@ export function dueGroup(cal: WorkingCalendar, today: string, workingDays: numbe
   return {
     dueDay: period.lastDay,
     dueAt: period.endsAtIso,
-    reminders: reminderKs.map((k) => {
-      const r = cal.workingDaysBefore(period.lastDay, k);
-      return { k, day: r.day, at: r.atIso };
-    }),
+    reminders: cal.remindersBefore(period.lastDay, reminderKs),
   };
 }
 

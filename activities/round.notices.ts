@@ -12,7 +12,8 @@ import {
 } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
-import { eligibleFor, loadPreparedRound, type Deadline, type PreparedRoundContext, type Reminder } from './round.js';
+import { eligibleFor, loadPreparedRound, type Deadline, type PreparedRoundContext } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 /** A page of a round's recipients: institutions in id order, after `after`. */
 export interface RoundBatchCursor extends BatchCursor {

@@ -19,6 +19,7 @@ import {
   shanghaiDayOf,
   shanghaiInstant,
   yearOf,
+  type Reminder,
   type WorkingCalendar,
 } from '../domain/calendar/index.js';
 import { roundTitleZh } from '../domain/programmes.js';
@@ -37,12 +38,6 @@ export interface Deadline {
 }
 
 /** A reminder k working days before the deadline, due at 09:00 on `day`. */
-export interface Reminder {
-  k: number;
-  day: string;
-  at: string;
-}
-
 export interface PrepareRoundInput {
   roundId: string;
   programme: string;
@@ -100,13 +95,6 @@ export interface RecordRoundStageInput {
   /** Workflow time of the change; bookkeeping only. */
   at: string;
   closed?: boolean;
-}
-
-function reminderSchedule(calendar: WorkingCalendar, deadlineDay: string, ks: number[]): Reminder[] {
-  return ks.map((k) => {
-    const r = calendar.workingDaysBefore(deadlineDay, k);
-    return { k, day: r.day, at: r.atIso };
-  });
 }
 
 function calendarDeadline(cal: WorkingCalendar, version: number, day: string, source: Deadline['source']): Deadline {
@@ -190,7 +178,7 @@ export function createRoundActivities({ db, calendar }: ActivityDeps) {
       return {
         titleZh: round.titleZh,
         deadline,
-        reminders: reminderSchedule(cal, deadline.day, ctx.rules.call.reminderWorkingDaysBefore),
+        reminders: cal.remindersBefore(deadline.day, ctx.rules.call.reminderWorkingDaysBefore),
         eligibleInstitutions,
         graceSeconds: round.graceSeconds,
       };
@@ -217,7 +205,7 @@ export function createRoundActivities({ db, calendar }: ActivityDeps) {
         });
       });
       log.info('deadline extended', { roundId: input.roundId, from: input.current.day, to: deadline.day });
-      return { deadline, reminders: reminderSchedule(cal, deadline.day, ctx.rules.call.reminderWorkingDaysBefore) };
+      return { deadline, reminders: cal.remindersBefore(deadline.day, ctx.rules.call.reminderWorkingDaysBefore) };
     },
 
     /**
@@ -251,7 +239,7 @@ export function createRoundActivities({ db, calendar }: ActivityDeps) {
         });
         log.info('deadline recomputed', { roundId: input.roundId, from: input.current.day, to: day });
       }
-      return { deadline, moved, reminders: reminderSchedule(cal, day, ctx.rules.call.reminderWorkingDaysBefore) };
+      return { deadline, moved, reminders: cal.remindersBefore(day, ctx.rules.call.reminderWorkingDaysBefore) };
     },
 
     /** Staff's cancellation: the round and every application in it are cancelled, with the reason audited. */

@@ -20,7 +20,7 @@ import {
 import { formatShanghai } from '../domain/calendar/index.js';
 import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import type { Reminder } from './round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 import { NOMINATIONS_PER_INSTITUTION } from '../domain/showcase.js';
 
@@ -75,10 +75,7 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
           ...showcaseCall({ institutionName: i.name, showcaseTitle: showcase.titleZh, due, dueEstimated: estimated }),
         });
       }
-      const reminders = programme.rules.call.reminderWorkingDaysBefore.map((k) => {
-        const r = cal.workingDaysBefore(dueDay, k);
-        return { k, day: r.day, at: r.atIso };
-      });
+      const reminders = cal.remindersBefore(dueDay, programme.rules.call.reminderWorkingDaysBefore);
       return { titleZh: showcase.titleZh, dueAt: formatShanghai(due), invited: institutions.length, reminders };
     },
 

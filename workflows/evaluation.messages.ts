@@ -7,7 +7,7 @@ import type {
   StaffGradeInput,
 } from '../activities/evaluation.js';
 import type { AggregateResult } from '../activities/review.results.js';
-import type { Reminder } from '../activities/round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { PublicityResult } from './publicity.messages.js';
 

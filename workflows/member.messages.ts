@@ -5,7 +5,7 @@ import type {
   RectificationReportRecorded,
   RevokeResult,
 } from '../activities/member.js';
-import type { Reminder } from '../activities/round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { EvaluationGrade } from '../domain/programmes.js';
 

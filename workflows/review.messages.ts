@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { DueGroup } from '../activities/review.js';
 import type { AggregateResult } from '../activities/review.results.js';
-import type { Reminder } from '../activities/round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import type { ReviewSubjectKind } from '../domain/review/subjects.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 

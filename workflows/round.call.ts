@@ -1,4 +1,4 @@
-import type { Reminder } from '../activities/round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { formatInstantZh, shanghaiInstant } from '../domain/calendar/days.js';
 import { calendarTimeFor, type TimeCompression } from '../domain/compressed-time.js';
 import { refusal } from './failures.js';

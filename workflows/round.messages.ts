@@ -3,7 +3,8 @@ import type { SubmissionResult, WithdrawalResult } from '../activities/round.app
 import type { AggregateResult } from '../activities/review.results.js';
 import type { Announcement } from '../activities/round.notices.js';
 import type { ConfirmShortlistResult, ShortlistAdjustment } from '../activities/round.shortlist.js';
-import type { Deadline, Reminder } from '../activities/round.js';
+import type { Deadline } from '../activities/round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 import type { PublicityResult } from './publicity.messages.js';
 

@@ -9,7 +9,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { Deadline, Reminder } from '../activities/round.js';
+import type { Deadline } from '../activities/round.js';
+import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { wallTimeFor } from '../domain/compressed-time.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';

@@ -25,6 +25,16 @@ export interface PeriodResult {
   estimated: boolean;
 }
 
+/**
+ * One reminder before a deadline (SPEC, cross-cutting: reminders at 09:00 Asia/Shanghai on the k-th working day
+ * before it): `k` working days before, on `day` (YYYY-MM-DD), at `at` (ISO with +08:00).
+ */
+export interface Reminder {
+  k: number;
+  day: Day;
+  at: string;
+}
+
 export interface WorkingDayBeforeResult {
   day: Day;
   /** 09:00 Asia/Shanghai (or the given hour) on `day`. */
@@ -87,6 +97,14 @@ export class WorkingCalendar {
       }
     }
     throw new RangeError(`no ${workingDays} working days found within ${MAX_SCAN_DAYS} days of ${opens}`);
+  }
+
+  /** The reminders `ks` working days before `deadlineDay`, each at 09:00 Asia/Shanghai, in the order of `ks`. */
+  remindersBefore(deadlineDay: Day, ks: readonly number[]): Reminder[] {
+    return ks.map((k) => {
+      const r = this.workingDaysBefore(deadlineDay, k);
+      return { k, day: r.day, at: r.atIso };
+    });
   }
 
   /** "k working days before a deadline" is `hour`:00 on the k-th working day before the deadline's day. */

@@ -39,6 +39,14 @@ describe('working-day calendar (the SPEC counting rule)', () => {
     expect(r.atIso).toBe('2026-10-08T09:00:00+08:00');
   });
 
+  it('when reminders are asked 7, 3 and 1 working days before 2026-10-12, then they skip the Mid-Autumn and National Day holidays', () => {
+    expect(calendar().remindersBefore('2026-10-12', [7, 3, 1])).toEqual([
+      { k: 7, day: '2026-09-24', at: '2026-09-24T09:00:00+08:00' },
+      { k: 3, day: '2026-10-08', at: '2026-10-08T09:00:00+08:00' },
+      { k: 1, day: '2026-10-10', at: '2026-10-10T09:00:00+08:00' },
+    ]);
+  });
+
   it('1 working day before 2025-02-10 is the 调休 Saturday 2025-02-08', () => {
     expect(calendar().workingDaysBefore('2025-02-10', 1).day).toBe('2025-02-08');
   });
