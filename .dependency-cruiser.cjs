@@ -20,7 +20,7 @@ module.exports = {
         'other workflow files, pure domain modules and (as types) activities.',
       from: { path: '^workflows/' },
       to: {
-        pathNot: ['^workflows/', '^domain/', '^activities/', '^node_modules/@temporalio/(workflow|common)/'],
+        pathNot: ['^workflows/', '^domain/', '^activities/', '(^|/)node_modules/@temporalio/(workflow|common)/'],
       },
     },
     {
@@ -36,7 +36,7 @@ module.exports = {
       comment:
         'domain/ is pure logic shared by workflows and activities: it imports nothing of the project outside domain/.',
       from: { path: '^domain/' },
-      to: { pathNot: ['^domain/', '^node_modules/'] },
+      to: { pathNot: ['^domain/', '(^|/)node_modules/'] },
     },
     {
       name: 'no-upward-import-of-api',
