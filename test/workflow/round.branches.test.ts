@@ -162,17 +162,19 @@ describe('round workflow (stubbed activities)', () => {
         publicity: { periods: 1, objections: 0, upheld: 0, dismissed: 0 },
         approved: 2,
       });
-      expect(stubs.inputsOf('recordRoundStage').map((s) => s.stage)).toEqual([
+      const stages = stubs.inputsOf('recordRoundStage').map((s) => s.stage);
+      // The confirmation Update records 'shortlist_confirmed' while the main loop already records 'publicity'
+      // in the same workflow task: the two activities run side by side, in either order.
+      expect(stages.slice(0, 6)).toEqual([
         'scheduled',
         'call_open',
         'call_closing',
         'formal_check',
         'review',
         'shortlist_pending',
-        'shortlist_confirmed',
-        'publicity',
-        'approved',
       ]);
+      expect([...stages.slice(6, 8)].sort()).toEqual(['publicity', 'shortlist_confirmed']);
+      expect(stages.slice(8)).toEqual(['approved']);
     });
   });
 
