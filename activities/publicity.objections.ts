@@ -5,6 +5,7 @@ import {
   entryInPeriod,
   findObjectionByKey,
   insertObjection,
+  type NewObjection,
 } from '../db/repositories/publicity.objections.js';
 import { periodHeading } from '../db/repositories/publicity.periods.js';
 import { addDays, formatShanghai, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/index.js';
@@ -12,22 +13,8 @@ import { objectionsPending } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
-export interface ObjectionInput {
-  publicityId: string;
-  entryId?: string | undefined;
-  name: string;
-  unit: string;
-  phone: string;
-  email: string;
-  onBehalfOfUnit: boolean;
-  facts: string;
-  evidence: string[];
-  /** For an appeal against a removal: only procedural grounds are heard. */
-  grounds?: 'substantive' | 'procedural' | undefined;
-  receivedAt: string;
-  idempotencyKey?: string | undefined;
-  clientIp?: string | undefined;
-}
+/** An objection (异议) as the workflow received it: the objector's real name, unit and contacts, the facts. */
+export type ObjectionInput = NewObjection;
 
 export interface ObjectionRecorded {
   objectionId: string;
