@@ -3,7 +3,7 @@ import { reviewInvitation, reviewReminder } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchResult } from './mailing.js';
 import type { DueGroup } from './review.js';
-import { loadReview } from './review.subject.js';
+import { loadReview } from './review.subjects.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 export interface ReviewBatchInput {

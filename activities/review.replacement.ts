@@ -13,7 +13,7 @@ import { loadBound, pickReplacement } from '../domain/review/assignment.js';
 import { reviewInvitation } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { dueGroup, type DueGroup } from './review.js';
-import { loadReview } from './review.subject.js';
+import { loadReview } from './review.subjects.js';
 
 export interface ReplacementResult {
   timedOut: number;

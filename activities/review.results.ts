@@ -4,7 +4,7 @@ import { reviewedItems, storeResults, submittedScores } from '../db/repositories
 import { aggregate, rankWithinQuota } from '../domain/review/scoring.js';
 import { reviewCompleted } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import { loadReview } from './review.subject.js';
+import { loadReview } from './review.subjects.js';
 
 export interface AggregateResult {
   items: number;

@@ -14,7 +14,7 @@ import type { WorkingCalendar } from '../domain/calendar/index.js';
 import { assignReviewers, loadBound } from '../domain/review/assignment.js';
 import { reviewBlocked } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
-import { subjectOrRefuse } from './review.subject.js';
+import { subjectOrRefuse } from './review.subjects.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 /** When a group of assignments is due, and when its experts are reminded. */

@@ -1,7 +1,9 @@
 import { log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import type { ProgrammeKey } from '../domain/programmes.js';
-import { LaunchRefused, reserveEvaluation, reserveRound, type Launch } from '../services/launch.js';
+import { reserveEvaluation } from '../services/evaluation.launch.js';
+import { LaunchRefused, type Launch } from '../services/launch.js';
+import { reserveRound } from '../services/round.launch.js';
 import type { ActivityDeps } from './deps.js';
 
 export type LaunchKind = 'round' | 'evaluation';

@@ -18,7 +18,7 @@ import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
 import { submissionRoutes } from './routes/round.submissions.js';
 import { calendarRoutes } from './routes/calendar.js';
-import { directoryRoutes } from './routes/member.js';
+import { memberRoutes } from './routes/member.js';
 import { evaluationRoutes } from './routes/evaluation.js';
 import { eventRoutes } from './routes/event.js';
 import { projectRoutes } from './routes/project.js';
@@ -60,7 +60,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   shortlistRoutes(routes, deps);
   const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
   publicityRoutes(routes, { ...deps, limiter });
-  directoryRoutes(routes, deps);
+  memberRoutes(routes, deps);
   evaluationRoutes(routes, deps);
   scheduleRoutes(routes, deps);
   eventRoutes(routes, deps);

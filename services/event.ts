@@ -12,7 +12,7 @@ import { StageKey } from '../workflows/search-attributes.js';
  * of `eventWorkflow` (`event-<eventId>`), in one transaction — if Temporal refuses the start, nothing is kept.
  * Returns the new event id. The caller has checked the time and the presenters.
  */
-export async function scheduleEvent(
+export async function createEvent(
   db: Db,
   temporal: Client,
   taskQueue: string,

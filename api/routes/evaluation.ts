@@ -6,7 +6,8 @@ import { evaluationResults, findEvaluation } from '../../db/repositories/evaluat
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { gradeZh, type EvaluationGrade } from '../../domain/programmes.js';
 import type { Config } from '../../platform/config.js';
-import { launchNow, LaunchRefused, reserveEvaluation } from '../../services/launch.js';
+import { reserveEvaluation } from '../../services/evaluation.launch.js';
+import { launchNow, LaunchRefused } from '../../services/launch.js';
 import {
   getEvaluationQuery,
   gradeReportUpdate,

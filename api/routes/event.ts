@@ -4,7 +4,7 @@ import { findEvent, invitationsOf, isInvited } from '../../db/repositories/event
 import { existingInstitutionIds } from '../../db/repositories/institutions.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
-import { scheduleEvent } from '../../services/event.js';
+import { createEvent } from '../../services/event.js';
 import { changeEventUpdate, recordAttendanceUpdate, rsvpUpdate } from '../../workflows/event.messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
@@ -112,7 +112,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       const known = await existingInstitutionIds(db, body.presenters);
       const unknown = body.presenters.filter((p) => !known.includes(p));
       if (unknown.length > 0) throw new AppError('INSTITUTION_NOT_FOUND', `未找到单位：${unknown.join('、')}`);
-      const eventId = await scheduleEvent(
+      const eventId = await createEvent(
         db,
         deps.temporal,
         deps.config.temporal.taskQueue,

@@ -18,7 +18,7 @@ import { z, type ApiRoutes } from '../route.js';
 import { ProgrammeKeySchema } from '../schemas.js';
 import { memberWorkflowId } from '../../domain/workflow-ids.js';
 
-export interface DirectoryRouteDeps {
+export interface MemberRouteDeps {
   db: Db;
   temporal: Client;
   clock: Clock;
@@ -68,7 +68,7 @@ function entryView(e: DirectoryRow) {
 
 const EntryParams = z.object({ entryId: z.uuid() });
 
-export function directoryRoutes(routes: ApiRoutes, deps: DirectoryRouteDeps): void {
+export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
   const { db } = deps;
 
   routes.add({

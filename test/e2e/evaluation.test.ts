@@ -5,7 +5,7 @@ import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
 import type { launcherWorkflow } from '../../workflows/schedule.js';
 import type { memberWorkflow } from '../../workflows/member.js';
-import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
+import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 

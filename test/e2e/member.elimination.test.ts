@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
 import type { memberWorkflow } from '../../workflows/member.js';
-import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
+import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { objector, type Member, type Rectification } from '../support/member.js';
 import { storySteps } from '../support/steps.js';

@@ -5,7 +5,7 @@ import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { projectReportRubric } from '../../domain/programmes.js';
 import type { projectWorkflow } from '../../workflows/project.js';
 import type { roundWorkflow } from '../../workflows/round.js';
-import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
+import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import type { Project, ProjectView } from '../support/project.js';
 import { storySteps } from '../support/steps.js';

@@ -14,7 +14,7 @@ import {
   roundReaders,
   type ShortlistItem,
   sheet,
-} from '../support/round-call.js';
+} from '../support/round.call.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { storySteps } from '../support/steps.js';
 import { eventually } from '../support/wait.js';

@@ -8,7 +8,7 @@ import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { programmeCatalogue } from '../../domain/programmes.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { readXlsx } from '../support/openpyxl.js';
-import { scoreAssignedReviews, uniformScores } from '../support/reviews.js';
+import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
