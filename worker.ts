@@ -70,7 +70,9 @@ export function installRuntime(logger: Logger): void {
   runtimeInstalled = true;
   const pinoLevel = (logger as { level?: string }).level ?? 'info';
   const sdkLogger = new DefaultLogger(temporalLevels[pinoLevel] ?? 'INFO', (entry) => {
-    const fields = { sdk: true, ...(entry.meta ?? {}) };
+    // The activity task token is an opaque ~700-character credential: no use to a reader, so it is not logged.
+    const { taskToken: _taskToken, ...meta } = entry.meta ?? {};
+    const fields = { sdk: true, ...meta };
     if (entry.level === 'ERROR') logger.error(fields, entry.message);
     else if (entry.level === 'WARN') logger.warn(fields, entry.message);
     else if (entry.level === 'INFO') logger.info(fields, entry.message);

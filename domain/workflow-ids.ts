@@ -1,5 +1,5 @@
 /**
- * Every workflow id the product uses, in one place. Ids are business-meaningful and free of personal data
+ * Every workflow id (and the yearly launch Schedules' ids) the product uses, in one place. Ids are business-meaningful and free of personal data
  * (Temporal's production practice); the API, the activities and the workflows all build them here, so a
  * procedure's id format is written once. Changing a format strands the running workflows of the old one.
  */
@@ -57,4 +57,12 @@ export function eventWorkflowId(eventId: string): string {
 /** `launcher-<schedule id>`: the workflow a yearly launch Schedule starts. */
 export function launcherWorkflowId(scheduleId: string): string {
   return `launcher-${scheduleId}`;
+}
+
+/** The prefix every yearly launch Schedule's id starts with. */
+export const LAUNCH_SCHEDULE_PREFIX = 'launch-';
+
+/** `launch-<kind>-<programme>`: the Temporal Schedule that launches a programme's round or evaluation yearly. */
+export function launchScheduleId(kind: 'round' | 'evaluation', programme: string): string {
+  return `${LAUNCH_SCHEDULE_PREFIX}${kind}-${programme}`;
 }

@@ -17,7 +17,7 @@ import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
 import { ProgrammeKeySchema } from '../schemas.js';
 import { requestedTimeScale, timeScaleField } from '../time-scale.js';
-import { launcherWorkflowId } from '../../domain/workflow-ids.js';
+import { LAUNCH_SCHEDULE_PREFIX, launchScheduleId, launcherWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface ScheduleRouteDeps {
   config: Config;
@@ -120,7 +120,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
       if (body.kind === 'round' && programme.track === 'showcase') {
         throw new AppError('PROGRAMME_NOT_OPEN_FOR_ROUNDS', '典型案例通过年度成果推广（showcase）征集');
       }
-      const scheduleId = `launch-${body.kind}-${body.programme}`;
+      const scheduleId = launchScheduleId(body.kind, body.programme);
       const title = `每年${body.month}月${body.day}日 ${String(body.hour).padStart(2, '0')}:00 启动${programme.nameZh}${kindZh[body.kind]}`;
       const input: LauncherInput = {
         scheduleId,
@@ -182,7 +182,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
     async handler() {
       const ids: string[] = [];
       for await (const s of temporal.schedule.list()) {
-        if (s.scheduleId.startsWith('launch-')) ids.push(s.scheduleId);
+        if (s.scheduleId.startsWith(LAUNCH_SCHEDULE_PREFIX)) ids.push(s.scheduleId);
       }
       const items = [];
       for (const id of ids.sort()) {
