@@ -8,7 +8,7 @@ import {
   type LogLevel,
   type WorkflowBundle,
 } from '@temporalio/worker';
-import { createActivities, systemClock, type Clock } from './activities/index.js';
+import { createActivities } from './activities/index.js';
 import { createDb, type Db } from './db/knex.js';
 import { CalendarRepository } from './db/repositories/calendar.js';
 import { ensureSearchAttributes } from './platform/temporal.js';
@@ -34,7 +34,6 @@ export interface WorkerOptions {
   /** Where notices to staff go (STAFF_EMAIL). */
   staffEmail: string;
   logger: Logger;
-  clock?: Clock;
   /** A pre-built workflow bundle (tests bundle once per file); otherwise bundled from source at start. */
   workflowBundle?: WorkflowBundle;
   /** Failure injection for tests of the outbox; never set in production. */
@@ -114,8 +113,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     calendar: new CalendarRepository(options.db),
     attachments: options.attachments,
     staffEmail: options.staffEmail,
-    clock: options.clock ?? systemClock,
-    logger: options.logger.child({ component: 'activities' }),
   });
   await registerSearchAttributes(options);
   const ownConnection = !options.connection;

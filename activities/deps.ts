@@ -2,22 +2,17 @@ import type { Db } from '../db/knex.js';
 import type { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Outbox } from '../mail/outbox.js';
 import type { AttachmentStore } from '../storage/attachments.js';
-import type { Logger } from '../platform/logger.js';
 
-/** A source of "now" for bookkeeping. Business time (deadlines, receipts) comes from the workflow instead. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
+/**
+ * What every activity factory is given. Business time (deadlines, receipts, "today") comes from the workflow,
+ * never from a clock here; activities log through Temporal's activity logger (`log` from
+ * `@temporalio/activity`), which attaches workflow id, run id and activity type.
+ */
 export interface ActivityDeps {
   db: Db;
   outbox: Outbox;
   calendar: CalendarRepository;
   attachments: AttachmentStore;
-  clock: Clock;
-  /** Where notices to staff go. */
+  /** Where notices to staff go (STAFF_EMAIL). */
   staffEmail: string;
-  logger: Logger;
 }

@@ -25,8 +25,7 @@ import { createRoundActivities } from './round.js';
 import { createRoundNoticeActivities } from './round.notices.js';
 import { createShortlistActivities } from './round.shortlist.js';
 
-export type { ActivityDeps, Clock } from './deps.js';
-export { systemClock } from './deps.js';
+export type { ActivityDeps } from './deps.js';
 
 /** Every activity the worker registers. The only place with I/O that workflows reach. */
 export function createActivities(deps: ActivityDeps) {

@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
-import type { launcherWorkflow } from '../../workflows/schedule.js';
-import type { memberWorkflow } from '../../workflows/member.js';
+import type { LauncherWorkflow } from '../../workflows/schedule.messages.js';
+import type { MemberWorkflow } from '../../workflows/member.messages.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
@@ -120,7 +120,7 @@ describe('yearly launches by Temporal Schedules (dev server)', () => {
     const results = await Promise.all(
       launchers.map((l) => {
         const [id, , runId] = l.split(' ');
-        return stack.client.workflow.getHandle<typeof launcherWorkflow>(id!, runId).result();
+        return stack.client.workflow.getHandle<LauncherWorkflow>(id!, runId).result();
       }),
     );
     expect(results.map((r) => r.outcome).sort(), JSON.stringify(results)).toEqual(['refused', 'started']);
@@ -163,7 +163,7 @@ describe('yearly launches by Temporal Schedules (dev server)', () => {
       const ids = await workflowsStartingWith('launcher-launch-round-brand_project');
       return ids.length === 1 && ids[0]!.includes(' COMPLETED ') ? ids[0]!.split(' ')[0]! : undefined;
     });
-    expect(await stack.client.workflow.getHandle<typeof launcherWorkflow>(roundLauncher).result()).toMatchObject({
+    expect(await stack.client.workflow.getHandle<LauncherWorkflow>(roundLauncher).result()).toMatchObject({
       outcome: 'refused',
       code: 'ROUND_EXISTS',
     });
@@ -253,7 +253,7 @@ describe('an evaluation year of ten members, end to end with compressed duration
           admitted_on: '2026-06-30',
         })
         .returning<{ id: string }[]>('id');
-      await stack.client.workflow.start<typeof memberWorkflow>('memberWorkflow', {
+      await stack.client.workflow.start<MemberWorkflow>('memberWorkflow', {
         taskQueue: stack.config.temporal.taskQueue,
         workflowId: `member-${row!.id}`,
         args: [{ entryId: row!.id, programme: PROGRAMME, institutionId, admittedOn: '2026-06-30' }],

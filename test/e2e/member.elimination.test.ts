@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
-import type { memberWorkflow } from '../../workflows/member.js';
+import type { MemberWorkflow } from '../../workflows/member.messages.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { objector, type Member, type Rectification } from '../support/member.js';
@@ -55,7 +55,7 @@ async function admit(key: Member['key'], university: string, college: string, fi
     })
     .returning<{ id: string }[]>('id');
   const entryId = row!.id;
-  await stack.env.client.workflow.start<typeof memberWorkflow>('memberWorkflow', {
+  await stack.env.client.workflow.start<MemberWorkflow>('memberWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: `member-${entryId}`,
     args: [{ entryId, programme: PROGRAMME, institutionId, admittedOn: today }],

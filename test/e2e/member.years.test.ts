@@ -2,7 +2,7 @@ import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collegeEmail } from '../../db/seeds/reference-data.js';
-import type { memberWorkflow } from '../../workflows/member.js';
+import type { MemberWorkflow } from '../../workflows/member.messages.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -44,7 +44,7 @@ async function admit(
     })
     .returning<{ id: string }[]>('id');
   const entryId = row!.id;
-  const handle = await stack.env.client.workflow.start<typeof memberWorkflow>('memberWorkflow', {
+  const handle = await stack.env.client.workflow.start<MemberWorkflow>('memberWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: `member-${entryId}`,
     args: [{ entryId, programme: PROGRAMME, institutionId, admittedOn: (await stack.nowIso()).slice(0, 10) }],

@@ -3,8 +3,8 @@ import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/round.js';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { projectReportRubric } from '../../domain/programmes.js';
-import type { projectWorkflow } from '../../workflows/project.js';
-import type { roundWorkflow } from '../../workflows/round.js';
+import type { ProjectWorkflow } from '../../workflows/project.messages.js';
+import type { RoundWorkflow } from '../../workflows/round.messages.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import type { Project, ProjectView } from '../support/project.js';
@@ -68,7 +68,7 @@ async function approve(university: string, college: string, title: string): Prom
       field_key: 'next_gen_it',
     })
     .returning<{ id: string }[]>('id');
-  await stack.env.client.workflow.start<typeof projectWorkflow>('projectWorkflow', {
+  await stack.env.client.workflow.start<ProjectWorkflow>('projectWorkflow', {
     taskQueue: TASK_QUEUE,
     workflowId: `project-${row!.id}`,
     args: [{ projectId: row!.id, programme: 'research_project', institutionId }],
@@ -367,7 +367,7 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
     );
     // The round as it stands once staff have confirmed the shortlist: publicity, then 认定.
     await stack.skipTo('2030-11-18T10:00:00+08:00');
-    await stack.env.client.workflow.start<typeof roundWorkflow>('roundWorkflow', {
+    await stack.env.client.workflow.start<RoundWorkflow>('roundWorkflow', {
       taskQueue: TASK_QUEUE,
       workflowId: roundId,
       args: [

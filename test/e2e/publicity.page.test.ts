@@ -1,7 +1,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRound } from '../../db/repositories/round.js';
-import type { publicityWorkflow } from '../../workflows/publicity.js';
+import type { PublicityWorkflow } from '../../workflows/publicity.messages.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { startTestStack, TEST_TASK_QUEUE, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
@@ -45,7 +45,7 @@ beforeAll(async () => {
     })),
   );
   // A period in real time: five working days from today.
-  await stack.client.workflow.start<typeof publicityWorkflow>('publicityWorkflow', {
+  await stack.client.workflow.start<PublicityWorkflow>('publicityWorkflow', {
     workflowId: `publicity-${ROUND}`,
     taskQueue: TEST_TASK_QUEUE,
     args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'demo_college', year: 2027 }],

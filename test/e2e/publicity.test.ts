@@ -7,7 +7,7 @@ import {
   resolveObjectionUpdate,
   type PublicityMemory,
 } from '../../workflows/publicity.messages.js';
-import type { publicityWorkflow } from '../../workflows/publicity.js';
+import type { PublicityWorkflow } from '../../workflows/publicity.messages.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -117,13 +117,14 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
 
     // Published on Thu 2027-04-29: 04-29, 04-30, (05-01..05 off), 05-06, 05-07 and the 调休 Sat 05-08.
     await skipTo('2027-04-29T10:00:00+08:00');
-    const handle: WorkflowHandle<typeof publicityWorkflow> = await stack.env.client.workflow.start<
-      typeof publicityWorkflow
-    >('publicityWorkflow', {
-      workflowId: PUBLICITY,
-      taskQueue: TASK_QUEUE,
-      args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'brand_project', year: 2027 }],
-    });
+    const handle: WorkflowHandle<PublicityWorkflow> = await stack.env.client.workflow.start<PublicityWorkflow>(
+      'publicityWorkflow',
+      {
+        workflowId: PUBLICITY,
+        taskQueue: TASK_QUEUE,
+        args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'brand_project', year: 2027 }],
+      },
+    );
     const state = () => handle.query<PublicityMemory>('getPublicity');
     const first = await eventually(async () =>
       (await state()).stage === 'open' ? (await state()).current : undefined,

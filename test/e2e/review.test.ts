@@ -3,7 +3,7 @@ import { signToken } from '../../api/auth.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/round.js';
 import type { ReviewState } from '../../workflows/review.messages.js';
-import type { reviewWorkflow } from '../../workflows/review.js';
+import type { ReviewWorkflow } from '../../workflows/review.messages.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -118,7 +118,7 @@ describe('expert review over real calendar durations (time-skipping server)', ()
 
     // The review starts on Fri 2027-09-24: 10 working days (counting the 调休 days, skipping 国庆) end Tue 10-12.
     await skipTo('2027-09-24T10:00:00+08:00');
-    const handle = await stack.env.client.workflow.start<typeof reviewWorkflow>('reviewWorkflow', {
+    const handle = await stack.env.client.workflow.start<ReviewWorkflow>('reviewWorkflow', {
       workflowId: REVIEW,
       taskQueue: TASK_QUEUE,
       args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'research_project', year: 2027 }],

@@ -11,7 +11,7 @@ import {
   type RoundInput,
   type RoundState,
 } from '../../workflows/round.messages.js';
-import type { roundWorkflow } from '../../workflows/round.js';
+import type { RoundWorkflow } from '../../workflows/round.messages.js';
 import { recipientPurposePairs } from '../support/mailbox.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
@@ -52,7 +52,7 @@ const expected = (ids: string[], at: string) =>
   ids.map((id) => `${universityEmail(id)} call_reminder ${new Date(at).toISOString()}`);
 
 async function submit(
-  handle: WorkflowHandle<typeof roundWorkflow>,
+  handle: WorkflowHandle<RoundWorkflow>,
   applicationId: string,
   institutionId: string,
   receivedAt: string,
@@ -132,7 +132,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
       apps.set(id, app.id);
     }
 
-    const handle = await stack.env.client.workflow.start<typeof roundWorkflow>('roundWorkflow', {
+    const handle = await stack.env.client.workflow.start<RoundWorkflow>('roundWorkflow', {
       workflowId: ROUND,
       taskQueue: TASK_QUEUE,
       args: [input],
