@@ -27,7 +27,7 @@ import { refuse } from './refusal.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
 
 /** Presenters who confirmed are reminded this many calendar days before the event, at 09:00 Asia/Shanghai. */
-export const EVENT_REMINDER_DAYS = [7, 1] as const;
+const EVENT_REMINDER_DAYS = [7, 1] as const;
 
 export interface EventReminder {
   daysBefore: number;
@@ -79,7 +79,7 @@ export interface AttendanceInput {
 const kindZh: Record<string, string> = { roadshow: '路演', exhibition: '展会' };
 
 /** 09:00 Asia/Shanghai, k calendar days before the day the event starts. */
-export function eventReminders(startsAt: Date): EventReminder[] {
+function eventReminders(startsAt: Date): EventReminder[] {
   const day = shanghaiDayOf(startsAt);
   return EVENT_REMINDER_DAYS.map((k) => ({ daysBefore: k, at: formatShanghai(shanghaiInstant(addDays(day, -k), 9)) }));
 }

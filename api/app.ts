@@ -43,7 +43,7 @@ export interface ApiDeps {
   clock?: Clock;
 }
 
-export const API_VERSION = '0.1.0';
+const API_VERSION = '0.1.0';
 
 export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
   const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };

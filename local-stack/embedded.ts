@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isReachableByOtherUsers } from './postgres.js';
 
 /** Where clusters of data folders the `postgres` user cannot reach are kept, one per data folder. */
-export const ROOT_CLUSTERS_DIR = '/var/lib/ronghe';
+const ROOT_CLUSTERS_DIR = '/var/lib/ronghe';
 
 /**
  * Where the embedded PostgreSQL cluster of a data folder (`RONGHE_DATA_DIR`) keeps its data.

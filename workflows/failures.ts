@@ -12,7 +12,7 @@ export function busy(message: string): ApplicationFailure {
 }
 
 /** An activity's business refusal becomes the Update's failure, with its code, message and details intact. */
-export function asUpdateFailure(err: unknown): ApplicationFailure {
+function asUpdateFailure(err: unknown): ApplicationFailure {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     return ApplicationFailure.create({
       message: err.cause.message,

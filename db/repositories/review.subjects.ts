@@ -23,7 +23,7 @@ export interface ReviewSubject {
   itemKind: ReviewItemKind;
 }
 
-export function evaluationRubricOf(rules: ProgrammeRules): RubricCriterion[] {
+function evaluationRubricOf(rules: ProgrammeRules): RubricCriterion[] {
   return rules.directory?.evaluationRubric ?? [...evaluationRubric];
 }
 
