@@ -70,7 +70,7 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
     tokens: () => tokens,
   });
 
-  step('when staff launch the round, then they can extend the call by a week at once', async () => {
+  step('when staff launch the round, then they can extend the call by five weeks at once', async () => {
     staff = await stack.token({ role: 'staff', id: 'officer-li' });
     await insertReviewPool(stack.database.db);
     launchedAt = Date.now();
@@ -85,17 +85,19 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
     });
     expect(launch.status).toBe(201);
 
-    // Staff extend the call by a week at once; everyone eligible is told, and the reminders follow.
+    // Staff extend the call by five weeks at once; everyone eligible is told, and the reminders follow. The
+    // long call also leaves the submissions below ample wall time (about half a minute at this scale) before the
+    // first reminder, whose recipients the emails step counts.
     const opened = await eventually(async () => {
       const r = await stack.request<{ deadline: { day: string } | null }>('GET', `/api/rounds/${ROUND}`, {
         token: staff,
       });
       return r.body.deadline ?? undefined;
     });
-    const later = new Date(Date.parse(`${opened.day}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10);
+    const later = new Date(Date.parse(`${opened.day}T00:00:00Z`) + 35 * 86_400_000).toISOString().slice(0, 10);
     const extension = await stack.request<{ deadline: { day: string } }>('PUT', `/api/rounds/${ROUND}/deadline`, {
       token: staff,
-      body: { deadline: later, reason: '应多所高校请求，延长一周' },
+      body: { deadline: later, reason: '应多所高校请求，延长五周' },
     });
     expect(extension.status, JSON.stringify(extension.body)).toBe(200);
     expect(extension.body.deadline.day).toBe(later);

@@ -185,7 +185,7 @@ export async function expectEveryDecisionAudited(db: Db, roundId: string, story:
   ]);
   expect(rowsFor('round.confirm_shortlist', roundId)).toHaveLength(1);
   expect(rowsFor('round.extend_deadline', roundId)).toEqual([
-    auditRow('staff:officer-li', 'round.extend_deadline', roundId, '应多所高校请求，延长一周'),
+    auditRow('staff:officer-li', 'round.extend_deadline', roundId, '应多所高校请求，延长五周'),
   ]);
   expect(rowsFor('application.submit_refused', story.ids.henu![3]!).map((r) => r.reason)).toEqual([
     expect.stringContaining('限报'),
