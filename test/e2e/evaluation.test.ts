@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
 import type { MemberWorkflow } from '../../workflows/member.messages.js';
+import { recordHistories } from '../support/record-histories.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
@@ -259,5 +260,6 @@ describe('an evaluation year of ten members, end to end with compressed duration
         ),
       )}`,
     );
+    await recordHistories(stack.client, { [evaluationId]: evaluationId });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import { recordHistories } from '../support/record-histories.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -202,6 +203,7 @@ describe('a showcase event (time-skipping server)', () => {
       'event.rsvp_refused',
       'event.attendance',
     ]);
+    await recordHistories(stack.env.client, { 'event-roadshow': `event-${eventId}` });
   });
 
   it('a cancelled event tells those expected and reminds no one', async () => {
@@ -237,5 +239,6 @@ describe('a showcase event (time-skipping server)', () => {
     expect(again.status).toBe(409);
     await stack.skipTo('2027-07-16T10:00:00+08:00');
     expect(await sent(eventId, 'event_reminder')).toEqual([]);
+    await recordHistories(stack.env.client, { 'event-exhibition-cancelled': `event-${eventId}` });
   });
 });

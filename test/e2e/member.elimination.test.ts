@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { evaluationRubric } from '../../domain/programmes.js';
 import type { MemberWorkflow } from '../../workflows/member.messages.js';
+import { recordHistories } from '../support/record-histories.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { objector, type Member, type Rectification } from '../support/member.js';
@@ -315,6 +316,8 @@ describe.sequential('three years of one directory programme (time-skipping serve
     expect(await mailTo('rectification_reminder')).toEqual([C.email, C.email, C.email]);
     expect(await mailTo('rectification_passed')).toEqual([B.email]);
     expect(await mailTo('removal_notice')).toEqual([C.email]);
+    // B's run of its first year, still running: it continues as new at the year's end.
+    await recordHistories(stack.env.client, { 'member-rectified': `member-${B.entryId}` });
   });
 
   step('when B appeals its 2029 grade and the appeal stands, then 优秀 is publicised again', async () => {
@@ -407,6 +410,7 @@ describe.sequential('three years of one directory programme (time-skipping serve
       ]),
     );
     expect((await entry(D)).status).toBe('revoked');
+    await recordHistories(stack.env.client, { 'member-removed': `member-${C.entryId}` });
   });
 
   step('when D applies two years after its revocation, then the submission is refused with the bar', async () => {

@@ -5,6 +5,7 @@ import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { projectReportRubric } from '../../domain/programmes.js';
 import type { ProjectWorkflow } from '../../workflows/project.messages.js';
 import type { RoundWorkflow } from '../../workflows/round.messages.js';
+import { recordHistories } from '../support/record-histories.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import type { Project, ProjectView } from '../support/project.js';
@@ -317,6 +318,10 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
       'project.report_submit',
       'project.final_pass',
     ]);
+    await recordHistories(stack.env.client, {
+      'project-research_project-completed': `project-${p.projectId}`,
+      'project-research_project-terminated-in-review': `project-${l.projectId}`,
+    });
   });
 
   it('a research_project round at 认定 starts a project workflow per approved application (立项 notices once each)', async () => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LauncherWorkflow } from '../../workflows/schedule.messages.js';
+import { recordHistories } from '../support/record-histories.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
@@ -195,5 +196,9 @@ describe('yearly launches by Temporal Schedules (dev server)', () => {
     expect(
       (await stack.request<Problem>('POST', '/api/schedules/launch-round-nowhere/trigger', { token: staff })).body.code,
     ).toBe('SCHEDULE_NOT_FOUND');
+    await recordHistories(stack.client, {
+      'launcher-evaluation-practice_base': launchers[results.findIndex((r) => r.outcome === 'started')]!.split(' ')[0]!,
+      'launcher-round-brand_project-refused': roundLauncher,
+    });
   });
 });

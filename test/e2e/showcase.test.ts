@@ -8,6 +8,7 @@ import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
 import { programmeCatalogue } from '../../domain/programmes.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { readXlsx } from '../support/openpyxl.js';
+import { recordHistories } from '../support/record-histories.js';
 import { scoreAssignedReviews, uniformScores } from '../support/review.scores.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
@@ -299,6 +300,7 @@ describe('a showcase year, end to end with compressed durations (dev server)', (
         .where({ action: 'review.submit', workflow_id: `review-${SHOWCASE}` })
         .count<{ n: number }[]>('* as n');
       expect(Number(submitted[0]!.n)).toBe(assignments.length);
+      await recordHistories(stack.client, { [SHOWCASE]: SHOWCASE });
     },
   );
 
