@@ -8,6 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY . .
+# The attachments volume (docker-compose.yml) is created from this folder, so it belongs to the app's user.
+RUN mkdir -p /var/lib/ronghe/attachments && chown node:node /var/lib/ronghe/attachments
 USER node
 
 # The API by default; the worker and migrations use other commands (docker-compose.yml).

@@ -13,10 +13,12 @@ interface ComposeService {
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: unknown };
+  volumes?: string[];
 }
 
 const compose = parse(fs.readFileSync(path.join(projectRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
 };
 const readme = fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
 const envExample = fs.readFileSync(path.join(projectRoot, '.env.example'), 'utf8');
@@ -106,6 +108,25 @@ describe('docker-compose.yml', () => {
       migrate: { condition: 'service_completed_successfully' },
       temporal: { condition: 'service_healthy' },
     });
+  });
+
+  it('when the API stores an upload, then the worker reads it: both mount one attachments volume where ATTACHMENTS_DIR points', () => {
+    const dockerfile = fs.readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
+    const mounts = (name: string) =>
+      (compose.services[name]!.volumes ?? []).map((v) => {
+        const [volume, target] = v.split(':');
+        return { volume: volume!, target: target! };
+      });
+    const dir = String(compose.services.api!.environment!.ATTACHMENTS_DIR);
+    expect(dir).toMatch(/^\//);
+    expect(String(compose.services.worker!.environment!.ATTACHMENTS_DIR)).toBe(dir);
+    const apiMount = mounts('api').find((m) => m.target === dir);
+    const workerMount = mounts('worker').find((m) => m.target === dir);
+    expect(apiMount, 'api mounts the attachments folder').toBeDefined();
+    expect(workerMount?.volume, 'worker mounts the same volume').toBe(apiMount!.volume);
+    expect(Object.keys(compose.volumes ?? {})).toContain(apiMount!.volume);
+    // A named volume starts as a copy of the image's folder: the app's user must own it to write uploads.
+    expect(dockerfile).toContain(`chown node:node ${dir}`);
   });
 
   it('runs the worker and the API with the entry points this repository has', () => {
