@@ -16,8 +16,16 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-start-'));
 fs.chmodSync(dataDir, 0o755);
 const running: ChildProcess[] = [];
 
-afterAll(() => {
-  for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  // A failed test must not leave its Temporal, PostgreSQL or maildev (each runs in a process group of its own):
+  // a start still running is asked to stop as Ctrl-C would, and killed only if it has not within a minute.
+  for (const child of running.filter((c) => c.exitCode === null && c.signalCode === null)) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
