@@ -97,7 +97,7 @@ async function loadEvent(db: Db, eventId: string): Promise<EventRow> {
 
 const scheduleOf = (e: EventRow): EventSchedule => ({
   startsAt: formatShanghai(e.startsAt),
-  placeZh: e.place,
+  placeZh: e.placeZh,
   version: e.version,
   reminders: eventReminders(e.startsAt),
 });
@@ -105,9 +105,9 @@ const scheduleOf = (e: EventRow): EventSchedule => ({
 const mailContext = (e: EventRow, i: InviteeRow): EventMailContext => ({
   institutionName: i.institutionName,
   kindZh: kindZh[e.kind] ?? e.kind,
-  eventTitle: e.title,
+  eventTitle: e.titleZh,
   startsAt: e.startsAt,
-  placeZh: e.place,
+  placeZh: e.placeZh,
 });
 
 /** A roadshow or exhibition (路演/展会): invitations, answers, reminders, moves, attendance. */
@@ -191,7 +191,7 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
         else {
           await moveEvent(trx, input.eventId, {
             startsAt: input.startsAt ? new Date(input.startsAt) : before.startsAt,
-            place: input.placeZh ?? before.place,
+            place: input.placeZh ?? before.placeZh,
             version: before.version + 1,
           });
         }
@@ -206,8 +206,8 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
           details: input.cancel
             ? {}
             : {
-                from: { startsAt: formatShanghai(before.startsAt), place: before.place },
-                to: { startsAt: formatShanghai(e.startsAt), place: e.place },
+                from: { startsAt: formatShanghai(before.startsAt), place: before.placeZh },
+                to: { startsAt: formatShanghai(e.startsAt), place: e.placeZh },
                 version: e.version,
               },
           requestId: input.requestId,
@@ -228,7 +228,7 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
                 : eventMoved({
                     ...mailContext(e, i),
                     previousAt: before.startsAt,
-                    previousPlaceZh: before.place,
+                    previousPlaceZh: before.placeZh,
                     reason: input.reason,
                   })),
             },

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
-import { confirmApplication, reviewedApplications, roundReviewId } from '../db/repositories/round.shortlist.js';
+import { confirmApplication, reviewedApplications, roundReview } from '../db/repositories/round.shortlist.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
@@ -34,7 +34,7 @@ export function createShortlistActivities({ db }: ActivityDeps) {
      */
     async confirmShortlist(input: ConfirmShortlistInput): Promise<ConfirmShortlistResult> {
       const result = await db.transaction(async (trx) => {
-        const reviewId = await roundReviewId(trx, input.roundId);
+        const reviewId = (await roundReview(trx, input.roundId))?.id;
         if (!reviewId) refuse('SHORTLIST_NOT_READY', '该批次尚无评审结果');
         const results = await reviewedApplications(trx, reviewId);
         if (results.some((r) => r.confirmed !== null)) refuse('SHORTLIST_CONFIRMED', '推荐名单已确认');

@@ -37,7 +37,7 @@ export interface Deadline {
   source: 'calendar' | 'staff';
 }
 
-/** A reminder k working days before the deadline, due at 09:00 on `day`. */
+/** What the round's first activity needs to compute its deadline and reminders (a part of `RoundInput`). */
 export interface PrepareRoundInput {
   roundId: string;
   programme: string;

@@ -5,7 +5,8 @@ import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, fromTemporalError } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
-import { findShowcase, selectedCases } from '../db/repositories/showcase.views.js';
+import { findShowcase } from '../db/repositories/showcase.js';
+import { selectedCases } from '../db/repositories/showcase.views.js';
 
 /** Public zh-CN pages: the publicity list with its objection form, and the 认定 result. */
 

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { findEvent, invitationsOf, isInvited } from '../../db/repositories/event.views.js';
+import { findEvent } from '../../db/repositories/event.js';
+import { invitationsOf, isInvited } from '../../db/repositories/event.views.js';
 import { existingInstitutionIds } from '../../db/repositories/institutions.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';

@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
-import { shortlist } from '../../db/repositories/review.js';
-import { roundReview } from '../../db/repositories/review.views.js';
+import { roundReview, shortlist } from '../../db/repositories/round.shortlist.js';
 import { findRound } from '../../db/repositories/round.js';
 import { retryAssignmentSignal } from '../../workflows/review.messages.js';
 import { confirmShortlistUpdate } from '../../workflows/round.messages.js';

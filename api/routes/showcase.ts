@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { findShowcase, selectedCases } from '../../db/repositories/showcase.views.js';
+import { findShowcase } from '../../db/repositories/showcase.js';
+import { selectedCases } from '../../db/repositories/showcase.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { Config } from '../../platform/config.js';
 import { launchNow, LaunchRefused } from '../../services/launch.js';

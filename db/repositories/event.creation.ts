@@ -1,7 +1,7 @@
 import type { Db } from '../knex.js';
 import type { TimeCompression } from '../../domain/compressed-time.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
-import type { EventKind } from './event.views.js';
+import type { EventKind } from './event.js';
 
 export interface NewEvent {
   kind: EventKind;

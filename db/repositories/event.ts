@@ -1,13 +1,15 @@
 import type { Db } from '../knex.js';
 
-/** A roadshow or exhibition (路演/展会) as its activities read it. */
+/** 路演 (roadshow) or 展会 (exhibition). */
+export type EventKind = 'roadshow' | 'exhibition';
+
+/** A roadshow or exhibition (路演/展会), as the API shows it and its activities read it. */
 export interface EventRow {
   id: string;
-  /** `roadshow` or `exhibition`. */
-  kind: string;
-  title: string;
+  kind: EventKind;
+  titleZh: string;
   startsAt: Date;
-  place: string;
+  placeZh: string;
   /** `scheduled`, `held`, `closed` or `cancelled`. */
   status: string;
   /** Raised by each move, so that reminders for an earlier date are not sent. */
@@ -24,7 +26,7 @@ export interface InviteeRow {
 
 interface RawEvent {
   id: string;
-  kind: string;
+  kind: EventKind;
   title_zh: string;
   starts_at: Date;
   place_zh: string;
@@ -37,13 +39,14 @@ const eventColumns = ['id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status
 const toEvent = (e: RawEvent): EventRow => ({
   id: e.id,
   kind: e.kind,
-  title: e.title_zh,
+  titleZh: e.title_zh,
   startsAt: e.starts_at,
-  place: e.place_zh,
+  placeZh: e.place_zh,
   status: e.status,
   version: e.version,
 });
 
+/** The event; undefined when there is none. */
 export async function findEvent(db: Db, eventId: string): Promise<EventRow | undefined> {
   const e = await db('showcase_events')
     .where({ id: eventId })

@@ -1,46 +1,5 @@
 import type { Db } from '../knex.js';
 
-export type EventKind = 'roadshow' | 'exhibition';
-
-/** A roadshow or exhibition as the API shows it. */
-export interface EventRow {
-  id: string;
-  kind: EventKind;
-  titleZh: string;
-  startsAt: Date;
-  placeZh: string;
-  /** scheduled / held / closed / cancelled */
-  status: string;
-  /** Raised by one at every change of time or place. */
-  version: number;
-}
-
-export async function findEvent(db: Db, eventId: string): Promise<EventRow | undefined> {
-  const e = await db('showcase_events').where({ id: eventId }).first<
-    | {
-        id: string;
-        kind: EventKind;
-        title_zh: string;
-        starts_at: Date;
-        place_zh: string;
-        status: string;
-        version: number;
-      }
-    | undefined
-  >('id', 'kind', 'title_zh', 'starts_at', 'place_zh', 'status', 'version');
-  return e
-    ? {
-        id: e.id,
-        kind: e.kind,
-        titleZh: e.title_zh,
-        startsAt: e.starts_at,
-        placeZh: e.place_zh,
-        status: e.status,
-        version: e.version,
-      }
-    : undefined;
-}
-
 export interface InvitationRow {
   institutionId: string;
   institutionName: string;

@@ -1,7 +1,7 @@
 import type { Db } from '../knex.js';
 
 /** A midterm or final report of a research project, as the API shows it. */
-export interface ProjectReportRow {
+export interface ProjectReportView {
   id: string;
   kind: 'midterm' | 'final';
   /** 2 for a final report submitted again after a failed review. */
@@ -15,7 +15,7 @@ export interface ProjectReportRow {
 }
 
 /** A project's reports: the midterm first, then the final by attempt. */
-export async function projectReports(db: Db, projectId: string): Promise<ProjectReportRow[]> {
+export async function projectReports(db: Db, projectId: string): Promise<ProjectReportView[]> {
   const reports = await db('project_reports')
     .where({ project_id: projectId })
     .orderBy([{ column: 'kind', order: 'desc' }, { column: 'attempt' }])

@@ -29,14 +29,3 @@ export async function assignmentMaterial(
     applicationVersion: version?.current_version,
   };
 }
-
-/** The expert review of a round's applications, once it has begun. */
-export async function roundReview(
-  db: Db,
-  roundId: string,
-): Promise<{ id: string; status: string; workflowId: string } | undefined> {
-  const review = await db('reviews')
-    .where({ subject_kind: 'round', subject_id: roundId })
-    .first<{ id: string; status: string; workflow_id: string } | undefined>('id', 'status', 'workflow_id');
-  return review ? { id: review.id, status: review.status, workflowId: review.workflow_id } : undefined;
-}

@@ -1,11 +1,14 @@
 import type { Db } from '../knex.js';
 
-/** The id of a round's expert review, if the review was prepared. */
-export async function roundReviewId(trx: Db, roundId: string): Promise<string | undefined> {
-  const review = await trx('reviews')
+/** The expert review of a round's applications, once it has begun. */
+export async function roundReview(
+  db: Db,
+  roundId: string,
+): Promise<{ id: string; status: string; workflowId: string } | undefined> {
+  const review = await db('reviews')
     .where({ subject_kind: 'round', subject_id: roundId })
-    .first<{ id: string } | undefined>('id');
-  return review?.id;
+    .first<{ id: string; status: string; workflow_id: string } | undefined>('id', 'status', 'workflow_id');
+  return review ? { id: review.id, status: review.status, workflowId: review.workflow_id } : undefined;
 }
 
 /** One ranked application of the review: recommended within the quota, and staff's confirmation (null: not yet). */
@@ -36,4 +39,87 @@ export async function confirmApplication(
   await trx('applications')
     .where({ id: d.applicationId })
     .update({ status: d.include ? 'shortlisted' : 'not_shortlisted', updated_at: trx.fn.now() });
+}
+
+export interface ShortlistRow {
+  applicationId: string;
+  title: string;
+  institutionId: string;
+  institutionName: string;
+  rank: number;
+  score: number | null;
+  mean: number | null;
+  trimmedMean: number | null;
+  spread: number | null;
+  validScores: number;
+  flags: string[];
+  recommended: boolean;
+  confirmed: boolean | null;
+  adjustmentReason: string | null;
+}
+
+export async function shortlist(
+  db: Db,
+  roundId: string,
+): Promise<{ reviewStatus: string; rows: ShortlistRow[] } | undefined> {
+  const review = await roundReview(db, roundId);
+  if (!review) return undefined;
+  const rows = await db('review_results as rr')
+    .joinRaw('join applications a on a.id::text = rr.item_id')
+    .join('institutions as i', 'i.id', 'a.institution_id')
+    .where('rr.review_id', review.id)
+    .orderBy('rr.rank')
+    .select<
+      {
+        item_id: string;
+        title_zh: string;
+        institution_id: string;
+        name_zh: string;
+        rank: number;
+        score: string | null;
+        mean: string | null;
+        trimmed_mean: string | null;
+        spread: string | null;
+        valid_scores: number;
+        flags: string[];
+        recommended: boolean;
+        confirmed: boolean | null;
+        adjustment_reason: string | null;
+      }[]
+    >(
+      'rr.item_id',
+      'a.title_zh',
+      'a.institution_id',
+      'i.name_zh',
+      'rr.rank',
+      'rr.score',
+      'rr.mean',
+      'rr.trimmed_mean',
+      'rr.spread',
+      'rr.valid_scores',
+      'rr.flags',
+      'rr.recommended',
+      'rr.confirmed',
+      'rr.adjustment_reason',
+    );
+  const num = (v: string | null) => (v === null ? null : Number(v));
+  return {
+    reviewStatus: review.status,
+    rows: rows.map((r) => ({
+      applicationId: r.item_id,
+      title: r.title_zh,
+      institutionId: r.institution_id,
+      institutionName: r.name_zh,
+      rank: r.rank,
+      score: num(r.score),
+      mean: num(r.mean),
+      trimmedMean: num(r.trimmed_mean),
+      spread: num(r.spread),
+      validScores: r.valid_scores,
+      flags: r.flags,
+      recommended: r.recommended,
+      confirmed: r.confirmed,
+      adjustmentReason: r.adjustment_reason,
+    })),
+  };
 }

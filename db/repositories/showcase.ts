@@ -1,12 +1,17 @@
 import type { Db } from '../knex.js';
 
-/** A showcase (典型案例征集) as its activities read it. */
+/** A year's showcase (典型案例征集), as the API shows it and its activities read it. */
 export interface ShowcaseRow {
+  id: string;
+  year: number;
   titleZh: string;
+  /** launched / nominations_open / reviewing / published … */
+  status: string;
   /** 24:00 Asia/Shanghai on `nominationsDueDay`; null until the call opens. */
   nominationsDueAt: Date | null;
   nominationsDueDay: string | null;
   estimated: boolean | null;
+  publishedAt: Date | null;
 }
 
 /** An institution the call is sent to. */
@@ -21,19 +26,27 @@ export type NominationSourceKind = 'directory_entry' | 'project';
 export async function findShowcase(db: Db, showcaseId: string): Promise<ShowcaseRow | undefined> {
   const s = await db('showcases').where({ id: showcaseId }).first<
     | {
+        id: string;
+        year: number;
         title_zh: string;
+        status: string;
         nominations_due_at: Date | null;
         nominations_due_day: string | null;
         estimated: boolean | null;
+        published_at: Date | null;
       }
     | undefined
-  >('title_zh', 'nominations_due_at', 'nominations_due_day', 'estimated');
+  >('id', 'year', 'title_zh', 'status', 'nominations_due_at', 'nominations_due_day', 'estimated', 'published_at');
   if (!s) return undefined;
   return {
+    id: s.id,
+    year: s.year,
     titleZh: s.title_zh,
+    status: s.status,
     nominationsDueAt: s.nominations_due_at,
     nominationsDueDay: s.nominations_due_day,
     estimated: s.estimated,
+    publishedAt: s.published_at,
   };
 }
 

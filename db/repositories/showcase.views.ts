@@ -15,41 +15,6 @@ export interface PublishedCase {
 }
 
 /** The selected cases of a showcase, best first; `q` filters on title, summary, institution, programme and industry. */
-/** A showcase (the year's typical-case collection) as the API and the public page show it. */
-export interface ShowcaseRow {
-  id: string;
-  year: number;
-  titleZh: string;
-  /** launched / nominations_open / reviewing / published … */
-  status: string;
-  nominationsDueAt: Date | null;
-  publishedAt: Date | null;
-}
-
-export async function findShowcase(db: Db, showcaseId: string): Promise<ShowcaseRow | undefined> {
-  const s = await db('showcases').where({ id: showcaseId }).first<
-    | {
-        id: string;
-        year: number;
-        title_zh: string;
-        status: string;
-        nominations_due_at: Date | null;
-        published_at: Date | null;
-      }
-    | undefined
-  >('id', 'year', 'title_zh', 'status', 'nominations_due_at', 'published_at');
-  return s
-    ? {
-        id: s.id,
-        year: s.year,
-        titleZh: s.title_zh,
-        status: s.status,
-        nominationsDueAt: s.nominations_due_at,
-        publishedAt: s.published_at,
-      }
-    : undefined;
-}
-
 export async function selectedCases(db: Db, showcaseId: string, q?: string): Promise<PublishedCase[]> {
   const rows = await db('showcase_cases as c')
     .join('institutions as i', 'i.id', 'c.institution_id')
