@@ -7,13 +7,15 @@ import { addDays, shanghaiDayOf, shanghaiInstant, type Day } from '../../domain/
 import { ActivityStubs, type ActivityOutput } from '../support/activity-stubs.js';
 import { startTimeSkippingEnvironment, withStubbedWorkflow } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
+import { PROCESSING_GRACE_SECONDS } from '../../workflows/budget.js';
 
 /**
  * The publicity workflow's branching with stubbed activities on the time-skipping server: a pending objection
  * keeps the period open past its end (staff reminded each working morning) until it is resolved; an upheld
  * objection brings a substitute (递补) that is publicised again for a full period.
  */
-const GRACE_MS = 600_000;
+/** The workflows' processing grace after a deadline (workflows/budget.ts), in ms. */
+const GRACE_MS = PROCESSING_GRACE_SECONDS * 1000;
 const PERIOD_DAYS = 5;
 
 let env: TestWorkflowEnvironment;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, shanghaiDayOf, shanghaiInstant, type Day } from '../../domain/calendar/days.js';
 import { ActivityStubs, type ActivityOutput, type Stubs } from '../support/activity-stubs.js';
 import { startTimeSkippingEnvironment, withStubbedWorkflow } from '../support/time-skipping.js';
+import { PROCESSING_GRACE_SECONDS } from '../../workflows/budget.js';
 
 /**
  * The review workflow's branching with stubbed activities on the time-skipping server: a decline is replaced
@@ -11,7 +12,8 @@ import { startTimeSkippingEnvironment, withStubbedWorkflow } from '../support/ti
  * assignment waits for staff's retry. The stubs answer what the real activities answer; the database and the
  * mail are not involved (the end-to-end tests cover them).
  */
-const GRACE_MS = 600_000;
+/** The workflows' processing grace after a deadline (workflows/budget.ts), in ms. */
+const GRACE_MS = PROCESSING_GRACE_SECONDS * 1000;
 const DAY_MS = 86_400_000;
 
 let env: TestWorkflowEnvironment;

@@ -7,13 +7,15 @@ import { addDays, shanghaiDayOf, shanghaiInstant, type Day } from '../../domain/
 import { reviewWorkflowId } from '../../domain/workflow-ids.js';
 import { ActivityStubs, type ActivityOutput, type Stubs } from '../support/activity-stubs.js';
 import { startTimeSkippingEnvironment, withStubbedWorkflow } from '../support/time-skipping.js';
+import { PROCESSING_GRACE_SECONDS } from '../../workflows/budget.js';
 
 /**
  * The round workflow's branching with stubbed activities on the time-skipping server: the call closes at its
  * deadline (after the processing grace), the formal check runs, and the applications that passed go to the
  * review child workflow; nothing passed → the round closes without a review.
  */
-const GRACE_MS = 600_000;
+/** The workflows' processing grace after a deadline (workflows/budget.ts), in ms. */
+const GRACE_MS = PROCESSING_GRACE_SECONDS * 1000;
 const DAY_MS = 86_400_000;
 
 let env: TestWorkflowEnvironment;
