@@ -34,9 +34,11 @@ module.exports = {
       name: 'domain-is-pure',
       severity: 'error',
       comment:
-        'domain/ is pure logic shared by workflows and activities: it imports nothing of the project outside domain/.',
+        'domain/ is pure logic shared by workflows and activities: it imports nothing of the project outside domain/, ' +
+        'and of npm only chinese-days.',
       from: { path: '^domain/' },
-      to: { pathNot: ['^domain/', '(^|/)node_modules/'] },
+      // The one package it uses: the State Council's holiday data (pure data and date arithmetic).
+      to: { pathNot: ['^domain/', '(^|/)node_modules/chinese-days/'] },
     },
     {
       name: 'no-upward-import-of-api',
@@ -53,6 +55,33 @@ module.exports = {
         'search-attribute keys, never through a workflow module (the worker loads workflows/index.ts by path).',
       from: { path: '^(api|services|activities|db|mail|storage|platform|local-stack|scripts|bench)/|^worker\\.ts$' },
       to: { path: '^workflows/', pathNot: ['\\.messages\\.ts$', '^workflows/search-attributes\\.ts$'] },
+    },
+    {
+      name: 'services-serve-the-top',
+      severity: 'error',
+      comment:
+        'services/ are what the API (and the launcher activity) do in one transaction: the layers below them ' +
+        '(db, mail, storage, domain, workflows, platform) never import them.',
+      from: { path: '^(db|mail|storage|domain|workflows|platform)/' },
+      to: { path: '^services/' },
+    },
+    {
+      name: 'messages-are-contracts',
+      severity: 'error',
+      comment:
+        'A *.messages.ts module is what the API imports of a workflow: it must not pull workflow code in with it ' +
+        '(it may import other message modules and the search-attribute keys).',
+      from: { path: '^workflows/.+\\.messages\\.ts$' },
+      to: { path: '^workflows/', pathNot: ['\\.messages\\.ts$', '^workflows/search-attributes\\.ts$'] },
+    },
+    {
+      name: 'no-dev-code-reachable-from-production',
+      severity: 'error',
+      comment:
+        'Nothing the worker or the API loads, however indirectly, reaches the development starters, the scripts, ' +
+        'the benchmark or the tests.',
+      from: { path: '^(worker\\.ts|api/server\\.ts)$' },
+      to: { path: '^(local-stack|scripts|bench|test)/', reachable: true },
     },
     {
       name: 'no-dev-starters-in-production',
@@ -74,7 +103,8 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|coverage)/' },
+    // node_modules is not followed, but its edges are kept: the sandbox rule checks which packages workflows use.
+    exclude: { path: '^(dist|coverage)/' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.d.ts'] },
   },
 };
