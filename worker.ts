@@ -9,6 +9,7 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import type { DecisionFaults } from './activities/decision.js';
 import { createDb, type Db } from './db/knex.js';
 import { CalendarRepository } from './db/repositories/calendar.js';
 import { ensureSearchAttributes } from './platform/temporal.js';
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Failure injection for tests of the outbox; never set in production. */
   outboxFaults?: OutboxFaults;
+  /** Crash simulation for tests of the decision activities; never set in production. */
+  decisionFaults?: DecisionFaults;
 }
 
 export interface RunningWorker {
@@ -113,6 +116,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     calendar: new CalendarRepository(options.db),
     attachments: options.attachments,
     staffEmail: options.staffEmail,
+    decisionFaults: options.decisionFaults,
   });
   await registerSearchAttributes(options);
   const ownConnection = !options.connection;

@@ -2,6 +2,7 @@ import type { Db } from '../db/knex.js';
 import type { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Outbox } from '../mail/outbox.js';
 import type { AttachmentStore } from '../storage/attachments.js';
+import type { DecisionFaults } from './decision.js';
 
 /**
  * What every activity factory is given. Business time (deadlines, receipts, "today") comes from the workflow,
@@ -15,4 +16,6 @@ export interface ActivityDeps {
   attachments: AttachmentStore;
   /** Where notices to staff go (STAFF_EMAIL). */
   staffEmail: string;
+  /** Crash simulation for tests of the decision activities; never set in production. */
+  decisionFaults?: DecisionFaults | undefined;
 }

@@ -15,10 +15,11 @@ import { setApplicationsStatus } from '../db/repositories/round.applications.js'
 import { nextSubstituteCandidate } from '../db/repositories/round.approval.js';
 import type { EvaluationGrade } from '../domain/programmes.js';
 import { entryRemoved, objectionResolved } from '../mail/templates.js';
+import { decisionRecorder, type DecisionKeyed, type DecisionTx } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
-export interface ResolutionInput {
+export interface ResolutionInput extends DecisionKeyed {
   workflowId: string;
   objectionId: string;
   outcome: 'upheld' | 'dismissed';
@@ -40,7 +41,8 @@ export interface ResolutionResult {
 }
 
 /** Staff's resolutions of objections, and what an upheld one changes in the list. */
-export function createResolutionActivities({ db, outbox }: ActivityDeps) {
+export function createResolutionActivities(deps: ActivityDeps) {
+  const decision = decisionRecorder(deps);
   /** Locks the objection and refuses one already resolved or an upheld appeal without the corrected grade. */
   const pendingObjection = async (trx: Knex.Transaction, input: ResolutionInput) => {
     const objection = await lockObjection(trx, input.objectionId);
@@ -54,27 +56,24 @@ export function createResolutionActivities({ db, outbox }: ActivityDeps) {
 
   /** An upheld objection against a round's entry: the application leaves the list, the next candidate is 递补. */
   const withdrawApplication = async (
-    trx: Knex.Transaction,
+    { trx, enqueue }: DecisionTx,
     input: ResolutionInput,
     objection: ObjectionUnderResolution,
     entry: EntryWithInstitution,
   ): Promise<ResolutionResult> => {
     await setApplicationsStatus(trx, [entry.item_id], 'objection_upheld');
-    await outbox.enqueue(
-      {
-        idempotencyKey: `${input.workflowId}/entry_removed/${entry.id}`,
-        workflowId: input.workflowId,
-        purpose: 'entry_removed',
-        recipient: entry.contact_email,
-        ...entryRemoved({
-          institutionName: entry.name_zh,
-          publicityTitle: objection.title_zh,
-          entryTitle: entry.title_zh,
-          reason: input.reason,
-        }),
-      },
-      trx,
-    );
+    await enqueue({
+      idempotencyKey: `${input.workflowId}/entry_removed/${entry.id}`,
+      workflowId: input.workflowId,
+      purpose: 'entry_removed',
+      recipient: entry.contact_email,
+      ...entryRemoved({
+        institutionName: entry.name_zh,
+        publicityTitle: objection.title_zh,
+        entryTitle: entry.title_zh,
+        reason: input.reason,
+      }),
+    });
     const substitute = await nextSubstituteCandidate(trx, objection.subject_id);
     if (substitute) {
       await setApplicationsStatus(trx, [substitute.id], 'substitute');
@@ -105,8 +104,9 @@ export function createResolutionActivities({ db, outbox }: ActivityDeps) {
      *
      * @throws `OBJECTION_NOT_FOUND`, `ALREADY_RESOLVED`, `VALIDATION_FAILED` (an upheld appeal without a grade).
      */
-    async recordResolution(input: ResolutionInput): Promise<ResolutionResult> {
-      const result = await db.transaction(async (trx): Promise<ResolutionResult> => {
+    recordResolution: decision(async (input: ResolutionInput, tx): Promise<ResolutionResult> => {
+      const { trx } = tx;
+      const result = await (async (): Promise<ResolutionResult> => {
         const objection = await pendingObjection(trx, input);
         await markObjectionResolved(trx, input);
         await recordAudit(trx, {
@@ -120,22 +120,19 @@ export function createResolutionActivities({ db, outbox }: ActivityDeps) {
           workflowId: input.workflowId,
         });
         const entry = objection.entry_id ? await findEntryWithInstitution(trx, objection.entry_id) : undefined;
-        await outbox.enqueue(
-          {
-            idempotencyKey: `${input.workflowId}/objection_resolved/${objection.id}`,
-            workflowId: input.workflowId,
-            purpose: 'objection_resolved',
-            recipient: objection.objector_email,
-            ...objectionResolved({
-              objectorName: objection.objector_name,
-              publicityTitle: objection.title_zh,
-              entryTitle: entry?.title_zh ?? null,
-              upheld: input.outcome === 'upheld',
-              reason: input.reason,
-            }),
-          },
-          trx,
-        );
+        await tx.enqueue({
+          idempotencyKey: `${input.workflowId}/objection_resolved/${objection.id}`,
+          workflowId: input.workflowId,
+          purpose: 'objection_resolved',
+          recipient: objection.objector_email,
+          ...objectionResolved({
+            objectorName: objection.objector_name,
+            publicityTitle: objection.title_zh,
+            entryTitle: entry?.title_zh ?? null,
+            upheld: input.outcome === 'upheld',
+            reason: input.reason,
+          }),
+        });
         const unchanged = {
           objectionId: objection.id,
           outcome: input.outcome,
@@ -182,8 +179,8 @@ export function createResolutionActivities({ db, outbox }: ActivityDeps) {
           });
           return unchanged;
         }
-        return withdrawApplication(trx, input, objection, entry);
-      });
+        return withdrawApplication(tx, input, objection, entry);
+      })();
       log.info('objection resolved', {
         objectionId: result.objectionId,
         outcome: result.outcome,
@@ -191,9 +188,7 @@ export function createResolutionActivities({ db, outbox }: ActivityDeps) {
         substituteApplicationId: result.substituteApplicationId,
         changedItemId: result.changedItemId,
       });
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'objection_resolved' });
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'entry_removed' });
       return result;
-    },
+    }),
   };
 }

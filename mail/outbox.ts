@@ -108,6 +108,20 @@ export class Outbox {
     return this.sendPending(email.idempotencyKey);
   }
 
+  /**
+   * Tries once to send these emails (a decision's, after its commit). One that fails stays pending for the
+   * outbox sweeper: a decision never fails, nor is repeated, because SMTP is down. Never throws.
+   */
+  async sendSoon(idempotencyKeys: readonly string[]): Promise<void> {
+    for (const key of idempotencyKeys) {
+      try {
+        await this.sendPending(key);
+      } catch {
+        // logged by sendPending; the row stays pending for the sweeper
+      }
+    }
+  }
+
   /** Sends every email of a workflow and purpose still owed (e.g. after a retried activity). */
   async deliverOwed(filter: { workflowId: string; purpose: string }): Promise<number> {
     const keys = (await this.db('email_outbox')

@@ -77,7 +77,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
   setHandler(getEvaluationQuery, () => m);
   setHandler(
     submitEvaluationReportUpdate,
-    (req) => decide(() => decisions.recordEvaluationReport({ ...req, evaluationId })),
+    (req) => decide(decisions.recordEvaluationReport, { ...req, evaluationId }),
     {
       validator: (req: EvaluationReportRequest) => {
         if (draining) throw busy('流程正在切换运行记录，请稍后重试');
@@ -98,7 +98,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
   setHandler(
     gradeReportUpdate,
     async (req) => {
-      const r = await decide(() => decisions.recordStaffGrade({ ...req, evaluationId }));
+      const r = await decide(decisions.recordStaffGrade, { ...req, evaluationId });
       if (m.grades) m.grades.ungraded = r.remaining;
       return r;
     },

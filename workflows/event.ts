@@ -68,7 +68,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
 
   setHandler(getEventQuery, () => m);
 
-  setHandler(rsvpUpdate, (req) => decide(() => decisions.recordRsvp({ ...req, eventId })), {
+  setHandler(rsvpUpdate, (req) => decide(decisions.recordRsvp, { ...req, eventId }), {
     validator: (req: RsvpRequest) => {
       // Answers may come while the invitations are still going out: the invitation rows exist already.
       const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
@@ -83,7 +83,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
   setHandler(
     changeEventUpdate,
     async (req) => {
-      const r = await decide(() => decisions.changeEvent({ ...req, eventId, workflowId }));
+      const r = await decide(decisions.changeEvent, { ...req, eventId, workflowId });
       if (req.cancel) {
         setStage('cancelled');
       } else {
@@ -110,7 +110,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
   setHandler(
     recordAttendanceUpdate,
     async (req) => {
-      const r = await decide(() => decisions.recordAttendance({ ...req, eventId, workflowId }));
+      const r = await decide(decisions.recordAttendance, { ...req, eventId, workflowId });
       attendanceRecorded = true;
       return r;
     },

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, currentUpdateInfo } from '@temporalio/workflow';
 import { BUSY_CODE, type ErrorCode } from '../domain/errors.js';
 
 /** A refusal with a stable code (the API maps it to problem+json) and a zh-CN message. */
@@ -29,10 +29,17 @@ function asUpdateFailure(err: unknown): ApplicationFailure {
   });
 }
 
-/** Runs an Update's decision activity; a refusal becomes the Update's failure. */
-export async function decide<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * Runs an Update's decision activity with the Update's id as the decision's key (`updateId`): a retry of the
+ * activity after its commit gets the recorded result back (see `activities/decision.ts`). A refusal becomes the
+ * Update's failure.
+ */
+export async function decide<I, R>(
+  activity: (input: I) => Promise<R>,
+  input: NoInfer<Omit<I, 'updateId'>>,
+): Promise<R> {
   try {
-    return await run();
+    return await activity({ ...input, updateId: currentUpdateInfo()?.id } as I);
   } catch (err) {
     throw asUpdateFailure(err);
   }

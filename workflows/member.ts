@@ -95,9 +95,12 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
   setHandler(
     revokeMemberUpdate,
     async (req) => {
-      const result = await decide(() =>
-        decisions.revokeMember({ entryId: input.entryId, workflowId, ...req, today: shanghaiDayOf(calendarNow()) }),
-      );
+      const result = await decide(decisions.revokeMember, {
+        entryId: input.entryId,
+        workflowId,
+        ...req,
+        today: shanghaiDayOf(calendarNow()),
+      });
       m.barEndsOn = result.barEndsOn;
       setStatus('revoked');
       return result;
@@ -130,9 +133,11 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     submitRectificationReportUpdate,
     async (req) => {
       const e = m.elimination!;
-      const recorded = await decide(() =>
-        decisions.recordRectificationReport({ ...req, rectificationId: e.rectificationId!, entryId: input.entryId }),
-      );
+      const recorded = await decide(decisions.recordRectificationReport, {
+        ...req,
+        rectificationId: e.rectificationId!,
+        entryId: input.entryId,
+      });
       e.reportReceived = true;
       return recorded;
     },

@@ -77,7 +77,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
     async (req) => {
       const r = m.report!;
       const { kind: _kind, ...rest } = req;
-      const recorded = await decide(() => decisions.recordProjectReport({ ...rest, projectId, reportId: r.reportId }));
+      const recorded = await decide(decisions.recordProjectReport, { ...rest, projectId, reportId: r.reportId });
       r.received = true;
       return recorded;
     },
@@ -97,7 +97,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
   setHandler(
     requestExtensionUpdate,
     (req) =>
-      decide(() => decisions.requestExtension({ ...req, projectId })).then((r) => {
+      decide(decisions.requestExtension, { ...req, projectId }).then((r) => {
         m.extension = 'pending';
         return r;
       }),
@@ -115,7 +115,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
   setHandler(
     decideExtensionUpdate,
     async (req) => {
-      const r = await decide(() => decisions.decideExtension({ ...req, projectId, workflowId }));
+      const r = await decide(decisions.decideExtension, { ...req, projectId, workflowId });
       m.extension = r.approved ? 'approved' : 'refused';
       if (r.approved) m.plan = { ...m.plan!, endsOn: r.endsOn };
       return r;
@@ -131,7 +131,7 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
   setHandler(
     terminateProjectUpdate,
     async (req) => {
-      const r = await decide(() => decisions.terminateProject({ ...req, projectId, workflowId }));
+      const r = await decide(decisions.terminateProject, { ...req, projectId, workflowId });
       setStage('terminated');
       return r;
     },

@@ -68,7 +68,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   setHandler(
     fileObjectionUpdate,
     async (req) => {
-      const recorded = await decide(() => decisions.recordObjection(req));
+      const recorded = await decide(decisions.recordObjection, req);
       if (!recorded.repeated) {
         m.pending += 1;
         m.objections += 1;
@@ -102,7 +102,7 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   setHandler(
     resolveObjectionUpdate,
     async (req) => {
-      const result = await decide(() => decisions.recordResolution({ ...req, workflowId }));
+      const result = await decide(decisions.recordResolution, { ...req, workflowId });
       m.pending = Math.max(0, m.pending - 1);
       if (result.outcome === 'upheld') m.upheld += 1;
       else m.dismissed += 1;

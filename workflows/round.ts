@@ -96,7 +96,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     submitApplicationUpdate,
     async (req) => {
-      const result = await decide(() => decisions.recordSubmission({ roundId, ...req }));
+      const result = await decide(decisions.recordSubmission, { roundId, ...req });
       if (!result.repeated) m.submissions += 1;
       return result;
     },
@@ -106,7 +106,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     withdrawApplicationUpdate,
     async (req) => {
-      const result = await decide(() => decisions.recordWithdrawal({ roundId, ...req }));
+      const result = await decide(decisions.recordWithdrawal, { roundId, ...req });
       m.withdrawals += 1;
       return result;
     },
@@ -117,7 +117,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     extendDeadlineUpdate,
     async (req) => {
       const previous = m.deadline!;
-      const result = await decide(() => decisions.applyExtension({ roundId, ...req, current: previous }));
+      const result = await decide(decisions.applyExtension, { roundId, ...req, current: previous });
       if (Date.parse(result.deadline.at) > Date.parse(m.deadline!.at)) {
         adoptSchedule(result.deadline, result.reminders);
         m.jobs.push({
@@ -143,15 +143,13 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     cancelRoundUpdate,
     async (req) => {
-      await decide(() =>
-        decisions.recordCancellation({
-          roundId,
-          reason: req.reason,
-          actor: req.actor,
-          requestId: req.requestId,
-          at: req.receivedAt,
-        }),
-      );
+      await decide(decisions.recordCancellation, {
+        roundId,
+        reason: req.reason,
+        actor: req.actor,
+        requestId: req.requestId,
+        at: req.receivedAt,
+      });
       m.cancellation = { reason: req.reason, by: req.actor };
       m.reminders = [];
       m.jobs = [
@@ -171,7 +169,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(
     confirmShortlistUpdate,
     async (req) => {
-      const result = await decide(() => decisions.confirmShortlist({ roundId, ...req }));
+      const result = await decide(decisions.confirmShortlist, { roundId, ...req });
       await enterStage('shortlist_confirmed');
       return result;
     },

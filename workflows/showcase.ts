@@ -63,7 +63,7 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
   setHandler(
     nominateCaseUpdate,
     async (req) => {
-      const r = await decide(() => decisions.recordNomination({ ...req, showcaseId }));
+      const r = await decide(decisions.recordNomination, { ...req, showcaseId });
       m.nominated += 1;
       return r;
     },

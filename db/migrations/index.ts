@@ -7,6 +7,7 @@ import * as directory from './005_directory.js';
 import * as evaluation from './006_evaluation.js';
 import * as events from './007_events.js';
 import * as lifecycles from './008_lifecycles.js';
+import * as decisions from './009_decisions.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '006_evaluation': evaluation,
   '007_events': events,
   '008_lifecycles': lifecycles,
+  '009_decisions': decisions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -221,6 +221,16 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
 
     const result = await handle.result();
     expect(result).toEqual({ periods: 2, objections: 2, upheld: 1, dismissed: 1 });
+    // Every objection and resolution was crashed once after its commit: one record and one email each.
+    expect(stack.crashedDecisions).toMatchObject({ recordObjection: 2, recordResolution: 2 });
+    const resolutionEmails = await stack.database
+      .db('email_outbox')
+      .whereIn('purpose', ['objection_resolved', 'entry_removed'])
+      .select('purpose', 'status');
+    expect(resolutionEmails.map((e: { purpose: string; status: string }) => `${e.purpose}:${e.status}`).sort()).toEqual(
+      ['entry_removed:sent', 'objection_resolved:sent', 'objection_resolved:sent'],
+    );
+    expect(await stack.database.db('objections').whereNot({ status: 'pending' }).count('* as n')).toEqual([{ n: '2' }]);
     const periods = await stack.database
       .db('publicity_periods')
       .orderBy('published_at')

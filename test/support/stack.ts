@@ -8,11 +8,13 @@ import { startApi, type RunningApi } from '../../api/server.js';
 import { startMaildev, type RunningMaildev } from '../../local-stack/maildev.js';
 import { freePort } from '../../local-stack/ports.js';
 import { startTemporalDevServer, type RunningTemporal } from '../../local-stack/temporal-server.js';
+import type { DecisionFaults } from '../../activities/decision.js';
 import type { OutboxFaults } from '../../mail/outbox.js';
 import { loadConfig, type Config } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
+import { crashOnceAfterCommit } from './faults.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
 import { reportProgressWith } from './wait.js';
@@ -72,6 +74,11 @@ export interface TestStack {
   worker: RunningWorker;
   api: RunningApi;
   attachments: AttachmentStore;
+  /**
+   * Decisions whose activity was crashed after its commit (see `TestStackOptions.decisionFaults`), counted by
+   * activity type.
+   */
+  crashedDecisions: Record<string, number>;
   token(subject: TokenSubject): Promise<string>;
   request<T = unknown>(
     method: string,
@@ -83,6 +90,12 @@ export interface TestStack {
 
 export interface TestStackOptions {
   outboxFaults?: OutboxFaults;
+  /**
+   * By default every decision activity crashes once right after its commit (before its emails are sent and
+   * it returns), so every end-to-end test also proves that a decision retried after its commit keeps one
+   * record and one email. `false` turns the crash off.
+   */
+  decisionFaults?: DecisionFaults | false;
   env?: Record<string, string>;
 }
 
@@ -98,6 +111,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-attachments-'));
   const attachments = new AttachmentStore(attachmentsDir, 5 * 1024 * 1024);
   const started: { stop(): Promise<unknown> }[] = [];
+  const crashedDecisions: Record<string, number> = {};
+  const decisionFaults =
+    options.decisionFaults === false ? undefined : (options.decisionFaults ?? crashOnceAfterCommit(crashedDecisions));
   try {
     const [temporal, maildev] = await Promise.all([
       withFreshPorts(async () =>
@@ -132,6 +148,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       logger,
       workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
       ...(options.outboxFaults ? { outboxFaults: options.outboxFaults } : {}),
+      ...(decisionFaults ? { decisionFaults } : {}),
     });
     started.push({ stop: () => worker.shutdown() });
     const connection = await Connection.connect({ address: temporal.address });
@@ -150,6 +167,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       worker,
       api,
       attachments,
+      crashedDecisions,
       token: (subject) => signToken(subject, config.auth.secret),
       request: (method, path, options) => apiRequest(api.url, method, path, options),
       async stop() {

@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../platform/config.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { crashOnceAfterCommit } from './faults.js';
 import { Mailbox } from './mailbox.js';
 import { apiRequest, testLogger, withFreshPorts, type ApiResponse } from './stack.js';
 import { reportProgressWith } from './wait.js';
@@ -112,6 +113,8 @@ export interface TimeSkippingStack {
     path: string,
     options?: { token?: string | undefined; body?: unknown },
   ): Promise<ApiResponse<T>>;
+  /** Decisions crashed after their commit, by activity type (see `crashOnceAfterCommit`). */
+  crashedDecisions: Record<string, number>;
   /** Moves the test server's clock forward to a Shanghai wall time (it never goes back). */
   skipTo(shanghai: string): Promise<void>;
   /** The test server's "now", ISO. */
@@ -136,6 +139,7 @@ export async function startTimeSkippingStack(options: {
   const maildev = await withFreshPorts(async () =>
     startMaildev({ smtpPort: await freePort(), webPort: await freePort() }),
   );
+  const crashedDecisions: Record<string, number> = {};
   const worker = await startWorker({
     temporalAddress: 'time-skipping',
     connection: env.nativeConnection,
@@ -148,6 +152,7 @@ export async function startTimeSkippingStack(options: {
     staffEmail: config.staffEmail,
     logger: testLogger(),
     workflowBundle: workflowBundle(),
+    decisionFaults: crashOnceAfterCommit(crashedDecisions),
   });
   // The API stamps receipts by the test server's clock: the offset is re-read whenever the test moves time.
   let offsetMs = (await env.currentTimeMs()) - Date.now();
@@ -173,6 +178,7 @@ export async function startTimeSkippingStack(options: {
     attachments,
     worker,
     api,
+    crashedDecisions,
     token: (subject) => signToken(subject, config.auth.secret),
     request(method, urlPath, options) {
       if (!api) throw new Error('this time-skipping stack was started without the API');
