@@ -3,6 +3,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   ServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -38,21 +39,28 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-/** Failures coming back from Temporal, mapped onto the catalogue. `err.cause` carries an Update's refusal. */
+/**
+ * Failures coming back from Temporal, mapped onto the catalogue. `err.cause` carries an Update's refusal; only a
+ * catalogue code is a refusal of the person's request — any other failure, and an unreachable or slow cluster,
+ * is `SERVICE_UNAVAILABLE` (503).
+ */
 export function fromTemporalError(err: unknown): AppError | undefined {
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
       return new AppError(cause.type, cause.message, detailsOf(cause));
     }
-    return new AppError('REQUEST_REJECTED', cause?.message ?? err.message);
+    return new AppError('SERVICE_UNAVAILABLE', '处理暂未完成，请稍后重试');
   }
   if (err instanceof WorkflowNotFoundError) return new AppError('WORKFLOW_NOT_FOUND', err.message);
   if (err instanceof WorkflowExecutionAlreadyStartedError) return new AppError('ALREADY_STARTED', err.message);
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new AppError('SERVICE_UNAVAILABLE', '流程引擎响应超时，请稍后重试');
+  }
   if (err instanceof ServiceError) {
     const code = (err.cause as { code?: number } | undefined)?.code;
-    // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4): the cluster cannot be reached.
-    if (code === 14 || code === 4) return new AppError('TEMPORAL_UNAVAILABLE', err.message);
+    // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) / CANCELLED (1): the cluster cannot be reached in time.
+    if (code === 14 || code === 4 || code === 1) return new AppError('SERVICE_UNAVAILABLE', '流程引擎暂时不可用');
   }
   return undefined;
 }
@@ -70,13 +78,40 @@ function fromExpressError(err: unknown): AppError | undefined {
   return undefined;
 }
 
+/** Node's socket errors and PostgreSQL's connection-exception and shutdown SQLSTATEs. */
+const UNREACHABLE_DATABASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+/**
+ * PostgreSQL unreachable or too slow: a socket error, a connection-exception SQLSTATE (class 08), a shutdown,
+ * knex's pool giving up (`KnexTimeoutError`), or pg's "Connection terminated".
+ */
 function fromDatabaseError(err: unknown): AppError | undefined {
-  const code = (err as { code?: string })?.code;
-  if (code === 'ECONNREFUSED' || code === '57P01' || code === '57P03') return new AppError('DATABASE_UNAVAILABLE');
-  return undefined;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const unreachable =
+    UNREACHABLE_DATABASE_CODES.has(code) ||
+    code.startsWith('08') ||
+    e?.name === 'KnexTimeoutError' ||
+    (typeof e?.message === 'string' && /Connection terminated|connect ECONNREFUSED/.test(e.message));
+  return unreachable ? new AppError('SERVICE_UNAVAILABLE', '数据库暂时不可用') : undefined;
 }
 
+/** Seconds a client is asked to wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
 function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
+  if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 

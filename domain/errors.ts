@@ -39,7 +39,6 @@ export const errorCatalogue = {
   ATTACHMENT_NOT_FOUND: { status: 404, title: '未找到该附件' },
   ATTACHMENT_TOO_LARGE: { status: 413, title: '附件超过大小限制' },
   ATTACHMENT_TYPE_NOT_ALLOWED: { status: 415, title: '附件类型不允许' },
-  SUBMISSION_FAILED: { status: 503, title: '提交暂未完成，请稍后重试' },
   ROUND_BUSY: { status: 503, title: '系统繁忙，请稍后重试' },
   SHORTLIST_NOT_READY: { status: 409, title: '推荐名单尚未产生' },
   SHORTLIST_CONFIRMED: { status: 409, title: '推荐名单已确认' },
@@ -83,8 +82,12 @@ export const errorCatalogue = {
   APPEAL_PROCEDURAL_ONLY: { status: 422, title: '仅受理程序方面的申诉' },
   SCHEDULE_NOT_FOUND: { status: 404, title: '未找到该定时计划' },
   SCHEDULE_EXISTS: { status: 409, title: '该定时计划已存在' },
-  TEMPORAL_UNAVAILABLE: { status: 503, title: '流程引擎暂时不可用' },
-  DATABASE_UNAVAILABLE: { status: 503, title: '数据库暂时不可用' },
+  /**
+   * Ours, not the person's: PostgreSQL or Temporal unreachable or too slow, or a decision still being
+   * recorded. Never a refusal; the answer carries Retry-After, and a retry with the same Idempotency-Key
+   * gets the request's final answer.
+   */
+  SERVICE_UNAVAILABLE: { status: 503, title: '服务暂时不可用，请稍后重试' },
   INTERNAL: { status: 500, title: '服务器内部错误' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

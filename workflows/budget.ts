@@ -30,3 +30,14 @@ export function graceMs(seconds: number, compression: TimeCompression | undefine
 
 /** The retry policy of every activity: quick first retries, then at most a minute apart. */
 export const RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+
+/**
+ * The retry policy of decision activities (the ones an Update waits on): no limit on attempts — a decision
+ * ends recorded or refused, never failed because PostgreSQL was down — and at most 5 s apart, so a person's
+ * request goes through within seconds of the database coming back (the API answers 503 meanwhile).
+ */
+export const DECISION_RETRY = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '5 seconds',
+} as const;

@@ -13,7 +13,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { evaluationGradedSignal } from './member.messages.js';
 import { publicityWorkflow } from './publicity.js';
@@ -39,7 +39,7 @@ const acts = proxyActivities<Activities>({
 });
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...RETRY, maximumAttempts: 5 },
+  retry: DECISION_RETRY,
 });
 
 /**

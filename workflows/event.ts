@@ -11,7 +11,7 @@ import type { Activities } from '../activities/index.js';
 import type { EventReminder, EventSchedule } from '../activities/event.js';
 import { formatInstantZh } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { RETRY } from './budget.js';
+import { DECISION_RETRY, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { StageKey } from './search-attributes.js';
 import {
@@ -30,7 +30,7 @@ import {
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...RETRY, maximumAttempts: 5 },
+  retry: DECISION_RETRY,
 });
 
 /**

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, currentUpdateInfo } from '@temporalio/workflow';
-import { BUSY_CODE, type ErrorCode } from '../domain/errors.js';
+import { BUSY_CODE, isErrorCode, type ErrorCode } from '../domain/errors.js';
 
 /** A refusal with a stable code (the API maps it to problem+json) and a zh-CN message. */
 export function refusal(code: ErrorCode, message: string): ApplicationFailure {
@@ -11,20 +11,26 @@ export function busy(message: string): ApplicationFailure {
   return refusal(BUSY_CODE, message);
 }
 
-/** An activity's business refusal becomes the Update's failure, with its code, message and details intact. */
+/**
+ * An activity's business refusal (`refuse()`: a non-retryable failure typed with a catalogue code) becomes the
+ * Update's failure, with its code, message and details intact. Anything else — the database or SMTP down
+ * through every attempt, a timeout — is ours, not the person's: it fails the Update as `SERVICE_UNAVAILABLE`
+ * (503, never a refusal, never audited as one). Decision activities retry until they succeed or refuse, so
+ * this is the last resort, not the rule.
+ */
 function asUpdateFailure(err: unknown): ApplicationFailure {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && cause.nonRetryable && isErrorCode(cause.type)) {
     return ApplicationFailure.create({
-      message: err.cause.message,
-      type: err.cause.type ?? 'SUBMISSION_FAILED',
+      message: cause.message,
+      type: cause.type,
       nonRetryable: true,
-      details: err.cause.details ?? [],
+      details: cause.details ?? [],
     });
   }
-  if (err instanceof ApplicationFailure) return err;
   return ApplicationFailure.create({
-    message: '处理未能完成，请稍后重试',
-    type: 'SUBMISSION_FAILED',
+    message: '处理暂未完成，请稍后重试',
+    type: 'SERVICE_UNAVAILABLE' satisfies ErrorCode,
     nonRetryable: true,
   });
 }

@@ -13,7 +13,7 @@ import type { Activities } from '../activities/index.js';
 import type { MemberStatus } from '../activities/member.js';
 import { formatInstantZh, makeDay, shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
 import { decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -34,7 +34,7 @@ import {
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...RETRY, maximumAttempts: 5 },
+  retry: DECISION_RETRY,
 });
 
 const ENDED: readonly MemberStatus[] = ['removed', 'revoked'];

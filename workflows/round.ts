@@ -13,7 +13,7 @@ import type { Deadline } from '../activities/round.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { wallTimeFor } from '../domain/compressed-time.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
-import { graceMs, historyNearlyFull, RETRY } from './budget.js';
+import { graceMs, historyNearlyFull, DECISION_RETRY, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
 import { publiciseAndApprove } from './round.approval.js';
@@ -55,7 +55,7 @@ const mail = proxyActivities<Activities>({
 /** Activities a person is waiting on (an Update's handler): bounded, so a refusal comes back promptly. */
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...RETRY, maximumAttempts: 5 },
+  retry: DECISION_RETRY,
 });
 
 /**

@@ -12,7 +12,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
 import { busy, decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -30,7 +30,7 @@ import {
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: RETRY });
 const decisions = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { ...RETRY, maximumAttempts: 5 },
+  retry: DECISION_RETRY,
 });
 
 /**

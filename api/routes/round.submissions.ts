@@ -78,7 +78,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'PERSONAL_LIMIT_EXCEEDED',
       'BARRED',
       'INSTITUTION_NOT_ELIGIBLE',
-      'SUBMISSION_FAILED',
+      'SERVICE_UNAVAILABLE',
     ],
     async handler({ params, principal, req }) {
       const { app, requestId, receivedAt } = await receive(db, deps.clock, {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import { signToken, type TokenSubject } from '../../api/auth.js';
+import { createDb } from '../../db/knex.js';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { startMaildev, type RunningMaildev } from '../../local-stack/maildev.js';
 import { freePort } from '../../local-stack/ports.js';
@@ -15,6 +16,7 @@ import { createLogger } from '../../platform/logger.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
 import { crashOnceAfterCommit } from './faults.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
 import { reportProgressWith } from './wait.js';
@@ -79,6 +81,8 @@ export interface TestStack {
    * activity type.
    */
   crashedDecisions: Record<string, number>;
+  /** The proxy between the worker and PostgreSQL (started with `workerDatabaseProxy`). */
+  workerDatabase: TcpProxy | undefined;
   token(subject: TokenSubject): Promise<string>;
   request<T = unknown>(
     method: string,
@@ -96,7 +100,24 @@ export interface TestStackOptions {
    * record and one email. `false` turns the crash off.
    */
   decisionFaults?: DecisionFaults | false;
+  /**
+   * The worker reaches PostgreSQL through a TCP proxy the test can cut (`stack.workerDatabase`), while the
+   * API keeps its own direct connection: an outage that only the activities meet.
+   */
+  workerDatabaseProxy?: boolean;
   env?: Record<string, string>;
+}
+
+function databaseAddress(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 5432) };
+}
+
+function proxiedUrl(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.toString();
 }
 
 /**
@@ -136,11 +157,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       SMTP_URL: maildev.smtpUrl,
       ...options.env,
     });
+    const workerDatabase = options.workerDatabaseProxy ? await startTcpProxy(databaseAddress(database.url)) : undefined;
+    const workerDb = workerDatabase ? createDb(proxiedUrl(database.url, workerDatabase.port)) : database.db;
+    if (workerDatabase) started.push(workerDatabase, { stop: () => workerDb.destroy() });
     const worker = await startWorker({
       temporalAddress: temporal.address,
       namespace: config.temporal.namespace,
       taskQueue: TEST_TASK_QUEUE,
-      db: database.db,
+      db: workerDb,
       attachments,
       smtpUrl: maildev.smtpUrl,
       mailFrom: config.smtp.from,
@@ -168,6 +192,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       api,
       attachments,
       crashedDecisions,
+      workerDatabase,
       token: (subject) => signToken(subject, config.auth.secret),
       request: (method, path, options) => apiRequest(api.url, method, path, options),
       async stop() {

@@ -1,7 +1,11 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { AppError, fromTemporalError } from '../../api/errors.js';
+import { AppError, errorHandler, fromTemporalError, RETRY_AFTER_SECONDS } from '../../api/errors.js';
+import { createLogger } from '../../platform/logger.js';
 import { errorCatalogue } from '../../domain/errors.js';
 
 describe('error catalogue and Temporal error mapping', () => {
@@ -36,11 +40,12 @@ describe('error catalogue and Temporal error mapping', () => {
     });
   });
 
-  it('when the refusal carries an unknown type, then it is still a 409 with the reason kept', () => {
-    const cause = ApplicationFailure.nonRetryable('something else', 'SOMETHING_ELSE');
+  it('when an Update fails without a catalogue code (an activity error, the database down), then it is a 503, not a refusal', () => {
+    const cause = ApplicationFailure.create({ message: 'connect ECONNREFUSED 127.0.0.1:5432', type: 'Error' });
     expect(fromTemporalError(new WorkflowUpdateFailedError('Workflow Update failed', cause))).toMatchObject({
-      code: 'REQUEST_REJECTED',
-      detail: 'something else',
+      code: 'SERVICE_UNAVAILABLE',
+      status: 503,
+      detail: expect.not.stringContaining('ECONNREFUSED'),
     });
   });
 
@@ -53,5 +58,41 @@ describe('error catalogue and Temporal error mapping', () => {
 
   it('leaves unrelated errors alone', () => {
     expect(fromTemporalError(new Error('boom'))).toBeUndefined();
+  });
+});
+
+describe('infrastructure failures answer 503 with Retry-After, never a refusal', () => {
+  const failures: [string, unknown][] = [
+    [
+      'PostgreSQL refusing connections',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    ['PostgreSQL shutting down', Object.assign(new Error('terminating connection'), { code: '57P01' })],
+    ['a connection exception', Object.assign(new Error('connection failure'), { code: '08006' })],
+    [
+      'knex giving up on its pool',
+      Object.assign(new Error('Knex: Timeout acquiring a connection'), { name: 'KnexTimeoutError' }),
+    ],
+    ['pg losing the socket', new Error('Connection terminated unexpectedly')],
+  ];
+
+  it.each(failures)('when %s, then 503 SERVICE_UNAVAILABLE with Retry-After', async (_what, failure) => {
+    const app = express();
+    app.get('/boom', () => {
+      throw failure;
+    });
+    app.use(errorHandler(createLogger({ level: 'silent' })));
+    const server = app.listen(0);
+    try {
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/boom`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(await res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', title: '服务暂时不可用，请稍后重试' });
+    } finally {
+      server.close();
+    }
   });
 });
