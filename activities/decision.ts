@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { OutgoingEmail } from '../mail/outbox.js';
 import type { ActivityDeps } from './deps.js';
 
+export type { DecisionFaults } from './deps.js';
+
 /**
  * What makes one decision unique, sent by the workflow: the id of the Update that carries it. A decision the
  * workflow takes on its own (no Update) is keyed by its activity's identity, `activity:<run id>/<activity id>`,
@@ -17,12 +19,6 @@ export interface DecisionTx {
   trx: Knex.Transaction;
   /** Puts an email in the outbox inside the decision's transaction; it is handed to SMTP after the commit. */
   enqueue: (email: OutgoingEmail) => Promise<void>;
-}
-
-/** Where a test may simulate a crash; never set in production. */
-export interface DecisionFaults {
-  /** After the decision and its result committed, before its emails are sent and the activity returns. */
-  afterCommit?: (ref: { activity: string; workflowId: string; decisionKey: string }) => void;
 }
 
 /**

@@ -2,7 +2,12 @@ import type { Db } from '../db/knex.js';
 import type { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Outbox } from '../mail/outbox.js';
 import type { AttachmentStore } from '../storage/attachments.js';
-import type { DecisionFaults } from './decision.js';
+
+/** Where a test may simulate a crash in a decision activity (`activities/decision.ts`); never set in production. */
+export interface DecisionFaults {
+  /** After the decision and its result committed, before its emails are sent and the activity returns. */
+  afterCommit?: (ref: { activity: string; workflowId: string; decisionKey: string }) => void;
+}
 
 /**
  * What every activity factory is given. Business time (deadlines, receipts, "today") comes from the workflow,
