@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -110,26 +110,19 @@ function fromDatabaseError(err: unknown): AppError | undefined {
 /** Seconds a client is asked to wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
-function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
-  if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
-}
-
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new AppError('NOT_FOUND', `${req.method} ${req.path}`));
 };
 
-/** The one error middleware: everything leaves as application/problem+json. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    const known =
-      err instanceof AppError ? err : (fromExpressError(err) ?? fromTemporalError(err) ?? fromDatabaseError(err));
-    const appError = known ?? new AppError('INTERNAL');
-    const requestId = requestIdOf(req);
-    if (!known || appError.status >= 500) {
-      logger.error({ err, requestId, path: req.originalUrl }, 'request failed');
-    }
-    sendProblem(res, {
+/** The problem+json an error is answered with, and whether it was one the catalogue knows. */
+export function problemFor(err: unknown, req: Request): { problem: Problem; known: boolean } {
+  const known =
+    err instanceof AppError ? err : (fromExpressError(err) ?? fromTemporalError(err) ?? fromDatabaseError(err));
+  const appError = known ?? new AppError('INTERNAL');
+  const requestId = requestIdOf(req);
+  return {
+    known: known !== undefined,
+    problem: {
       type: `https://ronghe.example/problems/${appError.code.toLowerCase().replaceAll('_', '-')}`,
       title: appError.title,
       status: appError.status,
@@ -138,6 +131,31 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       instance: req.originalUrl,
       ...(requestId ? { requestId } : {}),
       ...appError.extra,
-    });
+    },
+  };
+}
+
+/**
+ * An Update that failed without a refusal of the person's request (`SERVICE_UNAVAILABLE`): Temporal keeps
+ * that outcome under the Update id, so a retry must use a new one.
+ */
+export function isUpdateFailedWithoutRefusal(err: unknown): boolean {
+  return err instanceof WorkflowUpdateFailedError && fromTemporalError(err)?.code === 'SERVICE_UNAVAILABLE';
+}
+
+/** Sends a problem+json answer (with Retry-After on a 503). */
+export function sendProblem(res: Response, problem: Problem): void {
+  if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+/** The one error middleware: everything leaves as application/problem+json. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const { problem, known } = problemFor(err, req);
+    if (!known || problem.status >= 500) {
+      logger.error({ err, requestId: problem.requestId, path: req.originalUrl }, 'request failed');
+    }
+    sendProblem(res, problem);
   };
 }

@@ -76,13 +76,20 @@ export async function fileObjection(
   deps: ObjectionIntakeDeps,
   publicityId: string,
   form: ObjectionForm,
-  meta: { clientIp: string; idempotencyKey?: string | undefined; requestId?: string | undefined },
+  meta: {
+    clientIp: string;
+    idempotencyKey?: string | undefined;
+    requestId?: string | undefined;
+    /** The first receipt under the request's Idempotency-Key; the API's clock otherwise. */
+    receivedAt?: Date | undefined;
+    updateId?: string | undefined;
+  },
 ) {
   const checked = checkObjection(form);
   const period = UUID.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
   if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
-  const receivedAt = deps.clock().toISOString();
+  const receivedAt = (meta.receivedAt ?? deps.clock()).toISOString();
   await recordAudit(deps.db, {
     actor: `public:${checked.name}`,
     role: 'public',
@@ -108,7 +115,10 @@ export async function fileObjection(
       idempotencyKey: meta.idempotencyKey ? `${period.id}:${meta.idempotencyKey}` : undefined,
       clientIp: meta.clientIp,
     },
-    { whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.titleZh}已结束，不再受理异议`) },
+    {
+      updateId: meta.updateId,
+      whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.titleZh}已结束，不再受理异议`),
+    },
   );
   return recorded;
 }

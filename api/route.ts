@@ -4,8 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { errorCatalogue, type ErrorCode } from '../domain/errors.js';
-import { AppError } from './errors.js';
+import type { Db } from '../db/knex.js';
+import { claimKey, nextAttempt, recordFinalAnswer } from '../db/repositories/idempotency.js';
 import type { Principal, Role } from './auth.js';
+import type { Clock } from './clock.js';
+import { AppError, isUpdateFailedWithoutRefusal, problemFor, sendProblem, type Problem } from './errors.js';
+import { IDEMPOTENCY_HEADER, isFinalAnswer, keyedRequest, updateIdFor } from './idempotency.js';
 
 extendZodWithOpenApi(z);
 // Validation messages reach people in problem+json details: zh-CN, like the rest of the interface.
@@ -23,6 +27,14 @@ export interface RouteContext<P, Q, B> {
   principal: Principal | undefined;
   req: Request;
   res: Response;
+  /**
+   * When the request was received (the API's clock, Asia/Shanghai deadlines are compared with it). A retry
+   * under the same `Idempotency-Key` keeps the first try's receipt time, so a request received before a
+   * deadline and retried after a network failure is still on time.
+   */
+  receivedAt: Date;
+  /** The Update id to send this request's Update under (from its Idempotency-Key); undefined without a key. */
+  updateId: string | undefined;
 }
 
 export interface JsonResult {
@@ -52,6 +64,23 @@ export interface RouteSpec<P, Q, B> {
   errors?: ErrorCode[];
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
 }
+
+export type { Problem } from './errors.js';
+
+/** Documented on every mutating route (see `api/idempotency.ts`). */
+const IdempotencyHeader = z.object({
+  [IDEMPOTENCY_HEADER]: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({
+      description:
+        '幂等键（可选）：同一调用者以同一键重试同一请求，返回首次的最终答复并沿用首次接收时间；' +
+        '同一键用于不同请求时答复 422 IDEMPOTENCY_KEY_REUSED。暂时性故障（503）不予保留，重试将再次执行。',
+      example: '3f2b9c4e-7d1a-4e8b-9a0c-5b6d7e8f9a01',
+    }),
+});
 
 export const ProblemSchema = z
   .object({
@@ -98,7 +127,8 @@ export class ApiRoutes {
   readonly router = Router();
   readonly registry = new OpenAPIRegistry();
 
-  constructor() {
+  /** `db` keeps Idempotency-Key receipts and answers; `clock` stamps receipt times. */
+  constructor(private readonly deps: { db: Db; clock: Clock }) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
       scheme: 'bearer',
@@ -116,6 +146,7 @@ export class ApiRoutes {
         : { description: r.description };
     }
     const errorCodes = new Set<ErrorCode>(spec.errors ?? []);
+    if (spec.method !== 'get' && !spec.rawBody) errorCodes.add('IDEMPOTENCY_KEY_REUSED');
     if (spec.params || spec.query || spec.body) errorCodes.add('VALIDATION_FAILED');
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
     if (Array.isArray(spec.access)) errorCodes.add('FORBIDDEN');
@@ -138,6 +169,7 @@ export class ApiRoutes {
       tags: spec.tags,
       ...(spec.access === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
       request: {
+        ...(spec.method !== 'get' && !spec.rawBody ? { headers: IdempotencyHeader } : {}),
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
@@ -158,15 +190,49 @@ export class ApiRoutes {
 
     this.router[spec.method](spec.path, async (req, res) => {
       authorise(spec.access, req.principal);
+      const params = parse(spec.params, req.params, '路径参数');
+      const query = parse(spec.query, req.query, '查询参数');
+      const body = parse(spec.body, req.body, '请求体');
+      const keyed = spec.rawBody ? undefined : keyedRequest(req, req.principal?.actor);
+      const claim = keyed ? await claimKey(this.deps.db, keyed, this.deps.clock()) : undefined;
+      if (claim?.kind === 'mismatch') {
+        throw new AppError(
+          'IDEMPOTENCY_KEY_REUSED',
+          `该 ${IDEMPOTENCY_HEADER} 已用于另一项请求（${claim.method} ${claim.path}），请为新的请求使用新的键`,
+        );
+      }
+      if (claim?.kind === 'replay') {
+        res.setHeader('Idempotent-Replayed', 'true');
+        if (claim.status >= 400) sendProblem(res, claim.body as Problem);
+        else if (claim.body === null) res.status(claim.status).end();
+        else res.status(claim.status).json(claim.body);
+        return;
+      }
       const ctx: RouteContext<P, Q, B> = {
-        params: parse(spec.params, req.params, '路径参数'),
-        query: parse(spec.query, req.query, '查询参数'),
-        body: parse(spec.body, req.body, '请求体'),
+        params,
+        query,
+        body,
         principal: req.principal,
         req,
         res,
+        receivedAt: claim?.receivedAt ?? this.deps.clock(),
+        updateId: keyed && claim ? updateIdFor(keyed, claim.attempt) : undefined,
       };
-      const result = await spec.handler(ctx);
+      let result: JsonResult;
+      try {
+        result = await spec.handler(ctx);
+      } catch (err) {
+        if (keyed) {
+          const { problem } = problemFor(err, req);
+          if (isFinalAnswer(problem.status))
+            await recordFinalAnswer(this.deps.db, keyed, { status: problem.status, body: problem });
+          else if (isUpdateFailedWithoutRefusal(err)) await nextAttempt(this.deps.db, keyed);
+        }
+        throw err;
+      }
+      if (keyed && !result.stream) {
+        await recordFinalAnswer(this.deps.db, keyed, { status: result.status, body: result.body ?? null });
+      }
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       res.status(result.status);
       if (result.stream) await pipeline(result.stream, res);

@@ -24,6 +24,7 @@ export const errorCatalogue = {
   CALENDAR_INVALID: { status: 422, title: '节假日安排数据无效' },
   CALENDAR_YEAR_UNSUPPORTED: { status: 422, title: '不支持该年份的日历计算' },
   REQUEST_REJECTED: { status: 409, title: '流程拒绝了该请求' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: '该幂等键已用于另一项请求' },
   CALL_NOT_OPEN: { status: 409, title: '申报尚未开始' },
   CALL_CLOSED: { status: 409, title: '申报已截止' },
   DEADLINE_PASSED: { status: 409, title: '已过提交截止时间' },

@@ -232,9 +232,9 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       'EVALUATION_NOT_OPEN',
       'DEADLINE_PASSED',
     ],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       // The receipt time is stamped before anything else: waiting on the workflow never costs the applicant.
-      const receivedAt = deps.clock().toISOString();
+      const receivedAt = receipt.toISOString();
       const evaluation = await findEvaluation(db, params.evaluationId);
       if (!evaluation) throw new AppError('EVALUATION_NOT_FOUND', params.evaluationId);
       const requestId = requestIdOf(req);
@@ -267,7 +267,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
               actor: principal!.actor,
               requestId,
             },
-            { whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告') },
+            { updateId, whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告') },
           );
         },
       );
@@ -300,7 +300,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       },
     },
     errors: ['EVALUATION_NOT_FOUND', 'NOT_EVALUATED', 'ALREADY_GRADED', 'GRADING_NOT_OPEN'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       const evaluation = await findEvaluation(db, params.evaluationId);
       if (!evaluation) throw new AppError('EVALUATION_NOT_FOUND', params.evaluationId);
       const result = await updateWorkflow(
@@ -314,7 +314,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },
-        { whenEnded: () => new AppError('GRADING_NOT_OPEN', '本次动态评价已结束') },
+        { updateId, whenEnded: () => new AppError('GRADING_NOT_OPEN', '本次动态评价已结束') },
       );
       return { status: 200, body: result };
     },

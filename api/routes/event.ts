@@ -169,8 +169,8 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       200: { description: '已记录', schema: z.object({ status: z.enum(['confirmed', 'declined']) }) },
     },
     errors: ['EVENT_NOT_FOUND', 'NOT_INVITED', 'EVENT_CLOSED'],
-    async handler({ params, body, principal, req }) {
-      const receivedAt = deps.clock().toISOString();
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
+      const receivedAt = receipt.toISOString();
       await load(params.eventId);
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
@@ -198,7 +198,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
               actor: principal!.actor,
               requestId,
             },
-            { whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
+            { updateId, whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
           );
         },
       );
@@ -229,7 +229,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       .openapi('ChangeEvent'),
     responses: { 200: { description: '已变更', schema: EventSchema } },
     errors: ['EVENT_NOT_FOUND', 'EVENT_CLOSED', 'EVENT_TIME_INVALID'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       await load(params.eventId);
       await updateWorkflow(
         deps.temporal,
@@ -243,7 +243,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },
-        { whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
+        { updateId, whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
       );
       return { status: 200, body: await view(params.eventId) };
     },
@@ -261,14 +261,14 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       .strict(),
     responses: { 200: { description: '已登记', schema: EventSchema } },
     errors: ['EVENT_NOT_FOUND', 'EVENT_NOT_HELD', 'NOT_INVITED', 'EVENT_CLOSED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       await load(params.eventId);
       await updateWorkflow(
         deps.temporal,
         eventWorkflowId(params.eventId),
         recordAttendanceUpdate,
         { attended: body.attended, actor: principal!.actor, requestId: requestIdOf(req) },
-        { whenEnded: () => new AppError('EVENT_CLOSED', '出席情况已登记，活动流程已结束') },
+        { updateId, whenEnded: () => new AppError('EVENT_CLOSED', '出席情况已登记，活动流程已结束') },
       );
       return { status: 200, body: await view(params.eventId) };
     },

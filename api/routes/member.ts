@@ -163,7 +163,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
       },
     },
     errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'MEMBER_NOT_ACTIVE'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       const entry = await findDirectoryEntry(db, params.entryId);
       if (!entry) throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', params.entryId);
       const notActive = () =>
@@ -174,7 +174,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
         entry.workflowId ?? memberWorkflowId(entry.entryId),
         revokeMemberUpdate,
         { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
-        { whenEnded: notActive },
+        { updateId, whenEnded: notActive },
       );
       return { status: 200, body: { entryId: entry.entryId, ...result } };
     },
@@ -204,8 +204,8 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
       },
     },
     errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'RECTIFICATION_NOT_OPEN', 'DEADLINE_PASSED'],
-    async handler({ params, body, principal, req }) {
-      const receivedAt = deps.clock().toISOString();
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
+      const receivedAt = receipt.toISOString();
       const entry = await findDirectoryEntry(db, params.entryId);
       if (!entry || entry.institutionId !== principal!.institutionId) {
         throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', '本单位名录中没有该条目');
@@ -232,7 +232,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
               actor: principal!.actor,
               requestId,
             },
-            { whenEnded: () => new AppError('RECTIFICATION_NOT_OPEN', '该名录条目已移出名录或被撤销认定') },
+            { updateId, whenEnded: () => new AppError('RECTIFICATION_NOT_OPEN', '该名录条目已移出名录或被撤销认定') },
           ),
       );
       return { status: 200, body: result };

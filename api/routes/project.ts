@@ -170,8 +170,8 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       },
     },
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_REPORT_NOT_OPEN', 'PROJECT_CLOSED'],
-    async handler({ params, body, principal, req }) {
-      const receivedAt = deps.clock().toISOString();
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
+      const receivedAt = receipt.toISOString();
       await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.report_refused', requestId, () =>
@@ -186,7 +186,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
             actor: principal!.actor,
             requestId,
           },
-          { whenEnded: closed },
+          { updateId, whenEnded: closed },
         ),
       );
       return { status: 200, body: result };
@@ -209,7 +209,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       .openapi('ExtensionRequest'),
     responses: { 200: { description: '已提交，待审批', schema: z.object({ status: z.literal('pending') }) } },
     errors: ['PROJECT_NOT_FOUND', 'EXTENSION_USED', 'PROJECT_CLOSED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.extension_refused', requestId, () =>
@@ -218,7 +218,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
           projectWorkflowId(params.projectId),
           requestExtensionUpdate,
           { months: body.months, reason: body.reason, actor: principal!.actor, requestId },
-          { whenEnded: closed },
+          { updateId, whenEnded: closed },
         ),
       );
       return { status: 200, body: result };
@@ -240,14 +240,14 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       200: { description: '已审批', schema: z.object({ approved: z.boolean(), endsOn: z.string() }) },
     },
     errors: ['PROJECT_NOT_FOUND', 'EXTENSION_NOT_PENDING', 'PROJECT_CLOSED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       await load(params.projectId, principal!);
       const result = await updateWorkflow(
         deps.temporal,
         projectWorkflowId(params.projectId),
         decideExtensionUpdate,
         { approve: body.approve, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
-        { whenEnded: closed },
+        { updateId, whenEnded: closed },
       );
       return { status: 200, body: result };
     },
@@ -264,14 +264,14 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     body: z.object({ reason: z.string().trim().min(5, '请说明撤项理由（至少 5 个字）').max(2000) }).strict(),
     responses: { 200: { description: '已撤项', schema: z.object({ status: z.literal('terminated') }) } },
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       await load(params.projectId, principal!);
       const result = await updateWorkflow(
         deps.temporal,
         projectWorkflowId(params.projectId),
         terminateProjectUpdate,
         { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
-        { whenEnded: closed },
+        { updateId, whenEnded: closed },
       );
       return { status: 200, body: result };
     },

@@ -174,8 +174,10 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
       },
     },
     errors: ['PUBLICITY_NOT_FOUND', 'PUBLICITY_CLOSED', 'REAL_NAME_REQUIRED', 'RATE_LIMITED'],
-    async handler({ params, body, req }) {
+    async handler({ params, body, req, receivedAt, updateId }) {
       const result = await fileObjection(deps, params.publicityId, body, {
+        receivedAt,
+        updateId,
         clientIp: req.ip ?? 'unknown',
         idempotencyKey: req.header('idempotency-key'),
         requestId: requestIdOf(req),
@@ -264,7 +266,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
       },
     },
     errors: ['OBJECTION_NOT_FOUND', 'ALREADY_RESOLVED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, updateId }) {
       const o = await findObjection(db, params.objectionId);
       if (!o) throw new AppError('OBJECTION_NOT_FOUND', params.objectionId);
       if (o.status !== 'pending')
@@ -281,7 +283,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },
-        { whenEnded: () => new AppError('ALREADY_RESOLVED', '该公示的流程已结束') },
+        { updateId, whenEnded: () => new AppError('ALREADY_RESOLVED', '该公示的流程已结束') },
       );
       return {
         status: 200,

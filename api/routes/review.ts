@@ -184,8 +184,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       200: { description: '已接受', schema: z.object({ assignmentId: z.string(), status: z.literal('accepted') }) },
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
-    async handler({ params, principal, req }) {
-      const receivedAt = deps.clock();
+    async handler({ params, principal, req, receivedAt }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
       await acceptAssignment(db, a, { actor: principal!.actor, requestId: requestIdOf(req), receivedAt });
@@ -214,8 +213,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       },
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
-    async handler({ params, body, principal, req }) {
-      const receivedAt = deps.clock();
+    async handler({ params, body, principal, req, receivedAt }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
       const outcome = await declineAssignment(
@@ -258,8 +256,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       },
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
-    async handler({ params, body, principal, req }) {
-      const receivedAt = deps.clock();
+    async handler({ params, body, principal, req, receivedAt }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
       const problems = scoreSheetProblems(a.rubric, body.scores);
       if (problems.length > 0) {

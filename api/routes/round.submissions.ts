@@ -28,12 +28,12 @@ export interface SubmissionRouteDeps {
  */
 async function receive(
   db: Db,
-  clock: Clock,
+  received: Date,
   request: { applicationId: string; principal: Principal; req: Request; operation: 'submit' | 'withdraw' },
 ): Promise<{ app: ApplicationRow; requestId: string | undefined; receivedAt: string }> {
   const app = await loadOwned(db, request.applicationId, request.principal, true);
   const requestId = requestIdOf(request.req);
-  const receivedAt = clock().toISOString();
+  const receivedAt = received.toISOString();
   await recordAudit(db, {
     actor: request.principal.actor,
     role: 'applicant',
@@ -80,14 +80,13 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'INSTITUTION_NOT_ELIGIBLE',
       'SERVICE_UNAVAILABLE',
     ],
-    async handler({ params, principal, req }) {
-      const { app, requestId, receivedAt } = await receive(db, deps.clock, {
+    async handler({ params, principal, req, receivedAt: receipt, updateId }) {
+      const { app, requestId, receivedAt } = await receive(db, receipt, {
         applicationId: params.applicationId,
         principal: principal!,
         req,
         operation: 'submit',
       });
-      const key = req.header('idempotency-key');
       const result = await auditRefusal(db, principal!, refused(app, 'application.submit_refused', requestId), () =>
         updateWorkflow(
           deps.temporal,
@@ -95,7 +94,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
           submitApplicationUpdate,
           { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
           {
-            ...(key ? { updateId: `submit:${app.id}:${key}` } : {}),
+            updateId,
             whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
           },
         ),
@@ -136,8 +135,8 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'CALL_NOT_OPEN',
       'ROUND_CANCELLED',
     ],
-    async handler({ params, body, principal, req }) {
-      const { app, requestId, receivedAt } = await receive(db, deps.clock, {
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
+      const { app, requestId, receivedAt } = await receive(db, receipt, {
         applicationId: params.applicationId,
         principal: principal!,
         req,
@@ -156,7 +155,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
             actor: principal!.actor,
             requestId,
           },
-          { whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+          { updateId, whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
         ),
       );
       return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };

@@ -100,7 +100,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
       },
     },
     errors: ['ROUND_NOT_FOUND', 'DEADLINE_NOT_LATER', 'CALL_CLOSED', 'ROUND_CANCELLED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       if (!(await findRound(deps.db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
       const deadline = await updateWorkflow(
         deps.temporal,
@@ -109,11 +109,11 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
         {
           deadlineDay: body.deadline,
           reason: body.reason,
-          receivedAt: deps.clock().toISOString(),
+          receivedAt: receipt.toISOString(),
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },
-        { whenEnded: ended },
+        { updateId, whenEnded: ended },
       );
       return {
         status: 200,
@@ -140,7 +140,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     body: z.object({ reason: z.string().trim().min(2, '请说明撤销原因').max(500) }).strict(),
     responses: { 200: { description: '已撤销', schema: z.object({ roundId: z.string(), stage: z.string() }) } },
     errors: ['ROUND_NOT_FOUND', 'ROUND_NOT_CANCELLABLE', 'ROUND_CANCELLED'],
-    async handler({ params, body, principal, req }) {
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       if (!(await findRound(deps.db, params.roundId))) throw new AppError('ROUND_NOT_FOUND', params.roundId);
       const result = await updateWorkflow(
         deps.temporal,
@@ -148,11 +148,11 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
         cancelRoundUpdate,
         {
           reason: body.reason,
-          receivedAt: deps.clock().toISOString(),
+          receivedAt: receipt.toISOString(),
           actor: principal!.actor,
           requestId: requestIdOf(req),
         },
-        { whenEnded: () => new AppError('ROUND_NOT_CANCELLABLE', '该申报批次的流程已结束') },
+        { updateId, whenEnded: () => new AppError('ROUND_NOT_CANCELLABLE', '该申报批次的流程已结束') },
       );
       return { status: 200, body: { roundId: params.roundId, stage: result.stage } };
     },

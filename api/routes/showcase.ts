@@ -158,8 +158,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
       },
     },
     errors: ['SHOWCASE_NOT_FOUND', 'NOMINATION_LIMIT', 'NOMINATIONS_CLOSED', 'SOURCE_NOT_ELIGIBLE'],
-    async handler({ params, body, principal, req }) {
-      const receivedAt = deps.clock().toISOString();
+    async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
+      const receivedAt = receipt.toISOString();
       await load(params.showcaseId);
       const requestId = requestIdOf(req);
       const result = await auditRefusal(
@@ -187,7 +187,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
               actor: principal!.actor,
               requestId,
             },
-            { whenEnded: () => new AppError('NOMINATIONS_CLOSED', '本年度成果推广已结束') },
+            { updateId, whenEnded: () => new AppError('NOMINATIONS_CLOSED', '本年度成果推广已结束') },
           ),
       );
       return { status: 201, body: result };

@@ -47,3 +47,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
   };
 }
+
+/** `host:port` (a Temporal address) as the proxy's target. */
+export function hostAndPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at) || '127.0.0.1', port: Number(address.slice(at + 1)) };
+}

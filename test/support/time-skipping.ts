@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -16,6 +16,7 @@ import { installRuntime, startWorker, type RunningWorker } from '../../worker.js
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { crashOnceAfterCommit } from './faults.js';
 import { Mailbox } from './mailbox.js';
+import { hostAndPort, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { apiRequest, testLogger, withFreshPorts, type ApiResponse } from './stack.js';
 import { reportProgressWith } from './wait.js';
 
@@ -113,6 +114,8 @@ export interface TimeSkippingStack {
     path: string,
     options?: { token?: string | undefined; body?: unknown },
   ): Promise<ApiResponse<T>>;
+  /** The proxy between the API and Temporal (started with `apiTemporalProxy`). */
+  apiTemporal: TcpProxy | undefined;
   /** Decisions crashed after their commit, by activity type (see `crashOnceAfterCommit`). */
   crashedDecisions: Record<string, number>;
   /** Moves the test server's clock forward to a Shanghai wall time (it never goes back). */
@@ -129,6 +132,8 @@ export interface TimeSkippingStack {
 export async function startTimeSkippingStack(options: {
   taskQueue: string;
   api?: boolean;
+  /** The API reaches Temporal through a TCP proxy the test can cut (`stack.apiTemporal`). */
+  apiTemporalProxy?: boolean;
 }): Promise<TimeSkippingStack> {
   const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0', TEMPORAL_TASK_QUEUE: options.taskQueue });
   const env = await startTimeSkippingEnvironment();
@@ -159,11 +164,15 @@ export async function startTimeSkippingStack(options: {
   const syncClock = async () => {
     offsetMs = (await env.currentTimeMs()) - Date.now();
   };
+  const apiTemporal = options.apiTemporalProxy ? await startTcpProxy(hostAndPort(env.address)) : undefined;
+  const apiConnection = apiTemporal
+    ? await Connection.connect({ address: `127.0.0.1:${apiTemporal.port}` })
+    : undefined;
   const api = options.api
     ? await startApi({
         config,
         db: database.db,
-        temporal: env.client,
+        temporal: apiConnection ? new Client({ connection: apiConnection, namespace: 'default' }) : env.client,
         attachments,
         logger: testLogger(),
         clock: () => new Date(Date.now() + offsetMs),
@@ -178,6 +187,7 @@ export async function startTimeSkippingStack(options: {
     attachments,
     worker,
     api,
+    apiTemporal,
     crashedDecisions,
     token: (subject) => signToken(subject, config.auth.secret),
     request(method, urlPath, options) {
@@ -196,6 +206,8 @@ export async function startTimeSkippingStack(options: {
     },
     async stop() {
       await api?.close();
+      await apiConnection?.close();
+      await apiTemporal?.stop();
       await worker.shutdown();
       await env.teardown();
       await maildev.stop();

@@ -1,0 +1,137 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addAttachment, createApplication } from '../../db/repositories/round.applications.js';
+import { insertRound } from '../../db/repositories/round.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
+import { AttachmentStore } from '../../storage/attachments.js';
+import type { RoundInput, RoundState, RoundWorkflow } from '../../workflows/round.messages.js';
+import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
+import { eventually } from '../support/wait.js';
+
+/**
+ * `Idempotency-Key` (issue 13, point 3): a retried request keeps its first final answer and its first receipt
+ * time. The API reaches Temporal through a proxy the test cuts: a submission received an hour before the
+ * deadline cannot reach the workflow (503), and its retry under the same key, sent after the deadline, is on
+ * time.
+ */
+const TASK_QUEUE = 'ronghe-idempotency';
+const ROUND = 'round-demo_university-2027';
+
+let stack: TimeSkippingStack;
+
+beforeAll(async () => {
+  stack = await startTimeSkippingStack({ taskQueue: TASK_QUEUE, api: true, apiTemporalProxy: true });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Problem = { code: string; title: string; detail?: string };
+type Submission = { applicationId: string; status: string; receivedAt: string; version: number };
+
+async function draftWithForm(institutionId: string): Promise<string> {
+  const app = await createApplication(stack.database.db, {
+    roundId: ROUND,
+    institutionId,
+    createdBy: `applicant:${institutionId}`,
+    draft: {
+      title: `${institutionId} 产教融合示范高校建设方案`,
+      field: 'next_gen_it',
+      summary:
+        '以新一代信息技术为牵引，联合企业共建现代产业学院与研发中心，推动人才培养与产业需求对接，形成可复制推广的校企协同育人机制。',
+    },
+  });
+  const store = new AttachmentStore(stack.attachments.root, 1024 * 1024);
+  const file = await store.save(Readable.from([Buffer.from('%PDF-1.7\n申报书\n%%EOF\n')]), 'application/pdf');
+  await addAttachment(stack.database.db, {
+    applicationId: app.id,
+    kind: 'application_form',
+    fileName: '申报书.pdf',
+    contentType: 'application/pdf',
+    sizeBytes: file.size,
+    sha256: file.sha256,
+    storageKey: file.storageKey,
+    uploadedBy: `applicant:${institutionId}`,
+  });
+  return app.id;
+}
+
+describe('Idempotency-Key over a network failure at the deadline (time-skipping server)', () => {
+  it('accepts, after the deadline, the retry of a submission first received before it, with its first receipt time; replays the answer; refuses the key for another request', async () => {
+    const input: RoundInput = {
+      roundId: ROUND,
+      programme: 'demo_university',
+      year: 2027,
+      opensAt: '2027-03-15T09:00:00+08:00',
+      deadlineDay: '2027-04-06',
+      launchedBy: 'staff:test',
+    };
+    await insertRound(stack.database.db, {
+      id: ROUND,
+      programme: 'demo_university',
+      year: 2027,
+      titleZh: '2027年度产教融合示范高校申报',
+      opensAt: new Date(input.opensAt),
+      deadlineDay: input.deadlineDay,
+      launchedBy: input.launchedBy,
+    });
+    const zzu = await draftWithForm('zzu');
+    const henu = await draftWithForm('henu');
+    const handle = await stack.env.client.workflow.start<RoundWorkflow>('roundWorkflow', {
+      workflowId: ROUND,
+      taskQueue: TASK_QUEUE,
+      args: [input],
+    });
+    const state = () => handle.query<RoundState>('getRound');
+    const deadline = await eventually(async () => {
+      const s = await state();
+      return s.stage === 'scheduled' ? s.deadline : undefined;
+    });
+    await stack.skipTo('2027-03-15T09:01:00+08:00');
+    await eventually(async () => ((await state()).stage === 'call_open' ? true : undefined));
+
+    const token = await stack.token({ role: 'applicant', id: 'zzu' });
+    const submit = (applicationId: string, key: string) =>
+      fetch(`${stack.api!.url}/api/applications/${applicationId}/submit`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': key },
+      }).then(async (r) => ({ status: r.status, headers: r.headers, body: (await r.json()) as Submission & Problem }));
+
+    // An hour before the deadline the network between the API and Temporal fails: ours, so 503.
+    await stack.skipTo('2027-04-06T23:00:00+08:00');
+    const before = Date.parse(await stack.nowIso());
+    stack.apiTemporal!.cut();
+    const failed = await submit(zzu, 'zzu-final-2027');
+    const after = Date.parse(await stack.nowIso());
+    expect([failed.status, failed.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    expect(failed.headers.get('retry-after')).toBe('5');
+    const receipt = await stack.database.db('idempotency_keys').where({ key: 'zzu-final-2027' }).first();
+    expect(receipt).toMatchObject({ caller: 'applicant:zzu', status: 'in_flight' });
+    const firstReceipt: Date = receipt.received_at;
+    expect(firstReceipt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(firstReceipt.getTime()).toBeLessThanOrEqual(after);
+
+    // The network is back after the deadline (inside the 10-minute processing grace): the retry is on time.
+    await stack.skipTo('2027-04-07T00:03:00+08:00');
+    expect(Date.parse(await stack.nowIso())).toBeGreaterThan(Date.parse(deadline.at));
+    stack.apiTemporal!.restore();
+    const retried = await submit(zzu, 'zzu-final-2027');
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    expect(retried.body).toMatchObject({ applicationId: zzu, status: 'submitted', version: 1 });
+    expect(retried.body.receivedAt).toBe(formatShanghai(firstReceipt));
+
+    // The same key again: the first final answer, replayed; nothing submitted twice.
+    const replayed = await submit(zzu, 'zzu-final-2027');
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toEqual(retried.body);
+    expect((await state()).submissions).toBe(1);
+
+    // The same key for another request is refused, never dropped; a fresh request after the deadline is late.
+    const reused = await submit(henu, 'zzu-final-2027');
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    const late = await submit(zzu, 'zzu-late');
+    expect([late.status, late.body.code]).toEqual([409, 'DEADLINE_PASSED']);
+  });
+});
