@@ -230,7 +230,7 @@ describe('publicity over real calendar durations (time-skipping server)', () => 
     expect(resolutionEmails.map((e: { purpose: string; status: string }) => `${e.purpose}:${e.status}`).sort()).toEqual(
       ['entry_removed:sent', 'objection_resolved:sent', 'objection_resolved:sent'],
     );
-    expect(await stack.database.db('objections').whereNot({ status: 'pending' }).count('* as n')).toEqual([{ n: '2' }]);
+    expect(await stack.database.db('objections').whereNot({ status: 'pending' }).count('* as n')).toEqual([{ n: 2 }]);
     const periods = await stack.database
       .db('publicity_periods')
       .orderBy('published_at')
