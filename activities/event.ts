@@ -22,6 +22,7 @@ import {
   eventReminder,
   type EventMailContext,
 } from '../mail/templates.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
@@ -45,7 +46,8 @@ export interface EventSchedule {
 
 export type RsvpResponse = 'confirm' | 'decline';
 
-export interface RsvpInput {
+/** A presenter's answer as the event workflow accepted it, keyed by the Update that carries it. */
+export interface RsvpInput extends DecisionKeyed {
   eventId: string;
   institutionId: string;
   response: RsvpResponse;
@@ -55,7 +57,8 @@ export interface RsvpInput {
   requestId?: string | undefined;
 }
 
-export interface EventChangeInput {
+/** Staff's move or cancellation as the event workflow accepted it, keyed by the Update that carries it. */
+export interface EventChangeInput extends DecisionKeyed {
   eventId: string;
   workflowId: string;
   /** A move: the new time and/or place. */
@@ -68,7 +71,8 @@ export interface EventChangeInput {
   requestId?: string | undefined;
 }
 
-export interface AttendanceInput {
+/** Staff's attendance record as the event workflow accepted it, keyed by the Update that carries it. */
+export interface AttendanceInput extends DecisionKeyed {
   eventId: string;
   workflowId: string;
   attended: string[];
@@ -111,7 +115,9 @@ const mailContext = (e: EventRow, i: InviteeRow): EventMailContext => ({
 });
 
 /** A roadshow or exhibition (路演/展会): invitations, answers, reminders, moves, attendance. */
-export function createEventActivities({ db, outbox }: ActivityDeps) {
+export function createEventActivities(deps: ActivityDeps) {
+  const { db, outbox } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /** Invites every presenter (once each) and returns the schedule with its reminder times. */
     async openEvent(input: { eventId: string; workflowId: string }): Promise<EventSchedule> {
@@ -128,33 +134,36 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
       return scheduleOf(e);
     },
 
-    /** A presenter's answer (a later answer replaces an earlier one until the event starts). */
-    async recordRsvp(input: RsvpInput): Promise<{ status: 'confirmed' | 'declined' }> {
+    /**
+     * A presenter's answer (a later answer replaces an earlier one until the event starts). A decision keyed by
+     * its Update: a retry after the commit returns the first answer.
+     *
+     * @throws `NOT_INVITED`.
+     */
+    recordRsvp: decision(async (input: RsvpInput, { trx }): Promise<{ status: 'confirmed' | 'declined' }> => {
       const status = input.response === 'confirm' ? 'confirmed' : 'declined';
-      await db.transaction(async (trx) => {
-        const invited = await saveRsvp(trx, {
-          eventId: input.eventId,
-          institutionId: input.institutionId,
-          status,
-          respondedAt: input.receivedAt,
-          declineReason: status === 'declined' ? (input.reason ?? null) : null,
-        });
-        if (!invited) refuse('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'applicant',
-          action: status === 'confirmed' ? 'event.confirm' : 'event.decline',
-          subjectKind: 'event',
-          subjectId: input.eventId,
-          reason: input.reason,
-          details: { institutionId: input.institutionId, receivedAt: input.receivedAt },
-          requestId: input.requestId,
-          workflowId: eventWorkflowId(input.eventId),
-        });
+      const invited = await saveRsvp(trx, {
+        eventId: input.eventId,
+        institutionId: input.institutionId,
+        status,
+        respondedAt: input.receivedAt,
+        declineReason: status === 'declined' ? (input.reason ?? null) : null,
+      });
+      if (!invited) refuse('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'applicant',
+        action: status === 'confirmed' ? 'event.confirm' : 'event.decline',
+        subjectKind: 'event',
+        subjectId: input.eventId,
+        reason: input.reason,
+        details: { institutionId: input.institutionId, receivedAt: input.receivedAt },
+        requestId: input.requestId,
+        workflowId: eventWorkflowId(input.eventId),
       });
       log.info('rsvp recorded', { eventId: input.eventId, status });
       return { status };
-    },
+    }),
 
     /** A reminder k days before, only to presenters who confirmed, once per date of the event. */
     async sendEventReminder(input: {
@@ -182,81 +191,79 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
 
     /**
      * Staff move the event (a new time and/or place) or cancel it, with a reason. Everyone still expected —
-     * confirmed, or not yet answered — is told; reminders follow the new date.
+     * confirmed, or not yet answered — is told; reminders follow the new date. A decision keyed by its Update:
+     * a retry after the commit returns the first answer — the event is not moved again, nobody is told twice;
+     * the notices are enqueued with the change and sent after its commit.
      */
-    async changeEvent(input: EventChangeInput): Promise<EventSchedule & { status: string }> {
-      const e = await db.transaction(async (trx) => {
-        const before = await lockEvent(trx, input.eventId);
-        if (input.cancel) await cancelEvent(trx, input.eventId, input.reason);
-        else {
-          await moveEvent(trx, input.eventId, {
-            startsAt: input.startsAt ? new Date(input.startsAt) : before.startsAt,
-            place: input.placeZh ?? before.placeZh,
-            version: before.version + 1,
-          });
-        }
-        const e = (await findEvent(trx, input.eventId))!;
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: input.cancel ? 'event.cancel' : 'event.move',
-          subjectKind: 'event',
-          subjectId: input.eventId,
-          reason: input.reason,
-          details: input.cancel
-            ? {}
-            : {
-                from: { startsAt: formatShanghai(before.startsAt), place: before.placeZh },
-                to: { startsAt: formatShanghai(e.startsAt), place: e.placeZh },
-                version: e.version,
-              },
-          requestId: input.requestId,
-          workflowId: input.workflowId,
+    changeEvent: decision(async (input: EventChangeInput, tx): Promise<EventSchedule & { status: string }> => {
+      const { trx } = tx;
+      const before = await lockEvent(trx, input.eventId);
+      if (input.cancel) await cancelEvent(trx, input.eventId, input.reason);
+      else {
+        await moveEvent(trx, input.eventId, {
+          startsAt: input.startsAt ? new Date(input.startsAt) : before.startsAt,
+          place: input.placeZh ?? before.placeZh,
+          version: before.version + 1,
         });
-        const told = (await inviteesOf(trx, e.id)).filter((i) => i.status !== 'declined');
-        for (const i of told) {
-          await outbox.enqueue(
-            {
-              idempotencyKey: input.cancel
-                ? `${input.workflowId}/event_cancelled/${i.institutionId}`
-                : `${input.workflowId}/event_moved/v${e.version}/${i.institutionId}`,
-              workflowId: input.workflowId,
-              purpose: input.cancel ? 'event_cancelled' : 'event_moved',
-              recipient: i.contactEmail,
-              ...(input.cancel
-                ? eventCancelled({ ...mailContext(e, i), reason: input.reason })
-                : eventMoved({
-                    ...mailContext(e, i),
-                    previousAt: before.startsAt,
-                    previousPlaceZh: before.placeZh,
-                    reason: input.reason,
-                  })),
+      }
+      const e = (await findEvent(trx, input.eventId))!;
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: input.cancel ? 'event.cancel' : 'event.move',
+        subjectKind: 'event',
+        subjectId: input.eventId,
+        reason: input.reason,
+        details: input.cancel
+          ? {}
+          : {
+              from: { startsAt: formatShanghai(before.startsAt), place: before.placeZh },
+              to: { startsAt: formatShanghai(e.startsAt), place: e.placeZh },
+              version: e.version,
             },
-            trx,
-          );
-        }
-        return e;
+        requestId: input.requestId,
+        workflowId: input.workflowId,
       });
+      const told = (await inviteesOf(trx, e.id)).filter((i) => i.status !== 'declined');
+      for (const i of told) {
+        await tx.enqueue({
+          idempotencyKey: input.cancel
+            ? `${input.workflowId}/event_cancelled/${i.institutionId}`
+            : `${input.workflowId}/event_moved/v${e.version}/${i.institutionId}`,
+          workflowId: input.workflowId,
+          purpose: input.cancel ? 'event_cancelled' : 'event_moved',
+          recipient: i.contactEmail,
+          ...(input.cancel
+            ? eventCancelled({ ...mailContext(e, i), reason: input.reason })
+            : eventMoved({
+                ...mailContext(e, i),
+                previousAt: before.startsAt,
+                previousPlaceZh: before.placeZh,
+                reason: input.reason,
+              })),
+        });
+      }
       log.info('event changed', {
         eventId: input.eventId,
         change: input.cancel ? 'cancel' : 'move',
         version: e.version,
       });
-      await outbox.deliverOwed({
-        workflowId: input.workflowId,
-        purpose: input.cancel ? 'event_cancelled' : 'event_moved',
-      });
       return { ...scheduleOf(e), status: e.status };
-    },
+    }),
 
     /** The event's start time has come. */
     async markEventHeld(input: { eventId: string }): Promise<void> {
       await setEventHeld(db, input.eventId);
     },
 
-    /** Afterwards, staff record who attended (every other invitation is marked absent). */
-    async recordAttendance(input: AttendanceInput): Promise<{ attended: number; absent: number }> {
-      const counts = await db.transaction(async (trx) => {
+    /**
+     * Afterwards, staff record who attended (every other invitation is marked absent). A decision keyed by its
+     * Update: a retry after the commit returns the first answer.
+     *
+     * @throws `NOT_INVITED` when a presenter named was not invited.
+     */
+    recordAttendance: decision(
+      async (input: AttendanceInput, { trx }): Promise<{ attended: number; absent: number }> => {
         const invited = await invitedInstitutionIds(trx, input.eventId);
         const unknown = input.attended.filter((i) => !invited.includes(i));
         if (unknown.length > 0) refuse('NOT_INVITED', `以下单位不在邀请名单中：${unknown.join('、')}`);
@@ -271,10 +278,10 @@ export function createEventActivities({ db, outbox }: ActivityDeps) {
           requestId: input.requestId,
           workflowId: input.workflowId,
         });
-        return { attended: input.attended.length, absent: invited.length - input.attended.length };
-      });
-      log.info('event attendance recorded', { eventId: input.eventId, ...counts });
-      return counts;
-    },
+        const counts = { attended: input.attended.length, absent: invited.length - input.attended.length };
+        log.info('event attendance recorded', { eventId: input.eventId, ...counts });
+        return counts;
+      },
+    ),
   };
 }

@@ -10,11 +10,15 @@ import {
 import { periodHeading } from '../db/repositories/publicity.periods.js';
 import { addDays, formatShanghai, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/index.js';
 import { objectionsPending } from '../mail/templates.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
-/** An objection (异议) as the workflow received it: the objector's real name, unit and contacts, the facts. */
-export type ObjectionInput = NewObjection;
+/**
+ * An objection (异议) as the workflow received it: the objector's real name, unit and contacts, the facts; keyed
+ * by the Update that carries it.
+ */
+export interface ObjectionInput extends NewObjection, DecisionKeyed {}
 
 export interface ObjectionRecorded {
   objectionId: string;
@@ -24,24 +28,29 @@ export interface ObjectionRecorded {
 }
 
 /** Objections filed during a publicity period, and staff's reminders of those still pending. */
-export function createObjectionActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+export function createObjectionActivities(deps: ActivityDeps) {
+  const { db, outbox, calendar, staffEmail } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /**
-     * Files an objection the workflow accepted on time. A repeated idempotency key returns the first.
+     * Files an objection the workflow accepted on time, as a decision keyed by its Update (a retry after the
+     * commit returns the first answer). A new request repeating an idempotency key already filed returns the
+     * first objection, marked `repeated` (not counted twice).
      *
      * @throws `VALIDATION_FAILED` when the entry named is not in this period's list.
      */
-    async recordObjection(input: ObjectionInput): Promise<ObjectionRecorded> {
-      if (input.idempotencyKey) {
-        const seen = await findObjectionByKey(db, input.idempotencyKey);
-        if (seen) return { objectionId: seen.id, receivedAt: seen.received_at.toISOString(), repeated: true };
-      }
-      if (input.entryId && !(await entryInPeriod(db, input.publicityId, input.entryId))) {
-        refuse('VALIDATION_FAILED', '异议所涉项目不在本次公示名单中');
-      }
-      const recorded = await db.transaction(async (trx) => {
+    recordObjection: decision(async (input: ObjectionInput, { trx }): Promise<ObjectionRecorded> => {
+      const recorded = await (async (): Promise<ObjectionRecorded> => {
+        if (input.idempotencyKey) {
+          const seen = await findObjectionByKey(trx, input.idempotencyKey);
+          if (seen) return { objectionId: seen.id, receivedAt: seen.received_at.toISOString(), repeated: true };
+        }
+        if (input.entryId && !(await entryInPeriod(trx, input.publicityId, input.entryId))) {
+          refuse('VALIDATION_FAILED', '异议所涉项目不在本次公示名单中');
+        }
         const objectionId = await insertObjection(trx, input);
         if (!objectionId) {
+          // A concurrent request with the same idempotency key committed first.
           const first = (await findObjectionByKey(trx, input.idempotencyKey!))!;
           return { objectionId: first.id, receivedAt: first.received_at.toISOString(), repeated: true };
         }
@@ -60,7 +69,7 @@ export function createObjectionActivities({ db, outbox, calendar, staffEmail }: 
           },
         });
         return { objectionId, receivedAt: input.receivedAt, repeated: false };
-      });
+      })();
       log.info('objection recorded', {
         objectionId: recorded.objectionId,
         publicityId: input.publicityId,
@@ -68,7 +77,7 @@ export function createObjectionActivities({ db, outbox, calendar, staffEmail }: 
         repeated: recorded.repeated,
       });
       return recorded;
-    },
+    }),
 
     /** 09:00 on the next working day after `after` (when staff are reminded of pending objections). */
     async nextWorkingMorning(input: { after: string }): Promise<string> {

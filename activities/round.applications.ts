@@ -13,10 +13,12 @@ import {
   type ApplicationDraft,
 } from '../domain/applications.js';
 import { formatDayZh, shanghaiDayOf } from '../domain/calendar/index.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
-export interface SubmissionInput {
+/** A submission the round workflow accepted, keyed by the Update that carries it. */
+export interface SubmissionInput extends DecisionKeyed {
   roundId: string;
   applicationId: string;
   /** The institution of the applicant's token: an application can only be handed in by its own institution. */
@@ -38,7 +40,8 @@ export interface SubmissionResult {
   repeated: boolean;
 }
 
-export interface WithdrawalInput {
+/** A withdrawal the round workflow accepted, keyed by the Update that carries it. */
+export interface WithdrawalInput extends DecisionKeyed {
   roundId: string;
   applicationId: string;
   institutionId: string;
@@ -54,136 +57,139 @@ export interface WithdrawalResult {
   withdrawnAt: string;
 }
 
-export function createApplicationActivities({ db }: ActivityDeps) {
-  /** Records a submission, refusing it when a limit or a bar forbids it (see `recordSubmission`). */
-  const submit = async (input: SubmissionInput): Promise<SubmissionResult> => {
-    const context = await roundContext(db, input.roundId);
+export function createApplicationActivities(deps: ActivityDeps) {
+  const decision = decisionRecorder(deps);
+  /** Records a submission in `trx`, refusing it when a limit or a bar forbids it (see `recordSubmission`). */
+  const submit = async (trx: Knex.Transaction, input: SubmissionInput): Promise<SubmissionResult> => {
+    const context = await roundContext(trx, input.roundId);
     if (!context) refuse('ROUND_NOT_FOUND', `未找到申报批次 ${input.roundId}`);
     const { programme, rules } = context;
-    const institution = await findInstitution(db, input.institutionId);
+    const institution = await findInstitution(trx, input.institutionId);
     if (!institution) refuse('INSTITUTION_NOT_ELIGIBLE', `未知单位 ${input.institutionId}`);
     const universityId = universityOf(institution);
-    const fields = await knownFields(db);
+    const fields = await knownFields(trx);
 
-    return db.transaction(async (trx) => {
-      await lockUniversity(trx, input.roundId, universityId);
-      const app = await findApplication(trx, input.applicationId, { forUpdate: true });
-      if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
-        refuse('APPLICATION_NOT_FOUND', '未找到该申报');
-      }
-      if (app.status === 'withdrawn' || app.status === 'cancelled') {
-        refuse('APPLICATION_NOT_EDITABLE', app.status === 'withdrawn' ? '该申报已撤回' : '该申报批次已撤销');
-      }
-      const attachments = await currentAttachments(trx, app.id);
-      const warnings = formalProblems(
-        programme.key,
-        rules,
-        app.draft,
-        attachments.map((a) => ({ kind: a.kind, intact: true })),
-        fields,
-      );
-      if (app.submittedRevision === app.revision) {
-        return {
-          applicationId: app.id,
-          version: app.currentVersion,
-          revision: app.revision,
-          receivedAt: app.receivedAt!.toISOString(),
-          warnings,
-          repeated: true,
-        };
-      }
-
-      if (!rules.applicantKinds.includes(institution.kind)) {
-        refuse(
-          'INSTITUTION_NOT_ELIGIBLE',
-          `${programme.nameZh}不接受${institution.kind === 'college' ? '学院' : '学校'}申报`,
-        );
-      }
-      const receiptDay = shanghaiDayOf(new Date(input.receivedAt));
-      const ban = await activeBan(trx, {
-        programme: programme.key,
-        institutionIds: [institution.id, universityId],
-        day: receiptDay,
-      });
-      if (ban) {
-        refuse('BARRED', `因“${ban.reason}”，本单位在 ${formatDayZh(ban.endsOn)} 之前不得申报${programme.nameZh}`, {
-          endsOn: ban.endsOn,
-        });
-      }
-      if (app.status !== 'submitted') {
-        const counts = await countCommitted(trx, {
-          roundId: input.roundId,
-          institutionId: institution.id,
-          universityId,
-          excludeApplicationId: app.id,
-        });
-        const violation = limitViolation(rules, counts);
-        if (violation) refuse('LIMIT_EXCEEDED', violation, counts);
-      }
-      const people = await resolvePeople(trx, app.draft, institution.id);
-      const commitments = await personalCommitments(trx, [...people.keys()], app.id);
-      const principal = [...people].find(([, p]) => p.role === 'principal');
-      const personal = personalLimitViolation(
-        rules,
-        principal ? { name: principal[1].name, led: commitments.get(principal[0])!.led } : undefined,
-        [...people]
-          .filter(([, p]) => p.role === 'member')
-          .map(([id, p]) => ({ name: p.name, joined: commitments.get(id)!.joined })),
-      );
-      if (personal) refuse('PERSONAL_LIMIT_EXCEEDED', personal);
-
-      const version = app.currentVersion + 1;
-      const payload = {
-        draft: app.draft,
-        attachments: attachments.map((a) => ({
-          id: a.id,
-          kind: a.kind,
-          fileName: a.fileName,
-          contentType: a.contentType,
-          sizeBytes: a.sizeBytes,
-          sha256: a.sha256,
-        })),
-      };
-      await storeSubmission(trx, {
-        applicationId: app.id,
-        version,
-        revision: app.revision,
-        payload,
-        receivedAt: input.receivedAt,
-        submittedBy: input.actor,
-        people,
-        principalPersonId: principal?.[0] ?? null,
-        partnerEnterpriseIds: [...new Set(app.draft.partnerEnterpriseIds ?? [])],
-      });
-      await recordAudit(trx, {
-        actor: input.actor,
-        role: 'applicant',
-        action: version === 1 ? 'application.submit' : 'application.resubmit',
-        subjectKind: 'application',
-        subjectId: app.id,
-        details: { roundId: input.roundId, version, revision: app.revision, receivedAt: input.receivedAt },
-        requestId: input.requestId,
-        workflowId: input.roundId,
-      });
+    await lockUniversity(trx, input.roundId, universityId);
+    const app = await findApplication(trx, input.applicationId, { forUpdate: true });
+    if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
+      refuse('APPLICATION_NOT_FOUND', '未找到该申报');
+    }
+    if (app.status === 'withdrawn' || app.status === 'cancelled') {
+      refuse('APPLICATION_NOT_EDITABLE', app.status === 'withdrawn' ? '该申报已撤回' : '该申报批次已撤销');
+    }
+    const attachments = await currentAttachments(trx, app.id);
+    const warnings = formalProblems(
+      programme.key,
+      rules,
+      app.draft,
+      attachments.map((a) => ({ kind: a.kind, intact: true })),
+      fields,
+    );
+    if (app.submittedRevision === app.revision) {
       return {
         applicationId: app.id,
-        version,
+        version: app.currentVersion,
         revision: app.revision,
-        receivedAt: input.receivedAt,
+        receivedAt: app.receivedAt!.toISOString(),
         warnings,
-        repeated: false,
+        repeated: true,
       };
+    }
+
+    if (!rules.applicantKinds.includes(institution.kind)) {
+      refuse(
+        'INSTITUTION_NOT_ELIGIBLE',
+        `${programme.nameZh}不接受${institution.kind === 'college' ? '学院' : '学校'}申报`,
+      );
+    }
+    const receiptDay = shanghaiDayOf(new Date(input.receivedAt));
+    const ban = await activeBan(trx, {
+      programme: programme.key,
+      institutionIds: [institution.id, universityId],
+      day: receiptDay,
     });
+    if (ban) {
+      refuse('BARRED', `因“${ban.reason}”，本单位在 ${formatDayZh(ban.endsOn)} 之前不得申报${programme.nameZh}`, {
+        endsOn: ban.endsOn,
+      });
+    }
+    if (app.status !== 'submitted') {
+      const counts = await countCommitted(trx, {
+        roundId: input.roundId,
+        institutionId: institution.id,
+        universityId,
+        excludeApplicationId: app.id,
+      });
+      const violation = limitViolation(rules, counts);
+      if (violation) refuse('LIMIT_EXCEEDED', violation, counts);
+    }
+    const people = await resolvePeople(trx, app.draft, institution.id);
+    const commitments = await personalCommitments(trx, [...people.keys()], app.id);
+    const principal = [...people].find(([, p]) => p.role === 'principal');
+    const personal = personalLimitViolation(
+      rules,
+      principal ? { name: principal[1].name, led: commitments.get(principal[0])!.led } : undefined,
+      [...people]
+        .filter(([, p]) => p.role === 'member')
+        .map(([id, p]) => ({ name: p.name, joined: commitments.get(id)!.joined })),
+    );
+    if (personal) refuse('PERSONAL_LIMIT_EXCEEDED', personal);
+
+    const version = app.currentVersion + 1;
+    const payload = {
+      draft: app.draft,
+      attachments: attachments.map((a) => ({
+        id: a.id,
+        kind: a.kind,
+        fileName: a.fileName,
+        contentType: a.contentType,
+        sizeBytes: a.sizeBytes,
+        sha256: a.sha256,
+      })),
+    };
+    await storeSubmission(trx, {
+      applicationId: app.id,
+      version,
+      revision: app.revision,
+      payload,
+      receivedAt: input.receivedAt,
+      submittedBy: input.actor,
+      people,
+      principalPersonId: principal?.[0] ?? null,
+      partnerEnterpriseIds: [...new Set(app.draft.partnerEnterpriseIds ?? [])],
+    });
+    await recordAudit(trx, {
+      actor: input.actor,
+      role: 'applicant',
+      action: version === 1 ? 'application.submit' : 'application.resubmit',
+      subjectKind: 'application',
+      subjectId: app.id,
+      details: { roundId: input.roundId, version, revision: app.revision, receivedAt: input.receivedAt },
+      requestId: input.requestId,
+      workflowId: input.roundId,
+    });
+    return {
+      applicationId: app.id,
+      version,
+      revision: app.revision,
+      receivedAt: input.receivedAt,
+      warnings,
+      repeated: false,
+    };
   };
 
   return {
     /**
      * Records a submission the workflow accepted on time: refuses it when a limit or a bar forbids it,
-     * otherwise snapshots the working copy as a new version. Idempotent per revision.
+     * otherwise snapshots the working copy as a new version. A decision keyed by its Update (a retry after the
+     * commit returns the first answer); a new request for a revision submitted already reports it `repeated`.
+     *
+     * @throws `ROUND_NOT_FOUND`, `INSTITUTION_NOT_ELIGIBLE`, `APPLICATION_NOT_FOUND`, `APPLICATION_NOT_EDITABLE`,
+     *   `BARRED`, `LIMIT_EXCEEDED`, `PERSONAL_LIMIT_EXCEEDED`.
      */
-    async recordSubmission(input: SubmissionInput): Promise<SubmissionResult> {
+    recordSubmission: decision(async (input: SubmissionInput, { trx }): Promise<SubmissionResult> => {
       try {
-        const result = await submit(input);
+        const result = await submit(trx, input);
         log.info('submission accepted', {
           roundId: input.roundId,
           applicationId: result.applicationId,
@@ -201,17 +207,18 @@ export function createApplicationActivities({ db }: ActivityDeps) {
         }
         throw error;
       }
-    },
+    }),
 
     /**
-     * Records a withdrawal the workflow accepted on time (a draft or a submitted application); repeated, it
-     * reports the first.
+     * Records a withdrawal the workflow accepted on time (a draft or a submitted application), as a decision
+     * keyed by its Update (a retry after the commit returns the first answer); a new request for an application
+     * withdrawn already reports the first withdrawal.
      *
      * @throws `APPLICATION_NOT_FOUND`, `APPLICATION_NOT_EDITABLE`.
      */
-    async recordWithdrawal(input: WithdrawalInput): Promise<WithdrawalResult> {
+    recordWithdrawal: decision(async (input: WithdrawalInput, { trx }): Promise<WithdrawalResult> => {
       let withdrawnNow = false;
-      const result = await db.transaction(async (trx): Promise<WithdrawalResult> => {
+      const result = await (async (): Promise<WithdrawalResult> => {
         const app = await findApplication(trx, input.applicationId, { forUpdate: true });
         if (!app || app.roundId !== input.roundId || app.institutionId !== input.institutionId) {
           refuse('APPLICATION_NOT_FOUND', '未找到该申报');
@@ -236,11 +243,11 @@ export function createApplicationActivities({ db }: ActivityDeps) {
         });
         withdrawnNow = true;
         return { applicationId: app.id, status: 'withdrawn', withdrawnAt: input.receivedAt };
-      });
+      })();
       if (withdrawnNow)
         log.info('withdrawal recorded', { roundId: input.roundId, applicationId: result.applicationId });
       return result;
-    },
+    }),
   };
 }
 

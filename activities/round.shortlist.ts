@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
 import { confirmApplication, reviewedApplications, roundReview } from '../db/repositories/round.shortlist.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
@@ -10,7 +11,8 @@ export interface ShortlistAdjustment {
   reason: string;
 }
 
-export interface ConfirmShortlistInput {
+/** Staff's confirmation as the round workflow accepted it, keyed by the Update that carries it. */
+export interface ConfirmShortlistInput extends DecisionKeyed {
   roundId: string;
   adjustments: ShortlistAdjustment[];
   actor: string;
@@ -23,68 +25,68 @@ export interface ConfirmShortlistResult {
 }
 
 /** Staff's confirmation of the round's shortlist after the expert review. */
-export function createShortlistActivities({ db }: ActivityDeps) {
+export function createShortlistActivities(deps: ActivityDeps) {
+  const decision = decisionRecorder(deps);
   return {
     /**
      * Staff's confirmation of the recommended list: the recommendation stands except where an adjustment
-     * (each with its reason, each audited) includes or excludes an application.
+     * (each with its reason, each audited) includes or excludes an application. A decision keyed by its Update:
+     * a retry after the commit returns the first answer instead of `SHORTLIST_CONFIRMED`.
      *
      * @throws `SHORTLIST_NOT_READY` (no review yet), `SHORTLIST_CONFIRMED` (confirmed already),
      *   `VALIDATION_FAILED` (an adjustment names an application outside the review's results).
      */
-    async confirmShortlist(input: ConfirmShortlistInput): Promise<ConfirmShortlistResult> {
-      const result = await db.transaction(async (trx) => {
-        const reviewId = (await roundReview(trx, input.roundId))?.id;
-        if (!reviewId) refuse('SHORTLIST_NOT_READY', '该批次尚无评审结果');
-        const results = await reviewedApplications(trx, reviewId);
-        if (results.some((r) => r.confirmed !== null)) refuse('SHORTLIST_CONFIRMED', '推荐名单已确认');
-        const unknown = input.adjustments.filter((a) => !results.some((r) => r.item_id === a.applicationId));
-        if (unknown.length > 0) {
-          refuse(
-            'VALIDATION_FAILED',
-            `调整的申报不在本批次评审结果中：${unknown.map((u) => u.applicationId).join('、')}`,
-          );
-        }
-        const byId = new Map(input.adjustments.map((a) => [a.applicationId, a]));
-        let shortlisted = 0;
-        for (const r of results) {
-          const adjustment = byId.get(r.item_id);
-          const include = adjustment ? adjustment.include : r.recommended;
-          if (include) shortlisted += 1;
-          await confirmApplication(trx, {
-            reviewId,
-            applicationId: r.item_id,
-            include,
-            adjustmentReason: adjustment?.reason ?? null,
-          });
-          if (adjustment) {
-            await recordAudit(trx, {
-              actor: input.actor,
-              role: 'staff',
-              action: adjustment.include ? 'shortlist.include' : 'shortlist.exclude',
-              subjectKind: 'application',
-              subjectId: r.item_id,
-              reason: adjustment.reason,
-              details: { roundId: input.roundId, recommended: r.recommended },
-              requestId: input.requestId,
-              workflowId: input.roundId,
-            });
-          }
-        }
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: 'round.confirm_shortlist',
-          subjectKind: 'round',
-          subjectId: input.roundId,
-          details: { shortlisted, adjustments: input.adjustments.length },
-          requestId: input.requestId,
-          workflowId: input.roundId,
+    confirmShortlist: decision(async (input: ConfirmShortlistInput, { trx }): Promise<ConfirmShortlistResult> => {
+      const reviewId = (await roundReview(trx, input.roundId))?.id;
+      if (!reviewId) refuse('SHORTLIST_NOT_READY', '该批次尚无评审结果');
+      const results = await reviewedApplications(trx, reviewId);
+      if (results.some((r) => r.confirmed !== null)) refuse('SHORTLIST_CONFIRMED', '推荐名单已确认');
+      const unknown = input.adjustments.filter((a) => !results.some((r) => r.item_id === a.applicationId));
+      if (unknown.length > 0) {
+        refuse(
+          'VALIDATION_FAILED',
+          `调整的申报不在本批次评审结果中：${unknown.map((u) => u.applicationId).join('、')}`,
+        );
+      }
+      const byId = new Map(input.adjustments.map((a) => [a.applicationId, a]));
+      let shortlisted = 0;
+      for (const r of results) {
+        const adjustment = byId.get(r.item_id);
+        const include = adjustment ? adjustment.include : r.recommended;
+        if (include) shortlisted += 1;
+        await confirmApplication(trx, {
+          reviewId,
+          applicationId: r.item_id,
+          include,
+          adjustmentReason: adjustment?.reason ?? null,
         });
-        return { shortlisted, adjusted: input.adjustments.length };
+        if (adjustment) {
+          await recordAudit(trx, {
+            actor: input.actor,
+            role: 'staff',
+            action: adjustment.include ? 'shortlist.include' : 'shortlist.exclude',
+            subjectKind: 'application',
+            subjectId: r.item_id,
+            reason: adjustment.reason,
+            details: { roundId: input.roundId, recommended: r.recommended },
+            requestId: input.requestId,
+            workflowId: input.roundId,
+          });
+        }
+      }
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'round.confirm_shortlist',
+        subjectKind: 'round',
+        subjectId: input.roundId,
+        details: { shortlisted, adjustments: input.adjustments.length },
+        requestId: input.requestId,
+        workflowId: input.roundId,
       });
+      const result = { shortlisted, adjusted: input.adjustments.length };
       log.info('shortlist confirmed', { roundId: input.roundId, ...result });
       return result;
-    },
+    }),
   };
 }

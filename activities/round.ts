@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
+import { CalendarRepository } from '../db/repositories/calendar.js';
 import { findProgramme } from '../db/repositories/programmes.js';
 import { roundContext, type RoundContext } from '../db/repositories/round.rules.js';
 import {
@@ -23,6 +24,7 @@ import {
   type WorkingCalendar,
 } from '../domain/calendar/index.js';
 import { roundTitleZh } from '../domain/programmes.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
@@ -56,7 +58,8 @@ export interface PreparedRound {
   graceSeconds: number;
 }
 
-export interface ExtensionInput {
+/** Staff's extension as the round workflow accepted it, keyed by the Update that carries it. */
+export interface ExtensionInput extends DecisionKeyed {
   roundId: string;
   deadlineDay: string;
   reason: string;
@@ -81,7 +84,8 @@ export interface RecomputeResult extends ScheduleResult {
   moved: boolean;
 }
 
-export interface CancellationInput {
+/** Staff's cancellation as the round workflow accepted it, keyed by the Update that carries it. */
+export interface CancellationInput extends DecisionKeyed {
   roundId: string;
   reason: string;
   actor: string;
@@ -138,7 +142,9 @@ export function eligibleFor(db: Db, ctx: RoundContext, openDay: string) {
  * cancellation and stage. The call's emails are in `round.notices.ts`; submissions in `round.applications.ts`,
  * the formal check, shortlist and 认定 in `round.formal-check.ts`, `round.shortlist.ts`, `round.approval.ts`.
  */
-export function createRoundActivities({ db, calendar }: ActivityDeps) {
+export function createRoundActivities(deps: ActivityDeps) {
+  const { db, calendar } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /** Computes the round's deadline and reminder times on the working-day calendar and records them. */
     async prepareRound(input: PrepareRoundInput): Promise<PreparedRound> {
@@ -184,29 +190,33 @@ export function createRoundActivities({ db, calendar }: ActivityDeps) {
       };
     },
 
-    /** Records a staff extension: the new deadline (checked later than the current by the workflow). */
-    async applyExtension(input: ExtensionInput): Promise<ScheduleResult> {
-      const ctx = await roundContext(db, input.roundId);
+    /**
+     * Records a staff extension: the new deadline (checked later than the current by the workflow), on the
+     * calendar as read in the decision's transaction. A decision keyed by its Update: a retry after the commit
+     * returns the first answer. The notices go out afterwards from the workflow (its announcement job).
+     *
+     * @throws `ROUND_NOT_FOUND`.
+     */
+    applyExtension: decision(async (input: ExtensionInput, { trx }): Promise<ScheduleResult> => {
+      const ctx = await roundContext(trx, input.roundId);
       if (!ctx) refuse('ROUND_NOT_FOUND', input.roundId);
-      const { version, calendar: cal } = await calendar.snapshot();
+      const { version, calendar: cal } = await new CalendarRepository(trx).snapshot();
       const deadline = calendarDeadline(cal, version, assertDay(input.deadlineDay), 'staff');
-      await db.transaction(async (trx) => {
-        await store(trx, input.roundId, deadline);
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: 'round.extend_deadline',
-          subjectKind: 'round',
-          subjectId: input.roundId,
-          reason: input.reason,
-          details: { from: input.current.at, to: deadline.at, calendarVersion: version },
-          requestId: input.requestId,
-          workflowId: input.roundId,
-        });
+      await store(trx, input.roundId, deadline);
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'round.extend_deadline',
+        subjectKind: 'round',
+        subjectId: input.roundId,
+        reason: input.reason,
+        details: { from: input.current.at, to: deadline.at, calendarVersion: version },
+        requestId: input.requestId,
+        workflowId: input.roundId,
       });
       log.info('deadline extended', { roundId: input.roundId, from: input.current.day, to: deadline.day });
       return { deadline, reminders: cal.remindersBefore(deadline.day, ctx.rules.call.reminderWorkingDaysBefore) };
-    },
+    }),
 
     /**
      * After staff entered a year's official arrangement: computes the deadline again. A deadline is never
@@ -242,23 +252,25 @@ export function createRoundActivities({ db, calendar }: ActivityDeps) {
       return { deadline, moved, reminders: cal.remindersBefore(day, ctx.rules.call.reminderWorkingDaysBefore) };
     },
 
-    /** Staff's cancellation: the round and every application in it are cancelled, with the reason audited. */
-    async recordCancellation(input: CancellationInput): Promise<void> {
-      await db.transaction(async (trx) => {
-        await cancelRound(trx, input.roundId, input.reason, new Date(input.at));
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: 'round.cancel',
-          subjectKind: 'round',
-          subjectId: input.roundId,
-          reason: input.reason,
-          requestId: input.requestId,
-          workflowId: input.roundId,
-        });
+    /**
+     * Staff's cancellation: the round and every application in it are cancelled, with the reason audited. A
+     * decision keyed by its Update: a retry after the commit returns. The notices go out afterwards from the
+     * workflow (its announcement job).
+     */
+    recordCancellation: decision(async (input: CancellationInput, { trx }): Promise<void> => {
+      await cancelRound(trx, input.roundId, input.reason, new Date(input.at));
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'round.cancel',
+        subjectKind: 'round',
+        subjectId: input.roundId,
+        reason: input.reason,
+        requestId: input.requestId,
+        workflowId: input.roundId,
       });
       log.info('round cancelled', { roundId: input.roundId });
-    },
+    }),
 
     /** Records the workflow's stage on the round row (and when it closed), for the API's views. */
     async recordRoundStage(input: RecordRoundStageInput): Promise<void> {

@@ -19,12 +19,14 @@ import {
 } from '../db/repositories/showcase.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 import { NOMINATIONS_PER_INSTITUTION } from '../domain/showcase.js';
 
-export interface NominationInput {
+/** A nomination the showcase workflow accepted, keyed by the Update that carries it. */
+export interface NominationInput extends DecisionKeyed {
   showcaseId: string;
   institutionId: string;
   sourceKind: 'directory_entry' | 'project';
@@ -46,7 +48,9 @@ export interface ShowcaseOpened {
 }
 
 /** The year's showcase (典型案例征集): the call, nominations, and the published selection. */
-export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps) {
+export function createShowcaseActivities(deps: ActivityDeps) {
+  const { db, outbox, calendar } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /** Opens the call: nominations due in the programme's working days; every eligible institution told once. */
     async openShowcase(input: { showcaseId: string; workflowId: string; today: string }): Promise<ShowcaseOpened> {
@@ -107,13 +111,15 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
     /**
      * A nomination the workflow accepted in time: the source must be the institution's own (an active
      * directory entry or a project not terminated), and an institution nominates at most two cases a year.
+     * A decision keyed by its Update: a retry after the commit returns the first answer instead of refusing
+     * the source as nominated already.
      *
      * @throws `ApplicationFailure` SOURCE_NOT_ELIGIBLE (not its own, not eligible, or nominated already),
      * NOMINATION_LIMIT (the institution's limit reached).
      */
-    async recordNomination(input: NominationInput): Promise<{ caseId: string; nominated: number }> {
-      try {
-        const accepted = await db.transaction(async (trx) => {
+    recordNomination: decision(
+      async (input: NominationInput, { trx }): Promise<{ caseId: string; nominated: number }> => {
+        try {
           // One institution's nominations are counted one at a time.
           await lockInstitutionNominations(trx, input.showcaseId, input.institutionId);
           const source = await eligibleSource(trx, {
@@ -160,17 +166,17 @@ export function createShowcaseActivities({ db, outbox, calendar }: ActivityDeps)
             requestId: input.requestId,
             workflowId: input.showcaseId,
           });
-          return { caseId, nominated: existing.length + 1 };
-        });
-        log.info('nomination accepted', { showcaseId: input.showcaseId, caseId: accepted.caseId });
-        return accepted;
-      } catch (err) {
-        if (err instanceof ApplicationFailure) {
-          log.info('nomination refused', { showcaseId: input.showcaseId, code: err.type });
+          const accepted = { caseId, nominated: existing.length + 1 };
+          log.info('nomination accepted', { showcaseId: input.showcaseId, caseId: accepted.caseId });
+          return accepted;
+        } catch (err) {
+          if (err instanceof ApplicationFailure) {
+            log.info('nomination refused', { showcaseId: input.showcaseId, code: err.type });
+          }
+          throw err;
         }
-        throw err;
-      }
-    },
+      },
+    ),
 
     /** Nominations are closed: the experts review what was nominated. */
     async closeNominations(input: { showcaseId: string }): Promise<{ nominated: number }> {

@@ -180,6 +180,17 @@ describe('a showcase event (time-skipping server)', () => {
     // Each reminder exactly once in the sink too; a presenter sees only its own invitation.
     const inbox = (await stack.mailbox.list()).filter((m) => m.purpose === 'event_reminder');
     expect(inbox.map((m) => m.to).sort()).toEqual([p1.email, p1.email, p3.email, p4.email, p4.email].sort());
+    // Every answer, move and the attendance was crashed once after its commit (the default fault): each was
+    // recorded once (the audit below, version 3 after two moves), and each move's notices went out once.
+    expect(stack.crashedDecisions).toMatchObject({ recordRsvp: 5, changeEvent: 2, recordAttendance: 1 });
+    const movedMail = (await stack.mailbox.list()).filter((m) => m.purpose === 'event_moved');
+    expect(movedMail.map((m) => m.to).sort()).toEqual([p1.email, p1.email, p3.email, p4.email, p4.email].sort());
+    expect(
+      await stack.database
+        .db('email_outbox')
+        .where({ workflow_id: `event-${eventId}`, purpose: 'event_moved' })
+        .pluck('status'),
+    ).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
     const own = await stack.request<{ invitations: { institutionId: string }[] }>('GET', `/api/events/${eventId}`, {
       token: p2.token,
     });
@@ -232,6 +243,23 @@ describe('a showcase event (time-skipping server)', () => {
     expect(cancelled.body.status).toBe('cancelled');
     await eventually(async () => ((await sent(eventId, 'event_cancelled')).length === 2 ? true : undefined));
     expect(await sent(eventId, 'event_cancelled')).toEqual([p1.email, p2.email].sort());
+    // The cancellation was crashed once after its commit: recorded once, each notice sent once.
+    expect(stack.crashedDecisions).toMatchObject({ recordRsvp: 6, changeEvent: 3 });
+    const cancelMail = (await stack.mailbox.list()).filter((m) => m.purpose === 'event_cancelled');
+    expect(cancelMail.map((m) => m.to).sort()).toEqual([p1.email, p2.email].sort());
+    expect(
+      await stack.database
+        .db('email_outbox')
+        .where({ workflow_id: `event-${eventId}` })
+        .whereNot({ status: 'sent' })
+        .count('* as n'),
+    ).toEqual([{ n: 0 }]);
+    expect(
+      await stack.database
+        .db('audit_events')
+        .where({ subject_kind: 'event', subject_id: eventId, action: 'event.cancel' })
+        .count('* as n'),
+    ).toEqual([{ n: 1 }]);
     const again = await stack.request<Problem>('PUT', `/api/events/${eventId}`, {
       token: staff,
       body: { startsAt: '2027-07-20T09:00:00+08:00', reason: '改期' },

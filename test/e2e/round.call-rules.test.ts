@@ -296,6 +296,13 @@ describe('the round itself', () => {
       recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'deadline_extended' }))),
     );
     expect(told[0]!.text).toContain('部分高校反映材料准备时间不足');
+    // The extension was crashed once after its commit (the default fault): recorded once, announced once.
+    expect(stack.crashedDecisions.applyExtension).toBe(1);
+    const extensions = await stack.database
+      .db('audit_events')
+      .where({ subject_id: roundId, action: 'round.extend_deadline' })
+      .count<{ n: number }[]>('* as n');
+    expect(extensions).toEqual([{ n: 1 }]);
   });
 
   it('refuses an extension once the call has closed (409 CALL_CLOSED)', async () => {
@@ -339,6 +346,8 @@ describe('the round itself', () => {
       .whereIn('action', ['round.cancel', 'round.launch'])
       .orderBy('id');
     expect(audit.map((a: { action: string }) => a.action)).toEqual(['round.launch', 'round.cancel', 'round.launch']);
+    // The cancellation was crashed once after its commit (the default fault): recorded once, announced once.
+    expect(stack.crashedDecisions.recordCancellation).toBe(1);
     expect(audit[1]).toMatchObject({ reason: '年度填写错误，误启动', role: 'staff', actor: 'staff:officer-wang' });
   });
 

@@ -424,6 +424,17 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
   });
 
   step('then every decision has exactly one audit row and the progress view agrees', async () => {
+    // Every decision was crashed once after its commit (the default fault) and still has one record (the audit
+    // rows below) and its emails once (the step above): the extension, 30 submissions and a resubmission, the
+    // withdrawal, the shortlist, three objections (one a retry under the same Idempotency-Key) and two resolutions.
+    expect(stack.crashedDecisions).toMatchObject({
+      applyExtension: 1,
+      recordSubmission: 31,
+      recordWithdrawal: 1,
+      confirmShortlist: 1,
+      recordObjection: 3,
+      recordResolution: 2,
+    });
     // Every decision the test made (and the system's own) has exactly one audit row.
     await expectEveryDecisionAudited(stack.database.db, ROUND, {
       ids,

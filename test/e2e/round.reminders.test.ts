@@ -278,5 +278,19 @@ describe('a round over real calendar durations (time-skipping server)', () => {
         ...['henu', 'haust', 'htu'].map((id) => ({ to: universityEmail(id), purpose: 'formal_check_failed' })),
       ]),
     );
+    // The four submissions and the extension were each crashed once after their commit (the default fault):
+    // one version each, one extension recorded, its notice once to each (above).
+    expect(stack.crashedDecisions).toMatchObject({ recordSubmission: 4, applyExtension: 1 });
+    const versions = await stack.database
+      .db('application_versions as v')
+      .join('applications as a', 'a.id', 'v.application_id')
+      .where('a.round_id', ROUND)
+      .pluck('a.institution_id');
+    expect(versions.sort()).toEqual(['haust', 'henu', 'htu', 'zzu']);
+    const extensions = await stack.database
+      .db('audit_events')
+      .where({ subject_id: ROUND, action: 'round.extend_deadline' })
+      .count<{ n: number }[]>('* as n');
+    expect(extensions).toEqual([{ n: 1 }]);
   });
 });

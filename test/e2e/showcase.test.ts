@@ -294,6 +294,11 @@ describe('a showcase year, end to end with compressed durations (dev server)', (
       const count = (action: string) => audit.filter((a) => a.action === action).length;
       expect(count('showcase.launch')).toBe(1);
       expect(count('showcase.nominate')).toBe(sources.length);
+      // Every nomination was crashed once after its commit (the default fault): still one case each.
+      expect(stack.crashedDecisions).toMatchObject({ recordNomination: sources.length });
+      expect(await db()('showcase_cases').where({ showcase_id: SHOWCASE }).count<{ n: number }[]>('* as n')).toEqual([
+        { n: sources.length },
+      ]);
       expect(count('showcase.nomination_refused')).toBe(2);
       expect(count('showcase.publish')).toBe(1);
       const submitted = await db()('audit_events')

@@ -40,5 +40,13 @@ describe('scripts/walkthrough.sh', () => {
     for (const [, title] of problems) expect(title).toMatch(/[\u4e00-\u9fff]/);
     const round = await stack.client.workflow.getHandle('round-teacher_station-2027').result();
     expect(round).toMatchObject({ stage: 'approved', approved: 2 });
+    // Its decisions were each crashed once after their commit (the default fault), and the round still ended.
+    expect(stack.crashedDecisions).toMatchObject({
+      applyExtension: 1,
+      confirmShortlist: 1,
+      recordObjection: 1,
+      recordResolution: 1,
+    });
+    expect(stack.crashedDecisions.recordSubmission).toBeGreaterThan(0);
   }, 400_000);
 });
