@@ -11,12 +11,15 @@ import {
 } from '../db/repositories/evaluation.reports.js';
 import { gradeOf, type EvaluationGrade } from '../domain/programmes.js';
 import { evaluationUngraded } from '../mail/templates.js';
+import { decisionRecorder } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { evaluationContext, type GradeCounts, type StaffGradeInput } from './evaluation.js';
 import { refuse } from './refusal.js';
 
 /** Grading the reports: from the experts' scores, and by staff where no expert could score. */
-export function createEvaluationGradingActivities({ db, outbox, staffEmail }: ActivityDeps) {
+export function createEvaluationGradingActivities(deps: ActivityDeps) {
+  const { db, outbox, staffEmail } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /** Grades each reviewed report from its aggregated score: 优秀 ≥ 90, 良好 ≥ 75, 合格 ≥ 60, else 不合格. */
     async gradeEvaluation(input: { evaluationId: string; workflowId: string }): Promise<GradeCounts> {
@@ -82,30 +85,29 @@ export function createEvaluationGradingActivities({ db, outbox, staffEmail }: Ac
     /**
      * Staff grade a report that no expert could score, with a reason. Returns how many reports still await a
      * grade. Only ungraded reports may be graded this way: an expert-based grade is changed by appeal only.
+     * Keyed by its Update: a retry after the commit returns the recorded answer, not ALREADY_GRADED.
      *
      * @throws `ApplicationFailure` NOT_EVALUATED (member not asked to report), ALREADY_GRADED.
      */
-    async recordStaffGrade(input: StaffGradeInput): Promise<{ remaining: number }> {
-      const remaining = await db.transaction(async (trx) => {
-        const report = await lockReportOf(trx, input.evaluationId, input.entryId);
-        if (!report) refuse('NOT_EVALUATED', '该名录成员不在本次动态评价范围内');
-        if (report.grade) refuse('ALREADY_GRADED', '该自评报告已有评价结果；对结果有异议的，在公示期内申诉');
-        await saveGrade(trx, report.id, { grade: input.grade, reason: `工作人员认定：${input.reason}` });
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: 'evaluation.staff_grade',
-          subjectKind: 'directory_entry',
-          subjectId: input.entryId,
-          reason: input.reason,
-          details: { evaluationId: input.evaluationId, reportId: report.id, grade: input.grade },
-          requestId: input.requestId,
-          workflowId: input.evaluationId,
-        });
-        return countUngraded(trx, input.evaluationId);
+    recordStaffGrade: decision(async (input: StaffGradeInput, { trx }): Promise<{ remaining: number }> => {
+      const report = await lockReportOf(trx, input.evaluationId, input.entryId);
+      if (!report) refuse('NOT_EVALUATED', '该名录成员不在本次动态评价范围内');
+      if (report.grade) refuse('ALREADY_GRADED', '该自评报告已有评价结果；对结果有异议的，在公示期内申诉');
+      await saveGrade(trx, report.id, { grade: input.grade, reason: `工作人员认定：${input.reason}` });
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'evaluation.staff_grade',
+        subjectKind: 'directory_entry',
+        subjectId: input.entryId,
+        reason: input.reason,
+        details: { evaluationId: input.evaluationId, reportId: report.id, grade: input.grade },
+        requestId: input.requestId,
+        workflowId: input.evaluationId,
       });
+      const remaining = await countUngraded(trx, input.evaluationId);
       log.info('grade given', { evaluationId: input.evaluationId, grade: input.grade, by: 'staff', remaining });
       return { remaining };
-    },
+    }),
   };
 }

@@ -7,6 +7,7 @@ import {
   reportStatusCounts,
   saveReport,
 } from '../db/repositories/evaluation.reports.js';
+import { decisionRecorder } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import type { EvaluationReportInput, EvaluationReportRecorded } from './evaluation.js';
 import { refuse } from './refusal.js';
@@ -14,15 +15,18 @@ import { refuse } from './refusal.js';
 const MISSING_REASON = '未按期提交自评报告';
 
 /** The members' self-evaluation reports (自评报告): received until the due time, then closed. */
-export function createEvaluationReportActivities({ db }: ActivityDeps) {
+export function createEvaluationReportActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /**
      * A report the workflow accepted on time (a resubmission before the due time replaces the earlier one).
+     * Keyed by its Update: a retry after the commit returns the recorded answer (not a second, "resubmitted" one).
      *
      * @throws `ApplicationFailure` NOT_EVALUATED when the member was not asked to report in this evaluation.
      */
-    async recordEvaluationReport(input: EvaluationReportInput): Promise<EvaluationReportRecorded> {
-      const recorded = await db.transaction(async (trx) => {
+    recordEvaluationReport: decision(
+      async (input: EvaluationReportInput, { trx }): Promise<EvaluationReportRecorded> => {
         const report = await lockReportOf(trx, input.evaluationId, input.entryId);
         if (!report) refuse('NOT_EVALUATED', '该名录成员不在本次动态评价范围内');
         await saveReport(trx, report.id, input.payload, input.receivedAt);
@@ -36,15 +40,19 @@ export function createEvaluationReportActivities({ db }: ActivityDeps) {
           requestId: input.requestId,
           workflowId: input.evaluationId,
         });
-        return { reportId: report.id, receivedAt: input.receivedAt, resubmitted: report.status === 'submitted' };
-      });
-      log.info('evaluation report recorded', {
-        evaluationId: input.evaluationId,
-        reportId: recorded.reportId,
-        resubmitted: recorded.resubmitted,
-      });
-      return recorded;
-    },
+        const recorded = {
+          reportId: report.id,
+          receivedAt: input.receivedAt,
+          resubmitted: report.status === 'submitted',
+        };
+        log.info('evaluation report recorded', {
+          evaluationId: input.evaluationId,
+          reportId: recorded.reportId,
+          resubmitted: recorded.resubmitted,
+        });
+        return recorded;
+      },
+    ),
 
     /** At the due time: a member without a report is graded 不合格 (recorded, with the reason). */
     async closeEvaluationReports(input: {

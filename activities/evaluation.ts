@@ -17,6 +17,7 @@ import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.
 import { formatShanghai } from '../domain/calendar/index.js';
 import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { evaluationReminder, evaluationRequest, evaluationResult } from '../mail/templates.js';
+import type { DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, type BatchCursor, type BatchResult } from './mailing.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
@@ -38,7 +39,7 @@ export interface OpenEvaluationResult {
   members: number;
 }
 
-export interface EvaluationReportInput {
+export interface EvaluationReportInput extends DecisionKeyed {
   evaluationId: string;
   entryId: string;
   payload: { summary: string; indicators?: Record<string, string | number> | undefined };
@@ -63,7 +64,7 @@ export interface GradeCounts {
   ungraded: number;
 }
 
-export interface StaffGradeInput {
+export interface StaffGradeInput extends DecisionKeyed {
   evaluationId: string;
   entryId: string;
   grade: EvaluationGrade;

@@ -12,6 +12,7 @@ import {
 } from '../db/repositories/member.rectification.js';
 import { sameDayMonthsLater } from '../domain/calendar/months.js';
 import { rectificationNotice, rectificationPassed, rectificationReminder } from '../mail/templates.js';
+import { decisionRecorder } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import {
   changeMemberStatus,
@@ -19,6 +20,7 @@ import {
   memberMail,
   type RectificationReportInput,
   type RectificationReportRecorded,
+  type RectificationStep,
   type RectificationStarted,
 } from './member.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
@@ -33,7 +35,9 @@ const failReason = (score: number | null) =>
   score === null ? '整改报告无有效专家评分' : `整改复评不合格（${score.toFixed(2)} 分）`;
 
 /** 限期整改 of a member graded 不合格: the warning, the report, its re-evaluation. */
-export function createMemberRectificationActivities({ db, outbox, calendar }: ActivityDeps) {
+export function createMemberRectificationActivities(deps: ActivityDeps) {
+  const { db, outbox, calendar } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /**
      * 不合格 in the annual evaluation: a warning and rectification (限期整改) for the programme's period
@@ -137,9 +141,12 @@ export function createMemberRectificationActivities({ db, outbox, calendar }: Ac
       return 'sent';
     },
 
-    /** The rectification report the workflow accepted on time (a resubmission before the due time replaces it). */
-    async recordRectificationReport(input: RectificationReportInput): Promise<RectificationReportRecorded> {
-      const recorded = await db.transaction(async (trx) => {
+    /**
+     * The rectification report the workflow accepted on time (a resubmission before the due time replaces it).
+     * Keyed by its Update: a retry after the commit returns the recorded answer (not a second, "resubmitted" one).
+     */
+    recordRectificationReport: decision(
+      async (input: RectificationReportInput, { trx }): Promise<RectificationReportRecorded> => {
         const x = await lockRectification(trx, input.rectificationId);
         await saveRectificationReport(trx, input.rectificationId, input.payload, input.receivedAt);
         await recordAudit(trx, {
@@ -151,18 +158,11 @@ export function createMemberRectificationActivities({ db, outbox, calendar }: Ac
           details: { rectificationId: input.rectificationId, receivedAt: input.receivedAt },
           requestId: input.requestId,
         });
-        return {
-          rectificationId: input.rectificationId,
-          receivedAt: input.receivedAt,
-          resubmitted: x.reportReceivedAt !== null,
-        };
-      });
-      log.info('rectification report recorded', {
-        rectificationId: input.rectificationId,
-        resubmitted: recorded.resubmitted,
-      });
-      return recorded;
-    },
+        const resubmitted = x.reportReceivedAt !== null;
+        log.info('rectification report recorded', { rectificationId: input.rectificationId, resubmitted });
+        return { rectificationId: input.rectificationId, receivedAt: input.receivedAt, resubmitted };
+      },
+    ),
 
     /** At the due time: with a report, experts re-evaluate; without one, the rectification has failed. */
     async closeRectification(input: {
@@ -196,38 +196,37 @@ export function createMemberRectificationActivities({ db, outbox, calendar }: Ac
       return { reported: closed.reported };
     },
 
-    /** The experts' re-evaluation decides: at or above the pass mark the member is active again. */
-    async decideRectification(input: {
-      entryId: string;
-      workflowId: string;
-      rectificationId: string;
-    }): Promise<{ passed: boolean; score: number | null }> {
-      const entry = await memberContext(db, input.entryId);
-      const score = await rectificationScore(db, input.rectificationId);
-      const passed = score !== null && score >= PASS_MARK;
-      const decidedNow = await db.transaction(async (trx) => {
+    /**
+     * The experts' re-evaluation decides: at or above the pass mark the member is active again (and told).
+     * Taken by the workflow on its own, so keyed by the activity's identity: a retry after the commit returns
+     * the recorded decision. A rectification no longer pending is not decided again.
+     *
+     * @throws `ApplicationFailure` DIRECTORY_ENTRY_NOT_FOUND when there is no such entry.
+     */
+    decideRectification: decision(
+      async (input: RectificationStep, { trx, enqueue }): Promise<{ passed: boolean; score: number | null }> => {
+        const entry = await memberContext(trx, input.entryId);
+        const score = await rectificationScore(trx, input.rectificationId);
+        const passed = score !== null && score >= PASS_MARK;
         const pending = await decidePendingRectification(trx, input.rectificationId, {
           outcome: passed ? 'passed' : 'failed',
           score,
           reason: passed ? null : failReason(score),
         });
-        if (!pending) return false;
+        if (!pending) return { passed, score };
         if (passed) {
           await changeMemberStatus(
             trx,
             { ...input, status: 'active', reason: '整改复评合格', action: 'directory.rectification_pass' },
             { rectificationId: input.rectificationId, score },
           );
-          await outbox.enqueue(
-            {
-              idempotencyKey: `${input.workflowId}/rectification_passed/${input.rectificationId}`,
-              workflowId: input.workflowId,
-              purpose: 'rectification_passed',
-              recipient: entry.contactEmail,
-              ...rectificationPassed({ ...memberMail(entry), score: score }),
-            },
-            trx,
-          );
+          await enqueue({
+            idempotencyKey: `${input.workflowId}/rectification_passed/${input.rectificationId}`,
+            workflowId: input.workflowId,
+            purpose: 'rectification_passed',
+            recipient: entry.contactEmail,
+            ...rectificationPassed({ ...memberMail(entry), score: score }),
+          });
         } else {
           await recordAudit(trx, {
             actor: 'system:directory',
@@ -240,11 +239,9 @@ export function createMemberRectificationActivities({ db, outbox, calendar }: Ac
             workflowId: input.workflowId,
           });
         }
-        return true;
-      });
-      if (decidedNow) log.info('rectification decided', { rectificationId: input.rectificationId, passed, score });
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'rectification_passed' });
-      return { passed, score };
-    },
+        log.info('rectification decided', { rectificationId: input.rectificationId, passed, score });
+        return { passed, score };
+      },
+    ),
   };
 }

@@ -7,13 +7,14 @@ import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.
 import { formatDayZh } from '../domain/calendar/index.js';
 import { sameDayYearsLater } from '../domain/calendar/months.js';
 import { revocationNotice } from '../mail/templates.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 
 export type MemberStatus = 'active' | 'rectifying' | 'removal_pending' | 'removed' | 'revoked';
 
-export interface RevokeInput {
+export interface RevokeInput extends DecisionKeyed {
   entryId: string;
   workflowId: string;
   reason: string;
@@ -38,13 +39,23 @@ export interface RectificationStarted {
   reminders: Reminder[];
 }
 
-export interface RectificationReportInput {
+export interface RectificationReportInput extends DecisionKeyed {
   rectificationId: string;
   entryId: string;
   payload: { summary: string; measures?: string[] | undefined };
   receivedAt: string;
   actor: string;
   requestId?: string | undefined;
+}
+
+/**
+ * A step of a member's rectification or removal that the workflow takes on its own (no Update): keyed by the
+ * activity's identity (see `DecisionKeyed`).
+ */
+export interface RectificationStep extends DecisionKeyed {
+  entryId: string;
+  workflowId: string;
+  rectificationId: string;
 }
 
 export interface RectificationReportRecorded {
@@ -105,9 +116,14 @@ export async function changeMemberStatus(
 }
 
 /** The member's status and its revocation. Rectification and removal are in `member.rectification.ts`/`member.removal.ts`. */
-export function createMemberActivities({ db, outbox }: ActivityDeps) {
+export function createMemberActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const decision = decisionRecorder(deps);
   return {
-    /** Keeps the directory table in step with the member workflow. */
+    /**
+     * Keeps the directory table in step with the member workflow. Not a decision of its own: it copies the
+     * workflow's state (an overwrite with the same values on a retry), sends nothing and refuses nothing.
+     */
     async recordMemberStatus(input: {
       entryId: string;
       status: MemberStatus;
@@ -121,56 +137,52 @@ export function createMemberActivities({ db, outbox }: ActivityDeps) {
     /**
      * Revocation for misconduct: at once, out of the directory, and the institution barred from the programme
      * for the programme's ban period (5 years) — refused at submission and at the formal check of later rounds.
+     * Keyed by its Update; a member already revoked is not revoked (nor told) again.
+     *
+     * @throws `ApplicationFailure` DIRECTORY_ENTRY_NOT_FOUND when there is no such entry.
      */
-    async revokeMember(input: RevokeInput): Promise<RevokeResult> {
-      const { barEndsOn, banYears, revokedNow } = await db.transaction(async (trx) => {
-        const entry = await lockMemberForRevocation(trx, input.entryId);
-        if (!entry) refuse('DIRECTORY_ENTRY_NOT_FOUND', '未找到该名录条目');
-        const banYears = entry.banYears ?? 5;
-        const barEndsOn = sameDayYearsLater(input.today, banYears);
-        if (entry.status === 'revoked') return { barEndsOn, banYears, revokedNow: false };
-        await markMemberRevoked(trx, input.entryId, input.reason, input.today);
-        await insertBan(trx, {
-          institutionId: entry.institutionId,
-          programme: entry.programme,
-          entryId: input.entryId,
-          reason: input.reason,
-          startsOn: input.today,
-          endsOn: barEndsOn,
-          decidedBy: input.actor,
-        });
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: 'directory.revoke',
-          subjectKind: 'directory_entry',
-          subjectId: input.entryId,
-          reason: input.reason,
-          details: { barEndsOn, banYears },
-          requestId: input.requestId,
-          workflowId: input.workflowId,
-        });
-        await outbox.enqueue(
-          {
-            idempotencyKey: `${input.workflowId}/revocation_notice`,
-            workflowId: input.workflowId,
-            purpose: 'revocation_notice',
-            recipient: entry.contactEmail,
-            ...revocationNotice({
-              institutionName: entry.institutionName,
-              programmeName: entry.programmeName,
-              entryTitle: entry.title,
-              reason: input.reason,
-              barEndsOn: formatDayZh(barEndsOn),
-            }),
-          },
-          trx,
-        );
-        return { barEndsOn, banYears, revokedNow: true };
+    revokeMember: decision(async (input: RevokeInput, { trx, enqueue }): Promise<RevokeResult> => {
+      const entry = await lockMemberForRevocation(trx, input.entryId);
+      if (!entry) refuse('DIRECTORY_ENTRY_NOT_FOUND', '未找到该名录条目');
+      const banYears = entry.banYears ?? 5;
+      const barEndsOn = sameDayYearsLater(input.today, banYears);
+      if (entry.status === 'revoked') return { status: 'revoked', barEndsOn };
+      await markMemberRevoked(trx, input.entryId, input.reason, input.today);
+      await insertBan(trx, {
+        institutionId: entry.institutionId,
+        programme: entry.programme,
+        entryId: input.entryId,
+        reason: input.reason,
+        startsOn: input.today,
+        endsOn: barEndsOn,
+        decidedBy: input.actor,
       });
-      if (revokedNow) log.info('member revoked', { entryId: input.entryId, banYears, barEndsOn });
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'revocation_notice' });
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'directory.revoke',
+        subjectKind: 'directory_entry',
+        subjectId: input.entryId,
+        reason: input.reason,
+        details: { barEndsOn, banYears },
+        requestId: input.requestId,
+        workflowId: input.workflowId,
+      });
+      await enqueue({
+        idempotencyKey: `${input.workflowId}/revocation_notice`,
+        workflowId: input.workflowId,
+        purpose: 'revocation_notice',
+        recipient: entry.contactEmail,
+        ...revocationNotice({
+          institutionName: entry.institutionName,
+          programmeName: entry.programmeName,
+          entryTitle: entry.title,
+          reason: input.reason,
+          barEndsOn: formatDayZh(barEndsOn),
+        }),
+      });
+      log.info('member revoked', { entryId: input.entryId, banYears, barEndsOn });
       return { status: 'revoked', barEndsOn };
-    },
+    }),
   };
 }

@@ -18,6 +18,7 @@ import {
   projectReportRequest,
   projectReportResult,
 } from '../mail/templates.js';
+import { decisionRecorder } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import {
   projectContext,
@@ -26,12 +27,15 @@ import {
   type OpenedReport,
   type ProjectReportInput,
   type ProjectReportKind,
+  type ProjectReportStep,
   type ReportDecision,
 } from './project.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 
 /** A project's midterm and final reports: asked for, reminded, received, flagged when overdue, decided. */
-export function createProjectReportActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+export function createProjectReportActivities(deps: ActivityDeps) {
+  const { db, outbox, calendar, staffEmail } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /** Asks for a report, due in N working days from today (24:00), with reminders 7/3/1 working days before. */
     async openProjectReport(input: {
@@ -101,11 +105,12 @@ export function createProjectReportActivities({ db, outbox, calendar, staffEmail
       return 'sent';
     },
 
-    /** A report the workflow accepted (a late one is marked late); a resubmission before review replaces it. */
-    async recordProjectReport(
-      input: ProjectReportInput,
-    ): Promise<{ reportId: string; receivedAt: string; late: boolean }> {
-      const { late, resubmitted } = await db.transaction(async (trx) => {
+    /**
+     * A report the workflow accepted (a late one is marked late); a resubmission before review replaces it.
+     * Keyed by its Update: a retry after the commit returns the recorded answer (not a second submission).
+     */
+    recordProjectReport: decision(
+      async (input: ProjectReportInput, { trx }): Promise<{ reportId: string; receivedAt: string; late: boolean }> => {
         const r = await lockReport(trx, input.reportId, input.projectId);
         const late = new Date(input.receivedAt).getTime() > r.dueAt.getTime();
         await saveReport(trx, input.reportId, { payload: input.payload, receivedAt: input.receivedAt, late });
@@ -119,94 +124,89 @@ export function createProjectReportActivities({ db, outbox, calendar, staffEmail
           requestId: input.requestId,
           workflowId: projectWorkflowId(input.projectId),
         });
-        return { late, resubmitted: r.receivedAt !== null };
-      });
-      log.info('project report recorded', { projectId: input.projectId, reportId: input.reportId, late, resubmitted });
-      return { reportId: input.reportId, receivedAt: input.receivedAt, late };
-    },
-
-    /** A report past its due time without arriving: staff are told once (they may terminate the project). */
-    async flagOverdueReport(input: { projectId: string; workflowId: string; reportId: string }): Promise<void> {
-      const p = await projectContext(db, input.projectId);
-      const r = await findReport(db, input.reportId);
-      const flaggedNow = await db.transaction(async (trx) => {
-        if (await overdueAlreadyFlagged(trx, p.id, input.reportId)) return false;
-        await recordAudit(trx, {
-          actor: 'system:project',
-          role: 'system',
-          action: 'project.report_overdue',
-          subjectKind: 'project',
-          subjectId: p.id,
-          reason: `${r.kind === 'midterm' ? '中期检查报告' : '结项报告'}已于 ${formatInstantZh(r.dueAt)} 截止，逾期未交`,
-          details: { reportId: input.reportId, kind: r.kind },
-          workflowId: input.workflowId,
+        const resubmitted = r.receivedAt !== null;
+        log.info('project report recorded', {
+          projectId: input.projectId,
+          reportId: input.reportId,
+          late,
+          resubmitted,
         });
-        await outbox.enqueue(
-          {
-            idempotencyKey: `${input.workflowId}/project_report_overdue/${input.reportId}`,
-            workflowId: input.workflowId,
-            purpose: 'project_report_overdue',
-            recipient: staffEmail,
-            ...projectReportOverdue({ ...projectMail(p), kind: r.kind, due: r.dueAt }),
-          },
-          trx,
-        );
-        return true;
-      });
-      if (flaggedNow) log.info('project report overdue', { projectId: p.id, reportId: input.reportId, kind: r.kind });
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'project_report_overdue' });
-    },
+        return { reportId: input.reportId, receivedAt: input.receivedAt, late };
+      },
+    ),
 
-    /** The experts' review decides the report: 通过 at or above the pass mark; the applicant is told why. */
-    async decideProjectReport(input: {
-      projectId: string;
-      workflowId: string;
-      reportId: string;
-    }): Promise<ReportDecision> {
-      const p = await projectContext(db, input.projectId);
+    /**
+     * A report past its due time without arriving: staff are told once (they may terminate the project). Taken
+     * by the workflow on its own, keyed by the activity's identity; a report already flagged is not flagged again.
+     *
+     * @throws `ApplicationFailure` PROJECT_NOT_FOUND when there is no such project.
+     */
+    flagOverdueReport: decision(async (input: ProjectReportStep, { trx, enqueue }): Promise<void> => {
+      const p = await projectContext(trx, input.projectId);
+      if (await overdueAlreadyFlagged(trx, p.id, input.reportId)) return;
+      const r = await findReport(trx, input.reportId);
+      await recordAudit(trx, {
+        actor: 'system:project',
+        role: 'system',
+        action: 'project.report_overdue',
+        subjectKind: 'project',
+        subjectId: p.id,
+        reason: `${r.kind === 'midterm' ? '中期检查报告' : '结项报告'}已于 ${formatInstantZh(r.dueAt)} 截止，逾期未交`,
+        details: { reportId: input.reportId, kind: r.kind },
+        workflowId: input.workflowId,
+      });
+      await enqueue({
+        idempotencyKey: `${input.workflowId}/project_report_overdue/${input.reportId}`,
+        workflowId: input.workflowId,
+        purpose: 'project_report_overdue',
+        recipient: staffEmail,
+        ...projectReportOverdue({ ...projectMail(p), kind: r.kind, due: r.dueAt }),
+      });
+      log.info('project report overdue', { projectId: p.id, reportId: input.reportId, kind: r.kind });
+    }),
+
+    /**
+     * The experts' review decides the report: 通过 at or above the pass mark; the applicant is told why. Taken by
+     * the workflow on its own, keyed by the activity's identity: a retry after the commit returns the recorded
+     * decision; a report already decided keeps its outcome.
+     *
+     * @throws `ApplicationFailure` PROJECT_NOT_FOUND when there is no such project.
+     */
+    decideProjectReport: decision(async (input: ProjectReportStep, { trx, enqueue }): Promise<ReportDecision> => {
+      const p = await projectContext(trx, input.projectId);
       const passMark = projectRules(p).passMark;
-      const { score, validScores } = await reportReviewResult(db, input.reportId);
+      const r = await lockReport(trx, input.reportId);
+      const { score, validScores } = await reportReviewResult(trx, input.reportId);
       const passed = score !== null && score >= passMark;
-      const decision = await db.transaction(async (trx) => {
-        const r = await lockReport(trx, input.reportId);
-        const mayResubmit = r.kind === 'final' && r.attempt === 1 && !passed;
-        if (r.outcome) return { passed: r.outcome === 'passed', score, mayResubmit, decidedNow: false };
-        const reason = passed
-          ? null
-          : score === null
-            ? '没有有效的专家评分'
-            : `专家评审平均分 ${Number(score.toFixed(2))} 分，低于 ${passMark} 分`;
-        await saveReportOutcome(trx, input.reportId, { passed, reason, score, validScores });
-        const status = r.kind === 'final' ? (passed ? 'completed' : r.attempt > 1 ? 'failed' : 'active') : 'active';
-        await setProjectStatus(trx, p.id, status);
-        await recordAudit(trx, {
-          actor: 'system:project',
-          role: 'system',
-          action: `project.${r.kind}_${passed ? 'pass' : 'fail'}`,
-          subjectKind: 'project',
-          subjectId: p.id,
-          reason: reason ?? undefined,
-          details: { reportId: input.reportId, attempt: r.attempt, score, validScores, status },
-          workflowId: input.workflowId,
-        });
-        await outbox.enqueue(
-          {
-            idempotencyKey: `${input.workflowId}/project_report_result/${input.reportId}`,
-            workflowId: input.workflowId,
-            purpose: 'project_report_result',
-            recipient: p.contactEmail,
-            ...projectReportResult({ ...projectMail(p), kind: r.kind, passed, score, reason, mayResubmit }),
-          },
-          trx,
-        );
-        return { passed, score, mayResubmit, decidedNow: true };
+      const mayResubmit = r.kind === 'final' && r.attempt === 1 && !passed;
+      if (r.outcome) return { passed: r.outcome === 'passed', score, mayResubmit };
+      const reason = passed
+        ? null
+        : score === null
+          ? '没有有效的专家评分'
+          : `专家评审平均分 ${Number(score.toFixed(2))} 分，低于 ${passMark} 分`;
+      await saveReportOutcome(trx, input.reportId, { passed, reason, score, validScores });
+      const status = r.kind === 'final' ? (passed ? 'completed' : r.attempt > 1 ? 'failed' : 'active') : 'active';
+      await setProjectStatus(trx, p.id, status);
+      await recordAudit(trx, {
+        actor: 'system:project',
+        role: 'system',
+        action: `project.${r.kind}_${passed ? 'pass' : 'fail'}`,
+        subjectKind: 'project',
+        subjectId: p.id,
+        reason: reason ?? undefined,
+        details: { reportId: input.reportId, attempt: r.attempt, score, validScores, status },
+        workflowId: input.workflowId,
       });
-      const { decidedNow, ...result } = decision;
-      if (decidedNow) {
-        log.info('project report decided', { projectId: p.id, reportId: input.reportId, passed, score });
-      }
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'project_report_result' });
-      return result;
-    },
+      await enqueue({
+        idempotencyKey: `${input.workflowId}/project_report_result/${input.reportId}`,
+        workflowId: input.workflowId,
+        purpose: 'project_report_result',
+        recipient: p.contactEmail,
+        ...projectReportResult({ ...projectMail(p), kind: r.kind, passed, score, reason, mayResubmit }),
+      });
+      log.info('project report decided', { projectId: p.id, reportId: input.reportId, passed, score });
+      return { passed, score, mayResubmit };
+    }),
   };
 }

@@ -15,6 +15,7 @@ import type { ProjectReportKind } from '../db/repositories/project.reports.js';
 import { findRound } from '../db/repositories/round.js';
 import { sameDayMonthsLater } from '../domain/calendar/months.js';
 import { projectApproved, projectTerminated, type ProjectMailContext } from '../mail/templates.js';
+import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
@@ -37,7 +38,7 @@ export interface OpenedReport {
   reminders: Reminder[];
 }
 
-export interface ProjectReportInput {
+export interface ProjectReportInput extends DecisionKeyed {
   projectId: string;
   reportId: string;
   payload: { summary: string; outcomes?: string[] | undefined };
@@ -53,7 +54,7 @@ export interface ReportDecision {
   mayResubmit: boolean;
 }
 
-export interface ExtensionRequest {
+export interface ExtensionRequest extends DecisionKeyed {
   projectId: string;
   months: number;
   reason: string;
@@ -61,13 +62,29 @@ export interface ExtensionRequest {
   requestId?: string | undefined;
 }
 
-export interface ExtensionDecision {
+export interface ExtensionDecision extends DecisionKeyed {
   projectId: string;
   workflowId: string;
   approve: boolean;
   reason: string;
   actor: string;
   requestId?: string | undefined;
+}
+
+/** Staff's termination (撤项) of a project, with the reason. */
+export interface TerminationInput extends DecisionKeyed {
+  projectId: string;
+  workflowId: string;
+  reason: string;
+  actor: string;
+  requestId?: string | undefined;
+}
+
+/** A step of a project the workflow takes on its own (no Update): keyed by the activity's identity. */
+export interface ProjectReportStep extends DecisionKeyed {
+  projectId: string;
+  workflowId: string;
+  reportId: string;
 }
 
 /** A project with its programme's rules. */
@@ -98,7 +115,9 @@ export const projectRules = (p: ProjectContext) =>
   p.rules.project ?? { durationYears: 2, reportWorkingDays: 20, passMark: 60, maxExtensionMonths: 12 };
 
 /** A project's start (立项) and its end by termination (撤项). Reports and the extension have their own files. */
-export function createProjectActivities({ db, outbox }: ActivityDeps) {
+export function createProjectActivities(deps: ActivityDeps) {
+  const { db, outbox } = deps;
+  const decision = decisionRecorder(deps);
   return {
     /**
      * At 认定 of a research_project round: each approved application becomes a project (立项), starting today
@@ -141,42 +160,34 @@ export function createProjectActivities({ db, outbox }: ActivityDeps) {
       };
     },
 
-    /** Staff terminate the project (撤项) with a reason: it ends at once and nothing more is sent. */
-    async terminateProject(input: {
-      projectId: string;
-      workflowId: string;
-      reason: string;
-      actor: string;
-      requestId?: string | undefined;
-    }): Promise<{ status: 'terminated' }> {
-      const p = await projectContext(db, input.projectId);
-      const terminatedNow = await db.transaction(async (trx) => {
-        if (!(await terminateActiveProject(trx, p.id, input.reason))) return false;
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: 'project.terminate',
-          subjectKind: 'project',
-          subjectId: p.id,
-          reason: input.reason,
-          requestId: input.requestId,
-          workflowId: input.workflowId,
-        });
-        await outbox.enqueue(
-          {
-            idempotencyKey: `${input.workflowId}/project_terminated`,
-            workflowId: input.workflowId,
-            purpose: 'project_terminated',
-            recipient: p.contactEmail,
-            ...projectTerminated({ ...projectMail(p), reason: input.reason }),
-          },
-          trx,
-        );
-        return true;
+    /**
+     * Staff terminate the project (撤项) with a reason: it ends at once and nothing more is sent. Keyed by its
+     * Update; a project no longer active is not terminated (nor announced) again.
+     *
+     * @throws `ApplicationFailure` PROJECT_NOT_FOUND when there is no such project.
+     */
+    terminateProject: decision(async (input: TerminationInput, { trx, enqueue }): Promise<{ status: 'terminated' }> => {
+      const p = await projectContext(trx, input.projectId);
+      if (!(await terminateActiveProject(trx, p.id, input.reason))) return { status: 'terminated' };
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'project.terminate',
+        subjectKind: 'project',
+        subjectId: p.id,
+        reason: input.reason,
+        requestId: input.requestId,
+        workflowId: input.workflowId,
       });
-      if (terminatedNow) log.info('project terminated', { projectId: p.id });
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'project_terminated' });
+      await enqueue({
+        idempotencyKey: `${input.workflowId}/project_terminated`,
+        workflowId: input.workflowId,
+        purpose: 'project_terminated',
+        recipient: p.contactEmail,
+        ...projectTerminated({ ...projectMail(p), reason: input.reason }),
+      });
+      log.info('project terminated', { projectId: p.id });
       return { status: 'terminated' };
-    },
+    }),
   };
 }

@@ -239,6 +239,17 @@ describe('an evaluation year of ten members, end to end with compressed duration
     expect(count('evaluation.grade')).toBe(8);
     expect(count('evaluation.staff_grade')).toBe(1);
     expect(count('directory.rectification_start')).toBe(3);
+    // Each report and the staff grade was crashed once right after its commit (test/support/faults.ts): the
+    // retry returned the recorded answer, so each is one record (no second, "resubmitted" one), and the grade
+    // was not refused as ALREADY_GRADED. Neither sends an email.
+    expect(stack.crashedDecisions).toMatchObject({ recordEvaluationReport: 8, recordStaffGrade: 1 });
+    expect(count('evaluation.report_resubmit')).toBe(0);
+    const recorded = await db()('decision_results')
+      .where({ workflow_id: evaluationId })
+      .whereIn('activity', ['recordEvaluationReport', 'recordStaffGrade'])
+      .select<{ activity: string }[]>('activity');
+    expect(recorded.filter((r) => r.activity === 'recordEvaluationReport')).toHaveLength(8);
+    expect(recorded.filter((r) => r.activity === 'recordStaffGrade')).toHaveLength(1);
     const scored = assignments.filter((a) => scoreOf(a.item_id) !== null);
     const reviewAudit = await db()('audit_events')
       .where({ action: 'review.submit' })

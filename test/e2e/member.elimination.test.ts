@@ -197,6 +197,18 @@ async function evaluationYear(
   return { evaluationId, results: result.body.results };
 }
 
+/** The outbox rows of one purpose, "recipient status": one email per decision, and sent. */
+const outboxOf = async (purpose: string) =>
+  (await db()('email_outbox').where({ purpose }).select<{ recipient: string; status: string }[]>('recipient', 'status'))
+    .map((r) => `${r.recipient} ${r.status}`)
+    .sort();
+
+/** How many audit rows (decisions recorded) there are of each action. */
+async function auditCounts(actions: string[]): Promise<Record<string, number>> {
+  const rows = await db()('audit_events').whereIn('action', actions).pluck<string[]>('action');
+  return Object.fromEntries(actions.map((a) => [a, rows.filter((r) => r === a).length]));
+}
+
 const mailTo = async (purpose: string) =>
   (await stack.mailbox.list())
     .filter((m) => m.purpose === purpose)
@@ -230,6 +242,11 @@ describe.sequential('three years of one directory programme (time-skipping serve
     });
     expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
     expect(revoked.body.barEndsOn).toBe('2033-02-15');
+    // The revocation was crashed once right after its commit: the retry answered from the record, with one
+    // revocation and one notice, sent.
+    expect(stack.crashedDecisions.revokeMember).toBe(1);
+    expect(await auditCounts(['directory.revoke'])).toEqual({ 'directory.revoke': 1 });
+    expect(await outboxOf('revocation_notice')).toEqual([`${D.email} sent`]);
   });
 
   step('when year 1 is evaluated, then A is 良好, B and C 不合格, and only C was reminded', async () => {
@@ -316,6 +333,31 @@ describe.sequential('three years of one directory programme (time-skipping serve
     expect(await mailTo('rectification_reminder')).toEqual([C.email, C.email, C.email]);
     expect(await mailTo('rectification_passed')).toEqual([B.email]);
     expect(await mailTo('removal_notice')).toEqual([C.email]);
+    // Each decision of the rectification and the removal was crashed once right after its commit; each retry
+    // returned the recorded result: one record and one email each.
+    expect(stack.crashedDecisions).toMatchObject({
+      recordRectificationReport: 1,
+      decideRectification: 1,
+      markRemovalPending: 1,
+      removeMember: 1,
+    });
+    expect(
+      await auditCounts([
+        'directory.rectification_report',
+        'directory.rectification_report_resubmit',
+        'directory.rectification_pass',
+        'directory.removal_publicise',
+        'directory.remove',
+      ]),
+    ).toEqual({
+      'directory.rectification_report': 1,
+      'directory.rectification_report_resubmit': 0,
+      'directory.rectification_pass': 1,
+      'directory.removal_publicise': 1,
+      'directory.remove': 1,
+    });
+    expect(await outboxOf('rectification_passed')).toEqual([`${B.email} sent`]);
+    expect(await outboxOf('removal_notice')).toEqual([`${C.email} sent`]);
     // B's run of its first year, still running: it continues as new at the year's end.
     await recordHistories(stack.env.client, { 'member-rectified': `member-${B.entryId}` });
   });
@@ -377,6 +419,12 @@ describe.sequential('three years of one directory programme (time-skipping serve
     ]);
     expect(await mailTo('objection_resolved')).toEqual([objector.email, objector.email]);
     expect((await memberState(B)).status).toBe('active');
+    // Every report of the three years was crashed once after its commit, and recorded once.
+    expect(stack.crashedDecisions.recordEvaluationReport).toBe(6);
+    expect(await auditCounts(['evaluation.report_submit', 'evaluation.report_resubmit'])).toEqual({
+      'evaluation.report_submit': 6,
+      'evaluation.report_resubmit': 0,
+    });
   });
 
   step('then the directory tells the story of each member with its decisions', async () => {

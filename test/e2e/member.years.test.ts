@@ -156,6 +156,14 @@ describe('directory members over the years (time-skipping server)', () => {
     });
     expect(notices.map((m) => m.to)).toEqual([collegeEmail('henu', 'cs')]);
     expect(notices[0]!.text).toContain('2042年9月1日');
+    // The revocation was crashed once right after its commit (test/support/faults.ts); the retry answered from
+    // the record: one decision, one notice, sent.
+    expect(stack.crashedDecisions.revokeMember).toBe(1);
+    const outbox = await stack.database
+      .db('email_outbox')
+      .where({ purpose: 'revocation_notice' })
+      .select<{ recipient: string; status: string }[]>('recipient', 'status');
+    expect(outbox).toEqual([{ recipient: collegeEmail('henu', 'cs'), status: 'sent' }]);
 
     // Two years later: the 2039 call is open, and the college's application is refused at submission.
     await stack.skipTo('2039-09-05T09:00:00+08:00');

@@ -318,6 +318,35 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
       'project.report_submit',
       'project.final_pass',
     ]);
+    // Every decision above was crashed once right after its commit (test/support/faults.ts); each retry returned
+    // the recorded answer — the extension request was not refused as EXTENSION_USED, no report was recorded
+    // twice — so the lists above hold one record each, and each decision's email is one row, sent.
+    expect(stack.crashedDecisions).toMatchObject({
+      recordProjectReport: 4,
+      decideProjectReport: 3,
+      requestExtension: 1,
+      decideExtension: 1,
+      terminateProject: 2,
+      flagOverdueReport: 1,
+    });
+    const actionsOf = async (q: Project) =>
+      (await db()('audit_events').where({ subject_kind: 'project', subject_id: q.projectId }).pluck<string[]>('action'))
+        .slice()
+        .sort();
+    // (The refusal is of the submission after the end, above.)
+    expect(await actionsOf(t)).toEqual(['project.report_refused', 'project.terminate']);
+    expect(await actionsOf(l)).toEqual(['project.report_overdue', 'project.report_submit', 'project.terminate']);
+    expect(await sent(l, 'project_terminated')).toEqual([l.email]);
+    const unsent = await db()('email_outbox')
+      .whereIn('purpose', [
+        'project_report_result',
+        'project_report_overdue',
+        'project_extension_decided',
+        'project_terminated',
+      ])
+      .whereNot({ status: 'sent' })
+      .count<{ n: string }[]>('* as n');
+    expect(Number(unsent[0]!.n)).toBe(0);
     await recordHistories(stack.env.client, {
       'project-research_project-completed': `project-${p.projectId}`,
       'project-research_project-terminated-in-review': `project-${l.projectId}`,
