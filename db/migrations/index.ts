@@ -8,6 +8,7 @@ import * as evaluation from './006_evaluation.js';
 import * as events from './007_events.js';
 import * as lifecycles from './008_lifecycles.js';
 import * as decisions from './009_decisions.js';
+import * as outboxClaims from './010_outbox_claims.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '007_events': events,
   '008_lifecycles': lifecycles,
   '009_decisions': decisions,
+  '010_outbox_claims': outboxClaims,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
