@@ -5,6 +5,8 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagedProcess } from '../../local-stack/process.js';
 import { outboxMessageId, type EmailRef } from '../../mail/outbox.js';
+import { OUTBOX_SWEEPER_WORKFLOW_ID } from '../../domain/workflow-ids.js';
+import { recordHistories } from '../support/record-histories.js';
 import { startTestStack, TEST_TASK_QUEUE, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
@@ -247,5 +249,7 @@ describe('the claimed outbox and its sweeper', () => {
     // Every row was claimed once, and both processes claimed rows.
     expect(rows.every((r) => r.attempts === 1)).toBe(true);
     expect(new Set(rows.map((r) => r.claimed_by))).toEqual(new Set(identities));
+    // Its run so far: sweeps on the in-process worker, then the two processes' settings and sweeps.
+    await recordHistories(stack.client, { 'outbox-sweeper': OUTBOX_SWEEPER_WORKFLOW_ID });
   });
 });
