@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import {
   DefaultLogger,
   NativeConnection,
@@ -16,7 +16,13 @@ import { ensureSearchAttributes } from './platform/temporal.js';
 import { Outbox, type OutboxFaults } from './mail/outbox.js';
 import { createSmtpTransport } from './mail/transport.js';
 import { AttachmentStore } from './storage/attachments.js';
-import { loadConfig, loadDotEnv } from './platform/config.js';
+import { loadConfig, loadDotEnv, type OutboxConfig } from './platform/config.js';
+import { OUTBOX_SWEEPER_WORKFLOW_ID } from './domain/workflow-ids.js';
+import {
+  configureOutboxSweeperSignal,
+  type OutboxSweeperSettings,
+  type OutboxSweeperWorkflow,
+} from './workflows/outbox.messages.js';
 import { createLogger, type Logger } from './platform/logger.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -41,6 +47,8 @@ export interface WorkerOptions {
   outboxFaults?: OutboxFaults;
   /** Crash simulation for tests of the decision activities; never set in production. */
   decisionFaults?: DecisionFaults;
+  /** The outbox's retries and its sweeper (config `outbox`); the defaults of `loadConfig` when omitted. */
+  outbox?: OutboxConfig;
 }
 
 export interface RunningWorker {
@@ -91,9 +99,7 @@ export function installRuntime(logger: Logger): void {
  * Our workflows upsert custom search attributes; a cluster that lacks one fails their workflow tasks. The
  * worker registers what is missing at start (idempotent), so a fresh cluster needs no manual step.
  */
-async function registerSearchAttributes(options: WorkerOptions): Promise<void> {
-  if (options.connection) return; // test environments register their own
-  const connection = await Connection.connect({ address: options.temporalAddress });
+async function registerSearchAttributes(options: WorkerOptions, connection: Connection): Promise<void> {
   try {
     await ensureSearchAttributes(connection, options.namespace);
   } catch (err) {
@@ -101,6 +107,41 @@ async function registerSearchAttributes(options: WorkerOptions): Promise<void> {
       { err },
       'could not register search attributes; register them with `temporal operator search-attribute create`',
     );
+  }
+}
+
+/**
+ * Every worker makes sure the outbox sweeper runs (signal-with-start: started on this worker's task queue if it
+ * is not running, otherwise handed this worker's settings), so no deployment step can forget it and a
+ * sweeper that was terminated comes back with the next worker. Throws when Temporal refuses.
+ */
+async function ensureOutboxSweeper(options: WorkerOptions, connection: Connection, outbox: OutboxConfig) {
+  const settings: OutboxSweeperSettings = {
+    everySeconds: outbox.sweepSeconds,
+    batchSize: outbox.sweepBatch,
+    parallelism: outbox.sweepParallelism,
+  };
+  const client = new Client({ connection, namespace: options.namespace });
+  await client.workflow.signalWithStart<OutboxSweeperWorkflow, [OutboxSweeperSettings]>('outboxSweeperWorkflow', {
+    workflowId: OUTBOX_SWEEPER_WORKFLOW_ID,
+    taskQueue: options.taskQueue,
+    args: [settings],
+    signal: configureOutboxSweeperSignal,
+    signalArgs: [settings],
+  });
+}
+
+/**
+ * What a worker sets up in its cluster at start: search attributes and the outbox sweeper. A worker given an
+ * existing connection (the time-skipping test environment) does neither: its environment registers its own
+ * attributes, and a sweeper that never stops sleeping would leave the test server no idle moment to skip time.
+ */
+async function prepareCluster(options: WorkerOptions, outbox: OutboxConfig): Promise<void> {
+  if (options.connection) return;
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  try {
+    await registerSearchAttributes(options, connection);
+    await ensureOutboxSweeper(options, connection, outbox);
   } finally {
     await connection.close();
   }
@@ -109,7 +150,11 @@ async function registerSearchAttributes(options: WorkerOptions): Promise<void> {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   installRuntime(options.logger);
   const transport = createSmtpTransport(options.smtpUrl);
-  const outbox = new Outbox(options.db, transport, options.mailFrom, options.logger, options.outboxFaults);
+  const outboxConfig = options.outbox ?? loadConfig({}).outbox;
+  const outbox = new Outbox(options.db, transport, options.mailFrom, options.logger, options.outboxFaults, {
+    maxAttempts: outboxConfig.maxAttempts,
+    retrySeconds: outboxConfig.retrySeconds,
+  });
   const activities = createActivities({
     db: options.db,
     outbox,
@@ -118,7 +163,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     staffEmail: options.staffEmail,
     decisionFaults: options.decisionFaults,
   });
-  await registerSearchAttributes(options);
+  await prepareCluster(options, outboxConfig);
   const ownConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect({ address: options.temporalAddress }));
   const worker = await Worker.create({
@@ -163,6 +208,7 @@ async function main(): Promise<void> {
     mailFrom: config.smtp.from,
     staffEmail: config.staffEmail,
     logger,
+    outbox: config.outbox,
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   const stop = () => void running.shutdown();

@@ -13,6 +13,7 @@ import { createProjectExtensionActivities } from './project.extension.js';
 import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
+import { createOutboxActivities } from './outbox.js';
 import { createObjectionActivities } from './publicity.objections.js';
 import { createResolutionActivities } from './publicity.resolutions.js';
 import { createReviewActivities } from './review.js';
@@ -55,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProjectReportActivities(deps),
     ...createProjectExtensionActivities(deps),
     ...createShowcaseActivities(deps),
+    ...createOutboxActivities(deps),
   };
 }
 

@@ -25,6 +25,7 @@ import { projectRoutes } from './routes/project.js';
 import { showcaseRoutes } from './routes/showcase.js';
 import { scheduleRoutes } from './routes/schedule.js';
 import { healthRoutes } from './routes/health.js';
+import { outboxRoutes } from './routes/outbox.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { publicPages } from './pages.js';
@@ -66,6 +67,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   eventRoutes(routes, deps);
   projectRoutes(routes, deps);
   showcaseRoutes(routes, deps);
+  outboxRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

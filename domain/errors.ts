@@ -83,6 +83,8 @@ export const errorCatalogue = {
   APPEAL_PROCEDURAL_ONLY: { status: 422, title: '仅受理程序方面的申诉' },
   SCHEDULE_NOT_FOUND: { status: 404, title: '未找到该定时计划' },
   SCHEDULE_EXISTS: { status: 409, title: '该定时计划已存在' },
+  OUTBOX_EMAIL_NOT_FOUND: { status: 404, title: '未找到该邮件' },
+  OUTBOX_EMAIL_NOT_RESENDABLE: { status: 409, title: '该邮件正在等待发送或正在发送，不能重发' },
   /**
    * Ours, not the person's: PostgreSQL or Temporal unreachable or too slow, or a decision still being
    * recorded. Never a refusal; the answer carries Retry-After, and a retry with the same Idempotency-Key

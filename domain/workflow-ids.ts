@@ -66,3 +66,6 @@ export const LAUNCH_SCHEDULE_PREFIX = 'launch-';
 export function launchScheduleId(kind: 'round' | 'evaluation', programme: string): string {
   return `${LAUNCH_SCHEDULE_PREFIX}${kind}-${programme}`;
 }
+
+/** `outbox-sweeper`: the one outbox sweeper of a namespace (`workflows/outbox.ts`), started by every worker. */
+export const OUTBOX_SWEEPER_WORKFLOW_ID = 'outbox-sweeper';

@@ -46,6 +46,12 @@ const envSchema = z.object({
   ATTACHMENTS_DIR: optionalString,
   ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
 
+  OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  OUTBOX_SWEEP_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+  OUTBOX_SWEEP_PARALLELISM: z.coerce.number().int().min(1).max(16).default(2),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+
   RONGHE_DATA_DIR: optionalString,
   RONGHE_CACHE_DIR: optionalString,
 });
@@ -82,8 +88,26 @@ export interface Config {
   auth: { secret: string; ttl: string; usingDevelopmentSecret: boolean };
   /** Attachments are files outside the database, content-addressed by SHA-256. */
   attachments: { dir: string; maxBytes: number };
+  outbox: OutboxConfig;
   dataDir: string;
   cacheDir: string;
+}
+
+/**
+ * The outbox's retries and its sweeper (a Temporal workflow every worker starts if it is not running; see
+ * README "Email outbox").
+ */
+export interface OutboxConfig {
+  /** Seconds between sweeps of rows nobody is sending (OUTBOX_SWEEP_SECONDS, default 60). */
+  sweepSeconds: number;
+  /** Rows one sweep activity claims at most (OUTBOX_SWEEP_BATCH, default 100). */
+  sweepBatch: number;
+  /** Sweep activities at once, on any workers (OUTBOX_SWEEP_PARALLELISM, default 2). */
+  sweepParallelism: number;
+  /** Hand-overs to SMTP before a row is `failed` (OUTBOX_MAX_ATTEMPTS, default 8). */
+  maxAttempts: number;
+  /** Back-off after the first failure, doubled per attempt up to an hour (OUTBOX_RETRY_SECONDS, default 30). */
+  retrySeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -154,6 +178,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attachments: {
       dir: e.ATTACHMENTS_DIR ?? path.join(dataDir, 'attachments'),
       maxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,
+    },
+    outbox: {
+      sweepSeconds: e.OUTBOX_SWEEP_SECONDS,
+      sweepBatch: e.OUTBOX_SWEEP_BATCH,
+      sweepParallelism: e.OUTBOX_SWEEP_PARALLELISM,
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      retrySeconds: e.OUTBOX_RETRY_SECONDS,
     },
     dataDir,
     cacheDir: e.RONGHE_CACHE_DIR ?? path.join(xdg('XDG_CACHE_HOME', ['.cache']), 'ronghe'),

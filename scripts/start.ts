@@ -188,6 +188,7 @@ async function main(): Promise<void> {
         mailFrom: config.smtp.from,
         staffEmail: config.staffEmail,
         logger: logger.child({ component: 'worker' }),
+        outbox: config.outbox,
       }),
     );
     void worker.done.catch((err: unknown) => {

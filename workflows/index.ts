@@ -8,3 +8,4 @@ export { launcherWorkflow } from './schedule.js';
 export { eventWorkflow } from './event.js';
 export { projectWorkflow } from './project.js';
 export { showcaseWorkflow } from './showcase.js';
+export { outboxSweeperWorkflow } from './outbox.js';

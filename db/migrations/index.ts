@@ -8,6 +8,7 @@ import * as evaluation from './006_evaluation.js';
 import * as events from './007_events.js';
 import * as lifecycles from './008_lifecycles.js';
 import * as decisions from './009_decisions.js';
+import * as outboxClaims from './010_outbox_claims.js';
 import * as idempotencyKeys from './011_idempotency_keys.js';
 
 /**
@@ -24,6 +25,7 @@ const migrations: Record<string, Knex.Migration> = {
   '007_events': events,
   '008_lifecycles': lifecycles,
   '009_decisions': decisions,
+  '010_outbox_claims': outboxClaims,
   '011_idempotency_keys': idempotencyKeys,
 };
 

@@ -39,7 +39,16 @@ export async function claimKey(db: Db, request: KeyedRequest, receivedAt: Date):
     .ignore();
   const row = await db('idempotency_keys')
     .where({ caller: request.caller, key: request.key })
-    .first<KeyRow>('fingerprint', 'method', 'path', 'received_at', 'status', 'attempt', 'response_status', 'response_body');
+    .first<KeyRow>(
+      'fingerprint',
+      'method',
+      'path',
+      'received_at',
+      'status',
+      'attempt',
+      'response_status',
+      'response_body',
+    );
   if (row.fingerprint !== request.fingerprint) return { kind: 'mismatch', method: row.method, path: row.path };
   if (row.status === 'final') return { kind: 'replay', status: row.response_status!, body: row.response_body };
   return { kind: 'run', receivedAt: row.received_at, attempt: row.attempt };

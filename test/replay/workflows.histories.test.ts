@@ -33,6 +33,8 @@ import { testLogger } from '../support/stack.js';
  *   - `member-removed`: a member graded 不合格 that never reported its rectification, its removal publicised
  *     and carried out; `member-rectified`: a member that rectified and passed the experts' re-evaluation, its
  *     first-year run still running when recorded (member.elimination.test.ts).
+ * - commit 878e9e6, recorded by outbox.claims.test.ts: `outbox-sweeper`, the outbox sweeper's run — sweeps on
+ *   one worker, then two worker processes' settings (signal-with-start) and their parallel sweeps.
  * To record again: `RONGHE_RECORD_HISTORIES=test/replay/histories npx vitest run test/e2e/<file>.test.ts`.
  */
 const dir = path.join(import.meta.dirname, 'histories');
@@ -58,6 +60,7 @@ describe('histories recorded by the deployed version replay on this code', () =>
       'member-rectified.0d61eba.json',
       'member-removed.0d61eba.json',
       'member-revoked.b475b2a.json',
+      'outbox-sweeper.878e9e6.json',
       'project-research_project-completed.0d61eba.json',
       'project-research_project-terminated-in-review.0d61eba.json',
       'publicity-round-teacher_station-2027.6d59210.json',

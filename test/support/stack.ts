@@ -155,6 +155,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       TEMPORAL_TASK_QUEUE: TEST_TASK_QUEUE,
       DATABASE_URL: database.url,
       SMTP_URL: maildev.smtpUrl,
+      // The outbox sweeper (a workflow the worker starts) looks for rows nobody sends every 2 s.
+      OUTBOX_SWEEP_SECONDS: '2',
       ...options.env,
     });
     const workerDatabase = options.workerDatabaseProxy ? await startTcpProxy(databaseAddress(database.url)) : undefined;
@@ -171,6 +173,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       staffEmail: config.staffEmail,
       logger,
       workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
+      outbox: config.outbox,
       ...(options.outboxFaults ? { outboxFaults: options.outboxFaults } : {}),
       ...(decisionFaults ? { decisionFaults } : {}),
     });
