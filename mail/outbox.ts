@@ -5,6 +5,9 @@ import type { Db } from '../db/knex.js';
 import type { Logger } from '../platform/logger.js';
 import type { MailTransport } from './transport.js';
 
+/** How long a decision's activity spends handing its emails to SMTP before it leaves the rest to the sweeper. */
+export const SEND_SOON_BUDGET_MS = 10_000;
+
 /** One email as an activity hands it to the outbox: a rendered template, its recipient and its identity. */
 export interface OutgoingEmail {
   /**
@@ -208,11 +211,15 @@ export class Outbox {
   }
 
   /**
-   * Tries once to send these emails (a decision's, after its commit). One that fails stays pending for the
-   * outbox sweeper: a decision never fails, nor is repeated, because SMTP is down. Never throws.
+   * Tries once to send these emails (a decision's, after its commit), for at most `budgetMs` wall-clock
+   * milliseconds. One that fails, or is not reached in time, stays pending for the outbox sweeper: a decision
+   * never fails, nor is repeated, nor outlives its activity timeout because SMTP is down or slow. Never throws.
    */
-  async sendSoon(idempotencyKeys: readonly string[]): Promise<void> {
+  async sendSoon(idempotencyKeys: readonly string[], budgetMs = SEND_SOON_BUDGET_MS): Promise<void> {
+    const stopAt = Date.now() + budgetMs;
     for (const key of idempotencyKeys) {
+      // What is left once the budget is spent stays owed: the sweeper sends it, the decision returns now.
+      if (Date.now() >= stopAt) return;
       try {
         await this.sendKey(key);
       } catch {

@@ -17,7 +17,7 @@ export interface MailTransport {
 }
 
 /**
- * nodemailer over SMTP with a connection pool. `smtp://host:port` without credentials talks plain SMTP
+ * nodemailer over SMTP with a connection pool (connect and greeting within 10 s, a socket idle for 20 s fails). `smtp://host:port` without credentials talks plain SMTP
  * (as the local sink expects); `smtps://` or `?secure=true` uses TLS; user:pass in the URL authenticates.
  */
 export function createSmtpTransport(smtpUrl: string): MailTransport {
@@ -26,6 +26,11 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
   const transporter = nodemailer.createTransport({
     pool: true,
     maxConnections: 5,
+    // A server that hangs instead of refusing must not hold an activity for nodemailer's default 2 minutes:
+    // the attempt fails within seconds and the outbox tries again later.
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
     host: url.hostname,
     port: Number(url.port || (secure ? 465 : 25)),
     secure,
