@@ -21,6 +21,14 @@ export interface DecisionTx {
   enqueue: (email: OutgoingEmail) => Promise<void>;
 }
 
+/** Every activity made by `decision()`, so tests and docs can list them. */
+const decisionActivities = new WeakSet<object>();
+
+/** Whether an activity function was made by `decision()` (keyed, crash-proof). */
+export function isDecisionActivity(fn: unknown): boolean {
+  return typeof fn === 'function' && decisionActivities.has(fn);
+}
+
 /**
  * Makes a decision activity idempotent. The body runs in one transaction, which also stores its result in
  * `decision_results` under (workflow id, decision key); an attempt retried after that commit — the worker was
@@ -37,7 +45,7 @@ export function decisionRecorder({ db, outbox, decisionFaults }: ActivityDeps) {
   return function decision<I extends DecisionKeyed, R>(
     body: (input: I, tx: DecisionTx) => Promise<R>,
   ): (input: I) => Promise<R> {
-    return async (input: I): Promise<R> => {
+    const activity = async (input: I): Promise<R> => {
       const { info } = Context.current();
       const workflowId = info.workflowExecution?.workflowId ?? 'none';
       const decisionKey = input.updateId ?? `activity:${info.workflowExecution?.runId}/${info.activityId}`;
@@ -71,5 +79,7 @@ export function decisionRecorder({ db, outbox, decisionFaults }: ActivityDeps) {
       await outbox.sendSoon(outcome.emailKeys);
       return (outcome.result ?? undefined) as R;
     };
+    decisionActivities.add(activity);
+    return activity;
   };
 }
