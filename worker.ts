@@ -6,7 +6,7 @@ import {
   Runtime,
   Worker,
   type LogLevel,
-  type WorkflowBundle,
+  type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { DecisionFaults } from './activities/decision.js';
@@ -42,7 +42,7 @@ export interface WorkerOptions {
   staffEmail: string;
   logger: Logger;
   /** A pre-built workflow bundle (tests bundle once per file); otherwise bundled from source at start. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   /** Failure injection for tests of the outbox; never set in production. */
   outboxFaults?: OutboxFaults;
   /** Crash simulation for tests of the decision activities; never set in production. */
@@ -209,6 +209,7 @@ async function main(): Promise<void> {
     staffEmail: config.staffEmail,
     logger,
     outbox: config.outbox,
+    ...(config.temporal.workflowBundlePath ? { workflowBundle: { codePath: config.temporal.workflowBundlePath } } : {}),
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
   const stop = () => void running.shutdown();

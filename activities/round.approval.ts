@@ -31,6 +31,9 @@ export interface ApproveRoundResult {
 }
 
 /** The round's 认定 after its publicity period. */
+const approvalNoticeKey = (workflowId: string, applicationId: string) =>
+  `${workflowId}/approval_notice/${applicationId}`;
+
 export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
   return {
     /**
@@ -57,7 +60,7 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
         for (const l of listed) {
           await outbox.enqueue(
             {
-              idempotencyKey: `${input.workflowId}/approval_notice/${l.id}`,
+              idempotencyKey: approvalNoticeKey(input.workflowId, l.id),
               workflowId: input.workflowId,
               purpose: 'approval_notice',
               recipient: l.contact_email,
@@ -90,7 +93,8 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
           directoryEntries: result.directoryEntries,
         });
       }
-      await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'approval_notice' });
+      // Handed to SMTP for a bounded time; what is left (a round of thousands) is the outbox sweeper's.
+      await outbox.sendSoon(result.listed.map((l) => approvalNoticeKey(input.workflowId, l.id)));
       // The directory entries of this round (new or from an earlier attempt): each gets its member workflow.
       const entries = await directoryEntriesOf(
         db,

@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
-import { confirmApplication, reviewedApplications, roundReview } from '../db/repositories/round.shortlist.js';
+import { confirmShortlistResults, reviewedApplications, roundReview } from '../db/repositories/round.shortlist.js';
 import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
@@ -48,31 +48,20 @@ export function createShortlistActivities(deps: ActivityDeps) {
           `调整的申报不在本批次评审结果中：${unknown.map((u) => u.applicationId).join('、')}`,
         );
       }
-      const byId = new Map(input.adjustments.map((a) => [a.applicationId, a]));
-      let shortlisted = 0;
-      for (const r of results) {
-        const adjustment = byId.get(r.item_id);
-        const include = adjustment ? adjustment.include : r.recommended;
-        if (include) shortlisted += 1;
-        await confirmApplication(trx, {
-          reviewId,
-          applicationId: r.item_id,
-          include,
-          adjustmentReason: adjustment?.reason ?? null,
+      const shortlisted = await confirmShortlistResults(trx, reviewId, input.adjustments);
+      const recommended = new Map(results.map((r) => [r.item_id, r.recommended]));
+      for (const adjustment of input.adjustments) {
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'staff',
+          action: adjustment.include ? 'shortlist.include' : 'shortlist.exclude',
+          subjectKind: 'application',
+          subjectId: adjustment.applicationId,
+          reason: adjustment.reason,
+          details: { roundId: input.roundId, recommended: recommended.get(adjustment.applicationId) },
+          requestId: input.requestId,
+          workflowId: input.roundId,
         });
-        if (adjustment) {
-          await recordAudit(trx, {
-            actor: input.actor,
-            role: 'staff',
-            action: adjustment.include ? 'shortlist.include' : 'shortlist.exclude',
-            subjectKind: 'application',
-            subjectId: r.item_id,
-            reason: adjustment.reason,
-            details: { roundId: input.roundId, recommended: r.recommended },
-            requestId: input.requestId,
-            workflowId: input.roundId,
-          });
-        }
       }
       await recordAudit(trx, {
         actor: input.actor,

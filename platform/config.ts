@@ -28,6 +28,7 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
+  WORKFLOW_BUNDLE_PATH: optionalString,
 
   DATABASE_URL: optionalString,
   POSTGRES_PORT: port(5433),
@@ -80,6 +81,8 @@ export interface Config {
     uiUrl: string | undefined;
     cliPath: string | undefined;
     testServerPath: string | undefined;
+    /** A workflow bundle built ahead (`bundleWorkflowCode`); otherwise the worker bundles at start. */
+    workflowBundlePath: string | undefined;
   };
   database: { url: string | undefined; port: number };
   smtp: { url: string | undefined; port: number; webPort: number; webUrl: string | undefined; from: string };
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: e.TEMPORAL_UI_URL,
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     database: { url: e.DATABASE_URL, port: e.POSTGRES_PORT },
     smtp: { url: e.SMTP_URL, port: e.SMTP_PORT, webPort: e.MAIL_WEB_PORT, webUrl: e.MAIL_WEB_URL, from: e.MAIL_FROM },

@@ -169,7 +169,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     responses: {
       201: { description: '已受理', schema: z.object({ objectionId: z.string(), receivedAt: z.string() }) },
       200: {
-        description: '同一 Idempotency-Key 的重试：返回首次受理的异议',
+        description: '同一 Idempotency-Key 的重试、而首次答复未及记录时：返回首次受理的异议',
         schema: z.object({ objectionId: z.string(), receivedAt: z.string() }),
       },
     },

@@ -29,16 +29,40 @@ export function reviewedApplications(trx: Db, reviewId: string): Promise<Reviewe
  * adjustment's reason if staff departed from the recommendation) and the application becomes shortlisted or
  * not_shortlisted.
  */
-export async function confirmApplication(
+/**
+ * Staff's confirmation of a whole review's results in two set-based statements (10,000 applications take as
+ * long as ten): each result is `confirmed` as its adjustment says, or as recommended; each application becomes
+ * `shortlisted` or `not_shortlisted`. Returns how many are shortlisted.
+ */
+export async function confirmShortlistResults(
   trx: Db,
-  d: { reviewId: string; applicationId: string; include: boolean; adjustmentReason: string | null },
-): Promise<void> {
-  await trx('review_results')
-    .where({ review_id: d.reviewId, item_id: d.applicationId })
-    .update({ confirmed: d.include, adjustment_reason: d.adjustmentReason });
-  await trx('applications')
-    .where({ id: d.applicationId })
-    .update({ status: d.include ? 'shortlisted' : 'not_shortlisted', updated_at: trx.fn.now() });
+  reviewId: string,
+  adjustments: readonly { applicationId: string; include: boolean; reason: string }[],
+): Promise<number> {
+  const { rows } = await trx.raw<{ rows: { shortlisted: number }[] }>(
+    `with adjustment as (
+       select * from jsonb_to_recordset(?::jsonb) as a("applicationId" text, include boolean, reason text)
+     ),
+     confirmed as (
+       update review_results r
+          set confirmed = coalesce(a.include, r.recommended), adjustment_reason = a.reason
+         from review_results r0
+         left join adjustment a on a."applicationId" = r0.item_id
+        where r0.review_id = ? and r.review_id = r0.review_id and r.item_id = r0.item_id
+       returning r.item_id, r.confirmed
+     ),
+     applications_updated as (
+       update applications app
+          set status = case when c.confirmed then 'shortlisted' else 'not_shortlisted' end, updated_at = now()
+         from confirmed c
+        where app.id::text = c.item_id
+       returning app.id
+     )
+     select (select count(*) from confirmed where confirmed)::int as shortlisted,
+            (select count(*) from applications_updated)::int as updated`,
+    [JSON.stringify(adjustments), reviewId],
+  );
+  return rows[0]!.shortlisted;
 }
 
 export interface ShortlistRow {

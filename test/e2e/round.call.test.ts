@@ -318,8 +318,12 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
     const upheldBody = objections.zhang(published.body.entries[4]!.entryId);
     filed = await fileOne(upheldBody, 'objection-zhang-1');
     expect(filed.status).toBe(201);
+    // A retry under the same key gets the first answer again; the key on another objection is refused, never
+    // taken for the first (a second objector's objection is not silently dropped).
     const retried = await fileOne(upheldBody, 'objection-zhang-1');
-    expect([retried.status, retried.body.objectionId]).toEqual([200, filed.body.objectionId]);
+    expect([retried.status, retried.body.objectionId]).toEqual([201, filed.body.objectionId]);
+    const reused = await fileOne(objections.li(published.body.entries[2]!.entryId), 'objection-zhang-1');
+    expect([reused.status, (reused.body as unknown as { code: string }).code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
     other = await fileOne(objections.li(published.body.entries[2]!.entryId), 'objection-li-1');
     expect(other.status).toBe(201);
     const upheld = await stack.request<{ removedApplicationId: string; substituteApplicationId: string }>(
@@ -426,13 +430,14 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
   step('then every decision has exactly one audit row and the progress view agrees', async () => {
     // Every decision was crashed once after its commit (the default fault) and still has one record (the audit
     // rows below) and its emails once (the step above): the extension, 30 submissions and a resubmission, the
-    // withdrawal, the shortlist, three objections (one a retry under the same Idempotency-Key) and two resolutions.
+    // withdrawal, the shortlist, two objections (a retry under the same Idempotency-Key is answered by the API from
+    // its first answer, and never reaches the workflow) and two resolutions.
     expect(stack.crashedDecisions).toMatchObject({
       applyExtension: 1,
       recordSubmission: 31,
       recordWithdrawal: 1,
       confirmShortlist: 1,
-      recordObjection: 3,
+      recordObjection: 2,
       recordResolution: 2,
     });
     // Every decision the test made (and the system's own) has exactly one audit row.

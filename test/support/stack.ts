@@ -16,7 +16,7 @@ import { createLogger } from '../../platform/logger.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
 import { crashOnceAfterCommit } from './faults.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../local-stack/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
 import { reportProgressWith } from './wait.js';

@@ -16,7 +16,7 @@ import { installRuntime, startWorker, type RunningWorker } from '../../worker.js
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { crashOnceAfterCommit } from './faults.js';
 import { Mailbox } from './mailbox.js';
-import { hostAndPort, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { hostAndPort, startTcpProxy, type TcpProxy } from '../../local-stack/tcp-proxy.js';
 import { apiRequest, testLogger, withFreshPorts, type ApiResponse } from './stack.js';
 import { reportProgressWith } from './wait.js';
 
