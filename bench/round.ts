@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -17,6 +16,7 @@ import { signToken } from '../api/auth.js';
 import { startApi } from '../api/server.js';
 import { createDb, migrateLatest } from '../db/knex.js';
 import { seed } from '../db/seed.js';
+import { insertBulkDrafts } from '../local-stack/fixtures.js';
 import { startMaildev } from '../local-stack/maildev.js';
 import { freePort } from '../local-stack/ports.js';
 import { startEmbeddedPostgres } from '../local-stack/postgres.js';
@@ -145,56 +145,13 @@ async function main(): Promise<number> {
     }));
     for (let i = 0; i < pool.length; i += 500) await db('experts').insert(pool.slice(i, i + 500));
 
-    const pdf = await attachments.save(Readable.from([Buffer.from('%PDF-1.7\nbench\n%%EOF\n')]), 'application/pdf');
-    const summary =
-      '面向产业需求开展产教融合研究，校企共建课程与实践平台，形成可推广的协同育人模式与评价机制，服务区域经济高质量发展。';
-    const rows = Array.from({ length: applications }, (_, i) => {
-      const institution = institutions[i % institutions.length]!;
-      const draft = {
-        title: `产教融合研究项目 ${i + 1}`,
-        field: fields[i % fields.length]!,
-        summary,
-        principal: { staffNo: `B${String(i + 1).padStart(6, '0')}`, name: `负责人${i + 1}` },
-      };
-      return {
-        round_id: roundId,
-        institution_id: institution,
-        status: 'draft',
-        title_zh: draft.title,
-        field_key: draft.field,
-        draft: JSON.stringify(draft),
-        revision: 1,
-        created_by: `applicant:${institution}`,
-      };
+    const ids = await insertBulkDrafts(db, attachments, {
+      roundId,
+      count: applications,
+      institutions,
+      fields,
+      staffNoPrefix: 'B',
     });
-    const ids: { id: string; institution_id: string }[] = [];
-    for (let i = 0; i < rows.length; i += 1000) {
-      ids.push(
-        ...(await db('applications')
-          .insert(rows.slice(i, i + 1000))
-          .returning<{ id: string; institution_id: string }[]>(['id', 'institution_id'])),
-      );
-    }
-    for (let i = 0; i < ids.length; i += 1000) {
-      await db('attachments').insert(
-        ids.slice(i, i + 1000).map((a) => ({
-          application_id: a.id,
-          kind: 'application_form',
-          file_name: '申报书.pdf',
-          content_type: 'application/pdf',
-          size_bytes: pdf.size,
-          sha256: pdf.sha256,
-          storage_key: pdf.storageKey,
-          uploaded_by: `applicant:${a.institution_id}`,
-        })),
-      );
-    }
-    await db('applications')
-      .whereIn(
-        'id',
-        ids.map((a) => a.id),
-      )
-      .update({ revision: 2 });
     const tokens = new Map<string, string>();
     for (const id of institutions) tokens.set(id, await signToken({ role: 'applicant', id }, apiConfig.auth.secret));
 
