@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       'npm run worker needs TEMPORAL_ADDRESS, DATABASE_URL and SMTP_URL (npm start sets them for its own worker).',
     );
   }
-  const db = createDb(config.database.url);
+  const db = createDb(config.database.url, { logger });
   const running = await startWorker({
     temporalAddress: config.temporal.address,
     namespace: config.temporal.namespace,

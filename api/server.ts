@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   if (!config.temporal.address || !config.database.url) {
     throw new Error('npm run api needs TEMPORAL_ADDRESS and DATABASE_URL (npm start sets them for its own API).');
   }
-  const db = createDb(config.database.url);
+  const db = createDb(config.database.url, { logger });
   const temporal = await connectTemporalClient({
     address: config.temporal.address,
     namespace: config.temporal.namespace,

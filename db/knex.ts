@@ -12,6 +12,11 @@ export type Db = Knex;
 
 export interface DbOptions {
   poolMax?: number;
+  /**
+   * Where knex's own warnings go (a connection that cannot be acquired while PostgreSQL is away, …): one line
+   * each through this logger instead of a stack trace on the console.
+   */
+  logger?: { warn(fields: object, message: string): void; error(fields: object, message: string): void };
 }
 
 /**
@@ -24,7 +29,20 @@ export function createDb(url: string, options: DbOptions = {}): Db {
     connection: { connectionString: url, application_name: 'ronghe' },
     pool: { min: 0, max: options.poolMax ?? 10 },
     migrations: { migrationSource, tableName: 'knex_migrations' },
+    ...(options.logger ? { log: knexLog(options.logger) } : {}),
   });
+}
+
+/** knex's log hooks, first line only (the rest is a stack trace). */
+function knexLog(logger: NonNullable<DbOptions['logger']>): Knex.Config['log'] {
+  const line = (message: unknown) => String(message).split('\n')[0]!;
+  return {
+    warn: (message: unknown) => logger.warn({ knex: true }, line(message)),
+    error: (message: unknown) => logger.error({ knex: true }, line(message)),
+    deprecate: (method: string, alternative: string) =>
+      logger.warn({ knex: true }, `${method} is deprecated: ${alternative}`),
+    debug: () => undefined,
+  };
 }
 
 /** Applies every pending migration; returns the names applied now. */

@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       mailWeb = maildev.webUrl;
     }
 
-    db = createDb(databaseUrl);
+    db = createDb(databaseUrl, { logger: logger.child({ component: 'database' }) });
     const database = db;
     const attachments = new AttachmentStore(config.attachments.dir, config.attachments.maxBytes);
     await step('Migrating the database', async (note) => {

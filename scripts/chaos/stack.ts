@@ -75,7 +75,10 @@ export class ChaosStack {
       startMaildev({ smtpPort, webPort }),
     ]);
     const smtp = await startTcpProxy({ host: '127.0.0.1', port: smtpPort });
-    const db = createDb(postgres.url, { poolMax: 30 });
+    const db = createDb(postgres.url, {
+      poolMax: 30,
+      logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    });
     await migrateLatest(db);
     await seed(db);
     progress('bundling the workflows once for every worker start');

@@ -160,7 +160,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...options.env,
     });
     const workerDatabase = options.workerDatabaseProxy ? await startTcpProxy(databaseAddress(database.url)) : undefined;
-    const workerDb = workerDatabase ? createDb(proxiedUrl(database.url, workerDatabase.port)) : database.db;
+    const workerDb = workerDatabase ? createDb(proxiedUrl(database.url, workerDatabase.port), { logger }) : database.db;
     if (workerDatabase) started.push(workerDatabase, { stop: () => workerDb.destroy() });
     const worker = await startWorker({
       temporalAddress: temporal.address,
