@@ -17,6 +17,7 @@ import { createOutboxActivities } from './outbox.js';
 import { createObjectionActivities } from './publicity.objections.js';
 import { createResolutionActivities } from './publicity.resolutions.js';
 import { createReviewActivities } from './review.js';
+import { createReviewDeclineActivities } from './review.declines.js';
 import { createReviewMailingActivities } from './review.mailing.js';
 import { createReviewReplacementActivities } from './review.replacement.js';
 import { createReviewResultActivities } from './review.results.js';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities(deps),
     ...createReviewMailingActivities(deps),
     ...createReviewReplacementActivities(deps),
+    ...createReviewDeclineActivities(deps),
     ...createReviewResultActivities(deps),
     ...createPublicityActivities(deps),
     ...createMemberActivities(deps),
