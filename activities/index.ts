@@ -14,6 +14,7 @@ import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createOutboxActivities } from './outbox.js';
+import { createChildActivities } from './children.js';
 import { createObjectionActivities } from './publicity.objections.js';
 import { createResolutionActivities } from './publicity.resolutions.js';
 import { createReviewActivities } from './review.js';
@@ -59,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProjectExtensionActivities(deps),
     ...createShowcaseActivities(deps),
     ...createOutboxActivities(deps),
+    ...createChildActivities(deps),
   };
 }
 
