@@ -14,9 +14,11 @@ import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createOutboxActivities } from './outbox.js';
+import { createChildActivities } from './children.js';
 import { createObjectionActivities } from './publicity.objections.js';
 import { createResolutionActivities } from './publicity.resolutions.js';
 import { createReviewActivities } from './review.js';
+import { createReviewDeclineActivities } from './review.declines.js';
 import { createReviewMailingActivities } from './review.mailing.js';
 import { createReviewReplacementActivities } from './review.replacement.js';
 import { createReviewResultActivities } from './review.results.js';
@@ -40,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities(deps),
     ...createReviewMailingActivities(deps),
     ...createReviewReplacementActivities(deps),
+    ...createReviewDeclineActivities(deps),
     ...createReviewResultActivities(deps),
     ...createPublicityActivities(deps),
     ...createMemberActivities(deps),
@@ -57,6 +60,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProjectExtensionActivities(deps),
     ...createShowcaseActivities(deps),
     ...createOutboxActivities(deps),
+    ...createChildActivities(deps),
   };
 }
 

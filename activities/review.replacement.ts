@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import { recordAudit } from '../db/repositories/audit.js';
+import { auditedSubjects, recordAudit } from '../db/repositories/audit.js';
 import {
   assignmentsOf,
   insertReplacement,
@@ -10,7 +10,7 @@ import {
   type LostAssignment,
 } from '../db/repositories/review.assignments.js';
 import { loadBound, pickReplacement } from '../domain/review/assignment.js';
-import { reviewInvitation } from '../mail/templates.js';
+import { replacementUnavailable, reviewInvitation } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { dueGroup, type DueGroup } from './review.js';
 import { loadReview } from './review.subjects.js';
@@ -25,10 +25,13 @@ export interface ReplacementResult {
 }
 
 /** Timeouts and declines of first assignments, each replaced once by another eligible expert. */
-export function createReviewReplacementActivities({ db, outbox, calendar }: ActivityDeps) {
+export function createReviewReplacementActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
   /**
    * Finds one replacement for each of the given assignments (first assignments only: a replacement is not
-   * replaced again), records it due in the review period from today, and invites the expert.
+   * replaced again), records it due in the review period from today, and invites the expert. Assignments for
+   * which no eligible expert remains are audited (`review.replacement_unavailable`) and emailed to staff, in
+   * one notice per call, each assignment once: one reported before is tried again (the pool may have grown)
+   * but neither reported nor counted again.
    */
   const replace = async (
     input: { workflowId: string; reviewId: string; today: string },
@@ -51,13 +54,23 @@ export function createReviewReplacementActivities({ db, outbox, calendar }: Acti
         if (a.status !== 'declined' && a.status !== 'timed_out')
           loads.set(a.expert_id, (loads.get(a.expert_id) ?? 0) + 1);
       const bound = loadBound(all.filter((a) => a.wave === 0).length, reviewers.length);
+      const reported = new Set(
+        await auditedSubjects(trx, {
+          action: 'review.replacement_unavailable',
+          workflowId: input.workflowId,
+          subjectIds: lost.map((l) => l.id),
+        }),
+      );
+      const unavailable: LostAssignment[] = [];
       for (const l of lost) {
         if (all.some((a) => a.replaces_assignment_id === l.id)) continue;
         const item = items.find((i) => i.id === l.item_id)!;
         const onItem = new Set(all.filter((a) => a.item_id === l.item_id).map((a) => a.expert_id));
         const pick = pickReplacement(item, reviewers, loads, onItem, bound);
         if (!pick) {
+          if (reported.has(l.id)) continue;
           unreplaceable += 1;
+          unavailable.push(l);
           await recordAudit(trx, {
             actor: 'system:review',
             role: 'system',
@@ -108,11 +121,27 @@ export function createReviewReplacementActivities({ db, outbox, calendar }: Acti
           trx,
         );
       }
+      if (unavailable.length > 0) {
+        await outbox.enqueue(
+          {
+            idempotencyKey: `${input.workflowId}/replacement_unavailable/${unavailable[0]!.id}`,
+            workflowId: input.workflowId,
+            purpose: 'replacement_unavailable',
+            recipient: staffEmail,
+            ...replacementUnavailable({
+              reviewTitle: titleZh,
+              items: [...new Set(unavailable.map((l) => l.item_id))],
+            }),
+          },
+          trx,
+        );
+      }
     });
     if (replaced > 0 || unreplaceable > 0) {
       log.info('replacement made', { reviewId: review.id, replaced, unreplaceable, dueDay: due.dueDay });
     }
     await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'review_invitation' });
+    await outbox.deliverOwed({ workflowId: input.workflowId, purpose: 'replacement_unavailable' });
     return { replaced, unreplaceable, due: replaced > 0 ? due : undefined };
   };
 

@@ -182,7 +182,7 @@ export function createReviewActivities({ db, outbox, calendar, staffEmail }: Act
         workflowId: input.workflowId,
         purpose: 'review_blocked',
         recipient: staffEmail,
-        ...reviewBlocked({ reviewTitle: input.titleZh, explanation: input.explanation }),
+        ...reviewBlocked({ reviewTitle: input.titleZh, explanation: input.explanation, reviewId: input.reviewId }),
       });
     },
   };

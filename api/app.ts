@@ -28,6 +28,7 @@ import { healthRoutes } from './routes/health.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
+import { workflowRoutes } from './routes/workflows.js';
 import { publicPages } from './pages.js';
 import { RateLimiter } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
@@ -68,6 +69,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   projectRoutes(routes, deps);
   showcaseRoutes(routes, deps);
   outboxRoutes(routes, deps);
+  workflowRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

@@ -48,6 +48,7 @@ export const errorCatalogue = {
   ASSIGNMENT_CLOSED: { status: 409, title: '该评审任务已结束' },
   REVIEW_DUE_PASSED: { status: 409, title: '已过评审截止时间' },
   REVIEW_NOT_BLOCKED: { status: 409, title: '该评审的专家分派未受阻' },
+  CHILD_NOT_FAILED: { status: 409, title: '该流程没有等待重试的失败环节' },
   PUBLICITY_NOT_FOUND: { status: 404, title: '未找到该公示' },
   PUBLICITY_CLOSED: { status: 409, title: '不在公示期内，不能提出异议' },
   REAL_NAME_REQUIRED: { status: 422, title: '异议须实名提出' },

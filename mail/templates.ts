@@ -12,3 +12,4 @@ export * from './templates/member.js';
 export * from './templates/project.js';
 export * from './templates/showcase.js';
 export * from './templates/event.js';
+export * from './templates/workflows.js';

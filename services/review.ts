@@ -37,7 +37,11 @@ export async function acceptAssignment(db: Db, a: AssignmentRow, by: ExpertAnswe
   });
 }
 
-/** Declines an assignment (`review.decline`), recording a declared conflict of interest with its institution. */
+/**
+ * Declines an assignment (`review.decline`), recording a declared conflict of interest with its institution.
+ * Called by the review workflow's decision activity `recordDecline` inside its transaction (a savepoint here),
+ * so the decline and the workflow's knowledge of it commit together.
+ */
 export async function declineAssignment(
   db: Db,
   a: AssignmentRow,

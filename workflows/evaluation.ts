@@ -14,6 +14,7 @@ import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { superviseChildren } from './children.js';
 import { busy, decide, refusal } from './failures.js';
 import { evaluationGradedSignal } from './member.messages.js';
 import { publicityWorkflow } from './publicity.js';
@@ -111,6 +112,8 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     },
   );
 
+  // A failed review or publicity child: staff are emailed and the evaluation waits for their retry.
+  const children = superviseChildren();
   // What the review and publicity children are of.
   const subject = {
     subjectKind: 'evaluation',
@@ -200,10 +203,12 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     }
 
     if (m.stage === 'review') {
-      m.review = await executeChild(reviewWorkflow, {
-        workflowId: reviewWorkflowId(evaluationId),
-        args: [subject],
-      });
+      m.review = await children.run(() =>
+        executeChild(reviewWorkflow, {
+          workflowId: reviewWorkflowId(evaluationId),
+          args: [subject],
+        }),
+      );
       setStage('grading');
       continue;
     }
@@ -230,10 +235,12 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     }
 
     if (m.stage === 'publicity') {
-      m.publicity = await executeChild(publicityWorkflow, {
-        workflowId: publicityWorkflowId(evaluationId),
-        args: [subject],
-      });
+      m.publicity = await children.run(() =>
+        executeChild(publicityWorkflow, {
+          workflowId: publicityWorkflowId(evaluationId),
+          args: [subject],
+        }),
+      );
       setStage('publishing');
       continue;
     }

@@ -14,6 +14,7 @@ import type { MemberStatus } from '../activities/member.js';
 import { formatInstantZh, makeDay, shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { superviseChildren } from './children.js';
 import { decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -67,6 +68,8 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
   m.runs += 1;
   const workflowId = workflowInfo().workflowId;
   const ended = () => ENDED.includes(m.status);
+  // A failed review or publicity child: staff are emailed and the member waits for their retry (or its end).
+  const children = superviseChildren();
   const state = (): MemberState => ({
     ...m,
     entryId: input.entryId,
@@ -228,18 +231,20 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     }
 
     if (e.stage === 're_evaluating') {
-      await executeChild(reviewWorkflow, {
-        workflowId: rectificationReviewWorkflowId(e.rectificationId!),
-        args: [
-          {
-            subjectKind: 'rectification',
-            subjectId: e.rectificationId!,
-            programme: input.programme,
-            year: yearOf(shanghaiDayOf(calendarNow())),
-            compression,
-          },
-        ],
-      });
+      await children.runUnless(ended, () =>
+        executeChild(reviewWorkflow, {
+          workflowId: rectificationReviewWorkflowId(e.rectificationId!),
+          args: [
+            {
+              subjectKind: 'rectification',
+              subjectId: e.rectificationId!,
+              programme: input.programme,
+              year: yearOf(shanghaiDayOf(calendarNow())),
+              compression,
+            },
+          ],
+        }),
+      );
       if (ended()) continue;
       const decided = await acts.decideRectification({ ...base, rectificationId: e.rectificationId! });
       if (decided.passed) {
@@ -255,19 +260,21 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     if (e.stage === 'removal_publicity') {
       await acts.markRemovalPending({ ...base, rectificationId: e.rectificationId! });
       setStatus('removal_pending');
-      const publicity = await executeChild(publicityWorkflow, {
-        workflowId: removalPublicityWorkflowId(e.rectificationId!),
-        args: [
-          {
-            subjectKind: 'removal',
-            subjectId: e.rectificationId!,
-            programme: input.programme,
-            year: yearOf(shanghaiDayOf(calendarNow())),
-            compression,
-          },
-        ],
-      });
-      if (ended()) continue;
+      const publicity = await children.runUnless(ended, () =>
+        executeChild(publicityWorkflow, {
+          workflowId: removalPublicityWorkflowId(e.rectificationId!),
+          args: [
+            {
+              subjectKind: 'removal',
+              subjectId: e.rectificationId!,
+              programme: input.programme,
+              year: yearOf(shanghaiDayOf(calendarNow())),
+              compression,
+            },
+          ],
+        }),
+      );
+      if (ended() || !publicity) continue;
       if (publicity.upheld > 0) {
         // A procedural appeal stood: the removal is withdrawn.
         await acts.withdrawRemoval({ ...base, rectificationId: e.rectificationId! });

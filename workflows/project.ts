@@ -13,6 +13,7 @@ import type { Activities } from '../activities/index.js';
 import { shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { superviseChildren } from './children.js';
 import { decide, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
@@ -71,6 +72,8 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
   const closed = () => refusal('PROJECT_CLOSED', '项目已结项、未通过结项或已撤项');
 
   setHandler(getProjectQuery, () => m);
+  // A failed review child: staff are emailed and the project waits for their retry (or its termination).
+  const children = superviseChildren();
 
   setHandler(
     submitProjectReportUpdate,
@@ -205,18 +208,20 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
     // Terminated during the review, the review is cancelled too: nobody is reminded of a closed project.
     const scope = new CancellationScope();
     const review = scope.run(() =>
-      executeChild(reviewWorkflow, {
-        workflowId: `review-project-report-${r.reportId}`,
-        args: [
-          {
-            subjectKind: 'project_report',
-            subjectId: r.reportId,
-            programme: input.programme,
-            year: yearOf(today()),
-            compression,
-          },
-        ],
-      }),
+      children.run(() =>
+        executeChild(reviewWorkflow, {
+          workflowId: `review-project-report-${r.reportId}`,
+          args: [
+            {
+              subjectKind: 'project_report',
+              subjectId: r.reportId,
+              programme: input.programme,
+              year: yearOf(today()),
+              compression,
+            },
+          ],
+        }),
+      ),
     );
     const outcome = await Promise.race([
       review.then(() => 'reviewed' as const),

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DueGroup } from '../activities/review.js';
 import type { AggregateResult } from '../activities/review.results.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
@@ -53,7 +53,36 @@ export interface ReviewState extends Omit<
 
 /** The review's state. */
 export const getReviewQuery = defineQuery<ReviewState>('getReview');
-/** The API recorded a decline; a replacement is due. */
+/**
+ * An expert's decline, sent by the API as an Update: the workflow's decision activity records it (with a declared
+ * conflict and its audit row), so the API answers only once the workflow has it and the replacement follows.
+ */
+export interface DeclineRequest {
+  assignmentId: string;
+  reason: string;
+  /** The expert declares a conflict of interest with the item's institution. */
+  conflict: boolean;
+  actor: string;
+  requestId?: string | undefined;
+  /** When the API received the decline (ISO); judged against the assignment's due time. */
+  receivedAt: string;
+}
+
+/** What a recorded decline answers. */
+export interface DeclineResult {
+  assignmentId: string;
+  conflictRecorded: boolean;
+}
+
+/**
+ * Declines an assignment (refusals: `ASSIGNMENT_NOT_FOUND`, `ASSIGNMENT_CLOSED`, `REVIEW_DUE_PASSED`); the
+ * review then finds the replacement.
+ */
+export const declineAssignmentUpdate = defineUpdate<DeclineResult, [DeclineRequest]>('declineAssignment');
+/**
+ * The API recorded a decline; a replacement is due. Sent by API versions before `declineAssignment`: still
+ * handled for signals already in flight.
+ */
 export const assignmentDeclinedSignal = defineSignal<[{ assignmentId: string }]>('assignmentDeclined');
 /** Staff enlarged the pool after an assignment was blocked: try again. */
 export const retryAssignmentSignal = defineSignal('retryAssignment');

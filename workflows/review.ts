@@ -13,10 +13,13 @@ import type { DueGroup } from '../activities/review.js';
 import type { AggregateResult } from '../activities/review.results.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { DECISION_RETRY, graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { busy, decide, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import {
   assignmentDeclinedSignal,
+  declineAssignmentUpdate,
+  type DeclineRequest,
   getReviewQuery,
   retryAssignmentSignal,
   type ReviewMemory,
@@ -30,6 +33,8 @@ const acts = proxyActivities<Activities>({
   heartbeatTimeout: '2 minutes',
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
+/** Activities an expert's request waits on (an Update's handler): they end recorded or refused. */
+const decisions = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: DECISION_RETRY });
 
 function freshMemory(): ReviewMemory {
   return {
@@ -54,8 +59,8 @@ function freshMemory(): ReviewMemory {
  * year's evaluation reports or one rectification report. Assigns k experts per item
  * (回避, field, balanced load), invites them, reminds those with reviews still open, replaces once on a
  * decline or a missed due date, then aggregates, ranks within the quota and reports to staff. Per-review
- * decisions (accept, decline, scores) are recorded by the API against the due time this workflow fixed; a
- * decline is signalled here so the replacement follows at once.
+ * decisions (accept, scores) are recorded by the API against the due time this workflow fixed; a decline is an
+ * Update recorded by this workflow's decision activity, so no decline the API answered can miss its replacement.
  */
 export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<AggregateResult> {
   const m = input.resume ?? freshMemory();
@@ -79,6 +84,22 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
     result: m.result,
     runs: m.runs,
   }));
+  /** Set when this run is about to continue as new: Updates are turned away (the API retries them). */
+  let draining = false;
+  setHandler(
+    declineAssignmentUpdate,
+    async (req) => {
+      const declined = await decide(decisions.recordDecline, { ...req, workflowId });
+      m.declines = true;
+      return declined;
+    },
+    {
+      validator: (_req: DeclineRequest) => {
+        if (draining) throw busy('流程正在切换运行记录，请稍后重试');
+        if (m.stage === 'aggregating' || m.stage === 'done') throw refusal('ASSIGNMENT_CLOSED', '该评审已结束');
+      },
+    },
+  );
   setHandler(assignmentDeclinedSignal, () => {
     m.declines = true;
   });
@@ -112,6 +133,7 @@ export async function reviewWorkflow(input: ReviewWorkflowInput): Promise<Aggreg
 
   for (;;) {
     if (shouldContinueAsNew()) {
+      draining = true;
       await condition(allHandlersFinished);
       return continueAsNew<typeof reviewWorkflow>({ ...input, resume: m });
     }

@@ -4,6 +4,7 @@ import type { Activities } from '../activities/index.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor } from '../domain/compressed-time.js';
 import { memberWorkflowId, projectWorkflowId, publicityWorkflowId } from '../domain/workflow-ids.js';
+import type { ChildSupervisor } from './children.js';
 import { memberWorkflow } from './member.js';
 import { projectWorkflow } from './project.js';
 import { publicityWorkflow } from './publicity.js';
@@ -23,14 +24,22 @@ export type ApprovalActivities = Pick<Activities, 'approveRound' | 'createProjec
  * that outlive the round started as abandoned children — a member workflow per directory entry, and for
  * research_project a project workflow per project. Records the publicity's result and the number approved
  * in `m` as each arrives (the `getRound` query shows them). A child already started (a retried run) is
- * skipped. The order of these commands is part of the round's history: replay depends on it.
+ * skipped. The order of these commands is part of the round's history: replay depends on it. A failed publicity
+ * waits for staff's retry through `children` (the round's supervisor).
  */
-export async function publiciseAndApprove(input: RoundInput, m: RoundMemory, acts: ApprovalActivities): Promise<void> {
+export async function publiciseAndApprove(
+  input: RoundInput,
+  m: RoundMemory,
+  acts: ApprovalActivities,
+  children: ChildSupervisor,
+): Promise<void> {
   const { roundId, compression } = input;
-  m.publicity = await executeChild(publicityWorkflow, {
-    workflowId: publicityWorkflowId(roundId),
-    args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
-  });
+  m.publicity = await children.run(() =>
+    executeChild(publicityWorkflow, {
+      workflowId: publicityWorkflowId(roundId),
+      args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
+    }),
+  );
   const approved = await acts.approveRound({
     roundId,
     workflowId: roundId,

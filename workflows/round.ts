@@ -14,6 +14,7 @@ import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { wallTimeFor } from '../domain/compressed-time.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
 import { graceMs, historyNearlyFull, DECISION_RETRY, RETRY } from './budget.js';
+import { superviseChildren } from './children.js';
 import { busy, decide, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
 import { publiciseAndApprove } from './round.approval.js';
@@ -186,6 +187,8 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(calendarChangedSignal, () => {
     m.calendarChanged = true;
   });
+  // A failed review or publicity child: staff are emailed and the round waits for their retry.
+  const children = superviseChildren();
 
   // ---- Helpers -------------------------------------------------------------------------------------
   /** Read through a function: a Handler may cancel the round while the main loop awaits an activity. */
@@ -345,10 +348,14 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
 
     if (m.stage === 'review') {
       // Procedure 2 as a child workflow; the round waits for its ranking.
-      m.review = await executeChild(reviewWorkflow, {
-        workflowId: reviewWorkflowId(roundId),
-        args: [{ subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression }],
-      });
+      m.review = await children.run(() =>
+        executeChild(reviewWorkflow, {
+          workflowId: reviewWorkflowId(roundId),
+          args: [
+            { subjectKind: 'round', subjectId: roundId, programme: input.programme, year: input.year, compression },
+          ],
+        }),
+      );
       await enterStage(m.review.items > 0 ? 'shortlist_pending' : 'closed');
       continue;
     }
@@ -359,7 +366,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     }
 
     if (m.stage === 'publicity') {
-      await publiciseAndApprove(input, m, { approveRound, createProjects });
+      await publiciseAndApprove(input, m, { approveRound, createProjects }, children);
       await enterStage('approved');
       continue;
     }

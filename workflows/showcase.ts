@@ -13,6 +13,7 @@ import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { superviseChildren } from './children.js';
 import { busy, decide, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -60,6 +61,8 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
   };
 
   setHandler(getShowcaseQuery, () => m);
+  // A failed review or publicity child: staff are emailed and the showcase waits for their retry.
+  const children = superviseChildren();
   setHandler(
     nominateCaseUpdate,
     async (req) => {
@@ -115,15 +118,19 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
       compression,
     } as const;
     setStage('review');
-    await executeChild(reviewWorkflow, {
-      workflowId: reviewWorkflowId(showcaseId),
-      args: [subject],
-    });
+    await children.run(() =>
+      executeChild(reviewWorkflow, {
+        workflowId: reviewWorkflowId(showcaseId),
+        args: [subject],
+      }),
+    );
     setStage('publicity');
-    await executeChild(publicityWorkflow, {
-      workflowId: publicityWorkflowId(showcaseId),
-      args: [subject],
-    });
+    await children.run(() =>
+      executeChild(publicityWorkflow, {
+        workflowId: publicityWorkflowId(showcaseId),
+        args: [subject],
+      }),
+    );
   }
   setStage('publishing');
   m.selected = (await acts.publishShowcase({ showcaseId, workflowId, at: new Date().toISOString() })).selected;

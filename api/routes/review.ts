@@ -5,12 +5,13 @@ import { expertAssignments, findAssignment, ownScore, type AssignmentRow } from 
 import { assignmentMaterial } from '../../db/repositories/review.views.js';
 import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
 import { scoreSheetProblems, weightedTotal } from '../../domain/review/scoring.js';
-import { acceptAssignment, declineAssignment, submitScoreSheet } from '../../services/review.js';
-import { assignmentDeclinedSignal } from '../../workflows/review.messages.js';
+import { acceptAssignment, submitScoreSheet } from '../../services/review.js';
+import { declineAssignmentUpdate } from '../../workflows/review.messages.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { updateWorkflow } from '../workflow-calls.js';
 import type { Logger } from '../../platform/logger.js';
 
 export interface ReviewRouteDeps {
@@ -213,24 +214,29 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       },
     },
     errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
-    async handler({ params, body, principal, req, receivedAt }) {
+    async handler({ params, body, principal, req, receivedAt, updateId }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
       assertOpen(a, receivedAt, false);
-      const outcome = await declineAssignment(
-        db,
-        a,
-        { reason: body.reason, conflict: body.conflict },
-        { actor: principal!.actor, requestId: requestIdOf(req), receivedAt },
+      // The review workflow records the decline itself (an Update): answered only once it has it, so the
+      // replacement cannot be lost between our write and a message to the workflow.
+      const declined = await updateWorkflow(
+        deps.temporal,
+        a.workflowId,
+        declineAssignmentUpdate,
+        {
+          assignmentId: a.id,
+          reason: body.reason,
+          conflict: body.conflict,
+          actor: principal!.actor,
+          requestId: requestIdOf(req),
+          receivedAt: receivedAt.toISOString(),
+        },
+        { ...(updateId ? { updateId } : {}), whenEnded: () => new AppError('ASSIGNMENT_CLOSED', '该评审已结束') },
       );
-      if (outcome === 'closed') throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
-      // The decline is recorded; the review workflow finds the replacement.
-      await deps.temporal.workflow
-        .getHandle(a.workflowId)
-        .signal(assignmentDeclinedSignal, { assignmentId: a.id })
-        .catch((err: unknown) =>
-          deps.logger.warn({ err, assignmentId: a.id }, 'could not signal the review about a decline'),
-        );
-      return { status: 200, body: { assignmentId: a.id, status: 'declined', conflictRecorded: body.conflict } };
+      return {
+        status: 200,
+        body: { assignmentId: declined.assignmentId, status: 'declined', conflictRecorded: declined.conflictRecorded },
+      };
     },
   });
 

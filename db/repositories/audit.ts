@@ -31,6 +31,17 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
   });
 }
 
+/** Which of `subjectIds` a workflow has already audited with `action`. */
+export function auditedSubjects(
+  db: Db,
+  filter: { action: string; workflowId: string; subjectIds: string[] },
+): Promise<string[]> {
+  return db('audit_events')
+    .where({ action: filter.action, workflow_id: filter.workflowId })
+    .whereIn('subject_id', filter.subjectIds)
+    .pluck('subject_id');
+}
+
 /**
  * Whether the launch of `subjectId` (a round or an evaluation) was recorded by the launcher run
  * `launcherRun` (`<workflowId>/<runId>` of a Schedule's launcher workflow) — its audit row names the launcher.

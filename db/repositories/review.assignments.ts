@@ -117,6 +117,17 @@ export function findReview(db: Db, reviewId: string) {
   return db('reviews').where({ id: reviewId }).first<ReviewRow | undefined>();
 }
 
+/** A review's status (`blocked` while its assignment waits for a larger pool) and its workflow's id. */
+export async function reviewStatus(
+  db: Db,
+  reviewId: string,
+): Promise<{ id: string; status: string; workflowId: string } | undefined> {
+  const row = await db('reviews')
+    .where({ id: reviewId })
+    .first<{ id: string; status: string; workflow_id: string } | undefined>('id', 'status', 'workflow_id');
+  return row ? { id: row.id, status: row.status, workflowId: row.workflow_id } : undefined;
+}
+
 /** Creates the review of a subject (once: a second call keeps the first); returns its id. */
 export async function ensureReview(db: Db, subject: ReviewSubject, workflowId: string): Promise<string> {
   await db('reviews')

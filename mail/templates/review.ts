@@ -48,13 +48,44 @@ export function reviewReminder(
   };
 }
 
-/** To staff when the expert pool cannot cover the assignment; `explanation` says what is missing. */
-export function reviewBlocked(d: { reviewTitle: string; explanation: string }): RenderedEmail {
+/**
+ * To staff when the expert pool cannot cover the assignment; `explanation` says what is missing. With
+ * `reviewId`, the notice names the call that retries the assignment once the pool is enlarged.
+ */
+export function reviewBlocked(d: { reviewTitle: string; explanation: string; reviewId?: string }): RenderedEmail {
   return {
     subject: `【需处理】${d.reviewTitle}：专家库不足，无法完成分派`,
     text: body(
-      [`${d.reviewTitle}的评审专家分派未能完成：`, '', d.explanation, '', '补充专家后请在系统中重新发起分派。'],
+      [
+        `${d.reviewTitle}的评审专家分派未能完成：`,
+        '',
+        d.explanation,
+        '',
+        d.reviewId
+          ? `补充专家后请在系统中重新发起分派（POST /api/reviews/${d.reviewId}/retry）。`
+          : '补充专家后请在系统中重新发起分派。',
+      ],
       'Reviewer assignment blocked: the expert pool is too small.',
+    ),
+  };
+}
+
+/**
+ * To staff when experts who declined or missed their due date could not be replaced (no eligible expert of
+ * the field within the load bound): `items` are the ids of the items (applications, reports) left short of reviewers.
+ */
+export function replacementUnavailable(d: { reviewTitle: string; items: string[] }): RenderedEmail {
+  return {
+    subject: `【需处理】${d.reviewTitle}：${d.items.length} 项评审无可替补专家`,
+    text: body(
+      [
+        `${d.reviewTitle}中以下 ${d.items.length} 项评审对象（ID）的评审专家谢绝或逾期，专家库中已无符合领域、回避与负载要求的替补专家：`,
+        '',
+        ...d.items.map((t) => `- ${t}`),
+        '',
+        '这些项目的有效评分可能不足，请补充专家或在汇总时予以关注。',
+      ],
+      `No replacement reviewer available for ${d.items.length} item(s).`,
     ),
   };
 }

@@ -91,6 +91,29 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reviewTitle: expert.reviewTitle,
       explanation: '回避后可分派专家不足 5 人。',
     }),
+    reviewBlockedWithRetry: t.reviewBlocked({
+      reviewTitle: expert.reviewTitle,
+      explanation: '回避后可分派专家不足 5 人。',
+      reviewId: '6f1c2a4e-8b7d-4c3a-9e21-5d0f7a9b3c11',
+    }),
+    replacementUnavailable: t.replacementUnavailable({
+      reviewTitle: expert.reviewTitle,
+      items: ['app-7', 'app-12'],
+    }),
+    childWorkflowFailed: t.childWorkflowFailed({
+      parentWorkflowId: 'round-demo_university-2027',
+      childWorkflowId: 'review-round-demo_university-2027',
+      childType: 'reviewWorkflow',
+      attempt: 1,
+      reason: 'round round-demo_university-2027 not found',
+    }),
+    childWorkflowFailedAgain: t.childWorkflowFailed({
+      parentWorkflowId: 'showcase-2027',
+      childWorkflowId: 'publicity-showcase-2027',
+      childType: 'publicityWorkflow',
+      attempt: 2,
+      reason: '公示数据缺失',
+    }),
     reviewCompleted: t.reviewCompleted({
       reviewTitle: expert.reviewTitle,
       items: 12,
