@@ -1,11 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { recordAudit } from '../../db/repositories/audit.js';
 import { roundReview, shortlist } from '../../db/repositories/round.shortlist.js';
 import { findRound } from '../../db/repositories/round.js';
-import { retryAssignmentSignal } from '../../workflows/review.messages.js';
 import { confirmShortlistUpdate } from '../../workflows/round.messages.js';
 import { AppError } from '../errors.js';
+import { retryBlockedReview } from '../review-retry.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { RoundParams } from '../schemas.js';
@@ -121,17 +120,7 @@ export function shortlistRoutes(routes: ApiRoutes, deps: ShortlistRouteDeps): vo
     async handler({ params, principal, req }) {
       const review = await roundReview(db, params.roundId);
       if (!review) throw new AppError('ROUND_NOT_FOUND', params.roundId);
-      if (review.status !== 'blocked') throw new AppError('REVIEW_NOT_BLOCKED', `评审状态为 ${review.status}`);
-      await recordAudit(db, {
-        actor: principal!.actor,
-        role: 'staff',
-        action: 'review.retry_assignment',
-        subjectKind: 'review',
-        subjectId: review.id,
-        requestId: requestIdOf(req),
-        workflowId: review.workflowId,
-      });
-      await deps.temporal.workflow.getHandle(review.workflowId).signal(retryAssignmentSignal);
+      await retryBlockedReview(deps, review, { principal: principal!, req });
       return { status: 202, body: { roundId: params.roundId } };
     },
   });

@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { recordAudit } from '../../db/repositories/audit.js';
 import { reviewStatus } from '../../db/repositories/review.assignments.js';
 import { retryChildUpdate } from '../../workflows/children.messages.js';
-import { retryAssignmentSignal } from '../../workflows/review.messages.js';
 import { AppError } from '../errors.js';
+import { retryBlockedReview } from '../review-retry.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
 import { updateWorkflow } from '../workflow-calls.js';
@@ -75,17 +74,7 @@ export function workflowRoutes(routes: ApiRoutes, deps: WorkflowRouteDeps): void
     async handler({ params, principal, req }) {
       const review = await reviewStatus(db, params.reviewId);
       if (!review) throw new AppError('REVIEW_NOT_FOUND', params.reviewId);
-      if (review.status !== 'blocked') throw new AppError('REVIEW_NOT_BLOCKED', `评审状态为 ${review.status}`);
-      await recordAudit(db, {
-        actor: principal!.actor,
-        role: 'staff',
-        action: 'review.retry_assignment',
-        subjectKind: 'review',
-        subjectId: review.id,
-        requestId: requestIdOf(req),
-        workflowId: review.workflowId,
-      });
-      await deps.temporal.workflow.getHandle(review.workflowId).signal(retryAssignmentSignal);
+      await retryBlockedReview(deps, review, { principal: principal!, req });
       return { status: 202, body: { reviewId: review.id } };
     },
   });
