@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
+import { cancelProjectReviews } from '../db/repositories/review.answers.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
 import {
@@ -169,6 +170,8 @@ export function createProjectActivities(deps: ActivityDeps) {
     terminateProject: decision(async (input: TerminationInput, { trx, enqueue }): Promise<{ status: 'terminated' }> => {
       const p = await projectContext(trx, input.projectId);
       if (!(await terminateActiveProject(trx, p.id, input.reason))) return { status: 'terminated' };
+      // A review under way is cancelled with the project: from now on its scores are refused REVIEW_CLOSED.
+      await cancelProjectReviews(trx, p.id);
       await recordAudit(trx, {
         actor: input.actor,
         role: 'staff',

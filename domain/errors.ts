@@ -47,6 +47,7 @@ export const errorCatalogue = {
   ASSIGNMENT_NOT_FOUND: { status: 404, title: '未找到该评审任务' },
   ASSIGNMENT_CLOSED: { status: 409, title: '该评审任务已结束' },
   REVIEW_DUE_PASSED: { status: 409, title: '已过评审截止时间' },
+  REVIEW_CLOSED: { status: 409, title: '评审已结束，不再受理评分' },
   REVIEW_NOT_BLOCKED: { status: 409, title: '该评审的专家分派未受阻' },
   PUBLICITY_NOT_FOUND: { status: 404, title: '未找到该公示' },
   PUBLICITY_CLOSED: { status: 409, title: '不在公示期内，不能提出异议' },

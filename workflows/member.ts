@@ -90,6 +90,9 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     logStage();
   };
 
+  /** Set while the rectification report is being closed: a report is refused (closed means closed). */
+  let rectificationClosing = false;
+
   setHandler(getMemberQuery, state);
 
   setHandler(
@@ -144,7 +147,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     {
       validator: (req: RectificationReportRequest) => {
         const e = m.elimination;
-        if (ended() || !e || e.stage !== 'rectifying' || !e.dueAt) {
+        if (ended() || !e || e.stage !== 'rectifying' || !e.dueAt || rectificationClosing) {
           throw refusal('RECTIFICATION_NOT_OPEN', '该名录成员当前没有待提交的整改报告');
         }
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
@@ -216,7 +219,10 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       if (now >= closesAt) {
         // Reports received in time finish recording first.
         await condition(allHandlersFinished);
+        // From here the report is closed, whatever a receipt time says: nothing is recorded after the close.
+        rectificationClosing = true;
         const closed = await acts.closeRectification({ ...base, rectificationId: e.rectificationId! });
+        rectificationClosing = false;
         e.stage = closed.reported ? 're_evaluating' : 'removal_publicity';
         logStage();
         continue;
