@@ -53,6 +53,16 @@ export interface ReportDecision {
   score: number | null;
   /** A final report that did not pass may be resubmitted once. */
   mayResubmit: boolean;
+  /** Too few valid expert scores: nothing decided yet, staff decide (`recordProjectReportGrade`). */
+  awaitingGrade?: boolean;
+}
+
+/** Staff's decision on a report the experts left with too few valid scores (reason required). */
+export interface ProjectReportGradeInput extends ProjectReportStep {
+  passed: boolean;
+  reason: string;
+  actor: string;
+  requestId?: string | undefined;
 }
 
 export interface ExtensionRequest extends DecisionKeyed {

@@ -63,6 +63,7 @@ export const errorCatalogue = {
   NOT_EVALUATED: { status: 409, title: '该名录成员不在本次动态评价范围内' },
   ALREADY_GRADED: { status: 409, title: '该自评报告已有评价结果' },
   GRADING_NOT_OPEN: { status: 409, title: '动态评价当前不在待认定等级阶段' },
+  GRADE_NOT_PENDING: { status: 409, title: '没有待工作人员认定的报告' },
   EVENT_NOT_FOUND: { status: 404, title: '未找到该活动' },
   INSTITUTION_NOT_FOUND: { status: 422, title: '未找到该单位' },
   PROJECT_NOT_FOUND: { status: 404, title: '未找到该项目' },

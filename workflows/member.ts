@@ -4,6 +4,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -22,9 +23,11 @@ import { rectificationReviewWorkflowId, removalPublicityWorkflowId } from '../do
 import {
   evaluationGradedSignal,
   getMemberQuery,
+  gradeRectificationUpdate,
   type MemberInput,
   type MemberMemory,
   type MemberState,
+  type RectificationGradeRequest,
   type RectificationReportRequest,
   revokeMemberUpdate,
   type RevokeRequest,
@@ -161,6 +164,29 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     },
   );
 
+  setHandler(
+    gradeRectificationUpdate,
+    async (req) => {
+      const e = m.elimination!;
+      const decided = await decide(decisions.recordRectificationGrade, {
+        ...req,
+        entryId: input.entryId,
+        workflowId,
+        rectificationId: e.rectificationId!,
+      });
+      e.staffPassed = decided.passed;
+      return decided;
+    },
+    {
+      validator: (_req: RectificationGradeRequest) => {
+        const e = m.elimination;
+        if (ended() || !e || e.stage !== 'awaiting_grade' || e.staffPassed !== undefined) {
+          throw refusal('GRADE_NOT_PENDING', '该名录成员没有待工作人员认定的整改报告');
+        }
+      },
+    },
+  );
+
   if (m.runs === 1 && !input.resume) {
     upsertSearchAttributes({
       [ProgrammeKey.name]: [input.programme],
@@ -248,7 +274,31 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       });
       if (ended()) continue;
       const decided = await acts.decideRectification({ ...base, rectificationId: e.rectificationId! });
+      // Too few valid expert scores: nothing was decided; staff are asked and decide (never failed for that).
+      if (decided.awaitingGrade && patched('rectification-staff-grade')) {
+        e.stage = 'awaiting_grade';
+        logStage();
+        continue;
+      }
       if (decided.passed) {
+        m.elimination = undefined;
+        setStatus('active');
+      } else {
+        e.stage = 'removal_publicity';
+        logStage();
+      }
+      continue;
+    }
+
+    if (e.stage === 'awaiting_grade') {
+      await condition(() => ended() || e.staffPassed !== undefined, Math.max(1, yearEnds - Date.now()));
+      if (ended()) continue;
+      if (e.staffPassed === undefined) {
+        if (Date.now() >= yearEnds) break;
+        continue;
+      }
+      await condition(allHandlersFinished);
+      if (e.staffPassed) {
         m.elimination = undefined;
         setStatus('active');
       } else {

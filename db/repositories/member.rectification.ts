@@ -126,13 +126,27 @@ export async function decidePendingRectification(
   return n > 0;
 }
 
-/** The experts' aggregated re-evaluation score of the rectification report; null when no expert scored validly. */
-export async function rectificationScore(db: Db, rectificationId: string): Promise<number | null> {
+/**
+ * The experts' aggregated re-evaluation of the rectification report: the score (null when no expert scored
+ * validly), how many valid scores it rests on, and the review's minimum (3) below which staff decide.
+ */
+export async function rectificationReviewResult(
+  db: Db,
+  rectificationId: string,
+): Promise<{ score: number | null; validScores: number; minValidScores: number }> {
   const result = await db('review_results as rr')
     .join('reviews as r', 'r.id', 'rr.review_id')
     .where({ 'r.subject_kind': 'rectification', 'r.subject_id': rectificationId })
-    .first<{ score: string | null; valid_scores: number } | undefined>('rr.score', 'rr.valid_scores');
-  return result?.score === null || result?.score === undefined ? null : Number(result.score);
+    .first<{ score: string | null; valid_scores: number; min_valid_scores: number } | undefined>(
+      'rr.score',
+      'rr.valid_scores',
+      'r.min_valid_scores',
+    );
+  return {
+    score: result?.score === null || result?.score === undefined ? null : Number(result.score),
+    validScores: result?.valid_scores ?? 0,
+    minValidScores: result?.min_valid_scores ?? 3,
+  };
 }
 
 /** The reason of the earliest upheld procedural appeal against the removal that follows this rectification. */

@@ -104,20 +104,25 @@ export async function overdueAlreadyFlagged(db: Db, projectId: string, reportId:
 }
 
 /**
- * The experts' aggregated score of the report (null when no expert scored validly) and how many valid scores
- * it rests on.
+ * The experts' aggregated score of the report (null when no expert scored validly), how many valid scores
+ * it rests on, and the review's minimum (3) below which staff decide.
  */
 export async function reportReviewResult(
   db: Db,
   reportId: string,
-): Promise<{ score: number | null; validScores: number }> {
+): Promise<{ score: number | null; validScores: number; minValidScores: number }> {
   const result = await db('review_results as rr')
     .join('reviews as r', 'r.id', 'rr.review_id')
     .where({ 'r.subject_kind': 'project_report', 'r.subject_id': reportId })
-    .first<{ score: string | null; valid_scores: number } | undefined>('rr.score', 'rr.valid_scores');
+    .first<{ score: string | null; valid_scores: number; min_valid_scores: number } | undefined>(
+      'rr.score',
+      'rr.valid_scores',
+      'r.min_valid_scores',
+    );
   return {
     score: result?.score === null || result?.score === undefined ? null : Number(result.score),
     validScores: result?.valid_scores ?? 0,
+    minValidScores: result?.min_valid_scores ?? 3,
   };
 }
 

@@ -91,6 +91,12 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reviewTitle: expert.reviewTitle,
       explanation: '回避后可分派专家不足 5 人。',
     }),
+    staffGradeNeeded: t.staffGradeNeeded({
+      what: '“郑州大学计算机学院 产教融合示范学院”（郑州大学）的整改报告',
+      valid: 1,
+      min: 3,
+      route: '/api/directory/00000000-0000-4000-8000-000000000001/rectification-grade',
+    }),
     reviewCompleted: t.reviewCompleted({
       reviewTitle: expert.reviewTitle,
       items: 12,
@@ -191,6 +197,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       workingDaysLeft: 4,
     }),
     rectificationPassed: t.rectificationPassed({ ...member, score: 85 }),
+    rectificationPassedByStaff: t.rectificationPassed({ ...member, score: null }),
     removalNotice: t.removalNotice({ ...member, reason: '复评不合格', removedOn: '2029年2月1日' }),
     removalWithdrawn: t.removalWithdrawn({ ...member, reason: '复评专家未回避' }),
     eventInvitation: t.eventInvitation(event),
