@@ -10,30 +10,36 @@ import {
   saveGrade,
 } from '../db/repositories/evaluation.reports.js';
 import { gradeOf, type EvaluationGrade } from '../domain/programmes.js';
+import { tooFewScoresReason } from '../domain/review/scoring.js';
 import { evaluationUngraded } from '../mail/templates.js';
 import { decisionRecorder } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { evaluationContext, type GradeCounts, type StaffGradeInput } from './evaluation.js';
 import { refuse } from './refusal.js';
 
-/** Grading the reports: from the experts' scores, and by staff where no expert could score. */
+/** Grading the reports: from the experts' scores, and by staff where too few experts scored. */
 export function createEvaluationGradingActivities(deps: ActivityDeps) {
   const { db, outbox, staffEmail } = deps;
   const decision = decisionRecorder(deps);
   return {
-    /** Grades each reviewed report from its aggregated score: 优秀 ≥ 90, 良好 ≥ 75, 合格 ≥ 60, else 不合格. */
+    /**
+     * Grades each reviewed report from its aggregated score: 优秀 ≥ 90, 良好 ≥ 75, 合格 ≥ 60, else 不合格. A
+     * report with fewer valid scores than the review's minimum (3) gets no grade from the experts: it waits
+     * for a staff grade with a reason, so nobody is failed for the experts' absence (issue 13, point 7).
+     */
     async gradeEvaluation(input: { evaluationId: string; workflowId: string }): Promise<GradeCounts> {
       await db.transaction(async (trx) => {
         for (const r of await evaluationReviewResults(trx, input.evaluationId)) {
           const report = await findReportGrade(trx, r.reportId);
           if (report.grade) continue;
+          const enough = r.score !== null && r.validScores >= r.minValidScores;
           const score = r.score === null || r.validScores === 0 ? null : Number(r.score);
-          const grade = score === null ? null : gradeOf(score);
+          const grade = enough && score !== null ? gradeOf(score) : null;
           await saveGrade(trx, r.reportId, {
             score,
             validScores: r.validScores,
             grade,
-            reason: grade ? null : '无有效专家评分，待工作人员认定',
+            reason: grade ? null : tooFewScoresReason(r.validScores, r.minValidScores),
           });
           await recordAudit(trx, {
             actor: 'system:evaluation',
@@ -66,7 +72,7 @@ export function createEvaluationGradingActivities(deps: ActivityDeps) {
       return graded;
     },
 
-    /** Staff are asked to grade the reports no expert could score (once per evaluation). */
+    /** Staff are asked to grade the reports with too few valid expert scores (once per evaluation). */
     async notifyUngraded(input: { evaluationId: string; workflowId: string; ungraded: number }): Promise<void> {
       const { evaluation } = await evaluationContext(db, input.evaluationId);
       await outbox.deliver({
@@ -83,7 +89,7 @@ export function createEvaluationGradingActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Staff grade a report that no expert could score, with a reason. Returns how many reports still await a
+     * Staff grade a report with too few valid expert scores, with a reason. Returns how many reports still await a
      * grade. Only ungraded reports may be graded this way: an expert-based grade is changed by appeal only.
      * Keyed by its Update: a retry after the commit returns the recorded answer, not ALREADY_GRADED.
      *

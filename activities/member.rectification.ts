@@ -7,17 +7,26 @@ import {
   findRectificationOf,
   insertRectification,
   lockRectification,
-  rectificationScore,
+  rectificationReviewResult,
   saveRectificationReport,
 } from '../db/repositories/member.rectification.js';
 import { sameDayMonthsLater } from '../domain/calendar/months.js';
-import { rectificationNotice, rectificationPassed, rectificationReminder } from '../mail/templates.js';
-import { decisionRecorder } from './decision.js';
+import {
+  rectificationNotice,
+  rectificationPassed,
+  rectificationReminder,
+  staffGradeNeeded,
+} from '../mail/templates.js';
+import { tooFewScoresReason } from '../domain/review/scoring.js';
+import { decisionRecorder, type DecisionTx } from './decision.js';
+import { refuse } from './refusal.js';
 import type { ActivityDeps } from './deps.js';
 import {
   changeMemberStatus,
   memberContext,
   memberMail,
+  type RectificationDecision,
+  type RectificationGradeInput,
   type RectificationReportInput,
   type RectificationReportRecorded,
   type RectificationStep,
@@ -36,8 +45,55 @@ const failReason = (score: number | null) =>
 
 /** 限期整改 of a member graded 不合格: the warning, the report, its re-evaluation. */
 export function createMemberRectificationActivities(deps: ActivityDeps) {
-  const { db, outbox, calendar } = deps;
+  const { db, outbox, calendar, staffEmail } = deps;
   const decision = decisionRecorder(deps);
+
+  /**
+   * Records a pending rectification's outcome, by the experts or by staff: a pass restores the member (and
+   * tells it), a fail is audited. Returns false when it was no longer pending (nothing written).
+   */
+  const settle = async (
+    input: RectificationStep,
+    { trx, enqueue }: DecisionTx,
+    outcome: { passed: boolean; score: number | null; reason: string | null; byStaff?: boolean },
+  ): Promise<boolean> => {
+    const entry = await memberContext(trx, input.entryId);
+    const { passed, score, reason } = outcome;
+    const pending = await decidePendingRectification(trx, input.rectificationId, {
+      outcome: passed ? 'passed' : 'failed',
+      score,
+      reason,
+    });
+    if (!pending) return false;
+    if (passed) {
+      await changeMemberStatus(
+        trx,
+        { ...input, status: 'active', reason: '整改复评合格', action: 'directory.rectification_pass' },
+        { rectificationId: input.rectificationId, score },
+      );
+      await enqueue({
+        idempotencyKey: `${input.workflowId}/rectification_passed/${input.rectificationId}`,
+        workflowId: input.workflowId,
+        purpose: 'rectification_passed',
+        recipient: entry.contactEmail,
+        ...rectificationPassed({ ...memberMail(entry), score: outcome.byStaff ? null : score }),
+      });
+    } else {
+      await recordAudit(trx, {
+        actor: 'system:directory',
+        role: 'system',
+        action: 'directory.rectification_fail',
+        subjectKind: 'directory_entry',
+        subjectId: input.entryId,
+        reason: reason ?? undefined,
+        details: { rectificationId: input.rectificationId, score },
+        workflowId: input.workflowId,
+      });
+    }
+    log.info('rectification decided', { rectificationId: input.rectificationId, passed, score });
+    return true;
+  };
+
   return {
     /**
      * 不合格 in the annual evaluation: a warning and rectification (限期整改) for the programme's period
@@ -198,50 +254,76 @@ export function createMemberRectificationActivities(deps: ActivityDeps) {
 
     /**
      * The experts' re-evaluation decides: at or above the pass mark the member is active again (and told).
-     * Taken by the workflow on its own, so keyed by the activity's identity: a retry after the commit returns
-     * the recorded decision. A rectification no longer pending is not decided again.
+     * With fewer valid scores than the review's minimum (3) nothing is decided: nobody is failed for the
+     * experts' absence; staff are emailed that a grade is needed and the answer says `awaitingGrade` (the
+     * workflow then waits for `recordRectificationGrade`). Taken by the workflow on its own, so keyed by the
+     * activity's identity: a retry after the commit returns the recorded decision. A rectification no longer
+     * pending is not decided again.
      *
      * @throws `ApplicationFailure` DIRECTORY_ENTRY_NOT_FOUND when there is no such entry.
      */
-    decideRectification: decision(
-      async (input: RectificationStep, { trx, enqueue }): Promise<{ passed: boolean; score: number | null }> => {
-        const entry = await memberContext(trx, input.entryId);
-        const score = await rectificationScore(trx, input.rectificationId);
-        const passed = score !== null && score >= PASS_MARK;
-        const pending = await decidePendingRectification(trx, input.rectificationId, {
-          outcome: passed ? 'passed' : 'failed',
-          score,
-          reason: passed ? null : failReason(score),
+    decideRectification: decision(async (input: RectificationStep, tx): Promise<RectificationDecision> => {
+      const entry = await memberContext(tx.trx, input.entryId);
+      const { score, validScores, minValidScores } = await rectificationReviewResult(tx.trx, input.rectificationId);
+      const x = await lockRectification(tx.trx, input.rectificationId);
+      if (validScores < minValidScores && x.outcome === 'pending') {
+        const reason = tooFewScoresReason(validScores, minValidScores);
+        await recordAudit(tx.trx, {
+          actor: 'system:directory',
+          role: 'system',
+          action: 'directory.rectification_awaiting_grade',
+          subjectKind: 'directory_entry',
+          subjectId: input.entryId,
+          reason,
+          details: { rectificationId: input.rectificationId, score, validScores, minValidScores },
+          workflowId: input.workflowId,
         });
-        if (!pending) return { passed, score };
-        if (passed) {
-          await changeMemberStatus(
-            trx,
-            { ...input, status: 'active', reason: '整改复评合格', action: 'directory.rectification_pass' },
-            { rectificationId: input.rectificationId, score },
-          );
-          await enqueue({
-            idempotencyKey: `${input.workflowId}/rectification_passed/${input.rectificationId}`,
-            workflowId: input.workflowId,
-            purpose: 'rectification_passed',
-            recipient: entry.contactEmail,
-            ...rectificationPassed({ ...memberMail(entry), score: score }),
-          });
-        } else {
-          await recordAudit(trx, {
-            actor: 'system:directory',
-            role: 'system',
-            action: 'directory.rectification_fail',
-            subjectKind: 'directory_entry',
-            subjectId: input.entryId,
-            reason: failReason(score),
-            details: { rectificationId: input.rectificationId, score },
-            workflowId: input.workflowId,
-          });
-        }
-        log.info('rectification decided', { rectificationId: input.rectificationId, passed, score });
-        return { passed, score };
-      },
-    ),
+        await tx.enqueue({
+          idempotencyKey: `${input.workflowId}/rectification_grade_needed/${input.rectificationId}`,
+          workflowId: input.workflowId,
+          purpose: 'rectification_grade_needed',
+          recipient: staffEmail,
+          ...staffGradeNeeded({
+            what: `“${entry.title}”（${entry.institutionName}）的整改报告`,
+            valid: validScores,
+            min: minValidScores,
+            route: `/api/directory/${input.entryId}/rectification-grade`,
+          }),
+        });
+        log.info('rectification awaits a staff grade', { rectificationId: input.rectificationId, validScores });
+        return { passed: false, score, awaitingGrade: true };
+      }
+      const passed = score !== null && score >= PASS_MARK;
+      await settle(input, tx, { passed, score, reason: passed ? null : failReason(score) });
+      return { passed, score };
+    }),
+
+    /**
+     * Staff decide a rectification report the experts left with too few valid scores: pass (the member is
+     * active again, and told) or fail (removal follows), with a reason. Keyed by its Update: a retry after the
+     * commit returns the recorded answer.
+     *
+     * @throws `ApplicationFailure` GRADE_NOT_PENDING when the rectification is no longer pending.
+     */
+    recordRectificationGrade: decision(async (input: RectificationGradeInput, tx): Promise<RectificationDecision> => {
+      const { score } = await rectificationReviewResult(tx.trx, input.rectificationId);
+      const reason = `工作人员认定：${input.reason}`;
+      const step = { entryId: input.entryId, workflowId: input.workflowId, rectificationId: input.rectificationId };
+      if (!(await settle(step, tx, { passed: input.passed, score, reason, byStaff: true }))) {
+        refuse('GRADE_NOT_PENDING', '该整改报告已有复评结果');
+      }
+      await recordAudit(tx.trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'directory.rectification_staff_grade',
+        subjectKind: 'directory_entry',
+        subjectId: input.entryId,
+        reason: input.reason,
+        details: { rectificationId: input.rectificationId, passed: input.passed },
+        requestId: input.requestId,
+        workflowId: input.workflowId,
+      });
+      return { passed: input.passed, score };
+    }),
   };
 }

@@ -58,6 +58,24 @@ export interface RectificationStep extends DecisionKeyed {
   rectificationId: string;
 }
 
+/**
+ * How a rectification report was decided: passed or not, on the experts' score (null without one);
+ * `awaitingGrade` when too few experts scored validly and staff must decide (nothing decided yet).
+ */
+export interface RectificationDecision {
+  passed: boolean;
+  score: number | null;
+  awaitingGrade?: boolean;
+}
+
+/** Staff's decision on a rectification report left with too few valid expert scores (reason required). */
+export interface RectificationGradeInput extends RectificationStep {
+  passed: boolean;
+  reason: string;
+  actor: string;
+  requestId?: string | undefined;
+}
+
 export interface RectificationReportRecorded {
   rectificationId: string;
   receivedAt: string;

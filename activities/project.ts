@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
+import { cancelProjectReviews } from '../db/repositories/review.answers.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
 import {
@@ -52,6 +53,16 @@ export interface ReportDecision {
   score: number | null;
   /** A final report that did not pass may be resubmitted once. */
   mayResubmit: boolean;
+  /** Too few valid expert scores: nothing decided yet, staff decide (`recordProjectReportGrade`). */
+  awaitingGrade?: boolean;
+}
+
+/** Staff's decision on a report the experts left with too few valid scores (reason required). */
+export interface ProjectReportGradeInput extends ProjectReportStep {
+  passed: boolean;
+  reason: string;
+  actor: string;
+  requestId?: string | undefined;
 }
 
 export interface ExtensionRequest extends DecisionKeyed {
@@ -169,6 +180,8 @@ export function createProjectActivities(deps: ActivityDeps) {
     terminateProject: decision(async (input: TerminationInput, { trx, enqueue }): Promise<{ status: 'terminated' }> => {
       const p = await projectContext(trx, input.projectId);
       if (!(await terminateActiveProject(trx, p.id, input.reason))) return { status: 'terminated' };
+      // A review under way is cancelled with the project: from now on its scores are refused REVIEW_CLOSED.
+      await cancelProjectReviews(trx, p.id);
       await recordAudit(trx, {
         actor: input.actor,
         role: 'staff',

@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
+import { lockReviewForClose } from '../db/repositories/review.answers.js';
 import { reviewedItems, storeResults, submittedScores } from '../db/repositories/review.results.js';
 import { aggregate, rankWithinQuota } from '../domain/review/scoring.js';
 import { reviewCompleted } from '../mail/templates.js';
@@ -16,27 +17,34 @@ export interface AggregateResult {
 /** The review's results: scores aggregated and ranked within the quota. */
 export function createReviewResultActivities({ db, outbox, staffEmail }: ActivityDeps) {
   return {
-    /** Aggregates the valid scores, ranks within the quota, stores the results and tells staff. */
+    /**
+     * Closes the review and aggregates its valid scores: ranks within the quota, stores the results and tells
+     * staff. The close is durable state: in one transaction the review's row is locked FOR UPDATE, the scores
+     * read, the results stored and the review marked `completed`; a score sheet racing it (which locks the
+     * row FOR SHARE, services/review.ts) is either in before the scores are read or refused `REVIEW_CLOSED`.
+     * A retry finds no new score and stores the same results.
+     */
     async aggregateReview(input: { workflowId: string; reviewId: string }): Promise<AggregateResult> {
       const { review, subject, titleZh } = await loadReview(db, input.reviewId);
-      const scores = await submittedScores(db, review.id);
-      const items = await reviewedItems(db, review.id);
       const rules = { ...subject.review, minValidScores: review.min_valid_scores };
-      const totalsOf = new Map<string, number[]>();
-      for (const s of scores) {
-        const totals = totalsOf.get(s.item_id);
-        if (totals) totals.push(Number(s.total));
-        else totalsOf.set(s.item_id, [Number(s.total)]);
-      }
-      const ranked = rankWithinQuota(
-        items.map((i) => ({
-          itemId: i.item_id,
-          receivedAt: i.received_at.toISOString(),
-          aggregate: aggregate(totalsOf.get(i.item_id) ?? [], rules),
-        })),
-        review.quota ?? Number.MAX_SAFE_INTEGER,
-      );
-      await db.transaction(async (trx) => {
+      const { ranked, items } = await db.transaction(async (trx) => {
+        await lockReviewForClose(trx, review.id);
+        const scores = await submittedScores(trx, review.id);
+        const items = await reviewedItems(trx, review.id);
+        const totalsOf = new Map<string, number[]>();
+        for (const s of scores) {
+          const totals = totalsOf.get(s.item_id);
+          if (totals) totals.push(Number(s.total));
+          else totalsOf.set(s.item_id, [Number(s.total)]);
+        }
+        const ranked = rankWithinQuota(
+          items.map((i) => ({
+            itemId: i.item_id,
+            receivedAt: i.received_at.toISOString(),
+            aggregate: aggregate(totalsOf.get(i.item_id) ?? [], rules),
+          })),
+          review.quota ?? Number.MAX_SAFE_INTEGER,
+        );
         await storeResults(trx, { reviewId: review.id, itemKind: subject.itemKind }, ranked);
         await recordAudit(trx, {
           actor: 'system:review',
@@ -47,6 +55,7 @@ export function createReviewResultActivities({ db, outbox, staffEmail }: Activit
           details: { items: ranked.length, recommended: ranked.filter((r) => r.recommended).length },
           workflowId: input.workflowId,
         });
+        return { ranked, items };
       });
       const titles = new Map(items.map((i) => [i.item_id, i.title_zh]));
       const title = (id: string) => titles.get(id) ?? id;

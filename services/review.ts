@@ -6,13 +6,15 @@ import {
   markDeclined,
   markSubmitted,
   recordItemConflict,
+  reviewTakesAnswers,
   saveScoreSheet,
 } from '../db/repositories/review.answers.js';
 
 /**
  * An expert's answers to an assignment, each written with its audit row in one transaction. The caller has
  * checked that the assignment is the expert's and still open at `receivedAt` (the receipt time); a
- * concurrent close is answered `closed` with nothing written.
+ * concurrent close of the assignment is answered `closed`, a review closed by its workflow (`reviews.status`
+ * no longer `reviewing`, set when the scores are aggregated) `review_closed`, with nothing written.
  */
 export interface ExpertAnswer {
   actor: string;
@@ -75,15 +77,19 @@ export async function declineAssignment(
 
 /**
  * Saves a checked score sheet (`review.submit`, or `review.revise` for a later change); `total` is the
- * weighted total of `scores`. Returns whether it revised an earlier sheet.
+ * weighted total of `scores`. Returns whether it revised an earlier sheet. The review's row is locked and
+ * checked in the same transaction: a sheet racing the review's close is either in before the close reads the
+ * scores, or answered `review_closed` (closed means closed, whatever the wall clock says: in compressed time
+ * the due time is on another clock).
  */
 export async function submitScoreSheet(
   db: Db,
   a: AssignmentRow,
   sheet: { scores: Record<string, number>; total: number; comment: string | undefined },
   by: ExpertAnswer,
-): Promise<{ revised: boolean } | 'closed'> {
+): Promise<{ revised: boolean } | 'closed' | 'review_closed'> {
   return db.transaction(async (trx) => {
+    if (!(await reviewTakesAnswers(trx, a.reviewId))) return 'review_closed';
     if (!(await markSubmitted(trx, a.id, by.receivedAt))) return 'closed';
     const revised = await saveScoreSheet(trx, {
       assignmentId: a.id,

@@ -106,7 +106,7 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
     {
       validator: (_req: StaffGradeRequest) => {
         if (m.stage !== 'awaiting_grades') {
-          throw refusal('GRADING_NOT_OPEN', '只有专家评审后无有效评分的自评报告由工作人员认定等级');
+          throw refusal('GRADING_NOT_OPEN', '只有专家评审后有效评分不足的自评报告由工作人员认定等级');
         }
       },
     },

@@ -66,6 +66,9 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
         : `活动已于 ${formatInstantZh(new Date(m.schedule?.startsAt ?? input.startsAt))} 开始，不再受理`,
     );
 
+  /** Set once the event is being marked held: an answer is refused from then on (closed means closed). */
+  let held = false;
+
   setHandler(getEventQuery, () => m);
 
   setHandler(rsvpUpdate, (req) => decide(decisions.recordRsvp, { ...req, eventId }), {
@@ -73,7 +76,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
       // Answers may come while the invitations are still going out: the invitation rows exist already.
       const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
       const startsAt = Date.parse(m.schedule?.startsAt ?? input.startsAt);
-      if ((m.stage !== 'scheduled' && m.stage !== 'inviting') || !(received < startsAt)) throw closed();
+      if ((m.stage !== 'scheduled' && m.stage !== 'inviting') || held || !(received < startsAt)) throw closed();
       if (req.response === 'decline' && !req.reason?.trim()) {
         throw refusal('VALIDATION_FAILED', '不能参加的，请说明原因');
       }
@@ -95,7 +98,7 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
       validator: (req: EventChangeRequest) => {
         // While the invitations go out the change waits (the API retries a busy workflow).
         if (m.stage === 'inviting') throw busy('邀请正在发出，请稍后重试');
-        if (m.stage !== 'scheduled') throw closed();
+        if (m.stage !== 'scheduled' || held) throw closed();
         if (!req.cancel) {
           const now = calendarTimeFor(Date.now(), compression);
           if (req.startsAt && !(Date.parse(req.startsAt) > now)) {
@@ -139,6 +142,8 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
     if (now >= startsAt) {
       await condition(allHandlersFinished);
       if (m.stage !== 'scheduled' || m.schedule.version !== s.version) continue;
+      // From here the event is held, whatever a receipt time says: no answer is recorded after it.
+      held = true;
       await acts.markEventHeld({ eventId });
       setStage('awaiting_attendance');
       break;

@@ -1,6 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   MemberStatus,
+  RectificationDecision,
+  RectificationGradeInput,
   RectificationReportInput,
   RectificationReportRecorded,
   RevokeResult,
@@ -25,8 +27,12 @@ export interface MemberInput {
   resume?: MemberMemory | undefined;
 }
 
-/** The steps of elimination (procedure 5), in order; a pass at re-evaluation ends it early. */
-export type EliminationStage = 'warning' | 'rectifying' | 're_evaluating' | 'removal_publicity' | 'removing';
+/**
+ * The steps of elimination (procedure 5), in order; a pass at re-evaluation ends it early. `awaiting_grade`:
+ * the re-evaluation ended with too few valid expert scores and staff decide (`gradeRectification`).
+ */
+export type EliminationStage =
+  'warning' | 'rectifying' | 're_evaluating' | 'awaiting_grade' | 'removal_publicity' | 'removing';
 
 /** An elimination under way, started by a 不合格 grade. */
 export interface Elimination {
@@ -39,6 +45,8 @@ export interface Elimination {
   /** Reminders of the report still ahead. */
   reminders: Reminder[];
   reportReceived: boolean;
+  /** Staff's decision while `awaiting_grade`: passed or not (absent until given). */
+  staffPassed?: boolean | undefined;
 }
 
 /** The member's state a run carries to the next (it continues as new every calendar year). */
@@ -71,6 +79,9 @@ export interface RevokeRequest {
 /** A rectification report as the API sends it (the workflow adds the entry's and the rectification's ids). */
 export type RectificationReportRequest = Omit<RectificationReportInput, 'rectificationId' | 'entryId'>;
 
+/** Staff's decision on a rectification report with too few valid expert scores, as the API sends it. */
+export type RectificationGradeRequest = Omit<RectificationGradeInput, 'rectificationId' | 'entryId' | 'workflowId'>;
+
 /** The member's state. */
 export const getMemberQuery = defineQuery<MemberState>('getMember');
 /** Staff revoke a member for misconduct (fraud, a serious incident): at once, with a reason. */
@@ -81,6 +92,14 @@ export const evaluationGradedSignal =
 /** The member's rectification report, judged by the receipt time the API stamped against its due time. */
 export const submitRectificationReportUpdate = defineUpdate<RectificationReportRecorded, [RectificationReportRequest]>(
   'submitRectificationReport',
+);
+
+/**
+ * Staff decide a rectification report the experts left with too few valid scores (stage `awaiting_grade`):
+ * passed or not, with a reason; refused `GRADE_NOT_PENDING` at any other stage.
+ */
+export const gradeRectificationUpdate = defineUpdate<RectificationDecision, [RectificationGradeRequest]>(
+  'gradeRectification',
 );
 
 /** The workflow's signature, for starting it by type name with a typed input. */

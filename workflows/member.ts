@@ -4,6 +4,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -23,9 +24,11 @@ import { rectificationReviewWorkflowId, removalPublicityWorkflowId } from '../do
 import {
   evaluationGradedSignal,
   getMemberQuery,
+  gradeRectificationUpdate,
   type MemberInput,
   type MemberMemory,
   type MemberState,
+  type RectificationGradeRequest,
   type RectificationReportRequest,
   revokeMemberUpdate,
   type RevokeRequest,
@@ -93,6 +96,9 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     logStage();
   };
 
+  /** Set while the rectification report is being closed: a report is refused (closed means closed). */
+  let rectificationClosing = false;
+
   setHandler(getMemberQuery, state);
 
   setHandler(
@@ -147,7 +153,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     {
       validator: (req: RectificationReportRequest) => {
         const e = m.elimination;
-        if (ended() || !e || e.stage !== 'rectifying' || !e.dueAt) {
+        if (ended() || !e || e.stage !== 'rectifying' || !e.dueAt || rectificationClosing) {
           throw refusal('RECTIFICATION_NOT_OPEN', '该名录成员当前没有待提交的整改报告');
         }
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
@@ -156,6 +162,29 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
             'DEADLINE_PASSED',
             `整改报告已于 ${formatInstantZh(new Date(e.dueAt))} 截止${Number.isNaN(received) ? '' : `（本次接收时间 ${formatInstantZh(new Date(received))}）`}，不再受理`,
           );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    gradeRectificationUpdate,
+    async (req) => {
+      const e = m.elimination!;
+      const decided = await decide(decisions.recordRectificationGrade, {
+        ...req,
+        entryId: input.entryId,
+        workflowId,
+        rectificationId: e.rectificationId!,
+      });
+      e.staffPassed = decided.passed;
+      return decided;
+    },
+    {
+      validator: (_req: RectificationGradeRequest) => {
+        const e = m.elimination;
+        if (ended() || !e || e.stage !== 'awaiting_grade' || e.staffPassed !== undefined) {
+          throw refusal('GRADE_NOT_PENDING', '该名录成员没有待工作人员认定的整改报告');
         }
       },
     },
@@ -219,7 +248,10 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       if (now >= closesAt) {
         // Reports received in time finish recording first.
         await condition(allHandlersFinished);
+        // From here the report is closed, whatever a receipt time says: nothing is recorded after the close.
+        rectificationClosing = true;
         const closed = await acts.closeRectification({ ...base, rectificationId: e.rectificationId! });
+        rectificationClosing = false;
         e.stage = closed.reported ? 're_evaluating' : 'removal_publicity';
         logStage();
         continue;
@@ -247,7 +279,31 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
       );
       if (ended()) continue;
       const decided = await acts.decideRectification({ ...base, rectificationId: e.rectificationId! });
+      // Too few valid expert scores: nothing was decided; staff are asked and decide (never failed for that).
+      if (decided.awaitingGrade && patched('rectification-staff-grade')) {
+        e.stage = 'awaiting_grade';
+        logStage();
+        continue;
+      }
       if (decided.passed) {
+        m.elimination = undefined;
+        setStatus('active');
+      } else {
+        e.stage = 'removal_publicity';
+        logStage();
+      }
+      continue;
+    }
+
+    if (e.stage === 'awaiting_grade') {
+      await condition(() => ended() || e.staffPassed !== undefined, Math.max(1, yearEnds - Date.now()));
+      if (ended()) continue;
+      if (e.staffPassed === undefined) {
+        if (Date.now() >= yearEnds) break;
+        continue;
+      }
+      await condition(allHandlersFinished);
+      if (e.staffPassed) {
         m.elimination = undefined;
         setStatus('active');
       } else {

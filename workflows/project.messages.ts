@@ -4,8 +4,10 @@ import type {
   ExtensionRequest,
   OpenedReport,
   ProjectPlan,
+  ProjectReportGradeInput,
   ProjectReportInput,
   ProjectReportKind,
+  ReportDecision,
 } from '../activities/project.js';
 import type { TimeCompression } from '../domain/compressed-time.js';
 
@@ -22,8 +24,12 @@ export interface ProjectInput {
   compression?: TimeCompression | undefined;
 }
 
-/** Where the project stands; the `Stage` search attribute carries it as `project_<stage>`. */
-export type ProjectStage = 'starting' | 'running' | 'reporting' | 'reviewing' | 'completed' | 'failed' | 'terminated';
+/**
+ * Where the project stands; the `Stage` search attribute carries it as `project_<stage>`. `awaiting_grade`: the
+ * report's review ended with too few valid expert scores and staff decide it (`gradeProjectReport`).
+ */
+export type ProjectStage =
+  'starting' | 'running' | 'reporting' | 'reviewing' | 'awaiting_grade' | 'completed' | 'failed' | 'terminated';
 
 /** The project's state, answered by `getProject` and returned when the workflow ends. */
 export interface ProjectMemory {
@@ -34,6 +40,8 @@ export interface ProjectMemory {
   report: (OpenedReport & { received: boolean; overdueFlagged: boolean }) | undefined;
   extension: 'none' | 'pending' | 'approved' | 'refused';
   results: { kind: ProjectReportKind; attempt: number; passed: boolean; score: number | null }[];
+  /** Staff's decision on the report while `awaiting_grade` (absent until given). */
+  staffDecision?: ReportDecision | undefined;
 }
 
 /** A midterm or final report as the API sends it; refused unless that report is the one open. */
@@ -48,6 +56,9 @@ export interface TerminateRequest {
   actor: string;
   requestId?: string | undefined;
 }
+
+/** Staff's decision on a report with too few valid expert scores, as the API sends it. */
+export type ProjectReportGradeRequest = Omit<ProjectReportGradeInput, 'projectId' | 'workflowId' | 'reportId'>;
 
 /** The project's state. */
 export const getProjectQuery = defineQuery<ProjectMemory>('getProject');
@@ -64,6 +75,12 @@ export const decideExtensionUpdate = defineUpdate<{ approved: boolean; endsOn: s
 );
 /** Staff terminate the project (撤项). */
 export const terminateProjectUpdate = defineUpdate<{ status: 'terminated' }, [TerminateRequest]>('terminateProject');
+
+/**
+ * Staff decide the report under review when the experts left it with too few valid scores (stage
+ * `awaiting_grade`): 通过 or not, with a reason; refused `GRADE_NOT_PENDING` at any other stage.
+ */
+export const gradeProjectReportUpdate = defineUpdate<ReportDecision, [ProjectReportGradeRequest]>('gradeProjectReport');
 
 /** The workflow's signature, for starting it by type name with a typed input. */
 export type ProjectWorkflow = (input: ProjectInput) => Promise<ProjectMemory>;

@@ -4,6 +4,7 @@ import {
   condition,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -22,7 +23,9 @@ import {
   type ExtensionDecisionInput,
   type ExtensionRequestInput,
   getProjectQuery,
+  gradeProjectReportUpdate,
   type ProjectInput,
+  type ProjectReportGradeRequest,
   type ProjectMemory,
   type ProjectReportRequest,
   type ProjectStage,
@@ -145,6 +148,28 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
     },
   );
 
+  setHandler(
+    gradeProjectReportUpdate,
+    async (req) => {
+      const r = await decide(decisions.recordProjectReportGrade, {
+        ...req,
+        projectId,
+        workflowId,
+        reportId: m.report!.reportId,
+      });
+      m.staffDecision = r;
+      return r;
+    },
+    {
+      validator: (_req: ProjectReportGradeRequest) => {
+        if (ended()) throw closed();
+        if (m.stage !== 'awaiting_grade' || !m.report || m.staffDecision) {
+          throw refusal('GRADE_NOT_PENDING', '该项目没有待工作人员认定的报告');
+        }
+      },
+    },
+  );
+
   upsertSearchAttributes({
     [ProgrammeKey.name]: [input.programme],
     [InstitutionIdKey.name]: [input.institutionId],
@@ -232,7 +257,16 @@ export async function projectWorkflow(input: ProjectInput): Promise<ProjectMemor
       await review.catch(() => undefined);
     }
     if (ended()) break;
-    const decided = await acts.decideProjectReport({ projectId, workflowId, reportId: r.reportId });
+    let decided = await acts.decideProjectReport({ projectId, workflowId, reportId: r.reportId });
+    // Too few valid expert scores: nothing was decided; staff are asked and decide (never failed for that).
+    if (decided.awaitingGrade && patched('project-report-staff-grade')) {
+      setStage('awaiting_grade');
+      await condition(() => ended() || m.staffDecision !== undefined);
+      await condition(allHandlersFinished);
+      if (ended()) break;
+      decided = m.staffDecision!;
+      m.staffDecision = undefined;
+    }
     m.results.push({ kind: r.kind, attempt: r.attempt, passed: decided.passed, score: decided.score });
     m.report = undefined;
     if (r.kind === 'midterm') {

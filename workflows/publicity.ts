@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -62,6 +63,8 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   const grace = graceMs(PROCESSING_GRACE_SECONDS, compression);
   const calendarNow = () => new Date(calendarTimeFor(Date.now(), compression));
   let draining = false;
+  /** Set while the current period is being closed: an objection is refused from then on (closed means closed). */
+  let closing = false;
 
   setHandler(getPublicityQuery, () => m);
 
@@ -80,7 +83,13 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
         if (draining) throw busy('流程正在切换运行记录，请稍后重试');
         const current = m.current;
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
-        if (!current || req.publicityId !== current.publicityId || m.stage === 'done' || m.stage === 'opening') {
+        if (
+          !current ||
+          req.publicityId !== current.publicityId ||
+          m.stage === 'done' ||
+          m.stage === 'opening' ||
+          closing
+        ) {
           throw refusal('PUBLICITY_CLOSED', '该公示已结束，不再受理异议');
         }
         if (input.subjectKind === 'removal' && req.grounds !== 'procedural') {
@@ -195,9 +204,23 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
   await condition(allHandlersFinished);
   return { periods: m.periods.length, objections: m.objections, upheld: m.upheld, dismissed: m.dismissed };
 
-  /** Closes the current period; the changes it brought (递补) are publicised next, for a full period. */
+  /**
+   * Closes the current period; the changes it brought (递补) are publicised next, for a full period. From its
+   * start no objection is accepted; one accepted just before finishes recording first and is then awaited
+   * like any other pending objection (before, it could be recorded after the close and never judged).
+   */
   async function close(): Promise<void> {
+    closing = true;
+    if (patched('publicity-close-after-objections')) {
+      await condition(allHandlersFinished);
+      if (m.pending > 0) {
+        closing = false;
+        setStage('awaiting_resolution');
+        return;
+      }
+    }
     await acts.closePublicity({ workflowId, publicityId: m.current!.publicityId, at: new Date().toISOString() });
+    closing = false;
     setStage(m.substitutes.length > 0 ? 'opening' : 'done');
   }
 }

@@ -60,6 +60,9 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     upsertSearchAttributes({ [StageKey.name]: [`showcase_${stage}`] });
   };
 
+  /** Set once the nominations are being counted: a nomination is refused from then on (closed means closed). */
+  let nominationsClosing = false;
+
   setHandler(getShowcaseQuery, () => m);
   // A failed review or publicity child: staff are emailed and the showcase waits for their retry.
   const children = superviseChildren();
@@ -75,7 +78,7 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
         // The call is being opened (the deadline is computed): the API retries a busy workflow.
         if (m.stage === 'opening') throw busy('案例征集正在开启，请稍后重试');
         const received = calendarTimeFor(Date.parse(req.receivedAt), compression);
-        if (m.stage !== 'nominations_open' || !(received <= Date.parse(m.dueAt!))) {
+        if (m.stage !== 'nominations_open' || nominationsClosing || !(received <= Date.parse(m.dueAt!))) {
           throw refusal('NOMINATIONS_CLOSED', `案例推荐已于 ${formatInstantZh(new Date(m.dueAt!))} 截止`);
         }
       },
@@ -106,6 +109,8 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     await sleep(next - Date.now());
   }
   await condition(allHandlersFinished);
+  // From here the nominations are closed, whatever a receipt time says: nothing is recorded after the count.
+  nominationsClosing = true;
   m.nominated = (await acts.closeNominations({ showcaseId })).nominated;
 
   if (m.nominated > 0) {

@@ -278,9 +278,9 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
   routes.add({
     method: 'post',
     path: '/api/evaluations/:evaluationId/grades',
-    summary: '认定无有效专家评分的自评报告的等级（工作人员，须说明理由）',
+    summary: '认定有效专家评分不足的自评报告的等级（工作人员，须说明理由）',
     description:
-      '专家评审后没有任何有效评分的自评报告，不因专家缺评判定不合格，由工作人员逐份认定等级；全部认定后评价结果进入公示。' +
+      '专家评审后有效评分不足规定份数（3 份）的自评报告，不因专家缺评判定不合格，由工作人员逐份认定等级；全部认定后评价结果进入公示。' +
       '已有评价结果的报告不能在此更改（公示期内通过申诉更正）。',
     tags: ['名录与动态评价'],
     access: ['staff'],

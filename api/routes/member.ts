@@ -8,7 +8,11 @@ import {
   type DirectoryRow,
 } from '../../db/repositories/member.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { revokeMemberUpdate, submitRectificationReportUpdate } from '../../workflows/member.messages.js';
+import {
+  gradeRectificationUpdate,
+  revokeMemberUpdate,
+  submitRectificationReportUpdate,
+} from '../../workflows/member.messages.js';
 import type { Clock } from '../clock.js';
 import { auditRefusal } from '../refusals.js';
 import { AppError } from '../errors.js';
@@ -236,6 +240,44 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
           ),
       );
       return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/directory/:entryId/rectification-grade',
+    summary: '认定有效专家评分不足的整改报告是否通过（工作人员，须说明理由）',
+    description:
+      '整改报告的专家复评有效评分不足规定份数（3 份）时，不因专家缺评判定不通过：系统邮件通知工作人员，由工作人员认定。' +
+      '通过则恢复在录；不通过则公示后移出名录。其他时候返回 409 `GRADE_NOT_PENDING`。',
+    tags: ['名录与动态评价'],
+    access: ['staff'],
+    params: EntryParams,
+    body: z
+      .object({
+        passed: z.boolean().openapi({ description: '整改是否合格' }),
+        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000),
+      })
+      .strict()
+      .openapi('RectificationGrade'),
+    responses: {
+      200: {
+        description: '已认定',
+        schema: z.object({ passed: z.boolean(), score: z.number().nullable() }),
+      },
+    },
+    errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'GRADE_NOT_PENDING'],
+    async handler({ params, body, principal, req, updateId }) {
+      const entry = await findDirectoryEntry(db, params.entryId);
+      if (!entry) throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', params.entryId);
+      const result = await updateWorkflow(
+        deps.temporal,
+        entry.workflowId ?? memberWorkflowId(entry.entryId),
+        gradeRectificationUpdate,
+        { passed: body.passed, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
+        { updateId, whenEnded: () => new AppError('GRADE_NOT_PENDING', '该名录条目已移出名录或被撤销认定') },
+      );
+      return { status: 200, body: { passed: result.passed, score: result.score } };
     },
   });
 }

@@ -5,6 +5,7 @@ import { projectReports } from '../../db/repositories/project.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import {
   decideExtensionUpdate,
+  gradeProjectReportUpdate,
   requestExtensionUpdate,
   submitProjectReportUpdate,
   terminateProjectUpdate,
@@ -274,6 +275,43 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
         { updateId, whenEnded: closed },
       );
       return { status: 200, body: result };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/projects/:projectId/report-grade',
+    summary: '认定有效专家评分不足的中期检查或结项报告是否通过（工作人员，须说明理由）',
+    description:
+      '报告的专家评审有效评分不足规定份数（3 份）时，不因专家缺评判定不通过：系统邮件通知工作人员，由工作人员认定并说明理由，' +
+      '结果与专家评审结果一样通知项目单位。其他时候返回 409 `GRADE_NOT_PENDING`。',
+    tags: ['研究项目'],
+    access: ['staff'],
+    params: ProjectParams,
+    body: z
+      .object({
+        passed: z.boolean().openapi({ description: '是否通过' }),
+        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000),
+      })
+      .strict()
+      .openapi('ProjectReportGrade'),
+    responses: {
+      200: {
+        description: '已认定',
+        schema: z.object({ passed: z.boolean(), score: z.number().nullable(), mayResubmit: z.boolean() }),
+      },
+    },
+    errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED', 'GRADE_NOT_PENDING'],
+    async handler({ params, body, principal, req, updateId }) {
+      await load(params.projectId, principal!);
+      const result = await updateWorkflow(
+        deps.temporal,
+        projectWorkflowId(params.projectId),
+        gradeProjectReportUpdate,
+        { passed: body.passed, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
+        { updateId, whenEnded: closed },
+      );
+      return { status: 200, body: { passed: result.passed, score: result.score, mayResubmit: result.mayResubmit } };
     },
   });
 }

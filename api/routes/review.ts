@@ -243,7 +243,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
   routes.add({
     method: 'put',
     path: '/api/assignments/:assignmentId/review',
-    summary: '提交或修改评分（截止前可修改）',
+    summary: '提交或修改评分（截止前、评审结束前可修改）',
     description:
       '按评分细则逐项打分（0–100 的有限数字），总分按权重计算。只能评本人的任务；评分对其他专家与申报单位不可见。',
     tags: ['专家评审'],
@@ -261,7 +261,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
         }),
       },
     },
-    errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED'],
+    errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED', 'REVIEW_DUE_PASSED', 'REVIEW_CLOSED'],
     async handler({ params, body, principal, req, receivedAt }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
       const problems = scoreSheetProblems(a.rubric, body.scores);
@@ -280,6 +280,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
         { actor: principal!.actor, requestId: requestIdOf(req), receivedAt },
       );
       if (saved === 'closed') throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
+      if (saved === 'review_closed') throw new AppError('REVIEW_CLOSED', '评审已结束，评分不能再提交或修改');
       const { revised } = saved;
       return { status: 200, body: { assignmentId: a.id, status: 'submitted', total, revised } };
     },

@@ -151,19 +151,27 @@ export async function reportStatusCounts(db: Db, evaluationId: string): Promise<
   return new Map(counts.map((c) => [c.status, c.n]));
 }
 
-/** The experts' aggregated result of each reviewed report of the evaluation (none before its review exists). */
+/**
+ * The experts' aggregated result of each reviewed report of the evaluation (none before its review exists),
+ * with the review's minimum of valid scores (3) below which no grade is given from the experts.
+ */
 export async function evaluationReviewResults(
   db: Db,
   evaluationId: string,
-): Promise<{ reportId: string; score: string | null; validScores: number }[]> {
+): Promise<{ reportId: string; score: string | null; validScores: number; minValidScores: number }[]> {
   const review = await db('reviews')
     .where({ subject_kind: 'evaluation', subject_id: evaluationId })
-    .first<{ id: string } | undefined>('id');
+    .first<{ id: string; min_valid_scores: number } | undefined>('id', 'min_valid_scores');
   if (!review) return [];
   const rows = await db('review_results')
     .where({ review_id: review.id, item_kind: 'evaluation_report' })
     .select<{ item_id: string; score: string | null; valid_scores: number }[]>('item_id', 'score', 'valid_scores');
-  return rows.map((r) => ({ reportId: r.item_id, score: r.score, validScores: r.valid_scores }));
+  return rows.map((r) => ({
+    reportId: r.item_id,
+    score: r.score,
+    validScores: r.valid_scores,
+    minValidScores: review.min_valid_scores,
+  }));
 }
 
 /** The report's member and grade; the report must exist. */

@@ -1,4 +1,5 @@
 import type { Db } from '../knex.js';
+import { subjectReviewResult, type SubjectReviewResult } from './review.results.js';
 
 /** A rectification (限期整改) as its activities read it. */
 export interface RectificationRow {
@@ -126,13 +127,12 @@ export async function decidePendingRectification(
   return n > 0;
 }
 
-/** The experts' aggregated re-evaluation score of the rectification report; null when no expert scored validly. */
-export async function rectificationScore(db: Db, rectificationId: string): Promise<number | null> {
-  const result = await db('review_results as rr')
-    .join('reviews as r', 'r.id', 'rr.review_id')
-    .where({ 'r.subject_kind': 'rectification', 'r.subject_id': rectificationId })
-    .first<{ score: string | null; valid_scores: number } | undefined>('rr.score', 'rr.valid_scores');
-  return result?.score === null || result?.score === undefined ? null : Number(result.score);
+/**
+ * The experts' aggregated re-evaluation of the rectification report: the score (null when no expert scored
+ * validly), how many valid scores it rests on, and the review's minimum (3) below which staff decide.
+ */
+export async function rectificationReviewResult(db: Db, rectificationId: string): Promise<SubjectReviewResult> {
+  return subjectReviewResult(db, { kind: 'rectification', id: rectificationId });
 }
 
 /** The reason of the earliest upheld procedural appeal against the removal that follows this rectification. */

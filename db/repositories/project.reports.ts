@@ -1,4 +1,5 @@
 import type { Db } from '../knex.js';
+import { subjectReviewResult, type SubjectReviewResult } from './review.results.js';
 
 export type ProjectReportKind = 'midterm' | 'final';
 
@@ -104,21 +105,11 @@ export async function overdueAlreadyFlagged(db: Db, projectId: string, reportId:
 }
 
 /**
- * The experts' aggregated score of the report (null when no expert scored validly) and how many valid scores
- * it rests on.
+ * The experts' aggregated score of the report (null when no expert scored validly), how many valid scores
+ * it rests on, and the review's minimum (3) below which staff decide.
  */
-export async function reportReviewResult(
-  db: Db,
-  reportId: string,
-): Promise<{ score: number | null; validScores: number }> {
-  const result = await db('review_results as rr')
-    .join('reviews as r', 'r.id', 'rr.review_id')
-    .where({ 'r.subject_kind': 'project_report', 'r.subject_id': reportId })
-    .first<{ score: string | null; valid_scores: number } | undefined>('rr.score', 'rr.valid_scores');
-  return {
-    score: result?.score === null || result?.score === undefined ? null : Number(result.score),
-    validScores: result?.valid_scores ?? 0,
-  };
+export async function reportReviewResult(db: Db, reportId: string): Promise<SubjectReviewResult> {
+  return subjectReviewResult(db, { kind: 'project_report', id: reportId });
 }
 
 /** The report's outcome with its reason and score, stamped now (database time). */

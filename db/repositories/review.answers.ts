@@ -78,3 +78,34 @@ export async function saveScoreSheet(
     .returning<{ submitted_at: Date; updated_at: Date }[]>(['submitted_at', 'updated_at']);
   return row!.submitted_at.getTime() !== row!.updated_at.getTime();
 }
+
+/**
+ * Whether a review still takes answers: its row is locked FOR SHARE for the rest of the transaction, so the
+ * review's close (which locks it FOR UPDATE, `lockReviewForClose`) waits for an answer being written, and an
+ * answer arriving during the close waits and then sees the review closed. Open means `reviewing`.
+ */
+export async function reviewTakesAnswers(trx: Db, reviewId: string): Promise<boolean> {
+  const row = await trx('reviews').where({ id: reviewId }).forShare().first<{ status: string } | undefined>('status');
+  return row?.status === 'reviewing';
+}
+
+/**
+ * Locks a review's row FOR UPDATE for its close: answers (`reviewTakesAnswers`) wait until the close commits
+ * and then find the review closed; the answers committed before are all visible to the close's reads.
+ */
+export async function lockReviewForClose(trx: Db, reviewId: string): Promise<void> {
+  await trx('reviews').where({ id: reviewId }).forUpdate().first('id');
+}
+
+/**
+ * Closes (`cancelled`) the reviews still open of a terminated project's reports: its review workflow is
+ * cancelled with the project, and a score sent afterwards is refused `REVIEW_CLOSED` like any other after a
+ * close. Returns how many reviews it closed.
+ */
+export async function cancelProjectReviews(trx: Db, projectId: string): Promise<number> {
+  return trx('reviews')
+    .where({ subject_kind: 'project_report' })
+    .whereIn('subject_id', trx('project_reports').where({ project_id: projectId }).select(trx.raw('id::text')))
+    .whereIn('status', ['reviewing', 'blocked'])
+    .update({ status: 'cancelled', status_reason: '项目已撤项' });
+}

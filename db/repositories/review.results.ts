@@ -46,3 +46,34 @@ export async function storeResults(
   }
   await trx('reviews').where({ id: r.reviewId }).update({ status: 'completed' });
 }
+
+/** A single-item review's aggregate: its score (null when no expert scored validly), its valid scores, the minimum. */
+export interface SubjectReviewResult {
+  score: number | null;
+  validScores: number;
+  /** The review's minimum number of valid scores (3): below it, staff decide with a reason. */
+  minValidScores: number;
+}
+
+/**
+ * The aggregated expert review of one subject reviewed on its own (a rectification report, a project report):
+ * no result yet reads as no valid score.
+ */
+export async function subjectReviewResult(
+  db: Db,
+  subject: { kind: 'rectification' | 'project_report'; id: string },
+): Promise<SubjectReviewResult> {
+  const result = await db('review_results as rr')
+    .join('reviews as r', 'r.id', 'rr.review_id')
+    .where({ 'r.subject_kind': subject.kind, 'r.subject_id': subject.id })
+    .first<{ score: string | null; valid_scores: number; min_valid_scores: number } | undefined>(
+      'rr.score',
+      'rr.valid_scores',
+      'r.min_valid_scores',
+    );
+  return {
+    score: result?.score === null || result?.score === undefined ? null : Number(result.score),
+    validScores: result?.valid_scores ?? 0,
+    minValidScores: result?.min_valid_scores ?? 3,
+  };
+}

@@ -61,6 +61,16 @@ export function aggregate(totals: readonly number[], rules: AggregationRules): A
   return { valid, mean, trimmedMean, score: trimmedMean ?? mean, spread, flags };
 }
 
+/**
+ * Why a report (evaluation, rectification or project) waits for a staff grade: fewer valid expert scores than
+ * the review's minimum (`valid` of `min`, `AggregationRules.minValidScores`); zh-CN.
+ */
+export function tooFewScoresReason(valid: number, min: number): string {
+  return valid === 0
+    ? '无有效专家评分，待工作人员认定'
+    : `有效专家评分仅 ${valid} 份（不足 ${min} 份），待工作人员认定`;
+}
+
 export interface RankInput {
   itemId: string;
   aggregate: Aggregate;

@@ -61,21 +61,21 @@ export function evaluationResult(
   };
 }
 
-/** To staff: `ungraded` reports have no valid expert score and wait for a grade from staff. */
+/** To staff: `ungraded` reports have fewer valid expert scores than the minimum and wait for a grade from staff. */
 export function evaluationUngraded(d: {
   evaluationTitle: string;
   evaluationId: string;
   ungraded: number;
 }): RenderedEmail {
   return {
-    subject: `【需处理】${d.evaluationTitle}有 ${d.ungraded} 份自评报告无有效专家评分`,
+    subject: `【需处理】${d.evaluationTitle}有 ${d.ungraded} 份自评报告有效专家评分不足`,
     text: body(
       [
-        `${d.evaluationTitle}中有 ${d.ungraded} 份自评报告没有任何有效的专家评分，系统不会因专家缺评而判定不合格。`,
+        `${d.evaluationTitle}中有 ${d.ungraded} 份自评报告的有效专家评分不足规定份数，系统不会因专家缺评而判定不合格。`,
         '',
         `请工作人员逐份认定评价等级并说明理由（POST /api/evaluations/${d.evaluationId}/grades）；全部认定后评价结果进入公示。`,
       ],
-      'Reports without any valid expert score await a grade from staff.',
+      'Reports with too few valid expert scores await a grade from staff.',
     ),
   };
 }

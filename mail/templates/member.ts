@@ -46,14 +46,19 @@ export function rectificationReminder(
   };
 }
 
-/** To a member's institution whose rectification passed the re-review (`score`, printed with two decimals). */
-export function rectificationPassed(d: MemberMailContext & { score: number }): RenderedEmail {
+/**
+ * To a member's institution whose rectification passed the re-review (`score`, printed with two decimals), or
+ * was found to pass by staff (`score` null: too few experts scored it).
+ */
+export function rectificationPassed(d: MemberMailContext & { score: number | null }): RenderedEmail {
   return {
     subject: `【复评结果】“${d.entryTitle}”整改复评合格`,
     text: letter(
       d.institutionName,
       [
-        `“${d.entryTitle}”整改情况经专家复评合格（${d.score.toFixed(2)} 分），恢复正常，继续保留在${d.programmeName}名录中。`,
+        d.score === null
+          ? `“${d.entryTitle}”整改情况经复核认定合格，恢复正常，继续保留在${d.programmeName}名录中。`
+          : `“${d.entryTitle}”整改情况经专家复评合格（${d.score.toFixed(2)} 分），恢复正常，继续保留在${d.programmeName}名录中。`,
       ],
       'Rectification passed: the member stays in the directory.',
     ),

@@ -91,6 +91,25 @@ export function replacementUnavailable(d: { reviewTitle: string; items: string[]
 }
 
 /**
+ * To staff when a report's expert review ended with fewer valid scores than the minimum (`valid` of `min`):
+ * nobody is failed for the experts' absence, so staff decide it with a reason through `route` (POST).
+ * `what` names the report, e.g. 「某学院 产教融合示范学院」的整改报告.
+ */
+export function staffGradeNeeded(d: { what: string; valid: number; min: number; route: string }): RenderedEmail {
+  return {
+    subject: `【需处理】${d.what}有效专家评分不足，待工作人员认定`,
+    text: body(
+      [
+        `${d.what}的专家评审已经结束，有效评分 ${d.valid} 份，不足规定的 ${d.min} 份。系统不会因专家缺评而判定其不通过。`,
+        '',
+        `请工作人员审阅材料后认定是否通过并说明理由（POST ${d.route}）；认定之前，流程在此等待。`,
+      ],
+      'Too few valid expert scores: a staff decision with a reason is needed.',
+    ),
+  };
+}
+
+/**
  * To staff when every score is in: how many items are recommended within the quota, and the titles of
  * those with too few valid scores (`underReviewed`) or a score spread above the programme's
  * `spreadFlagAbove` points (`spread`; `spreadAbove` is that threshold).

@@ -31,7 +31,10 @@ interface Member {
   institutionId: string;
   email: string;
   token: string;
-  /** The experts' score; undefined when the member never reports; null when no expert ever scores it. */
+  /**
+   * The experts' score; undefined when the member never reports; null when only one expert scores it (50, too
+   * few valid scores for a grade) and the rest never do.
+   */
   score: number | undefined | null;
 }
 
@@ -41,7 +44,8 @@ const colleges: [string, string, string, number | undefined | null][] = [
   ['zzu', 'mech', 'high_end_equipment', 95],
   ['zzu', 'mat', 'new_materials', 80],
   ['henu', 'cs', 'next_gen_it', 78],
-  // Its experts never score it (nor their replacements): staff grade it, with a reason.
+  // One expert scores it 50; the others never do (nor their replacements): one valid score of three is too few
+  // to make it 不合格, so staff grade it, with a reason.
   ['henu', 'pharm', 'biomedicine', null],
   ['hpu', 'energy', 'new_energy', 76],
   ['hpu', 'mat', 'new_materials', 65],
@@ -133,14 +137,15 @@ describe('an evaluation year of ten members, end to end with compressed duration
     const { reviewId, assignments } = await scoreAssignedReviews(
       stack,
       { kind: 'evaluation', id: evaluationId },
-      (itemId) => {
+      (itemId, nth) => {
         const s = scoreOf(itemId);
-        return s === null ? null : uniformScores(rubric, s);
+        return s === null ? (nth === 0 ? uniformScores(rubric, 50) : null) : uniformScores(rubric, s);
       },
       { timeoutMs: 90_000 },
     );
 
-    // Nobody scores one report (its experts time out, then their replacements): staff are asked to grade it.
+    // One report has a single valid score (its other experts time out, then their replacements): it is not
+    // 不合格 on that one score; staff are asked to grade it.
     await eventually(
       async () => ((await stack.mailbox.list()).some((m) => m.purpose === 'evaluation_ungraded') ? true : undefined),
       { timeoutMs: 120_000, what: 'the request to staff to grade an unscored report' },
@@ -164,6 +169,18 @@ describe('an evaluation year of ten members, end to end with compressed duration
         (await stack.client.workflow.getHandle(evaluationId).describe()).status.name === 'COMPLETED' ? true : undefined,
       { timeoutMs: 120_000, what: 'the evaluation to complete' },
     );
+    // Closed means closed: after the results are published an expert cannot change a score, although in
+    // compressed time the wall clock is still before the review's due time on the calendar.
+    const scoredOne = assignments.find((a) => scoreOf(a.item_id) !== null)!;
+    expect(scoredOne.due_at.getTime()).toBeGreaterThan(Date.now());
+    const before = await db()('review_scores').where({ assignment_id: scoredOne.id }).first<{ total: string }>('total');
+    const rescore = await stack.request<Problem>('PUT', `/api/assignments/${scoredOne.id}/review`, {
+      token: await stack.token({ role: 'expert', id: scoredOne.expert_id }),
+      body: { scores: uniformScores(rubric, 10) },
+    });
+    expect(rescore.status, JSON.stringify(rescore.body)).toBe(409);
+    expect(rescore.body.code).toBe('REVIEW_CLOSED');
+    expect(await db()('review_scores').where({ assignment_id: scoredOne.id }).first('total')).toEqual(before);
     const result = await stack.request<{
       status: string;
       results: { entryId: string; grade: string; report: string; gradeReason: string | null }[];
@@ -250,7 +267,12 @@ describe('an evaluation year of ten members, end to end with compressed duration
       .select<{ activity: string }[]>('activity');
     expect(recorded.filter((r) => r.activity === 'recordEvaluationReport')).toHaveLength(8);
     expect(recorded.filter((r) => r.activity === 'recordStaffGrade')).toHaveLength(1);
-    const scored = assignments.filter((a) => scoreOf(a.item_id) !== null);
+    const sparse = members.find((m) => m.score === null)!;
+    const sparseReport = reports.find((r) => r.directory_entry_id === sparse.entryId)!.id;
+    const scored = [
+      ...assignments.filter((a) => scoreOf(a.item_id) !== null),
+      assignments.find((a) => a.item_id === sparseReport)!,
+    ];
     const reviewAudit = await db()('audit_events')
       .where({ action: 'review.submit' })
       .whereIn(

@@ -293,9 +293,14 @@ describe.sequential('three years of one directory programme (time-skipping serve
   });
 
   step('when the rectification is due, then B passes again and C is removed after a dismissed appeal', async () => {
-    // The rectification's due time passes: experts re-evaluate B (70 → pass); C's removal is publicised.
+    // The rectification's due time passes: experts re-evaluate B, but only one of them scores (50); the others
+    // and their replacements never do. C's removal is publicised.
     await stack.skipTo(new Date(rectB.due_at.getTime() + hour).toISOString());
-    const reReviewDue = await reviewAll('rectification', rectB.id, () => 70);
+    const rubric = evaluationRubric.map((c) => c.key);
+    const reReview = await scoreAssignedReviews(stack, { kind: 'rectification', id: rectB.id }, (_item, nth) =>
+      nth === 0 ? uniformScores(rubric, 50) : null,
+    );
+    const reReviewDue = reReview.dueAt;
     const removal = await publicityOf('removal', rectC.id);
     const removalEnds = removal.ends_at;
     expect((await memberState(C)).status).toBe('removal_pending');
@@ -326,6 +331,29 @@ describe.sequential('three years of one directory programme (time-skipping serve
     );
     expect(publicDirectory.body.items.map((i) => i.entryId)).toEqual([C.entryId]);
     await stack.skipTo(new Date(Math.max(reReviewDue.getTime(), removalEnds.getTime()) + hour).toISOString());
+    // The replacements' own due time passes too: one valid score of three is too few to fail B (nobody is
+    // failed for the experts' absence): B waits for staff, who are emailed, and a staff grade decides.
+    const replacementsDue = await eventually(async () => {
+      const rows = await db()('review_assignments')
+        .where({ review_id: reReview.reviewId, wave: 1 })
+        .select<{ due_at: Date }[]>('due_at');
+      return rows.length > 0 ? new Date(Math.max(...rows.map((r) => r.due_at.getTime()))) : undefined;
+    });
+    await stack.skipTo(new Date(replacementsDue.getTime() + hour).toISOString());
+    await eventually(async () => ((await memberState(B)).elimination?.stage === 'awaiting_grade' ? true : undefined));
+    expect(await mailTo('rectification_grade_needed')).toEqual([stack.config.staffEmail]);
+    expect((await memberState(B)).status).toBe('rectifying');
+    const premature = await stack.request<Problem>('POST', `/api/directory/${A.entryId}/rectification-grade`, {
+      token: staff,
+      body: { passed: true, reason: '该成员没有待认定的整改报告' },
+    });
+    expect(premature.body.code).toBe('GRADE_NOT_PENDING');
+    const graded = await stack.request<{ passed: boolean }>('POST', `/api/directory/${B.entryId}/rectification-grade`, {
+      token: staff,
+      body: { passed: true, reason: '专家缺评，经评估中心复核整改材料认定整改合格' },
+    });
+    expect(graded.status, JSON.stringify(graded.body)).toBe(200);
+    expect(graded.body.passed).toBe(true);
     await eventually(async () => ((await memberState(B)).status === 'active' ? true : undefined));
     await eventually(async () => ((await memberState(C)).status === 'removed' ? true : undefined), {
       timeoutMs: 60_000,
@@ -338,6 +366,7 @@ describe.sequential('three years of one directory programme (time-skipping serve
     expect(stack.crashedDecisions).toMatchObject({
       recordRectificationReport: 1,
       decideRectification: 1,
+      recordRectificationGrade: 1,
       markRemovalPending: 1,
       removeMember: 1,
     });
@@ -346,6 +375,9 @@ describe.sequential('three years of one directory programme (time-skipping serve
         'directory.rectification_report',
         'directory.rectification_report_resubmit',
         'directory.rectification_pass',
+        'directory.rectification_awaiting_grade',
+        'directory.rectification_staff_grade',
+        'directory.rectification_fail',
         'directory.removal_publicise',
         'directory.remove',
       ]),
@@ -353,6 +385,9 @@ describe.sequential('three years of one directory programme (time-skipping serve
       'directory.rectification_report': 1,
       'directory.rectification_report_resubmit': 0,
       'directory.rectification_pass': 1,
+      'directory.rectification_awaiting_grade': 1,
+      'directory.rectification_staff_grade': 1,
+      'directory.rectification_fail': 0,
       'directory.removal_publicise': 1,
       'directory.remove': 1,
     });

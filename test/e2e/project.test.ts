@@ -226,6 +226,23 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
       });
       expect(terminate.status).toBe(200);
       await untilStatus(`review-project-report-${lateReportId}`, 'CANCELLED', 'the review cancelled');
+      // Closed means closed: the cancelled review refuses a score, though its due time is still ahead.
+      const open = await db()('review_assignments as ra')
+        .join('reviews as r', 'r.id', 'ra.review_id')
+        .where({ 'r.subject_kind': 'project_report', 'r.subject_id': lateReportId })
+        .first<{ id: string; expert_id: string; due_at: Date }>('ra.id', 'ra.expert_id', 'ra.due_at');
+      expect(open.due_at.getTime()).toBeGreaterThan(await stack.env.currentTimeMs());
+      const lateScore = await stack.request<Problem>('PUT', `/api/assignments/${open.id}/review`, {
+        token: await stack.token({ role: 'expert', id: open.expert_id }),
+        body: {
+          scores: uniformScores(
+            projectReportRubric.map((c) => c.key),
+            90,
+          ),
+        },
+      });
+      expect(lateScore.status, JSON.stringify(lateScore.body)).toBe(409);
+      expect(lateScore.body.code).toBe('REVIEW_CLOSED');
       await untilStatus(`project-${l.projectId}`, 'COMPLETED', 'the terminated project to end');
       expect(await sent(l, 'project_report_overdue')).toEqual([stack.config.staffEmail]);
     },
@@ -270,12 +287,35 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
     expect(await sent(p, 'project_report_request')).toEqual([p.email, p.email]);
     expect((await submit(p, 'final', '结项报告：完成全部研究任务，形成研究报告一份、案例集一部。')).status).toBe(200);
     await stack.skipTo(after(fin.dueAt, hour));
-    await stack.skipTo(after(await reviewAll(fin.reportId, 50), hour));
+    // Only one expert scores it (50); the others and their replacements never do. One valid score of three
+    // fails nobody: staff are emailed and decide, with a reason.
+    const rubric = projectReportRubric.map((c) => c.key);
+    const finReview = await scoreAssignedReviews(stack, { kind: 'project_report', id: fin.reportId }, (_i, nth) =>
+      nth === 0 ? uniformScores(rubric, 50) : null,
+    );
+    await stack.skipTo(after(finReview.dueAt, hour));
+    const replacementsDue = await eventually(async () => {
+      const rows = await db()('review_assignments')
+        .where({ review_id: finReview.reviewId, wave: 1 })
+        .select<{ due_at: Date }[]>('due_at');
+      return rows.length > 0 ? new Date(Math.max(...rows.map((r) => r.due_at.getTime()))) : undefined;
+    });
+    await stack.skipTo(after(replacementsDue, hour));
+    await eventually(async () => ((await sent(p, 'project_report_grade_needed')).length > 0 ? true : undefined));
+    expect(await sent(p, 'project_report_grade_needed')).toEqual([stack.config.staffEmail]);
+    expect((await view(p)).reports.find((r) => r.kind === 'final' && r.attempt === 1)!.outcome).toBeNull();
+    const staffGrade = await stack.request<{ passed: boolean; mayResubmit: boolean }>(
+      'POST',
+      `/api/projects/${p.projectId}/report-grade`,
+      { token: staff, body: { passed: false, reason: '研究成果的企业应用证明不足，须补充后重新提交' } },
+    );
+    expect(staffGrade.status, JSON.stringify(staffGrade.body)).toBe(200);
+    expect(staffGrade.body).toMatchObject({ passed: false, mayResubmit: true });
     // 不通过, with the reason; one resubmission is asked for.
     const retry = await opened(p, 'final', 2);
     const first = (await view(p)).reports.find((r) => r.kind === 'final' && r.attempt === 1)!;
     expect(first.outcome).toBe('failed');
-    expect(first.outcomeReason).toBe('专家评审平均分 50 分，低于 60 分');
+    expect(first.outcomeReason).toBe('工作人员认定：研究成果的企业应用证明不足，须补充后重新提交');
     expect(await sent(p, 'project_report_result')).toEqual([p.email, p.email]);
     expect((await submit(p, 'final', '修改后的结项报告：补充了企业应用证明与成果推广情况。')).status).toBe(200);
     await stack.skipTo(after(retry.dueAt, hour));
@@ -314,6 +354,8 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
       'project.extension_refused',
       'project.extension_approve',
       'project.report_submit',
+      'project.report_awaiting_grade',
+      'project.report_staff_grade',
       'project.final_fail',
       'project.report_submit',
       'project.final_pass',
@@ -324,6 +366,7 @@ describe.sequential('a two-year research project (time-skipping server)', () => 
     expect(stack.crashedDecisions).toMatchObject({
       recordProjectReport: 4,
       decideProjectReport: 3,
+      recordProjectReportGrade: 1,
       requestExtension: 1,
       decideExtension: 1,
       terminateProject: 2,

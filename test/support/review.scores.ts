@@ -24,13 +24,13 @@ export interface Assignment {
 
 /**
  * Waits for the review of a subject and its first assignments, then has every assigned expert submit through
- * the API: `scoresOf` gives an item's rubric scores, or null to leave it unscored. Returns the review, the
- * assignments and the latest due time among them.
+ * the API: `scoresOf` gives an item's rubric scores for its `nth` assignment (0, 1, … in the order found), or
+ * null to leave that one unscored. Returns the review, the assignments and the latest due time among them.
  */
 export async function scoreAssignedReviews(
   stack: ReviewingStack,
   subject: { kind: string; id: string },
-  scoresOf: (itemId: string) => Record<string, number> | null,
+  scoresOf: (itemId: string, nth: number) => Record<string, number> | null,
   { timeoutMs }: { timeoutMs?: number } = {},
 ): Promise<{ reviewId: string; assignments: Assignment[]; dueAt: Date }> {
   const { db } = stack.database;
@@ -51,8 +51,11 @@ export async function scoreAssignedReviews(
     },
     { what: `the first assignments of ${subject.kind} ${subject.id}` },
   );
+  const seen = new Map<string, number>();
   for (const a of assignments) {
-    const scores = scoresOf(a.item_id);
+    const nth = seen.get(a.item_id) ?? 0;
+    seen.set(a.item_id, nth + 1);
+    const scores = scoresOf(a.item_id, nth);
     if (!scores) continue;
     const put = await stack.request('PUT', `/api/assignments/${a.id}/review`, {
       token: await stack.token({ role: 'expert', id: a.expert_id }),

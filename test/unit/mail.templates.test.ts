@@ -114,6 +114,12 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       attempt: 2,
       reason: '公示数据缺失',
     }),
+    staffGradeNeeded: t.staffGradeNeeded({
+      what: '“郑州大学计算机学院 产教融合示范学院”（郑州大学）的整改报告',
+      valid: 1,
+      min: 3,
+      route: '/api/directory/00000000-0000-4000-8000-000000000001/rectification-grade',
+    }),
     reviewCompleted: t.reviewCompleted({
       reviewTitle: expert.reviewTitle,
       items: 12,
@@ -214,6 +220,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       workingDaysLeft: 4,
     }),
     rectificationPassed: t.rectificationPassed({ ...member, score: 85 }),
+    rectificationPassedByStaff: t.rectificationPassed({ ...member, score: null }),
     removalNotice: t.removalNotice({ ...member, reason: '复评不合格', removedOn: '2029年2月1日' }),
     removalWithdrawn: t.removalWithdrawn({ ...member, reason: '复评专家未回避' }),
     eventInvitation: t.eventInvitation(event),

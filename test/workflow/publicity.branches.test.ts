@@ -91,7 +91,7 @@ async function untilOpen(handle: WorkflowHandle): Promise<void> {
 
 const nowIso = async () => new Date(await env.currentTimeMs()).toISOString();
 
-async function fileObjection(handle: WorkflowHandle, publicityId: string, entryId: string) {
+async function fileObjection(handle: WorkflowHandle, publicityId: string, entryId: string, receivedAt?: string) {
   return handle.executeUpdate<{ objectionId: string }, [unknown]>('fileObjection', {
     args: [
       {
@@ -104,7 +104,7 @@ async function fileObjection(handle: WorkflowHandle, publicityId: string, entryI
         onBehalfOfUnit: false,
         facts: '该项目申报材料中的合作企业协议与实际不符。',
         evidence: [],
-        receivedAt: await nowIso(),
+        receivedAt: receivedAt ?? (await nowIso()),
       },
     ],
   });
@@ -175,6 +175,78 @@ describe('publicity workflow (stubbed activities)', () => {
         Date.parse(period('p-2', second!.today).endsAt) + GRACE_MS,
       );
       expect(stubs.inputsOf('remindStaffOfObjections')).toEqual([]);
+    });
+  });
+
+  it('when the period is closing, then an objection is refused whatever its receipt time, and one accepted just before is judged before the close', async () => {
+    // closePublicity of p-1 waits for a gate; the second objection's recording waits for another.
+    let openClose!: () => void;
+    const closeGate = new Promise<void>((r) => (openClose = r));
+    let closeStarted!: () => void;
+    const closing = new Promise<void>((r) => (closeStarted = r));
+    let openRecord!: () => void;
+    const recordGate = new Promise<void>((r) => (openRecord = r));
+    let recordStarted!: () => void;
+    const recording = new Promise<void>((r) => (recordStarted = r));
+    let opened = 0;
+    const closesStarted: string[] = [];
+    const stubs = new ActivityStubs({
+      openPublicity: (input) => period(`p-${++opened}`, input.today),
+      recordObjection: async (input) => {
+        if (input.entryId === 'e-7') {
+          recordStarted();
+          await recordGate;
+        }
+        return { objectionId: `o-${input.entryId}`, receivedAt: input.receivedAt, repeated: false };
+      },
+      recordResolution: (input) => ({
+        objectionId: input.objectionId,
+        outcome: input.outcome,
+        removedApplicationId: undefined,
+        substituteApplicationId: undefined,
+      }),
+      nextWorkingMorning: (input) => nextMorning(input.after),
+      remindStaffOfObjections: () => undefined,
+      closePublicity: async (input) => {
+        closesStarted.push(input.publicityId);
+        closeStarted();
+        await closeGate;
+      },
+    });
+    await withPublicity('closing', stubs, async (handle) => {
+      // Whatever fails, the gates open, so the worker can shut down.
+      try {
+        await untilOpen(handle);
+        const first = await stubs.called('openPublicity');
+        const p1 = period('p-1', first.today);
+        const onTime = new Date(Date.parse(p1.endsAt) - 60_000).toISOString();
+        const { objectionId } = await fileObjection(handle, 'p-1', 'e-6');
+        await env.sleep(Date.parse(p1.endsAt) + GRACE_MS + 1000 - (await env.currentTimeMs()));
+        await eventually(async () =>
+          (await handle.query<{ stage: string }>('getPublicity')).stage === 'awaiting_resolution' ? true : undefined,
+        );
+        // An objection received before the end (a retried request keeps its first receipt time) is still taken
+        // while the period awaits resolution; its recording is slow.
+        const inFlight = fileObjection(handle, 'p-1', 'e-7', onTime);
+        await recording;
+        // The pending objection is dismissed meanwhile: the period must not close under the one being recorded.
+        await resolve(handle, objectionId, 'dismissed');
+        openRecord();
+        const second = await inFlight;
+        expect(closesStarted).toEqual([]);
+        expect((await handle.query<{ stage: string; pending: number }>('getPublicity')).pending).toBe(1);
+        await resolve(handle, second.objectionId, 'dismissed');
+        // Now the period closes; while it is closing, even an on-time receipt is refused.
+        await closing;
+        const late = await fileObjection(handle, 'p-1', 'e-8', onTime).catch((err: unknown) => err);
+        expect(late).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect(((late as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe('PUBLICITY_CLOSED');
+        openClose();
+        expect(await handle.result()).toEqual({ periods: 1, objections: 2, upheld: 0, dismissed: 2 });
+      } finally {
+        openRecord();
+        openClose();
+      }
     });
   });
 });
