@@ -65,8 +65,6 @@ export interface RouteSpec<P, Q, B> {
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
 }
 
-export type { Problem } from './errors.js';
-
 /** Documented on every mutating route (see `api/idempotency.ts`). */
 const IdempotencyHeader = z.object({
   [IDEMPOTENCY_HEADER]: z
