@@ -49,7 +49,7 @@ const API_VERSION = '0.1.0';
 
 export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
   const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };
-  const routes = new ApiRoutes({ db: deps.db, clock: deps.clock });
+  const routes = new ApiRoutes({ db: deps.db, clock: deps.clock, temporal: deps.temporal });
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
   calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });

@@ -50,6 +50,10 @@ export function fromTemporalError(err: unknown): AppError | undefined {
     if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
       return new AppError(cause.type, cause.message, detailsOf(cause));
     }
+    // Rejected before any handler ran: this workflow does not take that Update (a final answer, not ours).
+    if (cause instanceof ApplicationFailure && cause.message.startsWith('No registered handler for update')) {
+      return new AppError('UPDATE_NOT_SUPPORTED', '该流程不受理此项操作');
+    }
     return new AppError('SERVICE_UNAVAILABLE', '处理暂未完成，请稍后重试');
   }
   if (err instanceof WorkflowNotFoundError) return new AppError('WORKFLOW_NOT_FOUND', err.message);
@@ -145,7 +149,9 @@ export function isUpdateFailedWithoutRefusal(err: unknown): boolean {
 
 /** Sends a problem+json answer (with Retry-After on a 503). */
 export function sendProblem(res: Response, problem: Problem): void {
-  if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (problem.status === 503 || problem.code === 'IDEMPOTENCY_KEY_IN_USE') {
+    res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  }
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 

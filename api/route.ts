@@ -4,12 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { errorCatalogue, type ErrorCode } from '../domain/errors.js';
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
-import { claimKey, nextAttempt, recordFinalAnswer } from '../db/repositories/idempotency.js';
 import type { Principal, Role } from './auth.js';
 import type { Clock } from './clock.js';
-import { AppError, isUpdateFailedWithoutRefusal, problemFor, sendProblem, type Problem } from './errors.js';
-import { IDEMPOTENCY_HEADER, isFinalAnswer, keyedRequest, updateIdFor } from './idempotency.js';
+import { AppError } from './errors.js';
+import { answerOnce, IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, keyedRequest } from './idempotency.js';
+import { UPDATE_WAIT_MS } from './workflow-calls.js';
 
 extendZodWithOpenApi(z);
 // Validation messages reach people in problem+json details: zh-CN, like the rest of the interface.
@@ -65,17 +66,29 @@ export interface RouteSpec<P, Q, B> {
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
 }
 
+/**
+ * The most a request handler waits on Temporal in all (wall-clock milliseconds): an Update's own wait and a
+ * little more; a stalled cluster then answers 503 instead of holding the request open.
+ */
+const REQUEST_DEADLINE_MS = UPDATE_WAIT_MS + 5_000;
+
+/** On a 503 and on 409 `IDEMPOTENCY_KEY_IN_USE`: when to try again. */
+const RetryAfterHeader = z.object({
+  'Retry-After': z.string().openapi({ description: '稍后重试的秒数', example: '5' }),
+});
+
 /** Documented on every mutating route (see `api/idempotency.ts`). */
 const IdempotencyHeader = z.object({
   [IDEMPOTENCY_HEADER]: z
     .string()
-    .min(1)
-    .max(200)
+    .regex(IDEMPOTENCY_KEY_PATTERN)
     .optional()
     .openapi({
       description:
-        '幂等键（可选）：同一调用者以同一键重试同一请求，返回首次的最终答复并沿用首次接收时间；' +
-        '同一键用于不同请求时答复 422 IDEMPOTENCY_KEY_REUSED。暂时性故障（503）不予保留，重试将再次执行。',
+        '幂等键（可选，1–200 个可见 ASCII 字符）：同一调用者以同一键重试同一请求，返回首次的最终答复' +
+        '（响应头 Idempotent-Replayed: true）并沿用首次接收时间；同一键用于不同请求时答复 422 ' +
+        'IDEMPOTENCY_KEY_REUSED；首次请求仍在处理时答复 409 IDEMPOTENCY_KEY_IN_USE（附 Retry-After）。' +
+        '暂时性故障（503）不予保留，重试将再次执行。',
       example: '3f2b9c4e-7d1a-4e8b-9a0c-5b6d7e8f9a01',
     }),
 });
@@ -126,7 +139,7 @@ export class ApiRoutes {
   readonly registry = new OpenAPIRegistry();
 
   /** `db` keeps Idempotency-Key receipts and answers; `clock` stamps receipt times. */
-  constructor(private readonly deps: { db: Db; clock: Clock }) {
+  constructor(private readonly deps: { db: Db; clock: Clock; temporal: Client }) {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
       scheme: 'bearer',
@@ -137,14 +150,21 @@ export class ApiRoutes {
 
   add<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): void {
     const openapiPath = spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
+    const responses: Record<
+      string,
+      { description: string; headers?: z.ZodObject; content?: Record<string, { schema: z.ZodType }> }
+    > = {};
     for (const [status, r] of Object.entries(spec.responses)) {
       responses[status] = r.schema
         ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
         : { description: r.description };
     }
     const errorCodes = new Set<ErrorCode>(spec.errors ?? []);
-    if (spec.method !== 'get' && !spec.rawBody) errorCodes.add('IDEMPOTENCY_KEY_REUSED');
+    errorCodes.add('SERVICE_UNAVAILABLE');
+    if (spec.method !== 'get' && !spec.rawBody) {
+      errorCodes.add('IDEMPOTENCY_KEY_REUSED');
+      errorCodes.add('IDEMPOTENCY_KEY_IN_USE');
+    }
     if (spec.params || spec.query || spec.body) errorCodes.add('VALIDATION_FAILED');
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
     if (Array.isArray(spec.access)) errorCodes.add('FORBIDDEN');
@@ -156,6 +176,7 @@ export class ApiRoutes {
     for (const [status, codes] of byStatus) {
       responses[String(status)] = {
         description: codes.map((c) => `\`${c}\` ${errorCatalogue[c].title}`).join('；'),
+        ...(status === 503 || codes.includes('IDEMPOTENCY_KEY_IN_USE') ? { headers: RetryAfterHeader } : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       };
     }
@@ -192,45 +213,12 @@ export class ApiRoutes {
       const query = parse(spec.query, req.query, '查询参数');
       const body = parse(spec.body, req.body, '请求体');
       const keyed = spec.rawBody ? undefined : keyedRequest(req, req.principal?.actor);
-      const claim = keyed ? await claimKey(this.deps.db, keyed, this.deps.clock()) : undefined;
-      if (claim?.kind === 'mismatch') {
-        throw new AppError(
-          'IDEMPOTENCY_KEY_REUSED',
-          `该 ${IDEMPOTENCY_HEADER} 已用于另一项请求（${claim.method} ${claim.path}），请为新的请求使用新的键`,
-        );
-      }
-      if (claim?.kind === 'replay') {
-        res.setHeader('Idempotent-Replayed', 'true');
-        if (claim.status >= 400) sendProblem(res, claim.body as Problem);
-        else if (claim.body === null) res.status(claim.status).end();
-        else res.status(claim.status).json(claim.body);
-        return;
-      }
-      const ctx: RouteContext<P, Q, B> = {
-        params,
-        query,
-        body,
-        principal: req.principal,
-        req,
-        res,
-        receivedAt: claim?.receivedAt ?? this.deps.clock(),
-        updateId: keyed && claim ? updateIdFor(keyed, claim.attempt) : undefined,
-      };
-      let result: JsonResult;
-      try {
-        result = await spec.handler(ctx);
-      } catch (err) {
-        if (keyed) {
-          const { problem } = problemFor(err, req);
-          if (isFinalAnswer(problem.status))
-            await recordFinalAnswer(this.deps.db, keyed, { status: problem.status, body: problem });
-          else if (isUpdateFailedWithoutRefusal(err)) await nextAttempt(this.deps.db, keyed);
-        }
-        throw err;
-      }
-      if (keyed && !result.stream) {
-        await recordFinalAnswer(this.deps.db, keyed, { status: result.status, body: result.body ?? null });
-      }
+      const result = await answerOnce(this.deps, { req, res, keyed }, ({ receivedAt, updateId }) =>
+        this.deps.temporal.withDeadline(Date.now() + REQUEST_DEADLINE_MS, () =>
+          spec.handler({ params, query, body, principal: req.principal, req, res, receivedAt, updateId }),
+        ),
+      );
+      if (!result) return;
       for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
       res.status(result.status);
       if (result.stream) await pipeline(result.stream, res);

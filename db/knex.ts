@@ -21,12 +21,21 @@ export interface DbOptions {
 
 /**
  * A knex pool on the PostgreSQL database at `url` (min 0, max `poolMax` connections, default 10), with the
- * migrations of `db/migrations/`.
+ * migrations of `db/migrations/`; connect, query and pool waits are bounded (5 s, 60 s, 10 s).
  */
 export function createDb(url: string, options: DbOptions = {}): Db {
   return knexFactory({
     client: 'pg',
-    connection: { connectionString: url, application_name: 'ronghe' },
+    // A PostgreSQL that stalls rather than refuses must not hold callers forever: connecting gives up after 5 s,
+    // a query after 60 s, waiting for a pooled connection after 10 s (each then a 503 in the API, a retry in an
+    // activity).
+    connection: {
+      connectionString: url,
+      application_name: 'ronghe',
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 60_000,
+    },
+    acquireConnectionTimeout: 10_000,
     pool: { min: 0, max: options.poolMax ?? 10 },
     migrations: { migrationSource, tableName: 'knex_migrations' },
     ...(options.logger ? { log: knexLog(options.logger) } : {}),

@@ -25,6 +25,10 @@ export const errorCatalogue = {
   CALENDAR_YEAR_UNSUPPORTED: { status: 422, title: '不支持该年份的日历计算' },
   REQUEST_REJECTED: { status: 409, title: '流程拒绝了该请求' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: '该幂等键已用于另一项请求' },
+  /** Not kept: the same request under the same key is still being processed; try again after Retry-After. */
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: '同一请求正在处理中，请稍后重试' },
+  /** The workflow takes no such request (it has no handler for this Update). */
+  UPDATE_NOT_SUPPORTED: { status: 409, title: '该流程不受理此项操作' },
   CALL_NOT_OPEN: { status: 409, title: '申报尚未开始' },
   CALL_CLOSED: { status: 409, title: '申报已截止' },
   DEADLINE_PASSED: { status: 409, title: '已过提交截止时间' },

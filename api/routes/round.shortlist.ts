@@ -116,10 +116,10 @@ export function shortlistRoutes(routes: ApiRoutes, deps: ShortlistRouteDeps): vo
     access: ['staff'],
     params: RoundParams,
     responses: { 202: { description: '已重新发起分派', schema: z.object({ roundId: z.string() }) } },
-    errors: ['ROUND_NOT_FOUND', 'REVIEW_NOT_BLOCKED'],
+    errors: ['REVIEW_NOT_FOUND', 'REVIEW_NOT_BLOCKED'],
     async handler({ params, principal, req }) {
       const review = await roundReview(db, params.roundId);
-      if (!review) throw new AppError('ROUND_NOT_FOUND', params.roundId);
+      if (!review) throw new AppError('REVIEW_NOT_FOUND', `申报批次 ${params.roundId} 尚无评审`);
       await retryBlockedReview(deps, review, { principal: principal!, req });
       return { status: 202, body: { roundId: params.roundId } };
     },

@@ -10,6 +10,7 @@ import * as lifecycles from './008_lifecycles.js';
 import * as decisions from './009_decisions.js';
 import * as outboxClaims from './010_outbox_claims.js';
 import * as idempotencyKeys from './011_idempotency_keys.js';
+import * as idempotencyLocks from './012_idempotency_locks.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -27,6 +28,7 @@ const migrations: Record<string, Knex.Migration> = {
   '009_decisions': decisions,
   '010_outbox_claims': outboxClaims,
   '011_idempotency_keys': idempotencyKeys,
+  '012_idempotency_locks': idempotencyLocks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -436,3 +436,67 @@ describe('estimated deadlines and the official arrangement', () => {
     expect((await deadlineOf(earlier)).day).toBe('2030-02-14');
   });
 });
+
+describe('Idempotency-Key', () => {
+  const keyed = (method: string, path: string, token: string, key: string, body: string) =>
+    fetch(`${stack.api.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': key },
+      body,
+    }).then(async (r) => ({
+      status: r.status,
+      headers: r.headers,
+      body: (await r.json()) as Problem & Record<string, string>,
+    }));
+
+  it('runs concurrent duplicates once: one draft, the others replayed or told to wait (409 IDEMPOTENCY_KEY_IN_USE)', async () => {
+    const roundId = await openRound('alliance', 2029);
+    const path = `/api/rounds/${roundId}/applications`;
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => keyed('POST', path, tokens.zzu!, 'draft-concurrent-1', '{"title":"并发草稿"}')),
+    );
+    const created = answers.filter((a) => a.status === 201);
+    const waiting = answers.filter((a) => a.status === 409);
+    expect(created.length + waiting.length).toBe(4);
+    expect(new Set(created.map((a) => a.body.applicationId)).size).toBe(1);
+    for (const w of waiting) {
+      expect(w.body.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+      expect(w.headers.get('retry-after')).toBe('5');
+    }
+    const drafts = await stack.database.db('applications').where({ round_id: roundId, title_zh: '并发草稿' });
+    expect(drafts).toHaveLength(1);
+    // Once answered, every retry is the first answer, whatever the order of the body's fields.
+    const again = await keyed('POST', path, tokens.zzu!, 'draft-concurrent-1', '{ "title" : "并发草稿" }');
+    expect([again.status, again.body.applicationId, again.headers.get('idempotent-replayed')]).toEqual([
+      201,
+      created[0]!.body.applicationId,
+      'true',
+    ]);
+  });
+
+  it('replays a launch with its Location header, and takes the same fields in another order as the same request', async () => {
+    const first = await keyed(
+      'POST',
+      '/api/rounds',
+      staff,
+      'launch-2029-college',
+      '{"programme":"demo_college","year":2029}',
+    );
+    expect(first.status).toBe(201);
+    const reordered = await keyed(
+      'POST',
+      '/api/rounds',
+      staff,
+      'launch-2029-college',
+      '{"year":2029,"programme":"demo_college"}',
+    );
+    expect([reordered.status, reordered.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    expect(reordered.body).toEqual(first.body);
+    expect(reordered.headers.get('location')).toBe(first.headers.get('location'));
+  });
+
+  it('answers an Update a workflow does not take with 409 UPDATE_NOT_SUPPORTED, not a 503 to retry forever', async () => {
+    const res = await keyed('POST', '/api/workflows/outbox-sweeper/retry-child', staff, 'retry-sweeper', '{}');
+    expect([res.status, res.body.code]).toEqual([409, 'UPDATE_NOT_SUPPORTED']);
+  });
+});
