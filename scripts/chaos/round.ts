@@ -229,9 +229,9 @@ export async function runChaosRound(options: ChaosRoundOptions): Promise<RoundTa
       // Every expert gives an application the same sheet, and no two applications tie: the ranking is the
       // same in every run whichever experts the assignment drew.
       const n = Number(/(\d+)$/.exec(a.title_zh)![1]) - 1;
-      const scores = Object.fromEntries(
-        rubric.map((c, k) => [c.key, 40 + (n % 59) + (k === 0 ? Math.floor(n / 59) : 0)]),
-      );
+      // 30 to 90 in steps of 60/N (decimals are allowed), every criterion alike: totals are distinct.
+      const mark = Math.round((30 + (n * 60) / applications) * 100) / 100;
+      const scores = Object.fromEntries(rubric.map((c) => [c.key, mark]));
       expectOk(
         `score ${a.id}`,
         await call('PUT', `/api/assignments/${a.id}/review`, {
