@@ -30,6 +30,10 @@ const plan: FaultPlan = {
   smtpDropAfterData: true,
 };
 
+// Interrupted (Ctrl-C, a timeout's SIGTERM): exit, so that the servers and the worker this run started are
+// killed with it (local-stack kills the processes it started on exit).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 async function main(): Promise<number> {
   const log = (label: string) => (message: string) => process.stdout.write(`[chaos:${label}] ${message}\n`);
   log('clean')(`${applications} applications, seed ${seed}`);
