@@ -86,7 +86,11 @@ export interface OutboxPolicy {
    * (OUTBOX_RETRY_SECONDS, default 30: 30 s, 1 min, 2 min … so 8 attempts span about an hour).
    */
   retrySeconds: number;
-  /** How long a claim holds, in seconds; a claim is renewed before each message of a batch (default 300). */
+  /**
+   * How long a claim holds, in seconds; a claim is renewed before each message of a batch (default 60: longer
+   * than one SMTP hand-over may take, 10 + 10 + 20 s, and short enough that a killed sender's rows are not
+   * held back for long — a mailing job waits on them).
+   */
   leaseSeconds: number;
   /**
    * Seconds a freshly enqueued row is left to the activity that enqueued it before the sweeper may take it
@@ -101,7 +105,7 @@ export interface OutboxPolicy {
 export const DEFAULT_OUTBOX_POLICY: OutboxPolicy = {
   maxAttempts: 8,
   retrySeconds: 30,
-  leaseSeconds: 300,
+  leaseSeconds: 60,
   graceSeconds: 30,
   identity: `${process.pid}@${os.hostname()}`,
 };
