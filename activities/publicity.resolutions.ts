@@ -96,6 +96,84 @@ export function createResolutionActivities(deps: ActivityDeps) {
     };
   };
 
+  /** The resolution and what it changes, in the decision's transaction (see `recordResolution`). */
+  const resolve = async (input: ResolutionInput, tx: DecisionTx): Promise<ResolutionResult> => {
+    const { trx } = tx;
+    const objection = await pendingObjection(trx, input);
+    await markObjectionResolved(trx, input);
+    await recordAudit(trx, {
+      actor: input.actor,
+      role: 'staff',
+      action: input.outcome === 'upheld' ? 'objection.uphold' : 'objection.dismiss',
+      subjectKind: 'objection',
+      subjectId: objection.id,
+      reason: input.reason,
+      requestId: input.requestId,
+      workflowId: input.workflowId,
+    });
+    const entry = objection.entry_id ? await findEntryWithInstitution(trx, objection.entry_id) : undefined;
+    await tx.enqueue({
+      idempotencyKey: `${input.workflowId}/objection_resolved/${objection.id}`,
+      workflowId: input.workflowId,
+      purpose: 'objection_resolved',
+      recipient: objection.objector_email,
+      ...objectionResolved({
+        objectorName: objection.objector_name,
+        publicityTitle: objection.title_zh,
+        entryTitle: entry?.title_zh ?? null,
+        upheld: input.outcome === 'upheld',
+        reason: input.reason,
+      }),
+    });
+    const unchanged = {
+      objectionId: objection.id,
+      outcome: input.outcome,
+      removedApplicationId: undefined,
+      substituteApplicationId: undefined,
+    };
+    if (input.outcome !== 'upheld' || !entry || entry.status !== 'listed') return unchanged;
+    await removeEntry(trx, entry.id, input.reason);
+    if (objection.subject_kind === 'evaluation') {
+      // The appeal stands: the grade is corrected, and the correction is publicised for a full period.
+      const report = await regradeReport(trx, {
+        reportId: entry.item_id,
+        grade: input.grade,
+        reason: input.reason,
+      });
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: 'evaluation.regrade',
+        subjectKind: 'directory_entry',
+        subjectId: report.directory_entry_id,
+        reason: input.reason,
+        details: { reportId: entry.item_id, from: report.grade, to: input.grade, objectionId: objection.id },
+        requestId: input.requestId,
+        workflowId: input.workflowId,
+      });
+      return { ...unchanged, changedItemId: entry.item_id };
+    }
+    if (objection.subject_kind === 'showcase' || objection.subject_kind === 'removal') {
+      // A showcase case is withdrawn (no substitute: the showcase has no fixed size); a removal appeal on
+      // procedural grounds stands (the member workflow withdraws the removal).
+      const showcase = objection.subject_kind === 'showcase';
+      if (showcase) await withdrawShowcaseCase(trx, entry.item_id);
+      await recordAudit(trx, {
+        actor: input.actor,
+        role: 'staff',
+        action: showcase ? 'showcase.case_withdrawn' : 'directory.removal_appeal_upheld',
+        subjectKind: showcase ? 'showcase_case' : 'directory_entry',
+        subjectId: entry.item_id,
+        reason: input.reason,
+        details: { objectionId: objection.id },
+        requestId: input.requestId,
+        workflowId: input.workflowId,
+      });
+      return unchanged;
+    }
+    return withdrawApplication(tx, input, objection, entry);
+  };
+
   return {
     /**
      * Staff's resolution. Upheld against an entry: the entry leaves the list and the next-ranked candidate
@@ -105,82 +183,7 @@ export function createResolutionActivities(deps: ActivityDeps) {
      * @throws `OBJECTION_NOT_FOUND`, `ALREADY_RESOLVED`, `VALIDATION_FAILED` (an upheld appeal without a grade).
      */
     recordResolution: decision(async (input: ResolutionInput, tx): Promise<ResolutionResult> => {
-      const { trx } = tx;
-      const result = await (async (): Promise<ResolutionResult> => {
-        const objection = await pendingObjection(trx, input);
-        await markObjectionResolved(trx, input);
-        await recordAudit(trx, {
-          actor: input.actor,
-          role: 'staff',
-          action: input.outcome === 'upheld' ? 'objection.uphold' : 'objection.dismiss',
-          subjectKind: 'objection',
-          subjectId: objection.id,
-          reason: input.reason,
-          requestId: input.requestId,
-          workflowId: input.workflowId,
-        });
-        const entry = objection.entry_id ? await findEntryWithInstitution(trx, objection.entry_id) : undefined;
-        await tx.enqueue({
-          idempotencyKey: `${input.workflowId}/objection_resolved/${objection.id}`,
-          workflowId: input.workflowId,
-          purpose: 'objection_resolved',
-          recipient: objection.objector_email,
-          ...objectionResolved({
-            objectorName: objection.objector_name,
-            publicityTitle: objection.title_zh,
-            entryTitle: entry?.title_zh ?? null,
-            upheld: input.outcome === 'upheld',
-            reason: input.reason,
-          }),
-        });
-        const unchanged = {
-          objectionId: objection.id,
-          outcome: input.outcome,
-          removedApplicationId: undefined,
-          substituteApplicationId: undefined,
-        };
-        if (input.outcome !== 'upheld' || !entry || entry.status !== 'listed') return unchanged;
-        await removeEntry(trx, entry.id, input.reason);
-        if (objection.subject_kind === 'evaluation') {
-          // The appeal stands: the grade is corrected, and the correction is publicised for a full period.
-          const report = await regradeReport(trx, {
-            reportId: entry.item_id,
-            grade: input.grade,
-            reason: input.reason,
-          });
-          await recordAudit(trx, {
-            actor: input.actor,
-            role: 'staff',
-            action: 'evaluation.regrade',
-            subjectKind: 'directory_entry',
-            subjectId: report.directory_entry_id,
-            reason: input.reason,
-            details: { reportId: entry.item_id, from: report.grade, to: input.grade, objectionId: objection.id },
-            requestId: input.requestId,
-            workflowId: input.workflowId,
-          });
-          return { ...unchanged, changedItemId: entry.item_id };
-        }
-        if (objection.subject_kind === 'showcase' || objection.subject_kind === 'removal') {
-          // A showcase case is withdrawn (no substitute: the showcase has no fixed size); a removal appeal on
-          // procedural grounds stands (the member workflow withdraws the removal).
-          const showcase = objection.subject_kind === 'showcase';
-          if (showcase) await withdrawShowcaseCase(trx, entry.item_id);
-          await recordAudit(trx, {
-            actor: input.actor,
-            role: 'staff',
-            action: showcase ? 'showcase.case_withdrawn' : 'directory.removal_appeal_upheld',
-            subjectKind: showcase ? 'showcase_case' : 'directory_entry',
-            subjectId: entry.item_id,
-            reason: input.reason,
-            details: { objectionId: objection.id },
-            requestId: input.requestId,
-            workflowId: input.workflowId,
-          });
-          return unchanged;
-        }
-        return withdrawApplication(tx, input, objection, entry);
-      })();
+      const result = await resolve(input, tx);
       log.info('objection resolved', {
         objectionId: result.objectionId,
         outcome: result.outcome,

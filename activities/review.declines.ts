@@ -5,17 +5,27 @@ import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
-/** A decline as the review workflow hands it to its decision activity (see `DeclineRequest`). */
+/**
+ * An expert's decline as the review workflow hands it to its decision activity: what the API sent (the Update
+ * `declineAssignment` takes all of it but `workflowId`) and the review workflow's id.
+ */
 export interface RecordDeclineInput extends DecisionKeyed {
   /** The review workflow's id: the assignment must be one of its own. */
   workflowId: string;
   assignmentId: string;
   reason: string;
+  /** The expert declares a conflict of interest with the item's institution. */
   conflict: boolean;
   actor: string;
   requestId?: string | undefined;
-  /** Receipt time stamped by the API (ISO), judged against the assignment's due time. */
+  /** When the API received the decline (ISO); judged against the assignment's due time. */
   receivedAt: string;
+}
+
+/** What a recorded decline answers. */
+export interface DeclineResult {
+  assignmentId: string;
+  conflictRecorded: boolean;
 }
 
 /** An expert's decline, recorded by the review workflow (procedure 2). */
@@ -30,7 +40,7 @@ export function createReviewDeclineActivities(deps: ActivityDeps) {
      * @throws refusals `ASSIGNMENT_NOT_FOUND` (not this review's), `REVIEW_DUE_PASSED` (received after the
      *   due time), `ASSIGNMENT_CLOSED` (declined, timed out or submitted already).
      */
-    recordDecline: decision(async (input: RecordDeclineInput, { trx }) => {
+    recordDecline: decision(async (input: RecordDeclineInput, { trx }): Promise<DeclineResult> => {
       const a = await findAssignment(trx, input.assignmentId, { forUpdate: true });
       if (!a || a.workflowId !== input.workflowId) refuse('ASSIGNMENT_NOT_FOUND', input.assignmentId);
       const receivedAt = new Date(input.receivedAt);

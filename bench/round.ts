@@ -16,7 +16,7 @@ import { signToken } from '../api/auth.js';
 import { startApi } from '../api/server.js';
 import { createDb, migrateLatest } from '../db/knex.js';
 import { seed } from '../db/seed.js';
-import { insertBulkDrafts } from '../local-stack/fixtures.js';
+import { insertBulkDrafts, replaceExpertPool } from '../local-stack/fixtures.js';
 import { startMaildev } from '../local-stack/maildev.js';
 import { freePort } from '../local-stack/ports.js';
 import { startEmbeddedPostgres } from '../local-stack/postgres.js';
@@ -133,17 +133,7 @@ async function main(): Promise<number> {
     const fields = (await db('industries').orderBy('key').pluck('key')) as string[];
     // A multiple of the number of fields, so that each field's experts can carry its share within the bound.
     const poolSize = fields.length * Math.ceil(Math.max(60, Math.ceil((applications * 3) / 100)) / fields.length);
-    await db('experts').update({ active: false });
-    const pool = Array.from({ length: poolSize }, (_, i) => ({
-      id: `bench-${String(i + 1).padStart(4, '0')}`,
-      name_zh: `评审专家${i + 1}`,
-      email: `bench-${i + 1}@experts.ronghe.example`,
-      affiliation_kind: 'industry',
-      enterprise_id: 'newcapec',
-      title_zh: '正高级工程师',
-      fields: [fields[i % fields.length]!],
-    }));
-    for (let i = 0; i < pool.length; i += 500) await db('experts').insert(pool.slice(i, i + 500));
+    const pool = await replaceExpertPool(db, { prefix: 'bench', size: poolSize, fields });
 
     const ids = await insertBulkDrafts(db, attachments, {
       roundId,
@@ -208,7 +198,7 @@ async function main(): Promise<number> {
       await db('programmes').where({ key: 'research_project' }).first<{ rules: { rubric: { key: string }[] } }>('rules')
     ).rules.rubric;
     const expertTokens = new Map<string, string>();
-    for (const e of pool) expertTokens.set(e.id, await signToken({ role: 'expert', id: e.id }, apiConfig.auth.secret));
+    for (const id of pool) expertTokens.set(id, await signToken({ role: 'expert', id }, apiConfig.auth.secret));
     progress(
       `${assignments.length} reviews assigned to ${new Set(assignments.map((a) => a.expert_id)).size} experts; scoring through the API`,
     );

@@ -69,3 +69,26 @@ export async function insertBulkDrafts(
   }
   return drafts;
 }
+
+/**
+ * Replaces the active expert pool with `size` industry experts `<prefix>-0001…`, spread over `fields` in turn
+ * (expert `i` in `fields[(i - 1) % n]`), for the benchmark and the chaos run. The seeded experts stay in the
+ * table, inactive. Returns the new experts' ids.
+ */
+export async function replaceExpertPool(
+  db: Db,
+  options: { prefix: string; size: number; fields: string[] },
+): Promise<string[]> {
+  await db('experts').update({ active: false });
+  const pool = Array.from({ length: options.size }, (_, i) => ({
+    id: `${options.prefix}-${String(i + 1).padStart(4, '0')}`,
+    name_zh: `评审专家${i + 1}`,
+    email: `${options.prefix}-${i + 1}@experts.ronghe.example`,
+    affiliation_kind: 'industry',
+    enterprise_id: 'newcapec',
+    title_zh: '正高级工程师',
+    fields: [options.fields[i % options.fields.length]!],
+  }));
+  for (let i = 0; i < pool.length; i += 500) await db('experts').insert(pool.slice(i, i + 500));
+  return pool.map((e) => e.id);
+}

@@ -176,11 +176,6 @@ export class Outbox {
     this.policy = { ...DEFAULT_OUTBOX_POLICY, ...policy };
   }
 
-  /** `<40 hex digits of sha256(key)@domain of the sender>`: the same key always yields the same Message-ID. */
-  messageIdFor(idempotencyKey: string): string {
-    return outboxMessageId(idempotencyKey, this.from);
-  }
-
   /**
    * Records the email as owed, inside the caller's transaction when there is one: a decision and the
    * email that announces it commit together. Recording it again is a no-op.
@@ -189,7 +184,7 @@ export class Outbox {
     await db('email_outbox')
       .insert({
         idempotency_key: email.idempotencyKey,
-        message_id: this.messageIdFor(email.idempotencyKey),
+        message_id: outboxMessageId(email.idempotencyKey, this.from),
         workflow_id: email.workflowId ?? null,
         purpose: email.purpose,
         recipient: email.recipient,

@@ -10,14 +10,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { DECISION_RETRY, RETRY } from './budget.js';
+import { RETRY } from './budget.js';
 import {
   getFailedChildQuery,
   retryChildUpdate,
   type FailedChild,
   type RetryChildRequest,
 } from './children.messages.js';
-import { decide, refusal } from './failures.js';
+import { decide, decisions, refusal } from './failures.js';
 
 /**
  * Parents that handle a failed child: histories before it failed their parent with the child's failure, and
@@ -26,7 +26,6 @@ import { decide, refusal } from './failures.js';
 export const CHILD_RETRY_PATCH = 'child-failure-retry';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
-const decisions = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: DECISION_RETRY });
 
 /** How a parent runs its children (see `superviseChildren`). */
 export interface ChildSupervisor {

@@ -13,9 +13,9 @@ import {
 import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { superviseChildren } from './children.js';
-import { busy, decide, refusal } from './failures.js';
+import { busy, decide, decisions, refusal } from './failures.js';
 import { evaluationGradedSignal } from './member.messages.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
@@ -37,10 +37,6 @@ const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { ...RETRY, nonRetryableErrorTypes: ['EVALUATION_NOT_FOUND'] },
-});
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
 });
 
 /**

@@ -11,8 +11,8 @@ import type { Activities } from '../activities/index.js';
 import type { EventReminder, EventSchedule } from '../activities/event.js';
 import { formatInstantZh } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { DECISION_RETRY, RETRY } from './budget.js';
-import { busy, decide, refusal } from './failures.js';
+import { RETRY } from './budget.js';
+import { busy, decide, decisions, refusal } from './failures.js';
 import { StageKey } from './search-attributes.js';
 import {
   type AttendanceRequest,
@@ -28,10 +28,6 @@ import {
 } from './event.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
-});
 
 /**
  * A showcase event (路演 roadshow, 展会 exhibition), id `event-<eventId>`: presenters are invited and answer

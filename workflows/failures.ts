@@ -1,5 +1,7 @@
-import { ActivityFailure, ApplicationFailure, currentUpdateInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, currentUpdateInfo, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
 import { BUSY_CODE, isErrorCode, type ErrorCode } from '../domain/errors.js';
+import { DECISION_RETRY } from './budget.js';
 
 /** A refusal with a stable code (the API maps it to problem+json) and a zh-CN message. */
 export function refusal(code: ErrorCode, message: string): ApplicationFailure {
@@ -34,6 +36,12 @@ function asUpdateFailure(err: unknown): ApplicationFailure {
     nonRetryable: true,
   });
 }
+
+/**
+ * Decision activities, the ones a person's request waits on (an Update's handler; see `activities/decision.ts`):
+ * 30 s an attempt, retried without limit until recorded or refused (`DECISION_RETRY`). Called through `decide`.
+ */
+export const decisions = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: DECISION_RETRY });
 
 /**
  * Runs an Update's decision activity with the Update's id as the decision's key (`updateId`): a retry of the

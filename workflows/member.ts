@@ -14,9 +14,9 @@ import type { Activities } from '../activities/index.js';
 import type { MemberStatus } from '../activities/member.js';
 import { formatInstantZh, makeDay, shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { superviseChildren } from './children.js';
-import { decide, refusal } from './failures.js';
+import { decide, decisions, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
@@ -36,10 +36,6 @@ import {
 } from './member.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
-});
 
 const ENDED: readonly MemberStatus[] = ['removed', 'revoked'];
 
@@ -94,6 +90,16 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
     m.status = status;
     upsertSearchAttributes({ [StageKey.name]: [`member_${status}`] });
     logStage();
+  };
+  /** The rectification judged (by the experts, or by staff): passed, active again; failed, removal is publicised. */
+  const afterRectification = (passed: boolean) => {
+    if (passed) {
+      m.elimination = undefined;
+      setStatus('active');
+    } else {
+      m.elimination!.stage = 'removal_publicity';
+      logStage();
+    }
   };
 
   /** Set while the rectification report is being closed: a report is refused (closed means closed). */
@@ -285,13 +291,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         logStage();
         continue;
       }
-      if (decided.passed) {
-        m.elimination = undefined;
-        setStatus('active');
-      } else {
-        e.stage = 'removal_publicity';
-        logStage();
-      }
+      afterRectification(decided.passed);
       continue;
     }
 
@@ -303,13 +303,7 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         continue;
       }
       await condition(allHandlersFinished);
-      if (e.staffPassed) {
-        m.elimination = undefined;
-        setStatus('active');
-      } else {
-        e.stage = 'removal_publicity';
-        logStage();
-      }
+      afterRectification(e.staffPassed);
       continue;
     }
 

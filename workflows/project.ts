@@ -13,9 +13,9 @@ import {
 import type { Activities } from '../activities/index.js';
 import { shanghaiDayOf, shanghaiInstant, yearOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { superviseChildren } from './children.js';
-import { decide, refusal } from './failures.js';
+import { decide, decisions, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
 import { InstitutionIdKey, ProgrammeKey, StageKey } from './search-attributes.js';
 import {
@@ -36,10 +36,6 @@ import {
 } from './project.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
-});
 
 const ENDED: readonly ProjectStage[] = ['completed', 'failed', 'terminated'];
 

@@ -12,8 +12,8 @@ import {
 import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
-import { busy, decide, refusal } from './failures.js';
+import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { busy, decide, decisions, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import {
   fileObjectionUpdate,
@@ -30,10 +30,6 @@ import {
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
-});
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
 });
 
 /**

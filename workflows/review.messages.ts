@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DueGroup } from '../activities/review.js';
+import type { DeclineResult, RecordDeclineInput } from '../activities/review.declines.js';
 import type { AggregateResult } from '../activities/review.results.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import type { ReviewSubjectKind } from '../domain/review/subjects.js';
@@ -57,22 +58,9 @@ export const getReviewQuery = defineQuery<ReviewState>('getReview');
  * An expert's decline, sent by the API as an Update: the workflow's decision activity records it (with a declared
  * conflict and its audit row), so the API answers only once the workflow has it and the replacement follows.
  */
-export interface DeclineRequest {
-  assignmentId: string;
-  reason: string;
-  /** The expert declares a conflict of interest with the item's institution. */
-  conflict: boolean;
-  actor: string;
-  requestId?: string | undefined;
-  /** When the API received the decline (ISO); judged against the assignment's due time. */
-  receivedAt: string;
-}
+export type DeclineRequest = Omit<RecordDeclineInput, 'workflowId' | 'updateId'>;
 
-/** What a recorded decline answers. */
-export interface DeclineResult {
-  assignmentId: string;
-  conflictRecorded: boolean;
-}
+export type { DeclineResult };
 
 /**
  * Declines an assignment (refusals: `ASSIGNMENT_NOT_FOUND`, `ASSIGNMENT_CLOSED`, `REVIEW_DUE_PASSED`); the

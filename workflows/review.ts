@@ -13,8 +13,8 @@ import type { DueGroup } from '../activities/review.js';
 import type { AggregateResult } from '../activities/review.results.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { DECISION_RETRY, graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
-import { busy, decide, refusal } from './failures.js';
+import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { busy, decide, decisions, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import {
   assignmentDeclinedSignal,
@@ -33,8 +33,6 @@ const acts = proxyActivities<Activities>({
   heartbeatTimeout: '2 minutes',
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
-/** Activities an expert's request waits on (an Update's handler): they end recorded or refused. */
-const decisions = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: DECISION_RETRY });
 
 function freshMemory(): ReviewMemory {
   return {

@@ -13,9 +13,9 @@ import type { Deadline } from '../activities/round.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { wallTimeFor } from '../domain/compressed-time.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
-import { graceMs, historyNearlyFull, DECISION_RETRY, RETRY } from './budget.js';
+import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { superviseChildren } from './children.js';
-import { busy, decide, refusal } from './failures.js';
+import { busy, decide, decisions, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
 import { publiciseAndApprove } from './round.approval.js';
 import { judgeCancellation, judgeExtension, judgeReceipt, remindersAhead } from './round.call.js';
@@ -52,11 +52,6 @@ const mail = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
-});
-/** Activities a person is waiting on (an Update's handler): bounded, so a refusal comes back promptly. */
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
 });
 
 /**

@@ -12,9 +12,9 @@ import {
 import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
-import { graceMs, PROCESSING_GRACE_SECONDS, DECISION_RETRY, RETRY } from './budget.js';
+import { graceMs, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
 import { superviseChildren } from './children.js';
-import { busy, decide, refusal } from './failures.js';
+import { busy, decide, decisions, refusal } from './failures.js';
 import { publicityWorkflow } from './publicity.js';
 import { reviewWorkflow } from './review.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
@@ -29,10 +29,6 @@ import {
 } from './showcase.messages.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: RETRY });
-const decisions = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: DECISION_RETRY,
-});
 
 /**
  * Procedure 6, the outcome showcase (典型案例), one workflow per year, id `showcase-<year>`: a call for case

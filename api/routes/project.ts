@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Db } from '../../db/knex.js';
 import { findProject } from '../../db/repositories/project.js';
 import { projectReports } from '../../db/repositories/project.views.js';
@@ -67,6 +68,14 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
   const { db } = deps;
 
   /** The project, if the principal may see it (an applicant only its own). */
+  /** Carries a request to the project's workflow as an Update (`PROJECT_CLOSED` once the workflow has ended). */
+  const toProject = <Ret, Arg>(
+    projectId: string,
+    update: UpdateDefinition<Ret, [Arg]>,
+    arg: Arg,
+    updateId: string | undefined,
+  ): Promise<Ret> =>
+    updateWorkflow(deps.temporal, projectWorkflowId(projectId), update, arg, { updateId, whenEnded: closed });
   const load = async (projectId: string, principal: Principal) => {
     const p = await findProject(db, projectId);
     if (!p) throw new AppError('PROJECT_NOT_FOUND', projectId);
@@ -176,9 +185,8 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.report_refused', requestId, () =>
-        updateWorkflow(
-          deps.temporal,
-          projectWorkflowId(params.projectId),
+        toProject(
+          params.projectId,
           submitProjectReportUpdate,
           {
             kind: body.kind,
@@ -187,7 +195,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
             actor: principal!.actor,
             requestId,
           },
-          { updateId, whenEnded: closed },
+          updateId,
         ),
       );
       return { status: 200, body: result };
@@ -214,12 +222,11 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.extension_refused', requestId, () =>
-        updateWorkflow(
-          deps.temporal,
-          projectWorkflowId(params.projectId),
+        toProject(
+          params.projectId,
           requestExtensionUpdate,
           { months: body.months, reason: body.reason, actor: principal!.actor, requestId },
-          { updateId, whenEnded: closed },
+          updateId,
         ),
       );
       return { status: 200, body: result };
@@ -243,12 +250,11 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     errors: ['PROJECT_NOT_FOUND', 'EXTENSION_NOT_PENDING', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req, updateId }) {
       await load(params.projectId, principal!);
-      const result = await updateWorkflow(
-        deps.temporal,
-        projectWorkflowId(params.projectId),
+      const result = await toProject(
+        params.projectId,
         decideExtensionUpdate,
         { approve: body.approve, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
-        { updateId, whenEnded: closed },
+        updateId,
       );
       return { status: 200, body: result };
     },
@@ -267,12 +273,11 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req, updateId }) {
       await load(params.projectId, principal!);
-      const result = await updateWorkflow(
-        deps.temporal,
-        projectWorkflowId(params.projectId),
+      const result = await toProject(
+        params.projectId,
         terminateProjectUpdate,
         { reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
-        { updateId, whenEnded: closed },
+        updateId,
       );
       return { status: 200, body: result };
     },
@@ -304,12 +309,11 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED', 'GRADE_NOT_PENDING'],
     async handler({ params, body, principal, req, updateId }) {
       await load(params.projectId, principal!);
-      const result = await updateWorkflow(
-        deps.temporal,
-        projectWorkflowId(params.projectId),
+      const result = await toProject(
+        params.projectId,
         gradeProjectReportUpdate,
         { passed: body.passed, reason: body.reason, actor: principal!.actor, requestId: requestIdOf(req) },
-        { updateId, whenEnded: closed },
+        updateId,
       );
       return { status: 200, body: { passed: result.passed, score: result.score, mayResubmit: result.mayResubmit } };
     },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { signToken } from '../../api/auth.js';
-import { insertBulkDrafts } from '../../local-stack/fixtures.js';
+import { insertBulkDrafts, replaceExpertPool } from '../../local-stack/fixtures.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { ChaosStack } from './stack.js';
 
@@ -156,18 +156,7 @@ export async function runChaosRound(options: ChaosRoundOptions): Promise<RoundTa
     const fields = (await db('industries').orderBy('key').pluck('key')) as string[];
     const institutions = (await db('institutions').orderBy('id').pluck('id')) as string[];
     const poolSize = fields.length * Math.ceil(Math.max(30, Math.ceil((applications * 3) / 20)) / fields.length);
-    await db('experts').update({ active: false });
-    await db('experts').insert(
-      Array.from({ length: poolSize }, (_, i) => ({
-        id: `chaos-${String(i + 1).padStart(4, '0')}`,
-        name_zh: `评审专家${i + 1}`,
-        email: `chaos-${i + 1}@experts.ronghe.example`,
-        affiliation_kind: 'industry',
-        enterprise_id: 'newcapec',
-        title_zh: '正高级工程师',
-        fields: [fields[i % fields.length]!],
-      })),
-    );
+    await replaceExpertPool(db, { prefix: 'chaos', size: poolSize, fields });
     const launched = expectOk(
       'launch',
       await call('POST', '/api/rounds', {

@@ -1,10 +1,8 @@
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAttachment, createApplication } from '../../db/repositories/round.applications.js';
-import { insertRound } from '../../db/repositories/round.js';
+import { createApplication } from '../../db/repositories/round.applications.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import type { RoundInput, RoundState, RoundWorkflow } from '../../workflows/round.messages.js';
+import type { RoundState, RoundWorkflow } from '../../workflows/round.messages.js';
+import { attachApplicationForm, insertDemoRound } from '../support/round.demo.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -42,40 +40,13 @@ async function draftWithForm(institutionId: string): Promise<string> {
         '以新一代信息技术为牵引，联合企业共建现代产业学院与研发中心，推动人才培养与产业需求对接，形成可复制推广的校企协同育人机制。',
     },
   });
-  const store = new AttachmentStore(stack.attachments.root, 1024 * 1024);
-  const file = await store.save(Readable.from([Buffer.from('%PDF-1.7\n申报书\n%%EOF\n')]), 'application/pdf');
-  await addAttachment(stack.database.db, {
-    applicationId: app.id,
-    kind: 'application_form',
-    fileName: '申报书.pdf',
-    contentType: 'application/pdf',
-    sizeBytes: file.size,
-    sha256: file.sha256,
-    storageKey: file.storageKey,
-    uploadedBy: `applicant:${institutionId}`,
-  });
+  await attachApplicationForm(stack.database.db, stack.attachments, app.id, institutionId);
   return app.id;
 }
 
 describe('Idempotency-Key over a network failure at the deadline (time-skipping server)', () => {
   it('accepts, after the deadline, the retry of a submission first received before it, with its first receipt time; replays the answer; refuses the key for another request', async () => {
-    const input: RoundInput = {
-      roundId: ROUND,
-      programme: 'demo_university',
-      year: 2027,
-      opensAt: '2027-03-15T09:00:00+08:00',
-      deadlineDay: '2027-04-06',
-      launchedBy: 'staff:test',
-    };
-    await insertRound(stack.database.db, {
-      id: ROUND,
-      programme: 'demo_university',
-      year: 2027,
-      titleZh: '2027年度产教融合示范高校申报',
-      opensAt: new Date(input.opensAt),
-      deadlineDay: input.deadlineDay,
-      launchedBy: input.launchedBy,
-    });
+    const input = await insertDemoRound(stack.database.db);
     const zzu = await draftWithForm('zzu');
     const henu = await draftWithForm('henu');
     const handle = await stack.env.client.workflow.start<RoundWorkflow>('roundWorkflow', {

@@ -1,19 +1,12 @@
-import { Readable } from 'node:stream';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAttachment, createApplication } from '../../db/repositories/round.applications.js';
+import { createApplication } from '../../db/repositories/round.applications.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
-import { insertRound } from '../../db/repositories/round.js';
 import { universities, universityEmail } from '../../db/seeds/reference-data.js';
-import {
-  extendDeadlineUpdate,
-  submitApplicationUpdate,
-  type RoundInput,
-  type RoundState,
-} from '../../workflows/round.messages.js';
+import { extendDeadlineUpdate, submitApplicationUpdate, type RoundState } from '../../workflows/round.messages.js';
 import type { RoundWorkflow } from '../../workflows/round.messages.js';
 import { recipientPurposePairs } from '../support/mailbox.js';
-import { AttachmentStore } from '../../storage/attachments.js';
+import { attachApplicationForm, insertDemoRound } from '../support/round.demo.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -82,23 +75,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
       enteredBy: 'staff:test',
     });
 
-    const input: RoundInput = {
-      roundId: ROUND,
-      programme: 'demo_university',
-      year: 2027,
-      opensAt: '2027-03-15T09:00:00+08:00',
-      deadlineDay: '2027-04-06',
-      launchedBy: 'staff:test',
-    };
-    await insertRound(stack.database.db, {
-      id: ROUND,
-      programme: 'demo_university',
-      year: 2027,
-      titleZh: '2027年度产教融合示范高校申报',
-      opensAt: new Date(input.opensAt),
-      deadlineDay: input.deadlineDay,
-      launchedBy: input.launchedBy,
-    });
+    const input = await insertDemoRound(stack.database.db);
     const apps = new Map<string, string>();
     for (const id of ['zzu', 'henu', 'haust', 'htu', 'haut']) {
       const complete = id === 'zzu';
@@ -115,20 +92,7 @@ describe('a round over real calendar durations (time-skipping server)', () => {
             }
           : { title: `${id} 申报` },
       });
-      if (complete) {
-        const store = new AttachmentStore(stack.attachments.root, 1024 * 1024);
-        const file = await store.save(Readable.from([Buffer.from('%PDF-1.7\n申报书\n%%EOF\n')]), 'application/pdf');
-        await addAttachment(stack.database.db, {
-          applicationId: app.id,
-          kind: 'application_form',
-          fileName: '申报书.pdf',
-          contentType: 'application/pdf',
-          sizeBytes: file.size,
-          sha256: file.sha256,
-          storageKey: file.storageKey,
-          uploadedBy: 'applicant:zzu',
-        });
-      }
+      if (complete) await attachApplicationForm(stack.database.db, stack.attachments, app.id, id);
       apps.set(id, app.id);
     }
 

@@ -69,7 +69,6 @@ interface ReviewState {
   counts: { assignments: number; timedOut: number; replaced: number; unreplaceable: number };
 }
 
-/** Runs one review workflow against `stubs` on its own task queue; the test drives it through `run`. */
 /** One review workflow of subject `round-<name>` on `stubs`, driven by `run`. */
 function withReview<T>(name: string, stubs: ActivityStubs, run: (handle: WorkflowHandle) => Promise<T>): Promise<T> {
   return withStubbedWorkflow(
@@ -167,6 +166,55 @@ describe('review workflow (stubbed activities)', () => {
       expect(await handle.result()).toEqual(aggregate);
       expect(stubs.inputsOf('prepareReview')).toHaveLength(2);
       expect((await handle.query<ReviewState>('getReview')).attempts).toBe(2);
+    });
+  });
+});
+
+/** An expert's decline as the API sends it. */
+const decline = (assignmentId: string, receivedAt: string) => ({
+  assignmentId,
+  reason: '出差无法按时完成',
+  conflict: true,
+  actor: 'expert:e1',
+  requestId: 'req-1',
+  receivedAt,
+});
+
+/**
+ * Issue 13 point 5: a decline reaches the review workflow durably. The API sends it as the Update
+ * `declineAssignment`, whose decision activity records it; the Update answers only once the workflow has the
+ * decline, and the replacement follows from the workflow's own state — there is no separate message to lose.
+ */
+describe('a decline as an Update of the review workflow (stubbed activities)', () => {
+  it('when an expert declines, then the workflow records the decline before answering and replaces it at once', async () => {
+    const day = await today();
+    const replacementDue = dueGroup(day, 8);
+    const stubs = reviewStubs(day, {
+      recordDecline: (input) => ({ assignmentId: input.assignmentId, conflictRecorded: input.conflict }),
+      replaceDeclined: () => ({ timedOut: 0, replaced: 1, unreplaceable: 0, due: replacementDue }),
+    });
+    await withReview('decline-update', stubs, async (handle) => {
+      await stubs.called('sendReviewInvitations');
+      const receivedAt = new Date(await env.currentTimeMs()).toISOString();
+      // Fails before this change: the workflow has no `declineAssignment` Update (WorkflowUpdateFailedError).
+      const answer = await handle.executeUpdate('declineAssignment', {
+        args: [decline('as-3', receivedAt)],
+        updateId: 'decline-as-3',
+      });
+      expect(answer).toEqual({ assignmentId: 'as-3', conflictRecorded: true });
+      // Recorded by the workflow's decision activity, keyed by the Update.
+      expect(stubs.inputsOf('recordDecline')).toEqual([
+        { ...decline('as-3', receivedAt), workflowId: 'review-round-decline-update', updateId: 'decline-as-3' },
+      ]);
+      // The replacement follows before any due date, without any other message.
+      expect(await stubs.called('replaceDeclined')).toMatchObject({ reviewId: 'rv-1', today: day });
+      expect(stubs.inputsOf('closeDueAssignments')).toEqual([]);
+
+      expect(await handle.result()).toEqual(aggregate);
+      expect(stubs.inputsOf('closeDueAssignments').map((c) => c.dueDay)).toEqual([
+        addDays(day, 5),
+        replacementDue.dueDay,
+      ]);
     });
   });
 });
