@@ -31,6 +31,8 @@ export interface WorkerOptions {
   temporalAddress: string;
   /** An existing connection (the time-skipping test environment's); otherwise one is opened to the address. */
   connection?: NativeConnection;
+  /** With `connection`: the client activities redeliver receipts with (none: they cannot). */
+  client?: Client;
   namespace: string;
   taskQueue: string;
   db: Db;
@@ -136,15 +138,9 @@ async function ensureOutboxSweeper(options: WorkerOptions, connection: Connectio
  * existing connection (the time-skipping test environment) does neither: its environment registers its own
  * attributes, and a sweeper that never stops sleeping would leave the test server no idle moment to skip time.
  */
-async function prepareCluster(options: WorkerOptions, outbox: OutboxConfig): Promise<void> {
-  if (options.connection) return;
-  const connection = await Connection.connect({ address: options.temporalAddress });
-  try {
-    await registerSearchAttributes(options, connection);
-    await ensureOutboxSweeper(options, connection, outbox);
-  } finally {
-    await connection.close();
-  }
+async function prepareCluster(options: WorkerOptions, connection: Connection, outbox: OutboxConfig): Promise<void> {
+  await registerSearchAttributes(options, connection);
+  await ensureOutboxSweeper(options, connection, outbox);
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
@@ -155,6 +151,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     maxAttempts: outboxConfig.maxAttempts,
     retrySeconds: outboxConfig.retrySeconds,
   });
+  // The activities' client (receipts are redelivered with it), and the cluster's set-up, when the worker opens
+  // its own connections; a worker on an existing connection (a test environment) is given a client or none.
+  const clientConnection = options.connection
+    ? undefined
+    : await Connection.connect({ address: options.temporalAddress });
+  const temporal = clientConnection
+    ? new Client({ connection: clientConnection, namespace: options.namespace })
+    : options.client;
   const activities = createActivities({
     db: options.db,
     outbox,
@@ -162,8 +166,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     attachments: options.attachments,
     staffEmail: options.staffEmail,
     decisionFaults: options.decisionFaults,
+    temporal,
   });
-  await prepareCluster(options, outboxConfig);
+  if (clientConnection) await prepareCluster(options, clientConnection, outboxConfig);
   const ownConnection = !options.connection;
   const connection = options.connection ?? (await NativeConnection.connect({ address: options.temporalAddress }));
   const worker = await Worker.create({
@@ -176,6 +181,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const done = worker.run().finally(async () => {
     transport.close();
     if (ownConnection) await connection.close();
+    await clientConnection?.close();
   });
   return {
     worker,

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import type { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Outbox } from '../mail/outbox.js';
@@ -23,4 +24,6 @@ export interface ActivityDeps {
   staffEmail: string;
   /** Crash simulation for tests of the decision activities; never set in production. */
   decisionFaults?: DecisionFaults | undefined;
+  /** A Temporal client, for redelivering receipts (`activities/receipts.ts`); absent on test workers without one. */
+  temporal?: Client | undefined;
 }

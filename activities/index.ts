@@ -14,6 +14,7 @@ import { createProjectReportActivities } from './project.reports.js';
 import { createShowcaseActivities } from './showcase.js';
 import { createPublicityActivities } from './publicity.js';
 import { createOutboxActivities } from './outbox.js';
+import { createReceiptActivities } from './receipts.js';
 import { createChildActivities } from './children.js';
 import { createObjectionActivities } from './publicity.objections.js';
 import { createResolutionActivities } from './publicity.resolutions.js';
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProjectExtensionActivities(deps),
     ...createShowcaseActivities(deps),
     ...createOutboxActivities(deps),
+    ...createReceiptActivities(deps),
     ...createChildActivities(deps),
   };
 }

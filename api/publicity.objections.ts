@@ -6,7 +6,7 @@ import { findPeriod } from '../db/repositories/publicity.views.js';
 import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
-import { updateWorkflow } from './workflow-calls.js';
+import { deliverReceipt } from './workflow-calls.js';
 
 /** What an objector submits, from the JSON API or the public page's form. */
 export interface ObjectionForm {
@@ -100,8 +100,8 @@ export async function fileObjection(
     requestId: meta.requestId,
     workflowId: period.workflowId,
   });
-  const recorded = await updateWorkflow(
-    deps.temporal,
+  const recorded = await deliverReceipt(
+    deps,
     period.workflowId,
     fileObjectionUpdate,
     {
@@ -117,6 +117,7 @@ export async function fileObjection(
     },
     {
       updateId: meta.updateId,
+      caller: `public:${checked.name}`,
       whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.titleZh}已结束，不再受理异议`),
     },
   );

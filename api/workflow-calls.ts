@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { BUSY_CODE } from '../domain/errors.js';
-import type { AppError } from './errors.js';
+import type { Db } from '../db/knex.js';
+import { formatShanghai } from '../domain/calendar/index.js';
+import { recordReceipt, recordReceiptOutcome, type ReceiptOutcome } from '../db/repositories/receipts.js';
+import { AppError, fromTemporalError, isUpdateFailedWithoutRefusal } from './errors.js';
 
 /**
  * Worth waiting a moment for: gRPC RESOURCE_EXHAUSTED (too many Updates in flight on one workflow), or the
@@ -58,4 +62,76 @@ export async function updateWorkflow<Ret, Arg>(
       throw err;
     }
   }
+}
+
+/**
+ * How long the API holds a receipt it is sending before the sweeper may redeliver it (wall-clock
+ * milliseconds): longer than one request may take. Redelivering early would do no harm — the Update id is the
+ * same, so Temporal runs it once — it would only be wasted work.
+ */
+export const RECEIPT_LEASE_MS = 60_000;
+
+/**
+ * How a failed delivery ends the receipt: the person's request refused (a catalogue code, or the workflow gone),
+ * or failed for good (an Update that failed without a refusal keeps that failure under its id); `undefined`
+ * when the failure is ours and passing (Temporal unreachable or slow), so the receipt stays pending.
+ */
+function outcomeOfFailure(err: unknown): ReceiptOutcome | undefined {
+  if (isUpdateFailedWithoutRefusal(err)) return { status: 'failed', message: (err as Error).message };
+  const refusal = err instanceof AppError ? err : fromTemporalError(err);
+  if (refusal && refusal.status < 500) {
+    return { status: 'refused', code: refusal.code, message: refusal.detail ?? refusal.title };
+  }
+  return undefined;
+}
+
+/**
+ * Sends a request the workflow judges by its receipt time (a submission, withdrawal, report, nomination, RSVP,
+ * objection) as `updateWorkflow` does, after writing it to `update_receipts` with the Update it travels in —
+ * so a crash of this process between the two, or Temporal out of reach, loses no on-time receipt: the outbox
+ * sweeper redelivers a pending receipt under the same Update id once `RECEIPT_LEASE_MS` has passed
+ * (`activities/receipts.ts`). The Update id is the keyed request's (`options.updateId`) or a new
+ * `receipt/<uuid>`. The workflow's answer is recorded on the row.
+ *
+ * @throws as `updateWorkflow`; when Temporal is out of reach, AppError `SERVICE_UNAVAILABLE` saying the request
+ *   is kept and will be judged by its receipt time (Asia/Shanghai), with its `receiptId` (the Update id).
+ */
+export async function deliverReceipt<Ret, Arg extends { receivedAt: string }>(
+  deps: { db: Db; temporal: Client },
+  workflowId: string,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  options: { updateId: string | undefined; caller: string | undefined; whenEnded: () => AppError },
+): Promise<Ret> {
+  const updateId = options.updateId ?? `receipt/${randomUUID()}`;
+  await recordReceipt(
+    deps.db,
+    {
+      updateId,
+      workflowId,
+      updateName: update.name,
+      updateArg: arg,
+      caller: options.caller ?? 'public',
+      receivedAt: new Date(arg.receivedAt),
+    },
+    RECEIPT_LEASE_MS,
+  );
+  let result: Ret;
+  try {
+    result = await updateWorkflow(deps.temporal, workflowId, update, arg, { updateId, whenEnded: options.whenEnded });
+  } catch (err) {
+    const outcome = outcomeOfFailure(err);
+    if (outcome) await recordReceiptOutcome(deps.db, updateId, outcome);
+    else if (fromTemporalError(err)?.code === 'SERVICE_UNAVAILABLE') {
+      // Still a 503, but the person learns the request is kept and will be judged by this receipt time.
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        `已于 ${formatShanghai(new Date(arg.receivedAt))} 收到并留存该请求，流程引擎恢复后将按此接收时间自动处理，无需重复提交`,
+        { receiptId: updateId },
+      );
+    }
+    throw err;
+  }
+  await recordReceiptOutcome(deps.db, updateId, { status: 'accepted' });
+  return result;
 }

@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
+import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { ProgrammeKeySchema } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
@@ -256,8 +256,8 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
           if (entry.programme !== evaluation.programme) {
             throw new AppError('NOT_EVALUATED', '该名录条目不属于本次动态评价的项目类别');
           }
-          return updateWorkflow(
-            deps.temporal,
+          return deliverReceipt(
+            deps,
             evaluation.id,
             submitEvaluationReportUpdate,
             {
@@ -267,7 +267,11 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
               actor: principal!.actor,
               requestId,
             },
-            { updateId, whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告') },
+            {
+              updateId,
+              caller: principal!.actor,
+              whenEnded: () => new AppError('DEADLINE_PASSED', '本次动态评价已结束，不再受理自评报告'),
+            },
           );
         },
       );

@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
+import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
@@ -186,8 +186,8 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
         async () => {
           if (!(await isInvited(db, params.eventId, principal!.institutionId!)))
             throw new AppError('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
-          return updateWorkflow(
-            deps.temporal,
+          return deliverReceipt(
+            deps,
             eventWorkflowId(params.eventId),
             rsvpUpdate,
             {
@@ -198,7 +198,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
               actor: principal!.actor,
               requestId,
             },
-            { updateId, whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
+            { updateId, caller: principal!.actor, whenEnded: () => new AppError('EVENT_CLOSED', '活动已结束') },
           );
         },
       );

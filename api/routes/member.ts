@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import { auditRefusal } from '../refusals.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
+import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { ProgrammeKeySchema } from '../schemas.js';
 import { memberWorkflowId } from '../../domain/workflow-ids.js';
@@ -226,8 +226,8 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
           workflowId: entry.workflowId ?? memberWorkflowId(entry.entryId),
         },
         () =>
-          updateWorkflow(
-            deps.temporal,
+          deliverReceipt(
+            deps,
             entry.workflowId ?? memberWorkflowId(entry.entryId),
             submitRectificationReportUpdate,
             {
@@ -236,7 +236,11 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
               actor: principal!.actor,
               requestId,
             },
-            { updateId, whenEnded: () => new AppError('RECTIFICATION_NOT_OPEN', '该名录条目已移出名录或被撤销认定') },
+            {
+              updateId,
+              caller: principal!.actor,
+              whenEnded: () => new AppError('RECTIFICATION_NOT_OPEN', '该名录条目已移出名录或被撤销认定'),
+            },
           ),
       );
       return { status: 200, body: result };

@@ -16,7 +16,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
+import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { projectWorkflowId } from '../../domain/workflow-ids.js';
 
@@ -185,8 +185,9 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
       await load(params.projectId, principal!);
       const requestId = requestIdOf(req);
       const result = await audited(principal!, params.projectId, 'project.report_refused', requestId, () =>
-        toProject(
-          params.projectId,
+        deliverReceipt(
+          deps,
+          projectWorkflowId(params.projectId),
           submitProjectReportUpdate,
           {
             kind: body.kind,
@@ -195,7 +196,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
             actor: principal!.actor,
             requestId,
           },
-          updateId,
+          { updateId, caller: principal!.actor, whenEnded: closed },
         ),
       );
       return { status: 200, body: result };

@@ -10,7 +10,7 @@ import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
+import { deliverReceipt } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { loadOwned } from './round.applications.access.js';
 import { ApplicationParams, SubmissionSchema } from './round.applications.views.js';
@@ -88,13 +88,14 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
         operation: 'submit',
       });
       const result = await auditRefusal(db, principal!, refused(app, 'application.submit_refused', requestId), () =>
-        updateWorkflow(
-          deps.temporal,
+        deliverReceipt(
+          deps,
           app.roundId,
           submitApplicationUpdate,
           { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
           {
             updateId,
+            caller: principal!.actor,
             whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
           },
         ),
@@ -143,8 +144,8 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
         operation: 'withdraw',
       });
       const result = await auditRefusal(db, principal!, refused(app, 'application.withdraw_refused', requestId), () =>
-        updateWorkflow(
-          deps.temporal,
+        deliverReceipt(
+          deps,
           app.roundId,
           withdrawApplicationUpdate,
           {
@@ -155,7 +156,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
             actor: principal!.actor,
             requestId,
           },
-          { updateId, whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+          { updateId, caller: principal!.actor, whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
         ),
       );
       return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };

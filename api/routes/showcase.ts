@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
-import { updateWorkflow } from '../workflow-calls.js';
+import { deliverReceipt } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { NOMINATIONS_PER_INSTITUTION } from '../../domain/showcase.js';
@@ -173,8 +173,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
           workflowId: params.showcaseId,
         },
         () =>
-          updateWorkflow(
-            deps.temporal,
+          deliverReceipt(
+            deps,
             params.showcaseId,
             nominateCaseUpdate,
             {
@@ -187,7 +187,11 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
               actor: principal!.actor,
               requestId,
             },
-            { updateId, whenEnded: () => new AppError('NOMINATIONS_CLOSED', '本年度成果推广已结束') },
+            {
+              updateId,
+              caller: principal!.actor,
+              whenEnded: () => new AppError('NOMINATIONS_CLOSED', '本年度成果推广已结束'),
+            },
           ),
       );
       return { status: 201, body: result };

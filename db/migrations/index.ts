@@ -11,6 +11,7 @@ import * as decisions from './009_decisions.js';
 import * as outboxClaims from './010_outbox_claims.js';
 import * as idempotencyKeys from './011_idempotency_keys.js';
 import * as idempotencyLocks from './012_idempotency_locks.js';
+import * as updateReceipts from './013_update_receipts.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -29,6 +30,7 @@ const migrations: Record<string, Knex.Migration> = {
   '010_outbox_claims': outboxClaims,
   '011_idempotency_keys': idempotencyKeys,
   '012_idempotency_locks': idempotencyLocks,
+  '013_update_receipts': updateReceipts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -50,6 +50,8 @@ export function compareRuns(clean: RoundTally, chaos: RoundTally): Comparison {
     zero('workflows open past their end', clean.openPastEnd, chaos.openPastEnd),
     zero('outbox rows pending', clean.outbox.pending, chaos.outbox.pending),
     zero('outbox rows failed', clean.outbox.failed, chaos.outbox.failed),
+    zero('receipts unanswered', clean.receipts.pending, chaos.receipts.pending),
+    zero('receipts failed', clean.receipts.failed, chaos.receipts.failed),
     zero('duplicate emails (one key, two Message-IDs)', clean.duplicates, chaos.duplicates),
     {
       what: 'resends under the same Message-ID',

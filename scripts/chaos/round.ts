@@ -31,6 +31,8 @@ export interface RoundTally {
   /** Round, review and publicity workflows still running after the round's result. */
   openPastEnd: number;
   outbox: { pending: number; failed: number };
+  /** Receipts (`update_receipts`) never answered by their workflow, and those whose Update failed for good. */
+  receipts: { pending: number; failed: number };
   /** Deliveries of one email (idempotency key) under more than one Message-ID: must be 0. */
   duplicates: number;
   /** Extra deliveries of one email under its one Message-ID (a send whose acknowledgement was lost). */
@@ -333,6 +335,7 @@ export async function runChaosRound(options: ChaosRoundOptions): Promise<RoundTa
     }))
       openPastEnd += 1;
     const outboxRows = await db('email_outbox').select<{ status: string }[]>('status');
+    const receiptRows = await db('update_receipts').select<{ status: string }[]>('status');
     const delivered = await maildevDeliveries(stack.maildev.apiUrl);
     const byKey = new Map<string, string[]>();
     for (const d of delivered) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d.messageId]);
@@ -355,6 +358,10 @@ export async function runChaosRound(options: ChaosRoundOptions): Promise<RoundTa
       outbox: {
         pending: outboxRows.filter((r) => r.status === 'pending' || r.status === 'sending').length,
         failed: outboxRows.filter((r) => r.status === 'failed').length,
+      },
+      receipts: {
+        pending: receiptRows.filter((r) => r.status === 'pending').length,
+        failed: receiptRows.filter((r) => r.status === 'failed').length,
       },
       duplicates,
       resends,

@@ -116,12 +116,53 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
       const r = await stack.request<{ workflow: { stage: string } }>('GET', `/api/rounds/${ROUND}`, { token: staff });
       return r.body.workflow?.stage === 'call_open' ? true : undefined;
     });
+    // One submission's API process dies after writing its receipt, before sending the Update (issue 13, point 3):
+    // the row it leaves, whose lease has run out, is delivered by the outbox sweeper with its receipt time.
+    const crashed = { institution: 'haust', applicationId: ids.haust![2]! };
     for (const [institution, count] of Object.entries(plan)) {
       for (let n = 0; n < count; n++) {
+        if (institution === crashed.institution && ids[institution]![n] === crashed.applicationId) continue;
         const res = await submit(institution, ids[institution]![n]!);
         expect(res.status, JSON.stringify(res.body)).toBe(200);
       }
     }
+    const receivedAt = new Date();
+    await db()('update_receipts').insert({
+      update_id: 'receipt/crashed-before-update',
+      workflow_id: ROUND,
+      update_name: 'submitApplication',
+      update_arg: JSON.stringify({
+        applicationId: crashed.applicationId,
+        institutionId: crashed.institution,
+        receivedAt: receivedAt.toISOString(),
+        actor: `applicant:${crashed.institution}`,
+      }),
+      caller: `applicant:${crashed.institution}`,
+      received_at: receivedAt,
+      status: 'pending',
+      locked_until: db().raw(`now() - interval '1 second'`),
+    });
+    const redelivered = await eventually(
+      async () => {
+        const row = await db()('applications')
+          .where({ id: crashed.applicationId })
+          .first<{ status: string; received_at: Date }>('status', 'received_at');
+        return row.status === 'submitted' ? row : undefined;
+      },
+      { what: 'the redelivered submission' },
+    );
+    expect(redelivered.received_at).toEqual(receivedAt);
+    // The sweeper records the workflow's answer once its Update returns.
+    const answered = await eventually(
+      async () => {
+        const row = await db()('update_receipts')
+          .where({ update_id: 'receipt/crashed-before-update' })
+          .first<{ status: string; redeliveries: number }>('status', 'redeliveries');
+        return row.status === 'pending' ? undefined : row;
+      },
+      { what: "the redelivered receipt's answer" },
+    );
+    expect(answered).toMatchObject({ status: 'accepted', redeliveries: 1 });
     const over = await submit('henu', ids.henu![3]!);
     expect(over.status).toBe(409);
     expect(over.contentType).toContain('application/problem+json');

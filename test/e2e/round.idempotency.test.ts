@@ -1,4 +1,8 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActivityDeps } from '../../activities/deps.js';
+import { createReceiptActivities } from '../../activities/receipts.js';
 import { createApplication } from '../../db/repositories/round.applications.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { RoundState, RoundWorkflow } from '../../workflows/round.messages.js';
@@ -10,7 +14,8 @@ import { eventually } from '../support/wait.js';
  * `Idempotency-Key` (issue 13, point 3): a retried request keeps its first final answer and its first receipt
  * time. The API reaches Temporal through a proxy the test cuts: a submission received an hour before the
  * deadline cannot reach the workflow (503), and its retry under the same key, sent after the deadline, is on
- * time.
+ * time. A submission sent at the same moment without a key is not lost either: its receipt was written before its
+ * Update, and the sweeper's redelivery (`redeliverReceipts`) delivers it after the deadline, on time.
  */
 const TASK_QUEUE = 'ronghe-idempotency';
 const ROUND = 'round-demo_university-2027';
@@ -63,11 +68,15 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     await eventually(async () => ((await state()).stage === 'call_open' ? true : undefined));
 
     const token = await stack.token({ role: 'applicant', id: 'zzu' });
-    const submit = (applicationId: string, key: string) =>
+    const henuToken = await stack.token({ role: 'applicant', id: 'henu' });
+    const submit = (applicationId: string, key: string | undefined, bearer = token) =>
       fetch(`${stack.api!.url}/api/applications/${applicationId}/submit`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': key },
+        headers: { Authorization: `Bearer ${bearer}`, ...(key ? { 'Idempotency-Key': key } : {}) },
       }).then(async (r) => ({ status: r.status, headers: r.headers, body: (await r.json()) as Submission & Problem }));
+    type ReceiptRow = { update_id: string; caller: string; status: string; received_at: Date };
+    const receipts = () =>
+      stack.database.db('update_receipts').select<ReceiptRow[]>('update_id', 'caller', 'status', 'received_at');
 
     // An hour before the deadline the network between the API and Temporal fails: ours, so 503.
     await stack.skipTo('2027-04-06T23:00:00+08:00');
@@ -82,6 +91,18 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     const firstReceipt: Date = receipt.received_at;
     expect(firstReceipt.getTime()).toBeGreaterThanOrEqual(before);
     expect(firstReceipt.getTime()).toBeLessThanOrEqual(after);
+    // Without a key: also 503, and its receipt is kept, pending, with the Update it travels in.
+    const keyless = await submit(henu, undefined, henuToken);
+    expect([keyless.status, keyless.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    expect(keyless.body.detail).toContain('无需重复提交');
+    const pending = await receipts();
+    expect(pending.map((r) => [r.caller, r.status]).sort()).toEqual([
+      ['applicant:henu', 'pending'],
+      ['applicant:zzu', 'pending'],
+    ]);
+    const henuReceipt = pending.find((r) => r.caller === 'applicant:henu')!;
+    expect(henuReceipt.update_id).toMatch(/^receipt\//);
+    expect((keyless.body as unknown as { receiptId: string }).receiptId).toBe(henuReceipt.update_id);
 
     // The network is back after the deadline (inside the 10-minute processing grace): the retry is on time.
     await stack.skipTo('2027-04-07T00:03:00+08:00');
@@ -98,6 +119,37 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     expect(replayed.body).toEqual(retried.body);
     expect((await state()).submissions).toBe(1);
+    expect(await stack.database.db('update_receipts').where({ caller: 'applicant:zzu' }).first()).toMatchObject({
+      update_id: 'applicant:zzu/zzu-final-2027#1',
+      status: 'accepted',
+    });
+
+    // The keyless receipt's holder is gone (its lease has run out): the sweeper's redelivery brings it in on time.
+    await stack.database
+      .db('update_receipts')
+      .where({ caller: 'applicant:henu' })
+      .update({
+        locked_until: stack.database.db.raw(`now() - interval '1 second'`),
+      });
+    const activities = createReceiptActivities({ db: stack.database.db, temporal: stack.env.client } as ActivityDeps);
+    const redeliverReceipts = (input: { batchSize: number }) => activities.redeliverReceipts(input);
+    const sweeper = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
+    const swept = await sweeper.run(redeliverReceipts, { batchSize: 10 });
+    expect(swept).toMatchObject({ claimed: 1, accepted: 1, refused: 0, failed: 0, pending: 0 });
+    expect((await state()).submissions).toBe(2);
+    const delivered = await stack.database
+      .db('applications')
+      .where({ id: henu })
+      .first<{ status: string; received_at: Date }>('status', 'received_at');
+    expect(delivered.status).toBe('submitted');
+    expect(delivered.received_at).toEqual(henuReceipt.received_at);
+    expect(delivered.received_at.getTime()).toBeLessThan(Date.parse(deadline.at));
+    expect(await receipts()).toContainEqual({ ...henuReceipt, status: 'accepted' });
+    const audit = await stack.database.db('audit_events').where({ action: 'receipt.redelivered' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0].details).toMatchObject({ updateId: henuReceipt.update_id, outcome: 'accepted' });
+    // Nothing is left to redeliver, and a second sweep sends nothing twice.
+    expect(await sweeper.run(redeliverReceipts, { batchSize: 10 })).toMatchObject({ claimed: 0 });
 
     // The same key for another request is refused, never dropped; a fresh request after the deadline is late.
     const reused = await submit(henu, 'zzu-final-2027');

@@ -1,0 +1,120 @@
+import { Context, log } from '@temporalio/activity';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { recordAudit } from '../db/repositories/audit.js';
+import {
+  claimDueReceipts,
+  recordReceiptOutcome,
+  type DueReceipt,
+  type ReceiptOutcome,
+} from '../db/repositories/receipts.js';
+import { BUSY_CODE, isErrorCode } from '../domain/errors.js';
+import type { ActivityDeps } from './deps.js';
+
+/** One redelivery sweep: how many receipts to take at most. */
+export interface RedeliverReceiptsInput {
+  batchSize: number;
+}
+
+/** What one sweep did, by the workflow's answer; `pending` stayed pending (Temporal out of reach, or busy). */
+export interface RedeliverReceiptsResult {
+  claimed: number;
+  accepted: number;
+  refused: number;
+  failed: number;
+  pending: number;
+  /** The batch was full: more may be due. */
+  more: boolean;
+}
+
+/** How long a sweep holds a receipt it redelivers (wall-clock milliseconds): more than one Update's wait. */
+const REDELIVERY_LEASE_MS = 60_000;
+
+/** How long one redelivered Update is waited for (wall-clock milliseconds), as the API waits. */
+const REDELIVERY_WAIT_MS = 30_000;
+
+/**
+ * Sends a receipt's Update again, under its own Update id — Temporal runs an Update id once, so one the workflow
+ * already took is answered from its first run — and tells how the workflow answered; `undefined` when the
+ * answer must wait (Temporal out of reach or slow, the workflow busy continuing as new).
+ */
+async function redeliver(temporal: Client, receipt: DueReceipt): Promise<ReceiptOutcome | undefined> {
+  try {
+    await temporal.withDeadline(Date.now() + REDELIVERY_WAIT_MS, () =>
+      temporal.workflow
+        .getHandle(receipt.workflowId)
+        .executeUpdate(receipt.updateName, { args: [receipt.updateArg], updateId: receipt.updateId }),
+    );
+    return { status: 'accepted' };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      return { status: 'refused', code: 'WORKFLOW_NOT_FOUND', message: '流程已结束，未能送达' };
+    }
+    if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type === BUSY_CODE) return undefined;
+    if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+      return { status: 'refused', code: cause.type, message: cause.message };
+    }
+    return { status: 'failed', message: cause?.message ?? err.message };
+  }
+}
+
+/** The redelivery of pending receipts (issue 13, point 3), run by the outbox sweeper (`outboxSweeperWorkflow`). */
+export function createReceiptActivities({ db, temporal }: ActivityDeps) {
+  return {
+    /**
+     * Takes the pending receipts nobody holds — the API process died between writing one and sending its
+     * Update, or could not reach Temporal — and sends each Update again under its Update id, so the workflow
+     * judges it by its first receipt time; records the answer on the row and in the audit log
+     * (`receipt.redelivered`), heartbeating after each. A receipt whose answer must wait stays pending for a
+     * later sweep, and so do the rest of the batch (one wait, not one per row). Several sweeps at once take
+     * disjoint rows.
+     *
+     * @throws a non-retryable ApplicationFailure when the worker has no Temporal client (a test worker).
+     */
+    async redeliverReceipts(input: RedeliverReceiptsInput): Promise<RedeliverReceiptsResult> {
+      if (!temporal) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to redeliver with');
+      const due = await claimDueReceipts(db, { limit: input.batchSize, leaseMs: REDELIVERY_LEASE_MS });
+      const result: RedeliverReceiptsResult = {
+        claimed: due.length,
+        accepted: 0,
+        refused: 0,
+        failed: 0,
+        pending: 0,
+        more: due.length >= input.batchSize,
+      };
+      for (const [index, receipt] of due.entries()) {
+        const outcome = await redeliver(temporal, receipt);
+        Context.current().heartbeat();
+        if (!outcome) {
+          // Temporal is out of reach or the workflow busy: the rest wait for a later sweep (their lease runs out).
+          result.pending = due.length - index;
+          result.more = false;
+          break;
+        }
+        result[outcome.status] += 1;
+        await recordReceiptOutcome(db, receipt.updateId, outcome);
+        await recordAudit(db, {
+          actor: receipt.caller,
+          role: 'system',
+          action: 'receipt.redelivered',
+          subjectKind: 'workflow',
+          subjectId: receipt.workflowId,
+          ...(outcome.status === 'accepted' ? {} : { reason: outcome.message }),
+          details: {
+            updateId: receipt.updateId,
+            update: receipt.updateName,
+            receivedAt: receipt.receivedAt.toISOString(),
+            outcome: outcome.status,
+            ...(outcome.status === 'refused' ? { code: outcome.code } : {}),
+            redeliveries: receipt.redeliveries,
+          },
+          workflowId: receipt.workflowId,
+        });
+      }
+      if (result.claimed > 0) log.info('receipts redelivered', { ...result });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { Db } from '../knex.js';
+
+/** A person's request as it is kept before its Update is sent (table `update_receipts`, migration 013). */
+export interface UpdateReceipt {
+  /** The Update id it is sent under, every time. */
+  updateId: string;
+  workflowId: string;
+  /** The Update's name (`UpdateDefinition.name`). */
+  updateName: string;
+  /** The Update's one argument; it carries `receivedAt` (ISO instant), which the workflow judges. */
+  updateArg: unknown;
+  /** The principal's actor, or `public`. */
+  caller: string;
+  receivedAt: Date;
+}
+
+/** How the workflow answered a receipt: accepted, refused with a catalogue code, or failed (not ours to retry). */
+export type ReceiptOutcome =
+  { status: 'accepted' } | { status: 'refused'; code: string; message: string } | { status: 'failed'; message: string };
+
+/** A pending receipt the sweeper took to redeliver (see `claimDueReceipts`). */
+export interface DueReceipt extends UpdateReceipt {
+  /** How many times it has been taken to redeliver, this time included. */
+  redeliveries: number;
+}
+
+/**
+ * Writes the receipt before its Update is sent, held for `leaseMs` (wall-clock milliseconds) by the sender; a
+ * retry under the same Update id keeps the first row (and its receipt time).
+ */
+export async function recordReceipt(db: Db, receipt: UpdateReceipt, leaseMs: number): Promise<void> {
+  await db('update_receipts')
+    .insert({
+      update_id: receipt.updateId,
+      workflow_id: receipt.workflowId,
+      update_name: receipt.updateName,
+      update_arg: JSON.stringify(receipt.updateArg),
+      caller: receipt.caller,
+      received_at: receipt.receivedAt,
+      status: 'pending',
+      locked_until: db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]),
+    })
+    .onConflict('update_id')
+    .ignore();
+}
+
+/** Records the workflow's answer to a pending receipt (the first answer stays). */
+export async function recordReceiptOutcome(db: Db, updateId: string, outcome: ReceiptOutcome): Promise<void> {
+  await db('update_receipts')
+    .where({ update_id: updateId, status: 'pending' })
+    .update({
+      status: outcome.status,
+      outcome_code: outcome.status === 'refused' ? outcome.code : null,
+      outcome_message: outcome.status === 'accepted' ? null : outcome.message,
+      answered_at: db.fn.now(),
+    });
+}
+
+interface ReceiptRow {
+  update_id: string;
+  workflow_id: string;
+  update_name: string;
+  update_arg: unknown;
+  caller: string;
+  received_at: Date;
+  redeliveries: number;
+}
+
+/**
+ * Takes up to `limit` pending receipts nobody holds (their sender died, or could not reach Temporal, and the
+ * lease ran out), oldest first, and holds them for `leaseMs`. Concurrent sweeps take disjoint rows
+ * (`FOR UPDATE SKIP LOCKED`).
+ */
+export async function claimDueReceipts(db: Db, options: { limit: number; leaseMs: number }): Promise<DueReceipt[]> {
+  const { rows } = await db.raw<{ rows: ReceiptRow[] }>(
+    `update update_receipts r
+        set locked_until = now() + make_interval(secs => ?), redeliveries = r.redeliveries + 1
+      where r.update_id in (
+        select update_id from update_receipts
+         where status = 'pending' and locked_until < now()
+         order by locked_until
+         limit ?
+         for update skip locked)
+      returning r.update_id, r.workflow_id, r.update_name, r.update_arg, r.caller, r.received_at, r.redeliveries`,
+    [options.leaseMs / 1000, options.limit],
+  );
+  return rows.map((r) => ({
+    updateId: r.update_id,
+    workflowId: r.workflow_id,
+    updateName: r.update_name,
+    updateArg: r.update_arg,
+    caller: r.caller,
+    receivedAt: r.received_at,
+    redeliveries: r.redeliveries,
+  }));
+}
