@@ -80,16 +80,18 @@ export async function declineAssignment(
  * weighted total of `scores`. Returns whether it revised an earlier sheet. The review's row is locked and
  * checked in the same transaction: a sheet racing the review's close is either in before the close reads the
  * scores, or answered `review_closed` (closed means closed, whatever the wall clock says: in compressed time
- * the due time is on another clock).
+ * the due time is on another clock); only while the review is open is a sheet received after the
+ * assignment's due time answered `due_passed`, and an assignment no longer open `closed`.
  */
 export async function submitScoreSheet(
   db: Db,
   a: AssignmentRow,
   sheet: { scores: Record<string, number>; total: number; comment: string | undefined },
   by: ExpertAnswer,
-): Promise<{ revised: boolean } | 'closed' | 'review_closed'> {
+): Promise<{ revised: boolean } | 'closed' | 'review_closed' | 'due_passed'> {
   return db.transaction(async (trx) => {
     if (!(await reviewTakesAnswers(trx, a.reviewId))) return 'review_closed';
+    if (by.receivedAt.getTime() > a.dueAt.getTime()) return 'due_passed';
     if (!(await markSubmitted(trx, a.id, by.receivedAt))) return 'closed';
     const revised = await saveScoreSheet(trx, {
       assignmentId: a.id,

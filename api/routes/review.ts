@@ -64,14 +64,20 @@ async function loadAssignment(db: Db, assignmentId: string, principal: Principal
   return a;
 }
 
-function assertOpen(a: AssignmentRow, receivedAt: Date, allowSubmitted: boolean): void {
+/** The assignment is still the expert's to answer (else 409 `ASSIGNMENT_CLOSED`). */
+function assertAssignmentOpen(a: AssignmentRow, allowSubmitted: boolean): void {
   if (a.status === 'declined' || a.status === 'timed_out' || (!allowSubmitted && a.status === 'submitted')) {
     const why = { declined: '已谢绝', timed_out: '已逾期并另请专家', submitted: '已提交' }[a.status];
     throw new AppError('ASSIGNMENT_CLOSED', `该评审任务${why}`);
   }
-  if (receivedAt.getTime() > a.dueAt.getTime()) {
-    throw new AppError('REVIEW_DUE_PASSED', `评审已于 ${formatInstantZh(a.dueAt)} 截止`);
-  }
+}
+
+const duePassed = (a: AssignmentRow) => new AppError('REVIEW_DUE_PASSED', `评审已于 ${formatInstantZh(a.dueAt)} 截止`);
+
+/** The assignment is open and its due time not passed at `receivedAt` (else 409). */
+function assertOpen(a: AssignmentRow, receivedAt: Date, allowSubmitted: boolean): void {
+  assertAssignmentOpen(a, allowSubmitted);
+  if (receivedAt.getTime() > a.dueAt.getTime()) throw duePassed(a);
 }
 
 export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
@@ -270,7 +276,8 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
           errors: problems.map((message) => ({ path: 'scores', message })),
         });
       }
-      assertOpen(a, receivedAt, true);
+      // The due time is checked with the review's state, after it: a closed review answers REVIEW_CLOSED.
+      assertAssignmentOpen(a, true);
       const scores = body.scores as Record<string, number>;
       const total = weightedTotal(a.rubric, scores);
       const saved = await submitScoreSheet(
@@ -281,6 +288,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       );
       if (saved === 'closed') throw new AppError('ASSIGNMENT_CLOSED', '该评审任务已结束');
       if (saved === 'review_closed') throw new AppError('REVIEW_CLOSED', '评审已结束，评分不能再提交或修改');
+      if (saved === 'due_passed') throw duePassed(a);
       const { revised } = saved;
       return { status: 200, body: { assignmentId: a.id, status: 'submitted', total, revised } };
     },

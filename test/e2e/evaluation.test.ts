@@ -181,6 +181,16 @@ describe('an evaluation year of ten members, end to end with compressed duration
     expect(rescore.status, JSON.stringify(rescore.body)).toBe(409);
     expect(rescore.body.code).toBe('REVIEW_CLOSED');
     expect(await db()('review_scores').where({ assignment_id: scoredOne.id }).first('total')).toEqual(before);
+    // Nor is the answer a comparison with the due time: once that has passed on the wall clock too, the
+    // review's state still says why (REVIEW_CLOSED, not REVIEW_DUE_PASSED).
+    await db()('review_assignments')
+      .where({ id: scoredOne.id })
+      .update({ due_at: new Date(Date.now() - 60_000) });
+    const afterDue = await stack.request<Problem>('PUT', `/api/assignments/${scoredOne.id}/review`, {
+      token: await stack.token({ role: 'expert', id: scoredOne.expert_id }),
+      body: { scores: uniformScores(rubric, 10) },
+    });
+    expect([afterDue.status, afterDue.body.code]).toEqual([409, 'REVIEW_CLOSED']);
     const result = await stack.request<{
       status: string;
       results: { entryId: string; grade: string; report: string; gradeReason: string | null }[];
