@@ -14,6 +14,7 @@ import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { EVALUATION_TIMEOUTS, LIST_BATCH_SIZES } from '../domain/activity-timeouts.js';
 import { superviseChildren } from './children.js';
 import { busy, decide, decisions, refusal } from './failures.js';
 import { evaluationGradedSignal } from './member.messages.js';
@@ -32,10 +33,9 @@ import {
   submitEvaluationReportUpdate,
 } from './evaluation.messages.js';
 
-const BATCH = 200;
+const BATCH = LIST_BATCH_SIZES.mail;
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  ...EVALUATION_TIMEOUTS,
   retry: { ...RETRY, nonRetryableErrorTypes: ['EVALUATION_NOT_FOUND'] },
 });
 

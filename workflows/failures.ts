@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, currentUpdateInfo, proxyActivities
 import type { Activities } from '../activities/index.js';
 import { BUSY_CODE, isErrorCode, type ErrorCode } from '../domain/errors.js';
 import { DECISION_RETRY } from './budget.js';
+import { DECISION_TIMEOUTS } from '../domain/activity-timeouts.js';
 
 /** A refusal with a stable code (the API maps it to problem+json) and a zh-CN message. */
 export function refusal(code: ErrorCode, message: string): ApplicationFailure {
@@ -41,7 +42,7 @@ function asUpdateFailure(err: unknown): ApplicationFailure {
  * Decision activities, the ones a person's request waits on (an Update's handler; see `activities/decision.ts`):
  * 30 s an attempt, retried without limit until recorded or refused (`DECISION_RETRY`). Called through `decide`.
  */
-export const decisions = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: DECISION_RETRY });
+export const decisions = proxyActivities<Activities>({ ...DECISION_TIMEOUTS, retry: DECISION_RETRY });
 
 /**
  * Runs an Update's decision activity with the Update's id as the decision's key (`updateId`): a retry of the

@@ -13,6 +13,7 @@ import type { Activities } from '../activities/index.js';
 import { formatInstantZh, shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { PUBLICITY_TIMEOUTS } from '../domain/activity-timeouts.js';
 import { busy, decide, decisions, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import {
@@ -28,7 +29,7 @@ import {
 } from './publicity.messages.js';
 
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  ...PUBLICITY_TIMEOUTS,
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
 

@@ -14,6 +14,7 @@ import type { AggregateResult } from '../activities/review.results.js';
 import { shanghaiDayOf } from '../domain/calendar/days.js';
 import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { graceMs, historyNearlyFull, PROCESSING_GRACE_SECONDS, RETRY } from './budget.js';
+import { LIST_BATCH_SIZES, REVIEW_TIMEOUTS } from '../domain/activity-timeouts.js';
 import { busy, decide, decisions, refusal } from './failures.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 import {
@@ -27,10 +28,9 @@ import {
   type ReviewWorkflowInput,
 } from './review.messages.js';
 
-const MAIL_BATCH = 200;
+const MAIL_BATCH = LIST_BATCH_SIZES.mail;
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  ...REVIEW_TIMEOUTS,
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
 });
 

@@ -14,6 +14,7 @@ import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { wallTimeFor } from '../domain/compressed-time.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
+import { LIST_BATCH_SIZES, ROUND_LIST_TIMEOUTS, ROUND_STEP_TIMEOUTS } from '../domain/activity-timeouts.js';
 import { superviseChildren } from './children.js';
 import { busy, decide, decisions, refusal } from './failures.js';
 import { reviewWorkflow } from './review.js';
@@ -39,18 +40,17 @@ import {
 import { freshMemory, roundState } from './round.memory.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
-const MAIL_BATCH = 200;
-const FORMAL_CHECK_BATCH = 100;
+const MAIL_BATCH = LIST_BATCH_SIZES.mail;
+const FORMAL_CHECK_BATCH = LIST_BATCH_SIZES.formalCheck;
 
 const { prepareRound, recordRoundStage, recomputeDeadline, approveRound, createProjects } = proxyActivities<Activities>(
   {
-    startToCloseTimeout: '1 minute',
+    ...ROUND_STEP_TIMEOUTS,
     retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'PROGRAMME_NOT_FOUND'] },
   },
 );
 const mail = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  ...ROUND_LIST_TIMEOUTS,
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND'] },
 });
 

@@ -65,19 +65,22 @@ export async function insertPeriod(trx: Db, p: NewPeriod): Promise<string> {
 
 /** Lists the published rows in a period, each 'listed'. */
 export async function insertEntries(trx: Db, publicityId: string, rows: PublishedRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await trx('publicity_entries').insert(
-    rows.map((a) => ({
-      publicity_id: publicityId,
-      item_kind: a.item_kind,
-      item_id: a.item_id,
-      institution_id: a.institution_id,
-      title_zh: a.title_zh,
-      rank: a.rank,
-      result_zh: a.result_zh,
-      status: 'listed',
-    })),
-  );
+  // 1,000 rows a statement: one statement for a national list (8 columns × 10,000 rows) passes PostgreSQL's
+  // 65,535 bind parameters, and the period could never open.
+  for (let i = 0; i < rows.length; i += 1000) {
+    await trx('publicity_entries').insert(
+      rows.slice(i, i + 1000).map((a) => ({
+        publicity_id: publicityId,
+        item_kind: a.item_kind,
+        item_id: a.item_id,
+        institution_id: a.institution_id,
+        title_zh: a.title_zh,
+        rank: a.rank,
+        result_zh: a.result_zh,
+        status: 'listed',
+      })),
+    );
+  }
 }
 
 /** Closes an open period at `at`; false when it was closed already. */

@@ -42,23 +42,27 @@ export async function admitToDirectory(
   listed: ListedApplication[],
   today: string,
 ): Promise<number> {
-  if (listed.length === 0) return 0;
-  const rows = await trx('directory_entries')
-    .insert(
-      listed.map((l) => ({
-        programme,
-        institution_id: l.institution_id,
-        application_id: l.id,
-        title_zh: l.title_zh,
-        field_key: l.field_key,
-        status: 'active',
-        admitted_on: today,
-      })),
-    )
-    .onConflict('application_id')
-    .ignore()
-    .returning('id');
-  return rows.length;
+  // 1,000 rows a statement: 7 columns × 10,000 rows in one would pass PostgreSQL's 65,535 bind parameters.
+  let added = 0;
+  for (let i = 0; i < listed.length; i += 1000) {
+    const rows = await trx('directory_entries')
+      .insert(
+        listed.slice(i, i + 1000).map((l) => ({
+          programme,
+          institution_id: l.institution_id,
+          application_id: l.id,
+          title_zh: l.title_zh,
+          field_key: l.field_key,
+          status: 'active',
+          admitted_on: today,
+        })),
+      )
+      .onConflict('application_id')
+      .ignore()
+      .returning('id');
+    added += rows.length;
+  }
+  return added;
 }
 
 /** Marks the round approved (认定) at `at`. */
