@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
-import type { Outbox } from '../mail/outbox.js';
+import { EmailBackingOffError, EmailBeingSentError, type Outbox } from '../mail/outbox.js';
 import type { RenderedEmail } from '../mail/templates.js';
 
 /** Progress of a recipient list worked through a batch at a time, resumable from `last`. */
@@ -31,7 +31,12 @@ export interface Letter {
 
 /**
  * Mails one page of recipients through the outbox (so a retried activity never sends a key twice) and
- * reports where the list stands.
+ * reports where the list stands. A recipient whose email cannot go right now — backing off after a failed
+ * attempt, or held by another sender — does not hold back the rest of the page: every other recipient is
+ * mailed first, then the first such error is thrown, and the retried activity finds them sent (`alreadySent`)
+ * and asks only for what is left.
+ *
+ * @throws EmailBackingOffError, EmailBeingSentError (retryable) once the rest of the page has been mailed.
  */
 export async function mailPage<Row extends { id: string }>(
   outbox: Outbox,
@@ -42,19 +47,26 @@ export async function mailPage<Row extends { id: string }>(
 ): Promise<BatchResult> {
   let sent = 0;
   let alreadySent = 0;
+  let waiting: Error | undefined;
   for (const row of rows) {
     const l = letter(row);
-    const result = await outbox.deliver({
-      idempotencyKey: l.key,
-      workflowId: meta.workflowId,
-      purpose: meta.purpose,
-      recipient: l.recipient,
-      dueAt: l.dueAt,
-      ...l.email,
-    });
-    if (result === 'sent') sent += 1;
-    else alreadySent += 1;
+    try {
+      const result = await outbox.deliver({
+        idempotencyKey: l.key,
+        workflowId: meta.workflowId,
+        purpose: meta.purpose,
+        recipient: l.recipient,
+        dueAt: l.dueAt,
+        ...l.email,
+      });
+      if (result === 'sent') sent += 1;
+      else alreadySent += 1;
+    } catch (err) {
+      if (!(err instanceof EmailBackingOffError || err instanceof EmailBeingSentError)) throw err;
+      waiting ??= err;
+    }
     Context.current().heartbeat({ last: row.id });
   }
+  if (waiting) throw waiting;
   return { sent, alreadySent, last: rows.at(-1)?.id ?? cursor.after, done: rows.length < cursor.batchSize };
 }
