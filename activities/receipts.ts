@@ -4,12 +4,23 @@ import { ApplicationFailure } from '@temporalio/common';
 import { recordAudit } from '../db/repositories/audit.js';
 import {
   claimDueReceipts,
+  listPendingReceipts,
   recordReceiptOutcome,
+  type PendingReceipt,
   type DueReceipt,
   type ReceiptOutcome,
 } from '../db/repositories/receipts.js';
 import { BUSY_CODE, isErrorCode } from '../domain/errors.js';
 import type { ActivityDeps } from './deps.js';
+
+/** Which receipts a workflow asks about before a close (see `pendingReceipts`). */
+export interface PendingReceiptsInput {
+  workflowId: string;
+  /** Update names, e.g. `submitApplication`. */
+  updates: string[];
+  /** Only receipts whose Update argument contains these fields (e.g. `{ publicityId }`). */
+  argContains?: Record<string, string> | undefined;
+}
 
 /** One redelivery sweep: how many receipts to take at most. */
 export interface RedeliverReceiptsInput {
@@ -63,6 +74,15 @@ async function redeliver(temporal: Client, receipt: DueReceipt): Promise<Receipt
 /** The redelivery of pending receipts (issue 13, point 3), run by the outbox sweeper (`outboxSweeperWorkflow`). */
 export function createReceiptActivities({ db, temporal }: ActivityDeps) {
   return {
+    /**
+     * The receipts of a workflow not yet answered (`update_receipts`, pending): what a workflow reads before it
+     * closes a stage, so that one received in time and not yet delivered — its sender died, or Temporal was out
+     * of reach — is waited for instead of refused as late (at most 1,000, oldest first).
+     */
+    async pendingReceipts(input: PendingReceiptsInput): Promise<PendingReceipt[]> {
+      return listPendingReceipts(db, input);
+    },
+
     /**
      * Takes the pending receipts nobody holds — the API process died between writing one and sending its
      * Update, or could not reach Temporal — and sends each Update again under its Update id, so the workflow

@@ -6,8 +6,6 @@
  * bytes) and the wall time, and exits non-zero if any run passes 5,120 events or 5 MB (10% of Temporal's
  * limits).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -23,10 +21,10 @@ import { startEmbeddedPostgres } from '../local-stack/postgres.js';
 import { resolveTemporalCli } from '../local-stack/temporal-cli.js';
 import { startTemporalDevServer } from '../local-stack/temporal-server.js';
 import { loadConfig } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
 import { AttachmentStore } from '../storage/attachments.js';
 import { startWorker } from '../worker.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
+import { openBenchWorkspace } from './workspace.js';
 
 const HISTORY_EVENT_LIMIT = 5_120;
 const HISTORY_BYTES_LIMIT = 5 * 1024 * 1024;
@@ -46,20 +44,8 @@ function progress(message: string): void {
 }
 
 async function main(): Promise<number> {
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-bench-'));
-  fs.chmodSync(tmp, 0o755);
-  const stops: (() => Promise<unknown>)[] = [];
-  // Interrupted: stop the servers this bench started before leaving.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void (async () => {
-        for (const stop of stops) await stop().catch(() => undefined);
-        process.exit(130);
-      })();
-    });
-  }
+  const workspace = openBenchWorkspace('ronghe-bench-');
+  const { config, logger, tmp, stops } = workspace;
   try {
     progress('starting Temporal, PostgreSQL and maildev');
     const cli = await resolveTemporalCli({ explicitPath: config.temporal.cliPath, cacheDir: config.cacheDir });
@@ -280,8 +266,7 @@ async function main(): Promise<number> {
     );
     return over || refused > 0 || reviewsRefused > 0 ? 1 : 0;
   } finally {
-    for (const stop of stops) await stop().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await workspace.close();
   }
 }
 

@@ -10,8 +10,6 @@
  * when a row is NOT OK. A measurement, not a test: progress goes to stderr.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger as TemporalLogger } from '@temporalio/common';
@@ -38,9 +36,8 @@ import { freePort } from '../local-stack/ports.js';
 import { startEmbeddedPostgres } from '../local-stack/postgres.js';
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
-import { loadConfig } from '../platform/config.js';
-import { createLogger } from '../platform/logger.js';
 import { AttachmentStore } from '../storage/attachments.js';
+import { openBenchWorkspace } from './workspace.js';
 
 const { values } = parseArgs({ options: { applications: { type: 'string', default: '10000' } } });
 const applications = Number(values.applications);
@@ -72,19 +69,8 @@ function verdict(r: Row): boolean {
 }
 
 async function main(): Promise<number> {
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-scale-'));
-  fs.chmodSync(tmp, 0o755);
-  const stops: (() => Promise<unknown>)[] = [];
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void (async () => {
-        for (const stop of stops) await stop().catch(() => undefined);
-        process.exit(130);
-      })();
-    });
-  }
+  const workspace = openBenchWorkspace('ronghe-scale-');
+  const { config, logger, tmp, stops } = workspace;
   try {
     progress('starting PostgreSQL and maildev');
     const [postgres, maildev] = await Promise.all([
@@ -367,9 +353,7 @@ async function main(): Promise<number> {
     process.stdout.write(lines.join('\n'));
     return table.every(verdict) ? 0 : 1;
   } finally {
-    // Servers first, then their files.
-    for (const stop of stops) await stop().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await workspace.close();
   }
 }
 

@@ -32,6 +32,7 @@ import {
   type StaffGradeRequest,
   submitEvaluationReportUpdate,
 } from './evaluation.messages.js';
+import { awaitOnTimeReceipts } from './receipts.js';
 
 const BATCH = LIST_BATCH_SIZES.mail;
 const acts = proxyActivities<Activities>({
@@ -186,7 +187,12 @@ export async function evaluationWorkflow(input: EvaluationInput): Promise<Evalua
         m.job = { reminder };
         continue;
       }
-      // Reports received in time finish recording before the reports are closed.
+      // Reports received in time finish recording before the reports are closed, those not yet delivered too.
+      const dueAt = Date.parse(m.due!.at);
+      await awaitOnTimeReceipts(
+        { updates: [submitEvaluationReportUpdate.name] },
+        (receivedAt) => calendarTimeFor(Date.parse(receivedAt), compression) <= dueAt,
+      );
       await condition(allHandlersFinished);
       setStage('closing');
       continue;

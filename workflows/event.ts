@@ -26,6 +26,7 @@ import {
   type RsvpRequest,
   rsvpUpdate,
 } from './event.messages.js';
+import { awaitOnTimeReceipts } from './receipts.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: RETRY });
 
@@ -136,6 +137,11 @@ export async function eventWorkflow(input: EventInput): Promise<EventMemory> {
       continue;
     }
     if (now >= startsAt) {
+      // Answers received in time but not yet delivered are waited for, then finish recording.
+      await awaitOnTimeReceipts(
+        { updates: [rsvpUpdate.name] },
+        (receivedAt) => calendarTimeFor(Date.parse(receivedAt), compression) < Date.parse(s.startsAt),
+      );
       await condition(allHandlersFinished);
       if (m.stage !== 'scheduled' || m.schedule.version !== s.version) continue;
       // From here the event is held, whatever a receipt time says: no answer is recorded after it.

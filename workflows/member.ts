@@ -34,6 +34,7 @@ import {
   type RevokeRequest,
   submitRectificationReportUpdate,
 } from './member.messages.js';
+import { awaitOnTimeReceipts } from './receipts.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: RETRY });
 
@@ -252,7 +253,12 @@ export async function memberWorkflow(input: MemberInput): Promise<MemberState> {
         continue;
       }
       if (now >= closesAt) {
-        // Reports received in time finish recording first.
+        // Reports received in time finish recording first, those not yet delivered included.
+        const dueAt = Date.parse(e.dueAt!);
+        await awaitOnTimeReceipts(
+          { updates: [submitRectificationReportUpdate.name] },
+          (receivedAt) => calendarTimeFor(Date.parse(receivedAt), compression) <= dueAt,
+        );
         await condition(allHandlersFinished);
         // From here the report is closed, whatever a receipt time says: nothing is recorded after the close.
         rectificationClosing = true;

@@ -27,6 +27,7 @@ import {
   type ResolutionRequest,
   resolveObjectionUpdate,
 } from './publicity.messages.js';
+import { awaitOnTimeReceipts } from './receipts.js';
 
 const acts = proxyActivities<Activities>({
   ...PUBLICITY_TIMEOUTS,
@@ -169,7 +170,12 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
         await condition(shouldContinueAsNew, closesAt - Date.now());
         continue;
       }
-      // Objections received in time finish recording before the period is judged.
+      // Objections received in time finish recording before the period is judged, those not yet delivered too.
+      const { publicityId, endsAt } = m.current!;
+      await awaitOnTimeReceipts(
+        { updates: [fileObjectionUpdate.name], argContains: { publicityId } },
+        (receivedAt) => calendarTimeFor(Date.parse(receivedAt), compression) <= Date.parse(endsAt),
+      );
       await condition(allHandlersFinished);
       setStage(m.pending > 0 ? 'awaiting_resolution' : 'open');
       if (m.stage === 'open') await close();

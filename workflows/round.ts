@@ -11,7 +11,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { Deadline } from '../activities/round.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
-import { wallTimeFor } from '../domain/compressed-time.js';
+import { calendarTimeFor, wallTimeFor } from '../domain/compressed-time.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
 import { graceMs, historyNearlyFull, RETRY } from './budget.js';
 import { LIST_BATCH_SIZES, ROUND_LIST_TIMEOUTS, ROUND_STEP_TIMEOUTS } from '../domain/activity-timeouts.js';
@@ -38,6 +38,7 @@ import {
   type WithdrawRequest,
 } from './round.messages.js';
 import { freshMemory, roundState } from './round.memory.js';
+import { awaitOnTimeReceipts } from './receipts.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
 
 const MAIL_BATCH = LIST_BATCH_SIZES.mail;
@@ -326,7 +327,12 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
         await waitUntilOrInterrupted(closesAt);
         continue;
       }
-      // Submissions accepted within the grace window finish recording before the check reads them.
+      // Submissions received in time but not yet delivered (their sender died, Temporal was out of reach) are
+      // waited for; those accepted within the grace window finish recording before the check reads them.
+      await awaitOnTimeReceipts(
+        { updates: [submitApplicationUpdate.name, withdrawApplicationUpdate.name] },
+        (receivedAt) => calendarTimeFor(Date.parse(receivedAt), compression) <= deadlineMs(),
+      );
       await condition(allHandlersFinished);
       if (m.stage !== 'call_closing') continue;
       await enterStage('formal_check', true);

@@ -27,6 +27,7 @@ import {
   type ShowcaseMemory,
   type ShowcaseStage,
 } from './showcase.messages.js';
+import { awaitOnTimeReceipts } from './receipts.js';
 
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry: RETRY });
 
@@ -104,6 +105,11 @@ export async function showcaseWorkflow(input: ShowcaseInput): Promise<ShowcaseMe
     const next = Math.min(reminder ? wall(reminder.at) : Infinity, closesAt);
     await sleep(next - Date.now());
   }
+  // Nominations received in time but not yet delivered are waited for, then finish recording.
+  await awaitOnTimeReceipts(
+    { updates: [nominateCaseUpdate.name] },
+    (receivedAt) => calendarTimeFor(Date.parse(receivedAt), compression) <= Date.parse(m.dueAt!),
+  );
   await condition(allHandlersFinished);
   // From here the nominations are closed, whatever a receipt time says: nothing is recorded after the count.
   nominationsClosing = true;

@@ -94,3 +94,29 @@ export async function claimDueReceipts(db: Db, options: { limit: number; leaseMs
     redeliveries: r.redeliveries,
   }));
 }
+
+/** A receipt not yet answered by its workflow, as the workflow sees it before a close (see `pendingReceipts`). */
+export interface PendingReceipt {
+  updateName: string;
+  /** The receipt time the API stamped (ISO instant, wall clock). */
+  receivedAt: string;
+}
+
+/**
+ * The receipts of `workflowId` still pending, for the given Update names, whose argument contains `argContains`
+ * (jsonb containment, e.g. `{ publicityId }`); at most `limit`, oldest first.
+ */
+export async function listPendingReceipts(
+  db: Db,
+  filter: { workflowId: string; updates: readonly string[]; argContains?: Record<string, string> | undefined },
+  limit = 1000,
+): Promise<PendingReceipt[]> {
+  const q = db('update_receipts')
+    .where({ workflow_id: filter.workflowId, status: 'pending' })
+    .whereIn('update_name', filter.updates)
+    .orderBy('received_at')
+    .limit(limit);
+  if (filter.argContains) void q.whereRaw('update_arg @> ?::jsonb', [JSON.stringify(filter.argContains)]);
+  const rows = await q.select<{ update_name: string; received_at: Date }[]>('update_name', 'received_at');
+  return rows.map((r) => ({ updateName: r.update_name, receivedAt: r.received_at.toISOString() }));
+}

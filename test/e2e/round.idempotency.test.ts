@@ -15,7 +15,8 @@ import { eventually } from '../support/wait.js';
  * time. The API reaches Temporal through a proxy the test cuts: a submission received an hour before the
  * deadline cannot reach the workflow (503), and its retry under the same key, sent after the deadline, is on
  * time. A submission sent at the same moment without a key is not lost either: its receipt was written before its
- * Update, and the sweeper's redelivery (`redeliverReceipts`) delivers it after the deadline, on time.
+ * Update, the call does not close while it is pending, even past the grace window, and the sweeper's
+ * redelivery (`redeliverReceipts`) delivers it after the deadline, on time.
  */
 const TASK_QUEUE = 'ronghe-idempotency';
 const ROUND = 'round-demo_university-2027';
@@ -124,6 +125,14 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
       status: 'accepted',
     });
 
+    // The grace window ends, and the call does not close: a receipt received in time is still undelivered.
+    await stack.skipTo('2027-04-07T00:20:00+08:00');
+    expect((await state()).stage).toBe('call_closing');
+    const polls = (await handle.fetchHistory()).events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'pendingReceipts',
+    ).length;
+    expect(polls).toBeGreaterThan(1);
+
     // The keyless receipt's holder is gone (its lease has run out): the sweeper's redelivery brings it in on time.
     await stack.database
       .db('update_receipts')
@@ -148,8 +157,12 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     const audit = await stack.database.db('audit_events').where({ action: 'receipt.redelivered' });
     expect(audit).toHaveLength(1);
     expect(audit[0].details).toMatchObject({ updateId: henuReceipt.update_id, outcome: 'accepted' });
-    // Nothing is left to redeliver, and a second sweep sends nothing twice.
+    // Nothing is left to redeliver, and a second sweep sends nothing twice; the call closes with both.
     expect(await sweeper.run(redeliverReceipts, { batchSize: 10 })).toMatchObject({ claimed: 0 });
+    await stack.skipTo('2027-04-07T00:21:00+08:00');
+    await eventually(async () => ((await state()).stage !== 'call_closing' ? true : undefined), {
+      what: 'the call to close',
+    });
 
     // The same key for another request is refused, never dropped; a fresh request after the deadline is late.
     const reused = await submit(henu, 'zzu-final-2027');
