@@ -4,7 +4,7 @@ import type { ApplicationFailure, QueryDefinition } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, shanghaiDayOf, shanghaiInstant } from '../../domain/calendar/days.js';
-import { ActivityStubs } from '../support/activity-stubs.js';
+import { ActivityStubs, type Stubs } from '../support/activity-stubs.js';
 import { startTimeSkippingEnvironment, withStubbedWorkflow } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 import { PROCESSING_GRACE_SECONDS } from '../../workflows/budget.js';
@@ -114,45 +114,55 @@ function untilState<S>(
   );
 }
 
+/** A showcase whose nominations close at `dueAt` with `closeNominations` held by `gate`; children run through. */
+function showcaseStubs(dueAt: string, gate: ReturnType<typeof closeGate>, extra: Stubs = {}): ActivityStubs {
+  const stubs: ActivityStubs = new ActivityStubs({
+    openShowcase: () => ({ titleZh: '2091年度典型案例', dueAt, invited: 3, reminders: [] }),
+    recordNomination: (input) => ({ caseId: `case-${input.sourceId}`, nominated: 1 }),
+    closeNominations: async () => {
+      await gate.hold();
+      return { nominated: stubs.inputsOf('recordNomination').length };
+    },
+    // The review and the publicity children run through at once (nothing to review, no objection).
+    prepareReview: () => ({ status: 'empty', reviewId: 'rv-1', titleZh: '评审' }),
+    openPublicity: (input) => ({
+      publicityId: 'p-1',
+      firstDay: input.today,
+      lastDay: addDays(input.today, 4),
+      endsAt: shanghaiInstant(addDays(input.today, 5), 0).toISOString(),
+      estimated: false,
+      calendarVersion: 1,
+      entries: 1,
+    }),
+    closePublicity: () => undefined,
+    publishShowcase: () => ({ selected: 1 }),
+    ...extra,
+  });
+  return stubs;
+}
+
+/** A nomination from zzu of the project `sourceId`, received at `receivedAt`. */
+function nominate(handle: WorkflowHandle, sourceId: string, receivedAt: string) {
+  return handle.executeUpdate(nominateCaseUpdate, {
+    args: [
+      {
+        institutionId: 'zzu',
+        sourceKind: 'project',
+        sourceId,
+        title: '校企共建智能制造产业学院',
+        summary: '产教融合典型案例。',
+        receivedAt,
+        actor: 'applicant:zzu',
+      },
+    ],
+  });
+}
+
 describe('closed means closed (stubbed activities)', () => {
   it('when the nominations are being counted, then a nomination received before the due time is refused NOMINATIONS_CLOSED and never recorded', async () => {
     const dueAt = await endOfDayAfter(2);
     const gate = closeGate();
-    const stubs: ActivityStubs = new ActivityStubs({
-      openShowcase: () => ({ titleZh: '2091年度典型案例', dueAt, invited: 3, reminders: [] }),
-      recordNomination: (input) => ({ caseId: `case-${input.sourceId}`, nominated: 1 }),
-      closeNominations: async () => {
-        await gate.hold();
-        return { nominated: stubs.inputsOf('recordNomination').length };
-      },
-      // The review and the publicity children run through at once (nothing to review, no objection).
-      prepareReview: () => ({ status: 'empty', reviewId: 'rv-1', titleZh: '评审' }),
-      openPublicity: (input) => ({
-        publicityId: 'p-1',
-        firstDay: input.today,
-        lastDay: addDays(input.today, 4),
-        endsAt: shanghaiInstant(addDays(input.today, 5), 0).toISOString(),
-        estimated: false,
-        calendarVersion: 1,
-        entries: 1,
-      }),
-      closePublicity: () => undefined,
-      publishShowcase: () => ({ selected: 1 }),
-    });
-    const nominate = (handle: WorkflowHandle, sourceId: string, receivedAt: string) =>
-      handle.executeUpdate(nominateCaseUpdate, {
-        args: [
-          {
-            institutionId: 'zzu',
-            sourceKind: 'project',
-            sourceId,
-            title: '校企共建智能制造产业学院',
-            summary: '产教融合典型案例。',
-            receivedAt,
-            actor: 'applicant:zzu',
-          },
-        ],
-      });
+    const stubs = showcaseStubs(dueAt, gate);
     await withStubbedWorkflow(
       env,
       {
@@ -300,6 +310,46 @@ describe('closed means closed (stubbed activities)', () => {
             '整改报告（初稿）',
           ]);
         }),
+    );
+  });
+  it('when a nomination received in time is still undelivered past the grace window, then the count waits for it and counts it', async () => {
+    const dueAt = await endOfDayAfter(2);
+    const gate = closeGate();
+    gate.release();
+    // Two receipts the API kept: one on time, undelivered until the test delivers it; one late (never waited for).
+    let onTimePending = true;
+    const late = new Date(Date.parse(dueAt) + 1000).toISOString();
+    const stubs = showcaseStubs(dueAt, gate, {
+      // (The publicity child asks too, about its objections: none.)
+      pendingReceipts: (input) =>
+        input.updates.includes(nominateCaseUpdate.name)
+          ? [
+              ...(onTimePending ? [{ updateName: nominateCaseUpdate.name, receivedAt: onTimeFor(dueAt) }] : []),
+              { updateName: nominateCaseUpdate.name, receivedAt: late },
+            ]
+          : [],
+    });
+    await withStubbedWorkflow(
+      env,
+      {
+        workflowType: 'showcaseWorkflow',
+        workflowId: 'showcase-receipts',
+        args: [{ showcaseId: 'sc-2', year: 2092 }],
+        activities: stubs.activities(),
+      },
+      async (handle) => {
+        await untilState(handle, getShowcaseQuery, (s) => s.stage === 'nominations_open', 'the call open');
+        expect(await outcomeOf(nominate(handle, 'pj-early', onTimeFor(dueAt)))).toBe('accepted');
+        // A minute past the grace window: the count has not begun, it asks again and again.
+        await skipPast(Date.parse(dueAt) + GRACE_MS + 60_000);
+        expect(stubs.inputsOf('closeNominations')).toHaveLength(0);
+        expect(stubs.inputsOf('pendingReceipts').length).toBeGreaterThan(2);
+        // The sweeper redelivers it: judged by its receipt time, accepted; then the count runs and includes it.
+        expect(await outcomeOf(nominate(handle, 'pj-redelivered', onTimeFor(dueAt)))).toBe('accepted');
+        onTimePending = false;
+        expect(await handle.result()).toMatchObject({ stage: 'published', nominated: 2 });
+        expect(stubs.inputsOf('recordNomination').map((n) => n.sourceId)).toEqual(['pj-early', 'pj-redelivered']);
+      },
     );
   });
 });
