@@ -14,12 +14,17 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * The key of a mutating request, scoped to its caller (the principal's actor, or `public`), and the
- * fingerprint of what it asks: method, path and JSON body (sha256). `undefined` when the request carries no
- * key or is not mutating.
+ * fingerprint of what it asks: method, the route it reached (its pattern and path parameters, so
+ * `/api/x/1/` and `/API/x/1`, which Express serves alike, are one request) and the JSON body, canonical
+ * (sha256). `undefined` when the request carries no key or is not mutating.
  *
  * @throws AppError `VALIDATION_FAILED` for a malformed key.
  */
-export function keyedRequest(req: Request, actor: string | undefined): KeyedRequest | undefined {
+export function keyedRequest(
+  req: Request,
+  actor: string | undefined,
+  route: { path: string; params: unknown },
+): KeyedRequest | undefined {
   if (req.method === 'GET' || req.method === 'HEAD') return undefined;
   const key = req.header(IDEMPOTENCY_HEADER);
   if (key === undefined) return undefined;
@@ -28,7 +33,9 @@ export function keyedRequest(req: Request, actor: string | undefined): KeyedRequ
   }
   // Canonical JSON (keys sorted): the same fields in another order are the same request.
   const fingerprint = createHash('sha256')
-    .update(`${req.method} ${req.path}\n${stableStringify(req.body ?? null)}`)
+    .update(
+      `${req.method} ${route.path} ${stableStringify(route.params ?? null)}\n${stableStringify(req.body ?? null)}`,
+    )
     .digest('hex');
   return { caller: actor ?? 'public', key, method: req.method, path: req.path, fingerprint };
 }

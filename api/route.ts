@@ -74,7 +74,10 @@ const REQUEST_DEADLINE_MS = UPDATE_WAIT_MS + 5_000;
 
 /** On a 503 and on 409 `IDEMPOTENCY_KEY_IN_USE`: when to try again. */
 const RetryAfterHeader = z.object({
-  'Retry-After': z.string().openapi({ description: '稍后重试的秒数', example: '5' }),
+  'Retry-After': z
+    .string()
+    .optional()
+    .openapi({ description: '稍后重试的秒数（仅随 503 与 IDEMPOTENCY_KEY_IN_USE 返回）', example: '5' }),
 });
 
 /** Documented on every mutating route (see `api/idempotency.ts`). */
@@ -212,7 +215,9 @@ export class ApiRoutes {
       const params = parse(spec.params, req.params, '路径参数');
       const query = parse(spec.query, req.query, '查询参数');
       const body = parse(spec.body, req.body, '请求体');
-      const keyed = spec.rawBody ? undefined : keyedRequest(req, req.principal?.actor);
+      const keyed = spec.rawBody
+        ? undefined
+        : keyedRequest(req, req.principal?.actor, { path: spec.path, params: req.params });
       const result = await answerOnce(this.deps, { req, res, keyed }, ({ receivedAt, updateId }) =>
         this.deps.temporal.withDeadline(Date.now() + REQUEST_DEADLINE_MS, () =>
           spec.handler({ params, query, body, principal: req.principal, req, res, receivedAt, updateId }),

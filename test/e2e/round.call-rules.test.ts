@@ -474,7 +474,7 @@ describe('Idempotency-Key', () => {
     ]);
   });
 
-  it('replays a launch with its Location header, and takes the same fields in another order as the same request', async () => {
+  it('replays a launch with its Location header, and takes the same fields in another order, or the path spelt otherwise, as the same request', async () => {
     const first = await keyed(
       'POST',
       '/api/rounds',
@@ -493,6 +493,17 @@ describe('Idempotency-Key', () => {
     expect([reordered.status, reordered.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
     expect(reordered.body).toEqual(first.body);
     expect(reordered.headers.get('location')).toBe(first.headers.get('location'));
+    // The same route spelt as Express also serves it (a trailing slash, another case) is the same request.
+    for (const spelling of ['/api/rounds/', '/API/Rounds']) {
+      const same = await keyed(
+        'POST',
+        spelling,
+        staff,
+        'launch-2029-college',
+        '{"programme":"demo_college","year":2029}',
+      );
+      expect([same.status, same.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    }
   });
 
   it('answers an Update a workflow does not take with 409 UPDATE_NOT_SUPPORTED, not a 503 to retry forever', async () => {
