@@ -142,14 +142,28 @@ export function createEventActivities(deps: ActivityDeps) {
      */
     recordRsvp: decision(async (input: RsvpInput, { trx }): Promise<{ status: 'confirmed' | 'declined' }> => {
       const status = input.response === 'confirm' ? 'confirmed' : 'declined';
-      const invited = await saveRsvp(trx, {
+      const saved = await saveRsvp(trx, {
         eventId: input.eventId,
         institutionId: input.institutionId,
         status,
         respondedAt: input.receivedAt,
         declineReason: status === 'declined' ? (input.reason ?? null) : null,
       });
-      if (!invited) refuse('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
+      if (saved.kind === 'not_invited') refuse('NOT_INVITED', '贵单位不在本次活动的邀请名单中');
+      if (saved.kind === 'superseded') {
+        // Received before the answer on record (delivered late): kept in the log, the later answer stands.
+        await recordAudit(trx, {
+          actor: input.actor,
+          role: 'applicant',
+          action: 'event.rsvp_superseded',
+          subjectKind: 'event',
+          subjectId: input.eventId,
+          details: { institutionId: input.institutionId, receivedAt: input.receivedAt, response: input.response },
+          requestId: input.requestId,
+          workflowId: eventWorkflowId(input.eventId),
+        });
+        return { status: saved.status };
+      }
       await recordAudit(trx, {
         actor: input.actor,
         role: 'applicant',

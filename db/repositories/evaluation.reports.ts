@@ -119,11 +119,17 @@ export async function lockReportOf(
     .first<{ id: string; status: string; grade: string | null } | undefined>('id', 'status', 'grade');
 }
 
-/** Stores the report (replacing an earlier one) received at `receivedAt` (ISO): it is `submitted`. */
-export async function saveReport(trx: Db, reportId: string, payload: unknown, receivedAt: string): Promise<void> {
-  await trx('evaluation_reports')
+/**
+ * Stores the report received at `receivedAt` (ISO): it is `submitted`, replacing one received earlier — never a
+ * later one: a report delivered late (a redelivered receipt, issue 13) does not overwrite a newer one. Returns
+ * whether it was stored.
+ */
+export async function saveReport(trx: Db, reportId: string, payload: unknown, receivedAt: string): Promise<boolean> {
+  const updated = await trx('evaluation_reports')
     .where({ id: reportId })
+    .where((q) => q.whereNull('received_at').orWhere('received_at', '<=', receivedAt))
     .update({ payload: JSON.stringify(payload), received_at: receivedAt, status: 'submitted' });
+  return updated > 0;
 }
 
 /**

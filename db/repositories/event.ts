@@ -85,8 +85,10 @@ export async function inviteesOf(db: Db, eventId: string): Promise<InviteeRow[]>
 }
 
 /**
- * Stores the presenter's answer (replacing an earlier one) with the instant it was received (ISO) and, for a
- * decline, its reason. Returns false when the institution is not invited.
+ * Stores the presenter's answer with the instant it was received (ISO) and, for a decline, its reason,
+ * replacing an answer received earlier — never a later one: the last answer *received* wins, so an answer
+ * delivered late (a redelivered receipt, issue 13) is `superseded` by a newer one and the newer one's status
+ * is returned. `not_invited` when the institution is not invited.
  */
 export async function saveRsvp(
   trx: Db,
@@ -97,11 +99,15 @@ export async function saveRsvp(
     respondedAt: string;
     declineReason: string | null;
   },
-): Promise<boolean> {
-  const updated = await trx('event_invitations')
-    .where({ event_id: rsvp.eventId, institution_id: rsvp.institutionId })
+): Promise<{ kind: 'saved' } | { kind: 'superseded'; status: 'confirmed' | 'declined' } | { kind: 'not_invited' }> {
+  const invitation = trx('event_invitations').where({ event_id: rsvp.eventId, institution_id: rsvp.institutionId });
+  const updated = await invitation
+    .clone()
+    .where((q) => q.whereNull('responded_at').orWhere('responded_at', '<=', rsvp.respondedAt))
     .update({ status: rsvp.status, responded_at: rsvp.respondedAt, decline_reason: rsvp.declineReason });
-  return updated > 0;
+  if (updated > 0) return { kind: 'saved' };
+  const current = await invitation.clone().first<{ status: 'confirmed' | 'declined' } | undefined>('status');
+  return current ? { kind: 'superseded', status: current.status } : { kind: 'not_invited' };
 }
 
 /** Moves the event to a new time and place, as its next version. */

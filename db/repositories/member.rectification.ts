@@ -95,16 +95,22 @@ export async function lockRectification(
   return { reportReceivedAt: x.report_received_at, outcome: x.outcome };
 }
 
-/** Stores the rectification report (replacing an earlier one) with the instant it was received (ISO). */
+/**
+ * Stores the rectification report with the instant it was received (ISO), replacing one received earlier —
+ * never a later one: a report delivered late (a redelivered receipt, issue 13) does not overwrite a newer one.
+ * Returns whether it was stored.
+ */
 export async function saveRectificationReport(
   trx: Db,
   rectificationId: string,
   payload: unknown,
   receivedAt: string,
-): Promise<void> {
-  await trx('rectifications')
+): Promise<boolean> {
+  const updated = await trx('rectifications')
     .where({ id: rectificationId })
+    .where((q) => q.whereNull('report_received_at').orWhere('report_received_at', '<=', receivedAt))
     .update({ report_payload: JSON.stringify(payload), report_received_at: receivedAt });
+  return updated > 0;
 }
 
 /**

@@ -84,15 +84,21 @@ export async function lockReport(trx: Db, reportId: string, projectId?: string):
   return toReport(row);
 }
 
-/** Stores the report (replacing an earlier one) with the instant it was received (ISO) and whether it was late. */
+/**
+ * Stores the report with the instant it was received (ISO) and whether it was late, replacing one received
+ * earlier — never a later one: a report delivered late (a redelivered receipt, issue 13) does not overwrite a
+ * newer one. Returns whether it was stored.
+ */
 export async function saveReport(
   trx: Db,
   reportId: string,
   report: { payload: unknown; receivedAt: string; late: boolean },
-): Promise<void> {
-  await trx('project_reports')
+): Promise<boolean> {
+  const updated = await trx('project_reports')
     .where({ id: reportId })
+    .where((q) => q.whereNull('received_at').orWhere('received_at', '<=', report.receivedAt))
     .update({ payload: JSON.stringify(report.payload), received_at: report.receivedAt, late: report.late });
+  return updated > 0;
 }
 
 /** Whether staff were already told that this report of the project is overdue (its audit row exists). */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collegeEmail, collegeId } from '../../db/seeds/reference-data.js';
+import { eventWorkflowId } from '../../domain/workflow-ids.js';
+import { rsvpUpdate } from '../../workflows/event.messages.js';
 import { recordHistories } from '../support/record-histories.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
@@ -129,6 +131,23 @@ describe('a showcase event (time-skipping server)', () => {
     // P3 withdraws; it is not reminded the day before.
     await stack.skipTo('2027-06-22T10:00:00+08:00');
     expect((await rsvp(eventId, p3, { response: 'decline', reason: '展示负责人出国交流' })).status).toBe(200);
+    // Its earlier confirmation, received the day before but delivered only now (a receipt redelivered after an
+    // outage), does not overwrite the later decline: the last answer received wins.
+    const redelivered = await stack.env.client.workflow.getHandle(eventWorkflowId(eventId)).executeUpdate(rsvpUpdate, {
+      args: [
+        {
+          institutionId: p3.id,
+          response: 'confirm',
+          receivedAt: '2027-06-21T02:00:00.000Z',
+          actor: `applicant:${p3.id}`,
+        },
+      ],
+      updateId: 'receipt/p3-confirm-redelivered',
+    });
+    expect(redelivered).toEqual({ status: 'declined' });
+    expect(
+      await stack.database.db('event_invitations').where({ event_id: eventId, institution_id: p3.id }).first('status'),
+    ).toEqual({ status: 'declined' });
     const early = await stack.request<Problem>('POST', `/api/events/${eventId}/attendance`, {
       token: staff,
       body: { attended: [p1.id] },
@@ -182,7 +201,7 @@ describe('a showcase event (time-skipping server)', () => {
     expect(inbox.map((m) => m.to).sort()).toEqual([p1.email, p1.email, p3.email, p4.email, p4.email].sort());
     // Every answer, move and the attendance was crashed once after its commit (the default fault): each was
     // recorded once (the audit below, version 3 after two moves), and each move's notices went out once.
-    expect(stack.crashedDecisions).toMatchObject({ recordRsvp: 5, changeEvent: 2, recordAttendance: 1 });
+    expect(stack.crashedDecisions).toMatchObject({ recordRsvp: 6, changeEvent: 2, recordAttendance: 1 });
     const movedMail = (await stack.mailbox.list()).filter((m) => m.purpose === 'event_moved');
     expect(movedMail.map((m) => m.to).sort()).toEqual([p1.email, p1.email, p3.email, p4.email, p4.email].sort());
     expect(
@@ -210,6 +229,7 @@ describe('a showcase event (time-skipping server)', () => {
       'event.move',
       'event.confirm',
       'event.decline',
+      'event.rsvp_superseded',
       'event.move',
       'event.rsvp_refused',
       'event.attendance',
@@ -244,7 +264,7 @@ describe('a showcase event (time-skipping server)', () => {
     await eventually(async () => ((await sent(eventId, 'event_cancelled')).length === 2 ? true : undefined));
     expect(await sent(eventId, 'event_cancelled')).toEqual([p1.email, p2.email].sort());
     // The cancellation was crashed once after its commit: recorded once, each notice sent once.
-    expect(stack.crashedDecisions).toMatchObject({ recordRsvp: 6, changeEvent: 3 });
+    expect(stack.crashedDecisions).toMatchObject({ recordRsvp: 7, changeEvent: 3 });
     const cancelMail = (await stack.mailbox.list()).filter((m) => m.purpose === 'event_cancelled');
     expect(cancelMail.map((m) => m.to).sort()).toEqual([p1.email, p2.email].sort());
     expect(
