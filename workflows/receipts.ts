@@ -26,7 +26,8 @@ const RECEIPT_POLL_MS = 15_000;
  * time, but its Update not yet delivered because its sender died or Temporal was out of reach. The outbox
  * sweeper redelivers such a receipt within about two minutes; the workflow judges it by its receipt time and
  * records it, and only then closes. Looks again every 15 s (a durable timer); returns once none is left, after
- * the handlers they started have finished. A no-op for runs that started before this change (patched).
+ * the handlers they started have finished. Each look adds one activity and one timer to the history (about
+ * 240 an hour while a receipt waits). A no-op when replaying a history recorded before this change (patched).
  */
 export async function awaitOnTimeReceipts(
   filter: Omit<PendingReceiptsInput, 'workflowId'>,
