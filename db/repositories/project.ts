@@ -1,4 +1,5 @@
 import type { Db } from '../knex.js';
+import { inChunks } from '../chunks.js';
 
 export type ProjectStatus = 'active' | 'completed' | 'failed' | 'terminated';
 
@@ -121,11 +122,11 @@ export async function insertProjects(
   applications: ApprovedApplication[],
   period: { startsOn: string; endsOn: string },
 ): Promise<void> {
-  // 1,000 rows a statement: 9 columns × 10,000 rows in one would pass PostgreSQL's 65,535 bind parameters.
-  for (let i = 0; i < applications.length; i += 1000) {
-    await db('projects')
+  // In chunks: one statement for a national list would pass PostgreSQL's bind parameters (see `inChunks`).
+  await inChunks(applications, (chunk) =>
+    db('projects')
       .insert(
-        applications.slice(i, i + 1000).map((a) => ({
+        chunk.map((a) => ({
           application_id: a.id,
           institution_id: a.institutionId,
           principal_person_id: a.principalPersonId,
@@ -138,8 +139,8 @@ export async function insertProjects(
         })),
       )
       .onConflict('application_id')
-      .ignore();
-  }
+      .ignore(),
+  );
 }
 
 /** The projects that came out of the round's applications, in id order. */

@@ -1,5 +1,6 @@
 import type { Db } from '../knex.js';
 import type { PublicitySubjectKind, PublishedRow } from './publicity.subjects.js';
+import { inChunks } from '../chunks.js';
 
 /** A stored period, as `openPublicity` reports it again on a retry. */
 export interface StoredPeriod {
@@ -65,11 +66,10 @@ export async function insertPeriod(trx: Db, p: NewPeriod): Promise<string> {
 
 /** Lists the published rows in a period, each 'listed'. */
 export async function insertEntries(trx: Db, publicityId: string, rows: PublishedRow[]): Promise<void> {
-  // 1,000 rows a statement: one statement for a national list (8 columns × 10,000 rows) passes PostgreSQL's
-  // 65,535 bind parameters, and the period could never open.
-  for (let i = 0; i < rows.length; i += 1000) {
-    await trx('publicity_entries').insert(
-      rows.slice(i, i + 1000).map((a) => ({
+  // In chunks: one statement for a national list would pass PostgreSQL's bind parameters (see `inChunks`).
+  await inChunks(rows, (chunk) =>
+    trx('publicity_entries').insert(
+      chunk.map((a) => ({
         publicity_id: publicityId,
         item_kind: a.item_kind,
         item_id: a.item_id,
@@ -79,8 +79,8 @@ export async function insertEntries(trx: Db, publicityId: string, rows: Publishe
         result_zh: a.result_zh,
         status: 'listed',
       })),
-    );
-  }
+    ),
+  );
 }
 
 /** Closes an open period at `at`; false when it was closed already. */

@@ -2,6 +2,7 @@ import type { Db } from '../knex.js';
 import type { ReviewItem, Reviewer } from '../../domain/review/assignment.js';
 import type { ReviewSubject } from './review.subjects.js';
 import type { ReviewItemKind, ReviewSubjectKind } from '../../domain/review/subjects.js';
+import { inChunks } from '../chunks.js';
 
 /** An active expert as stored (name and email are for the invitation only). */
 export interface ExpertRow {
@@ -175,9 +176,9 @@ export async function insertFirstAssignments(
   r: { reviewId: string; itemKind: ReviewItemKind; due: Due },
   assignments: readonly { itemId: string; expertId: string }[],
 ): Promise<void> {
-  for (let i = 0; i < assignments.length; i += 1000) {
-    await trx('review_assignments').insert(
-      assignments.slice(i, i + 1000).map((a) => ({
+  await inChunks(assignments, (chunk) =>
+    trx('review_assignments').insert(
+      chunk.map((a) => ({
         review_id: r.reviewId,
         item_kind: r.itemKind,
         item_id: a.itemId,
@@ -187,8 +188,8 @@ export async function insertFirstAssignments(
         due_day: r.due.dueDay,
         wave: 0,
       })),
-    );
-  }
+    ),
+  );
 }
 
 /** An assignment as the replacement logic weighs it. */

@@ -1,6 +1,7 @@
 import type { Db } from '../knex.js';
 import type { Ranked } from '../../domain/review/scoring.js';
 import type { ReviewItemKind } from '../../domain/review/subjects.js';
+import { inChunks } from '../chunks.js';
 
 /** The totals of every submitted score of a review, by item. */
 export function submittedScores(db: Db, reviewId: string) {
@@ -27,9 +28,9 @@ export async function storeResults(
   ranked: readonly Ranked[],
 ): Promise<void> {
   await trx('review_results').where({ review_id: r.reviewId }).delete();
-  for (let i = 0; i < ranked.length; i += 1000) {
-    await trx('review_results').insert(
-      ranked.slice(i, i + 1000).map((x) => ({
+  await inChunks(ranked, (chunk) =>
+    trx('review_results').insert(
+      chunk.map((x) => ({
         review_id: r.reviewId,
         item_kind: r.itemKind,
         item_id: x.itemId,
@@ -42,8 +43,8 @@ export async function storeResults(
         rank: x.rank,
         recommended: x.recommended,
       })),
-    );
-  }
+    ),
+  );
   await trx('reviews').where({ id: r.reviewId }).update({ status: 'completed' });
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from '../knex.js';
+import { inChunks } from '../chunks.js';
 
 /** An application still listed in one of the round's publicity periods, with its institution's contact. */
 export interface ListedApplication {
@@ -42,12 +43,11 @@ export async function admitToDirectory(
   listed: ListedApplication[],
   today: string,
 ): Promise<number> {
-  // 1,000 rows a statement: 7 columns × 10,000 rows in one would pass PostgreSQL's 65,535 bind parameters.
-  let added = 0;
-  for (let i = 0; i < listed.length; i += 1000) {
-    const rows = await trx('directory_entries')
+  // In chunks: one statement for a national list would pass PostgreSQL's bind parameters (see `inChunks`).
+  const added = await inChunks(listed, (chunk) =>
+    trx('directory_entries')
       .insert(
-        listed.slice(i, i + 1000).map((l) => ({
+        chunk.map((l) => ({
           programme,
           institution_id: l.institution_id,
           application_id: l.id,
@@ -59,10 +59,10 @@ export async function admitToDirectory(
       )
       .onConflict('application_id')
       .ignore()
-      .returning('id');
-    added += rows.length;
-  }
-  return added;
+      .returning('id'),
+  );
+  // Rows already in the directory (a retried 认定) are not returned: only those added count.
+  return added.reduce((n, rows) => n + rows.length, 0);
 }
 
 /** Marks the round approved (认定) at `at`. */
