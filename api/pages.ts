@@ -122,7 +122,7 @@ ${form}`,
               .map((l) => l.trim())
               .filter(Boolean),
           },
-          { clientIp: req.ip ?? 'unknown', idempotencyKey: form.idempotencyKey, requestId: requestIdOf(req) },
+          { clientIp: req.ip ?? 'unknown', formKey: form.idempotencyKey, requestId: requestIdOf(req) },
         );
         const html = await publicityPage(
           req.params.publicityId,

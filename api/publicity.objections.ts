@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import stableStringify from 'safe-stable-stringify';
 import type { Clock } from './clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
@@ -68,9 +70,34 @@ function checkObjection(
   };
 }
 
+/** What makes two objections the same objection: who, how to reach them, which item, what they say (sha256, hex). */
+function objectionFingerprint(checked: ReturnType<typeof checkObjection>, form: ObjectionForm): string {
+  return createHash('sha256')
+    .update(
+      stableStringify({
+        ...checked,
+        entryId: form.entryId || null,
+        onBehalfOfUnit: form.onBehalfOfUnit ?? false,
+        evidence: form.evidence ?? [],
+        grounds: form.grounds ?? null,
+      }) ?? '',
+    )
+    .digest('hex')
+    .slice(0, 32);
+}
+
 /**
  * Takes an objection in: checks it, brakes a client filing too many, stamps the receipt time (audited), and
  * hands it to the publicity workflow, which accepts it only inside the period.
+ *
+ * The same objection twice is filed once. With an Idempotency-Key (`meta.idempotencyKey`, the JSON API) or the
+ * public page's per-render key (`meta.formKey`, a UUID), the retry is the same request: for the form, the same
+ * Update id, so a browser resending the form after an outage gets the first receipt time and the first answer.
+ * Without either, an objection identical to one already filed in the period (same person, contact, item, facts
+ * and evidence) is recognised by its content and answered as a repeat.
+ *
+ * @throws AppError REAL_NAME_REQUIRED, VALIDATION_FAILED, PUBLICITY_NOT_FOUND, RATE_LIMITED, RECEIPT_KEPT; the
+ *   workflow's refusal (PUBLICITY_CLOSED, …).
  */
 export async function fileObjection(
   deps: ObjectionIntakeDeps,
@@ -79,6 +106,8 @@ export async function fileObjection(
   meta: {
     clientIp: string;
     idempotencyKey?: string | undefined;
+    /** The public page's hidden per-render key (a UUID; anything else is ignored). */
+    formKey?: string | undefined;
     requestId?: string | undefined;
     /** The first receipt under the request's Idempotency-Key; the API's clock otherwise. */
     receivedAt?: Date | undefined;
@@ -89,6 +118,9 @@ export async function fileObjection(
   const period = UUID.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
   if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
+  const content = objectionFingerprint(checked, form);
+  const formKey = meta.formKey && UUID.test(meta.formKey) ? meta.formKey : undefined;
+  const key = meta.idempotencyKey ?? formKey ?? 'content';
   const receivedAt = (meta.receivedAt ?? deps.clock()).toISOString();
   await recordAudit(deps.db, {
     actor: `public:${checked.name}`,
@@ -96,7 +128,7 @@ export async function fileObjection(
     action: 'objection.receipt',
     subjectKind: 'publicity',
     subjectId: period.id,
-    details: { receivedAt, clientIp: meta.clientIp, idempotencyKey: meta.idempotencyKey ?? null },
+    details: { receivedAt, clientIp: meta.clientIp, idempotencyKey: meta.idempotencyKey ?? formKey ?? null },
     requestId: meta.requestId,
     workflowId: period.workflowId,
   });
@@ -112,11 +144,11 @@ export async function fileObjection(
       evidence: form.evidence ?? [],
       ...(form.grounds ? { grounds: form.grounds } : {}),
       receivedAt,
-      idempotencyKey: meta.idempotencyKey ? `${period.id}:${meta.idempotencyKey}` : undefined,
+      idempotencyKey: `${period.id}:${key}:${content}`,
       clientIp: meta.clientIp,
     },
     {
-      updateId: meta.updateId,
+      updateId: meta.updateId ?? (formKey ? `public/form/${formKey}/${content}` : undefined),
       caller: `public:${checked.name}`,
       whenEnded: () => new AppError('PUBLICITY_CLOSED', `${period.titleZh}已结束，不再受理异议`),
     },

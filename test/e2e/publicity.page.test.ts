@@ -22,7 +22,7 @@ if (skipBrowserTests) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { OBJECTION_RATE_LIMIT: '3' } });
+  stack = await startTestStack({ env: { OBJECTION_RATE_LIMIT: '5' } });
   await insertRound(stack.database.db, {
     id: ROUND,
     programme: 'demo_college',
@@ -66,7 +66,7 @@ afterAll(async () => {
 
 describe('the public publicity page', () => {
   it.skipIf(skipBrowserTests)(
-    'shows the list in zh-CN and takes an objection through its form (real Chromium)',
+    'shows the list in zh-CN and takes an objection through its form, once when the form is sent twice (real Chromium)',
     async () => {
       const page = await browser!.newPage();
       await page.goto(`${stack.api.url}/publicity/${publicityId}`);
@@ -83,8 +83,28 @@ describe('the public publicity page', () => {
       await page.fill('#phone', '13800138000');
       await page.fill('#email', 'wang.jianhua@objector.example');
       await page.fill('#facts', '该学院申报材料中列出的合作企业与实际合作情况不符，请核查。');
+      const formKey = await page.getAttribute('input[name=idempotencyKey]', 'value');
+      const filled = Object.fromEntries(
+        await Promise.all(
+          ['entryId', 'name', 'unit', 'phone', 'email', 'facts'].map(
+            async (n) => [n, await page.inputValue(`#${n}`)] as const,
+          ),
+        ),
+      );
       await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-      expect(await page.textContent('.ok')).toContain('异议已受理');
+      const accepted = await page.textContent('.ok');
+      expect(accepted).toContain('异议已受理');
+
+      // The browser sends the same form again (a reload after the answer, or a double click): the same request,
+      // answered with the same objection and its first receipt time; nothing filed twice.
+      const resent = await fetch(`${stack.api.url}/publicity/${publicityId}/objection`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...filled, idempotencyKey: formKey! }).toString(),
+      });
+      expect(resent.status).toBe(201);
+      const again = /<p class="ok">([^<]*)<\/p>/.exec(await resent.text())?.[1];
+      expect(again).toBe(accepted);
 
       const rowsInDb = await stack.database.db('objections').where({ publicity_id: publicityId });
       expect(rowsInDb).toHaveLength(1);
@@ -105,10 +125,33 @@ describe('the public publicity page', () => {
       email: 'zhao@objector.example',
       facts: '对公示名单中的项目有异议，请核查。',
     };
-    // Three per client per hour here; the page's objection above (when the browser ran) was the first.
-    const already = Number((await stack.database.db('objections').count<{ n: number }[]>('* as n'))[0]!.n);
-    for (let i = already; i < 3; i++) {
-      expect((await stack.request('POST', `/api/publicity/${publicityId}/objections`, { body })).status).toBe(201);
+    // Sent twice without a key (a client retrying after no answer): the same objection, once — answered 200 with it.
+    const first = await stack.request<{ objectionId: string }>('POST', `/api/publicity/${publicityId}/objections`, {
+      body,
+    });
+    expect(first.status).toBe(201);
+    const again = await stack.request<{ objectionId: string }>('POST', `/api/publicity/${publicityId}/objections`, {
+      body,
+    });
+    expect([again.status, again.body]).toEqual([200, first.body]);
+    expect(await stack.database.db('objections').where({ objector_email: body.email })).toHaveLength(1);
+
+    // Five intakes per client per hour here, whatever they file (each is audited objection.receipt); the page's
+    // objection and its resending above (when the browser ran) took two.
+    const taken = async () =>
+      Number(
+        (
+          await stack.database
+            .db('audit_events')
+            .where({ action: 'objection.receipt' })
+            .count<{ n: number }[]>('* as n')
+        )[0]!.n,
+      );
+    for (let i = 0; (await taken()) < 5; i++) {
+      const other = { ...body, facts: `${body.facts}（补充说明 ${i + 1}）` };
+      expect((await stack.request('POST', `/api/publicity/${publicityId}/objections`, { body: other })).status).toBe(
+        201,
+      );
     }
     const limited = await stack.request<{ code: string; title: string }>(
       'POST',
