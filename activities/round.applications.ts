@@ -27,6 +27,8 @@ export interface SubmissionInput extends DecisionKeyed {
   receivedAt: string;
   actor: string;
   requestId?: string | undefined;
+  /** The application's revision when the submission was received; absent in requests from before it was pinned. */
+  revision?: number | undefined;
 }
 
 export interface SubmissionResult {
@@ -76,6 +78,14 @@ export function createApplicationActivities(deps: ActivityDeps) {
     }
     if (app.status === 'withdrawn' || app.status === 'cancelled') {
       refuse('APPLICATION_NOT_EDITABLE', app.status === 'withdrawn' ? '该申报已撤回' : '该申报批次已撤销');
+    }
+    if (input.revision !== undefined && app.revision !== input.revision) {
+      // Edits wait for a pending submission (api changeDraft), so the working copy is the one received; should it
+      // not be, storing it would store what was not submitted.
+      refuse(
+        'DRAFT_CHANGED',
+        `提交时的申报书（第 ${input.revision} 稿）此后又有修改（现为第 ${app.revision} 稿），请重新提交`,
+      );
     }
     const attachments = await currentAttachments(trx, app.id);
     const warnings = formalProblems(
@@ -185,7 +195,8 @@ export function createApplicationActivities(deps: ActivityDeps) {
      * commit returns the first answer); a new request for a revision submitted already reports it `repeated`.
      *
      * @throws `ROUND_NOT_FOUND`, `INSTITUTION_NOT_ELIGIBLE`, `APPLICATION_NOT_FOUND`, `APPLICATION_NOT_EDITABLE`,
-     *   `BARRED`, `LIMIT_EXCEEDED`, `PERSONAL_LIMIT_EXCEEDED`.
+     *   `DRAFT_CHANGED` (the working copy is not the revision received), `BARRED`, `LIMIT_EXCEEDED`,
+     *   `PERSONAL_LIMIT_EXCEEDED`.
      */
     recordSubmission: decision(async (input: SubmissionInput, { trx }): Promise<SubmissionResult> => {
       try {

@@ -4,6 +4,7 @@ import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Cl
 import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { BUSY_CODE } from '../domain/errors.js';
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { recordReceipt, recordReceiptOutcome, type ReceiptOutcome } from '../db/repositories/receipts.js';
@@ -91,42 +92,50 @@ function outcomeOfFailure(err: unknown): ReceiptOutcome | undefined {
  * so a crash of this process between the two, or Temporal out of reach, loses no on-time receipt: the outbox
  * sweeper redelivers a pending receipt under the same Update id once `RECEIPT_LEASE_MS` has passed
  * (`activities/receipts.ts`). The Update id is the keyed request's (`options.updateId`) or a new
- * `receipt/<uuid>`. The workflow's answer is recorded on the row.
+ * `receipt/<uuid>`. A retry under an Update id already kept sends the kept argument (its first receipt time),
+ * not the new one. `arg` may be built inside the transaction that writes the receipt (to read what it pins
+ * under a lock the writer holds, e.g. an application's revision). The workflow's answer is recorded on the row.
  *
- * @throws as `updateWorkflow`; when Temporal is out of reach, AppError `SERVICE_UNAVAILABLE` saying the request
+ * @throws as `updateWorkflow`; when Temporal is out of reach, AppError `RECEIPT_KEPT` (503) saying the request
  *   is kept and will be judged by its receipt time (Asia/Shanghai), with its `receiptId` (the Update id).
  */
 export async function deliverReceipt<Ret, Arg extends { receivedAt: string }>(
   deps: { db: Db; temporal: Client },
   workflowId: string,
   update: UpdateDefinition<Ret, [Arg]>,
-  arg: Arg,
+  arg: Arg | ((trx: Knex.Transaction) => Promise<Arg>),
   options: { updateId: string | undefined; caller: string | undefined; whenEnded: () => AppError },
 ): Promise<Ret> {
   const updateId = options.updateId ?? `receipt/${randomUUID()}`;
-  await recordReceipt(
-    deps.db,
-    {
-      updateId,
-      workflowId,
-      updateName: update.name,
-      updateArg: arg,
-      caller: options.caller ?? 'public',
-      receivedAt: new Date(arg.receivedAt),
-    },
-    RECEIPT_LEASE_MS,
-  );
+  const keep = async (db: Db, value: Arg) =>
+    recordReceipt(
+      db,
+      {
+        updateId,
+        workflowId,
+        updateName: update.name,
+        updateArg: value,
+        caller: options.caller ?? 'public',
+        receivedAt: new Date(value.receivedAt),
+      },
+      RECEIPT_LEASE_MS,
+    );
+  const kept =
+    typeof arg === 'function'
+      ? await deps.db.transaction(async (trx) => keep(trx, await arg(trx)))
+      : await keep(deps.db, arg);
+  const sent = kept.updateArg as Arg;
   let result: Ret;
   try {
-    result = await updateWorkflow(deps.temporal, workflowId, update, arg, { updateId, whenEnded: options.whenEnded });
+    result = await updateWorkflow(deps.temporal, workflowId, update, sent, { updateId, whenEnded: options.whenEnded });
   } catch (err) {
     const outcome = outcomeOfFailure(err);
     if (outcome) await recordReceiptOutcome(deps.db, updateId, outcome);
     else if (fromTemporalError(err)?.code === 'SERVICE_UNAVAILABLE') {
-      // Still a 503, but the person learns the request is kept and will be judged by this receipt time.
+      // Ours and passing, but the person's request is safe: they learn it is kept and judged by this receipt time.
       throw new AppError(
-        'SERVICE_UNAVAILABLE',
-        `已于 ${formatShanghai(new Date(arg.receivedAt))} 收到并留存该请求，流程引擎恢复后将按此接收时间自动处理，无需重复提交`,
+        'RECEIPT_KEPT',
+        `已于 ${formatShanghai(kept.receivedAt)} 收到并留存该请求，流程引擎恢复后将按此接收时间自动处理，无需重复提交`,
         { receiptId: updateId },
       );
     }

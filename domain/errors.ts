@@ -31,6 +31,10 @@ export const errorCatalogue = {
   UPDATE_NOT_SUPPORTED: { status: 409, title: '该流程不受理此项操作' },
   CALL_NOT_OPEN: { status: 409, title: '申报尚未开始' },
   CALL_CLOSED: { status: 409, title: '申报已截止' },
+  /** A submission of this application is received and not yet answered: its draft is pinned until then. */
+  SUBMISSION_IN_PROGRESS: { status: 409, title: '该申报的提交正在处理中，暂不能修改' },
+  /** The draft changed after the submission's receipt (should not happen: edits wait for pending submissions). */
+  DRAFT_CHANGED: { status: 409, title: '提交后申报书又有修改，请重新提交' },
   DEADLINE_PASSED: { status: 409, title: '已过提交截止时间' },
   DEADLINE_NOT_LATER: { status: 422, title: '新的截止时间须晚于当前截止时间' },
   ROUND_NOT_CANCELLABLE: { status: 409, title: '该申报批次已不能撤销' },
@@ -98,6 +102,12 @@ export const errorCatalogue = {
    * gets the request's final answer.
    */
   SERVICE_UNAVAILABLE: { status: 503, title: '服务暂时不可用，请稍后重试' },
+  /**
+   * Ours, not the person's, but the request is safe: its receipt is kept (`update_receipts`) and will be
+   * delivered and judged by its receipt time once the workflow engine is back; the answer carries `receiptId`
+   * and Retry-After, and a retry with the same Idempotency-Key gets the final answer.
+   */
+  RECEIPT_KEPT: { status: 503, title: '请求已收到并留存，将自动处理' },
   INTERNAL: { status: 500, title: '服务器内部错误' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

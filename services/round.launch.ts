@@ -70,6 +70,7 @@ export async function reserveRound(trx: Db, req: RoundLaunchRequest, by: Launche
       opensAt: req.opensAt,
       deadlineDay: req.deadlineDay,
       timeScale: req.compression?.scale,
+      ...(req.compression ? { launchedAt: new Date(req.compression.origin) } : {}),
       launchedBy: by.actor,
       config: req.config ?? {},
       graceSeconds: req.graceSeconds,

@@ -108,6 +108,11 @@ export interface SubmitRequest {
   receivedAt: string;
   actor: string;
   requestId?: string | undefined;
+  /**
+   * A submission: the application's revision when it was received (pinned by the API under the draft's lock);
+   * absent in requests received before revisions were pinned, and in withdrawals.
+   */
+  revision?: number | undefined;
 }
 
 /** A withdrawal, judged like a submission. */

@@ -231,6 +231,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       'NOT_EVALUATED',
       'EVALUATION_NOT_OPEN',
       'DEADLINE_PASSED',
+      'RECEIPT_KEPT',
     ],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       // The receipt time is stamped before anything else: waiting on the workflow never costs the applicant.

@@ -168,7 +168,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     responses: {
       200: { description: '已记录', schema: z.object({ status: z.enum(['confirmed', 'declined']) }) },
     },
-    errors: ['EVENT_NOT_FOUND', 'NOT_INVITED', 'EVENT_CLOSED'],
+    errors: ['EVENT_NOT_FOUND', 'NOT_INVITED', 'EVENT_CLOSED', 'RECEIPT_KEPT'],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       const receivedAt = receipt.toISOString();
       await load(params.eventId);

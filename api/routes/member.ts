@@ -207,7 +207,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
         schema: z.object({ rectificationId: z.string(), receivedAt: z.string(), resubmitted: z.boolean() }),
       },
     },
-    errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'RECTIFICATION_NOT_OPEN', 'DEADLINE_PASSED'],
+    errors: ['DIRECTORY_ENTRY_NOT_FOUND', 'RECTIFICATION_NOT_OPEN', 'DEADLINE_PASSED', 'RECEIPT_KEPT'],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       const receivedAt = receipt.toISOString();
       const entry = await findDirectoryEntry(db, params.entryId);

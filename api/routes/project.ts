@@ -179,7 +179,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
         schema: z.object({ reportId: z.string(), receivedAt: z.string(), late: z.boolean() }),
       },
     },
-    errors: ['PROJECT_NOT_FOUND', 'PROJECT_REPORT_NOT_OPEN', 'PROJECT_CLOSED'],
+    errors: ['PROJECT_NOT_FOUND', 'PROJECT_REPORT_NOT_OPEN', 'PROJECT_CLOSED', 'RECEIPT_KEPT'],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       const receivedAt = receipt.toISOString();
       await load(params.projectId, principal!);

@@ -173,7 +173,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
         schema: z.object({ objectionId: z.string(), receivedAt: z.string() }),
       },
     },
-    errors: ['PUBLICITY_NOT_FOUND', 'PUBLICITY_CLOSED', 'REAL_NAME_REQUIRED', 'RATE_LIMITED'],
+    errors: ['PUBLICITY_NOT_FOUND', 'PUBLICITY_CLOSED', 'REAL_NAME_REQUIRED', 'RATE_LIMITED', 'RECEIPT_KEPT'],
     async handler({ params, body, req, receivedAt, updateId }) {
       const result = await fileObjection(deps, params.publicityId, body, {
         receivedAt,

@@ -10,7 +10,7 @@ import type { AttachmentStore } from '../../storage/attachments.js';
 import { AppError } from '../errors.js';
 import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
-import { assertDraftsOpen, loadDraftable, loadOwned, loadRound } from './round.applications.access.js';
+import { assertDraftsOpen, changeDraft, loadDraftable, loadOwned, loadRound } from './round.applications.access.js';
 import { ApplicationParams, ApplicationSchema, applicationView, DraftSchema, iso } from './round.applications.views.js';
 
 export interface ApplicationRouteDeps {
@@ -50,9 +50,9 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     body: DraftSchema,
     responses: { 201: { description: '已创建草稿', schema: ApplicationSchema } },
     errors: ['ROUND_NOT_FOUND', 'CALL_CLOSED', 'ROUND_CANCELLED', 'INSTITUTION_NOT_ELIGIBLE'],
-    async handler({ params, body, principal }) {
+    async handler({ params, body, principal, receivedAt }) {
       const round = await loadRound(db, params.roundId);
-      assertDraftsOpen(round);
+      assertDraftsOpen(round, receivedAt);
       const [ctx, institution] = await Promise.all([
         roundContext(db, round.id),
         findInstitution(db, principal!.institutionId!),
@@ -154,20 +154,29 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     method: 'put',
     path: '/api/applications/:applicationId',
     summary: '修改申报工作稿',
-    description: '已提交的申报也可修改工作稿，截止前重新提交即生成新版本（旧版本保留）。',
+    description:
+      '已提交的申报也可修改工作稿，截止前重新提交即生成新版本（旧版本保留）。截止时间以后收到的修改不予保存；' +
+      '提交请求尚在处理时（如流程引擎暂不可用）不能修改，以免提交的内容与接收时的内容不一致。',
     tags: ['申报'],
     access: ['applicant'],
     params: ApplicationParams,
     body: DraftSchema,
     responses: { 200: { description: '已保存', schema: ApplicationSchema } },
-    errors: ['APPLICATION_NOT_FOUND', 'APPLICATION_NOT_EDITABLE', 'CALL_CLOSED', 'ROUND_CANCELLED'],
-    async handler({ params, body, principal }) {
-      const app = await loadDraftable(db, params.applicationId, principal!);
+    errors: [
+      'APPLICATION_NOT_FOUND',
+      'APPLICATION_NOT_EDITABLE',
+      'CALL_CLOSED',
+      'ROUND_CANCELLED',
+      'SUBMISSION_IN_PROGRESS',
+    ],
+    async handler({ params, body, principal, receivedAt }) {
+      const app = await loadDraftable(db, params.applicationId, principal!, receivedAt);
       if (app.status !== 'draft' && app.status !== 'submitted') {
         throw new AppError('APPLICATION_NOT_EDITABLE', `申报状态为 ${app.status}，不能修改`);
       }
       await assertReferences(db, body);
-      return { status: 200, body: await applicationView(db, await updateDraft(db, app.id, body)) };
+      const saved = await changeDraft(db, app, (trx) => updateDraft(trx, app.id, body));
+      return { status: 200, body: await applicationView(db, saved) };
     },
   });
 }

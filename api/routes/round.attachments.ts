@@ -15,7 +15,7 @@ import {
 } from '../../storage/attachments.js';
 import { AppError } from '../errors.js';
 import { z, type ApiRoutes } from '../route.js';
-import { loadDraftable, loadOwned } from './round.applications.access.js';
+import { changeDraft, loadDraftable, loadOwned } from './round.applications.access.js';
 import { ApplicationParams, AttachmentSchema, attachmentView } from './round.applications.views.js';
 
 export interface AttachmentRouteDeps {
@@ -59,9 +59,10 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
       'CALL_CLOSED',
       'ATTACHMENT_TOO_LARGE',
       'ATTACHMENT_TYPE_NOT_ALLOWED',
+      'SUBMISSION_IN_PROGRESS',
     ],
-    async handler({ params, query, principal, req }) {
-      const app = await loadDraftable(db, params.applicationId, principal!);
+    async handler({ params, query, principal, req, receivedAt }) {
+      const app = await loadDraftable(db, params.applicationId, principal!, receivedAt);
       if (app.status !== 'draft' && app.status !== 'submitted') throw new AppError('APPLICATION_NOT_EDITABLE');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (!isAllowedAttachmentType(contentType)) {
@@ -88,16 +89,18 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
         }
         throw err;
       }
-      const row = await addAttachment(db, {
-        applicationId: app.id,
-        kind: query.kind,
-        fileName: query.fileName,
-        contentType,
-        sizeBytes: stored.size,
-        sha256: stored.sha256,
-        storageKey: stored.storageKey,
-        uploadedBy: principal!.actor,
-      });
+      const row = await changeDraft(db, app, (trx) =>
+        addAttachment(trx, {
+          applicationId: app.id,
+          kind: query.kind,
+          fileName: query.fileName,
+          contentType,
+          sizeBytes: stored.size,
+          sha256: stored.sha256,
+          storageKey: stored.storageKey,
+          uploadedBy: principal!.actor,
+        }),
+      );
       return { status: 201, body: attachmentView(row) };
     },
   });
@@ -148,10 +151,10 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     access: ['applicant'],
     params: ApplicationParams.extend({ attachmentId: z.uuid() }),
     responses: { 204: { description: '已移除' } },
-    errors: ['APPLICATION_NOT_FOUND', 'ATTACHMENT_NOT_FOUND', 'CALL_CLOSED'],
-    async handler({ params, principal }) {
-      const app = await loadDraftable(db, params.applicationId, principal!);
-      if (!(await removeAttachment(db, app.id, params.attachmentId))) {
+    errors: ['APPLICATION_NOT_FOUND', 'ATTACHMENT_NOT_FOUND', 'CALL_CLOSED', 'SUBMISSION_IN_PROGRESS'],
+    async handler({ params, principal, receivedAt }) {
+      const app = await loadDraftable(db, params.applicationId, principal!, receivedAt);
+      if (!(await changeDraft(db, app, (trx) => removeAttachment(trx, app.id, params.attachmentId)))) {
         throw new AppError('ATTACHMENT_NOT_FOUND', params.attachmentId);
       }
       return { status: 204 };

@@ -12,7 +12,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { loadOwned } from './round.applications.access.js';
+import { loadOwned, pinnedSubmission } from './round.applications.access.js';
 import { ApplicationParams, SubmissionSchema } from './round.applications.views.js';
 
 export interface SubmissionRouteDeps {
@@ -61,7 +61,8 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
     path: '/api/applications/:applicationId/submit',
     summary: '提交申报（截止前可重复提交，生成新版本）',
     description:
-      '接收时间由服务器记录；流程按该时间与截止时间比较，截止前收到的提交即使稍后处理也予受理。' +
+      '接收时间由服务器记录；流程按该时间与截止时间比较，截止前收到的提交即使稍后处理也予受理，' +
+      '受理的是接收时的申报书版本（处理完成前不能修改）。' +
       '可带 Idempotency-Key 请求头，重试不会重复提交。限报数量、个人限项与禁止申报期在提交时检查，形式审查时复核。',
     tags: ['申报'],
     access: ['applicant'],
@@ -78,7 +79,8 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'PERSONAL_LIMIT_EXCEEDED',
       'BARRED',
       'INSTITUTION_NOT_ELIGIBLE',
-      'SERVICE_UNAVAILABLE',
+      'DRAFT_CHANGED',
+      'RECEIPT_KEPT',
     ],
     async handler({ params, principal, req, receivedAt: receipt, updateId }) {
       const { app, requestId, receivedAt } = await receive(db, receipt, {
@@ -92,7 +94,15 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
           deps,
           app.roundId,
           submitApplicationUpdate,
-          { applicationId: app.id, institutionId: app.institutionId, receivedAt, actor: principal!.actor, requestId },
+          // The revision it is received with, pinned under the draft's lock with the receipt (see changeDraft).
+          async (trx) => ({
+            applicationId: app.id,
+            institutionId: app.institutionId,
+            receivedAt,
+            actor: principal!.actor,
+            requestId,
+            revision: await pinnedSubmission(trx, app.id),
+          }),
           {
             updateId,
             caller: principal!.actor,
@@ -135,6 +145,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'CALL_CLOSED',
       'CALL_NOT_OPEN',
       'ROUND_CANCELLED',
+      'RECEIPT_KEPT',
     ],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       const { app, requestId, receivedAt } = await receive(db, receipt, {

@@ -157,7 +157,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
         }),
       },
     },
-    errors: ['SHOWCASE_NOT_FOUND', 'NOMINATION_LIMIT', 'NOMINATIONS_CLOSED', 'SOURCE_NOT_ELIGIBLE'],
+    errors: ['SHOWCASE_NOT_FOUND', 'NOMINATION_LIMIT', 'NOMINATIONS_CLOSED', 'SOURCE_NOT_ELIGIBLE', 'RECEIPT_KEPT'],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       const receivedAt = receipt.toISOString();
       await load(params.showcaseId);

@@ -24,12 +24,21 @@ export interface DueReceipt extends UpdateReceipt {
   redeliveries: number;
 }
 
+/** The receipt kept under an Update id: its argument and receipt time as first written. */
+export interface KeptReceipt {
+  updateArg: unknown;
+  receivedAt: Date;
+  /** False when a row under this Update id was there already (a retry): the first one is kept. */
+  first: boolean;
+}
+
 /**
  * Writes the receipt before its Update is sent, held for `leaseMs` (wall-clock milliseconds) by the sender; a
- * retry under the same Update id keeps the first row (and its receipt time).
+ * retry under the same Update id keeps the first row — its argument and its receipt time — and gets it back, so
+ * the Update is always sent as first received.
  */
-export async function recordReceipt(db: Db, receipt: UpdateReceipt, leaseMs: number): Promise<void> {
-  await db('update_receipts')
+export async function recordReceipt(db: Db, receipt: UpdateReceipt, leaseMs: number): Promise<KeptReceipt> {
+  const [inserted] = await db('update_receipts')
     .insert({
       update_id: receipt.updateId,
       workflow_id: receipt.workflowId,
@@ -41,7 +50,13 @@ export async function recordReceipt(db: Db, receipt: UpdateReceipt, leaseMs: num
       locked_until: db.raw(`now() + make_interval(secs => ?)`, [leaseMs / 1000]),
     })
     .onConflict('update_id')
-    .ignore();
+    .ignore()
+    .returning<{ update_id: string }[]>('update_id');
+  if (inserted) return { updateArg: receipt.updateArg, receivedAt: receipt.receivedAt, first: true };
+  const kept = await db('update_receipts')
+    .where({ update_id: receipt.updateId })
+    .first<{ update_arg: unknown; received_at: Date }>('update_arg', 'received_at');
+  return { updateArg: kept.update_arg, receivedAt: kept.received_at, first: false };
 }
 
 /** Records the workflow's answer to a pending receipt (the first answer stays). */

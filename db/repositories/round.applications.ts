@@ -90,6 +90,15 @@ export async function findApplication(
   return row ? toApplication(row) : undefined;
 }
 
+/**
+ * Serialises changes of one application's working copy with the receipt of its submissions (a
+ * transaction-scoped advisory lock): a submission pins the revision it was received with, and no change slips in
+ * between reading that revision and writing the receipt.
+ */
+export async function lockDraft(trx: Knex.Transaction, applicationId: string): Promise<void> {
+  await trx.raw(`select pg_advisory_xact_lock(hashtext('application-draft'), hashtext(?))`, [applicationId]);
+}
+
 /** Replaces the working copy; each edit bumps the revision a later submission will snapshot. */
 export async function updateDraft(db: Db, id: string, draft: ApplicationDraft): Promise<ApplicationRow> {
   const [row] = await db('applications')

@@ -1,3 +1,4 @@
+import type { TimeCompression } from '../../domain/compressed-time.js';
 import type { Knex } from 'knex';
 import type { Db } from '../knex.js';
 import { COUNTED_STATUSES } from '../../domain/applications.js';
@@ -73,6 +74,8 @@ export interface NewRound {
   launchedBy: string;
   config?: RoundRuleOverrides | undefined;
   graceSeconds?: number | undefined;
+  /** The launch instant; for a compressed round it is the compression's origin. Default: now. */
+  launchedAt?: Date | undefined;
 }
 
 export class RoundExistsError extends Error {
@@ -94,7 +97,7 @@ function roundRecord(round: NewRound) {
     deadline_source: null,
     time_scale: round.timeScale ?? null,
     launched_by: round.launchedBy,
-    launched_at: new Date(),
+    launched_at: round.launchedAt ?? new Date(),
     config: JSON.stringify(round.config ?? {}),
     grace_seconds: round.graceSeconds ?? 600,
     cancelled_reason: null,
@@ -120,6 +123,17 @@ export async function insertRound(db: Db, round: NewRound): Promise<void> {
 
 export async function insertRoundIfMissing(db: Db, round: NewRound): Promise<void> {
   await db('rounds').insert(roundRecord(round)).onConflict('id').ignore();
+}
+
+/**
+ * The time compression a round runs under (`domain/compressed-time.ts`): its time scale counted from its launch,
+ * or `undefined` for real time. Rounds launched before the launch instant was stored as the origin carry an
+ * origin some milliseconds late; compression is for demos and tests only.
+ */
+export function roundCompression(round: RoundRow): TimeCompression | undefined {
+  return round.timeScale && round.timeScale !== 1
+    ? { origin: round.launchedAt.toISOString(), scale: round.timeScale }
+    : undefined;
 }
 
 export async function findRound(db: Db, id: string): Promise<RoundRow | undefined> {

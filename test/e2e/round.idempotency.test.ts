@@ -55,6 +55,7 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     const input = await insertDemoRound(stack.database.db);
     const zzu = await draftWithForm('zzu');
     const henu = await draftWithForm('henu');
+    const zzuSpare = await draftWithForm('zzu');
     const handle = await stack.env.client.workflow.start<RoundWorkflow>('roundWorkflow', {
       workflowId: ROUND,
       taskQueue: TASK_QUEUE,
@@ -85,7 +86,7 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     stack.apiTemporal!.cut();
     const failed = await submit(zzu, 'zzu-final-2027');
     const after = Date.parse(await stack.nowIso());
-    expect([failed.status, failed.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    expect([failed.status, failed.body.code]).toEqual([503, 'RECEIPT_KEPT']);
     expect(failed.headers.get('retry-after')).toBe('5');
     const receipt = await stack.database.db('idempotency_keys').where({ key: 'zzu-final-2027' }).first();
     expect(receipt).toMatchObject({ caller: 'applicant:zzu', status: 'in_flight' });
@@ -94,7 +95,11 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     expect(firstReceipt.getTime()).toBeLessThanOrEqual(after);
     // Without a key: also 503, and its receipt is kept, pending, with the Update it travels in.
     const keyless = await submit(henu, undefined, henuToken);
-    expect([keyless.status, keyless.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+    expect([keyless.status, keyless.body.code, keyless.body.title]).toEqual([
+      503,
+      'RECEIPT_KEPT',
+      '请求已收到并留存，将自动处理',
+    ]);
     expect(keyless.body.detail).toContain('无需重复提交');
     const pending = await receipts();
     expect(pending.map((r) => [r.caller, r.status]).sort()).toEqual([
@@ -104,11 +109,34 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     const henuReceipt = pending.find((r) => r.caller === 'applicant:henu')!;
     expect(henuReceipt.update_id).toMatch(/^receipt\//);
     expect((keyless.body as unknown as { receiptId: string }).receiptId).toBe(henuReceipt.update_id);
+    // The submission is of the draft as received: while it is pending, the draft cannot change under it (the
+    // applicant might otherwise edit after the deadline and have the edit stored under the on-time receipt).
+    const edit = (applicationId: string, bearer: string, title: string) =>
+      stack.request<Problem>('PUT', `/api/applications/${applicationId}`, {
+        token: bearer,
+        body: { title, field: 'next_gen_it' },
+      });
+    const pinned = await edit(henu, henuToken, 'henu 改后的标题');
+    expect([pinned.status, pinned.body.code]).toEqual([409, 'SUBMISSION_IN_PROGRESS']);
+    expect((await edit(zzuSpare, token, 'zzu 另一项申报（修订）')).status).toBe(200);
+    expect(
+      await stack.database.db('update_receipts').where({ update_id: henuReceipt.update_id }).first(),
+    ).toMatchObject({
+      update_arg: expect.objectContaining({ revision: 2 }),
+    });
 
     // The network is back after the deadline (inside the 10-minute processing grace): the retry is on time.
     await stack.skipTo('2027-04-07T00:03:00+08:00');
     expect(Date.parse(await stack.nowIso())).toBeGreaterThan(Date.parse(deadline.at));
+    // An edit received after the deadline is refused by its receipt time, the engine still out of reach.
+    const late = await edit(zzuSpare, token, 'zzu 截止后的修改');
+    expect([late.status, late.body.code]).toEqual([409, 'CALL_CLOSED']);
     stack.apiTemporal!.restore();
+    // As a client told Retry-After would: try again once the API reaches Temporal (its gRPC channel reconnects
+    // with backoff after the cut).
+    await eventually(async () => ((await stack.request('GET', '/healthz')).status === 200 ? true : undefined), {
+      what: 'the API to reach Temporal again',
+    });
     const retried = await submit(zzu, 'zzu-final-2027');
     expect(retried.status, JSON.stringify(retried.body)).toBe(200);
     expect(retried.body).toMatchObject({ applicationId: zzu, status: 'submitted', version: 1 });
@@ -167,7 +195,7 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     // The same key for another request is refused, never dropped; a fresh request after the deadline is late.
     const reused = await submit(henu, 'zzu-final-2027');
     expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
-    const late = await submit(zzu, 'zzu-late');
-    expect([late.status, late.body.code]).toEqual([409, 'DEADLINE_PASSED']);
+    const tooLate = await submit(zzu, 'zzu-late');
+    expect([tooLate.status, tooLate.body.code]).toEqual([409, 'DEADLINE_PASSED']);
   });
 });

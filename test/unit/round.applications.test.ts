@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { AppError } from '../../api/errors.js';
+import { assertDraftsOpen } from '../../api/routes/round.applications.access.js';
+import type { RoundRow } from '../../db/repositories/round.js';
 import { formalProblems, limitViolation, personalLimitViolation } from '../../domain/applications.js';
 import { effectiveRules, programmeCatalogue, rubricWeightTotal } from '../../domain/programmes.js';
 
@@ -83,5 +86,59 @@ describe('programme catalogue', () => {
     for (const p of programmeCatalogue) {
       expect(p.rules.review.expertsPerApplication, p.key).toBe(p.key === 'demo_university' ? 5 : 3);
     }
+  });
+});
+
+describe('drafts open until the deadline (assertDraftsOpen)', () => {
+  const round: RoundRow = {
+    id: 'round-brand_project-2027',
+    programme: 'brand_project',
+    year: 2027,
+    titleZh: '2027年度产教融合品牌项目申报',
+    status: 'call_open',
+    opensAt: new Date('2027-03-15T01:00:00Z'),
+    deadlineDay: '2027-04-06',
+    // 24:00 Asia/Shanghai of 6 April.
+    deadlineAt: new Date('2027-04-06T16:00:00Z'),
+    deadlineEstimated: false,
+    calendarVersion: 1,
+    timeScale: null,
+    launchedBy: 'staff:li',
+    launchedAt: new Date('2027-03-15T01:00:00Z'),
+    closedAt: null,
+    cancelledReason: null,
+    graceSeconds: 600,
+  };
+  const refusal = (r: RoundRow, at: string) => {
+    try {
+      assertDraftsOpen(r, new Date(at));
+      return undefined;
+    } catch (err) {
+      return [(err as AppError).code, (err as AppError).detail];
+    }
+  };
+
+  it('takes an edit received at 23:59:59 and refuses one at 00:00:01 although the round still reads call_open', () => {
+    expect(refusal(round, '2027-04-06T15:59:59Z')).toBeUndefined();
+    expect(refusal(round, '2027-04-06T16:00:01Z')).toEqual([
+      'CALL_CLOSED',
+      '2027年度产教融合品牌项目申报已于 2027年4月6日 24:00 截止，申报书不能再修改',
+    ]);
+  });
+
+  it('compares in calendar time under compression, counted from the launch', () => {
+    // 1,000 calendar seconds per wall second: 22 days 15 hours of calendar time pass in 1,954.8 wall seconds.
+    const compressed = { ...round, timeScale: 1000 };
+    const wallAt = (calendarIso: string) =>
+      new Date(
+        round.launchedAt.getTime() + (Date.parse(calendarIso) - round.launchedAt.getTime()) / 1000,
+      ).toISOString();
+    expect(refusal(compressed, wallAt('2027-04-06T15:59:00Z'))).toBeUndefined();
+    expect(refusal(compressed, wallAt('2027-04-06T16:01:00Z'))?.[0]).toBe('CALL_CLOSED');
+  });
+
+  it('refuses by status once the round moved on, and a cancelled round as cancelled', () => {
+    expect(refusal({ ...round, status: 'review' }, '2027-04-01T00:00:00Z')?.[0]).toBe('CALL_CLOSED');
+    expect(refusal({ ...round, status: 'cancelled' }, '2027-04-01T00:00:00Z')?.[0]).toBe('ROUND_CANCELLED');
   });
 });
