@@ -2,8 +2,10 @@ import { Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordAudit } from '../db/repositories/audit.js';
+import type { Db } from '../db/knex.js';
 import {
   claimDueReceipts,
+  findReceiptContact,
   listPendingReceipts,
   recordReceiptOutcome,
   type PendingReceipt,
@@ -11,6 +13,9 @@ import {
   type ReceiptOutcome,
 } from '../db/repositories/receipts.js';
 import { BUSY_CODE, isErrorCode } from '../domain/errors.js';
+import { receiptAddressee, receiptRequestZh } from '../domain/receipts.js';
+import type { Outbox } from '../mail/outbox.js';
+import { receiptNotAccepted } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 
 /** Which receipts a workflow asks about before a close (see `pendingReceipts`). */
@@ -71,8 +76,90 @@ async function redeliver(temporal: Client, receipt: DueReceipt): Promise<Receipt
   }
 }
 
+/**
+ * Records a redelivered receipt's answer, its audit rows and — when the workflow did not accept it — the email
+ * that tells the person, in one transaction, so that a crash leaves either nothing (the receipt is still
+ * pending, redelivered again: Temporal answers the same Update id from its first run) or everything. Audits
+ * `receipt.redelivered`, and for a refusal or a failure `receipt.refused` / `receipt.failed` (code, message,
+ * Update name, receipt time), and `receipt.not_notified` when nobody can be written to (see
+ * `receiptAddressee`). The email's key is `<Update id>/receipt_<outcome>`: a retried activity never sends it
+ * twice. Returns the email's key to send after the commit, if any; nothing when the receipt was answered
+ * meanwhile (by the API that sent it first): that answer stands and the person had it.
+ */
+async function recordRedelivery(
+  db: Db,
+  outbox: Pick<Outbox, 'enqueue'>,
+  receipt: DueReceipt,
+  outcome: ReceiptOutcome,
+): Promise<string | undefined> {
+  return db.transaction(async (trx) => {
+    if (!(await recordReceiptOutcome(trx, receipt.updateId, outcome))) return undefined;
+    const receivedAt = receipt.receivedAt.toISOString();
+    const audit = {
+      actor: receipt.caller,
+      role: 'system' as const,
+      subjectKind: 'workflow',
+      subjectId: receipt.workflowId,
+      workflowId: receipt.workflowId,
+    };
+    await recordAudit(trx, {
+      ...audit,
+      action: 'receipt.redelivered',
+      ...(outcome.status === 'accepted' ? {} : { reason: outcome.message }),
+      details: {
+        updateId: receipt.updateId,
+        update: receipt.updateName,
+        receivedAt,
+        outcome: outcome.status,
+        ...(outcome.status === 'refused' ? { code: outcome.code } : {}),
+        redeliveries: receipt.redeliveries,
+      },
+    });
+    if (outcome.status === 'accepted') return undefined;
+    const details = {
+      updateId: receipt.updateId,
+      update: receipt.updateName,
+      receivedAt,
+      code: outcome.status === 'refused' ? outcome.code : null,
+      message: outcome.message,
+    };
+    await recordAudit(trx, { ...audit, action: `receipt.${outcome.status}`, reason: outcome.message, details });
+    const addressee = receiptAddressee(receipt.caller, receipt.updateArg);
+    const contact = addressee ? await findReceiptContact(trx, addressee) : undefined;
+    if (!contact) {
+      await recordAudit(trx, {
+        ...audit,
+        action: 'receipt.not_notified',
+        reason: addressee ? '收件人无联系邮箱' : '请求人无法通过邮件联系',
+        details: { updateId: receipt.updateId, update: receipt.updateName, outcome: outcome.status },
+      });
+      return undefined;
+    }
+    const purpose = `receipt_${outcome.status}`;
+    const idempotencyKey = `${receipt.updateId}/${purpose}`;
+    await outbox.enqueue(
+      {
+        idempotencyKey,
+        workflowId: receipt.workflowId,
+        purpose,
+        recipient: contact.email,
+        ...receiptNotAccepted({
+          addressee: contact.name,
+          requestZh: receiptRequestZh(receipt.updateName),
+          receivedAt: receipt.receivedAt,
+          receiptId: receipt.updateId,
+          outcome: outcome.status,
+          reason: outcome.message,
+        }),
+      },
+      trx,
+    );
+    return idempotencyKey;
+  });
+}
+
 /** The redelivery of pending receipts (issue 13, point 3), run by the outbox sweeper (`outboxSweeperWorkflow`). */
-export function createReceiptActivities({ db, temporal }: ActivityDeps) {
+export function createReceiptActivities({ db, temporal, outbox }: ActivityDeps) {
   return {
     /**
      * The receipts of a workflow not yet answered (`update_receipts`, pending): what a workflow reads before it
@@ -89,7 +176,8 @@ export function createReceiptActivities({ db, temporal }: ActivityDeps) {
      * judges it by its first receipt time; records the answer on the row and in the audit log
      * (`receipt.redelivered`), heartbeating after each. A receipt whose answer must wait stays pending for a
      * later sweep, and so do the rest of the batch (one wait, not one per row). Several sweeps at once take
-     * disjoint rows.
+     * disjoint rows. A receipt refused or failed is audited as such and its person emailed through the outbox
+     * (`receipt_refused` / `receipt_failed`, see `recordRedelivery`): they were told not to resubmit.
      *
      * @throws a non-retryable ApplicationFailure when the worker has no Temporal client (a test worker).
      */
@@ -104,6 +192,7 @@ export function createReceiptActivities({ db, temporal }: ActivityDeps) {
         pending: 0,
         more: due.length >= input.batchSize,
       };
+      const emails: string[] = [];
       for (const [index, receipt] of due.entries()) {
         const outcome = await redeliver(temporal, receipt);
         Context.current().heartbeat();
@@ -114,24 +203,13 @@ export function createReceiptActivities({ db, temporal }: ActivityDeps) {
           break;
         }
         result[outcome.status] += 1;
-        await recordReceiptOutcome(db, receipt.updateId, outcome);
-        await recordAudit(db, {
-          actor: receipt.caller,
-          role: 'system',
-          action: 'receipt.redelivered',
-          subjectKind: 'workflow',
-          subjectId: receipt.workflowId,
-          ...(outcome.status === 'accepted' ? {} : { reason: outcome.message }),
-          details: {
-            updateId: receipt.updateId,
-            update: receipt.updateName,
-            receivedAt: receipt.receivedAt.toISOString(),
-            outcome: outcome.status,
-            ...(outcome.status === 'refused' ? { code: outcome.code } : {}),
-            redeliveries: receipt.redeliveries,
-          },
-          workflowId: receipt.workflowId,
-        });
+        const email = await recordRedelivery(db, outbox, receipt, outcome);
+        if (email) emails.push(email);
+      }
+      // After the commits, within one budget; what fails stays owed to the outbox sweeper (sendSoon never throws).
+      if (emails.length > 0) {
+        await outbox.sendSoon(emails);
+        Context.current().heartbeat();
       }
       if (result.claimed > 0) log.info('receipts redelivered', { ...result });
       return result;

@@ -26,6 +26,7 @@ import { showcaseRoutes } from './routes/showcase.js';
 import { scheduleRoutes } from './routes/schedule.js';
 import { healthRoutes } from './routes/health.js';
 import { outboxRoutes } from './routes/outbox.js';
+import { receiptRoutes } from './routes/receipts.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -69,6 +70,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   projectRoutes(routes, deps);
   showcaseRoutes(routes, deps);
   outboxRoutes(routes, deps);
+  receiptRoutes(routes, deps);
   workflowRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 

@@ -96,6 +96,8 @@ export const errorCatalogue = {
   SCHEDULE_EXISTS: { status: 409, title: '该定时计划已存在' },
   OUTBOX_EMAIL_NOT_FOUND: { status: 404, title: '未找到该邮件' },
   OUTBOX_EMAIL_NOT_RESENDABLE: { status: 409, title: '该邮件正在等待发送或正在发送，不能重发' },
+  /** Unknown, or not the caller's to read (the two are not told apart). */
+  RECEIPT_NOT_FOUND: { status: 404, title: '未找到该回执' },
   /**
    * Ours, not the person's: PostgreSQL or Temporal unreachable or too slow, or a decision still being
    * recorded. Never a refusal; the answer carries Retry-After, and a retry with the same Idempotency-Key

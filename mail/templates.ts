@@ -13,3 +13,4 @@ export * from './templates/project.js';
 export * from './templates/showcase.js';
 export * from './templates/event.js';
 export * from './templates/workflows.js';
+export * from './templates/receipts.js';

@@ -1,3 +1,4 @@
+import type { ReceiptAddressee } from '../../domain/receipts.js';
 import type { Db } from '../knex.js';
 
 /** A person's request as it is kept before its Update is sent (table `update_receipts`, migration 013). */
@@ -59,9 +60,12 @@ export async function recordReceipt(db: Db, receipt: UpdateReceipt, leaseMs: num
   return { updateArg: kept.update_arg, receivedAt: kept.received_at, first: false };
 }
 
-/** Records the workflow's answer to a pending receipt (the first answer stays). */
-export async function recordReceiptOutcome(db: Db, updateId: string, outcome: ReceiptOutcome): Promise<void> {
-  await db('update_receipts')
+/**
+ * Records the workflow's answer to a pending receipt (the first answer stays); `true` when this call recorded
+ * it, `false` when the receipt was answered already (or is unknown).
+ */
+export async function recordReceiptOutcome(db: Db, updateId: string, outcome: ReceiptOutcome): Promise<boolean> {
+  const updated = await db('update_receipts')
     .where({ update_id: updateId, status: 'pending' })
     .update({
       status: outcome.status,
@@ -69,6 +73,7 @@ export async function recordReceiptOutcome(db: Db, updateId: string, outcome: Re
       outcome_message: outcome.status === 'accepted' ? null : outcome.message,
       answered_at: db.fn.now(),
     });
+  return updated > 0;
 }
 
 interface ReceiptRow {
@@ -134,4 +139,69 @@ export async function listPendingReceipts(
   if (filter.argContains) void q.whereRaw('update_arg @> ?::jsonb', [JSON.stringify(filter.argContains)]);
   const rows = await q.select<{ update_name: string; received_at: Date }[]>('update_name', 'received_at');
   return rows.map((r) => ({ updateName: r.update_name, receivedAt: r.received_at.toISOString() }));
+}
+
+/** A receipt as it stands (see `findReceipt`). */
+export interface StoredReceipt extends UpdateReceipt {
+  status: 'pending' | 'accepted' | 'refused' | 'failed';
+  /** The refusal's catalogue code (`refused` only). */
+  code: string | null;
+  /** The refusal's or the failure's message. */
+  message: string | null;
+  answeredAt: Date | null;
+  /** How many times the sweeper took it to redeliver. */
+  redeliveries: number;
+}
+
+/** The receipt kept under `updateId` (its Update id), or `undefined`. */
+export async function findReceipt(db: Db, updateId: string): Promise<StoredReceipt | undefined> {
+  const row = await db('update_receipts').where({ update_id: updateId }).first<
+    | (ReceiptRow & {
+        status: StoredReceipt['status'];
+        outcome_code: string | null;
+        outcome_message: string | null;
+        answered_at: Date | null;
+      })
+    | undefined
+  >('update_id', 'workflow_id', 'update_name', 'update_arg', 'caller', 'received_at', 'redeliveries', 'status', 'outcome_code', 'outcome_message', 'answered_at');
+  if (!row) return undefined;
+  return {
+    updateId: row.update_id,
+    workflowId: row.workflow_id,
+    updateName: row.update_name,
+    updateArg: row.update_arg,
+    caller: row.caller,
+    receivedAt: row.received_at,
+    status: row.status,
+    code: row.outcome_code,
+    message: row.outcome_message,
+    answeredAt: row.answered_at,
+    redeliveries: row.redeliveries,
+  };
+}
+
+/** Whom a receipt's answer is written to: the name that opens the letter, and the address. */
+export interface ReceiptContact {
+  name: string;
+  email: string;
+}
+
+/**
+ * The name and address on record for a receipt's addressee (`receiptAddressee`): an institution's
+ * `contact_email`, an expert's `email`, or the address a member of the public gave; `undefined` when the
+ * institution or expert is unknown.
+ */
+export async function findReceiptContact(db: Db, addressee: ReceiptAddressee): Promise<ReceiptContact | undefined> {
+  if (addressee.kind === 'public') return { name: addressee.name, email: addressee.email };
+  const row =
+    addressee.kind === 'institution'
+      ? await db('institutions')
+          .where({ id: addressee.institutionId })
+          .first<{ name: string; email: string } | undefined>({ name: 'name_zh', email: 'contact_email' })
+      : await db('experts')
+          .where({ id: addressee.expertId })
+          .first<{ name: string; email: string } | undefined>({ name: 'name_zh', email: 'email' });
+  return row?.email
+    ? { name: addressee.kind === 'expert' ? `${row.name}专家` : row.name, email: row.email }
+    : undefined;
 }

@@ -5,8 +5,11 @@ import type { ActivityDeps } from '../../activities/deps.js';
 import { createReceiptActivities } from '../../activities/receipts.js';
 import { createApplication } from '../../db/repositories/round.applications.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
+import { Outbox } from '../../mail/outbox.js';
+import { createSmtpTransport } from '../../mail/transport.js';
 import type { RoundState, RoundWorkflow } from '../../workflows/round.messages.js';
 import { attachApplicationForm, insertDemoRound } from '../support/round.demo.js';
+import { testLogger } from '../support/stack.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -16,7 +19,9 @@ import { eventually } from '../support/wait.js';
  * deadline cannot reach the workflow (503), and its retry under the same key, sent after the deadline, is on
  * time. A submission sent at the same moment without a key is not lost either: its receipt was written before its
  * Update, the call does not close while it is pending, even past the grace window, and the sweeper's
- * redelivery (`redeliverReceipts`) delivers it after the deadline, on time.
+ * redelivery (`redeliverReceipts`) delivers it after the deadline, on time. A kept receipt the workflow refuses
+ * when it is redelivered is audited and its person emailed once, and `GET /api/receipts/:receiptId` shows it to
+ * its caller and staff only.
  */
 const TASK_QUEUE = 'ronghe-idempotency';
 const ROUND = 'round-demo_university-2027';
@@ -197,5 +202,153 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
     const tooLate = await submit(zzu, 'zzu-late');
     expect([tooLate.status, tooLate.body.code]).toEqual([409, 'DEADLINE_PASSED']);
+  });
+});
+
+describe('A kept receipt the workflow refuses when it is redelivered (time-skipping server)', () => {
+  // Continues from the round the test above left past its deadline and its grace window.
+  it('when a receipt received after the deadline is redelivered, then it is refused, audited, its institution emailed once, and readable by its caller and staff only', async () => {
+    const db = stack.database.db;
+    const zzu = await db('applications').where({ round_id: ROUND, institution_id: 'zzu' }).first<{ id: string }>('id');
+    const receivedAt = new Date(await stack.nowIso());
+    // A receipt whose API process died after writing it (its lease has run out); its id has "/", ":" and "#".
+    const receiptId = 'applicant:zzu/zzu-after-hours#1';
+    const updateArg = {
+      applicationId: zzu.id,
+      institutionId: 'zzu',
+      receivedAt: receivedAt.toISOString(),
+      actor: 'applicant:zzu',
+    };
+    await db('update_receipts').insert({
+      update_id: receiptId,
+      workflow_id: ROUND,
+      update_name: 'submitApplication',
+      update_arg: JSON.stringify(updateArg),
+      caller: 'applicant:zzu',
+      received_at: receivedAt,
+      status: 'pending',
+      locked_until: db.raw(`now() - interval '1 second'`),
+    });
+    // An objector's receipt still held by its sender: readable with its id alone, never with its contents.
+    const objectionId = 'receipt/6d0c2f9e-5b8a-4c1d-9e3f-2a7b8c9d0e1f';
+    await db('update_receipts').insert({
+      update_id: objectionId,
+      workflow_id: `publicity-${ROUND}`,
+      update_name: 'fileObjection',
+      update_arg: JSON.stringify({ name: '王芳', email: 'wang.fang@example.cn', phone: '13800000000' }),
+      caller: 'public:王芳',
+      received_at: receivedAt,
+      status: 'pending',
+      locked_until: db.raw(`now() + interval '1 hour'`),
+    });
+
+    const outbox = new Outbox(db, createSmtpTransport(stack.maildev.smtpUrl), stack.config.smtp.from, testLogger());
+    const activities = createReceiptActivities({ db, temporal: stack.env.client, outbox } as ActivityDeps);
+    const redeliverReceipts = (input: { batchSize: number }) => activities.redeliverReceipts(input);
+    const sweeper = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
+    expect(await sweeper.run(redeliverReceipts, { batchSize: 10 })).toMatchObject({
+      claimed: 1,
+      accepted: 0,
+      refused: 1,
+      failed: 0,
+      pending: 0,
+    });
+    const row = await db('update_receipts').where({ update_id: receiptId }).first<{
+      status: string;
+      outcome_code: string;
+      outcome_message: string;
+      answered_at: Date;
+      redeliveries: number;
+    }>();
+    expect(row).toMatchObject({ status: 'refused', outcome_code: 'DEADLINE_PASSED', redeliveries: 1 });
+
+    // Audited as a refusal of the person's request, with what, when and why.
+    const refusals = await db('audit_events').where({ action: 'receipt.refused' });
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ actor: 'applicant:zzu', workflow_id: ROUND, reason: row.outcome_message });
+    expect(refusals[0].details).toEqual({
+      updateId: receiptId,
+      update: 'submitApplication',
+      receivedAt: receivedAt.toISOString(),
+      code: 'DEADLINE_PASSED',
+      message: row.outcome_message,
+    });
+    expect(await db('audit_events').where({ action: 'receipt.not_notified' })).toHaveLength(0);
+
+    // Emailed once to the institution's contact: what, when, why, the receipt id and whom to ask.
+    const contact = await db('institutions').where({ id: 'zzu' }).first<{ contact_email: string }>('contact_email');
+    const refusedMail = async () => (await stack.mailbox.list()).filter((e) => e.purpose === 'receipt_refused');
+    const [mail] = await eventually(
+      async () => {
+        const found = await refusedMail();
+        return found.length > 0 ? found : undefined;
+      },
+      { what: 'the refusal email' },
+    );
+    expect(mail!.to).toBe(contact.contact_email);
+    expect(mail!.idempotencyKey).toBe(`${receiptId}/receipt_refused`);
+    expect(mail!.subject).toContain('提交申报');
+    for (const fact of [formatShanghai(receivedAt), row.outcome_message, receiptId, '产教融合管理服务中心联系']) {
+      expect(mail!.text).toContain(fact);
+    }
+    // A second sweep finds nothing to redeliver and sends nothing again.
+    expect(await sweeper.run(redeliverReceipts, { batchSize: 10 })).toMatchObject({ claimed: 0 });
+    await outbox.sweep(10);
+    expect(await refusedMail()).toHaveLength(1);
+    expect(await db('email_outbox').where({ purpose: 'receipt_refused' })).toHaveLength(1);
+
+    // The receipt, read by its id URL-encoded in one path segment.
+    const read = async (id: string, bearer?: string) => {
+      const r = await fetch(`${stack.api!.url}/api/receipts/${encodeURIComponent(id)}`, {
+        headers: bearer ? { Authorization: `Bearer ${bearer}` } : {},
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const expected = {
+      receiptId,
+      update: { name: 'submitApplication', labelZh: '提交申报' },
+      receivedAt: formatShanghai(receivedAt),
+      status: 'refused',
+      code: 'DEADLINE_PASSED',
+      message: row.outcome_message,
+      answeredAt: formatShanghai(row.answered_at),
+      redeliveries: 1,
+    };
+    const own = await read(receiptId, await stack.token({ role: 'applicant', id: 'zzu' }));
+    expect(own).toEqual({ status: 200, body: expected });
+    const staff = await read(receiptId, await stack.token({ role: 'staff', id: 'li' }));
+    expect(staff).toEqual({
+      status: 200,
+      body: { ...expected, workflowId: ROUND, caller: 'applicant:zzu', updateArg },
+    });
+    for (const other of [
+      await stack.token({ role: 'applicant', id: 'henu' }),
+      await stack.token({ role: 'expert', id: 'zzu' }),
+      undefined,
+    ]) {
+      const refused = await read(receiptId, other);
+      expect([refused.status, refused.body.code]).toEqual([404, 'RECEIPT_NOT_FOUND']);
+    }
+    const unknown = await read('receipt/00000000-0000-4000-8000-000000000000');
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'RECEIPT_NOT_FOUND']);
+    // Unencoded, the "/" splits the id into other path segments and "#" never reaches the server.
+    const raw = await fetch(`${stack.api!.url}/api/receipts/${receiptId}`);
+    expect(raw.status).toBe(404);
+
+    // The objector's receipt without a token: its state, never its contents or who made it.
+    const objection = await read(objectionId);
+    expect(objection).toEqual({
+      status: 200,
+      body: {
+        receiptId: objectionId,
+        update: { name: 'fileObjection', labelZh: '公示异议' },
+        receivedAt: formatShanghai(receivedAt),
+        status: 'pending',
+        redeliveries: 0,
+      },
+    });
+    expect(JSON.stringify(objection.body)).not.toMatch(/王芳|example\.cn|138/);
+    const staffView = await read(objectionId, await stack.token({ role: 'staff', id: 'li' }));
+    expect(staffView.body).toMatchObject({ caller: 'public:王芳', updateArg: { email: 'wang.fang@example.cn' } });
   });
 });

@@ -305,6 +305,22 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
     }),
     showcaseSelected: t.showcaseResult({ ...showcase, caseTitle: '校企共建产业学院', selected: true }),
     showcaseNotSelected: t.showcaseResult({ ...showcase, caseTitle: '校企共建产业学院', selected: false }),
+    receiptRefused: t.receiptNotAccepted({
+      addressee: '郑州大学',
+      requestZh: '提交申报',
+      receivedAt: new Date('2027-04-06T15:00:12Z'),
+      receiptId: 'applicant:zzu/final-2027#1',
+      outcome: 'refused',
+      reason: '申报已于 2027年4月6日 24:00 截止（本次接收时间 2027年4月7日 00:30），逾期不予受理',
+    }),
+    receiptFailed: t.receiptNotAccepted({
+      addressee: '王芳',
+      requestZh: '公示异议',
+      receivedAt: new Date('2027-06-01T02:00:00Z'),
+      receiptId: 'receipt/3f2b9c4e-7d1a-4e8b-9a0c-5b6d7e8f9a01',
+      outcome: 'failed',
+      reason: 'internal',
+    }),
   };
 }
 
