@@ -14,7 +14,7 @@ import { AppError } from '../errors.js';
 /**
  * Drafts can be prepared until the call closes: refused once the round has moved past its call, and — once its
  * deadline is known — for a request received after that deadline (`receivedAt`, wall clock, compared in the
- * round's calendar time with the deadline instant, 24:00 Asia/Shanghai of the deadline day; SPEC §4.1), even while
+ * round's calendar time with the deadline instant, 24:00 Asia/Shanghai of the deadline day; SPEC, procedure 1), even while
  * the round's status has not caught up (the workflow engine stalled across the deadline).
  *
  * @throws AppError ROUND_CANCELLED, CALL_CLOSED.
