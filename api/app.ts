@@ -98,6 +98,8 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   );
   // Plain-HTTP deployments (a LAN address, docker-compose) must still load the docs' assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
+  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(authenticate(deps.config.auth.secret));
 
@@ -113,7 +115,6 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
     res.redirect('/docs');
   });
   app.use(routes.router);
-  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return { app, openapi };

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import express, { Router, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
-import { AppError, fromTemporalError } from './errors.js';
+import { problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
 import { findShowcase } from '../db/repositories/showcase.js';
 import { selectedCases } from '../db/repositories/showcase.views.js';
+import { OBJECTION_FIELDS, readObjectionForm, type TypedForm } from './pages.forms.js';
 
-/** Public zh-CN pages: the publicity list with its objection form, and the 认定 result. */
+/**
+ * Public zh-CN pages: the publicity list with its objection form, the 认定 result and the showcase. A post to the
+ * form is always answered with a page (4xx saying what to fix, the form re-filled with what was typed).
+ */
 
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -45,12 +49,37 @@ function send(res: Response, status: number, html: string): void {
   res.status(status).type('text/html; charset=utf-8').send(html);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The most a post to a public form may carry: the objection form at its longest (5,000 characters of facts and
+ * of evidence, each CJK character 9 bytes once %-escaped) fits well within it.
+ */
+const FORM_BODY_LIMIT = '256kb';
+
+/** The checkbox as browsers send it (`value="true"`, or `on` for a box without a value). */
+function isChecked(value: string | undefined): boolean {
+  return value === 'true' || value === 'on';
+}
+
+/** What the person sent, to copy, where no form can take it again (an unknown or closed publicity). */
+function typedCopy(typed: TypedForm): string {
+  const rows = (Object.keys(OBJECTION_FIELDS) as (keyof typeof OBJECTION_FIELDS)[])
+    .filter((f) => f !== 'idempotencyKey' && f !== 'grounds' && typed[f])
+    .map((f) => `<dt>${OBJECTION_FIELDS[f]}</dt><dd><pre>${escape(typed[f]!)}</pre></dd>`);
+  return rows.length ? `<h2>您填写的内容</h2><p>请复制保存：</p><dl>${rows.join('')}</dl>` : '';
+}
+
 export function publicPages(deps: ObjectionIntakeDeps): Router {
   const router = Router();
   const { db } = deps;
 
-  const publicityPage = async (publicityId: string, message = '') => {
-    const p = /^[0-9a-f-]{36}$/i.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
+  /**
+   * The publicity page; `message` (HTML) above the list; `typed` re-fills the objection form with what the
+   * person sent (escaped), or, when the period is over, shows it to copy. `undefined` for an unknown publicity.
+   */
+  const publicityPage = async (publicityId: string, message = '', typed?: TypedForm) => {
+    const p = UUID.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
     if (!p) return undefined;
     const listed = p.entries.filter((e) => e.status === 'listed');
     const open = p.status === 'open' && deps.clock().getTime() <= p.endsAt.getTime();
@@ -60,27 +89,31 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
           `<tr class="${e.status === 'removed' ? 'removed' : ''}"><td>${i + 1}</td><td>${escape(e.institutionName)}</td><td>${escape(e.title)}</td><td>${e.status === 'removed' ? '经异议核查撤出' : escape(e.result ?? '公示中')}</td></tr>`,
       )
       .join('\n');
+    const v = typed ?? {};
+    const value = (field: keyof TypedForm) => escape(v[field] ?? '');
+    // A refused form keeps its key, so sending the corrected form twice is still one objection.
+    const formKey = v.idempotencyKey && UUID.test(v.idempotencyKey) ? v.idempotencyKey : randomUUID();
     const form = open
       ? `<h2>提出异议</h2>
 <p>对公示名单有异议的，请在公示期内实名提出，写明事实与理由；以单位名义提出的，请注明单位。匿名或逾期提出的异议不予受理。</p>${
           p.subjectKind === 'removal' ? '\n<p class="notice">对移出名录的公示，仅受理以程序问题为由的申诉。</p>' : ''
         }
 <form method="post" action="/publicity/${p.publicityId}/objection">
-  <input type="hidden" name="idempotencyKey" value="${randomUUID()}">${
+  <input type="hidden" name="idempotencyKey" value="${formKey}">${
     p.subjectKind === 'removal' ? '\n  <input type="hidden" name="grounds" value="procedural">' : ''
   }
   <label for="entryId">异议所涉项目</label>
-  <select id="entryId" name="entryId"><option value="">整份名单</option>${listed.map((e) => `<option value="${e.entryId}">${escape(e.institutionName)}：${escape(e.title)}</option>`).join('')}</select>
-  <label for="name">姓名（必填）</label><input type="text" id="name" name="name" required maxlength="40">
-  <label for="unit">工作单位（必填）</label><input type="text" id="unit" name="unit" required maxlength="100">
-  <label><input type="checkbox" name="onBehalfOfUnit" value="true"> 以单位名义提出</label>
-  <label for="phone">联系电话（必填）</label><input type="tel" id="phone" name="phone" required maxlength="20">
-  <label for="email">电子邮箱（必填）</label><input type="email" id="email" name="email" required maxlength="100">
-  <label for="facts">事实与理由（必填）</label><textarea id="facts" name="facts" rows="6" required minlength="10" maxlength="5000"></textarea>
-  <label for="evidence">证据材料（选填，每行一项，可填链接或说明）</label><textarea id="evidence" name="evidence" rows="3"></textarea>
+  <select id="entryId" name="entryId"><option value="">整份名单</option>${listed.map((e) => `<option value="${e.entryId}"${v.entryId === e.entryId ? ' selected' : ''}>${escape(e.institutionName)}：${escape(e.title)}</option>`).join('')}</select>
+  <label for="name">姓名（必填）</label><input type="text" id="name" name="name" required maxlength="40" value="${value('name')}">
+  <label for="unit">工作单位（必填）</label><input type="text" id="unit" name="unit" required maxlength="100" value="${value('unit')}">
+  <label><input type="checkbox" name="onBehalfOfUnit" value="true"${isChecked(v.onBehalfOfUnit) ? ' checked' : ''}> 以单位名义提出</label>
+  <label for="phone">联系电话（必填）</label><input type="tel" id="phone" name="phone" required maxlength="20" value="${value('phone')}">
+  <label for="email">电子邮箱（必填）</label><input type="email" id="email" name="email" required maxlength="100" value="${value('email')}">
+  <label for="facts">事实与理由（必填）</label><textarea id="facts" name="facts" rows="6" required minlength="10" maxlength="5000">${value('facts')}</textarea>
+  <label for="evidence">证据材料（选填，每行一项，至多 10 项，可填链接或说明）</label><textarea id="evidence" name="evidence" rows="3" maxlength="5000">${value('evidence')}</textarea>
   <button type="submit">提交异议</button>
 </form>`
-      : '<p class="notice">公示期已结束，不再受理异议。</p>';
+      : `<p class="notice">公示期已结束，不再受理异议。</p>${typedCopy(v)}`;
     return page(
       p.title,
       `<h1>${escape(p.title)}</h1>
@@ -99,45 +132,98 @@ ${form}`,
     send(res, 200, html);
   });
 
+  /** Answers a post to the objection form that could not be filed: a page saying why, keeping what was typed. */
+  const refusalPage = async (req: Request, res: Response, status: number, problems: string[], typed: TypedForm) => {
+    const message = `<div class="error"><p>${problems.length > 1 ? '提交未成功，请修改以下内容后重新提交：' : '提交未成功：'}</p><ul>${problems
+      .map((m) => `<li>${escape(m)}</li>`)
+      .join('')}</ul></div>`;
+    let html: string | undefined;
+    try {
+      html = await publicityPage(String(req.params.publicityId), message, typed);
+    } catch (err) {
+      req.log?.error({ err }, 'publicity page failed');
+    }
+    const title = status === 404 ? '未找到该公示' : '提交未成功';
+    send(res, status, html ?? page(title, `<h1>${title}</h1>${message}${typedCopy(typed)}`));
+  };
+
+  // After an answer the browser's address is the form's action: reloading it by GET goes back to the page.
+  router.get('/publicity/:publicityId/objection', (req, res) => {
+    res.redirect(303, `/publicity/${encodeURIComponent(req.params.publicityId)}`);
+  });
+
   router.post(
     '/publicity/:publicityId/objection',
-    express.urlencoded({ extended: false, limit: '64kb' }),
+    // Any body, read here: the page answers every shape of post with a page (see api/pages.forms.ts).
+    express.raw({ type: () => true, limit: FORM_BODY_LIMIT }),
     async (req, res) => {
-      const form = req.body as Record<string, string | undefined>;
+      const { values, refusal } = await readObjectionForm(req);
+      if (refusal) return refusalPage(req, res, refusal.status, refusal.problems, values);
+      const publicityId = req.params.publicityId;
       try {
+        const p = UUID.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
+        if (!p) return await refusalPage(req, res, 404, ['未找到该公示，请核对网址'], values);
+        const listed = p.entries.filter((e) => e.status === 'listed').map((e) => e.entryId);
+        if (values.entryId && !listed.includes(values.entryId)) {
+          return await refusalPage(req, res, 422, ['所选的异议所涉项目不在公示名单中，请重新选择'], values);
+        }
+        if (values.grounds && values.grounds !== 'procedural' && values.grounds !== 'substantive') {
+          return await refusalPage(req, res, 422, ['异议理由的性质无效，请刷新页面后重新填写'], values);
+        }
         const result = await fileObjection(
           deps,
-          req.params.publicityId,
+          publicityId,
           {
-            entryId: form.entryId || undefined,
-            name: form.name,
-            unit: form.unit,
-            phone: form.phone,
-            email: form.email,
-            onBehalfOfUnit: form.onBehalfOfUnit === 'true',
-            facts: form.facts,
-            ...(form.grounds === 'procedural' || form.grounds === 'substantive' ? { grounds: form.grounds } : {}),
-            evidence: (form.evidence ?? '')
+            entryId: values.entryId || undefined,
+            name: values.name,
+            unit: values.unit,
+            phone: values.phone,
+            email: values.email,
+            onBehalfOfUnit: isChecked(values.onBehalfOfUnit),
+            facts: values.facts,
+            ...(values.grounds === 'procedural' || values.grounds === 'substantive' ? { grounds: values.grounds } : {}),
+            evidence: (values.evidence ?? '')
               .split('\n')
               .map((l) => l.trim())
               .filter(Boolean),
           },
-          { clientIp: req.ip ?? 'unknown', formKey: form.idempotencyKey, requestId: requestIdOf(req) },
+          { clientIp: req.ip ?? 'unknown', formKey: values.idempotencyKey, requestId: requestIdOf(req) },
         );
         const html = await publicityPage(
-          req.params.publicityId,
+          publicityId,
           `<p class="ok">异议已受理（编号 ${result.objectionId}，接收时间 ${formatInstantZh(new Date(result.receivedAt))}）。处理结果将发送至您填写的电子邮箱。</p>`,
         );
         send(res, 201, html!);
       } catch (err) {
-        const problem = err instanceof AppError ? err : fromTemporalError(err);
-        if (!problem) throw err;
-        const message = `<p class="error">${escape(problem.title)}：${escape(problem.detail ?? '')}</p>`;
-        const html = await publicityPage(req.params.publicityId, message);
-        send(res, problem.status, html ?? page(problem.title, `<h1>${escape(problem.title)}</h1>${message}`));
+        const { problem, known } = problemFor(err, req);
+        if (!known || problem.status >= 500) req.log?.error({ err }, 'objection form failed');
+        if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+        const detail = problem.detail && problem.detail !== publicityId ? problem.detail : undefined;
+        // A checker's detail lists each problem (separated by '；'); ours (5xx) adds the title: try again later.
+        const problems = !detail
+          ? [problem.title]
+          : problem.status >= 500
+            ? [`${problem.title}（${detail}）`]
+            : detail.split('；');
+        await refusalPage(req, res, problem.status, problems, values);
       }
     },
   );
+
+  // What the body reader refuses before the handler runs (too large, aborted, an unknown Content-Encoding).
+  const formBodyErrors: ErrorRequestHandler = (err, req, res, next) => {
+    if (req.method !== 'POST' || res.headersSent) return next(err);
+    const { problem } = problemFor(err, req);
+    const status = problem.status >= 400 && problem.status < 500 ? problem.status : 400;
+    const why =
+      problem.code === 'PAYLOAD_TOO_LARGE'
+        ? `提交的内容过长（不超过 ${FORM_BODY_LIMIT}），请精简事实与理由或证据材料后重新提交`
+        : problem.code === 'UNSUPPORTED_MEDIA_TYPE'
+          ? '不支持该内容编码，请在本页面填写后提交'
+          : '提交未完整收到，请重新提交';
+    void refusalPage(req, res, status, [why], {});
+  };
+  router.use('/publicity/:publicityId/objection', formBodyErrors);
 
   router.get('/rounds/:roundId/outcome', async (req, res) => {
     const outcome = await roundOutcome(db, req.params.roundId);
