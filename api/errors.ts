@@ -111,6 +111,33 @@ function fromDatabaseError(err: unknown): AppError | undefined {
   return unreachable ? new AppError('SERVICE_UNAVAILABLE', '数据库暂时不可用') : undefined;
 }
 
+/**
+ * A value that names a record PostgreSQL does not have (SQLSTATE 23503 foreign_key_violation), or an id that is
+ * not of its column's type (22P02 invalid_text_representation, e.g. not a UUID): the request's, not ours, so 422.
+ * A safety net only: routes look references up before writing and name the field (`referencesNotFound`).
+ */
+function fromConstraintError(err: unknown): AppError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '23503') return new AppError('VALIDATION_FAILED', '请求中引用的记录不存在，请核对各项编号');
+  if (code === '22P02') return new AppError('VALIDATION_FAILED', '请求中的编号格式不正确，请核对');
+  return undefined;
+}
+
+/**
+ * The refusal of fields that name records that do not exist (or are empty): 422 (`VALIDATION_FAILED` unless the
+ * catalogue has a closer code, e.g. `INSTITUTION_NOT_FOUND`), saying in zh-CN which fields (detail: the messages
+ * joined by '；'), with each field's JSON path in `errors[].path` as schema validation does.
+ *
+ * @param missing one per field: `path` the JSON path in the request (`showcaseId`, `members.0.institutionId`),
+ *   `message` zh-CN naming the field by its label (`所属年度成果推广 showcase-2031 不存在`)
+ */
+export function referencesNotFound(
+  missing: readonly { path: string; message: string }[],
+  code: Extract<ErrorCode, 'VALIDATION_FAILED' | 'INSTITUTION_NOT_FOUND'> = 'VALIDATION_FAILED',
+): AppError {
+  return new AppError(code, missing.map((m) => m.message).join('；'), { errors: missing });
+}
+
 /** Seconds a client is asked to wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -121,7 +148,9 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 /** The problem+json an error is answered with, and whether it was one the catalogue knows. */
 export function problemFor(err: unknown, req: Request): { problem: Problem; known: boolean } {
   const known =
-    err instanceof AppError ? err : (fromExpressError(err) ?? fromTemporalError(err) ?? fromDatabaseError(err));
+    err instanceof AppError
+      ? err
+      : (fromExpressError(err) ?? fromTemporalError(err) ?? fromDatabaseError(err) ?? fromConstraintError(err));
   const appError = known ?? new AppError('INTERNAL');
   const requestId = requestIdOf(req);
   return {

@@ -8,7 +8,8 @@ import type { Config } from '../../platform/config.js';
 import { createEvent } from '../../services/event.js';
 import { changeEventUpdate, recordAttendanceUpdate, rsvpUpdate } from '../../workflows/event.messages.js';
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
+import { AppError, referencesNotFound } from '../errors.js';
+import { findShowcase } from '../../db/repositories/showcase.js';
 import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
@@ -57,6 +58,15 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     return e;
   };
 
+  /** Each of `ids` (the body's list `path`, labelled `label`) must be an institution: 422 naming those that are not. */
+  const assertInstitutions = async (path: string, label: string, ids: readonly string[]) => {
+    const known = await existingInstitutionIds(db, ids);
+    const unknown = ids.flatMap((id, i) =>
+      known.includes(id) ? [] : [{ path: `${path}.${i}`, message: `${label} ${id} 不存在` }],
+    );
+    if (unknown.length > 0) throw referencesNotFound(unknown, 'INSTITUTION_NOT_FOUND');
+  };
+
   const view = async (eventId: string, institutionId?: string) => {
     const e = await load(eventId);
     const invitations = await invitationsOf(db, eventId, institutionId);
@@ -96,7 +106,11 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
           .max(200)
           .refine((p) => new Set(p).size === p.length, { message: '展示单位不能重复' })
           .openapi({ description: '展示单位（申报单位 ID）', example: ['zzu-cs', 'henu'] }),
-        showcaseId: z.string().max(40).optional().openapi({ description: '所属年度成果推广（可选）' }),
+        showcaseId: z
+          .string()
+          .regex(/^showcase-\d{4}$/, '所属年度成果推广应为 showcase-<年度>，如 showcase-2027')
+          .optional()
+          .openapi({ description: '所属年度成果推广（可选；须已启动）', example: 'showcase-2027' }),
         timeScale: timeScaleField({ description: '压缩时间（仅用于测试）' }),
       })
       .strict()
@@ -110,9 +124,12 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       if (startsAt.getTime() <= now.getTime()) {
         throw new AppError('EVENT_TIME_INVALID', `活动时间须晚于当前时间（${formatShanghai(now)}）`);
       }
-      const known = await existingInstitutionIds(db, body.presenters);
-      const unknown = body.presenters.filter((p) => !known.includes(p));
-      if (unknown.length > 0) throw new AppError('INSTITUTION_NOT_FOUND', `未找到单位：${unknown.join('、')}`);
+      await assertInstitutions('presenters', '展示单位', body.presenters);
+      if (body.showcaseId && !(await findShowcase(db, body.showcaseId))) {
+        throw referencesNotFound([
+          { path: 'showcaseId', message: `所属年度成果推广 ${body.showcaseId} 不存在（尚未启动）` },
+        ]);
+      }
       const eventId = await createEvent(
         db,
         deps.temporal,
@@ -260,9 +277,10 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       .object({ attended: z.array(z.string().min(1).max(60)).max(200).openapi({ description: '实际出席的单位' }) })
       .strict(),
     responses: { 200: { description: '已登记', schema: EventSchema } },
-    errors: ['EVENT_NOT_FOUND', 'EVENT_NOT_HELD', 'NOT_INVITED', 'EVENT_CLOSED'],
+    errors: ['EVENT_NOT_FOUND', 'INSTITUTION_NOT_FOUND', 'EVENT_NOT_HELD', 'NOT_INVITED', 'EVENT_CLOSED'],
     async handler({ params, body, principal, req, updateId }) {
       await load(params.eventId);
+      await assertInstitutions('attended', '出席单位', body.attended);
       await updateWorkflow(
         deps.temporal,
         eventWorkflowId(params.eventId),

@@ -3,11 +3,11 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { existingEnterpriseIds, existingInstitutionIds } from '../../db/repositories/institutions.views.js';
 import { createApplication, listApplications, updateDraft } from '../../db/repositories/round.applications.js';
-import { findInstitution } from '../../db/repositories/institutions.js';
+import { findInstitution, knownFields } from '../../db/repositories/institutions.js';
 import { roundContext } from '../../db/repositories/round.rules.js';
 import type { ApplicationDraft } from '../../domain/applications.js';
 import type { AttachmentStore } from '../../storage/attachments.js';
-import { AppError } from '../errors.js';
+import { AppError, referencesNotFound } from '../errors.js';
 import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { assertDraftsOpen, changeDraft, loadDraftable, loadOwned, loadRound } from './round.applications.access.js';
@@ -20,19 +20,30 @@ export interface ApplicationRouteDeps {
   clock: Clock;
 }
 
-/** Names in a draft that must exist: members' institutions and partner enterprises. */
+/**
+ * Names in a draft that must exist: its field (an industry key), members' institutions and partner enterprises.
+ * @throws AppError VALIDATION_FAILED naming each unknown one, with its JSON path in `errors[].path`.
+ */
 async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> {
-  const institutions = [...new Set((draft.members ?? []).flatMap((m) => (m.institutionId ? [m.institutionId] : [])))];
-  const enterprises = [...new Set(draft.partnerEnterpriseIds ?? [])];
-  const [foundI, foundE] = await Promise.all([
-    existingInstitutionIds(db, institutions),
-    existingEnterpriseIds(db, enterprises),
+  const members = (draft.members ?? []).flatMap((m, i) => (m.institutionId ? [[i, m.institutionId] as const] : []));
+  const enterprises = draft.partnerEnterpriseIds ?? [];
+  const [foundI, foundE, fields] = await Promise.all([
+    existingInstitutionIds(db, [...new Set(members.map(([, id]) => id))]),
+    existingEnterpriseIds(db, [...new Set(enterprises)]),
+    draft.field === undefined ? undefined : knownFields(db),
   ]);
   const missing = [
-    ...institutions.filter((i) => !foundI.includes(i)).map((i) => `成员所在单位 ${i} 不存在`),
-    ...enterprises.filter((e) => !foundE.includes(e)).map((e) => `合作企业 ${e} 不存在`),
+    ...(draft.field !== undefined && !fields!.has(draft.field)
+      ? [{ path: 'field', message: `所属领域 ${draft.field} 不存在` }]
+      : []),
+    ...members
+      .filter(([, id]) => !foundI.includes(id))
+      .map(([i, id]) => ({ path: `members.${i}.institutionId`, message: `成员所在单位 ${id} 不存在` })),
+    ...enterprises.flatMap((e, i) =>
+      foundE.includes(e) ? [] : [{ path: `partnerEnterpriseIds.${i}`, message: `合作企业 ${e} 不存在` }],
+    ),
   ];
-  if (missing.length) throw new AppError('VALIDATION_FAILED', missing.join('；'));
+  if (missing.length) throw referencesNotFound(missing);
 }
 
 /** An institution's applications to a round: drafting them (attachments and submission have their own routes). */

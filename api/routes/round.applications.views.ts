@@ -21,16 +21,26 @@ export const DraftSchema = z
     field: z
       .string()
       .trim()
+      .min(1, '所属领域不能为空；不填时请省略该项')
       .max(40)
       .optional()
       .openapi({ example: 'high_end_equipment', description: '所属领域（industries.key）' }),
     summary: z.string().trim().max(5000).optional(),
     principal: PersonSchema.optional(),
     members: z
-      .array(PersonSchema.extend({ institutionId: z.string().trim().max(60).optional() }))
+      .array(
+        PersonSchema.extend({
+          institutionId: z
+            .string()
+            .trim()
+            .min(1, '成员所在单位不能为空；与申报单位相同时请省略该项')
+            .max(60)
+            .optional(),
+        }),
+      )
       .max(20)
       .optional(),
-    partnerEnterpriseIds: z.array(z.string().trim().max(60)).max(20).optional(),
+    partnerEnterpriseIds: z.array(z.string().trim().min(1, '合作企业不能为空').max(60)).max(20).optional(),
     avoidExperts: z.array(z.string().trim().min(1).max(40)).max(2, '申请回避的专家不得超过 2 名').optional(),
   })
   .strict()

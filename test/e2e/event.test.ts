@@ -289,4 +289,62 @@ describe('a showcase event (time-skipping server)', () => {
     expect(await sent(eventId, 'event_reminder')).toEqual([]);
     await recordHistories(stack.env.client, { 'event-exhibition-cancelled': `event-${eventId}` });
   });
+
+  it.each([
+    ['an empty showcase', 'create', { showcaseId: '' }, 'VALIDATION_FAILED', 'showcaseId', '所属年度成果推广'],
+    ['a malformed showcase', 'create', { showcaseId: 'x' }, 'VALIDATION_FAILED', 'showcaseId', '所属年度成果推广'],
+    [
+      'an unknown showcase',
+      'create',
+      { showcaseId: 'showcase-2031' },
+      'VALIDATION_FAILED',
+      'showcaseId',
+      '所属年度成果推广 showcase-2031 不存在',
+    ],
+    ['an empty presenter', 'create', { presenters: [''] }, 'VALIDATION_FAILED', 'presenters.0', ''],
+    [
+      'an unknown presenter',
+      'create',
+      { presenters: ['zzu-cs', 'no-such-college'] },
+      'INSTITUTION_NOT_FOUND',
+      'presenters.1',
+      '展示单位 no-such-college 不存在',
+    ],
+    [
+      'an unknown attendee',
+      'attendance',
+      { attended: ['no-such-college'] },
+      'INSTITUTION_NOT_FOUND',
+      'attended.0',
+      '出席单位 no-such-college 不存在',
+    ],
+  ] as const)(
+    'refuses %s with 422 naming the field, before any workflow starts or row is written',
+    async (_what, route, fields, code, path, detail) => {
+      const eventsBefore = await stack.database.db('showcase_events').count<{ n: number }[]>('* as n');
+      const anEvent = await stack.database.db('showcase_events').first<{ id: string } | undefined>('id');
+      const res =
+        route === 'create'
+          ? await stack.request<Problem & { errors: { path: string }[] }>('POST', '/api/events', {
+              token: staff,
+              body: {
+                kind: 'roadshow',
+                title: '2099年产教融合典型案例路演',
+                startsAt: '2099-06-20T09:30:00+08:00',
+                place: '郑州国际会展中心 2 号馆',
+                presenters: ['zzu-cs'],
+                ...fields,
+              },
+            })
+          : await stack.request<Problem & { errors: { path: string }[] }>(
+              'POST',
+              `/api/events/${anEvent!.id}/attendance`,
+              { token: staff, body: fields },
+            );
+      expect([res.status, res.body.code], JSON.stringify(res.body)).toEqual([422, code]);
+      expect(res.body.errors.map((e) => e.path)).toContain(path);
+      expect(res.body.detail).toContain(detail);
+      expect(await stack.database.db('showcase_events').count<{ n: number }[]>('* as n')).toEqual(eventsBefore);
+    },
+  );
 });

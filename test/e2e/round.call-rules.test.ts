@@ -114,6 +114,19 @@ describe('drafts and attachments', () => {
   it.each([
     ['three experts to avoid', { avoidExperts: ['甲', '乙', '丙'] }, '申请回避的专家不得超过 2 名'],
     ['an unknown partner enterprise', { partnerEnterpriseIds: ['no-such-company'] }, '合作企业 no-such-company 不存在'],
+    ['an empty partner enterprise', { partnerEnterpriseIds: [''] }, '合作企业不能为空'],
+    ['an unknown field (industry)', { field: 'no_such_field' }, '所属领域 no_such_field 不存在'],
+    ['an empty field (industry)', { field: '' }, '所属领域不能为空'],
+    [
+      "an unknown member's institution",
+      { members: [{ staffNo: 'T1', name: '李明', institutionId: 'no-such-college' }] },
+      '成员所在单位 no-such-college 不存在',
+    ],
+    [
+      "an empty member's institution",
+      { members: [{ staffNo: 'T1', name: '李明', institutionId: '' }] },
+      '成员所在单位不能为空',
+    ],
     ['an unknown field of the draft', { colour: 'red' }, 'colour'],
   ])('refuses a draft with %s (422)', async (_what, body, detail) => {
     const res = await newDraft(roundId, 'zzu', body);

@@ -4,7 +4,7 @@ import express from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { AppError, errorHandler, fromTemporalError, RETRY_AFTER_SECONDS } from '../../api/errors.js';
+import { AppError, errorHandler, fromTemporalError, problemFor, RETRY_AFTER_SECONDS } from '../../api/errors.js';
 import { createLogger } from '../../platform/logger.js';
 import { errorCatalogue } from '../../domain/errors.js';
 
@@ -58,6 +58,19 @@ describe('error catalogue and Temporal error mapping', () => {
 
   it('leaves unrelated errors alone', () => {
     expect(fromTemporalError(new Error('boom'))).toBeUndefined();
+  });
+});
+
+describe('a reference PostgreSQL does not have is the request’s fault (safety net behind the routes’ checks)', () => {
+  const req = { originalUrl: '/api/events', headers: {} } as unknown as express.Request;
+  it.each([
+    ['23503 foreign_key_violation', '23503', '引用的记录不存在'],
+    ['22P02 invalid_text_representation (not a UUID)', '22P02', '编号格式不正确'],
+  ])('maps %s to 422 VALIDATION_FAILED, never 500', (_what, code, detail) => {
+    const err = Object.assign(new Error('insert or update on table violates foreign key constraint'), { code });
+    const { problem, known } = problemFor(err, req);
+    expect(known).toBe(true);
+    expect(problem).toMatchObject({ status: 422, code: 'VALIDATION_FAILED', detail: expect.stringContaining(detail) });
   });
 });
 
