@@ -6,6 +6,7 @@ import type { Db } from '../db/knex.js';
 import {
   claimDueReceipts,
   findReceiptContact,
+  findReceiptSubject,
   listPendingReceipts,
   recordReceiptOutcome,
   type PendingReceipt,
@@ -146,6 +147,7 @@ async function recordRedelivery(
         ...receiptNotAccepted({
           addressee: contact.name,
           requestZh: receiptRequestZh(receipt.updateName),
+          about: await findReceiptSubject(trx, receipt.updateArg),
           receivedAt: receipt.receivedAt,
           receiptId: receipt.updateId,
           outcome: outcome.status,

@@ -7,7 +7,7 @@ import {
   ServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { errorCatalogue, isErrorCode, type ErrorCode } from '../domain/errors.js';
+import { errorCatalogue, isErrorCode, WAIT_CODES, type ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { requestIdOf } from './request.js';
 
@@ -178,7 +178,7 @@ export function isUpdateFailedWithoutRefusal(err: unknown): boolean {
 
 /** Sends a problem+json answer (with Retry-After on a 503). */
 export function sendProblem(res: Response, problem: Problem): void {
-  if (problem.status === 503 || problem.code === 'IDEMPOTENCY_KEY_IN_USE') {
+  if (problem.status === 503 || WAIT_CODES.has(problem.code)) {
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   }
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import stableStringify from 'safe-stable-stringify';
 import type { Db } from '../db/knex.js';
+import { WAIT_CODES, type ErrorCode } from '../domain/errors.js';
 import { claimKey, recordFinalAnswer, releaseKey, type KeyedRequest } from '../db/repositories/idempotency.js';
 import type { Clock } from './clock.js';
 import { AppError, isUpdateFailedWithoutRefusal, problemFor, sendProblem, type Problem } from './errors.js';
@@ -42,10 +43,11 @@ export function keyedRequest(
 
 /**
  * Whether an answer is final and kept under its key: an acceptance, or a refusal of the person's request.
- * Ours — 5xx, and 408/429 (try again later) — is not kept: the retry runs again.
+ * Ours — 5xx, and 408/429 (try again later) — is not kept, nor a refusal that means "not now" (`WAIT_CODES`,
+ * e.g. 409 SUBMISSION_IN_PROGRESS): the retry runs again.
  */
-export function isFinalAnswer(status: number): boolean {
-  return status < 500 && status !== 408 && status !== 429;
+export function isFinalAnswer(status: number, code?: string): boolean {
+  return status < 500 && status !== 408 && status !== 429 && !(code && WAIT_CODES.has(code as ErrorCode));
 }
 
 /**
@@ -108,7 +110,7 @@ export async function answerOnce<A extends Answer>(
     answer = await run({ receivedAt: claim.receivedAt, updateId: updateIdFor(keyed, claim.attempt) });
   } catch (err) {
     const { problem } = problemFor(err, req);
-    if (isFinalAnswer(problem.status))
+    if (isFinalAnswer(problem.status, problem.code))
       await recordFinalAnswer(deps.db, keyed, { status: problem.status, body: problem });
     else await releaseKey(deps.db, keyed, { nextAttempt: isUpdateFailedWithoutRefusal(err) });
     throw err;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
-import { problemFor, RETRY_AFTER_SECONDS } from './errors.js';
+import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
 import { findShowcase } from '../db/repositories/showcase.js';
@@ -78,7 +78,7 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
    * The publicity page; `message` (HTML) above the list; `typed` re-fills the objection form with what the
    * person sent (escaped), or, when the period is over, shows it to copy. `undefined` for an unknown publicity.
    */
-  const publicityPage = async (publicityId: string, message = '', typed?: TypedForm) => {
+  const publicityPage = async (publicityId: string, message = '', typed?: TypedForm, options = { form: true }) => {
     const p = UUID.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
     if (!p) return undefined;
     const listed = p.entries.filter((e) => e.status === 'listed');
@@ -93,11 +93,13 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
     const value = (field: keyof TypedForm) => escape(v[field] ?? '');
     // A refused form keeps its key, so sending the corrected form twice is still one objection.
     const formKey = v.idempotencyKey && UUID.test(v.idempotencyKey) ? v.idempotencyKey : randomUUID();
-    const form = open
-      ? `<h2>提出异议</h2>
+    const form = !options.form
+      ? ''
+      : open
+        ? `<h2>提出异议</h2>
 <p>对公示名单有异议的，请在公示期内实名提出，写明事实与理由；以单位名义提出的，请注明单位。匿名或逾期提出的异议不予受理。</p>${
-          p.subjectKind === 'removal' ? '\n<p class="notice">对移出名录的公示，仅受理以程序问题为由的申诉。</p>' : ''
-        }
+            p.subjectKind === 'removal' ? '\n<p class="notice">对移出名录的公示，仅受理以程序问题为由的申诉。</p>' : ''
+          }
 <form method="post" action="/publicity/${p.publicityId}/objection">
   <input type="hidden" name="idempotencyKey" value="${formKey}">${
     p.subjectKind === 'removal' ? '\n  <input type="hidden" name="grounds" value="procedural">' : ''
@@ -113,7 +115,7 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
   <label for="evidence">证据材料（选填，每行一项，至多 10 项，可填链接或说明）</label><textarea id="evidence" name="evidence" rows="3" maxlength="5000">${value('evidence')}</textarea>
   <button type="submit">提交异议</button>
 </form>`
-      : `<p class="notice">公示期已结束，不再受理异议。</p>${typedCopy(v)}`;
+        : `<p class="notice">公示期已结束，不再受理异议。</p>${typedCopy(v)}`;
     return page(
       p.title,
       `<h1>${escape(p.title)}</h1>
@@ -195,6 +197,13 @@ ${form}`,
         );
         send(res, 201, html!);
       } catch (err) {
+        if (err instanceof AppError && err.code === 'RECEIPT_KEPT') {
+          // Kept, and judged later by its receipt time: say so with the receipt id, and offer no form to send again.
+          const receiptId = typeof err.extra.receiptId === 'string' ? err.extra.receiptId : '';
+          const kept = `<div class="notice"><p>${escape(err.detail ?? err.title)}。</p><p>回执编号：<code>${escape(receiptId)}</code>。处理结果可凭回执编号<a href="/api/receipts/${encodeURIComponent(receiptId)}">查询</a>；未能受理的，将发送邮件告知您填写的电子邮箱。</p></div>`;
+          const html = await publicityPage(publicityId, kept, undefined, { form: false });
+          return send(res, 202, html ?? page(err.title, `<h1>${escape(err.title)}</h1>${kept}`));
+        }
         const { problem, known } = problemFor(err, req);
         if (!known || problem.status >= 500) req.log?.error({ err }, 'objection form failed');
         if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));

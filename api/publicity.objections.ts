@@ -90,11 +90,11 @@ function objectionFingerprint(checked: ReturnType<typeof checkObjection>, form: 
  * Takes an objection in: checks it, brakes a client filing too many, stamps the receipt time (audited), and
  * hands it to the publicity workflow, which accepts it only inside the period.
  *
- * The same objection twice is filed once. With an Idempotency-Key (`meta.idempotencyKey`, the JSON API) or the
- * public page's per-render key (`meta.formKey`, a UUID), the retry is the same request: for the form, the same
- * Update id, so a browser resending the form after an outage gets the first receipt time and the first answer.
- * Without either, an objection identical to one already filed in the period (same person, contact, item, facts
- * and evidence) is recognised by its content and answered as a repeat.
+ * The same objection twice is filed once: an objection identical to one already filed in the period (same
+ * person, contact, item, facts, evidence and grounds) is answered as a repeat with the first, whatever key or page
+ * it came through. With an Idempotency-Key (`meta.idempotencyKey`, the JSON API) or the public page's per-render
+ * key (`meta.formKey`, a UUID), a retry is also the same request: for the form, the same Update id, so a browser
+ * resending the form after an outage gets the first receipt time and the first answer.
  *
  * @throws AppError REAL_NAME_REQUIRED, VALIDATION_FAILED, PUBLICITY_NOT_FOUND, RATE_LIMITED, RECEIPT_KEPT; the
  *   workflow's refusal (PUBLICITY_CLOSED, …).
@@ -120,7 +120,6 @@ export async function fileObjection(
   if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
   const content = objectionFingerprint(checked, form);
   const formKey = meta.formKey && UUID.test(meta.formKey) ? meta.formKey : undefined;
-  const key = meta.idempotencyKey ?? formKey ?? 'content';
   const receivedAt = (meta.receivedAt ?? deps.clock()).toISOString();
   await recordAudit(deps.db, {
     actor: `public:${checked.name}`,
@@ -144,7 +143,8 @@ export async function fileObjection(
       evidence: form.evidence ?? [],
       ...(form.grounds ? { grounds: form.grounds } : {}),
       receivedAt,
-      idempotencyKey: `${period.id}:${key}:${content}`,
+      // The objection's identity is its content (see above), whatever key it came with.
+      idempotencyKey: `${period.id}:${content}`,
       clientIp: meta.clientIp,
     },
     {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { errorCatalogue, type ErrorCode } from '../domain/errors.js';
+import { errorCatalogue, WAIT_CODES, type ErrorCode } from '../domain/errors.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import type { Principal, Role } from './auth.js';
@@ -72,12 +72,12 @@ export interface RouteSpec<P, Q, B> {
  */
 const REQUEST_DEADLINE_MS = UPDATE_WAIT_MS + 5_000;
 
-/** On a 503 and on 409 `IDEMPOTENCY_KEY_IN_USE`: when to try again. */
+/** On a 503 and on a refusal that means "not now" (`WAIT_CODES`): when to try again. */
 const RetryAfterHeader = z.object({
-  'Retry-After': z
-    .string()
-    .optional()
-    .openapi({ description: '稍后重试的秒数（仅随 503 与 IDEMPOTENCY_KEY_IN_USE 返回）', example: '5' }),
+  'Retry-After': z.string().optional().openapi({
+    description: '稍后重试的秒数（仅随 503、IDEMPOTENCY_KEY_IN_USE 与 SUBMISSION_IN_PROGRESS 返回）',
+    example: '5',
+  }),
 });
 
 /** Documented on every mutating route (see `api/idempotency.ts`). */
@@ -179,7 +179,7 @@ export class ApiRoutes {
     for (const [status, codes] of byStatus) {
       responses[String(status)] = {
         description: codes.map((c) => `\`${c}\` ${errorCatalogue[c].title}`).join('；'),
-        ...(status === 503 || codes.includes('IDEMPOTENCY_KEY_IN_USE') ? { headers: RetryAfterHeader } : {}),
+        ...(status === 503 || codes.some((c) => WAIT_CODES.has(c)) ? { headers: RetryAfterHeader } : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       };
     }

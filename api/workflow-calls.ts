@@ -6,7 +6,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { BUSY_CODE } from '../domain/errors.js';
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex.js';
-import { formatShanghai } from '../domain/calendar/index.js';
+import { formatInstantZh } from '../domain/calendar/index.js';
 import { recordReceipt, recordReceiptOutcome, type ReceiptOutcome } from '../db/repositories/receipts.js';
 import { AppError, fromTemporalError, isUpdateFailedWithoutRefusal } from './errors.js';
 
@@ -104,7 +104,17 @@ export async function deliverReceipt<Ret, Arg extends { receivedAt: string }>(
   workflowId: string,
   update: UpdateDefinition<Ret, [Arg]>,
   arg: Arg | ((trx: Knex.Transaction) => Promise<Arg>),
-  options: { updateId: string | undefined; caller: string | undefined; whenEnded: () => AppError },
+  options: {
+    updateId: string | undefined;
+    caller: string | undefined;
+    whenEnded: () => AppError;
+    /**
+     * Asked only when Temporal cannot be reached: the refusal the recorded state already proves (a submission
+     * received after the round's recorded deadline), answered and recorded on the receipt instead of keeping a
+     * request that can only be refused.
+     */
+    provenRefusal?: () => Promise<AppError | undefined>;
+  },
 ): Promise<Ret> {
   const updateId = options.updateId ?? `receipt/${randomUUID()}`;
   const keep = async (db: Db, value: Arg) =>
@@ -132,10 +142,19 @@ export async function deliverReceipt<Ret, Arg extends { receivedAt: string }>(
     const outcome = outcomeOfFailure(err);
     if (outcome) await recordReceiptOutcome(deps.db, updateId, outcome);
     else if (fromTemporalError(err)?.code === 'SERVICE_UNAVAILABLE') {
+      const refusal = await options.provenRefusal?.();
+      if (refusal) {
+        await recordReceiptOutcome(deps.db, updateId, {
+          status: 'refused',
+          code: refusal.code,
+          message: refusal.detail ?? refusal.title,
+        });
+        throw refusal;
+      }
       // Ours and passing, but the person's request is safe: they learn it is kept and judged by this receipt time.
       throw new AppError(
         'RECEIPT_KEPT',
-        `已于 ${formatShanghai(kept.receivedAt)} 收到并留存该请求，流程引擎恢复后将按此接收时间自动处理，无需重复提交`,
+        `已于 ${formatInstantZh(kept.receivedAt)} 收到并留存该请求，流程引擎恢复后将按此接收时间自动处理，无需重复提交`,
         { receiptId: updateId },
       );
     }

@@ -116,6 +116,16 @@ export const errorCatalogue = {
 export type ErrorCode = keyof typeof errorCatalogue;
 
 /**
+ * Refusals that mean "not now": the same request will be taken once something in progress has finished (another
+ * try under the same Idempotency-Key, a pending submission of the same application). Answered with Retry-After,
+ * and never kept as a key's final answer, so the retry runs again.
+ */
+export const WAIT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'IDEMPOTENCY_KEY_IN_USE',
+  'SUBMISSION_IN_PROGRESS',
+]);
+
+/**
  * The refusal that means "busy, ask again shortly" (a run draining before it continues as new, a call still
  * being opened): the API retries it with backoff instead of answering it.
  */

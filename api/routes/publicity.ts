@@ -161,6 +161,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     summary: '提出异议（公开，须实名，仅限公示期内）',
     description:
       '须填写姓名、工作单位、联系电话、电子邮箱；以单位名义提出时注明单位。接收时间由服务器记录，公示期截止（北京时间 24:00）后收到的异议不予受理。' +
+      '同一人就同一事项提出的内容完全相同的异议只计一件（无论是否带 Idempotency-Key、经何种渠道提交），再次提交答复 200 与首次受理的异议。' +
       '可带 Idempotency-Key 请求头：重试不会重复计入。同一来源提交过于频繁将被限制。',
     tags: ['公示与异议'],
     access: 'public',
@@ -169,7 +170,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     responses: {
       201: { description: '已受理', schema: z.object({ objectionId: z.string(), receivedAt: z.string() }) },
       200: {
-        description: '同一 Idempotency-Key 的重试、而首次答复未及记录时：返回首次受理的异议',
+        description: '与本公示期内已受理的异议内容完全相同（重试或重复提交）：返回首次受理的异议',
         schema: z.object({ objectionId: z.string(), receivedAt: z.string() }),
       },
     },

@@ -19,17 +19,43 @@ import { AppError } from '../errors.js';
  *
  * @throws AppError ROUND_CANCELLED, CALL_CLOSED.
  */
-export function assertDraftsOpen(round: RoundRow, receivedAt: Date): void {
+export function assertDraftsOpen(round: RoundRow, receivedAt: Date, doing = '修改申报书'): void {
   if (round.status === 'cancelled') throw new AppError('ROUND_CANCELLED', `${round.titleZh}已撤销`);
   if (!['launched', 'preparing', 'scheduled', 'call_open'].includes(round.status)) {
     throw new AppError('CALL_CLOSED', `${round.titleZh}已截止`);
   }
-  if (round.deadlineAt && calendarTimeFor(receivedAt.getTime(), roundCompression(round)) > round.deadlineAt.getTime()) {
+  if (pastDeadline(round, receivedAt)) {
     throw new AppError(
       'CALL_CLOSED',
-      `${round.titleZh}已于 ${formatInstantZh(round.deadlineAt)} 截止，申报书不能再修改`,
+      `${round.titleZh}已于 ${formatInstantZh(round.deadlineAt!)} 截止，不能再${doing}`,
     );
   }
+}
+
+/**
+ * Whether a request received at `receivedAt` (wall clock) came after the round's recorded deadline, compared in the
+ * round's calendar time; `undefined` when it did not or no deadline is recorded yet, else the receipt in calendar
+ * time.
+ */
+function pastDeadline(round: RoundRow, receivedAt: Date): Date | undefined {
+  if (!round.deadlineAt) return undefined;
+  const received = calendarTimeFor(receivedAt.getTime(), roundCompression(round));
+  return received > round.deadlineAt.getTime() ? new Date(received) : undefined;
+}
+
+/**
+ * The refusal a submission or withdrawal received at `receivedAt` certainly gets, read from the round's recorded
+ * deadline: `DEADLINE_PASSED` when it came after it, worded as the round workflow words it (`judgeReceipt`), else
+ * `undefined`. The workflow decides; this answers at once when the workflow engine cannot be reached, instead of
+ * keeping a request that can only be refused.
+ */
+export function lateByRecord(round: RoundRow, receivedAt: Date): AppError | undefined {
+  const received = pastDeadline(round, receivedAt);
+  if (!received) return undefined;
+  return new AppError(
+    'DEADLINE_PASSED',
+    `申报已于 ${formatInstantZh(round.deadlineAt!)} 截止（本次接收时间 ${formatInstantZh(received)}），逾期不予受理`,
+  );
 }
 
 /** An applicant reaches only its own institution's applications; staff read all. */

@@ -63,7 +63,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     errors: ['ROUND_NOT_FOUND', 'CALL_CLOSED', 'ROUND_CANCELLED', 'INSTITUTION_NOT_ELIGIBLE'],
     async handler({ params, body, principal, receivedAt }) {
       const round = await loadRound(db, params.roundId);
-      assertDraftsOpen(round, receivedAt);
+      assertDraftsOpen(round, receivedAt, '新建申报');
       const [ctx, institution] = await Promise.all([
         roundContext(db, round.id),
         findInstitution(db, principal!.institutionId!),

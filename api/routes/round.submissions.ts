@@ -12,7 +12,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { loadOwned, pinnedSubmission } from './round.applications.access.js';
+import { lateByRecord, loadOwned, loadRound, pinnedSubmission } from './round.applications.access.js';
 import { ApplicationParams, SubmissionSchema } from './round.applications.views.js';
 
 export interface SubmissionRouteDeps {
@@ -107,6 +107,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
             updateId,
             caller: principal!.actor,
             whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
+            provenRefusal: async () => lateByRecord(await loadRound(db, app.roundId), new Date(receivedAt)),
           },
         ),
       );
@@ -167,7 +168,12 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
             actor: principal!.actor,
             requestId,
           },
-          { updateId, caller: principal!.actor, whenEnded: () => new AppError('CALL_CLOSED', '申报已截止') },
+          {
+            updateId,
+            caller: principal!.actor,
+            whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
+            provenRefusal: async () => lateByRecord(await loadRound(db, app.roundId), new Date(receivedAt)),
+          },
         ),
       );
       return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };

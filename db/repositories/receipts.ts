@@ -191,6 +191,27 @@ export interface ReceiptContact {
  * `contact_email`, an expert's `email`, or the address a member of the public gave; `undefined` when the
  * institution or expert is unknown.
  */
+/**
+ * What a receipt's request was about, in zh-CN, for the letter that tells its fate: the application's title
+ * (`applicationId` in the Update argument) or the publicity period's (`publicityId`); `undefined` otherwise.
+ */
+export async function findReceiptSubject(db: Db, updateArg: unknown): Promise<string | undefined> {
+  const arg = (updateArg ?? {}) as { applicationId?: unknown; publicityId?: unknown };
+  if (typeof arg.applicationId === 'string') {
+    const app = await db('applications')
+      .where({ id: arg.applicationId })
+      .first<{ title_zh: string } | undefined>('title_zh');
+    return app?.title_zh ? `申报项目《${app.title_zh}》` : undefined;
+  }
+  if (typeof arg.publicityId === 'string') {
+    const period = await db('publicity_periods')
+      .where({ id: arg.publicityId })
+      .first<{ title_zh: string } | undefined>('title_zh');
+    return period?.title_zh ? `“${period.title_zh}”` : undefined;
+  }
+  return undefined;
+}
+
 export async function findReceiptContact(db: Db, addressee: ReceiptAddressee): Promise<ReceiptContact | undefined> {
   if (addressee.kind === 'public') return { name: addressee.name, email: addressee.email };
   const row =

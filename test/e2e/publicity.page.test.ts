@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRound } from '../../db/repositories/round.js';
@@ -22,7 +23,7 @@ if (skipBrowserTests) {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { OBJECTION_RATE_LIMIT: '6' } });
+  stack = await startTestStack({ env: { OBJECTION_RATE_LIMIT: '10' } });
   await insertRound(stack.database.db, {
     id: ROUND,
     programme: 'demo_college',
@@ -321,6 +322,55 @@ describe('the public publicity page', () => {
     expect([reload.status, reload.headers.get('location')]).toEqual([303, `/publicity/${publicityId}`]);
   });
 
+  it('keeps a form sent while the workflow engine is out of reach and says so with its receipt id, offering no form to send again; sent again later, it is filed once with its first receipt time', async () => {
+    const form = {
+      entryId: '',
+      name: '孙立',
+      unit: '某研究院',
+      phone: '13700137000',
+      email: 'sun.li@objector.example',
+      facts: '公示名单中某项目的合作企业资质存疑，请核查其营业执照与合作协议。',
+      idempotencyKey: randomUUID(),
+    };
+    const post = () =>
+      fetch(`${stack.api.url}/publicity/${publicityId}/objection`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+    // Temporal stops (its whole process group) while the form is sent: the API keeps it after its 30 s wait.
+    const temporalGroup = -stack.temporal.process.pid!;
+    process.kill(temporalGroup, 'SIGSTOP');
+    let kept: Response;
+    try {
+      kept = await post();
+    } finally {
+      process.kill(temporalGroup, 'SIGCONT');
+    }
+    expect(kept.status).toBe(202);
+    const html = await kept.text();
+    expect(html).toContain('收到并留存该请求');
+    expect(html).not.toContain('<form');
+    const receiptId = /回执编号：<code>([^<]+)<\/code>/.exec(html)?.[1];
+    expect(receiptId).toMatch(/^public\/form\//);
+    const receipt = await stack.database
+      .db('update_receipts')
+      .where({ update_id: receiptId! })
+      .first<{ status: string; received_at: Date }>('status', 'received_at');
+    expect(receipt?.status).toBe('pending');
+
+    // The person sends the same form again once the engine is back: the same Update, filed once, first receipt time.
+    await eventually(async () => ((await stack.request('GET', '/healthz')).status === 200 ? true : undefined), {
+      what: 'the API to reach Temporal again',
+    });
+    const again = await post();
+    expect(again.status).toBe(201);
+    expect(await again.text()).toContain('异议已受理');
+    const filed = await stack.database.db('objections').where({ objector_email: form.email });
+    expect(filed).toHaveLength(1);
+    expect(filed[0].received_at).toEqual(receipt.received_at);
+  });
+
   it('limits how many objections one client files (429 RATE_LIMITED)', async () => {
     const body = {
       name: '赵敏',
@@ -338,10 +388,25 @@ describe('the public publicity page', () => {
       body,
     });
     expect([again.status, again.body]).toEqual([200, first.body]);
+    // The same objection through another channel — with an Idempotency-Key, or the public page's form under a
+    // fresh page's key — is still the one objection (found by a fresh walk: each channel filed it again).
+    const keyed = await fetch(`${stack.api.url}/api/publicity/${publicityId}/objections`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'another-channel-1' },
+      body: JSON.stringify(body),
+    });
+    expect([keyed.status, await keyed.json()]).toEqual([200, first.body]);
+    const viaForm = await fetch(`${stack.api.url}/publicity/${publicityId}/objection`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...body, entryId: '', idempotencyKey: randomUUID() }).toString(),
+    });
+    expect(viaForm.status).toBe(201);
+    expect(await viaForm.text()).toContain(`编号 ${first.body.objectionId}`);
     expect(await stack.database.db('objections').where({ objector_email: body.email })).toHaveLength(1);
 
-    // Six intakes per client per hour here, whatever they file (each is audited objection.receipt); the page's
-    // objections above (when the browser ran) took three, the multipart form one.
+    // Ten intakes per client per hour here, whatever they file (each is audited objection.receipt); the tests
+    // above took some (three by the browser when it ran, one multipart form, two while the engine was stopped).
     const taken = async () =>
       Number(
         (
@@ -351,7 +416,7 @@ describe('the public publicity page', () => {
             .count<{ n: number }[]>('* as n')
         )[0]!.n,
       );
-    for (let i = 0; (await taken()) < 6; i++) {
+    for (let i = 0; (await taken()) < 10; i++) {
       const other = { ...body, facts: `${body.facts}（补充说明 ${i + 1}）` };
       expect((await stack.request('POST', `/api/publicity/${publicityId}/objections`, { body: other })).status).toBe(
         201,

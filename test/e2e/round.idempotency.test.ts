@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createReceiptActivities } from '../../activities/receipts.js';
 import { createApplication } from '../../db/repositories/round.applications.js';
-import { formatShanghai } from '../../domain/calendar/index.js';
+import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
 import { Outbox } from '../../mail/outbox.js';
 import { createSmtpTransport } from '../../mail/transport.js';
 import type { RoundState, RoundWorkflow } from '../../workflows/round.messages.js';
@@ -123,6 +123,21 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
       });
     const pinned = await edit(henu, henuToken, 'henu 改后的标题');
     expect([pinned.status, pinned.body.code]).toEqual([409, 'SUBMISSION_IN_PROGRESS']);
+    // "Not now", not a final answer: with Retry-After, and never kept under the request's key (found by a fresh
+    // walk: the keyed edit was refused for good although the refusal says to edit once processing finished).
+    const keyedEdit = await fetch(`${stack.api!.url}/api/applications/${henu}`, {
+      method: 'PUT',
+      headers: {
+        Authorization: `Bearer ${henuToken}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': 'henu-edit-1',
+      },
+      body: JSON.stringify({ title: 'henu 改后的标题', field: 'next_gen_it' }),
+    });
+    expect([keyedEdit.status, keyedEdit.headers.get('retry-after')]).toEqual([409, '5']);
+    expect(
+      await stack.database.db('idempotency_keys').where({ key: 'henu-edit-1' }).first('status', 'response_status'),
+    ).toEqual({ status: 'in_flight', response_status: null });
     expect((await edit(zzuSpare, token, 'zzu 另一项申报（修订）')).status).toBe(200);
     expect(
       await stack.database.db('update_receipts').where({ update_id: henuReceipt.update_id }).first(),
@@ -136,6 +151,19 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     // An edit received after the deadline is refused by its receipt time, the engine still out of reach.
     const late = await edit(zzuSpare, token, 'zzu 截止后的修改');
     expect([late.status, late.body.code]).toEqual([409, 'CALL_CLOSED']);
+    // A submission received after the recorded deadline is refused at once, not kept for a refusal later (found by
+    // a fresh walk: it was answered 503 "will be processed", then refused and emailed).
+    const lateSubmission = await submit(zzuSpare, undefined);
+    expect([lateSubmission.status, lateSubmission.body.code]).toEqual([409, 'DEADLINE_PASSED']);
+    expect(lateSubmission.body.detail).toMatch(
+      /^申报已于 2027年4月6日 24:00 截止（本次接收时间 2027年4月7日 00:03），逾期不予受理$/,
+    );
+    expect(
+      await stack.database
+        .db('update_receipts')
+        .where({ caller: 'applicant:zzu', status: 'refused' })
+        .select('outcome_code'),
+    ).toEqual([{ outcome_code: 'DEADLINE_PASSED' }]);
     stack.apiTemporal!.restore();
     // As a client told Retry-After would: try again once the API reaches Temporal (its gRPC channel reconnects
     // with backoff after the cut).
@@ -153,10 +181,12 @@ describe('Idempotency-Key over a network failure at the deadline (time-skipping 
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     expect(replayed.body).toEqual(retried.body);
     expect((await state()).submissions).toBe(1);
-    expect(await stack.database.db('update_receipts').where({ caller: 'applicant:zzu' }).first()).toMatchObject({
-      update_id: 'applicant:zzu/zzu-final-2027#1',
-      status: 'accepted',
-    });
+    expect(
+      await stack.database
+        .db('update_receipts')
+        .where({ caller: 'applicant:zzu', status: 'accepted' })
+        .select('update_id'),
+    ).toEqual([{ update_id: 'applicant:zzu/zzu-final-2027#1' }]);
 
     // The grace window ends, and the call does not close: a receipt received in time is still undelivered.
     await stack.skipTo('2027-04-07T00:20:00+08:00');
@@ -288,7 +318,13 @@ describe('A kept receipt the workflow refuses when it is redelivered (time-skipp
     expect(mail!.to).toBe(contact.contact_email);
     expect(mail!.idempotencyKey).toBe(`${receiptId}/receipt_refused`);
     expect(mail!.subject).toContain('提交申报');
-    for (const fact of [formatShanghai(receivedAt), row.outcome_message, receiptId, '产教融合管理服务中心联系']) {
+    for (const fact of [
+      formatInstantZh(receivedAt),
+      row.outcome_message,
+      receiptId,
+      '产教融合管理服务中心联系',
+      '关于申报项目《',
+    ]) {
       expect(mail!.text).toContain(fact);
     }
     // A second sweep finds nothing to redeliver and sends nothing again.

@@ -308,6 +308,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
     receiptRefused: t.receiptNotAccepted({
       addressee: '郑州大学',
       requestZh: '提交申报',
+      about: '申报项目《智能制造产教融合品牌项目》',
       receivedAt: new Date('2027-04-06T15:00:12Z'),
       receiptId: 'applicant:zzu/final-2027#1',
       outcome: 'refused',

@@ -122,7 +122,7 @@ describe('drafts open until the deadline (assertDraftsOpen)', () => {
     expect(refusal(round, '2027-04-06T15:59:59Z')).toBeUndefined();
     expect(refusal(round, '2027-04-06T16:00:01Z')).toEqual([
       'CALL_CLOSED',
-      '2027年度产教融合品牌项目申报已于 2027年4月6日 24:00 截止，申报书不能再修改',
+      '2027年度产教融合品牌项目申报已于 2027年4月6日 24:00 截止，不能再修改申报书',
     ]);
   });
 
