@@ -10,7 +10,7 @@ import { CalendarRepository } from '../db/repositories/calendar.js';
 import type { Config } from '../platform/config.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import { systemClock, type Clock } from './clock.js';
-import { authenticate } from './auth.js';
+import { authenticate, principalsIn } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { jsonBody } from './json.js';
 import { ApiRoutes } from './route.js';
@@ -101,7 +101,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
   app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
   app.use(jsonBody(deps.config.api.bodyLimit));
-  app.use(authenticate(deps.config.auth.secret));
+  app.use(authenticate(deps.config.auth.secret, principalsIn(deps.db)));
 
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

@@ -9,6 +9,7 @@ import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
 import type { RateLimiter } from './rate-limit.js';
 import { deliverReceipt } from './workflow-calls.js';
+import { MAILBOX_RULE_ZH, parseTypedMailbox } from '../mail/address.js';
 
 /** What an objector submits, from the JSON API or the public page's form. */
 export interface ObjectionForm {
@@ -32,7 +33,6 @@ export interface ObjectionIntakeDeps {
 }
 
 const PHONE = /^[0-9+\-\s()]{7,20}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an objection as the SPEC asks: under a real name (name, work unit, phone, email), with facts. */
@@ -54,7 +54,8 @@ function checkObjection(
   }
   const problems: string[] = [];
   if (!PHONE.test(form.phone!.trim())) problems.push('联系电话格式不正确');
-  if (!EMAIL.test(form.email!.trim())) problems.push('电子邮箱格式不正确');
+  const email = parseTypedMailbox(form.email);
+  if (!email) problems.push(`电子邮箱${MAILBOX_RULE_ZH}`);
   if ((form.facts?.trim().length ?? 0) < 10) problems.push('请写明异议的事实与理由（至少 10 个字）');
   if (form.entryId && !UUID.test(form.entryId)) problems.push('异议所涉项目无效');
   if ((form.name?.length ?? 0) > 40 || (form.unit?.length ?? 0) > 100 || (form.facts?.length ?? 0) > 5000)
@@ -65,7 +66,7 @@ function checkObjection(
     name: form.name!.trim(),
     unit: form.unit!.trim(),
     phone: form.phone!.trim(),
-    email: form.email!.trim(),
+    email: email!,
     facts: form.facts!.trim(),
   };
 }

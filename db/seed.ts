@@ -11,6 +11,7 @@ import {
 } from './seeds/reference-data.js';
 import { bundledCalendarDays, CHINESE_DAYS_SOURCE } from './seeds/bundled-calendar.js';
 import { insertCalendarVersion } from './repositories/calendar.js';
+import { isSingleMailbox } from '../mail/address.js';
 
 export interface SeedSummary {
   programmes: number;
@@ -25,6 +26,7 @@ export interface SeedSummary {
  * programme's rules or entered an official calendar, and a restart must never undo that.
  */
 export async function seed(db: Db): Promise<SeedSummary> {
+  assertSeededAddresses();
   return db.transaction(async (trx) => {
     await trx('industries')
       .insert(industries.map((i) => ({ key: i.key, name_zh: i.nameZh })))
@@ -107,6 +109,23 @@ export async function seed(db: Db): Promise<SeedSummary> {
       calendarYears,
     };
   });
+}
+
+/**
+ * Every contact and expert address the seeds write is a single plain mailbox, as every intake requires.
+ *
+ * @throws Error naming the first address that is not.
+ */
+function assertSeededAddresses(): void {
+  const addresses = [
+    ...universities.flatMap((u) => [
+      universityEmail(u.id),
+      ...u.colleges.map(([suffix]) => collegeEmail(u.id, suffix)),
+    ]),
+    ...experts.map((e) => e.email),
+  ];
+  const bad = addresses.find((a) => !isSingleMailbox(a));
+  if (bad !== undefined) throw new Error(`seed address is not a single plain mailbox: ${JSON.stringify(bad)}`);
 }
 
 /** Seeds each year chinese-days knows as one calendar version, once. Returns the years now known. */

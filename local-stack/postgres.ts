@@ -28,6 +28,11 @@ const USER = 'ronghe';
 // Loopback only, development only: production uses DATABASE_URL.
 const PASSWORD = 'ronghe';
 
+/** The URL of a database on the embedded cluster `npm start` runs on `port` (loopback, development only). */
+export function embeddedPostgresUrl(port: number, database = 'ronghe'): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
 interface Binaries {
   initdb: string;
   postgres: string;
@@ -131,8 +136,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ...(identity ?? {}),
   });
 
-  const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}`;
-  const adminUrl = `${base}/postgres`;
+  const adminUrl = embeddedPostgresUrl(options.port, 'postgres');
   await waitUntilReady(
     proc,
     async () => {
@@ -148,5 +152,5 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
     60_000,
   );
-  return { url: `${base}/${database}`, adminUrl, dataDir, stop: () => proc.stop(20_000) };
+  return { url: embeddedPostgresUrl(options.port, database), adminUrl, dataDir, stop: () => proc.stop(20_000) };
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Context, log as activityLog } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import type { Logger } from '../platform/logger.js';
+import { InvalidRecipientError, isSingleMailbox } from './address.js';
 import type { MailTransport } from './transport.js';
 
 /** How long a decision's activity spends handing its emails to SMTP before it leaves the rest to the sweeper. */
@@ -34,7 +35,8 @@ export interface EmailRef {
 
 /**
  * `sent`: handed to SMTP now; `already_sent`: the outbox had it as sent, nothing was sent again; `failed`:
- * the outbox gave up on it after its last allowed attempt (it waits for staff to resend it), nothing was sent.
+ * the outbox gave up on it after its last allowed attempt (it waits for staff to resend it), or refused its
+ * recipient (not a single plain mailbox: failed at once, never retried); nothing was sent.
  */
 export type DeliveryResult = 'sent' | 'already_sent' | 'failed';
 
@@ -272,7 +274,9 @@ export class Outbox {
       const renewed = await this.db('email_outbox')
         .where({ id: row.id, claim_token: token, status: 'sending' })
         .update({ claimed_until: this.db.raw('now() + make_interval(secs => ?)', [this.policy.leaseSeconds]) });
-      if (renewed === 1) {
+      if (renewed === 1 && (await this.refusedRecipient(row))) {
+        result.failed += 1;
+      } else if (renewed === 1) {
         try {
           await this.send(row);
           result.sent += 1;
@@ -320,6 +324,7 @@ export class Outbox {
       })
       .returning<ClaimedEmail[]>([...CLAIMED_COLUMNS]);
     if (claimed) {
+      if (await this.refusedRecipient(claimed)) return 'failed';
       await this.send(claimed);
       return 'sent';
     }
@@ -337,6 +342,27 @@ export class Outbox {
     throw new EmailBackingOffError(
       `${idempotencyKey}: next attempt at ${row.next_attempt_at.toISOString()} (last error: ${row.last_error ?? '-'})`,
     );
+  }
+
+  /**
+   * A claimed row whose recipient is not a single plain mailbox (`a@x.example;b`, `A <a@x.example>`, a list,
+   * CR/LF: header injection) is `failed` at once, with the reason in `last_error`, and never handed to SMTP:
+   * no attempt would succeed, and sending might reach more than one person. Returns whether it was refused.
+   */
+  private async refusedRecipient(row: ClaimedEmail): Promise<boolean> {
+    if (isSingleMailbox(row.recipient)) return false;
+    await this.db('email_outbox').where({ id: row.id, claim_token: row.claim_token }).update({
+      status: 'failed',
+      last_error: new InvalidRecipientError().message,
+      claimed_until: null,
+      claim_token: null,
+      failed_at: this.db.fn.now(),
+    });
+    this.log('warn', 'email refused: its recipient is not a single plain mailbox (nothing sent)', {
+      outboxId: row.id,
+      purpose: row.purpose,
+    });
+    return true;
   }
 
   /** Hands a claimed row to SMTP and records the outcome under its claim. Throws what failed. */

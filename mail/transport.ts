@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import { assertSingleMailbox } from './address.js';
 
 /** A message ready for SMTP; `messageId` and `headers` come from the outbox row. */
 export interface OutgoingMessage {
@@ -19,6 +20,10 @@ export interface MailTransport {
 /**
  * nodemailer over SMTP with a connection pool (connect and greeting within 10 s, a socket idle for 20 s fails). `smtp://host:port` without credentials talks plain SMTP
  * (as the local sink expects); `smtps://` or `?secure=true` uses TLS; user:pass in the URL authenticates.
+ *
+ * `send` throws `InvalidRecipientError` (nothing sent) for a `to` that is not a single plain mailbox:
+ * nodemailer would read `a@x.example,b@y.example` or `a@x.example;b` as two recipients and a display name as
+ * a header; the outbox refuses such a row before it gets here, this is the last guard.
  */
 export function createSmtpTransport(smtpUrl: string): MailTransport {
   const url = new URL(smtpUrl);
@@ -41,6 +46,7 @@ export function createSmtpTransport(smtpUrl: string): MailTransport {
   });
   return {
     async send(message) {
+      assertSingleMailbox(message.to);
       await transporter.sendMail({
         from: message.from,
         to: message.to,

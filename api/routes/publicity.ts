@@ -12,6 +12,7 @@ import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
+import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/address.js';
 
 export interface PublicityRouteDeps {
   db: Db;
@@ -81,7 +82,12 @@ const ObjectionBody = z
     name: z.string().optional().openapi({ description: '姓名（必填，实名）', example: '张明' }),
     unit: z.string().optional().openapi({ description: '工作单位（必填）', example: '河南省某研究院' }),
     phone: z.string().optional().openapi({ description: '联系电话（必填）', example: '0371-12345678' }),
-    email: z.string().optional().openapi({ description: '电子邮箱（必填）', example: 'zhang@example.com' }),
+    email: MailboxSchema.optional().openapi({
+      description: '电子邮箱（必填）：单个邮箱地址，不含姓名、多个地址或换行',
+      example: 'zhang@example.com',
+      pattern: MAILBOX_PATTERN.source,
+      maxLength: MAILBOX_MAX_LENGTH,
+    }),
     onBehalfOfUnit: z.boolean().optional().openapi({ description: '以单位名义提出（单位即 unit）' }),
     facts: z.string().optional().openapi({ description: '事实与理由（至少 10 个字）' }),
     grounds: z.enum(['substantive', 'procedural']).optional().openapi({

@@ -49,13 +49,46 @@ const ScheduleSchema = z
   })
   .openapi('Schedule');
 
+/**
+ * Why a yearly month/day is refused, in zh-CN, or `undefined` when the day comes every year. A Schedule fires
+ * only on days that exist (Temporal's calendar spec skips the years without the day), so a day that some years
+ * lack would silently skip those years' launches: 2月29日 launches once in four years. Checked against a common
+ * year (365 days).
+ *
+ * @param month 1–12
+ * @param day 1–31
+ */
+export function yearlyDayProblem(month: number, day: number): string | undefined {
+  const daysInCommonYear = new Date(Date.UTC(2023, month, 0)).getUTCDate();
+  if (day <= daysInCommonYear) return undefined;
+  if (month === 2 && day === 29)
+    return '2月29日并非每年都有（平年没有），每四年中有三年不会启动；请选择每年都有的日期，如2月28日或3月1日';
+  return `${month}月没有${day}日，请选择每年都有的日期（${month}月至多${daysInCommonYear}日）`;
+}
+
+/** True when the Schedule's calendar names a day some years lack (29 February, created before days were checked). */
+function firesOnlyInSomeYears(d: ScheduleDescription): boolean {
+  return (d.spec.calendars ?? []).some((c) =>
+    c.month.some((m) =>
+      c.dayOfMonth.some(
+        (r) =>
+          m.start === m.end &&
+          r.start === r.end &&
+          yearlyDayProblem(MONTHS.indexOf(m.start) + 1, r.start) !== undefined,
+      ),
+    ),
+  );
+}
+
 function view(d: ScheduleDescription) {
   const memo = (d.memo ?? {}) as { kind?: (typeof kinds)[number]; programme?: string; title?: string };
+  const title = memo.title ?? d.scheduleId;
   return {
     scheduleId: d.scheduleId,
     kind: memo.kind ?? 'round',
     programme: memo.programme ?? '',
-    title: memo.title ?? d.scheduleId,
+    // A Schedule created before days were checked says so: it launches only in the years that have the day.
+    title: firesOnlyInSomeYears(d) ? `${title}（该日期并非每年都有，仅在有该日期的年份启动，见 nextRuns）` : title,
     paused: d.state.paused,
     note: d.state.note || null,
     nextRuns: d.info.nextActionTimes.slice(0, 3).map(formatShanghai),
@@ -93,14 +126,19 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
         kind: z.enum(kinds).openapi({ description: 'round 年度申报；evaluation 年度动态评价' }),
         programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
         month: z.number().int().min(1).max(12).openapi({ example: 3 }),
-        day: z.number().int().min(1).max(31).openapi({ example: 1 }),
+        day: z
+          .number()
+          .int()
+          .min(1)
+          .max(31)
+          .openapi({ example: 1, description: '每年都有的日期：不接受2月29日等并非每年都有的日期' }),
         hour: z.number().int().min(0).max(23).default(9).openapi({ description: '北京时间（默认 9 时）' }),
         timeScale: timeScaleField({ description: '启动的流程使用压缩时间（仅用于演示与测试；生产环境拒绝）' }),
       })
       .strict()
-      .refine((b) => b.day <= new Date(Date.UTC(2024, b.month, 0)).getUTCDate(), {
-        message: '该月没有这一天',
-        path: ['day'],
+      .superRefine((b, ctx) => {
+        const problem = yearlyDayProblem(b.month, b.day);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['day'] });
       })
       .openapi('CreateSchedule'),
     responses: { 201: { description: '已创建', schema: ScheduleSchema } },

@@ -122,7 +122,7 @@ describe('the claimed outbox and its sweeper', () => {
     expect(failed.last_error).toContain('550 5.1.1 mailbox unavailable');
 
     const staff = await stack.token({ role: 'staff', id: 'e2e' });
-    const expert = await stack.token({ role: 'expert', id: 'e2e' });
+    const expert = await stack.token({ role: 'expert', id: 'exp-001' });
     expect((await stack.request('GET', '/api/outbox?status=failed', { token: expert })).status).toBe(403);
     const list = await stack.request<{ items: Record<string, unknown>[]; next: number | null }>(
       'GET',

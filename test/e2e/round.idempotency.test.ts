@@ -359,7 +359,7 @@ describe('A kept receipt the workflow refuses when it is redelivered (time-skipp
     });
     for (const other of [
       await stack.token({ role: 'applicant', id: 'henu' }),
-      await stack.token({ role: 'expert', id: 'zzu' }),
+      await stack.token({ role: 'expert', id: 'exp-001' }),
       undefined,
     ]) {
       const refused = await read(receiptId, other);

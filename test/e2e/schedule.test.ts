@@ -71,6 +71,21 @@ describe('yearly launches by Temporal Schedules (dev server)', () => {
       body: { kind: 'round', programme: 'brand_project', month: 2, day: 30 },
     });
     expect(badDay.status).toBe(422);
+    // Issue 14, point 7: a day some years lack (29 February: the next runs would be 2028, 2032, 2036) is refused
+    // with the reason, and nothing is created (the round Schedule below is then created with 201, not 409).
+    const leapDay = await stack.request<Problem & { errors?: { path: string; message: string }[] }>(
+      'POST',
+      '/api/schedules',
+      { token: staff, body: { kind: 'round', programme: 'brand_project', month: 2, day: 29 } },
+    );
+    expect([leapDay.status, leapDay.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    expect(leapDay.body.detail).toContain('2月29日并非每年都有');
+    expect(leapDay.body.errors).toEqual([expect.objectContaining({ path: 'day' })]);
+    const april31 = await stack.request<Problem>('POST', '/api/schedules', {
+      token: staff,
+      body: { kind: 'round', programme: 'brand_project', month: 4, day: 31 },
+    });
+    expect([april31.status, april31.body.detail]).toEqual([422, expect.stringContaining('4月没有31日')]);
 
     const listed = await eventually(async () => {
       const out = await temporalCli('schedule', 'list');

@@ -1,15 +1,27 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyToken } from '../../api/auth.js';
 import { DEVELOPMENT_TOKEN_SECRET } from '../../platform/config.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { projectRoot } from '../support/paths.js';
+
+/** The script looks experts and institutions up: here in a private copy of the seeded template database. */
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
 
 const run = promisify(execFile);
 const token = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', 'scripts/token.ts', ...args], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url },
   });
 
 describe('npm run -s token', () => {
@@ -20,6 +32,32 @@ describe('npm run -s token', () => {
     expect(expert).toEqual({ role: 'expert', actor: 'expert:exp-001', expertId: 'exp-001' });
     const applicant = await verifyToken((await token('applicant', 'zzu-cs')).stdout.trim(), DEVELOPMENT_TOKEN_SECRET);
     expect(applicant).toEqual({ role: 'applicant', actor: 'applicant:zzu-cs', institutionId: 'zzu-cs' });
+  });
+
+  it('refuses (exit 1, no token) an applicant or expert token for a record that does not exist (issue 14, point 11)', async () => {
+    for (const [role, id, says] of [
+      ['applicant', 'nowhere-university', 'no institution "nowhere-university"'],
+      ['applicant', 'zzu-nope', 'no institution "zzu-nope"'],
+      ['expert', 'exp-999', 'no expert "exp-999"'],
+      // An institution is not an expert, nor the other way round.
+      ['expert', 'zzu', 'no expert "zzu"'],
+      ['applicant', 'exp-001', 'no institution "exp-001"'],
+    ] as const) {
+      await expect(token(role, id), `${role} ${id}`).rejects.toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringContaining(says),
+      });
+    }
+  });
+
+  it('says so when it cannot reach the database to check', async () => {
+    await expect(
+      run(process.execPath, ['--import', 'tsx', 'scripts/token.ts', 'expert', 'exp-001'], {
+        cwd: projectRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: 'postgres://x:y@127.0.0.1:1/none' },
+      }),
+    ).rejects.toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining('database is not reachable') });
   });
 
   it('explains its usage when the role or id is missing', async () => {
