@@ -12,7 +12,7 @@ import type { AttachmentStore } from '../storage/attachments.js';
 import { systemClock, type Clock } from './clock.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
-import { jsonBody } from './json.js';
+import { jsonBody, refuseNonUtf8Url } from './json.js';
 import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
@@ -98,6 +98,8 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   );
   // Plain-HTTP deployments (a LAN address, docker-compose) must still load the docs' assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // Before anything reads req.query or req.params: a path or query that is not UTF-8 is refused, not guessed at.
+  app.use(refuseNonUtf8Url);
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(authenticate(deps.config.auth.secret));
 

@@ -3,6 +3,7 @@ import express, { Router, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, fromTemporalError } from './errors.js';
+import { verifyFormEncoding } from './json.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
 import { findShowcase } from '../db/repositories/showcase.js';
@@ -101,7 +102,7 @@ ${form}`,
 
   router.post(
     '/publicity/:publicityId/objection',
-    express.urlencoded({ extended: false, limit: '64kb' }),
+    express.urlencoded({ extended: false, limit: '64kb', verify: verifyFormEncoding }),
     async (req, res) => {
       const form = req.body as Record<string, string | undefined>;
       try {
