@@ -204,6 +204,13 @@ export class ApiRoutes {
       errorCodes.add('IDEMPOTENCY_KEY_IN_USE');
     }
     if (spec.params || spec.query || spec.body) errorCodes.add('VALIDATION_FAILED');
+    // Any path or query may be percent-encoded non-UTF-8 (api/json.ts); a JSON body may also be malformed or
+    // declare a charset nobody knows.
+    errorCodes.add('INVALID_ENCODING');
+    if (spec.body) {
+      errorCodes.add('MALFORMED_JSON');
+      errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
+    }
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
     if (Array.isArray(spec.access)) errorCodes.add('FORBIDDEN');
     const byStatus = new Map<number, ErrorCode[]>();

@@ -214,6 +214,23 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
     expect(res.status).toBe(200);
   });
 
+  it('documents INVALID_ENCODING on every operation, and MALFORMED_JSON and 415 where a JSON body is taken', async () => {
+    const doc = (await (await send('GET', '/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: unknown; responses: Record<string, { description: string }> }>
+      >;
+    };
+    for (const [pathName, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        expect(op.responses['400']?.description, `${method} ${pathName}`).toContain('INVALID_ENCODING');
+      }
+    }
+    const put = doc.paths['/api/applications/{applicationId}']!.put!;
+    expect(put.responses['400']!.description).toContain('MALFORMED_JSON');
+    expect(put.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('when the public objection form is posted with percent-encoded GBK, then 400 saying it is not UTF-8', async () => {
     const res = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
       contentType: 'application/x-www-form-urlencoded',
