@@ -25,6 +25,40 @@ export function decodeStrictly(bytes: Uint8Array, charset: string, what: string)
 }
 
 /**
+ * What PostgreSQL cannot store as text and UTF-8 cannot encode: U+0000 (NUL) and a lone UTF-16 surrogate
+ * (`"\ud800"` in JSON). With the `u` flag a paired surrogate is one code point and does not match.
+ */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+
+/**
+ * Refuses `text` holding U+0000 or a lone surrogate (see `UNSTORABLE`) with 400 `INVALID_ENCODING`, naming
+ * `what` (a zh-CN description of where it was, e.g. 查询参数).
+ */
+export function assertStorableText(text: string, what: string): void {
+  const found = UNSTORABLE.exec(text);
+  if (!found) return;
+  throw new AppError(
+    'INVALID_ENCODING',
+    found[0] === '\u0000'
+      ? `${what}含有空字符（U+0000），无法保存`
+      : `${what}含有不成对的 UTF-16 代理项（如 \\ud800），不是有效的 Unicode 文本`,
+  );
+}
+
+/** The first string or key in `value` that `assertStorableText` refuses, with its JSON path (`a.b.0`). */
+function findUnstorable(value: unknown, path: string[] = []): { path: string[]; text: string } | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path, text: value } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return { path: [...path, key], text: key };
+    const found = findUnstorable(item, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
  * The bytes a percent-encoded URL component stands for (RFC 3986 §2.1): each `%XX` is the byte XX, every
  * other character its own code (a request line is ASCII: Node refuses other bytes with 400 before Express).
  */
@@ -53,8 +87,10 @@ export const refuseNonUtf8Url: RequestHandler = (req, _res, next) => {
     return next(new AppError('INVALID_ENCODING', '请求路径中含有无效的百分号编码'));
   }
   try {
-    decodeStrictly(percentDecodedBytes(path), 'utf-8', '请求路径');
-    if (q !== -1) decodeStrictly(percentDecodedBytes(url.slice(q + 1)), 'utf-8', '查询参数');
+    assertStorableText(decodeStrictly(percentDecodedBytes(path), 'utf-8', '请求路径'), '请求路径');
+    if (q !== -1) {
+      assertStorableText(decodeStrictly(percentDecodedBytes(url.slice(q + 1)), 'utf-8', '查询参数'), '查询参数');
+    }
   } catch (err) {
     return next(err);
   }
@@ -64,13 +100,14 @@ export const refuseNonUtf8Url: RequestHandler = (req, _res, next) => {
 /**
  * The `verify` hook of `express.urlencoded` for HTML forms: a form declared as (or defaulting to) UTF-8
  * whose raw bytes or percent-decoded names and values are not UTF-8 throws 400 `INVALID_ENCODING` (the
- * parser alone would keep the escapes undecoded). Forms in iso-8859-1 (the only other charset body-parser
- * takes) are left to it.
+ * parser alone would keep the escapes undecoded); in any charset, a NUL (`%00`) is refused too (see
+ * `assertStorableText`). Forms in iso-8859-1 (the only other charset body-parser takes) are decoded by it.
  */
 export function verifyFormEncoding(_req: IncomingMessage, _res: unknown, body: Buffer, charset: string): void {
-  if (charset.toLowerCase() !== 'utf-8') return;
+  const decoded = percentDecodedBytes(body.toString('latin1'));
+  if (charset.toLowerCase() !== 'utf-8') return assertStorableText(decoded.toString('latin1'), '表单内容');
   decodeStrictly(body, 'utf-8', '表单内容');
-  decodeStrictly(percentDecodedBytes(body.toString('latin1')), 'utf-8', '表单内容');
+  assertStorableText(decodeStrictly(decoded, 'utf-8', '表单内容'), '表单内容');
 }
 
 /**
@@ -137,6 +174,15 @@ export function jsonBody(limit: string): RequestHandler[] {
           req.body = JSON.parse(quoteNonFiniteLiterals(text)) as unknown;
         } catch {
           return next(new AppError('MALFORMED_JSON', '请检查请求体的 JSON 格式'));
+        }
+      }
+      const unstorable = findUnstorable(req.body);
+      if (unstorable) {
+        const where = unstorable.path.length > 0 ? `请求体字段 ${unstorable.path.join('.')} ` : '请求体';
+        try {
+          assertStorableText(unstorable.text, where);
+        } catch (err) {
+          return next(err);
         }
       }
       next();

@@ -123,7 +123,7 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(await res.json()).toMatchObject({
       code: 'INVALID_ENCODING',
-      title: '请求内容不是有效的 UTF-8 编码',
+      title: '请求内容不是有效的 UTF-8 文本',
       detail: expect.stringContaining('请求体'),
     });
     expect(await draftNow()).toEqual(before);
@@ -142,6 +142,24 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
         400,
         'INVALID_ENCODING',
       ]);
+    }
+    expect(await draftNow()).toEqual(before);
+  });
+
+  it('when a JSON string holds a lone surrogate or U+0000 (no UTF-8 carries it, PostgreSQL cannot store it), then 400 naming the field, not 500', async () => {
+    const before = await draftNow();
+    for (const [body, field] of [
+      ['{"title":"\\ud800郑州大学"}', 'title'],
+      ['{"title":"郑州\\u0000大学"}', 'title'],
+      ['{"summary":"x","principal":{"name":"王\\udc00"}}', 'principal.name'],
+    ] as const) {
+      const res = await send('PUT', `/api/applications/${applicationId}`, {
+        token: applicant,
+        contentType: 'application/json',
+        body,
+      });
+      expect([body, res.status]).toEqual([body, 400]);
+      expect(await res.json()).toMatchObject({ code: 'INVALID_ENCODING', detail: expect.stringContaining(field) });
     }
     expect(await draftNow()).toEqual(before);
   });
@@ -182,7 +200,7 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
     expect(await draftNow()).toEqual(before);
   });
 
-  it('when a query string, a path parameter or an upload’s fileName is percent-encoded GBK, then 400 INVALID_ENCODING and nothing is written', async () => {
+  it('when a query string, a path parameter or an upload’s fileName is percent-encoded GBK (or NUL), then 400 INVALID_ENCODING and nothing is written', async () => {
     const gbk = '%D6%A3%D6%DD%B4%F3%D1%A7';
     const cases: [string, string][] = [
       ['GET', `/api/rounds/round-demo_university-2027/applications?status=${gbk}`],
@@ -191,6 +209,8 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
       ['POST', `/api/applications/${applicationId}/attachments?kind=application_form&fileName=${gbk}.pdf`],
       ['GET', `/showcases/showcase-2027?q=${gbk}`],
       ['GET', `/api/applications/%zz`],
+      ['GET', '/api/rounds/round-demo_university-2027/applications?status=%00'],
+      ['POST', `/api/applications/${applicationId}/attachments?kind=application_form&fileName=a%00.pdf`],
     ];
     for (const [method, url] of cases) {
       const res = await send(method, url, {
@@ -237,7 +257,13 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
       body: 'name=%D6%A3%D6%DD&unit=x&phone=1&email=a%40b.example&facts=0123456789',
     });
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain('请求内容不是有效的 UTF-8 编码');
+    expect(await res.text()).toContain('请求内容不是有效的 UTF-8 文本');
+    const nul = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'name=%E7%8E%8B%00&unit=x&phone=1&email=a%40b.example&facts=0123456789',
+    });
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toContain('U+0000');
   });
 });
 
