@@ -12,8 +12,11 @@ export const RoundParams = z.object({ roundId: RoundIdSchema });
 /** One of the programme keys of `domain/programmes.ts`. */
 export const ProgrammeKeySchema = z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]);
 
-/** Canonical decimal integers only: no sign but `-`, no leading zeros, spaces, `0x`, exponents or fractions. */
-const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+/**
+ * Canonical decimal integers only: no sign but `-` (and no `-0`), no leading zeros, spaces, `0x`, exponents
+ * or fractions.
+ */
+const DECIMAL_INTEGER = /^(0|-?[1-9][0-9]*)$/;
 
 interface IntegerRange {
   /** Inclusive bounds. */

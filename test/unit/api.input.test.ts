@@ -279,7 +279,7 @@ describe('point 9: requests behave as a caller expects', () => {
     expect(emptyAfter.status).toBe(200);
   });
 
-  const surprises = ['0x10', '1e2', '+5', ' 5', '5.0', '05', '0b11', 'Infinity', '١٢'];
+  const surprises = ['0x10', '1e2', '+5', ' 5', '5 ', '5.0', '05', '-0', '0b11', 'Infinity', '١٢'];
 
   it.each(surprises)('when a query integer is written %j, then 422 naming the parameter', async (form) => {
     const cases: [string, string][] = [
