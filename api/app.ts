@@ -12,7 +12,7 @@ import type { AttachmentStore } from '../storage/attachments.js';
 import { systemClock, type Clock } from './clock.js';
 import { authenticate, principalsIn } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
-import { jsonBody } from './json.js';
+import { jsonBody, refuseNonUtf8Url } from './json.js';
 import { ApiRoutes } from './route.js';
 import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
@@ -98,6 +98,8 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   );
   // Plain-HTTP deployments (a LAN address, docker-compose) must still load the docs' assets.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // Before anything reads req.query or req.params: a path or query that is not UTF-8 is refused, not guessed at.
+  app.use(refuseNonUtf8Url);
   // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
   app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
   app.use(jsonBody(deps.config.api.bodyLimit));

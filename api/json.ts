@@ -1,5 +1,114 @@
+import type { IncomingMessage } from 'node:http';
+import { TextDecoder } from 'node:util';
 import express, { type RequestHandler } from 'express';
 import { AppError } from './errors.js';
+
+/**
+ * Decodes `bytes` in `charset` (a WHATWG Encoding label: utf-8, gbk, gb18030, utf-16le…) strictly.
+ * Throws `AppError` 400 `INVALID_ENCODING` when the bytes are not valid in that charset (nothing is
+ * replaced by U+FFFD, so mojibake is never stored) and 415 `UNSUPPORTED_MEDIA_TYPE` for a charset the
+ * platform's decoder does not know.
+ */
+export function decodeStrictly(bytes: Uint8Array, charset: string, what: string): string {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset, { fatal: true });
+  } catch {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `不支持字符集 ${charset}，请使用 UTF-8`);
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    const name = decoder.encoding === 'utf-8' ? 'UTF-8' : charset.toUpperCase();
+    throw new AppError('INVALID_ENCODING', `${what}不是有效的 ${name} 编码，请以 UTF-8 编码发送`);
+  }
+}
+
+/**
+ * What PostgreSQL cannot store as text and UTF-8 cannot encode: U+0000 (NUL) and a lone UTF-16 surrogate
+ * (`"\ud800"` in JSON). With the `u` flag a paired surrogate is one code point and does not match.
+ */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
+const UNSTORABLE = /\u0000|\p{Cs}/u;
+
+/**
+ * Refuses `text` holding U+0000 or a lone surrogate (see `UNSTORABLE`) with 400 `INVALID_ENCODING`, naming
+ * `what` (a zh-CN description of where it was, e.g. 查询参数).
+ */
+export function assertStorableText(text: string, what: string): void {
+  const found = UNSTORABLE.exec(text);
+  if (!found) return;
+  throw new AppError(
+    'INVALID_ENCODING',
+    found[0] === '\u0000'
+      ? `${what}含有空字符（U+0000），无法保存`
+      : `${what}含有不成对的 UTF-16 代理项（如 \\ud800），不是有效的 Unicode 文本`,
+  );
+}
+
+/** The first string or key in `value` that `assertStorableText` refuses, with its JSON path (`a.b.0`). */
+function findUnstorable(value: unknown, path: string[] = []): { path: string[]; text: string } | undefined {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? { path, text: value } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (UNSTORABLE.test(key)) return { path: [...path, key], text: key };
+    const found = findUnstorable(item, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The bytes a percent-encoded URL component stands for (RFC 3986 §2.1): each `%XX` is the byte XX, every
+ * other character its own code (a request line is ASCII: Node refuses other bytes with 400 before Express).
+ */
+function percentDecodedBytes(text: string): Buffer {
+  return Buffer.from(
+    text.replace(/%([0-9A-Fa-f]{2})/g, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  );
+}
+
+/** A `%` not followed by two hex digits: `decodeURIComponent` (Express's path parameters) cannot read it. */
+const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * Refuses a request whose path or query string, once percent-decoded, is not UTF-8 (400 `INVALID_ENCODING`),
+ * before anything reads `req.query` or `req.params` (Express decodes both leniently or throws a bare
+ * URIError). Browsers and `URLSearchParams` always encode URLs as UTF-8 (WHATWG URL Standard); a
+ * malformed escape in the path (`%zz`) is refused the same way, one in the query is read literally as
+ * Express does.
+ */
+export const refuseNonUtf8Url: RequestHandler = (req, _res, next) => {
+  const url = req.url;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (MALFORMED_ESCAPE.test(path)) {
+    return next(new AppError('INVALID_ENCODING', '请求路径中含有无效的百分号编码'));
+  }
+  try {
+    assertStorableText(decodeStrictly(percentDecodedBytes(path), 'utf-8', '请求路径'), '请求路径');
+    if (q !== -1) {
+      assertStorableText(decodeStrictly(percentDecodedBytes(url.slice(q + 1)), 'utf-8', '查询参数'), '查询参数');
+    }
+  } catch (err) {
+    return next(err);
+  }
+  next();
+};
+
+/**
+ * The `verify` hook of `express.urlencoded` for HTML forms: a form declared as (or defaulting to) UTF-8
+ * whose raw bytes or percent-decoded names and values are not UTF-8 throws 400 `INVALID_ENCODING` (the
+ * parser alone would keep the escapes undecoded); in any charset, a NUL (`%00`) is refused too (see
+ * `assertStorableText`). Forms in iso-8859-1 (the only other charset body-parser takes) are decoded by it.
+ */
+export function verifyFormEncoding(_req: IncomingMessage, _res: unknown, body: Buffer, charset: string): void {
+  const decoded = percentDecodedBytes(body.toString('latin1'));
+  if (charset.toLowerCase() !== 'utf-8') return assertStorableText(decoded.toString('latin1'), '表单内容');
+  decodeStrictly(body, 'utf-8', '表单内容');
+  assertStorableText(decodeStrictly(decoded, 'utf-8', '表单内容'), '表单内容');
+}
 
 /**
  * Bare NaN, Infinity and -Infinity are not JSON, but a score sheet is exactly where a client sends them.
@@ -33,13 +142,27 @@ function quoteNonFiniteLiterals(text: string): string {
   return out;
 }
 
-/** JSON bodies, parsed with the tolerance above; anything else that is not JSON is a 400. */
+/** The text of a JSON body as decoded strictly by `verify` below (body-parser's own decoding is lenient). */
+const strictText = new WeakMap<IncomingMessage, string>();
+
+/**
+ * JSON bodies, parsed with the tolerance above; anything else that is not JSON is a 400. The body is decoded
+ * strictly in the charset it declares (UTF-8 when none, RFC 8259): bytes that are not valid in it are a
+ * 400 `INVALID_ENCODING`, an unknown charset a 415 `UNSUPPORTED_MEDIA_TYPE`.
+ */
 export function jsonBody(limit: string): RequestHandler[] {
   return [
-    express.text({ type: ['application/json', 'application/*+json'], limit }),
+    express.text({
+      type: ['application/json', 'application/*+json'],
+      limit,
+      defaultCharset: 'utf-8',
+      verify: (req, _res, body, charset) => {
+        strictText.set(req, decodeStrictly(body, charset, '请求体'));
+      },
+    }),
     (req, _res, next) => {
       if (typeof req.body !== 'string') return next();
-      const text = req.body;
+      const text = strictText.get(req) ?? req.body;
       if (text.trim() === '') {
         req.body = undefined;
         return next();
@@ -51,6 +174,15 @@ export function jsonBody(limit: string): RequestHandler[] {
           req.body = JSON.parse(quoteNonFiniteLiterals(text)) as unknown;
         } catch {
           return next(new AppError('MALFORMED_JSON', '请检查请求体的 JSON 格式'));
+        }
+      }
+      const unstorable = findUnstorable(req.body);
+      if (unstorable) {
+        const where = unstorable.path.length > 0 ? `请求体字段 ${unstorable.path.join('.')} ` : '请求体';
+        try {
+          assertStorableText(unstorable.text, where);
+        } catch (err) {
+          return next(err);
         }
       }
       next();

@@ -124,6 +124,41 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return result.data;
 }
 
+/**
+ * Whether an absent body stands for `{}`: for an action (POST, DELETE) whose body schema accepts `{}` — it has
+ * nothing to say (withdraw, accept, resume) — the body may be left out. A replacement (PUT, PATCH) states its
+ * whole content, so leaving it out is refused rather than read as "empty everything".
+ */
+function bodyMayBeOmitted(method: RouteSpec<unknown, unknown, unknown>['method'], schema: z.ZodType): boolean {
+  return (method === 'post' || method === 'delete') && schema.safeParse({}).success;
+}
+
+/**
+ * The body a route validates when the request has none (no Content-Type, or an empty JSON body): `{}` where it
+ * may be omitted (see `bodyMayBeOmitted`); for a schema with required fields, `{}` too, so the 422 names each
+ * missing field.
+ *
+ * @throws AppError VALIDATION_FAILED (422) when the body may not be omitted and `{}` names no missing field.
+ */
+function absentBody(method: RouteSpec<unknown, unknown, unknown>['method'], schema: z.ZodType): unknown {
+  if (bodyMayBeOmitted(method, schema)) return {};
+  const asEmpty = schema.safeParse({});
+  if (!asEmpty.success && asEmpty.error.issues.every((i) => i.path.length > 0)) return {};
+  if (schema.safeParse(undefined).success) return undefined;
+  throw new AppError('VALIDATION_FAILED', '请求体: 缺少请求体，请以 JSON 发送完整内容', {
+    errors: [{ path: '', message: '缺少请求体' }],
+  });
+}
+
+/**
+ * A query without its empty parameters: `limit=` (an HTML form's empty field, a template's blank) is read as
+ * no `limit` at all, so the default applies, an optional parameter is absent and a required one is missing.
+ */
+function withoutEmptyValues(query: unknown): unknown {
+  if (typeof query !== 'object' || query === null) return query;
+  return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
+}
+
 function authorise(access: Access, principal: Principal | undefined): void {
   if (access === 'public') return;
   if (!principal) throw new AppError('UNAUTHENTICATED', '此操作需要登录令牌');
@@ -169,6 +204,13 @@ export class ApiRoutes {
       errorCodes.add('IDEMPOTENCY_KEY_IN_USE');
     }
     if (spec.params || spec.query || spec.body) errorCodes.add('VALIDATION_FAILED');
+    // Any path or query may be percent-encoded non-UTF-8 (api/json.ts); a JSON body may also be malformed or
+    // declare a charset nobody knows.
+    errorCodes.add('INVALID_ENCODING');
+    if (spec.body) {
+      errorCodes.add('MALFORMED_JSON');
+      errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
+    }
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
     if (Array.isArray(spec.access)) errorCodes.add('FORBIDDEN');
     const byStatus = new Map<number, ErrorCode[]>();
@@ -194,7 +236,14 @@ export class ApiRoutes {
         ...(spec.method !== 'get' && !spec.rawBody ? { headers: IdempotencyHeader } : {}),
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
-        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
+        ...(spec.body
+          ? {
+              body: {
+                content: { 'application/json': { schema: spec.body } },
+                required: !bodyMayBeOmitted(spec.method, spec.body),
+              },
+            }
+          : {}),
         ...(spec.rawBody
           ? {
               body: {
@@ -213,7 +262,9 @@ export class ApiRoutes {
     this.router[spec.method](spec.path, async (req, res) => {
       authorise(spec.access, req.principal);
       const params = parse(spec.params, req.params, '路径参数');
-      const query = parse(spec.query, req.query, '查询参数');
+      const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
+      // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.
+      if (spec.body && req.body === undefined) req.body = absentBody(spec.method, spec.body);
       const body = parse(spec.body, req.body, '请求体');
       const keyed = spec.rawBody
         ? undefined

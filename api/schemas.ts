@@ -11,3 +11,49 @@ export const RoundParams = z.object({ roundId: RoundIdSchema });
 
 /** One of the programme keys of `domain/programmes.ts`. */
 export const ProgrammeKeySchema = z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]);
+
+/**
+ * Canonical decimal integers only: no sign but `-` (and no `-0`), no leading zeros, spaces, `0x`, exponents
+ * or fractions.
+ */
+const DECIMAL_INTEGER = /^(0|-?[1-9][0-9]*)$/;
+
+interface IntegerRange {
+  /** Inclusive bounds. */
+  min: number;
+  max?: number;
+}
+
+/**
+ * An integer in a query string or a path (which arrive as text), read strictly: only a canonical decimal
+ * (`100`, `-3`) is a number; `0x10`, `1e2`, `+5`, ` 5`, `5.0`, `05` and repeated parameters are refused with
+ * 422 naming the parameter, where `z.coerce.number()` (`Number()`) would read them as numbers. An empty
+ * value (`limit=`) counts as absent: the default applies, or the parameter is optional, or it is missing.
+ * Documented in OpenAPI as `type: integer` with the bounds (and the default).
+ */
+export function queryInteger(range: IntegerRange & { default: number }): z.ZodType<number>;
+export function queryInteger(range: IntegerRange & { optional: true }): z.ZodType<number | undefined>;
+export function queryInteger(range: IntegerRange): z.ZodType<number>;
+export function queryInteger(
+  range: IntegerRange & { default?: number; optional?: boolean },
+): z.ZodType<number | undefined> {
+  let number = z
+    .number({ error: (issue) => (issue.input === undefined ? '不能为空' : undefined) })
+    .int()
+    .min(range.min);
+  if (range.max !== undefined) number = number.max(range.max);
+  const inner =
+    range.default !== undefined ? number.default(range.default) : range.optional ? number.optional() : number;
+  return z.preprocess((value, ctx) => {
+    if (value === '' || value === undefined) return undefined;
+    if (typeof value === 'string' && DECIMAL_INTEGER.test(value)) return Number(value);
+    ctx.addIssue({
+      code: 'custom',
+      message: Array.isArray(value)
+        ? '只能给出一次'
+        : `须为十进制整数（如 ${range.default ?? range.min}），不接受 ${JSON.stringify(value)}`,
+      input: value,
+    });
+    return z.NEVER;
+  }, inner);
+}

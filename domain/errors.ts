@@ -8,6 +8,12 @@ import { NOMINATIONS_PER_INSTITUTION } from './showcase.js';
 export const errorCatalogue = {
   VALIDATION_FAILED: { status: 422, title: '请求内容不符合要求' },
   MALFORMED_JSON: { status: 400, title: '请求体不是有效的 JSON' },
+  /**
+   * A body, form, query string or path declared as (or defaulting to) UTF-8 whose bytes are not UTF-8 (for
+   * instance GBK sent without a charset), a body not valid in the charset it declares, or text no UTF-8 can
+   * carry or PostgreSQL store (a lone surrogate `\ud800`, U+0000): refused, never stored.
+   */
+  INVALID_ENCODING: { status: 400, title: '请求内容不是有效的 UTF-8 文本' },
   PAYLOAD_TOO_LARGE: { status: 413, title: '请求体过大' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: '不支持的内容类型' },
   UNAUTHENTICATED: { status: 401, title: '未登录或令牌无效' },

@@ -9,6 +9,7 @@ import { isDay } from '../../domain/calendar/index.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { queryInteger } from '../schemas.js';
 
 const DaySchema = z
   .string()
@@ -54,7 +55,7 @@ const ArrangementSchema = z
   })
   .openapi('CalendarArrangement');
 
-const YearParams = z.object({ year: z.coerce.number().int().min(1901).max(2099) });
+const YearParams = z.object({ year: queryInteger({ min: 1901, max: 2099 }) });
 
 function calendarMath<T>(compute: () => T): T {
   try {
@@ -82,7 +83,7 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
       '节假日不计，调休上班日计入。',
     tags: ['日历'],
     access: 'public',
-    query: z.object({ opens: DaySchema, workingDays: z.coerce.number().int().min(1).max(1000) }),
+    query: z.object({ opens: DaySchema, workingDays: queryInteger({ min: 1, max: 1000 }) }),
     responses: { 200: { description: '期间', schema: PeriodSchema } },
     errors: ['CALENDAR_YEAR_UNSUPPORTED'],
     async handler({ query }) {
@@ -107,7 +108,7 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
     summary: '计算截止日前第 K 个工作日上午 9:00（提醒时间）',
     tags: ['日历'],
     access: 'public',
-    query: z.object({ deadlineDay: DaySchema, workingDaysBefore: z.coerce.number().int().min(1).max(1000) }),
+    query: z.object({ deadlineDay: DaySchema, workingDaysBefore: queryInteger({ min: 1, max: 1000 }) }),
     responses: { 200: { description: '提醒时间', schema: ReminderSchema } },
     errors: ['CALENDAR_YEAR_UNSUPPORTED'],
     async handler({ query }) {

@@ -4,6 +4,7 @@ import { findOutboxEntry, listOutbox, requeueOutboxEntry, type OutboxEntry } fro
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { queryInteger } from '../schemas.js';
 
 export interface OutboxRouteDeps {
   db: Db;
@@ -47,7 +48,7 @@ function view(e: OutboxEntry): z.infer<typeof OutboxEntrySchema> {
   };
 }
 
-const OutboxParams = z.object({ id: z.coerce.number().int().min(1).openapi({ example: 42 }) });
+const OutboxParams = z.object({ id: queryInteger({ min: 1 }).openapi({ example: 42 }) });
 
 /** Staff's view of the email outbox (no body text) and the resend of a failed or sent email. */
 export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
@@ -60,8 +61,8 @@ export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
     access: ['staff'],
     query: z.object({
       status: z.enum(statuses).optional(),
-      after: z.coerce.number().int().min(0).optional().openapi({ description: '分页：上一页最后一条的 id' }),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      after: queryInteger({ min: 0, optional: true }).openapi({ description: '分页：上一页最后一条的 id' }),
+      limit: queryInteger({ min: 1, max: 500, default: 100 }),
     }),
     responses: {
       200: {

@@ -8,7 +8,7 @@ import { roundContext } from '../../db/repositories/round.rules.js';
 import type { ApplicationDraft } from '../../domain/applications.js';
 import type { AttachmentStore } from '../../storage/attachments.js';
 import { AppError, referencesNotFound } from '../errors.js';
-import { RoundParams } from '../schemas.js';
+import { queryInteger, RoundParams } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { assertDraftsOpen, changeDraft, loadDraftable, loadOwned, loadRound } from './round.applications.access.js';
 import { ApplicationParams, ApplicationSchema, applicationView, DraftSchema, iso } from './round.applications.views.js';
@@ -99,7 +99,7 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     query: z.object({
       status: z.string().max(30).optional(),
       after: z.uuid().optional().openapi({ description: '分页：上一页最后一条的 applicationId' }),
-      limit: z.coerce.number().int().min(1).max(500).default(100),
+      limit: queryInteger({ min: 1, max: 500, default: 100 }),
     }),
     responses: {
       200: {

@@ -1,0 +1,425 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import express from 'express';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '../../api/auth.js';
+import { errorHandler } from '../../api/errors.js';
+import { jsonBody } from '../../api/json.js';
+import { ApiRoutes, z } from '../../api/route.js';
+import { startApi, type RunningApi } from '../../api/server.js';
+import { createApplication } from '../../db/repositories/round.applications.js';
+import { loadConfig } from '../../platform/config.js';
+import { createLogger } from '../../platform/logger.js';
+import { AttachmentStore } from '../../storage/attachments.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertDemoRound } from '../support/round.demo.js';
+
+/**
+ * Issue 14, points 1 and 9: every input gets a clear answer. The API runs on a private database with no
+ * workflow engine behind it (its Temporal client points at a closed port): the routes exercised here read and
+ * write PostgreSQL only, or are refused before they reach Temporal.
+ */
+
+const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0' });
+let database: TestDatabase;
+let api: RunningApi;
+let connection: Connection;
+let attachmentsDir: string;
+let applicant: string;
+let staff: string;
+let applicationId: string;
+
+/** 郑州大学 in GBK (the example of point 1): D6A3 D6DD B4F3 D1A7, not valid UTF-8. */
+const ZHENGZHOU_UNIVERSITY_GBK = Buffer.from([0xd6, 0xa3, 0xd6, 0xdd, 0xb4, 0xf3, 0xd1, 0xa7]);
+
+const EARLIER_DRAFT = {
+  title: '郑州大学产教融合示范高校建设方案',
+  field: 'next_gen_it',
+  summary: '以新一代信息技术为牵引，联合企业共建现代产业学院。',
+};
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-input-attachments-'));
+  // A closed port: a route that reached Temporal would fail, never hang on a real cluster.
+  connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '200ms' });
+  api = await startApi({
+    config,
+    db: database.db,
+    temporal: new Client({ connection, namespace: 'default' }),
+    attachments: new AttachmentStore(attachmentsDir, 1024 * 1024),
+    logger: createLogger({ level: 'silent' }),
+  });
+  applicant = await signToken({ role: 'applicant', id: 'zzu' }, config.auth.secret);
+  staff = await signToken({ role: 'staff', id: 'tester' }, config.auth.secret);
+  await insertDemoRound(database.db);
+  const app = await createApplication(database.db, {
+    roundId: 'round-demo_university-2027',
+    institutionId: 'zzu',
+    createdBy: 'applicant:zzu',
+    draft: {},
+  });
+  applicationId = app.id;
+});
+
+afterAll(async () => {
+  await api?.close();
+  await connection?.close();
+  await database?.drop();
+  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+});
+
+function send(
+  method: string,
+  url: string,
+  options: { token?: string; contentType?: string; body?: string | Uint8Array } = {},
+): Promise<Response> {
+  return fetch(`${api.url}${url}`, {
+    method,
+    headers: {
+      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      ...(options.contentType ? { 'Content-Type': options.contentType } : {}),
+    },
+    ...(options.body !== undefined ? { body: options.body } : {}),
+  });
+}
+
+async function draftNow(): Promise<{ draft: { title?: string }; revision: number }> {
+  const res = await send('GET', `/api/applications/${applicationId}`, { token: applicant });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { draft: { title?: string }; revision: number };
+}
+
+function jsonWithTitle(title: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from('{"title":"'), title, Buffer.from('"}')]);
+}
+
+describe('point 1: text that is not UTF-8 is refused, never stored', () => {
+  it('knows its example: the bytes are 郑州大学 in GBK and not UTF-8', () => {
+    expect(new TextDecoder('gbk', { fatal: true }).decode(ZHENGZHOU_UNIVERSITY_GBK)).toBe('郑州大学');
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(ZHENGZHOU_UNIVERSITY_GBK)).toThrow();
+  });
+
+  it('when a draft’s title is sent in GBK as application/json without a charset, then 400 INVALID_ENCODING and the earlier draft is intact', async () => {
+    const saved = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json',
+      body: JSON.stringify(EARLIER_DRAFT),
+    });
+    expect(saved.status).toBe(200);
+    const before = await draftNow();
+    expect(before.draft.title).toBe(EARLIER_DRAFT.title);
+
+    const res = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json',
+      body: jsonWithTitle(ZHENGZHOU_UNIVERSITY_GBK),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({
+      code: 'INVALID_ENCODING',
+      title: '请求内容不是有效的 UTF-8 文本',
+      detail: expect.stringContaining('请求体'),
+    });
+    expect(await draftNow()).toEqual(before);
+  });
+
+  it('when the body declares UTF-8 (or an application/*+json type) and is not, then 400 too', async () => {
+    const before = await draftNow();
+    for (const contentType of ['application/json; charset=utf-8', 'application/merge-patch+json']) {
+      const res = await send('PUT', `/api/applications/${applicationId}`, {
+        token: applicant,
+        contentType,
+        body: jsonWithTitle(ZHENGZHOU_UNIVERSITY_GBK),
+      });
+      expect([contentType, res.status, ((await res.json()) as { code: string }).code]).toEqual([
+        contentType,
+        400,
+        'INVALID_ENCODING',
+      ]);
+    }
+    expect(await draftNow()).toEqual(before);
+  });
+
+  it('when a JSON string holds a lone surrogate or U+0000 (no UTF-8 carries it, PostgreSQL cannot store it), then 400 naming the field, not 500', async () => {
+    const before = await draftNow();
+    for (const [body, field] of [
+      ['{"title":"\\ud800郑州大学"}', 'title'],
+      ['{"title":"郑州\\u0000大学"}', 'title'],
+      ['{"summary":"x","principal":{"name":"王\\udc00"}}', 'principal.name'],
+    ] as const) {
+      const res = await send('PUT', `/api/applications/${applicationId}`, {
+        token: applicant,
+        contentType: 'application/json',
+        body,
+      });
+      expect([body, res.status]).toEqual([body, 400]);
+      expect(await res.json()).toMatchObject({ code: 'INVALID_ENCODING', detail: expect.stringContaining(field) });
+    }
+    expect(await draftNow()).toEqual(before);
+  });
+
+  it('when the body declares GBK or UTF-16, then it is decoded by that charset; bytes not valid in it are 400; an unknown charset is 415', async () => {
+    const gbk = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json; charset=GBK',
+      body: jsonWithTitle(ZHENGZHOU_UNIVERSITY_GBK),
+    });
+    expect(gbk.status).toBe(200);
+    expect((await draftNow()).draft.title).toBe('郑州大学');
+
+    const utf16 = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json; charset=utf-16le',
+      body: Buffer.from(JSON.stringify(EARLIER_DRAFT), 'utf16le'),
+    });
+    expect(utf16.status).toBe(200);
+    const before = await draftNow();
+    expect(before.draft.title).toBe(EARLIER_DRAFT.title);
+
+    const badGbk = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json; charset=gbk',
+      body: jsonWithTitle(Buffer.from([0xd6, 0xa3, 0x81, 0x20])),
+    });
+    expect(badGbk.status).toBe(400);
+    expect(await badGbk.json()).toMatchObject({ code: 'INVALID_ENCODING', detail: expect.stringContaining('GBK') });
+
+    const unknown = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json; charset=x-no-such-charset',
+      body: JSON.stringify({ title: 'x' }),
+    });
+    expect(unknown.status).toBe(415);
+    expect(await unknown.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(await draftNow()).toEqual(before);
+  });
+
+  it('when a query string, a path parameter or an upload’s fileName is percent-encoded GBK (or NUL), then 400 INVALID_ENCODING and nothing is written', async () => {
+    const gbk = '%D6%A3%D6%DD%B4%F3%D1%A7';
+    const cases: [string, string][] = [
+      ['GET', `/api/rounds/round-demo_university-2027/applications?status=${gbk}`],
+      ['GET', `/api/applications/${gbk}`],
+      ['GET', `/api/applications/${applicationId}?x=1&note=${gbk}`],
+      ['POST', `/api/applications/${applicationId}/attachments?kind=application_form&fileName=${gbk}.pdf`],
+      ['GET', `/showcases/showcase-2027?q=${gbk}`],
+      ['GET', `/api/applications/%zz`],
+      ['GET', '/api/rounds/round-demo_university-2027/applications?status=%00'],
+      ['POST', `/api/applications/${applicationId}/attachments?kind=application_form&fileName=a%00.pdf`],
+    ];
+    for (const [method, url] of cases) {
+      const res = await send(method, url, {
+        token: applicant,
+        ...(method === 'POST' ? { contentType: 'application/pdf', body: Buffer.from('%PDF-1.4\n%%EOF\n') } : {}),
+      });
+      expect([url, res.status, ((await res.json()) as { code: string }).code]).toEqual([url, 400, 'INVALID_ENCODING']);
+    }
+    const files = await database.db('attachments').where({ application_id: applicationId });
+    expect(files).toEqual([]);
+  });
+
+  it('when the query is valid percent-encoded UTF-8, then it is read as such', async () => {
+    const res = await send(
+      'GET',
+      `/api/rounds/round-demo_university-2027/applications?status=${encodeURIComponent('草稿')}`,
+      {
+        token: applicant,
+      },
+    );
+    expect(res.status).toBe(200);
+  });
+
+  it('documents INVALID_ENCODING on every operation, and MALFORMED_JSON and 415 where a JSON body is taken', async () => {
+    const doc = (await (await send('GET', '/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: unknown; responses: Record<string, { description: string }> }>
+      >;
+    };
+    for (const [pathName, operations] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        expect(op.responses['400']?.description, `${method} ${pathName}`).toContain('INVALID_ENCODING');
+      }
+    }
+    const put = doc.paths['/api/applications/{applicationId}']!.put!;
+    expect(put.responses['400']!.description).toContain('MALFORMED_JSON');
+    expect(put.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('when the public objection form is posted with percent-encoded GBK, then 400 saying it is not UTF-8', async () => {
+    const res = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'name=%D6%A3%D6%DD&unit=x&phone=1&email=a%40b.example&facts=0123456789',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('请求内容不是有效的 UTF-8 文本');
+    const nul = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'name=%E7%8E%8B%00&unit=x&phone=1&email=a%40b.example&facts=0123456789',
+    });
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toContain('U+0000');
+  });
+});
+
+describe('point 9: requests behave as a caller expects', () => {
+  it('when limit is empty, then the default applies', async () => {
+    const outbox = await send('GET', '/api/outbox?limit=', { token: staff });
+    expect(outbox.status).toBe(200);
+    const applications = await send('GET', '/api/rounds/round-demo_university-2027/applications?limit=&after=', {
+      token: staff,
+    });
+    expect(applications.status).toBe(200);
+    const emptyAfter = await send('GET', '/api/outbox?after=&limit=5', { token: staff });
+    expect(emptyAfter.status).toBe(200);
+  });
+
+  const surprises = ['0x10', '1e2', '+5', ' 5', '5 ', '5.0', '05', '-0', '0b11', 'Infinity', '١٢'];
+
+  it.each(surprises)('when a query integer is written %j, then 422 naming the parameter', async (form) => {
+    const cases: [string, string][] = [
+      [`/api/outbox?limit=${encodeURIComponent(form)}`, 'limit'],
+      [`/api/outbox?after=${encodeURIComponent(form)}`, 'after'],
+      [`/api/rounds/round-demo_university-2027/applications?limit=${encodeURIComponent(form)}`, 'limit'],
+      [`/api/calendar/period?opens=2027-03-15&workingDays=${encodeURIComponent(form)}`, 'workingDays'],
+      [
+        `/api/calendar/reminder?deadlineDay=2027-04-06&workingDaysBefore=${encodeURIComponent(form)}`,
+        'workingDaysBefore',
+      ],
+    ];
+    for (const [url, field] of cases) {
+      const res = await send('GET', url, { token: staff });
+      const problem = (await res.json()) as { code: string; errors?: { path: string; message: string }[] };
+      expect([url, res.status, problem.code]).toEqual([url, 422, 'VALIDATION_FAILED']);
+      expect(problem.errors?.map((e) => e.path)).toEqual([field]);
+      expect(problem.errors?.[0]?.message).toContain('十进制整数');
+    }
+  });
+
+  it.each(['0x7EB', '2027.0', '2.027e3', '+2027'])(
+    'when a path integer is written %j, then 422 naming the parameter',
+    async (form) => {
+      for (const [method, url, field] of [
+        ['GET', `/api/calendar/years/${encodeURIComponent(form)}`, 'year'],
+        ['POST', `/api/outbox/${encodeURIComponent(form)}/resend`, 'id'],
+      ] as const) {
+        const res = await send(method, url, { token: staff });
+        const problem = (await res.json()) as { code: string; errors?: { path: string }[] };
+        expect([url, res.status, problem.code]).toEqual([url, 422, 'VALIDATION_FAILED']);
+        expect(problem.errors?.map((e) => e.path)).toEqual([field]);
+      }
+    },
+  );
+
+  it('when a query integer is repeated, then 422; a canonical one is read', async () => {
+    const repeated = await send('GET', '/api/outbox?limit=1&limit=2', { token: staff });
+    expect(repeated.status).toBe(422);
+    expect(((await repeated.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['limit']);
+    expect((await send('GET', '/api/outbox?limit=5&after=0', { token: staff })).status).toBe(200);
+    expect((await send('GET', '/api/calendar/years/2027', { token: staff })).status).not.toBe(422);
+  });
+
+  it('documents every integer in a query or a path as an integer with its bounds', async () => {
+    const doc = (await (await send('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; schema: { type?: string } }[] }>>;
+    };
+    const limit = doc.paths['/api/outbox']!.get!.parameters!.find((p) => p.name === 'limit');
+    expect(limit?.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 100 });
+    const year = doc.paths['/api/calendar/years/{year}']!.get!.parameters!.find((p) => p.name === 'year');
+    expect(year?.schema).toMatchObject({ type: 'integer', minimum: 1901, maximum: 2099 });
+  });
+
+  it('when an application is withdrawn without a body, then the request is taken (not 422), as with {}', async () => {
+    // No workflow engine here: past validation, the withdrawal is received and kept for delivery (503); on the
+    // base commit it was refused as an invalid body (422).
+    const res = await send('POST', `/api/applications/${applicationId}/withdraw`, { token: applicant });
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([503, 'RECEIPT_KEPT']);
+  });
+
+  it('documents the body of an action with nothing to say as optional, and of a replacement as required', async () => {
+    const doc = (await (await send('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+    };
+    expect(doc.paths['/api/applications/{applicationId}/withdraw']!.post!.requestBody?.required).toBe(false);
+    expect(doc.paths['/api/applications/{applicationId}']!.put!.requestBody?.required).toBe(true);
+  });
+
+  describe('an absent body, for any route', () => {
+    let server: ReturnType<express.Express['listen']>;
+    let base: string;
+
+    beforeAll(async () => {
+      const routes = new ApiRoutes({
+        db: database.db,
+        clock: () => new Date(),
+        temporal: new Client({ connection, namespace: 'default' }),
+      });
+      const optional = z.object({ reason: z.string().max(10).optional() });
+      const required = z.object({ title: z.string().min(4), year: z.number().int(), note: z.string().optional() });
+      for (const [method, pathName, body] of [
+        ['post', '/accept', optional],
+        ['delete', '/drop', optional],
+        ['post', '/create', required],
+        ['put', '/replace', optional],
+      ] as const) {
+        routes.add<undefined, undefined, unknown>({
+          method,
+          path: pathName,
+          summary: pathName,
+          tags: ['test'],
+          access: 'public',
+          body,
+          responses: { 200: { description: 'ok' } },
+          handler: ({ body: received }) => Promise.resolve({ status: 200, body: { received } }),
+        });
+      }
+      const app = express();
+      app.use(jsonBody('1mb'));
+      app.use(routes.router);
+      app.use(errorHandler(createLogger({ level: 'silent' })));
+      server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    afterAll(() => {
+      server?.close();
+    });
+
+    it('when an action whose body is all optional gets none (or an empty JSON body), then it is {}', async () => {
+      for (const [method, url, contentType] of [
+        ['POST', '/accept', undefined],
+        ['POST', '/accept', 'application/json'],
+        ['DELETE', '/drop', undefined],
+      ] as const) {
+        const res = await fetch(`${base}${url}`, {
+          method,
+          ...(contentType ? { headers: { 'Content-Type': contentType }, body: '' } : {}),
+        });
+        expect([method, url, res.status]).toEqual([method, url, 200]);
+        expect(await res.json()).toEqual({ received: {} });
+      }
+    });
+
+    it('when a body with required fields is left out, then 422 naming each of them', async () => {
+      const res = await fetch(`${base}/create`, { method: 'POST' });
+      expect(res.status).toBe(422);
+      const problem = (await res.json()) as { errors: { path: string }[] };
+      expect(problem.errors.map((e) => e.path)).toEqual(['title', 'year']);
+    });
+
+    it('when a replacement (PUT) is sent without a body, then 422: it is not read as "empty everything"', async () => {
+      const res = await fetch(`${base}/replace`, { method: 'PUT' });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        detail: expect.stringContaining('缺少请求体'),
+      });
+    });
+  });
+});
