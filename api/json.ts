@@ -98,19 +98,6 @@ export const refuseNonUtf8Url: RequestHandler = (req, _res, next) => {
 };
 
 /**
- * The `verify` hook of `express.urlencoded` for HTML forms: a form declared as (or defaulting to) UTF-8
- * whose raw bytes or percent-decoded names and values are not UTF-8 throws 400 `INVALID_ENCODING` (the
- * parser alone would keep the escapes undecoded); in any charset, a NUL (`%00`) is refused too (see
- * `assertStorableText`). Forms in iso-8859-1 (the only other charset body-parser takes) are decoded by it.
- */
-export function verifyFormEncoding(_req: IncomingMessage, _res: unknown, body: Buffer, charset: string): void {
-  const decoded = percentDecodedBytes(body.toString('latin1'));
-  if (charset.toLowerCase() !== 'utf-8') return assertStorableText(decoded.toString('latin1'), '表单内容');
-  decodeStrictly(body, 'utf-8', '表单内容');
-  assertStorableText(decodeStrictly(decoded, 'utf-8', '表单内容'), '表单内容');
-}
-
-/**
  * Bare NaN, Infinity and -Infinity are not JSON, but a score sheet is exactly where a client sends them.
  * They are read as the strings "NaN", "Infinity" and "-Infinity", so validation can say clearly that a
  * finite number is expected (422) instead of rejecting the whole body as malformed.

@@ -98,7 +98,13 @@ function hasReplacementCharacter(values: TypedForm): boolean {
   return Object.values(values).some((v) => v?.includes('\uFFFD'));
 }
 
+/** A NUL character: no text field can store it (PostgreSQL refuses it), and no person types it. */
+function hasNul(values: TypedForm): boolean {
+  return Object.values(values).some((v) => v?.includes('\u0000'));
+}
+
 const NOT_UTF8 = '提交的内容不是有效的 UTF-8 编码文字，请在网页上重新填写后提交';
+const HAS_NUL = '提交的内容含有无法保存的控制字符（NUL），请在网页上重新填写后提交';
 const NOT_A_FORM =
   '本页面只受理网页表单提交（application/x-www-form-urlencoded 或 multipart/form-data），请在本页面填写后提交';
 
@@ -132,6 +138,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
     const pairs = text === undefined ? undefined : urlencodedPairs(text);
     if (!pairs) return refused(400, [NOT_UTF8]);
     const { values, problems } = collect(pairs);
+    if (hasNul(values)) return refused(400, [HAS_NUL]);
     return problems.length ? refused(422, problems, values) : { values };
   }
   if (form === 'multipart/form-data') {
@@ -143,6 +150,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
     }
     const { values, problems } = collect(data.entries());
     if (hasReplacementCharacter(values)) return refused(400, [NOT_UTF8], values);
+    if (hasNul(values)) return refused(400, [HAS_NUL]);
     return problems.length ? refused(422, problems, values) : { values };
   }
   // Not a form: keep what can be read, say how to send it.

@@ -247,6 +247,13 @@ describe('the public publicity page', () => {
         says: '不是有效的 UTF-8 编码',
       },
       {
+        shape: 'a NUL character (%00), which no text field can store',
+        headers: urlencoded,
+        body: 'name=%E7%8E%8B%00&unit=x',
+        status: 400,
+        says: '无法保存的控制字符',
+      },
+      {
         shape: 'an oversize post',
         headers: urlencoded,
         body: form([['facts', '异'.repeat(40_000)]]),

@@ -251,19 +251,19 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
     expect(put.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('when the public objection form is posted with percent-encoded GBK, then 400 saying it is not UTF-8', async () => {
+  it('when the public objection form is posted with percent-encoded GBK or a NUL, then a 400 page saying what is wrong', async () => {
     const res = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
       contentType: 'application/x-www-form-urlencoded',
       body: 'name=%D6%A3%D6%DD&unit=x&phone=1&email=a%40b.example&facts=0123456789',
     });
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain('请求内容不是有效的 UTF-8 文本');
+    expect(await res.text()).toContain('不是有效的 UTF-8 编码文字');
     const nul = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
       contentType: 'application/x-www-form-urlencoded',
       body: 'name=%E7%8E%8B%00&unit=x&phone=1&email=a%40b.example&facts=0123456789',
     });
     expect(nul.status).toBe(400);
-    expect(await nul.text()).toContain('U+0000');
+    expect(await nul.text()).toContain('无法保存的控制字符（NUL）');
   });
 });
 
