@@ -261,6 +261,20 @@ describe('the public publicity page', () => {
         says: '提交的内容过长',
       },
       {
+        shape: 'an email address that is not one mailbox (a list, with a header injected)',
+        headers: urlencoded,
+        body: form([
+          ['name', '王五'],
+          ['unit', '某单位'],
+          ['phone', '13800138000'],
+          ['email', 'a@x.example\r\nBcc: c@z.example'],
+          ['facts', '该项目的合作企业与实际情况不符，请核查。'],
+        ]),
+        status: 422,
+        says: '电子邮箱应为单个邮箱地址',
+        keeps: ['value="王五"'],
+      },
+      {
         shape: 'an item not on the list',
         headers: urlencoded,
         body: form([

@@ -179,7 +179,9 @@ describe('recovery through the API (time-skipping server)', () => {
 
     const staff = { role: 'staff', id: 'officer-li' } as const;
     // Only staff may retry; an unknown workflow is 404.
-    expect((await call('POST', `/api/workflows/${round}/retry-child`, { role: 'expert', id: 'r1' })).status).toBe(403);
+    expect((await call('POST', `/api/workflows/${round}/retry-child`, { role: 'expert', id: 'exp-001' })).status).toBe(
+      403,
+    );
     expect((await call<{ code: string }>('POST', '/api/workflows/round-nope-2028/retry-child', staff)).body.code).toBe(
       'WORKFLOW_NOT_FOUND',
     );

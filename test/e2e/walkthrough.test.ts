@@ -18,7 +18,14 @@ describe('scripts/walkthrough.sh', () => {
   it('drives a round from launch to 认定 through the API with curl; every error it provokes is problem+json with a zh-CN title', async () => {
     const child = spawn('bash', ['scripts/walkthrough.sh'], {
       cwd: projectRoot,
-      env: { ...process.env, API: stack.api.url, YEAR: '2027', NODE_ENV: 'development' },
+      // The token script checks each principal in the stack's database (as it does in npm start's).
+      env: {
+        ...process.env,
+        API: stack.api.url,
+        DATABASE_URL: stack.database.url,
+        YEAR: '2027',
+        NODE_ENV: 'development',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
