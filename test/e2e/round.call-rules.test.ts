@@ -240,12 +240,12 @@ describe('formal-check rules known at submission (形式审查)', () => {
     });
     const id = app.body.applicationId;
     const res = await stack.request<Problem>('POST', `/api/applications/${id}/submit`, { token: tokens.henu });
-    expect(res.contentType).toContain('application/problem+json');
     expect([res.status, res.body.code, res.body.title]).toEqual([
       422,
       'FORMAL_CHECK_FAILED',
       '申报材料不符合形式审查要求',
     ]);
+    expect(res.contentType).toContain('application/problem+json');
     expect(res.body.problems).toEqual([
       { rule: 'summary', message: '缺少项目简介或简介不足 50 字' },
       { rule: 'attachments', message: '缺少附件：申报书' },

@@ -46,6 +46,7 @@ describe('zh-CN notices', () => {
       quotaNote: research.quotaNote,
       formalRules: formalRules('research_project', research.rules),
     });
+    expect(e.text).toContain('形式审查要求：\n');
     const rules = e.text.split('形式审查要求：\n')[1]!.split('\n\n')[0]!;
     expect(rules.split('\n')).toEqual([
       '提交时即行检查，不符合的不予受理：',
