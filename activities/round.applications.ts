@@ -7,7 +7,10 @@ import { lockUniversity, markWithdrawn, storeSubmission } from '../db/repositori
 import { findInstitution, knownFields, universityOf } from '../db/repositories/institutions.js';
 import { roundContext } from '../db/repositories/round.rules.js';
 import {
-  formalProblems,
+  certainAtSubmission,
+  formalFindings,
+  formalRefusalZh,
+  laterJudgedWarnings,
   limitViolation,
   personalLimitViolation,
   type ApplicationDraft,
@@ -36,7 +39,11 @@ export interface SubmissionResult {
   version: number;
   revision: number;
   receivedAt: string;
-  /** What the formal check would find missing today; the applicant may still fix it before the deadline. */
+  /**
+   * zh-CN: the rules the formal check judges only after the deadline, on the records of that day
+   * (`laterJudgedWarnings`); for a revision submitted before submissions were refused for them, also what the
+   * formal check will find missing.
+   */
   warnings: string[];
   /** True when this revision had been submitted already (a retried request). */
   repeated: boolean;
@@ -88,20 +95,21 @@ export function createApplicationActivities(deps: ActivityDeps) {
       );
     }
     const attachments = await currentAttachments(trx, app.id);
-    const warnings = formalProblems(
+    const findings = formalFindings(
       programme.key,
       rules,
       app.draft,
       attachments.map((a) => ({ kind: a.kind, intact: true })),
       fields,
     );
+    const warnings = laterJudgedWarnings(programme.key, rules);
     if (app.submittedRevision === app.revision) {
       return {
         applicationId: app.id,
         version: app.currentVersion,
         revision: app.revision,
         receivedAt: app.receivedAt!.toISOString(),
-        warnings,
+        warnings: [...findings.map((f) => f.message), ...warnings],
         repeated: true,
       };
     }
@@ -144,6 +152,12 @@ export function createApplicationActivities(deps: ActivityDeps) {
         .map(([id, p]) => ({ name: p.name, joined: commitments.get(id)!.joined })),
     );
     if (personal) refuse('PERSONAL_LIMIT_EXCEEDED', personal);
+    // Last, so that what editing cannot fix (eligibility, a bar, a limit) is said first.
+    const problems = certainAtSubmission(programme.key, rules, findings);
+    if (problems.length > 0) {
+      const kept = app.status === 'submitted' ? app.currentVersion : undefined;
+      refuse('FORMAL_CHECK_FAILED', formalRefusalZh(problems, kept), { problems });
+    }
 
     const version = app.currentVersion + 1;
     const payload = {
@@ -195,7 +209,8 @@ export function createApplicationActivities(deps: ActivityDeps) {
      * commit returns the first answer); a new request for a revision submitted already reports it `repeated`.
      *
      * @throws `ROUND_NOT_FOUND`, `INSTITUTION_NOT_ELIGIBLE`, `APPLICATION_NOT_FOUND`, `APPLICATION_NOT_EDITABLE`,
-     *   `DRAFT_CHANGED` (the working copy is not the revision received), `BARRED`, `LIMIT_EXCEEDED`,
+     *   `DRAFT_CHANGED` (the working copy is not the revision received), `BARRED`, `FORMAL_CHECK_FAILED` (a rule
+     *   judged at submission is broken; details `{ problems: FormalProblem[] }`), `LIMIT_EXCEEDED`,
      *   `PERSONAL_LIMIT_EXCEEDED`.
      */
     recordSubmission: decision(async (input: SubmissionInput, { trx }): Promise<SubmissionResult> => {

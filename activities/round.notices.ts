@@ -1,5 +1,6 @@
 import type { Db } from '../db/knex.js';
 import { contactsOf, withoutSubmission, type InstitutionContact } from '../db/repositories/round.js';
+import { formalRules } from '../domain/applications.js';
 import { shanghaiDayOf } from '../domain/calendar/index.js';
 import {
   callNotice,
@@ -76,9 +77,21 @@ export function createRoundNoticeActivities({ db, outbox }: ActivityDeps) {
     async sendCallNotices(input: RoundBatchCursor): Promise<BatchResult> {
       const prepared = await loadPreparedRound(db, input.roundId);
       const { round, ctx } = prepared;
+      // The industries a programme is restricted to, by their zh-CN names (the seeded catalogue).
+      const names = ctx.rules.fields
+        ? await db('industries')
+            .whereIn('key', ctx.rules.fields)
+            .select<{ key: string; name_zh: string }[]>('key', 'name_zh')
+        : [];
+      const rules = formalRules(ctx.programme.key, ctx.rules, new Map(names.map((n) => [n.key, n.name_zh])));
       return sendBatch(input, addressees(db, prepared), 'call_notice', (i) => ({
         key: `${round.id}/call_notice/${i.id}`,
-        email: callNotice({ ...mailContext(prepared, i), opensAt: round.opensAt, quotaNote: ctx.programme.quotaNote }),
+        email: callNotice({
+          ...mailContext(prepared, i),
+          opensAt: round.opensAt,
+          quotaNote: ctx.programme.quotaNote,
+          formalRules: rules,
+        }),
       }));
     },
 

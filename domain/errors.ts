@@ -48,6 +48,11 @@ export const errorCatalogue = {
   LIMIT_EXCEEDED: { status: 409, title: '超出限报数量' },
   PERSONAL_LIMIT_EXCEEDED: { status: 409, title: '超出个人限项' },
   BARRED: { status: 409, title: '该单位处于禁止申报期内' },
+  /**
+   * A submission that would certainly fail the formal check (a rule judged at submission, `formalRules`): refused
+   * with each problem in the detail and in `problems` (`{ rule, message }`); nothing is stored.
+   */
+  FORMAL_CHECK_FAILED: { status: 422, title: '申报材料不符合形式审查要求' },
   INSTITUTION_NOT_ELIGIBLE: { status: 409, title: '该单位不属于本项目类别的申报对象' },
   APPLICATION_NOT_FOUND: { status: 404, title: '未找到该申报' },
   APPLICATION_NOT_EDITABLE: { status: 409, title: '该申报当前不能修改' },

@@ -83,7 +83,9 @@ export const SubmissionSchema = z
     version: z.number().int(),
     revision: z.number().int(),
     receivedAt: z.string(),
-    warnings: z.array(z.string()).openapi({ description: '形式审查将发现的缺项；截止前可补正后重新提交' }),
+    warnings: z.array(z.string()).openapi({
+      description: '须到截止后形式审查时按届时记录才能判定的规则（每条一句）；提交时即可判定的缺项不予受理',
+    }),
   })
   .openapi('Submission');
 

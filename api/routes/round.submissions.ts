@@ -63,7 +63,9 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
     description:
       '接收时间由服务器记录；流程按该时间与截止时间比较，截止前收到的提交即使稍后处理也予受理，' +
       '受理的是接收时的申报书版本（处理完成前不能修改）。' +
-      '可带 Idempotency-Key 请求头，重试不会重复提交。限报数量、个人限项与禁止申报期在提交时检查，形式审查时复核。',
+      '可带 Idempotency-Key 请求头，重试不会重复提交。项目名称、所属领域、简介字数、负责人和必需附件等在提交时即按形式审查要求检查，' +
+      '不符合的不予受理（422 FORMAL_CHECK_FAILED，problems 逐项列明），什么也不保存。' +
+      '限报数量、个人限项与禁止申报期在提交时检查，形式审查时按届时记录复核（warnings 说明）。',
     tags: ['申报'],
     access: ['applicant'],
     params: ApplicationParams,
@@ -79,6 +81,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
       'PERSONAL_LIMIT_EXCEEDED',
       'BARRED',
       'INSTITUTION_NOT_ELIGIBLE',
+      'FORMAL_CHECK_FAILED',
       'DRAFT_CHANGED',
       'RECEIPT_KEPT',
     ],

@@ -1,4 +1,5 @@
 import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
+import type { FormalRule } from '../../domain/applications.js';
 import { CONTACT_CENTRE_ZH, closesInZh, deadlineZh, estimatedTag, letter, type RenderedEmail } from './common.js';
 
 /** What every notice of a call for applications says about the round, addressed to one institution. */
@@ -11,8 +12,31 @@ export interface RoundMailContext {
   deadlineEstimated: boolean;
 }
 
-/** To every eligible institution when a round opens: programme, quota, opening and closing times. */
-export function callNotice(d: RoundMailContext & { opensAt: Date; quotaNote: string }): RenderedEmail {
+/**
+ * The formal check's rules as the call notice lists them (`formalRules`), grouped by when each is judged: those
+ * refused at submission, those checked at submission and judged again after the deadline, those judged only then.
+ */
+function formalRulesZh(rules: readonly FormalRule[]): string[] {
+  const groups: [FormalRule['judged'], string][] = [
+    ['submission', '提交时即行检查，不符合的不予受理：'],
+    ['both', '提交时检查，截止后形式审查时按届时记录再行判定：'],
+    ['formal_check', '截止后形式审查时判定：'],
+  ];
+  let n = 0;
+  return groups.flatMap(([judged, heading]) => {
+    const inGroup = rules.filter((r) => r.judged === judged);
+    const items = inGroup.map((r) => `  ${++n}. ${r.textZh}${n === rules.length ? '。' : '；'}`);
+    return inGroup.length === 0 ? [] : [heading, ...items];
+  });
+}
+
+/**
+ * To every eligible institution when a round opens: programme, quota, opening and closing times, and the formal
+ * check's rules (`formalRules`: what is refused at submission and what is judged only after the deadline).
+ */
+export function callNotice(
+  d: RoundMailContext & { opensAt: Date; quotaNote: string; formalRules: readonly FormalRule[] },
+): RenderedEmail {
   return {
     subject: `【申报通知】${d.roundTitle}${estimatedTag(d.deadlineEstimated)}`,
     text: letter(
@@ -25,6 +49,9 @@ export function callNotice(d: RoundMailContext & { opensAt: Date; quotaNote: str
         `申报截止：${deadlineZh(d.deadline, d.deadlineEstimated)}`,
         '',
         '请登录 ronghe 系统填报并提交申报材料。截止前可修改或撤回；以系统记录的接收时间为准，逾期不予受理。',
+        '',
+        '形式审查要求：',
+        ...formalRulesZh(d.formalRules),
       ],
       `Call for applications: ${d.programmeName} ${d.year}, closing ${formatShanghai(d.deadline)}.`,
     ),

@@ -21,7 +21,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type Problem = { code: string; title: string; detail?: string };
+type Problem = { code: string; title: string; detail?: string; problems?: { rule: string; message: string }[] };
 
 /** Launches a round and waits until it is scheduled, or open with every call notice sent. */
 async function openRound(programme: string, year: number, extra: Record<string, unknown> = {}) {
@@ -62,6 +62,29 @@ const upload = (appId: string, token: string, contentType: string, body: Buffer,
     type: r.headers.get('content-type'),
     body: (await r.json()) as Problem & { sha256: string },
   }));
+
+/** A summary of 59 characters: above the formal check's minimum of 50. */
+const SUMMARY =
+  '面向新一代信息技术产业需求，校企共建课程体系与实践平台，联合培养应用型人才，建设期内形成可复制推广的产教融合育人模式。';
+
+/** A draft that keeps every rule judged at submission (fields, summary, the 申报书 uploaded), ready to submit. */
+async function completeDraft(roundId: string, institution: string, body: Record<string, unknown> = {}) {
+  const app = await newDraft(roundId, institution, {
+    title: '测试项目',
+    field: 'next_gen_it',
+    summary: SUMMARY,
+    ...body,
+  });
+  expect(app.status, JSON.stringify(app.body)).toBe(201);
+  const form = await upload(
+    app.body.applicationId,
+    tokens[institution]!,
+    'application/pdf',
+    Buffer.from('%PDF-1.4\n%%EOF'),
+  );
+  expect(form.status).toBe(201);
+  return app;
+}
 
 describe('drafts and attachments', () => {
   let roundId: string;
@@ -177,13 +200,13 @@ describe('limits and bars at submission', () => {
 
   it('counts a university and its colleges together against the per-university limit', async () => {
     for (let i = 0; i < 4; i++) {
-      const app = await newDraft(roundId, 'zzu', { title: `郑大 ${i}` });
+      const app = await completeDraft(roundId, 'zzu', { title: `郑大 ${i}` });
       expect(
         (await stack.request('POST', `/api/applications/${app.body.applicationId}/submit`, { token: tokens.zzu }))
           .status,
       ).toBe(200);
     }
-    const college = await newDraft(roundId, 'zzu-cs', { title: '学院 1' });
+    const college = await completeDraft(roundId, 'zzu-cs', { title: '学院 1' });
     expect(
       (
         await stack.request('POST', `/api/applications/${college.body.applicationId}/submit`, {
@@ -191,12 +214,80 @@ describe('limits and bars at submission', () => {
         })
       ).status,
     ).toBe(200);
-    const sixth = await newDraft(roundId, 'zzu-cs', { title: '学院 2' });
+    const sixth = await completeDraft(roundId, 'zzu-cs', { title: '学院 2' });
     const res = await stack.request<Problem>('POST', `/api/applications/${sixth.body.applicationId}/submit`, {
       token: tokens['zzu-cs'],
     });
     expect([res.status, res.body.code]).toEqual([409, 'LIMIT_EXCEEDED']);
     expect(res.body.detail).toContain('每校限报 5 项');
+  });
+});
+
+describe('formal-check rules known at submission (形式审查)', () => {
+  let roundId: string;
+  beforeAll(async () => {
+    roundId = await openRound('research_project', 2032, { rules: { limits: { perApplicant: 10, perUniversity: 20 } } });
+  });
+
+  it('refuses a summary under the minimum length at submission, naming each problem, and stores nothing', async () => {
+    // As a new user would: a short summary and no 申报书 (issue 14, point 10: it used to be accepted with a
+    // warning and fail the formal check after the deadline).
+    const app = await newDraft(roundId, 'henu', {
+      title: '产教融合协同育人研究',
+      field: 'next_gen_it',
+      summary: '简介过短',
+      principal: { staffNo: 'T4001', name: '周教授' },
+    });
+    const id = app.body.applicationId;
+    const res = await stack.request<Problem>('POST', `/api/applications/${id}/submit`, { token: tokens.henu });
+    expect([res.status, res.body.code, res.body.title]).toEqual([
+      422,
+      'FORMAL_CHECK_FAILED',
+      '申报材料不符合形式审查要求',
+    ]);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.body.problems).toEqual([
+      { rule: 'summary', message: '缺少项目简介或简介不足 50 字' },
+      { rule: 'attachments', message: '缺少附件：申报书' },
+    ]);
+    expect(res.body.detail).toContain('缺少项目简介或简介不足 50 字；缺少附件：申报书');
+    const stored = await stack.database
+      .db('applications')
+      .where({ id })
+      .first<{ status: string; current_version: number }>('status', 'current_version');
+    expect(stored).toEqual({ status: 'draft', current_version: 0 });
+    expect(await stack.database.db('application_versions').where({ application_id: id }).first()).toBeUndefined();
+
+    // Fixed, it is accepted; the warnings say which rules are judged only at the formal check after the deadline.
+    await stack.request('PUT', `/api/applications/${id}`, {
+      token: tokens.henu,
+      body: {
+        title: '产教融合协同育人研究',
+        field: 'next_gen_it',
+        summary: SUMMARY,
+        principal: { staffNo: 'T4001', name: '周教授' },
+      },
+    });
+    const form = await upload(id, tokens.henu!, 'application/pdf', Buffer.from('%PDF-1.4\n%%EOF'));
+    expect(form.status).toBe(201);
+    const ok = await stack.request<{ version: number; warnings: string[] }>('POST', `/api/applications/${id}/submit`, {
+      token: tokens.henu,
+    });
+    expect([ok.status, ok.body.version]).toEqual([200, 1]);
+    expect(ok.body.warnings).toContain(
+      '截止后形式审查时按届时记录再行判定：附件在截止后核验时完好，与提交时的校验值一致',
+    );
+
+    // A later revision that breaks a rule is refused too, and the version on record stands.
+    await stack.request('PUT', `/api/applications/${id}`, { token: tokens.henu, body: { title: '短' } });
+    const again = await stack.request<Problem>('POST', `/api/applications/${id}/submit`, { token: tokens.henu });
+    expect([again.status, again.body.code]).toEqual([422, 'FORMAL_CHECK_FAILED']);
+    expect(again.body.problems!.map((p) => p.rule)).toEqual(['title', 'field', 'summary', 'principal']);
+    expect(again.body.detail).toContain('此前提交的第 1 版仍然有效');
+    expect(await stack.database.db('applications').where({ id }).first('status', 'current_version')).toEqual({
+      status: 'submitted',
+      current_version: 1,
+    });
   });
 });
 
@@ -206,26 +297,33 @@ describe('personal limits (research projects)', () => {
       rules: { limits: { perApplicant: 10, perUniversity: 20 } },
     });
     const principal = { staffNo: 'T1001', name: '李教授' };
-    const first = await newDraft(roundId, 'henu', { title: '项目一', principal });
-    expect(
-      (await stack.request('POST', `/api/applications/${first.body.applicationId}/submit`, { token: tokens.henu }))
-        .status,
-    ).toBe(200);
-    const second = await newDraft(roundId, 'henu', { title: '项目二', principal });
+    const first = await completeDraft(roundId, 'henu', { title: '产教融合研究项目一', principal });
+    const accepted = await stack.request('POST', `/api/applications/${first.body.applicationId}/submit`, {
+      token: tokens.henu,
+    });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    const second = await completeDraft(roundId, 'henu', { title: '产教融合研究项目二', principal });
     const res = await stack.request<Problem>('POST', `/api/applications/${second.body.applicationId}/submit`, {
       token: tokens.henu,
     });
     expect([res.status, res.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
     expect(res.body.detail).toContain('李教授');
     // As a member of two more is allowed; a third is not.
-    for (const title of ['项目三', '项目四']) {
-      const app = await newDraft(roundId, 'henu', { title, members: [principal] });
-      expect(
-        (await stack.request('POST', `/api/applications/${app.body.applicationId}/submit`, { token: tokens.henu }))
-          .status,
-      ).toBe(200);
+    for (const [title, staffNo, name] of [
+      ['产教融合研究项目三', 'T1003', '赵老师'],
+      ['产教融合研究项目四', 'T1004', '钱老师'],
+    ] as const) {
+      const app = await completeDraft(roundId, 'henu', { title, principal: { staffNo, name }, members: [principal] });
+      const res = await stack.request('POST', `/api/applications/${app.body.applicationId}/submit`, {
+        token: tokens.henu,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
-    const fifth = await newDraft(roundId, 'henu', { title: '项目五', members: [principal] });
+    const fifth = await completeDraft(roundId, 'henu', {
+      title: '产教融合研究项目五',
+      principal: { staffNo: 'T1005', name: '孙老师' },
+      members: [principal],
+    });
     const refused = await stack.request<Problem>('POST', `/api/applications/${fifth.body.applicationId}/submit`, {
       token: tokens.henu,
     });
@@ -237,7 +335,7 @@ describe('personal limits (research projects)', () => {
       rules: { limits: { perApplicant: 10, perUniversity: 20 } },
     });
     const principal = { staffNo: 'T2002', name: '王研究员' };
-    const first = await newDraft(roundId, 'henu', { title: '已立项的项目', principal });
+    const first = await completeDraft(roundId, 'henu', { title: '已立项的项目', principal });
     expect(
       (await stack.request('POST', `/api/applications/${first.body.applicationId}/submit`, { token: tokens.henu }))
         .status,
@@ -256,7 +354,7 @@ describe('personal limits (research projects)', () => {
         programme: 'research_project',
       })
       .returning<{ id: string }[]>('id');
-    const second = await newDraft(roundId, 'henu', { title: '新的申报', principal });
+    const second = await completeDraft(roundId, 'henu', { title: '新的申报', principal });
     const refused = await stack.request<Problem>('POST', `/api/applications/${second.body.applicationId}/submit`, {
       token: tokens.henu,
     });

@@ -87,8 +87,9 @@ export async function insertReviewPool(db: Db): Promise<void> {
 
 /**
  * Every institution drafts its applications of the plan through the API (henu one more, over its limit) and
- * uploads the 申报书 — except henau's second, and ncwu-elec's third has a summary too short: the two that will
- * fail the formal check. Returns the application ids per institution, in drafting order.
+ * uploads the 申报书, so that each keeps the rules judged at submission. Returns the application ids per
+ * institution, in drafting order. (henau's second and ncwu-elec's third will lose their stored 申报书 after
+ * submission — `loseStoredForms` — and fail the formal check.)
  */
 export async function draftApplications(
   stack: TestStack,
@@ -101,14 +102,13 @@ export async function draftApplications(
       ids[institution] = [];
       for (let n = 1; n <= count + (institution === 'henu' ? 1 : 0); n++) {
         const body = draft(institution, n);
-        if (institution === 'ncwu-elec' && n === 3) body.summary = '简介过短';
         const created = await stack.request<{ applicationId: string }>('POST', `/api/rounds/${roundId}/applications`, {
           token: tokens[institution],
           body,
         });
         expect(created.status, JSON.stringify(created.body)).toBe(201);
         const appId = created.body.applicationId;
-        if (!(institution === 'henau' && n === 2)) {
+        {
           const upload = await fetch(
             `${stack.api.url}/api/applications/${appId}/attachments?kind=application_form&fileName=${encodeURIComponent('申报书.pdf')}`,
             {
@@ -124,6 +124,16 @@ export async function draftApplications(
     }),
   );
   return ids;
+}
+
+/** The two applications whose stored 申报书 is lost after submission: only the formal check finds it. */
+export function formalFailures(ids: Record<string, string[]>): string[] {
+  return [ids.henau![1]!, ids['ncwu-elec']![2]!];
+}
+
+/** Loses the stored 申报书 of `applicationIds` (their rows name a file that is gone), as a storage fault would. */
+export async function loseStoredForms(db: Db, applicationIds: string[]): Promise<void> {
+  await db('attachments').whereIn('application_id', applicationIds).update({ storage_key: 'lost/not-there' });
 }
 
 /** An audit row as the round's audit assertions compare it; the role is the actor's prefix. */

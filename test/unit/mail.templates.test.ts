@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { formalRules } from '../../domain/applications.js';
 import { shanghaiInstant } from '../../domain/calendar/index.js';
+import { programmeCatalogue } from '../../domain/programmes.js';
 import * as templates from '../../mail/templates.js';
 import { callNotice, callReminder, deadlineChanged, deadlineExtended } from '../../mail/templates.js';
+
+const demoUniversity = programmeCatalogue.find((p) => p.key === 'demo_university')!;
+const demoRules = formalRules('demo_university', demoUniversity.rules);
 
 const base = {
   institutionName: '郑州大学',
@@ -15,7 +20,12 @@ describe('zh-CN notices', () => {
   it('says 预计 in every notice whose deadline comes from an estimated calendar', () => {
     const estimated = { ...base, deadlineEstimated: true };
     const emails = [
-      callNotice({ ...estimated, opensAt: shanghaiInstant('2027-03-01', 9), quotaNote: '每年遴选认定 3–5 所' }),
+      callNotice({
+        ...estimated,
+        opensAt: shanghaiInstant('2027-03-01', 9),
+        quotaNote: '每年遴选认定 3–5 所',
+        formalRules: demoRules,
+      }),
       callReminder({ ...estimated, workingDaysLeft: 3 }),
       deadlineExtended({ ...estimated, previous: shanghaiInstant('2027-03-19', 24), reason: '材料准备时间不足' }),
     ];
@@ -23,6 +33,37 @@ describe('zh-CN notices', () => {
       expect(e.subject).toContain('预计');
       expect(e.text).toContain('2027年3月26日 24:00（预计');
     }
+  });
+
+  it('lists the formal check’s rules in the call notice: those refused at submission and those judged only later', () => {
+    const research = programmeCatalogue.find((p) => p.key === 'research_project')!;
+    const e = callNotice({
+      ...base,
+      programmeName: research.nameZh,
+      roundTitle: '2027年度产教融合研究项目申报',
+      deadlineEstimated: false,
+      opensAt: shanghaiInstant('2027-03-01', 9),
+      quotaNote: research.quotaNote,
+      formalRules: formalRules('research_project', research.rules),
+    });
+    expect(e.text).toContain('形式审查要求：\n');
+    const rules = e.text.split('形式审查要求：\n')[1]!.split('\n\n')[0]!;
+    expect(rules.split('\n')).toEqual([
+      '提交时即行检查，不符合的不予受理：',
+      '  1. 填写项目名称，至少 4 个字；',
+      '  2. 所属领域须为领域目录中的一项；',
+      '  3. 项目简介不少于 50 字；',
+      '  4. 填写项目负责人（工号、姓名）；',
+      '  5. 申请回避的专家不超过 2 名；',
+      '  6. 上传附件：申报书；',
+      '提交时检查，截止后形式审查时按届时记录再行判定：',
+      '  7. 申报单位须为学校或学院；',
+      '  8. 申报单位及其所属学校在接收之日不处于本项目类别的禁止申报期内；',
+      '  9. 每个申报单位限报 5 项，每所学校（含各学院）限报 15 项；形式审查按接收先后计数；',
+      '  10. 每人至多主持 1 项、参与 2 项在研或在审项目（含本批次已提交的申报）；',
+      '截止后形式审查时判定：',
+      '  11. 附件在截止后核验时完好，与提交时的校验值一致。',
+    ]);
   });
 
   it('says nothing of an estimate once the calendar is official', () => {
@@ -64,6 +105,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       deadlineEstimated: true,
       opensAt: at('2027-03-01', 9),
       quotaNote: '每年遴选认定 3–5 所',
+      formalRules: demoRules,
     }),
     callReminder: t.callReminder({ ...round, deadlineEstimated: false, workingDaysLeft: 3 }),
     deadlineExtended: t.deadlineExtended({

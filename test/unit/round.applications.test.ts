@@ -1,9 +1,21 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../api/errors.js';
 import { assertDraftsOpen } from '../../api/routes/round.applications.access.js';
 import type { RoundRow } from '../../db/repositories/round.js';
-import { formalProblems, limitViolation, personalLimitViolation } from '../../domain/applications.js';
+import {
+  certainAtSubmission,
+  formalFindings,
+  formalProblems,
+  formalRules,
+  limitViolation,
+  personalLimitViolation,
+  type FormalRuleTiming,
+} from '../../domain/applications.js';
 import { effectiveRules, programmeCatalogue, rubricWeightTotal } from '../../domain/programmes.js';
+import { industries } from '../../db/seeds/reference-data.js';
+import { projectRoot } from '../support/paths.js';
 
 const research = programmeCatalogue.find((p) => p.key === 'research_project')!;
 const practice = programmeCatalogue.find((p) => p.key === 'practice_base')!;
@@ -47,6 +59,58 @@ describe('formal check (形式审查) of fields and attachments', () => {
     expect(
       formalProblems('research_project', research.rules, { ...complete, field: 'astrology' }, form, fields),
     ).toEqual(['所属领域“astrology”不在目录中']);
+  });
+});
+
+const judgedEn: Record<FormalRuleTiming, string> = {
+  submission: 'Refused at submission (422 `FORMAL_CHECK_FAILED`)',
+  both: 'Checked at submission (409, its own code), judged again at the formal check',
+  formal_check: 'Judged at the formal check only',
+};
+
+/** The README's per-programme list of formal-check rules, as `formalRules` states them for the catalogue. */
+function rulesSection(): string {
+  const names = new Map(industries.map((i) => [i.key, i.nameZh]));
+  return programmeCatalogue
+    .map((p) =>
+      [
+        `#### ${p.nameZh} (\`${p.key}\`)`,
+        '',
+        ...(Object.keys(judgedEn) as FormalRuleTiming[]).flatMap((judged) => {
+          const rules = formalRules(p.key, p.rules, names).filter((r) => r.judged === judged);
+          return rules.length ? [`- ${judgedEn[judged]}: ${rules.map((r) => r.textZh).join('；')}。`] : [];
+        }),
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+describe('formal-check rules known before the deadline', () => {
+  it('when the README lists the formal-check rules per programme, then the list is what formalRules states', () => {
+    const readme = fs.readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    const section = readme.split('<!-- formal-rules:begin -->')[1]?.split('<!-- formal-rules:end -->')[0];
+    expect(section?.trim()).toBe(rulesSection());
+  });
+
+  it('names, for every problem the check can find, a rule of the programme; the certain ones are refused at submission', () => {
+    for (const p of programmeCatalogue) {
+      const findings = formalFindings(
+        p.key,
+        p.rules,
+        { title: '短', field: 'astrology', avoidExperts: ['甲', '乙', '丙'] },
+        [
+          { kind: 'agreement', intact: false },
+          { kind: 'supporting', intact: true },
+        ],
+        fields,
+      );
+      const keys = new Set(formalRules(p.key, p.rules).map((r) => r.key));
+      expect(findings.every((f) => keys.has(f.rule))).toBe(true);
+      // A damaged file is only known when the stored files are verified after the deadline.
+      expect(certainAtSubmission(p.key, p.rules, findings).map((f) => f.rule)).toEqual(
+        findings.filter((f) => f.rule !== 'attachments_intact').map((f) => f.rule),
+      );
+    }
   });
 });
 
