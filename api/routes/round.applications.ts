@@ -5,6 +5,7 @@ import { existingEnterpriseIds, existingInstitutionIds } from '../../db/reposito
 import { createApplication, listApplications, updateDraft } from '../../db/repositories/round.applications.js';
 import { findInstitution, knownFields } from '../../db/repositories/institutions.js';
 import { roundContext } from '../../db/repositories/round.rules.js';
+import { resolveAvoidList, storeAvoidedExperts } from '../../db/repositories/review.avoidance.js';
 import type { ApplicationDraft } from '../../domain/applications.js';
 import type { AttachmentStore } from '../../storage/attachments.js';
 import { AppError, referencesNotFound } from '../errors.js';
@@ -21,16 +22,20 @@ export interface ApplicationRouteDeps {
 }
 
 /**
- * Names in a draft that must exist: its field (an industry key), members' institutions and partner enterprises.
- * @throws AppError VALIDATION_FAILED naming each unknown one, with its JSON path in `errors[].path`.
+ * Names in a draft that must exist: its field (an industry key), members' institutions and partner enterprises,
+ * and the experts of its avoid list (回避), each of which must name exactly one active expert.
+ * @returns the ids of the experts the avoid list names (stored with the draft, read at assignment).
+ * @throws AppError VALIDATION_FAILED naming each unknown one, with its JSON path in `errors[].path`; an avoid-list
+ *   entry that names no expert or several (then the applicant is asked to add the unit) — never the pool's names.
  */
-async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> {
+async function assertReferences(db: Db, draft: ApplicationDraft): Promise<string[]> {
   const members = (draft.members ?? []).flatMap((m, i) => (m.institutionId ? [[i, m.institutionId] as const] : []));
   const enterprises = draft.partnerEnterpriseIds ?? [];
-  const [foundI, foundE, fields] = await Promise.all([
+  const [foundI, foundE, fields, avoid] = await Promise.all([
     existingInstitutionIds(db, [...new Set(members.map(([, id]) => id))]),
     existingEnterpriseIds(db, [...new Set(enterprises)]),
     draft.field === undefined ? undefined : knownFields(db),
+    resolveAvoidList(db, draft.avoidExperts ?? []),
   ]);
   const missing = [
     ...(draft.field !== undefined && !fields!.has(draft.field)
@@ -42,8 +47,10 @@ async function assertReferences(db: Db, draft: ApplicationDraft): Promise<void> 
     ...enterprises.flatMap((e, i) =>
       foundE.includes(e) ? [] : [{ path: `partnerEnterpriseIds.${i}`, message: `合作企业 ${e} 不存在` }],
     ),
+    ...avoid.problems,
   ];
   if (missing.length) throw referencesNotFound(missing);
+  return avoid.expertIds;
 }
 
 /** An institution's applications to a round: drafting them (attachments and submission have their own routes). */
@@ -74,12 +81,16 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
           `${ctx!.programme.nameZh}的申报对象为${ctx!.rules.applicantKinds.map((k) => (k === 'college' ? '二级学院' : '本科高校')).join('、')}`,
         );
       }
-      await assertReferences(db, body);
-      const app = await createApplication(db, {
-        roundId: round.id,
-        institutionId: institution.id,
-        draft: body,
-        createdBy: principal!.actor,
+      const avoided = await assertReferences(db, body);
+      const app = await db.transaction(async (trx) => {
+        const created = await createApplication(trx, {
+          roundId: round.id,
+          institutionId: institution.id,
+          draft: body,
+          createdBy: principal!.actor,
+        });
+        await storeAvoidedExperts(trx, created.id, avoided);
+        return created;
       });
       return {
         status: 201,
@@ -185,8 +196,11 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
       if (app.status !== 'draft' && app.status !== 'submitted') {
         throw new AppError('APPLICATION_NOT_EDITABLE', `申报状态为 ${app.status}，不能修改`);
       }
-      await assertReferences(db, body);
-      const saved = await changeDraft(db, app, (trx) => updateDraft(trx, app.id, body));
+      const avoided = await assertReferences(db, body);
+      const saved = await changeDraft(db, app, async (trx) => {
+        await storeAvoidedExperts(trx, app.id, avoided);
+        return updateDraft(trx, app.id, body);
+      });
       return { status: 200, body: await applicationView(db, saved) };
     },
   });

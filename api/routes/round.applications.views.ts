@@ -41,7 +41,16 @@ export const DraftSchema = z
       .max(20)
       .optional(),
     partnerEnterpriseIds: z.array(z.string().trim().min(1, '合作企业不能为空').max(60)).max(20).optional(),
-    avoidExperts: z.array(z.string().trim().min(1).max(40)).max(2, '申请回避的专家不得超过 2 名').optional(),
+    avoidExperts: z
+      .array(z.string().trim().min(1).max(40))
+      .max(2, '申请回避的专家不得超过 2 名')
+      .optional()
+      .openapi({
+        example: ['黄洋（郑州大学）'],
+        description:
+          '申请回避的专家（至多 2 名），写“姓名”或“姓名（工作单位）”。保存时按人核对专家库（姓名中的空格不计）：' +
+          '库中没有该姓名、或有多位同名专家而未注明工作单位的，不予保存（422）；应答不透露专家库中的姓名。',
+      }),
   })
   .strict()
   .openapi('ApplicationDraft');

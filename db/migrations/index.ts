@@ -12,6 +12,7 @@ import * as outboxClaims from './010_outbox_claims.js';
 import * as idempotencyKeys from './011_idempotency_keys.js';
 import * as idempotencyLocks from './012_idempotency_locks.js';
 import * as updateReceipts from './013_update_receipts.js';
+import * as peopleByUniversity from './014_people_by_university.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -31,6 +32,7 @@ const migrations: Record<string, Knex.Migration> = {
   '011_idempotency_keys': idempotencyKeys,
   '012_idempotency_locks': idempotencyLocks,
   '013_update_receipts': updateReceipts,
+  '014_people_by_university': peopleByUniversity,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -3,8 +3,9 @@ import type { ReviewItem, Reviewer } from '../../domain/review/assignment.js';
 import type { ReviewSubject } from './review.subjects.js';
 import type { ReviewItemKind, ReviewSubjectKind } from '../../domain/review/subjects.js';
 import { inChunks } from '../chunks.js';
+import { avoidedExpertIds, type AvoidCandidate } from '../../domain/people.js';
 
-/** An active expert as stored (name and email are for the invitation only). */
+/** An active expert as stored (name and email are for the invitation only), with the names of their units. */
 export interface ExpertRow {
   id: string;
   name_zh: string;
@@ -12,6 +13,11 @@ export interface ExpertRow {
   fields: string[];
   institution_id: string | null;
   enterprise_id: string | null;
+  /** The university of `institution_id` (itself, or the parent of a college). */
+  university_id: string | null;
+  institution_name: string | null;
+  university_name: string | null;
+  enterprise_name: string | null;
 }
 
 /** Assignment statuses in which an expert still owes a score. */
@@ -28,18 +34,40 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   return groups;
 }
 
-/** Expert ids for the names an applicant asked to avoid (names can repeat: every match is avoided). */
-function avoidedIds(avoid: unknown, experts: ExpertRow[]): string[] {
-  const names = new Set(Array.isArray(avoid) ? avoid.filter((n): n is string => typeof n === 'string') : []);
-  return experts.filter((e) => names.has(e.name_zh)).map((e) => e.id);
+/** Experts as the avoid list matches them: by name, told apart by the names of their units. */
+export function avoidCandidates(experts: readonly ExpertRow[]): AvoidCandidate[] {
+  return experts.map((e) => ({
+    id: e.id,
+    name: e.name_zh,
+    unitNames: [e.institution_name, e.university_name, e.enterprise_name].filter((n): n is string => !!n),
+  }));
+}
+
+/** The active experts in id order, with their units' names (the avoid list tells namesakes apart by unit). */
+export function activeExperts(trx: Db): Promise<ExpertRow[]> {
+  return trx('experts as e')
+    .leftJoin('institutions as i', 'i.id', 'e.institution_id')
+    .leftJoin('institutions as u', 'u.id', trx.raw('coalesce(i.parent_id, i.id)'))
+    .leftJoin('enterprises as x', 'x.id', 'e.enterprise_id')
+    .where('e.active', true)
+    .orderBy('e.id')
+    .select<ExpertRow[]>(
+      'e.id',
+      'e.name_zh',
+      'e.email',
+      'e.fields',
+      'e.institution_id',
+      'e.enterprise_id',
+      'u.id as university_id',
+      'i.name_zh as institution_name',
+      'u.name_zh as university_name',
+      'x.name_zh as enterprise_name',
+    );
 }
 
 /** The active experts in id order, and the same as assignment reviewers with their declared conflicts. */
 export async function reviewerPool(trx: Db): Promise<{ experts: ExpertRow[]; reviewers: Reviewer[] }> {
-  const experts = await trx('experts')
-    .where({ active: true })
-    .orderBy('id')
-    .select<ExpertRow[]>('id', 'name_zh', 'email', 'fields', 'institution_id', 'enterprise_id');
+  const experts = await activeExperts(trx);
   const conflicts = await trx('expert_conflicts').select<
     { expert_id: string; institution_id: string | null; enterprise_id: string | null }[]
   >('expert_id', 'institution_id', 'enterprise_id');
@@ -50,6 +78,7 @@ export async function reviewerPool(trx: Db): Promise<{ experts: ExpertRow[]; rev
       id: e.id,
       fields: e.fields,
       institutionId: e.institution_id,
+      universityId: e.university_id,
       enterpriseId: e.enterprise_id,
       conflictInstitutionIds: own.flatMap((c) => (c.institution_id ? [c.institution_id] : [])),
       conflictEnterpriseIds: own.flatMap((c) => (c.enterprise_id ? [c.enterprise_id] : [])),
@@ -58,9 +87,32 @@ export async function reviewerPool(trx: Db): Promise<{ experts: ExpertRow[]; rev
   return { experts, reviewers };
 }
 
+/** The application behind each showcase case: that of its directory entry or project, when there is one. */
+async function caseApplications(trx: Db, caseIds: string[]): Promise<Map<string, string>> {
+  if (caseIds.length === 0) return new Map();
+  const rows = await trx('showcase_cases as c')
+    .leftJoin('directory_entries as d', function () {
+      this.on('d.id', '=', 'c.source_id').andOn('c.source_kind', '=', trx.raw('?', ['directory_entry']));
+    })
+    .leftJoin('projects as p', function () {
+      this.on('p.id', '=', 'c.source_id').andOn('c.source_kind', '=', trx.raw('?', ['project']));
+    })
+    .whereIn('c.id', caseIds)
+    .select<{ id: string; application_id: string | null }[]>(
+      'c.id',
+      trx.raw('coalesce(d.application_id, p.application_id) as application_id'),
+    );
+  return new Map(rows.flatMap((r) => (r.application_id ? [[r.id, r.application_id] as const] : [])));
+}
+
 /**
- * The items under review (applications, reports) as assignment items needing `need` experts each, with
- * everything 回避 needs: the named items, else every item ready for review, in id order.
+ * The items under review (applications, reports, showcase cases) as assignment items needing `need` experts
+ * each, with everything 回避 needs (one rule for every review): the applicant's university; the enterprises of
+ * the application's partner list and the seeded partners (`institution_partners`) of the applicant and its
+ * university; the avoid list of the application behind the item (a case's: that of its directory entry or
+ * project) — the experts resolved when the draft was saved (`applications.avoid_expert_ids`), or for a draft
+ * saved before that, every expert its entries name (`avoidedExpertIds`). The named items, else every item
+ * ready for review, in id order.
  */
 export async function reviewItems(
   trx: Db,
@@ -78,29 +130,62 @@ export async function reviewItems(
     .orderBy('s.item_id')
     .select<
       {
+        item_kind: string;
         item_id: string;
         field_key: string | null;
         institution_id: string;
         parent_institution_id: string | null;
         application_id: string | null;
-        avoid_experts: unknown;
       }[]
-    >('s.item_id', 's.field_key', 's.institution_id', 's.parent_institution_id', 's.application_id', 's.avoid_experts');
+    >('s.item_kind', 's.item_id', 's.field_key', 's.institution_id', 's.parent_institution_id', 's.application_id');
+  const ofCase = await caseApplications(
+    trx,
+    rows.filter((r) => r.item_kind === 'case').map((r) => r.item_id),
+  );
+  const applicationOf = (r: (typeof rows)[number]) => r.application_id ?? ofCase.get(r.item_id) ?? null;
+  const applicationIds = [...new Set(rows.flatMap((r) => applicationOf(r) ?? []))];
   const partners = await trx('application_partners')
-    .whereIn(
-      'application_id',
-      rows.flatMap((r) => (r.application_id ? [r.application_id] : [])),
-    )
+    .whereIn('application_id', applicationIds)
     .select<{ application_id: string; enterprise_id: string }[]>('application_id', 'enterprise_id');
   const partnersOf = groupBy(partners, (p) => p.application_id);
-  return rows.map((r) => ({
-    id: r.item_id,
-    field: r.field_key ?? '',
-    need,
-    institutionIds: r.parent_institution_id ? [r.institution_id, r.parent_institution_id] : [r.institution_id],
-    enterpriseIds: r.application_id ? (partnersOf.get(r.application_id) ?? []).map((p) => p.enterprise_id) : [],
-    avoidExpertIds: avoidedIds(r.avoid_experts, experts),
-  }));
+  const institutionIds = [...new Set(rows.flatMap((r) => [r.institution_id, r.parent_institution_id ?? []].flat()))];
+  const seeded = await trx('institution_partners')
+    .whereIn('institution_id', institutionIds)
+    .select<{ institution_id: string; enterprise_id: string }[]>('institution_id', 'enterprise_id');
+  const seededOf = groupBy(seeded, (p) => p.institution_id);
+  const avoidRows = await trx('applications')
+    .whereIn('id', applicationIds)
+    .select<{ id: string; avoid_experts: unknown; avoid_expert_ids: string[] }[]>(
+      'id',
+      trx.raw(`draft -> 'avoidExperts' as avoid_experts`),
+      'avoid_expert_ids',
+    );
+  const candidates = avoidCandidates(experts);
+  const avoidOf = new Map(
+    avoidRows.map((a) => {
+      const entries = Array.isArray(a.avoid_experts)
+        ? a.avoid_experts.filter((n): n is string => typeof n === 'string')
+        : [];
+      return [a.id, a.avoid_expert_ids.length > 0 ? a.avoid_expert_ids : avoidedExpertIds(entries, candidates)];
+    }),
+  );
+  return rows.map((r) => {
+    const applicationId = applicationOf(r);
+    const own = r.parent_institution_id ? [r.institution_id, r.parent_institution_id] : [r.institution_id];
+    const enterpriseIds = new Set([
+      ...(applicationId ? (partnersOf.get(applicationId) ?? []).map((p) => p.enterprise_id) : []),
+      ...own.flatMap((i) => (seededOf.get(i) ?? []).map((p) => p.enterprise_id)),
+    ]);
+    return {
+      id: r.item_id,
+      field: r.field_key ?? '',
+      need,
+      institutionIds: own,
+      universityId: r.parent_institution_id ?? r.institution_id,
+      enterpriseIds: [...enterpriseIds],
+      avoidExpertIds: applicationId ? (avoidOf.get(applicationId) ?? []) : [],
+    };
+  });
 }
 
 /** A review as stored, with the parameters fixed when it was created. */

@@ -1,5 +1,6 @@
 import type { Db } from '../knex.js';
 import { COUNTED_STATUSES } from '../../domain/applications.js';
+import { normaliseStaffNo } from '../../domain/people.js';
 
 /**
  * Applications that count against the limits, by the applicant and by its university (colleges included):
@@ -57,15 +58,26 @@ export async function activeBan(
   return row ? { reason: row.reason, endsOn: row.ends_on, institutionId: row.institution_id } : undefined;
 }
 
-/** The `people` id of a staff member of an institution (by staff number), created or renamed as needed. */
+/**
+ * The `people` id of a staff member named by an institution, created or renamed as needed. A person is
+ * (university, normalised 工号): 工号 are issued by the university, so the university and all its colleges
+ * name one person by one number, however it is written (`normaliseStaffNo`: NFKC, spaces removed, upper
+ * case). The row keeps the institution, number and name as last named.
+ */
 export async function upsertPerson(
   db: Db,
   p: { institutionId: string; staffNo: string; name: string },
 ): Promise<string> {
   const [row] = await db('people')
-    .insert({ institution_id: p.institutionId, staff_no: p.staffNo, name_zh: p.name })
-    .onConflict(['institution_id', 'staff_no'])
-    .merge({ name_zh: p.name })
+    .insert({
+      institution_id: p.institutionId,
+      university_id: db.raw('(select coalesce(parent_id, id) from institutions where id = ?)', [p.institutionId]),
+      staff_no: p.staffNo.trim(),
+      staff_key: normaliseStaffNo(p.staffNo),
+      name_zh: p.name,
+    })
+    .onConflict(['university_id', 'staff_key'])
+    .merge(['institution_id', 'staff_no', 'name_zh'])
     .returning<{ id: string }[]>('id');
   return row!.id;
 }

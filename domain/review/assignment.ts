@@ -8,7 +8,15 @@ export interface ReviewItem {
   need: number;
   /** The applicant and, for a college, its university: no expert from these. */
   institutionIds: readonly string[];
-  /** Partner enterprises: no expert employed there. */
+  /**
+   * The applicant's university (itself, or the university of a college): no expert from it or from any of its
+   * colleges. Absent: only `institutionIds` apply.
+   */
+  universityId?: string | undefined;
+  /**
+   * Enterprises no expert may be employed by: the application's partners and the seeded partners
+   * (`institution_partners`) of the applicant and of its university.
+   */
   enterpriseIds: readonly string[];
   /** Experts the applicant asked to avoid (at most two). */
   avoidExpertIds: readonly string[];
@@ -18,6 +26,8 @@ export interface Reviewer {
   id: string;
   fields: readonly string[];
   institutionId: string | null;
+  /** The university of the expert's institution (itself, or the parent of a college); absent for no institution. */
+  universityId?: string | null | undefined;
   enterpriseId: string | null;
   /** Declared conflicts: institutions and enterprises this expert must not review. */
   conflictInstitutionIds: readonly string[];
@@ -26,10 +36,16 @@ export interface Reviewer {
 
 export type Ineligibility = 'field' | 'own_institution' | 'partner_enterprise' | 'declared_conflict' | 'avoid_list';
 
-/** Why `expert` may not review `item`, or undefined when it may. 回避 is never negotiable. */
+/**
+ * Why `expert` may not review `item`, or undefined when it may. 回避 is never negotiable (SPEC §2, issue 14
+ * point 5): an expert of the applicant's university or of any of its colleges (`own_institution`), employed by
+ * a partner enterprise of the application, the applicant or its university (`partner_enterprise`), with a
+ * declared conflict, or on the applicant's avoid list.
+ */
 export function ineligibility(expert: Reviewer, item: ReviewItem): Ineligibility | undefined {
   if (!expert.fields.includes(item.field)) return 'field';
   if (expert.institutionId && item.institutionIds.includes(expert.institutionId)) return 'own_institution';
+  if (expert.universityId && item.universityId && expert.universityId === item.universityId) return 'own_institution';
   if (expert.enterpriseId && item.enterpriseIds.includes(expert.enterpriseId)) return 'partner_enterprise';
   if (
     expert.conflictInstitutionIds.some((i) => item.institutionIds.includes(i)) ||

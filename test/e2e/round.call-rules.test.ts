@@ -330,6 +330,30 @@ describe('personal limits (research projects)', () => {
     expect([refused.status, refused.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
   });
 
+  it('counts the person, not the spelling or the unit: a principal of a university project cannot lead another through its college (issue 14, point 6)', async () => {
+    const roundId = await openRound('research_project', 2033, {
+      rules: { limits: { perApplicant: 10, perUniversity: 20 } },
+    });
+    const first = await newDraft(roundId, 'zzu', {
+      title: '学校的项目',
+      principal: { staffNo: 'T4001', name: '钱教授' },
+    });
+    expect(
+      (await stack.request('POST', `/api/applications/${first.body.applicationId}/submit`, { token: tokens.zzu }))
+        .status,
+    ).toBe(200);
+    // The same 工号 (issued by 郑州大学), written another way, through one of its colleges.
+    const second = await newDraft(roundId, 'zzu-cs', {
+      title: '学院的项目',
+      principal: { staffNo: ' ｔ４００1 ', name: '钱教授' },
+    });
+    const refused = await stack.request<Problem>('POST', `/api/applications/${second.body.applicationId}/submit`, {
+      token: tokens['zzu-cs'],
+    });
+    expect([refused.status, refused.body.code]).toEqual([409, 'PERSONAL_LIMIT_EXCEEDED']);
+    expect(refused.body.detail).toContain('钱教授 已主持 1 项');
+  });
+
   it('counts an open research project (after 立项) against its principal until it is completed', async () => {
     const roundId = await openRound('research_project', 2031, {
       rules: { limits: { perApplicant: 10, perUniversity: 20 } },

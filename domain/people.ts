@@ -1,0 +1,90 @@
+/**
+ * People matched as people, not as strings (issue 14, points 5 and 6): one normalisation for names and staff
+ * numbers (工号), and the reading of an applicant's avoid list (回避) against the expert pool. Pure.
+ */
+
+/**
+ * Every kind of space and invisible separator: Unicode White_Space (ASCII, NBSP U+00A0, ideographic U+3000,
+ * the U+2000 block, line and paragraph separators…) and the zero-width characters that do not count as space
+ * (U+200B–U+200D, U+2060 word joiner, U+FEFF byte-order mark, U+180E Mongolian vowel separator).
+ */
+const SPACES = /[\p{White_Space}\u180E\u200B-\u200D\u2060\uFEFF]/gu;
+
+/**
+ * A person's name as compared: NFKC (full-width letters and digits become ASCII, compatibility ideographs
+ * their unified form) with every kind of space removed, so `黄 洋`, `黄\u3000洋` and `黄\u200b洋` are `黄洋`.
+ */
+export function normaliseName(name: string): string {
+  return name.normalize('NFKC').replace(SPACES, '');
+}
+
+/**
+ * A staff number (工号) as compared: NFKC, every kind of space removed (which trims it), letters case-folded
+ * to upper case, so `ｔ 2015031` and `T2015031` are one number. 工号 are issued by the university, so a
+ * person is (university, normalised 工号) across the university and all its colleges.
+ */
+export function normaliseStaffNo(staffNo: string): string {
+  return staffNo.normalize('NFKC').replace(SPACES, '').toUpperCase();
+}
+
+/** An avoid-list entry read: the name, and the work unit when the applicant gave one. Both normalised. */
+export interface AvoidEntry {
+  name: string;
+  unit?: string;
+}
+
+/**
+ * Reads an avoid-list entry: `姓名`, or `姓名（工作单位）` to tell apart experts who share a name (half- or
+ * full-width brackets; NFKC makes them one). Empty parts read as absent.
+ */
+export function parseAvoidEntry(entry: string): AvoidEntry {
+  const text = entry.normalize('NFKC');
+  const m = /^(.*?)\((.*)\)\s*$/su.exec(text);
+  const name = normaliseName(m ? m[1]! : text);
+  const unit = m ? normaliseName(m[2]!) : '';
+  return unit ? { name, unit } : { name };
+}
+
+/** An expert as the avoid list sees them: id, name, and the names of the units they work for. */
+export interface AvoidCandidate {
+  id: string;
+  name: string;
+  /** Their institution, its university when it is a college, and their enterprise (any may be absent). */
+  unitNames: readonly string[];
+}
+
+/** What an avoid-list entry matched in the pool. */
+export type AvoidMatch = { kind: 'one'; expertId: string } | { kind: 'none' } | { kind: 'several'; count: number };
+
+/** Whether `candidate` is the person `wanted` names: same normalised name, and a unit containing the one given. */
+function names(wanted: AvoidEntry, candidate: AvoidCandidate): boolean {
+  if (!wanted.name || normaliseName(candidate.name) !== wanted.name) return false;
+  const unit = wanted.unit;
+  return unit === undefined || candidate.unitNames.some((u) => normaliseName(u).includes(unit));
+}
+
+/**
+ * The experts an avoid-list entry names: same normalised name and, when the entry gives a unit, a unit whose
+ * normalised name contains it (`宇通客车` names 宇通客车股份有限公司). Only ids and a count come out: the
+ * pool's names are never shown to applicants.
+ */
+export function matchAvoidEntry(entry: string, pool: readonly AvoidCandidate[]): AvoidMatch {
+  const wanted = parseAvoidEntry(entry);
+  const found = pool.filter((e) => names(wanted, e));
+  if (found.length === 0) return { kind: 'none' };
+  if (found.length === 1) return { kind: 'one', expertId: found[0]!.id };
+  return { kind: 'several', count: found.length };
+}
+
+/**
+ * The expert ids an avoid list keeps away, read at assignment for drafts saved before entries were resolved
+ * at saving: every expert an entry matches (several included: 回避 errs on the side of keeping away).
+ */
+export function avoidedExpertIds(entries: readonly string[], pool: readonly AvoidCandidate[]): string[] {
+  const ids = new Set<string>();
+  for (const entry of entries) {
+    const wanted = parseAvoidEntry(entry);
+    for (const e of pool) if (names(wanted, e)) ids.add(e.id);
+  }
+  return [...ids];
+}
