@@ -334,7 +334,7 @@ describe('personal limits (research projects)', () => {
     const roundId = await openRound('research_project', 2033, {
       rules: { limits: { perApplicant: 10, perUniversity: 20 } },
     });
-    const first = await newDraft(roundId, 'zzu', {
+    const first = await completeDraft(roundId, 'zzu', {
       title: '学校的项目',
       principal: { staffNo: 'T4001', name: '钱教授' },
     });
@@ -343,7 +343,7 @@ describe('personal limits (research projects)', () => {
         .status,
     ).toBe(200);
     // The same 工号 (issued by 郑州大学), written another way, through one of its colleges.
-    const second = await newDraft(roundId, 'zzu-cs', {
+    const second = await completeDraft(roundId, 'zzu-cs', {
       title: '学院的项目',
       principal: { staffNo: ' ｔ４００1 ', name: '钱教授' },
     });
