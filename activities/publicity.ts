@@ -63,8 +63,9 @@ async function subjectOf(trx: Db, input: OpenPublicityInput) {
 export function createPublicityActivities({ db, calendar, outbox }: ActivityDeps) {
   return {
     /**
-     * Publishes a list for N working days by the SPEC's counting rule, and tells each institution listed
-     * (`publicity_opened`, enqueued with the period); idempotent per workflow and parent.
+     * Publishes a list for N working days by the SPEC's counting rule, and records the notice to each
+     * institution listed (`publicity_opened`) with the period; `sendPublicityNotices` hands them to SMTP once
+     * the workflow has the period (objections are taken meanwhile). Idempotent per workflow and parent.
      */
     async openPublicity(input: OpenPublicityInput): Promise<PublicityPeriod> {
       const subject = await subjectOf(db, input);
@@ -148,9 +149,6 @@ export function createPublicityActivities({ db, calendar, outbox }: ActivityDeps
         };
       });
       const { now, ...result } = opened;
-      // Tried once now (also on a retry after the commit); what is left is the outbox sweeper's.
-      const listed = await publicityItemIds(db, result.publicityId);
-      await outbox.sendSoon(listed.map((itemId) => publicityOpenedKey(input.workflowId, result.publicityId, itemId)));
       if (now) {
         log.info('publicity opened', {
           publicityId: result.publicityId,
@@ -161,6 +159,15 @@ export function createPublicityActivities({ db, calendar, outbox }: ActivityDeps
         });
       }
       return result;
+    },
+
+    /**
+     * Hands the period's `publicity_opened` notices to SMTP for a bounded time (what is left is the outbox
+     * sweeper's); never throws for a notice that cannot be sent now.
+     */
+    async sendPublicityNotices(input: { workflowId: string; publicityId: string }): Promise<void> {
+      const listed = await publicityItemIds(db, input.publicityId);
+      await outbox.sendSoon(listed.map((itemId) => publicityOpenedKey(input.workflowId, input.publicityId, itemId)));
     },
 
     /** Closes the period at its end (idempotent: a closed period stays as it was). */
