@@ -15,6 +15,7 @@ import { CalendarRepository } from './db/repositories/calendar.js';
 import { ensureSearchAttributes } from './platform/temporal.js';
 import { Outbox, type OutboxFaults } from './mail/outbox.js';
 import { createSmtpTransport } from './mail/transport.js';
+import type { Letterhead } from './mail/templates/common.js';
 import { AttachmentStore } from './storage/attachments.js';
 import { loadConfig, loadDotEnv, type OutboxConfig } from './platform/config.js';
 import { OUTBOX_SWEEPER_WORKFLOW_ID } from './domain/workflow-ids.js';
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   attachments: AttachmentStore;
   smtpUrl: string;
   mailFrom: string;
+  /** The foot of every notice (config `letterhead`); the defaults of `loadConfig` when omitted. */
+  letterhead?: Letterhead;
   /** Where notices to staff go (STAFF_EMAIL). */
   staffEmail: string;
   logger: Logger;
@@ -147,10 +150,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   installRuntime(options.logger);
   const transport = createSmtpTransport(options.smtpUrl);
   const outboxConfig = options.outbox ?? loadConfig({}).outbox;
-  const outbox = new Outbox(options.db, transport, options.mailFrom, options.logger, options.outboxFaults, {
-    maxAttempts: outboxConfig.maxAttempts,
-    retrySeconds: outboxConfig.retrySeconds,
-  });
+  const outbox = new Outbox(
+    options.db,
+    transport,
+    options.mailFrom,
+    options.logger,
+    options.outboxFaults,
+    { maxAttempts: outboxConfig.maxAttempts, retrySeconds: outboxConfig.retrySeconds },
+    options.letterhead ?? loadConfig({}).letterhead,
+  );
   // The activities' client (receipts are redelivered with it), and the cluster's set-up, when the worker opens
   // its own connections; a worker on an existing connection (a test environment) is given a client or none.
   const clientConnection = options.connection
@@ -212,6 +220,7 @@ async function main(): Promise<void> {
     attachments: new AttachmentStore(config.attachments.dir, config.attachments.maxBytes),
     smtpUrl: config.smtp.url,
     mailFrom: config.smtp.from,
+    letterhead: config.letterhead,
     staffEmail: config.staffEmail,
     logger,
     outbox: config.outbox,

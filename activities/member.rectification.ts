@@ -287,7 +287,6 @@ export function createMemberRectificationActivities(deps: ActivityDeps) {
             what: `“${entry.title}”（${entry.institutionName}）的整改报告`,
             valid: validScores,
             min: minValidScores,
-            route: `/api/directory/${input.entryId}/rectification-grade`,
           }),
         });
         log.info('rectification awaits a staff grade', { rectificationId: input.rectificationId, validScores });

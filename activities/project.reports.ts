@@ -252,7 +252,6 @@ export function createProjectReportActivities(deps: ActivityDeps) {
             what: `项目“${p.title}”的${r.kind === 'midterm' ? '中期检查报告' : '结项报告'}`,
             valid: validScores,
             min: minValidScores,
-            route: `/api/projects/${p.id}/report-grade`,
           }),
         });
         log.info('project report awaits a staff grade', { projectId: p.id, reportId: input.reportId, validScores });

@@ -10,8 +10,10 @@ import {
 import { publicitySubject, type PublicitySubjectKind } from '../db/repositories/publicity.subjects.js';
 import { setApplicationsStatus } from '../db/repositories/round.applications.js';
 import type { Db } from '../db/knex.js';
+import { publicityItemIds } from '../db/repositories/notices.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import type { ErrorCode } from '../domain/errors.js';
+import { publicityOpenedEmails, publicityOpenedKey } from './applicant-notices.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
@@ -58,9 +60,13 @@ async function subjectOf(trx: Db, input: OpenPublicityInput) {
 }
 
 /** Opening and closing a publicity period (公示); objections and resolutions are in `publicity.objections.ts`. */
-export function createPublicityActivities({ db, calendar }: ActivityDeps) {
+export function createPublicityActivities({ db, calendar, outbox }: ActivityDeps) {
   return {
-    /** Publishes a list for N working days by the SPEC's counting rule; idempotent per workflow and parent. */
+    /**
+     * Publishes a list for N working days by the SPEC's counting rule, and records the notice to each
+     * institution listed (`publicity_opened`) with the period; `sendPublicityNotices` hands them to SMTP once
+     * the workflow has the period (objections are taken meanwhile). Idempotent per workflow and parent.
+     */
     async openPublicity(input: OpenPublicityInput): Promise<PublicityPeriod> {
       const subject = await subjectOf(db, input);
       const { version, calendar: cal } = await calendar.snapshot();
@@ -95,6 +101,19 @@ export function createPublicityActivities({ db, calendar }: ActivityDeps) {
         });
         const rows = await (await subjectOf(trx, input)).entries(input.itemIds);
         await insertEntries(trx, publicityId, rows);
+        const notices = await publicityOpenedEmails(
+          trx,
+          input.workflowId,
+          {
+            publicityId,
+            titleZh: subject.titleZh,
+            firstDay: period.firstDay,
+            endsAt: period.endsAt,
+            estimated: period.estimated,
+          },
+          rows,
+        );
+        for (const email of notices) await outbox.enqueue(email, trx);
         if (input.subjectKind === 'round') {
           await setApplicationsStatus(
             trx,
@@ -140,6 +159,15 @@ export function createPublicityActivities({ db, calendar }: ActivityDeps) {
         });
       }
       return result;
+    },
+
+    /**
+     * Hands the period's `publicity_opened` notices to SMTP for a bounded time (what is left is the outbox
+     * sweeper's); never throws for a notice that cannot be sent now.
+     */
+    async sendPublicityNotices(input: { workflowId: string; publicityId: string }): Promise<void> {
+      const listed = await publicityItemIds(db, input.publicityId);
+      await outbox.sendSoon(listed.map((itemId) => publicityOpenedKey(input.workflowId, input.publicityId, itemId)));
     },
 
     /** Closes the period at its end (idempotent: a closed period stays as it was). */

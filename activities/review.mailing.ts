@@ -19,11 +19,16 @@ export interface ReminderBatchInput extends ReviewBatchInput {
 }
 
 /** The review's emails to experts, a page of experts at a time: invitations and reminders. */
-export function createReviewMailingActivities({ db, outbox }: ActivityDeps) {
+export function createReviewMailingActivities({ db, outbox, calendar }: ActivityDeps) {
+  /** Whether the due day's year is still on an estimated calendar. */
+  const estimated = async (dueDay: string) =>
+    (await calendar.snapshot()).calendar.arrangement(Number(dueDay.slice(0, 4))).estimated;
+
   return {
     /** One invitation per expert for their first assignments. */
     async sendReviewInvitations(input: ReviewBatchInput): Promise<BatchResult> {
       const { titleZh } = await loadReview(db, input.reviewId);
+      const dueEstimated = await estimated(input.due.dueDay);
       const experts = await page(expertsHolding(db, { reviewId: input.reviewId, firstOnly: true }), 'e.id', input);
       return mailPage(outbox, { workflowId: input.workflowId, purpose: 'review_invitation' }, input, experts, (e) => ({
         key: `${input.workflowId}/review_invitation/${e.id}`,
@@ -33,6 +38,7 @@ export function createReviewMailingActivities({ db, outbox }: ActivityDeps) {
           reviewTitle: titleZh,
           count: e.n,
           due: new Date(input.due.dueAt),
+          dueEstimated,
           replacement: false,
         }),
       }));
@@ -41,6 +47,7 @@ export function createReviewMailingActivities({ db, outbox }: ActivityDeps) {
     /** A reminder k working days before a due day, only to experts with a review of that day still open. */
     async sendReviewReminders(input: ReminderBatchInput): Promise<BatchResult> {
       const { titleZh } = await loadReview(db, input.reviewId);
+      const dueEstimated = await estimated(input.due.dueDay);
       const experts = await page(
         expertsHolding(db, { reviewId: input.reviewId, openDueDay: input.due.dueDay }),
         'e.id',
@@ -55,6 +62,7 @@ export function createReviewMailingActivities({ db, outbox }: ActivityDeps) {
           reviewTitle: titleZh,
           open: e.n,
           due: new Date(input.due.dueAt),
+          dueEstimated,
           workingDaysLeft: input.reminder.k,
         }),
       }));

@@ -115,6 +115,7 @@ export function createReviewReplacementActivities({ db, outbox, calendar, staffE
               reviewTitle: titleZh,
               count: 1,
               due: new Date(due.dueAt),
+              dueEstimated: cal.arrangement(Number(due.dueDay.slice(0, 4))).estimated,
               replacement: true,
             }),
           },

@@ -16,6 +16,7 @@ import {
   type ApplicationDraft,
 } from '../domain/applications.js';
 import { formatDayZh, shanghaiDayOf } from '../domain/calendar/index.js';
+import { submissionReceiptEmail } from './applicant-notices.js';
 import { decisionRecorder, type DecisionKeyed } from './decision.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
@@ -205,17 +206,19 @@ export function createApplicationActivities(deps: ActivityDeps) {
   return {
     /**
      * Records a submission the workflow accepted on time: refuses it when a limit or a bar forbids it,
-     * otherwise snapshots the working copy as a new version. A decision keyed by its Update (a retry after the
-     * commit returns the first answer); a new request for a revision submitted already reports it `repeated`.
+     * otherwise snapshots the working copy as a new version and sends the applicant its receipt (受理回执). A
+     * decision keyed by its Update (a retry after the commit returns the first answer); a new request for a
+     * revision submitted already reports it `repeated` (no second receipt).
      *
      * @throws `ROUND_NOT_FOUND`, `INSTITUTION_NOT_ELIGIBLE`, `APPLICATION_NOT_FOUND`, `APPLICATION_NOT_EDITABLE`,
      *   `DRAFT_CHANGED` (the working copy is not the revision received), `BARRED`, `FORMAL_CHECK_FAILED` (a rule
      *   judged at submission is broken; details `{ problems: FormalProblem[] }`), `LIMIT_EXCEEDED`,
      *   `PERSONAL_LIMIT_EXCEEDED`.
      */
-    recordSubmission: decision(async (input: SubmissionInput, { trx }): Promise<SubmissionResult> => {
+    recordSubmission: decision(async (input: SubmissionInput, { trx, enqueue }): Promise<SubmissionResult> => {
       try {
         const result = await submit(trx, input);
+        if (!result.repeated) await enqueue(await submissionReceiptEmail(trx, { roundId: input.roundId, ...result }));
         log.info('submission accepted', {
           roundId: input.roundId,
           applicationId: result.applicationId,

@@ -10,6 +10,7 @@ import {
 } from '../db/repositories/round.approval.js';
 import { roundContext } from '../db/repositories/round.rules.js';
 import { approvalNotice } from '../mail/templates.js';
+import { notShortlistedEmails } from './applicant-notices.js';
 import type { ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
@@ -38,7 +39,8 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
   return {
     /**
      * 认定: the result becomes final. Every application still listed is approved, its applicant told; for a
-     * directory programme each becomes a directory entry. A round approved already is reported, not redone.
+     * directory programme each becomes a directory entry. Applicants whose reviewed application is not on the
+     * list are told the result too. A round approved already is reported, not redone.
      *
      * @throws `ROUND_NOT_FOUND`.
      */
@@ -48,7 +50,16 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
       const result = await db.transaction(async (trx) => {
         const round = await roundHeading(trx, input.roundId);
         const listed = await listedApplications(trx, input.roundId);
-        if (round.status === 'approved') return { approved: listed.length, directoryEntries: 0, listed, now: false };
+        const notListed = await notShortlistedEmails(trx, {
+          roundId: input.roundId,
+          workflowId: input.workflowId,
+          roundTitle: round.title_zh,
+          programmeName: ctx.programme.nameZh,
+        });
+        const others = notListed.map((e) => e.idempotencyKey);
+        if (round.status === 'approved') {
+          return { approved: listed.length, directoryEntries: 0, listed, others, now: false };
+        }
         await setApplicationsStatus(
           trx,
           listed.map((l) => l.id),
@@ -74,6 +85,7 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
             trx,
           );
         }
+        for (const email of notListed) await outbox.enqueue(email, trx);
         await markRoundApproved(trx, input.roundId, new Date(input.at));
         await recordAudit(trx, {
           actor: 'system:round',
@@ -84,7 +96,7 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
           details: { approved: listed.length, directoryEntries },
           workflowId: input.workflowId,
         });
-        return { approved: listed.length, directoryEntries, listed, now: true };
+        return { approved: listed.length, directoryEntries, listed, others, now: true };
       });
       if (result.now) {
         log.info('round approved', {
@@ -94,7 +106,7 @@ export function createRoundApprovalActivities({ db, outbox }: ActivityDeps) {
         });
       }
       // Handed to SMTP for a bounded time; what is left (a round of thousands) is the outbox sweeper's.
-      await outbox.sendSoon(result.listed.map((l) => approvalNoticeKey(input.workflowId, l.id)));
+      await outbox.sendSoon([...result.listed.map((l) => approvalNoticeKey(input.workflowId, l.id)), ...result.others]);
       // The directory entries of this round (new or from an earlier attempt): each gets its member workflow.
       const entries = await directoryEntriesOf(
         db,

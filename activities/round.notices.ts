@@ -33,6 +33,8 @@ export interface Announcement {
   /** Makes the occasion unique (e.g. the new deadline day). */
   occasion: string;
   previousAt?: string | undefined;
+  /** Whether the deadline at `previousAt` was an estimate; absent in announcements from older histories. */
+  previousEstimated?: boolean | undefined;
   reason?: string | undefined;
 }
 
@@ -117,8 +119,18 @@ export function createRoundNoticeActivities({ db, outbox }: ActivityDeps) {
           a.kind === 'round_cancelled'
             ? roundCancelled({ ...base, reason: a.reason ?? round.cancelledReason ?? '' })
             : a.kind === 'deadline_extended'
-              ? deadlineExtended({ ...base, previous: new Date(a.previousAt!), reason: a.reason ?? '' })
-              : deadlineChanged({ ...base, previous: new Date(a.previousAt!) });
+              ? deadlineExtended({
+                  ...base,
+                  previous: new Date(a.previousAt!),
+                  previousEstimated: a.previousEstimated ?? false,
+                  reason: a.reason ?? '',
+                })
+              : // Before the flag, a recomputation only ever followed the first official arrangement of a year.
+                deadlineChanged({
+                  ...base,
+                  previous: new Date(a.previousAt!),
+                  previousEstimated: a.previousEstimated ?? true,
+                });
         return { key: `${round.id}/${a.kind}/${a.occasion}/${i.id}`, email };
       });
     },

@@ -4,6 +4,7 @@ import { Context, log as activityLog } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import type { Logger } from '../platform/logger.js';
 import { InvalidRecipientError, isSingleMailbox } from './address.js';
+import { DEFAULT_LETTERHEAD, signNotice, type Letterhead } from './templates/common.js';
 import type { MailTransport } from './transport.js';
 
 /** How long a decision's activity spends handing its emails to SMTP before it leaves the rest to the sweeper. */
@@ -174,13 +175,15 @@ export class Outbox {
     private readonly logger: Logger,
     private readonly faults: OutboxFaults = {},
     policy: Partial<OutboxPolicy> = {},
+    private readonly letterhead: Letterhead = DEFAULT_LETTERHEAD,
   ) {
     this.policy = { ...DEFAULT_OUTBOX_POLICY, ...policy };
   }
 
   /**
    * Records the email as owed, inside the caller's transaction when there is one: a decision and the
-   * email that announces it commit together. Recording it again is a no-op.
+   * email that announces it commit together. Recording it again is a no-op. The body is stored signed
+   * (`signNotice`: issuer, date of issue — the email's `dueAt`, else now — and contact of the letterhead).
    */
   async enqueue(email: OutgoingEmail, db: Db = this.db): Promise<void> {
     await db('email_outbox')
@@ -191,7 +194,7 @@ export class Outbox {
         purpose: email.purpose,
         recipient: email.recipient,
         subject: email.subject,
-        body_text: email.text,
+        body_text: signNotice(email.text, this.letterhead, email.dueAt ?? new Date()),
         status: 'pending',
         due_at: email.dueAt ?? null,
         next_attempt_at: db.raw('now() + make_interval(secs => ?)', [this.policy.graceSeconds]),

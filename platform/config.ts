@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_LETTERHEAD, type Letterhead } from '../mail/templates/common.js';
 
 /** The signing secret used when none is configured. Refused in production mode. */
 export const DEVELOPMENT_TOKEN_SECRET = 'ronghe-development-only-secret-never-use-in-production';
@@ -37,7 +38,14 @@ const envSchema = z.object({
   SMTP_PORT: port(1025),
   MAIL_WEB_PORT: port(1080),
   MAIL_WEB_URL: optionalString,
-  MAIL_FROM: z.string().default('河南省产教融合管理服务中心 <noreply@ronghe.example>'),
+  MAIL_FROM: z.string().default('noreply@ronghe.example'),
+  NOTICE_ISSUER: z.string().trim().min(1).default(DEFAULT_LETTERHEAD.issuer),
+  NOTICE_CONTACT_NAME: z.string().trim().min(1).default(DEFAULT_LETTERHEAD.contactName),
+  NOTICE_CONTACT_PHONE: z
+    .string()
+    .trim()
+    .regex(/^[0-9+()\- ]{5,30}$/, 'a telephone number: digits, spaces, + ( ) -')
+    .default(DEFAULT_LETTERHEAD.contactPhone),
   STAFF_EMAIL: z.email().default('staff@ronghe.example'),
 
   TOKEN_SECRET: optionalString,
@@ -85,7 +93,13 @@ export interface Config {
     workflowBundlePath: string | undefined;
   };
   database: { url: string | undefined; port: number };
+  /**
+   * `from` is the sender as SMTP sees it: the letterhead's issuer as display name and MAIL_FROM's address, so
+   * the name in a mail client is the signature under the notice.
+   */
   smtp: { url: string | undefined; port: number; webPort: number; webUrl: string | undefined; from: string };
+  /** The foot of every notice: issuing body, contact person and telephone (NOTICE_ISSUER, NOTICE_CONTACT_*). */
+  letterhead: Letterhead;
   /** Where notices to staff go (flags, blocked reviews, summaries). */
   staffEmail: string;
   auth: { secret: string; ttl: string; usingDevelopmentSecret: boolean };
@@ -128,6 +142,26 @@ function xdg(envName: string, fallback: string[]): string {
  */
 export function loadDotEnv(file = '.env'): void {
   if (fs.existsSync(file)) process.loadEnvFile(file);
+}
+
+/**
+ * The sender for the letterhead's `issuer`: MAIL_FROM is an address (`noreply@ronghe.example`), or
+ * `<issuer> <address>` when it names the issuer itself.
+ *
+ * @throws ConfigError when MAIL_FROM carries another display name: the sender would differ from the signature.
+ */
+function senderOf(mailFrom: string, issuer: string): string {
+  const named = /^\s*"?([^"<]*?)"?\s*<([^<>\s]+)>\s*$/.exec(mailFrom);
+  const address = named ? named[2]! : mailFrom.trim();
+  if (named && named[1] !== issuer) {
+    throw new ConfigError(
+      `Invalid configuration:\n  MAIL_FROM: the display name "${named[1]}" differs from NOTICE_ISSUER "${issuer}"; give the address alone`,
+    );
+  }
+  if (!z.email().safeParse(address).success) {
+    throw new ConfigError(`Invalid configuration:\n  MAIL_FROM: "${mailFrom}" is not an email address`);
+  }
+  return `${issuer} <${address}>`;
 }
 
 /** Parses and validates the environment once, at start-up. Fails fast with every problem listed. */
@@ -176,7 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     database: { url: e.DATABASE_URL, port: e.POSTGRES_PORT },
-    smtp: { url: e.SMTP_URL, port: e.SMTP_PORT, webPort: e.MAIL_WEB_PORT, webUrl: e.MAIL_WEB_URL, from: e.MAIL_FROM },
+    smtp: {
+      url: e.SMTP_URL,
+      port: e.SMTP_PORT,
+      webPort: e.MAIL_WEB_PORT,
+      webUrl: e.MAIL_WEB_URL,
+      from: senderOf(e.MAIL_FROM, e.NOTICE_ISSUER),
+    },
+    letterhead: { issuer: e.NOTICE_ISSUER, contactName: e.NOTICE_CONTACT_NAME, contactPhone: e.NOTICE_CONTACT_PHONE },
     staffEmail: e.STAFF_EMAIL,
     auth: { secret, ttl: e.TOKEN_TTL, usingDevelopmentSecret: secret === DEVELOPMENT_TOKEN_SECRET },
     attachments: {

@@ -186,6 +186,7 @@ async function main(): Promise<void> {
         attachments,
         smtpUrl: smtpUrl,
         mailFrom: config.smtp.from,
+        letterhead: config.letterhead,
         staffEmail: config.staffEmail,
         logger: logger.child({ component: 'worker' }),
         outbox: config.outbox,

@@ -29,6 +29,9 @@ import {
 } from './publicity.messages.js';
 import { awaitOnTimeReceipts } from './receipts.js';
 
+/** Issue 14, point 14: the institutions listed are told when a period opens; older histories never sent it. */
+export const PUBLICITY_NOTICES_PATCH = 'publicity-opened-notices';
+
 const acts = proxyActivities<Activities>({
   ...PUBLICITY_TIMEOUTS,
   retry: { ...RETRY, nonRetryableErrorTypes: ['ROUND_NOT_FOUND', 'EVALUATION_NOT_FOUND', 'REVIEW_NOT_FOUND'] },
@@ -161,6 +164,10 @@ export async function publicityWorkflow(input: PublicityWorkflowInput): Promise<
       m.substitutes = [];
       m.periods.push(m.current);
       setStage('open');
+      // The notices to those listed were recorded with the period; sent once objections can be taken.
+      if (patched(PUBLICITY_NOTICES_PATCH)) {
+        await acts.sendPublicityNotices({ workflowId, publicityId: m.current.publicityId });
+      }
       continue;
     }
 

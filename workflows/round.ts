@@ -4,6 +4,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -40,6 +41,12 @@ import {
 import { freshMemory, roundState } from './round.memory.js';
 import { awaitOnTimeReceipts } from './receipts.js';
 import { ProgrammeKey, RoundYearKey, StageKey } from './search-attributes.js';
+
+/**
+ * Announcements of a changed deadline say whether the previous one was an estimate (issue 14, point 13);
+ * histories from before it announce without (the notice then reads as it did).
+ */
+export const ANNOUNCE_PREVIOUS_ESTIMATE_PATCH = 'announce-previous-estimate';
 
 const MAIL_BATCH = LIST_BATCH_SIZES.mail;
 const FORMAL_CHECK_BATCH = LIST_BATCH_SIZES.formalCheck;
@@ -123,6 +130,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
             kind: 'deadline_extended',
             occasion: result.deadline.day,
             previousAt: previous.at,
+            ...(patched(ANNOUNCE_PREVIOUS_ESTIMATE_PATCH) ? { previousEstimated: previous.estimated } : {}),
             reason: req.reason,
           },
         });
@@ -286,7 +294,12 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       if (r.moved) {
         m.jobs.push({
           kind: 'announcement',
-          announcement: { kind: 'deadline_changed', occasion: r.deadline.day, previousAt: previous.at },
+          announcement: {
+            kind: 'deadline_changed',
+            occasion: r.deadline.day,
+            previousAt: previous.at,
+            ...(patched(ANNOUNCE_PREVIOUS_ESTIMATE_PATCH) ? { previousEstimated: previous.estimated } : {}),
+          },
         });
       }
       continue;

@@ -1,16 +1,35 @@
-import { formatInstantZh } from '../../domain/calendar/index.js';
+import { formatDayZh, formatInstantZh, shanghaiDayOf } from '../../domain/calendar/index.js';
 
-/** The centre that runs the procedures: it signs every notice and answers questions about them. */
-const CENTRE_ZH = '河南省高等教育学会产教融合管理服务中心';
+/**
+ * Who issues every notice and whom its reader asks (config NOTICE_ISSUER, NOTICE_CONTACT_NAME,
+ * NOTICE_CONTACT_PHONE; the sender's display name is `issuer` too). Printed at the foot of each notice by
+ * {@link signNotice}.
+ */
+export interface Letterhead {
+  /** The issuing body, e.g. 河南省高等教育学会产教融合管理服务中心: the signature and the sender's name. */
+  issuer: string;
+  /** The person a reader with a question asks, e.g. 王老师. */
+  contactName: string;
+  /** Their telephone, e.g. 0371-65902345. */
+  contactPhone: string;
+}
 
-/** Sender lines shown under every notice. */
-const SIGNATURE = `河南省教育厅\n${CENTRE_ZH}`;
+/** The defaults of `.env.example`: the centre that runs the procedures, and its office's contact. */
+export const DEFAULT_LETTERHEAD: Letterhead = {
+  issuer: '河南省高等教育学会产教融合管理服务中心',
+  contactName: '王老师',
+  contactPhone: '0371-65900000',
+};
+
 const AUTOMATED = '（本邮件由 ronghe 系统自动发送，请勿直接回复。）';
 
-/** Where a notice sends the reader with a question: "请与河南省高等教育学会产教融合管理服务中心联系。" */
-export const CONTACT_CENTRE_ZH = `请与${CENTRE_ZH}联系。`;
+/** Where a notice sends the reader with a question: "请与本通知所列联系人联系。" (the contact is in the foot). */
+export const CONTACT_CENTRE_ZH = '请与本通知所列联系人联系。';
 
-/** One email as the outbox stores it: a one-line subject and a plain-text body (zh-CN, then one English line). */
+/**
+ * One email as a template renders it: a one-line subject and the plain-text body in zh-CN, without its foot
+ * (the outbox adds issuer, date of issue and contact when it records the email: {@link signNotice}).
+ */
 export interface RenderedEmail {
   subject: string;
   text: string;
@@ -44,12 +63,29 @@ export function greeting(addressee: string): string[] {
   return [`${addressee}：`, ''];
 }
 
-/** The whole body: the zh-CN lines, the signature, the automated-mail note, and one English summary line. */
-export function body(lines: string[], english: string): string {
-  return [...lines, '', SIGNATURE, AUTOMATED, '', english].join('\n');
+/** The whole body: the zh-CN lines, one per line (the foot is added by {@link signNotice}). */
+export function body(lines: string[]): string {
+  return lines.join('\n');
 }
 
-/** A body addressed to someone: {@link greeting}, then the lines, then the footer of {@link body}. */
-export function letter(addressee: string, lines: string[], english: string): string {
-  return body([...greeting(addressee), ...lines], english);
+/** A body addressed to someone: {@link greeting}, then the lines. */
+export function letter(addressee: string, lines: string[]): string {
+  return body([...greeting(addressee), ...lines]);
+}
+
+/**
+ * The notice as it is sent: `text`, then the issuing body, the date of issue (`issuedAt` as an Asia/Shanghai
+ * day, "2027年4月6日"), the contact person and telephone, and the automated-mail note. The outbox signs every
+ * email it records with the configured {@link Letterhead}, so no notice goes out without them.
+ */
+export function signNotice(text: string, letterhead: Letterhead, issuedAt: Date): string {
+  return [
+    text,
+    '',
+    letterhead.issuer,
+    formatDayZh(shanghaiDayOf(issuedAt)),
+    '',
+    `联系人：${letterhead.contactName}，联系电话：${letterhead.contactPhone}`,
+    AUTOMATED,
+  ].join('\n');
 }

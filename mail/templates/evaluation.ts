@@ -1,4 +1,3 @@
-import { formatShanghai } from '../../domain/calendar/index.js';
 import { gradeZh } from '../../domain/programmes.js';
 import { body, closesInZh, deadlineZh, estimatedTag, letter, scoreZh, type RenderedEmail } from './common.js';
 import type { MemberMailContext } from './member.js';
@@ -10,15 +9,11 @@ type EvaluationMailContext = MemberMailContext & { evaluationTitle: string };
 export function evaluationRequest(d: EvaluationMailContext & { due: Date; dueEstimated: boolean }): RenderedEmail {
   return {
     subject: `【年度动态评价】请提交“${d.entryTitle}”的自评报告${estimatedTag(d.dueEstimated)}`,
-    text: letter(
-      d.institutionName,
-      [
-        `根据${d.programmeName}动态评价制，现开展${d.evaluationTitle}。`,
-        `请于 ${deadlineZh(d.due, d.dueEstimated)} 前登录 ronghe 系统提交“${d.entryTitle}”的年度自评报告。`,
-        '截止前可修改并重新提交；以系统记录的接收时间为准。逾期未提交的，评价结果按“不合格”处理。',
-      ],
-      `Annual evaluation: self-evaluation report due ${formatShanghai(d.due)}; a missing report counts as a fail.`,
-    ),
+    text: letter(d.institutionName, [
+      `根据${d.programmeName}动态评价制，现开展${d.evaluationTitle}。`,
+      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前登录 ronghe 系统提交“${d.entryTitle}”的年度自评报告。`,
+      '截止前可修改并重新提交；以系统记录的接收时间为准。逾期未提交的，评价结果按“不合格”处理。',
+    ]),
   };
 }
 
@@ -28,14 +23,10 @@ export function evaluationReminder(
 ): RenderedEmail {
   return {
     subject: `【自评报告提醒】${d.evaluationTitle}将于${d.workingDaysLeft}个工作日后截止${estimatedTag(d.dueEstimated)}`,
-    text: letter(
-      d.institutionName,
-      [
-        `“${d.entryTitle}”的年度自评报告${closesInZh(d.due, d.dueEstimated, d.workingDaysLeft)}`,
-        '系统显示贵单位尚未提交。逾期未提交的，评价结果按“不合格”处理。',
-      ],
-      `Reminder: self-evaluation report due ${formatShanghai(d.due)}; nothing submitted yet.`,
-    ),
+    text: letter(d.institutionName, [
+      `“${d.entryTitle}”的年度自评报告${closesInZh(d.due, d.dueEstimated, d.workingDaysLeft)}`,
+      '系统显示贵单位尚未提交。逾期未提交的，评价结果按“不合格”处理。',
+    ]),
   };
 }
 
@@ -49,15 +40,11 @@ export function evaluationResult(
   const fail = d.gradeZh === gradeZh.fail;
   return {
     subject: `【评价结果】“${d.entryTitle}”${d.evaluationTitle}结果：${d.gradeZh}`,
-    text: letter(
-      d.institutionName,
-      [
-        `${d.evaluationTitle}结果已经公示，“${d.entryTitle}”的评价结果为：${d.gradeZh}${scoreZh(d.score)}。`,
-        ...(d.reason ? [`说明：${d.reason}`] : []),
-        ...(fail ? ['', '评价结果为不合格的，将另行通知限期整改。'] : []),
-      ],
-      `Annual evaluation result: ${d.gradeZh}.`,
-    ),
+    text: letter(d.institutionName, [
+      `${d.evaluationTitle}结果已经公示，“${d.entryTitle}”的评价结果为：${d.gradeZh}${scoreZh(d.score)}。`,
+      ...(d.reason ? [`说明：${d.reason}`] : []),
+      ...(fail ? ['', '评价结果为不合格的，将另行通知限期整改。'] : []),
+    ]),
   };
 }
 
@@ -69,13 +56,10 @@ export function evaluationUngraded(d: {
 }): RenderedEmail {
   return {
     subject: `【需处理】${d.evaluationTitle}有 ${d.ungraded} 份自评报告有效专家评分不足`,
-    text: body(
-      [
-        `${d.evaluationTitle}中有 ${d.ungraded} 份自评报告的有效专家评分不足规定份数，系统不会因专家缺评而判定不合格。`,
-        '',
-        `请工作人员逐份认定评价等级并说明理由（POST /api/evaluations/${d.evaluationId}/grades）；全部认定后评价结果进入公示。`,
-      ],
-      'Reports with too few valid expert scores await a grade from staff.',
-    ),
+    text: body([
+      `${d.evaluationTitle}中有 ${d.ungraded} 份自评报告的有效专家评分不足规定份数，系统不会因专家缺评而判定不合格。`,
+      '',
+      `请工作人员逐份认定评价等级并说明理由（评价编号：${d.evaluationId}）；全部认定后评价结果进入公示。`,
+    ]),
   };
 }

@@ -18,16 +18,12 @@ const when = (d: EventMailContext) => `时间：${formatInstantZh(d.startsAt)}�
 export function eventInvitation(d: EventMailContext): RenderedEmail {
   return {
     subject: `【邀请】${d.eventTitle}（${d.kindZh}）`,
-    text: letter(
-      d.institutionName,
-      [
-        `诚邀贵单位参加“${d.eventTitle}”${d.kindZh}并作展示。`,
-        when(d),
-        '',
-        '请通过 ronghe 系统确认是否参加（POST /api/events/:eventId/rsvp）。确认参加的单位将在活动前 7 天和前 1 天收到提醒。',
-      ],
-      `Invitation to present at a showcase ${d.kindZh === '路演' ? 'roadshow' : 'exhibition'}.`,
-    ),
+    text: letter(d.institutionName, [
+      `诚邀贵单位参加“${d.eventTitle}”${d.kindZh}并作展示。`,
+      when(d),
+      '',
+      '请登录 ronghe 系统确认是否参加。确认参加的单位将在活动前 7 天和前 1 天收到提醒。',
+    ]),
   };
 }
 
@@ -35,11 +31,7 @@ export function eventInvitation(d: EventMailContext): RenderedEmail {
 export function eventReminder(d: EventMailContext & { daysBefore: number }): RenderedEmail {
   return {
     subject: `【提醒】${d.eventTitle}将于${d.daysBefore === 1 ? '明天' : `${d.daysBefore}天后`}举行`,
-    text: letter(
-      d.institutionName,
-      [`贵单位已确认参加的“${d.eventTitle}”${d.kindZh}即将举行。`, when(d)],
-      `Reminder: the event is in ${d.daysBefore} day(s).`,
-    ),
+    text: letter(d.institutionName, [`贵单位已确认参加的“${d.eventTitle}”${d.kindZh}即将举行。`, when(d)]),
   };
 }
 
@@ -49,17 +41,13 @@ export function eventMoved(
 ): RenderedEmail {
   return {
     subject: `【时间地点变更】${d.eventTitle}改于${formatInstantZh(d.startsAt)}举行`,
-    text: letter(
-      d.institutionName,
-      [
-        `“${d.eventTitle}”${d.kindZh}原定于${formatInstantZh(d.previousAt)}在${d.previousPlaceZh}举行，现调整如下：`,
-        when(d),
-        `调整原因：${d.reason}`,
-        '',
-        '提醒将按新的时间发送。如因调整无法参加，请在系统中告知。',
-      ],
-      'The event has been moved; reminders follow the new date.',
-    ),
+    text: letter(d.institutionName, [
+      `“${d.eventTitle}”${d.kindZh}原定于${formatInstantZh(d.previousAt)}在${d.previousPlaceZh}举行，现调整如下：`,
+      when(d),
+      `调整原因：${d.reason}`,
+      '',
+      '提醒将按新的时间发送。如因调整无法参加，请在系统中告知。',
+    ]),
   };
 }
 
@@ -67,13 +55,9 @@ export function eventMoved(
 export function eventCancelled(d: EventMailContext & { reason: string }): RenderedEmail {
   return {
     subject: `【取消通知】${d.eventTitle}取消举行`,
-    text: letter(
-      d.institutionName,
-      [
-        `原定于${formatInstantZh(d.startsAt)}在${d.placeZh}举行的“${d.eventTitle}”${d.kindZh}取消举行。`,
-        `取消原因：${d.reason}`,
-      ],
-      'The event has been cancelled.',
-    ),
+    text: letter(d.institutionName, [
+      `原定于${formatInstantZh(d.startsAt)}在${d.placeZh}举行的“${d.eventTitle}”${d.kindZh}取消举行。`,
+      `取消原因：${d.reason}`,
+    ]),
   };
 }

@@ -1,5 +1,5 @@
-import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
-import { closesInZh, deadlineZh, letter, type RenderedEmail } from './common.js';
+import { formatInstantZh } from '../../domain/calendar/index.js';
+import { closesInZh, deadlineZh, estimatedTag, letter, type RenderedEmail } from './common.js';
 
 /** The directory member an email is about, and the institution it is addressed to. */
 export interface MemberMailContext {
@@ -16,16 +16,12 @@ export function rectificationNotice(
   d: MemberMailContext & { reason: string; months: number; due: Date; dueEstimated: boolean },
 ): RenderedEmail {
   return {
-    subject: `【警示及限期整改通知】“${d.entryTitle}”须于${formatInstantZh(d.due)}前完成整改`,
-    text: letter(
-      d.institutionName,
-      [
-        `“${d.entryTitle}”${d.reason}。根据${d.programmeName}名录清单淘汰制，现予警示，并限期整改 ${d.months} 个月。`,
-        `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交整改报告，届时组织专家复评。`,
-        '复评合格的恢复正常；复评不合格或逾期未提交整改报告的，经公示后移出名录。',
-      ],
-      `Warning: rectification for ${d.months} months; report due ${formatShanghai(d.due)}.`,
-    ),
+    subject: `【警示及限期整改通知】“${d.entryTitle}”须于${formatInstantZh(d.due)}前完成整改${estimatedTag(d.dueEstimated)}`,
+    text: letter(d.institutionName, [
+      `“${d.entryTitle}”${d.reason}。根据${d.programmeName}名录清单淘汰制，现予警示，并限期整改 ${d.months} 个月。`,
+      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交整改报告，届时组织专家复评。`,
+      '复评合格的恢复正常；复评不合格或逾期未提交整改报告的，经公示后移出名录。',
+    ]),
   };
 }
 
@@ -34,15 +30,11 @@ export function rectificationReminder(
   d: MemberMailContext & { due: Date; dueEstimated: boolean; workingDaysLeft: number },
 ): RenderedEmail {
   return {
-    subject: `【整改报告提醒】“${d.entryTitle}”整改报告将于${d.workingDaysLeft}个工作日后截止`,
-    text: letter(
-      d.institutionName,
-      [
-        `“${d.entryTitle}”的整改报告${closesInZh(d.due, d.dueEstimated, d.workingDaysLeft)}`,
-        '系统显示贵单位尚未提交。逾期未提交的，经公示后移出名录。',
-      ],
-      `Reminder: rectification report due ${formatShanghai(d.due)}; nothing submitted yet.`,
-    ),
+    subject: `【整改报告提醒】“${d.entryTitle}”整改报告将于${d.workingDaysLeft}个工作日后截止${estimatedTag(d.dueEstimated)}`,
+    text: letter(d.institutionName, [
+      `“${d.entryTitle}”的整改报告${closesInZh(d.due, d.dueEstimated, d.workingDaysLeft)}`,
+      '系统显示贵单位尚未提交。逾期未提交的，经公示后移出名录。',
+    ]),
   };
 }
 
@@ -53,15 +45,11 @@ export function rectificationReminder(
 export function rectificationPassed(d: MemberMailContext & { score: number | null }): RenderedEmail {
   return {
     subject: `【复评结果】“${d.entryTitle}”整改复评合格`,
-    text: letter(
-      d.institutionName,
-      [
-        d.score === null
-          ? `“${d.entryTitle}”整改情况经复核认定合格，恢复正常，继续保留在${d.programmeName}名录中。`
-          : `“${d.entryTitle}”整改情况经专家复评合格（${d.score.toFixed(2)} 分），恢复正常，继续保留在${d.programmeName}名录中。`,
-      ],
-      'Rectification passed: the member stays in the directory.',
-    ),
+    text: letter(d.institutionName, [
+      d.score === null
+        ? `“${d.entryTitle}”整改情况经复核认定合格，恢复正常，继续保留在${d.programmeName}名录中。`
+        : `“${d.entryTitle}”整改情况经专家复评合格（${d.score.toFixed(2)} 分），恢复正常，继续保留在${d.programmeName}名录中。`,
+    ]),
   };
 }
 
@@ -69,11 +57,9 @@ export function rectificationPassed(d: MemberMailContext & { score: number | nul
 export function removalNotice(d: MemberMailContext & { reason: string; removedOn: string }): RenderedEmail {
   return {
     subject: `【移出名录通知】“${d.entryTitle}”移出${d.programmeName}名录`,
-    text: letter(
-      d.institutionName,
-      [`“${d.entryTitle}”${d.reason}，经公示无程序异议，自 ${d.removedOn} 起移出${d.programmeName}名录。`],
-      'Removed from the directory after the publicity period.',
-    ),
+    text: letter(d.institutionName, [
+      `“${d.entryTitle}”${d.reason}，经公示无程序异议，自 ${d.removedOn} 起移出${d.programmeName}名录。`,
+    ]),
   };
 }
 
@@ -81,14 +67,10 @@ export function removalNotice(d: MemberMailContext & { reason: string; removedOn
 export function removalWithdrawn(d: MemberMailContext & { reason: string }): RenderedEmail {
   return {
     subject: `【移出名录撤回通知】“${d.entryTitle}”保留在${d.programmeName}名录`,
-    text: letter(
-      d.institutionName,
-      [
-        `关于“${d.entryTitle}”移出名录的公示期间，程序申诉经核查成立：${d.reason}。`,
-        '拟移出名录的决定撤回，该成员恢复正常。',
-      ],
-      'The removal was withdrawn after a procedural appeal was upheld.',
-    ),
+    text: letter(d.institutionName, [
+      `关于“${d.entryTitle}”移出名录的公示期间，程序申诉经核查成立：${d.reason}。`,
+      '拟移出名录的决定撤回，该成员恢复正常。',
+    ]),
   };
 }
 
@@ -99,13 +81,9 @@ export function removalWithdrawn(d: MemberMailContext & { reason: string }): Ren
 export function revocationNotice(d: MemberMailContext & { reason: string; barEndsOn: string }): RenderedEmail {
   return {
     subject: `【撤销认定通知】“${d.entryTitle}”的${d.programmeName}认定已撤销`,
-    text: letter(
-      d.institutionName,
-      [
-        `经查，“${d.entryTitle}”存在以下问题：${d.reason}。`,
-        `现撤销其${d.programmeName}认定，移出名录；自即日起至 ${d.barEndsOn} 止，贵单位不得申报${d.programmeName}。`,
-      ],
-      `Revoked for misconduct; barred from this programme until ${d.barEndsOn}.`,
-    ),
+    text: letter(d.institutionName, [
+      `经查，“${d.entryTitle}”存在以下问题：${d.reason}。`,
+      `现撤销其${d.programmeName}认定，移出名录；自即日起至 ${d.barEndsOn} 止，贵单位不得申报${d.programmeName}。`,
+    ]),
   };
 }

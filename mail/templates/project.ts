@@ -1,5 +1,5 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
-import { body, deadlineZh, letter, scoreZh, type RenderedEmail } from './common.js';
+import { body, deadlineZh, estimatedTag, letter, scoreZh, type RenderedEmail } from './common.js';
 
 /** The research project an email is about, and the institution that carries it out. */
 export interface ProjectMailContext {
@@ -20,14 +20,10 @@ const stageZh = (kind: ReportKind) => (kind === 'midterm' ? '中期检查' : '�
 export function projectApproved(d: ProjectMailContext & { startsOn: string; endsOn: string }): RenderedEmail {
   return {
     subject: `【立项通知】“${d.projectTitle}”已立项`,
-    text: letter(
-      d.institutionName,
-      [
-        `“${d.projectTitle}”已批准立项，研究周期自 ${d.startsOn} 至 ${d.endsOn}。`,
-        '周期过半时进行中期检查，期满时结项；中期检查报告和结项报告均经专家评审。确需延期的，可申请一次，最长一年。',
-      ],
-      'Research project approved (立项).',
-    ),
+    text: letter(d.institutionName, [
+      `“${d.projectTitle}”已批准立项，研究周期自 ${d.startsOn} 至 ${d.endsOn}。`,
+      '周期过半时进行中期检查，期满时结项；中期检查报告和结项报告均经专家评审。确需延期的，可申请一次，最长一年。',
+    ]),
   };
 }
 
@@ -40,15 +36,11 @@ export function projectReportRequest(
 ): RenderedEmail {
   const what = reportZh(d.kind);
   return {
-    subject: `【${stageZh(d.kind)}】请提交“${d.projectTitle}”${what}${d.attempt > 1 ? '（再次提交）' : ''}`,
-    text: letter(
-      d.institutionName,
-      [
-        `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交“${d.projectTitle}”的${what}，届时组织专家评审。`,
-        ...(d.attempt > 1 ? ['结项评审未通过的，可修改后再次提交一次；再次评审仍未通过的，不予结项。'] : []),
-      ],
-      `Please submit the ${d.kind} report.`,
-    ),
+    subject: `【${stageZh(d.kind)}】请提交“${d.projectTitle}”${what}${d.attempt > 1 ? '（再次提交）' : ''}${estimatedTag(d.dueEstimated)}`,
+    text: letter(d.institutionName, [
+      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交“${d.projectTitle}”的${what}，届时组织专家评审。`,
+      ...(d.attempt > 1 ? ['结项评审未通过的，可修改后再次提交一次；再次评审仍未通过的，不予结项。'] : []),
+    ]),
   };
 }
 
@@ -57,12 +49,10 @@ export function projectReportReminder(
   d: ProjectMailContext & { kind: ReportKind; due: Date; dueEstimated: boolean; workingDaysLeft: number },
 ): RenderedEmail {
   return {
-    subject: `【提醒】“${d.projectTitle}”${reportZh(d.kind)}还有 ${d.workingDaysLeft} 个工作日截止`,
-    text: letter(
-      d.institutionName,
-      [`“${d.projectTitle}”的${reportZh(d.kind)}尚未提交，截止时间为 ${deadlineZh(d.due, d.dueEstimated)}。`],
-      `Reminder: ${d.workingDaysLeft} working day(s) left.`,
-    ),
+    subject: `【提醒】“${d.projectTitle}”${reportZh(d.kind)}还有 ${d.workingDaysLeft} 个工作日截止${estimatedTag(d.dueEstimated)}`,
+    text: letter(d.institutionName, [
+      `“${d.projectTitle}”的${reportZh(d.kind)}尚未提交，截止时间为 ${deadlineZh(d.due, d.dueEstimated)}。`,
+    ]),
   };
 }
 
@@ -70,13 +60,10 @@ export function projectReportReminder(
 export function projectReportOverdue(d: ProjectMailContext & { kind: ReportKind; due: Date }): RenderedEmail {
   return {
     subject: `【逾期】“${d.projectTitle}”${reportZh(d.kind)}逾期未交`,
-    text: body(
-      [
-        `“${d.projectTitle}”（${d.institutionName}）的${reportZh(d.kind)}已于 ${formatInstantZh(d.due)} 截止，至今未提交。`,
-        '报告提交后仍将组织评审并标注逾期；如需撤项，请在系统中说明理由（POST /api/projects/:projectId/terminate）。',
-      ],
-      'A project report is overdue.',
-    ),
+    text: body([
+      `“${d.projectTitle}”（${d.institutionName}）的${reportZh(d.kind)}已于 ${formatInstantZh(d.due)} 截止，至今未提交。`,
+      '报告提交后仍将组织评审并标注逾期；如需撤项，请在系统中办理撤项并说明理由。',
+    ]),
   };
 }
 
@@ -97,16 +84,12 @@ export function projectReportResult(
   const outcome = d.passed ? '通过' : '不通过';
   return {
     subject: `【${stage}结果】“${d.projectTitle}”${stage}${outcome}`,
-    text: letter(
-      d.institutionName,
-      [
-        `“${d.projectTitle}”${stage}专家评审结果：${outcome}${scoreZh(d.score)}。`,
-        ...(d.reason ? [`理由：${d.reason}`] : []),
-        ...(d.mayResubmit ? ['可在修改后再次提交结项报告一次，提交期限另行通知。'] : []),
-        ...(d.kind === 'final' && d.passed ? ['项目已结项。'] : []),
-      ],
-      `${stage}: ${d.passed ? 'passed' : 'not passed'}.`,
-    ),
+    text: letter(d.institutionName, [
+      `“${d.projectTitle}”${stage}专家评审结果：${outcome}${scoreZh(d.score)}。`,
+      ...(d.reason ? [`理由：${d.reason}`] : []),
+      ...(d.mayResubmit ? ['可在修改后再次提交结项报告一次，提交期限另行通知。'] : []),
+      ...(d.kind === 'final' && d.passed ? ['项目已结项。'] : []),
+    ]),
   };
 }
 
@@ -119,16 +102,12 @@ export function projectExtensionDecided(
 ): RenderedEmail {
   return {
     subject: `【延期申请】“${d.projectTitle}”延期申请${d.approved ? '已批准' : '未批准'}`,
-    text: letter(
-      d.institutionName,
-      [
-        d.approved
-          ? `“${d.projectTitle}”延期 ${d.months} 个月的申请已批准，研究周期延至 ${d.endsOn}。`
-          : `“${d.projectTitle}”延期 ${d.months} 个月的申请未获批准，研究周期仍至 ${d.endsOn}。`,
-        `说明：${d.reason}`,
-      ],
-      `Extension ${d.approved ? 'approved' : 'refused'}.`,
-    ),
+    text: letter(d.institutionName, [
+      d.approved
+        ? `“${d.projectTitle}”延期 ${d.months} 个月的申请已批准，研究周期延至 ${d.endsOn}。`
+        : `“${d.projectTitle}”延期 ${d.months} 个月的申请未获批准，研究周期仍至 ${d.endsOn}。`,
+      `说明：${d.reason}`,
+    ]),
   };
 }
 
@@ -136,10 +115,6 @@ export function projectExtensionDecided(
 export function projectTerminated(d: ProjectMailContext & { reason: string }): RenderedEmail {
   return {
     subject: `【撤项通知】“${d.projectTitle}”已撤项`,
-    text: letter(
-      d.institutionName,
-      [`“${d.projectTitle}”已撤项。`, `理由：${d.reason}`],
-      'The project has been terminated.',
-    ),
+    text: letter(d.institutionName, [`“${d.projectTitle}”已撤项。`, `理由：${d.reason}`]),
   };
 }

@@ -20,23 +20,17 @@ export function receiptNotAccepted(d: {
   const refused = d.outcome === 'refused';
   return {
     subject: refused ? `【未予受理】您的“${d.requestZh}”请求未被受理` : `【未能办理】您的“${d.requestZh}”请求未能办理`,
-    text: letter(
-      d.addressee,
-      [
-        `您于 ${formatInstantZh(d.receivedAt)}（北京时间）通过 ronghe 系统提出的${d.about ? `关于${d.about}的` : ''}“${d.requestZh}”请求，`,
-        '该请求当时未能即时办理，系统已按上述接收时间留存，并随后自动送交办理。',
-        '',
-        refused
-          ? `经办理，该请求未予受理。原因：${d.reason}${/[。！？.!?]$/.test(d.reason) ? '' : '。'}`
-          : '办理时系统出现错误，该请求未能办理（并非因请求内容不符合要求）。',
-        '',
-        `回执编号：${d.receiptId}`,
-        '',
-        `如有疑问，${CONTACT_CENTRE_ZH.replace(/。$/, '')}，并提供上述回执编号。`,
-      ],
+    text: letter(d.addressee, [
+      `您于 ${formatInstantZh(d.receivedAt)}（北京时间）通过 ronghe 系统提出的${d.about ? `关于${d.about}的` : ''}“${d.requestZh}”请求，`,
+      '该请求当时未能即时办理，系统已按上述接收时间留存，并随后自动送交办理。',
+      '',
       refused
-        ? `Your request kept as receipt ${d.receiptId} was refused when it was delivered.`
-        : `Your request kept as receipt ${d.receiptId} could not be processed (a system error).`,
-    ),
+        ? `经办理，该请求未予受理。原因：${d.reason}${/[。！？.!?]$/.test(d.reason) ? '' : '。'}`
+        : '办理时系统出现错误，该请求未能办理（并非因请求内容不符合要求）。',
+      '',
+      `回执编号：${d.receiptId}`,
+      '',
+      `如有疑问，${CONTACT_CENTRE_ZH.replace(/。$/, '')}，并提供上述回执编号。`,
+    ]),
   };
 }

@@ -8,7 +8,7 @@ const STEP_ZH: Record<string, string> = {
 
 /**
  * To staff when a procedure's sub-workflow (a review, a publicity period) failed: the procedure waits, and
- * staff retry the step through `POST /api/workflows/<parent>/retry-child` once the cause is fixed. `reason` is
+ * staff retry the step in the system (README "When a step fails") once the cause is fixed. `reason` is
  * the failure's message; `attempt` counts the failures of this step (1 for the first).
  */
 export function childWorkflowFailed(d: {
@@ -21,16 +21,12 @@ export function childWorkflowFailed(d: {
   const step = STEP_ZH[d.childType] ?? d.childType;
   return {
     subject: `【需处理】流程 ${d.parentWorkflowId} 的${step}环节失败${d.attempt > 1 ? `（第 ${d.attempt} 次）` : ''}，等待重试`,
-    text: body(
-      [
-        `流程 ${d.parentWorkflowId} 的${step}环节（子流程 ${d.childWorkflowId}）未能完成：`,
-        '',
-        d.reason,
-        '',
-        '该流程已暂停在此环节，不会自动继续。排除原因后，请在系统中重试该环节',
-        `（POST /api/workflows/${d.parentWorkflowId}/retry-child）。`,
-      ],
-      `Sub-workflow ${d.childWorkflowId} of ${d.parentWorkflowId} failed (attempt ${d.attempt}); the procedure waits for staff to retry it.`,
-    ),
+    text: body([
+      `流程 ${d.parentWorkflowId} 的${step}环节（子流程 ${d.childWorkflowId}）未能完成：`,
+      '',
+      d.reason,
+      '',
+      `该流程已暂停在此环节，不会自动继续。排除原因后，请在系统中重试流程 ${d.parentWorkflowId} 的该环节。`,
+    ]),
   };
 }

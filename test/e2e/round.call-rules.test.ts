@@ -539,22 +539,30 @@ describe('estimated deadlines and the official arrangement', () => {
     expect(await deadlineOf(earlier)).toEqual(expect.objectContaining({ day: '2030-02-14', estimated: true }));
 
     await stack.mailbox.clear();
+    const arrangement = (reference: string, nationalDays: string[]) => ({
+      reference,
+      holidays: [
+        { date: '2030-01-01', name: '元旦' },
+        ...['2030-02-02', '2030-02-03', '2030-02-04', '2030-02-05', '2030-02-06'].map((date) => ({
+          date,
+          name: '春节',
+        })),
+        ...nationalDays.map((date) => ({ date, name: '国庆节' })),
+      ],
+      workdays: [],
+    });
+    const nationalDays = [
+      '2030-10-01',
+      '2030-10-02',
+      '2030-10-03',
+      '2030-10-04',
+      '2030-10-05',
+      '2030-10-06',
+      '2030-10-07',
+    ];
     const put = await stack.request<{ roundsNotified: number }>('PUT', '/api/calendar/years/2030', {
       token: staff,
-      body: {
-        reference: '国务院办公厅关于2030年部分节假日安排的通知（测试录入）',
-        holidays: [
-          { date: '2030-01-01', name: '元旦' },
-          ...['2030-02-02', '2030-02-03', '2030-02-04', '2030-02-05', '2030-02-06'].map((date) => ({
-            date,
-            name: '春节',
-          })),
-          ...['2030-10-01', '2030-10-02', '2030-10-03', '2030-10-04', '2030-10-05', '2030-10-06', '2030-10-07'].map(
-            (date) => ({ date, name: '国庆节' }),
-          ),
-        ],
-        workdays: [],
-      },
+      body: arrangement('国务院办公厅关于2030年部分节假日安排的通知（测试录入）', nationalDays),
     });
     expect(put.status).toBe(200);
     expect(put.body.roundsNotified).toBeGreaterThanOrEqual(2);
@@ -566,6 +574,25 @@ describe('estimated deadlines and the official arrangement', () => {
     expect(recipientPurposePairs(told)).toEqual(
       recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'deadline_changed' }))),
     );
+    // Issue 14, point 13: the notice says why, and that the old date was an estimate.
+    expect(told[0]!.text).toContain('由 2030年10月9日 24:00（预计） 调整为 2030年10月11日 24:00。');
+    expect(told[0]!.text).toContain('调整原因：国务院办公厅公布了当年节假日安排');
+
+    // Staff correct the official arrangement (国庆 to 10-08): the deadline moves again; the old date was official.
+    await stack.mailbox.clear();
+    const corrected = await stack.request('PUT', '/api/calendar/years/2030', {
+      token: staff,
+      body: arrangement('国务院办公厅关于2030年部分节假日安排的通知（更正）', [...nationalDays, '2030-10-08']),
+    });
+    expect(corrected.status).toBe(200);
+    await eventually(async () => ((await deadlineOf(later)).day === '2030-10-14' ? true : undefined));
+    const retold = await stack.mailbox.waitForCount(universityContacts().length);
+    expect(recipientPurposePairs(retold)).toEqual(
+      recipientPurposePairs(universityContacts().map((to) => ({ to, purpose: 'deadline_changed' }))),
+    );
+    expect(retold[0]!.text).toContain('由 2030年10月11日 24:00 调整为 2030年10月14日 24:00。');
+    expect(retold[0]!.text).toContain('调整原因：工作人员更正了已录入的节假日安排');
+    expect(retold[0]!.text).not.toContain('预计');
     // Without the substitute days the official count ends on 02-13, before the announced 02-14: it stays.
     await eventually(async () => ((await deadlineOf(earlier)).estimated === false ? true : undefined));
     expect((await deadlineOf(earlier)).day).toBe('2030-02-14');

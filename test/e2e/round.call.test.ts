@@ -441,15 +441,33 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
   });
 
   step('then every email went out exactly once to the expected recipients', async () => {
+    const approved = new Set(outcome.body.approved.map((a) => a.applicationId));
+    const reviewed = [...new Set(assignments.map((a) => a.item_id))];
     expected = expectedRoundEmails({
       invited: [...new Set(assignments.map((a) => a.expert_id)), replacement.expert_id],
       removedBy: appInstitution.get(removed)!,
       approvedBy: outcome.body.approved.map((a) => appInstitution.get(a.applicationId)!),
+      notShortlistedBy: reviewed
+        .filter((id) => !approved.has(id) && id !== removed)
+        .map((id) => appInstitution.get(id)!),
     });
     const emails = await stack.mailbox.waitForCount(expected.length, { settleMs: 1_000 });
     expect(recipientPurposePairs(emails)).toEqual(recipientPurposePairs(expected));
     const failure = emails.find((e) => e.purpose === 'formal_check_failed' && e.to === contactOf('henau'))!;
     expect(failure.text).toContain('附件“申报书”已损坏或丢失');
+    // Issue 14, point 14: every notice is signed by the body its sender names, dated, with a contact, and
+    // names its deadline once (no ISO timestamp, no API path).
+    for (const e of emails) {
+      expect(e.fromName, e.purpose).toBe('河南省高等教育学会产教融合管理服务中心');
+      expect(e.text, e.purpose).toMatch(
+        /\n河南省高等教育学会产教融合管理服务中心\n\d{4}年\d{1,2}月\d{1,2}日\n\n联系人：王老师，联系电话：0371-65900000\n/,
+      );
+      expect(e.text, e.purpose).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\/api\//);
+    }
+    const receipt = emails.find((e) => e.purpose === 'submission_receipt' && e.to === contactOf('ncwu-elec'))!;
+    expect(receipt.subject).toMatch(/^【受理回执】/);
+    const notListed = emails.find((e) => e.purpose === 'not_shortlisted_notice')!;
+    expect(notListed.text).toContain('未列入');
   });
 
   step('then the applications end in their statuses and keep their versions', async () => {

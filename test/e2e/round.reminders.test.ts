@@ -235,13 +235,24 @@ describe('a round over real calendar durations (time-skipping server)', () => {
     );
     expect(checked).toEqual({ zzu: 'passed', henu: 'failed', haust: 'failed', htu: 'failed', haut: 'draft' });
 
-    const callPurposes = ['call_notice', 'call_reminder', 'deadline_extended', 'formal_check_failed'];
+    const callPurposes = [
+      'call_notice',
+      'submission_receipt',
+      'call_reminder',
+      'deadline_extended',
+      'formal_check_failed',
+    ];
+    const accepted = ['zzu', 'henu', 'haust', 'htu'];
     const emails = (
-      await stack.mailbox.waitForCount(30 + first.length + second.length + third.length + fourth.length + 30 + 3)
+      await stack.mailbox.waitForCount(
+        30 + accepted.length + first.length + second.length + third.length + fourth.length + 30 + 3,
+      )
     ).filter((e) => callPurposes.includes(e.purpose ?? ''));
     expect(recipientPurposePairs(emails)).toEqual(
       recipientPurposePairs([
         ...all.map((id) => ({ to: universityEmail(id), purpose: 'call_notice' })),
+        // One receipt per accepted submission, though each submission's decision was crashed after its commit.
+        ...accepted.map((id) => ({ to: universityEmail(id), purpose: 'submission_receipt' })),
         ...[...first, ...second, ...third, ...fourth].map((line) => ({
           to: line.split(' ')[0]!,
           purpose: 'call_reminder',

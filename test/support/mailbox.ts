@@ -2,6 +2,8 @@ import { currentProgress, eventually, IDLE_BOUND_MS } from './wait.js';
 
 export interface ReceivedEmail {
   to: string;
+  /** The sender's display name (empty when there is none). */
+  fromName: string;
   subject: string;
   text: string;
   purpose: string | undefined;
@@ -11,6 +13,7 @@ export interface ReceivedEmail {
 
 interface MaildevEmail {
   subject: string;
+  from?: { address: string; name?: string }[];
   text?: string;
   to: { address: string }[];
   headers: Record<string, string | undefined>;
@@ -27,6 +30,7 @@ export class Mailbox {
     return emails.flatMap((e) =>
       e.to.map((to) => ({
         to: to.address,
+        fromName: e.from?.[0]?.name ?? '',
         subject: e.subject,
         text: e.text ?? '',
         purpose: e.headers['x-ronghe-purpose'],

@@ -224,14 +224,17 @@ export async function expectEveryDecisionAudited(db: Db, roundId: string, story:
 }
 
 /**
- * The emails the round owes, exactly: call notices, three reminders to those who did not submit, the formal
- * check's failures, review invitations (`invited` includes the replacement), staff's review report, the
- * extension, the objectors' answers, the removed entry's notice and the approval notices.
+ * The emails the round owes, exactly: call notices, a receipt per accepted submission, three reminders to those
+ * who did not submit, the formal check's failures, review invitations (`invited` includes the replacement),
+ * staff's review report, the extension, the publicity notices to the entries listed, the objectors' answers,
+ * the removed entry's notice, the approval notices and the results to those not on the list.
  */
 export function expectedRoundEmails(story: {
   invited: string[];
   removedBy: string;
   approvedBy: string[];
+  /** Institutions of the reviewed applications left off the final list, one per application. */
+  notShortlistedBy: string[];
 }): { to: string; purpose: string }[] {
   const eligible = universities.flatMap((u) => [
     universityEmail(u.id),
@@ -240,6 +243,11 @@ export function expectedRoundEmails(story: {
   const submittedBy = new Set(Object.keys(plan).map(contactOf));
   return [
     ...eligible.map((to) => ({ to, purpose: 'call_notice' })),
+    // A receipt per accepted submission: every application of the plan, and zzu's resubmission.
+    ...Object.entries(plan).flatMap(([institution, count]) =>
+      Array.from({ length: count }, () => ({ to: contactOf(institution), purpose: 'submission_receipt' })),
+    ),
+    { to: contactOf('zzu'), purpose: 'submission_receipt' },
     ...[1, 2, 3].flatMap(() =>
       eligible.filter((to) => !submittedBy.has(to)).map((to) => ({ to, purpose: 'call_reminder' })),
     ),
@@ -248,10 +256,20 @@ export function expectedRoundEmails(story: {
     ...story.invited.map((id) => ({ to: `${id}@pool.ronghe.example`, purpose: 'review_invitation' })),
     { to: 'staff@ronghe.example', purpose: 'review_completed' },
     ...eligible.map((to) => ({ to, purpose: 'deadline_extended' })),
+    // Every entry listed is told its publicity opened: the approved ones (the substitute in the second
+    // period) and the one removed on objection.
+    ...[...story.approvedBy, story.removedBy].map((institution) => ({
+      to: contactOf(institution),
+      purpose: 'publicity_opened',
+    })),
     { to: 'zhang.ming@objector.example', purpose: 'objection_resolved' },
     { to: 'li.hong@objector.example', purpose: 'objection_resolved' },
     { to: contactOf(story.removedBy), purpose: 'entry_removed' },
     ...story.approvedBy.map((institution) => ({ to: contactOf(institution), purpose: 'approval_notice' })),
+    ...story.notShortlistedBy.map((institution) => ({
+      to: contactOf(institution),
+      purpose: 'not_shortlisted_notice',
+    })),
   ];
 }
 

@@ -51,4 +51,30 @@ describe('configuration', () => {
     );
     expect(loadConfig(productionEnv).production).toBe(true);
   });
+
+  // Issue 14, point 14: the sender's name is the signature under every notice, and a reader has someone to call.
+  it('signs notices as the sender is named, with a contact person and telephone', () => {
+    const c = loadConfig({});
+    expect(c.letterhead).toEqual({
+      issuer: '河南省高等教育学会产教融合管理服务中心',
+      contactName: '王老师',
+      contactPhone: '0371-65900000',
+    });
+    expect(c.smtp.from).toBe('河南省高等教育学会产教融合管理服务中心 <noreply@ronghe.example>');
+    const custom = loadConfig({
+      MAIL_FROM: 'notice@jyt.henan.example',
+      NOTICE_ISSUER: '河南省教育厅',
+      NOTICE_CONTACT_NAME: '李明',
+      NOTICE_CONTACT_PHONE: '0371-66666666',
+    });
+    expect(custom.smtp.from).toBe('河南省教育厅 <notice@jyt.henan.example>');
+    expect(custom.letterhead).toEqual({ issuer: '河南省教育厅', contactName: '李明', contactPhone: '0371-66666666' });
+    expect(loadConfig({ MAIL_FROM: '河南省高等教育学会产教融合管理服务中心 <a@x.example>' }).smtp.from).toBe(
+      '河南省高等教育学会产教融合管理服务中心 <a@x.example>',
+    );
+    expect(() => loadConfig({ MAIL_FROM: '河南省产教融合管理服务中心 <a@x.example>' })).toThrow(
+      /MAIL_FROM.*NOTICE_ISSUER/,
+    );
+    expect(() => loadConfig({ NOTICE_CONTACT_PHONE: '请拨打' })).toThrow(/NOTICE_CONTACT_PHONE/);
+  });
 });

@@ -3,7 +3,18 @@ import { formalRules } from '../../domain/applications.js';
 import { shanghaiInstant } from '../../domain/calendar/index.js';
 import { programmeCatalogue } from '../../domain/programmes.js';
 import * as templates from '../../mail/templates.js';
-import { callNotice, callReminder, deadlineChanged, deadlineExtended } from '../../mail/templates.js';
+import {
+  callNotice,
+  callReminder,
+  deadlineChanged,
+  deadlineExtended,
+  publicityOpened,
+  rectificationNotice,
+  reviewInvitation,
+  reviewReminder,
+  submissionReceipt,
+} from '../../mail/templates.js';
+import { DEFAULT_LETTERHEAD, signNotice } from '../../mail/templates/common.js';
 
 const demoUniversity = programmeCatalogue.find((p) => p.key === 'demo_university')!;
 const demoRules = formalRules('demo_university', demoUniversity.rules);
@@ -27,7 +38,12 @@ describe('zh-CN notices', () => {
         formalRules: demoRules,
       }),
       callReminder({ ...estimated, workingDaysLeft: 3 }),
-      deadlineExtended({ ...estimated, previous: shanghaiInstant('2027-03-19', 24), reason: '材料准备时间不足' }),
+      deadlineExtended({
+        ...estimated,
+        previous: shanghaiInstant('2027-03-19', 24),
+        previousEstimated: false,
+        reason: '材料准备时间不足',
+      }),
     ];
     for (const e of emails) {
       expect(e.subject).toContain('预计');
@@ -66,15 +82,61 @@ describe('zh-CN notices', () => {
     ]);
   });
 
+  // Issue 14, point 13: every kind of notice whose date was counted on an estimated calendar says so.
+  it('says 预计 in every other notice whose date was counted on an estimated calendar', () => {
+    const due = shanghaiInstant('2027-04-10', 24);
+    const expert = { expertName: '张明', reviewTitle: '2027年度产教融合示范高校申报专家评审' };
+    const member = { institutionName: '河南大学', programmeName: '产教融合示范学院', entryTitle: '智能制造产业学院' };
+    const emails = {
+      reviewInvitation: reviewInvitation({ ...expert, count: 4, due, dueEstimated: true, replacement: false }),
+      reviewReminder: reviewReminder({ ...expert, open: 2, due, dueEstimated: true, workingDaysLeft: 2 }),
+      rectificationNotice: rectificationNotice({
+        ...member,
+        reason: '年度评价不合格',
+        months: 6,
+        due,
+        dueEstimated: true,
+      }),
+      publicityOpened: publicityOpened({
+        institutionName: '郑州大学',
+        publicityTitle: '2027年度产教融合示范高校拟认定名单公示',
+        entryTitle: '新工科产业学院',
+        resultZh: null,
+        firstDay: '2027年4月1日',
+        endsAt: due,
+        estimated: true,
+      }),
+      submissionReceipt: submissionReceipt({
+        ...base,
+        deadlineEstimated: true,
+        applicationTitle: '新工科产业学院',
+        version: 1,
+        receivedAt: shanghaiInstant('2027-03-20', 10),
+        warnings: [],
+      }),
+    };
+    for (const [name, e] of Object.entries(emails)) {
+      // A receipt's subject names no date; the deadline it repeats is in the body.
+      if (name !== 'submissionReceipt') expect(e.subject, name).toContain('预计');
+      expect(e.text, name).toMatch(/2027年(4月10日|3月26日) 24:00（预计/);
+    }
+  });
+
+  it('says why a deadline changed, and marks the old date 预计 only when it was an estimate', () => {
+    const moved = { ...base, deadlineEstimated: false, previous: shanghaiInstant('2027-03-24', 24) };
+    const published = deadlineChanged({ ...moved, previousEstimated: true });
+    expect(published.text).toContain('由 2027年3月24日 24:00（预计） 调整为 2027年3月26日 24:00');
+    expect(published.text).toContain('国务院办公厅公布了当年节假日安排');
+    const corrected = deadlineChanged({ ...moved, previousEstimated: false });
+    expect(corrected.text).toContain('由 2027年3月24日 24:00 调整为 2027年3月26日 24:00');
+    expect(corrected.text).not.toContain('预计');
+    expect(corrected.text).toContain('工作人员更正了已录入的节假日安排');
+  });
+
   it('says nothing of an estimate once the calendar is official', () => {
     const e = callReminder({ ...base, deadlineEstimated: false, workingDaysLeft: 1 });
     expect(e.subject).toBe('【申报提醒】2027年度产教融合示范高校申报将于1个工作日后截止');
     expect(e.text).not.toContain('预计');
-  });
-
-  it('announces a deadline moved by the official arrangement with both days', () => {
-    const e = deadlineChanged({ ...base, deadlineEstimated: false, previous: shanghaiInstant('2027-03-24', 24) });
-    expect(e.text).toContain('由 2027年3月24日 24:00（预计）调整为 2027年3月26日 24:00');
   });
 });
 
@@ -112,23 +174,83 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       ...round,
       deadlineEstimated: true,
       previous: at('2027-03-19', 24),
+      previousEstimated: true,
       reason: '材料准备时间不足',
     }),
-    deadlineChanged: t.deadlineChanged({ ...round, deadlineEstimated: false, previous: at('2027-03-24', 24) }),
+    deadlineChanged: t.deadlineChanged({
+      ...round,
+      deadlineEstimated: false,
+      previous: at('2027-03-24', 24),
+      previousEstimated: true,
+    }),
+    deadlineCorrected: t.deadlineChanged({
+      ...round,
+      deadlineEstimated: false,
+      previous: at('2027-03-24', 24),
+      previousEstimated: false,
+    }),
+    submissionReceipt: t.submissionReceipt({
+      ...round,
+      deadlineEstimated: false,
+      applicationTitle: '新工科产业学院',
+      version: 2,
+      receivedAt: at('2027-03-20', 10.5),
+      warnings: [],
+    }),
+    submissionReceiptWithWarnings: t.submissionReceipt({
+      ...round,
+      deadlineEstimated: true,
+      applicationTitle: '新工科产业学院',
+      version: 1,
+      receivedAt: at('2027-03-20', 10),
+      warnings: ['项目简介不少于 100 字（现 4 字）', '缺少附件：申报书'],
+    }),
+    notShortlistedNotice: t.notShortlistedNotice({ ...round, applicationTitle: '新工科产业学院' }),
+    publicityOpened: t.publicityOpened({
+      institutionName: '郑州大学',
+      publicityTitle: '2027年度产教融合示范高校申报拟认定名单公示',
+      entryTitle: '新工科产业学院',
+      resultZh: null,
+      firstDay: '2027年5月6日',
+      endsAt: at('2027-05-12', 24),
+      estimated: false,
+    }),
+    publicityOpenedWithResult: t.publicityOpened({
+      institutionName: '河南大学',
+      publicityTitle: '2028年度动态评价结果公示',
+      entryTitle: '智能制造产业学院',
+      resultZh: '优秀（92.5 分）',
+      firstDay: '2028年5月8日',
+      endsAt: at('2028-05-12', 24),
+      estimated: true,
+    }),
     roundCancelled: t.roundCancelled({ ...round, reason: '政策调整' }),
     formalCheckFailed: t.formalCheckFailed({
       ...round,
       applicationTitle: '新工科产业学院',
       reasons: ['缺少承诺书', '超出字数'],
     }),
-    reviewInvitation: t.reviewInvitation({ ...expert, count: 4, due: at('2027-04-10', 17), replacement: false }),
+    reviewInvitation: t.reviewInvitation({
+      ...expert,
+      count: 4,
+      due: at('2027-04-10', 17),
+      dueEstimated: false,
+      replacement: false,
+    }),
     reviewInvitationReplacement: t.reviewInvitation({
       ...expert,
       count: 1,
       due: at('2027-04-12', 24),
+      dueEstimated: true,
       replacement: true,
     }),
-    reviewReminder: t.reviewReminder({ ...expert, open: 2, due: at('2027-04-10', 17), workingDaysLeft: 2 }),
+    reviewReminder: t.reviewReminder({
+      ...expert,
+      open: 2,
+      due: at('2027-04-10', 17),
+      dueEstimated: false,
+      workingDaysLeft: 2,
+    }),
     reviewBlocked: t.reviewBlocked({
       reviewTitle: expert.reviewTitle,
       explanation: '回避后可分派专家不足 5 人。',
@@ -160,7 +282,6 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       what: '“郑州大学计算机学院 产教融合示范学院”（郑州大学）的整改报告',
       valid: 1,
       min: 3,
-      route: '/api/directory/00000000-0000-4000-8000-000000000001/rectification-grade',
     }),
     reviewCompleted: t.reviewCompleted({
       reviewTitle: expert.reviewTitle,
@@ -367,10 +488,45 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
   };
 }
 
+// Issue 14, point 14: a notice an official would sign.
+describe('every notice, as an official would sign it', () => {
+  const emails = Object.entries(everyTemplate(templates));
+
+  it.each(emails)('%s has one deadline: no ISO timestamp, no English date line', (_name, email) => {
+    expect(`${email.subject}\n${email.text}`).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|[+-]\d{2}:\d{2}\b/);
+  });
+
+  it.each(emails)('%s names no API path', (_name, email) => {
+    expect(`${email.subject}\n${email.text}`).not.toMatch(/\/api\/|\b(GET|POST|PUT|DELETE) \//);
+  });
+
+  it.each(emails)('%s, signed, carries the issuing body, the date of issue and the contact', (_name, email) => {
+    const signed = signNotice(email.text, DEFAULT_LETTERHEAD, new Date('2027-04-06T01:30:00Z'));
+    const foot = signed.slice(email.text.length + 1).split('\n');
+    expect(foot).toEqual([
+      '',
+      '河南省高等教育学会产教融合管理服务中心',
+      '2027年4月6日',
+      '',
+      '联系人：王老师，联系电话：0371-65900000',
+      '（本邮件由 ronghe 系统自动发送，请勿直接回复。）',
+    ]);
+    // Signed once: the body itself ends in what the procedure says, not in a signature of its own.
+    expect(email.text).not.toContain('河南省高等教育学会产教融合管理服务中心\n');
+  });
+
+  it('dates the issue by the day in Asia/Shanghai', () => {
+    // 2027-04-06 23:30 UTC is 7 April in Beijing.
+    expect(signNotice('正文', DEFAULT_LETTERHEAD, new Date('2027-04-06T23:30:00Z'))).toContain('\n2027年4月7日\n');
+  });
+});
+
 describe('every template, byte for byte', () => {
-  // The snapshot is the emails as sent today: a change to any subject or body shows up here first.
+  // The snapshot is the emails as sent today, signed as the outbox signs them (issued 6 April 2027 under the
+  // default letterhead): a change to any subject or body shows up here first.
   it.each(Object.entries(everyTemplate(templates)))('renders %s as before', (_name, email) => {
-    expect(email).toMatchSnapshot();
+    const issuedAt = new Date('2027-04-06T01:30:00Z');
+    expect({ ...email, text: signNotice(email.text, DEFAULT_LETTERHEAD, issuedAt) }).toMatchSnapshot();
   });
 
   it('leaves no exported template out of the snapshot', () => {

@@ -55,6 +55,7 @@ describe('a failed child workflow (stubbed activities)', () => {
       }),
       nextWorkingMorning: (input) => shanghaiInstant(addDays(shanghaiDayOf(new Date(input.after)), 1), 9).toISOString(),
       remindStaffOfObjections: () => undefined,
+      sendPublicityNotices: () => undefined,
       closePublicity: () => undefined,
       publishShowcase: () => ({ selected: 2 }),
       notifyChildFailed: () => undefined,

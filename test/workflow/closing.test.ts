@@ -134,6 +134,7 @@ function showcaseStubs(dueAt: string, gate: ReturnType<typeof closeGate>, extra:
       calendarVersion: 1,
       entries: 1,
     }),
+    sendPublicityNotices: () => undefined,
     closePublicity: () => undefined,
     publishShowcase: () => ({ selected: 1 }),
     ...extra,

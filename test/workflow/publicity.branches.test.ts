@@ -63,6 +63,7 @@ function publicityStubs() {
     }),
     nextWorkingMorning: (input) => nextMorning(input.after),
     remindStaffOfObjections: () => undefined,
+    sendPublicityNotices: () => undefined,
     closePublicity: () => undefined,
   });
 }
@@ -207,6 +208,7 @@ describe('publicity workflow (stubbed activities)', () => {
       }),
       nextWorkingMorning: (input) => nextMorning(input.after),
       remindStaffOfObjections: () => undefined,
+      sendPublicityNotices: () => undefined,
       closePublicity: async (input) => {
         closesStarted.push(input.publicityId);
         closeStarted();

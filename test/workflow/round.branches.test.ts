@@ -86,6 +86,7 @@ function roundStubs(opensDay: Day, overrides: Stubs = {}) {
         entries: 2,
       };
     },
+    sendPublicityNotices: () => undefined,
     closePublicity: () => undefined,
     approveRound: () => ({ approved: 2, directoryEntries: 2, entries: [] }),
     ...overrides,
