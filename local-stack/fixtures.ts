@@ -72,20 +72,25 @@ export async function insertBulkDrafts(
 
 /**
  * Replaces the active expert pool with `size` industry experts `<prefix>-0001…`, spread over `fields` in turn
- * (expert `i` in `fields[(i - 1) % n]`), for the benchmark and the chaos run. The seeded experts stay in the
- * table, inactive. Returns the new experts' ids.
+ * (expert `i` in `fields[(i - 1) % n]`), for the benchmark and the chaos run. They work for an enterprise that
+ * is no institution's partner, or — the seeds have none — for no recorded enterprise: 回避 keeps an applicant's
+ * partners' experts away, so a pool at one seeded partner could review none of its universities. The seeded experts stay in the table, inactive. Returns the new experts' ids.
  */
 export async function replaceExpertPool(
   db: Db,
   options: { prefix: string; size: number; fields: string[] },
 ): Promise<string[]> {
   await db('experts').update({ active: false });
+  const neutral = await db('enterprises')
+    .whereNotIn('id', db('institution_partners').select('enterprise_id'))
+    .orderBy('id')
+    .first<{ id: string } | undefined>('id');
   const pool = Array.from({ length: options.size }, (_, i) => ({
     id: `${options.prefix}-${String(i + 1).padStart(4, '0')}`,
     name_zh: `评审专家${i + 1}`,
     email: `${options.prefix}-${i + 1}@experts.ronghe.example`,
     affiliation_kind: 'industry',
-    enterprise_id: 'newcapec',
+    enterprise_id: neutral?.id ?? null,
     title_zh: '正高级工程师',
     fields: [options.fields[i % options.fields.length]!],
   }));
