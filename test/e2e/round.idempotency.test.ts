@@ -322,7 +322,7 @@ describe('A kept receipt the workflow refuses when it is redelivered (time-skipp
       formatInstantZh(receivedAt),
       row.outcome_message,
       receiptId,
-      '产教融合管理服务中心联系',
+      '本通知所列联系人',
       '关于申报项目《',
     ]) {
       expect(mail!.text).toContain(fact);
