@@ -40,8 +40,13 @@ export function healthRoutes(routes: ApiRoutes, deps: { db: Db; temporal: Client
     async handler() {
       const [temporal, database] = await Promise.all([
         timed(
+          // The call itself ends at the deadline: a timeout around it alone would leave it retrying in the background.
           () =>
-            deps.temporal.connection.workflowService.describeNamespace({ namespace: deps.temporal.options.namespace }),
+            deps.temporal.connection.withDeadline(Date.now() + 3_000, () =>
+              deps.temporal.connection.workflowService.describeNamespace({
+                namespace: deps.temporal.options.namespace,
+              }),
+            ),
           3_000,
         ),
         timed(() => pingDatabase(deps.db), 3_000),
