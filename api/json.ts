@@ -31,6 +31,11 @@ export function decodeStrictly(bytes: Uint8Array, charset: string, what: string)
 // eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
 const UNSTORABLE = /\u0000|\p{Cs}/u;
 
+/** Whether PostgreSQL can store `text` and UTF-8 encode it (no U+0000, no lone surrogate; see `UNSTORABLE`). */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
 /**
  * Refuses `text` holding U+0000 or a lone surrogate (see `UNSTORABLE`) with 400 `INVALID_ENCODING`, naming
  * `what` (a zh-CN description of where it was, e.g. 查询参数).

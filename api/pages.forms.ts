@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { isStorableText } from './json.js';
 
 /**
  * Reading what a browser, or a script, posts to a public HTML form. The page answers every post with a page
@@ -98,9 +99,9 @@ function hasReplacementCharacter(values: TypedForm): boolean {
   return Object.values(values).some((v) => v?.includes('\uFFFD'));
 }
 
-/** A NUL character: no text field can store it (PostgreSQL refuses it), and no person types it. */
-function hasNul(values: TypedForm): boolean {
-  return Object.values(values).some((v) => v?.includes('\u0000'));
+/** A NUL character (or a lone surrogate): no text field can store it, and no person types it. */
+function hasUnstorable(values: TypedForm): boolean {
+  return Object.values(values).some((v) => v !== undefined && !isStorableText(v));
 }
 
 const NOT_UTF8 = '提交的内容不是有效的 UTF-8 编码文字，请在网页上重新填写后提交';
@@ -138,7 +139,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
     const pairs = text === undefined ? undefined : urlencodedPairs(text);
     if (!pairs) return refused(400, [NOT_UTF8]);
     const { values, problems } = collect(pairs);
-    if (hasNul(values)) return refused(400, [HAS_NUL]);
+    if (hasUnstorable(values)) return refused(400, [HAS_NUL]);
     return problems.length ? refused(422, problems, values) : { values };
   }
   if (form === 'multipart/form-data') {
@@ -150,7 +151,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
     }
     const { values, problems } = collect(data.entries());
     if (hasReplacementCharacter(values)) return refused(400, [NOT_UTF8], values);
-    if (hasNul(values)) return refused(400, [HAS_NUL]);
+    if (hasUnstorable(values)) return refused(400, [HAS_NUL]);
     return problems.length ? refused(422, problems, values) : { values };
   }
   // Not a form: keep what can be read, say how to send it.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { UUID_PATTERN } from './schemas.js';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
@@ -49,8 +50,6 @@ function send(res: Response, status: number, html: string): void {
   res.status(status).type('text/html; charset=utf-8').send(html);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The most a post to a public form may carry: the objection form at its longest (5,000 characters of facts and
  * of evidence, each CJK character 9 bytes once %-escaped) fits well within it.
@@ -79,7 +78,7 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
    * person sent (escaped), or, when the period is over, shows it to copy. `undefined` for an unknown publicity.
    */
   const publicityPage = async (publicityId: string, message = '', typed?: TypedForm, options = { form: true }) => {
-    const p = UUID.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
+    const p = UUID_PATTERN.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
     if (!p) return undefined;
     const listed = p.entries.filter((e) => e.status === 'listed');
     const open = p.status === 'open' && deps.clock().getTime() <= p.endsAt.getTime();
@@ -92,7 +91,7 @@ export function publicPages(deps: ObjectionIntakeDeps): Router {
     const v = typed ?? {};
     const value = (field: keyof TypedForm) => escape(v[field] ?? '');
     // A refused form keeps its key, so sending the corrected form twice is still one objection.
-    const formKey = v.idempotencyKey && UUID.test(v.idempotencyKey) ? v.idempotencyKey : randomUUID();
+    const formKey = v.idempotencyKey && UUID_PATTERN.test(v.idempotencyKey) ? v.idempotencyKey : randomUUID();
     const form = !options.form
       ? ''
       : open
@@ -163,7 +162,7 @@ ${form}`,
       if (refusal) return refusalPage(req, res, refusal.status, refusal.problems, values);
       const publicityId = req.params.publicityId;
       try {
-        const p = UUID.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
+        const p = UUID_PATTERN.test(publicityId) ? await findPublicity(db, publicityId) : undefined;
         if (!p) return await refusalPage(req, res, 404, ['未找到该公示，请核对网址'], values);
         const listed = p.entries.filter((e) => e.status === 'listed').map((e) => e.entryId);
         if (values.entryId && !listed.includes(values.entryId)) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { UUID_PATTERN } from './schemas.js';
 import stableStringify from 'safe-stable-stringify';
 import type { Clock } from './clock.js';
 import type { Client } from '@temporalio/client';
@@ -33,7 +34,6 @@ export interface ObjectionIntakeDeps {
 }
 
 const PHONE = /^[0-9+\-\s()]{7,20}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks an objection as the SPEC asks: under a real name (name, work unit, phone, email), with facts. */
 function checkObjection(
@@ -57,7 +57,7 @@ function checkObjection(
   const email = parseTypedMailbox(form.email);
   if (!email) problems.push(`电子邮箱${MAILBOX_RULE_ZH}`);
   if ((form.facts?.trim().length ?? 0) < 10) problems.push('请写明异议的事实与理由（至少 10 个字）');
-  if (form.entryId && !UUID.test(form.entryId)) problems.push('异议所涉项目无效');
+  if (form.entryId && !UUID_PATTERN.test(form.entryId)) problems.push('异议所涉项目无效');
   if ((form.name?.length ?? 0) > 40 || (form.unit?.length ?? 0) > 100 || (form.facts?.length ?? 0) > 5000)
     problems.push('内容过长');
   if ((form.evidence?.length ?? 0) > 10) problems.push('证据材料至多 10 项');
@@ -116,11 +116,11 @@ export async function fileObjection(
   },
 ) {
   const checked = checkObjection(form);
-  const period = UUID.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
+  const period = UUID_PATTERN.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
   if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
   const content = objectionFingerprint(checked, form);
-  const formKey = meta.formKey && UUID.test(meta.formKey) ? meta.formKey : undefined;
+  const formKey = meta.formKey && UUID_PATTERN.test(meta.formKey) ? meta.formKey : undefined;
   const receivedAt = (meta.receivedAt ?? deps.clock()).toISOString();
   await recordAudit(deps.db, {
     actor: `public:${checked.name}`,

@@ -9,6 +9,9 @@ export const RoundIdSchema = z.string().regex(/^round-[a-z_]+-\d{4}$/);
 /** The path parameters of a route under `/api/rounds/:roundId`. */
 export const RoundParams = z.object({ roundId: RoundIdSchema });
 
+/** A UUID as the database writes it (any version), case-insensitive: ids in paths and hidden form fields. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** One of the programme keys of `domain/programmes.ts`. */
 export const ProgrammeKeySchema = z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]);
 

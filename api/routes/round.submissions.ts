@@ -52,6 +52,24 @@ function refused(app: ApplicationRow, action: string, requestId: string | undefi
   return { action, subjectKind: 'application', subjectId: app.id, requestId, workflowId: app.roundId };
 }
 
+/**
+ * How a submission or withdrawal travels to its round (`deliverReceipt`'s options): under the request's Update id;
+ * a round gone is `CALL_CLOSED`; with Temporal out of reach, one received (`receivedAt`, ISO) after the recorded
+ * deadline is refused at once (`lateByRecord`).
+ */
+function delivery(
+  db: Db,
+  app: ApplicationRow,
+  r: { updateId: string | undefined; caller: string; receivedAt: string },
+) {
+  return {
+    updateId: r.updateId,
+    caller: r.caller,
+    whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
+    provenRefusal: async () => lateByRecord(await loadRound(db, app.roundId), new Date(r.receivedAt)),
+  };
+}
+
 /** Submitting and withdrawing an application: the receipt time is stamped here, the round workflow decides. */
 export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): void {
   const { db } = deps;
@@ -106,12 +124,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
             requestId,
             revision: await pinnedSubmission(trx, app.id),
           }),
-          {
-            updateId,
-            caller: principal!.actor,
-            whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
-            provenRefusal: async () => lateByRecord(await loadRound(db, app.roundId), new Date(receivedAt)),
-          },
+          delivery(db, app, { updateId, caller: principal!.actor, receivedAt }),
         ),
       );
       return {
@@ -171,12 +184,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
             actor: principal!.actor,
             requestId,
           },
-          {
-            updateId,
-            caller: principal!.actor,
-            whenEnded: () => new AppError('CALL_CLOSED', '申报已截止'),
-            provenRefusal: async () => lateByRecord(await loadRound(db, app.roundId), new Date(receivedAt)),
-          },
+          delivery(db, app, { updateId, caller: principal!.actor, receivedAt }),
         ),
       );
       return { status: 200, body: { ...result, withdrawnAt: formatShanghai(new Date(result.withdrawnAt)) } };

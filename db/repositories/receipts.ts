@@ -1,5 +1,6 @@
 import type { ReceiptAddressee } from '../../domain/receipts.js';
 import type { Db } from '../knex.js';
+import { noticeAddressees } from './notices.js';
 
 /** A person's request as it is kept before its Update is sent (table `update_receipts`, migration 013). */
 export interface UpdateReceipt {
@@ -29,8 +30,6 @@ export interface DueReceipt extends UpdateReceipt {
 export interface KeptReceipt {
   updateArg: unknown;
   receivedAt: Date;
-  /** False when a row under this Update id was there already (a retry): the first one is kept. */
-  first: boolean;
 }
 
 /**
@@ -53,11 +52,11 @@ export async function recordReceipt(db: Db, receipt: UpdateReceipt, leaseMs: num
     .onConflict('update_id')
     .ignore()
     .returning<{ update_id: string }[]>('update_id');
-  if (inserted) return { updateArg: receipt.updateArg, receivedAt: receipt.receivedAt, first: true };
+  if (inserted) return { updateArg: receipt.updateArg, receivedAt: receipt.receivedAt };
   const kept = await db('update_receipts')
     .where({ update_id: receipt.updateId })
     .first<{ update_arg: unknown; received_at: Date }>('update_arg', 'received_at');
-  return { updateArg: kept.update_arg, receivedAt: kept.received_at, first: false };
+  return { updateArg: kept.update_arg, receivedAt: kept.received_at };
 }
 
 /**
@@ -86,6 +85,29 @@ interface ReceiptRow {
   redeliveries: number;
 }
 
+/** The columns `ReceiptRow` reads. */
+const RECEIPT_COLUMNS = [
+  'update_id',
+  'workflow_id',
+  'update_name',
+  'update_arg',
+  'caller',
+  'received_at',
+  'redeliveries',
+];
+
+function toDueReceipt(r: ReceiptRow): DueReceipt {
+  return {
+    updateId: r.update_id,
+    workflowId: r.workflow_id,
+    updateName: r.update_name,
+    updateArg: r.update_arg,
+    caller: r.caller,
+    receivedAt: r.received_at,
+    redeliveries: r.redeliveries,
+  };
+}
+
 /**
  * Takes up to `limit` pending receipts nobody holds (their sender died, or could not reach Temporal, and the
  * lease ran out), oldest first, and holds them for `leaseMs`. Concurrent sweeps take disjoint rows
@@ -104,15 +126,7 @@ export async function claimDueReceipts(db: Db, options: { limit: number; leaseMs
       returning r.update_id, r.workflow_id, r.update_name, r.update_arg, r.caller, r.received_at, r.redeliveries`,
     [options.leaseMs / 1000, options.limit],
   );
-  return rows.map((r) => ({
-    updateId: r.update_id,
-    workflowId: r.workflow_id,
-    updateName: r.update_name,
-    updateArg: r.update_arg,
-    caller: r.caller,
-    receivedAt: r.received_at,
-    redeliveries: r.redeliveries,
-  }));
+  return rows.map(toDueReceipt);
 }
 
 /** A receipt not yet answered by its workflow, as the workflow sees it before a close (see `pendingReceipts`). */
@@ -142,41 +156,35 @@ export async function listPendingReceipts(
 }
 
 /** A receipt as it stands (see `findReceipt`). */
-export interface StoredReceipt extends UpdateReceipt {
+export interface StoredReceipt extends DueReceipt {
   status: 'pending' | 'accepted' | 'refused' | 'failed';
   /** The refusal's catalogue code (`refused` only). */
   code: string | null;
   /** The refusal's or the failure's message. */
   message: string | null;
   answeredAt: Date | null;
-  /** How many times the sweeper took it to redeliver. */
-  redeliveries: number;
 }
 
 /** The receipt kept under `updateId` (its Update id), or `undefined`. */
 export async function findReceipt(db: Db, updateId: string): Promise<StoredReceipt | undefined> {
-  const row = await db('update_receipts').where({ update_id: updateId }).first<
-    | (ReceiptRow & {
-        status: StoredReceipt['status'];
-        outcome_code: string | null;
-        outcome_message: string | null;
-        answered_at: Date | null;
-      })
-    | undefined
-  >('update_id', 'workflow_id', 'update_name', 'update_arg', 'caller', 'received_at', 'redeliveries', 'status', 'outcome_code', 'outcome_message', 'answered_at');
+  const row = await db('update_receipts')
+    .where({ update_id: updateId })
+    .first<
+      | (ReceiptRow & {
+          status: StoredReceipt['status'];
+          outcome_code: string | null;
+          outcome_message: string | null;
+          answered_at: Date | null;
+        })
+      | undefined
+    >(...RECEIPT_COLUMNS, 'status', 'outcome_code', 'outcome_message', 'answered_at');
   if (!row) return undefined;
   return {
-    updateId: row.update_id,
-    workflowId: row.workflow_id,
-    updateName: row.update_name,
-    updateArg: row.update_arg,
-    caller: row.caller,
-    receivedAt: row.received_at,
+    ...toDueReceipt(row),
     status: row.status,
     code: row.outcome_code,
     message: row.outcome_message,
     answeredAt: row.answered_at,
-    redeliveries: row.redeliveries,
   };
 }
 
@@ -186,11 +194,6 @@ export interface ReceiptContact {
   email: string;
 }
 
-/**
- * The name and address on record for a receipt's addressee (`receiptAddressee`): an institution's
- * `contact_email`, an expert's `email`, or the address a member of the public gave; `undefined` when the
- * institution or expert is unknown.
- */
 /**
  * What a receipt's request was about, in zh-CN, for the letter that tells its fate: the application's title
  * (`applicationId` in the Update argument) or the publicity period's (`publicityId`); `undefined` otherwise.
@@ -212,17 +215,19 @@ export async function findReceiptSubject(db: Db, updateArg: unknown): Promise<st
   return undefined;
 }
 
+/**
+ * The name and address on record for a receipt's addressee (`receiptAddressee`): an institution's
+ * `contact_email`, an expert's `email`, or the address a member of the public gave; `undefined` when the
+ * institution or expert is unknown.
+ */
 export async function findReceiptContact(db: Db, addressee: ReceiptAddressee): Promise<ReceiptContact | undefined> {
   if (addressee.kind === 'public') return { name: addressee.name, email: addressee.email };
-  const row =
-    addressee.kind === 'institution'
-      ? await db('institutions')
-          .where({ id: addressee.institutionId })
-          .first<{ name: string; email: string } | undefined>({ name: 'name_zh', email: 'contact_email' })
-      : await db('experts')
-          .where({ id: addressee.expertId })
-          .first<{ name: string; email: string } | undefined>({ name: 'name_zh', email: 'email' });
-  return row?.email
-    ? { name: addressee.kind === 'expert' ? `${row.name}专家` : row.name, email: row.email }
-    : undefined;
+  if (addressee.kind === 'institution') {
+    const to = (await noticeAddressees(db, [addressee.institutionId])).get(addressee.institutionId);
+    return to?.contact_email ? { name: to.name_zh, email: to.contact_email } : undefined;
+  }
+  const expert = await db('experts')
+    .where({ id: addressee.expertId })
+    .first<{ name_zh: string; email: string } | undefined>('name_zh', 'email');
+  return expert?.email ? { name: `${expert.name_zh}专家`, email: expert.email } : undefined;
 }
