@@ -10,11 +10,12 @@ import type { Principal, Role } from './auth.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import { answerOnce, IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, keyedRequest } from './idempotency.js';
+import { describeIssues, parseOptions, type RequestPart } from './validation.js';
 import { UPDATE_WAIT_MS } from './workflow-calls.js';
 
 extendZodWithOpenApi(z);
-// Validation messages reach people in problem+json details: zh-CN, like the rest of the interface.
-z.config(z.locales.zhCN());
+// zod's own wording never reaches people: each issue is written by `describeIssues` (api/validation.ts), naming
+// the field by its zh-CN label (`.openapi({ title })`).
 
 export { z };
 
@@ -109,17 +110,19 @@ export const ProblemSchema = z
   .passthrough()
   .openapi('Problem', { description: 'RFC 9457 problem details (application/problem+json).' });
 
-function issuesToDetail(issues: z.core.$ZodIssue[]): { detail: string; errors: { path: string; message: string }[] } {
-  const errors = issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
-  return { detail: errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '), errors };
-}
-
-function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+/**
+ * `value` validated by `schema` (undefined without one).
+ *
+ * @throws AppError VALIDATION_FAILED (422): `detail` the sentences an official would write, joined by '；'
+ *   (`活动名称至少 4 个字；请填写活动时间`); `errors[]` one `{ path, message, label? }` per problem, `path` the JSON
+ *   path (`presenters.0`) for programs.
+ */
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, part: RequestPart): T {
   if (!schema) return undefined as T;
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, parseOptions);
   if (!result.success) {
-    const { detail, errors } = issuesToDetail(result.error.issues);
-    throw new AppError('VALIDATION_FAILED', `${where}: ${detail}`, { errors });
+    const errors = describeIssues(schema, result.error.issues, part);
+    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join('；'), { errors });
   }
   return result.data;
 }
@@ -145,7 +148,7 @@ function absentBody(method: RouteSpec<unknown, unknown, unknown>['method'], sche
   const asEmpty = schema.safeParse({});
   if (!asEmpty.success && asEmpty.error.issues.every((i) => i.path.length > 0)) return {};
   if (schema.safeParse(undefined).success) return undefined;
-  throw new AppError('VALIDATION_FAILED', '请求体: 缺少请求体，请以 JSON 发送完整内容', {
+  throw new AppError('VALIDATION_FAILED', '缺少请求体，请以 JSON 发送完整内容', {
     errors: [{ path: '', message: '缺少请求体' }],
   });
 }
@@ -261,7 +264,7 @@ export class ApiRoutes {
 
     this.router[spec.method](spec.path, async (req, res) => {
       authorise(spec.access, req.principal);
-      const params = parse(spec.params, req.params, '路径参数');
+      const params = parse(spec.params, req.params, '路径');
       const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.
       if (spec.body && req.body === undefined) req.body = absentBody(spec.method, spec.body);
