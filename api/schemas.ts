@@ -4,7 +4,10 @@ import { z } from './route.js';
 /** Request schemas several routes share; a route adds its own OpenAPI example where it documents one. */
 
 /** A round's id in a path: `round-<programme>-<year>` (`domain/workflow-ids.ts`). */
-export const RoundIdSchema = z.string().regex(/^round-[a-z_]+-\d{4}$/);
+export const RoundIdSchema = z
+  .string()
+  .regex(/^round-[a-z_]+-\d{4}$/)
+  .openapi({ title: '申报批次编号', example: 'round-demo_college-2027' });
 
 /** The path parameters of a route under `/api/rounds/:roundId`. */
 export const RoundParams = z.object({ roundId: RoundIdSchema });
@@ -13,7 +16,9 @@ export const RoundParams = z.object({ roundId: RoundIdSchema });
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One of the programme keys of `domain/programmes.ts`. */
-export const ProgrammeKeySchema = z.enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]]);
+export const ProgrammeKeySchema = z
+  .enum(programmeKeys as [ProgrammeKey, ...ProgrammeKey[]])
+  .openapi({ title: '项目类别' });
 
 /**
  * Canonical decimal integers only: no sign but `-` (and no `-0`), no leading zeros, spaces, `0x`, exponents
@@ -30,7 +35,7 @@ interface IntegerRange {
 /**
  * An integer in a query string or a path (which arrive as text), read strictly: only a canonical decimal
  * (`100`, `-3`) is a number; `0x10`, `1e2`, `+5`, ` 5`, `5.0`, `05` and repeated parameters are refused with
- * 422 naming the parameter, where `z.coerce.number()` (`Number()`) would read them as numbers. An empty
+ * 422 naming the parameter by its label (the caller's `.openapi({ title })`), where `z.coerce.number()` (`Number()`) would read them as numbers. An empty
  * value (`limit=`) counts as absent: the default applies, or the parameter is optional, or it is missing.
  * Documented in OpenAPI as `type: integer` with the bounds (and the default).
  */
@@ -40,10 +45,7 @@ export function queryInteger(range: IntegerRange): z.ZodType<number>;
 export function queryInteger(
   range: IntegerRange & { default?: number; optional?: boolean },
 ): z.ZodType<number | undefined> {
-  let number = z
-    .number({ error: (issue) => (issue.input === undefined ? '不能为空' : undefined) })
-    .int()
-    .min(range.min);
+  let number = z.number().int().min(range.min);
   if (range.max !== undefined) number = number.max(range.max);
   const inner =
     range.default !== undefined ? number.default(range.default) : range.optional ? number.optional() : number;

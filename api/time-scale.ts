@@ -8,7 +8,12 @@ import { z } from './route.js';
  * differs between routes, so each passes its own.
  */
 export function timeScaleField(doc: { description: string; example?: number }) {
-  return z.number().min(1).max(100_000_000).optional().openapi(doc);
+  return z
+    .number()
+    .min(1)
+    .max(100_000_000)
+    .optional()
+    .openapi({ title: '时间压缩倍数', ...doc });
 }
 
 /**

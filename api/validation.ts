@@ -152,26 +152,12 @@ function describeIssue(root: Schema, issue: z.core.$ZodIssue, part: RequestPart)
   const label = labelAt(root, issue.path);
   const named = label ?? part;
   const field = (message: string): FieldError[] => [{ path, message, ...(label ? { label } : {}) }];
-  if (issue.message !== NO_MESSAGE) return field(withLabel(label, issue.message));
+  if (issue.message !== NO_MESSAGE) {
+    return field(withLabel(label, labelAt(root, issue.path.slice(0, -1)), issue.message));
+  }
   // A field left out (an enum, a union, a format as much as a plain type): say so, not what it should look like.
   if (issue.input === undefined && MISSING_CODES.has(issue.code)) return field(`请填写${named}`);
   switch (issue.code) {
-    case 'invalid_type':
-      return field(invalidType(named, issue));
-    case 'too_small':
-      return field(tooSmall(named, issue));
-    case 'too_big':
-      return field(tooBig(named, issue));
-    case 'invalid_format':
-      return field(invalidFormat(named, issue, schemaAt(root, issue.path)));
-    case 'not_multiple_of':
-      return field(`${named}应为 ${String(issue.divisor)} 的整数倍`);
-    case 'invalid_value':
-      return field(
-        issue.values.length === 1
-          ? `${named}只能为 ${shown(issue.values[0])}`
-          : `${named}应为以下之一：${issue.values.map(shown).join('、')}`,
-      );
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({
         path: path ? `${path}.${key}` : key,
@@ -187,23 +173,52 @@ function describeIssue(root: Schema, issue: z.core.$ZodIssue, part: RequestPart)
       }
       return field(`${named}不符合要求`);
     }
-    case 'invalid_key':
-      return field(`${named}中有名称不符合要求的项`);
-    case 'invalid_element':
-      return field(`${named}中有不符合要求的项`);
-    case 'custom':
-      return field(`${named}不符合要求`);
+    case 'invalid_key': {
+      // A record's key (its path ends with the key): 年度指标中的名称“…”不能超过 60 个字.
+      const container = labelAt(root, issue.path.slice(0, -1)) ?? part;
+      const key = `${container}中的名称“${String(issue.path.at(-1))}”`;
+      const inner = issue.issues[0];
+      if (!inner) return field(`${key}不符合要求`);
+      return field(inner.message === NO_MESSAGE ? sentence(key, inner, undefined) : `${key}${inner.message}`);
+    }
     default:
-      return field(`${named}不符合要求`);
+      return field(sentence(named, issue, schemaAt(root, issue.path)));
+  }
+}
+
+/** The sentence for an issue zod wrote no message for, about the value called `named` (checked by `schema`). */
+function sentence(named: string, issue: z.core.$ZodIssue, schema: Schema | undefined): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return invalidType(named, issue);
+    case 'too_small':
+      return tooSmall(named, issue);
+    case 'too_big':
+      return tooBig(named, issue);
+    case 'invalid_format':
+      return invalidFormat(named, issue, schema);
+    case 'not_multiple_of':
+      return `${named}应为 ${String(issue.divisor)} 的整数倍`;
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `${named}只能为 ${shown(issue.values[0])}`
+        : `${named}应为以下之一：${issue.values.map(shown).join('、')}`;
+    case 'invalid_element':
+      return `${named}中有不符合要求的项`;
+    default:
+      // custom without a message, and anything zod adds later.
+      return `${named}不符合要求`;
   }
 }
 
 /**
- * A message a schema wrote (a refinement's, a custom minimum's) after the field's label, unless it already names
- * the field or is a request to the person (`请说明理由`).
+ * A message a schema wrote (a refinement's, a custom minimum's) after the field's label (`label`), unless it
+ * already names the field; a request to the person (`请说明调整理由`) after the item it is about (`container`,
+ * e.g. `第 2 个名单调整：请说明调整理由`) when the field is inside a list or an object.
  */
-function withLabel(label: string | undefined, message: string): string {
-  if (!label || message.startsWith('请') || message.includes(label)) return message;
+function withLabel(label: string | undefined, container: string | undefined, message: string): string {
+  if (!label || message.includes(label)) return message;
+  if (message.startsWith('请')) return container ? `${container}：${message}` : message;
   // `不能为空` after a label reads as a missing field: 请填写….
   if (message === '不能为空') return `请填写${label}`;
   return `${label}${message}`;
@@ -220,18 +235,18 @@ const TYPE_ZH: Record<string, string> = {
   number: '数字',
   int: '整数',
   bigint: '整数',
-  boolean: 'true 或 false',
+  boolean: '布尔值（true 或 false）',
   array: '列表（JSON 数组）',
   object: 'JSON 对象',
   date: '日期',
-  null: 'null',
 };
 
 function invalidType(named: string, issue: z.core.$ZodIssueInvalidType): string {
   if (issue.input === null) return `${named}不能为 null，不填时请省略该项`;
   if (issue.expected === 'never') return `${named}不应填写`;
   const expected = TYPE_ZH[issue.expected];
-  return expected ? `${named}应为${expected}` : `${named}的类型不正确`;
+  // A space between Chinese and a Latin word, as zh-CN typesetting has it: 应为 JSON 对象.
+  return expected ? `${named}应为${/^[A-Za-z]/.test(expected) ? ' ' : ''}${expected}` : `${named}的类型不正确`;
 }
 
 function tooSmall(named: string, issue: z.core.$ZodIssueTooSmall): string {

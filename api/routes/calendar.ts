@@ -35,12 +35,20 @@ const ReminderSchema = z
   })
   .openapi('CalendarReminder');
 
-const ArrangementDaySchema = z.object({ date: DaySchema, name: z.string().trim().min(1).max(40) });
+const ArrangementDaySchema = z.object({
+  date: DaySchema.openapi({ title: '日期' }),
+  name: z.string().trim().min(1).max(40).openapi({ title: '名称' }),
+});
 const ArrangementInputSchema = z
   .object({
-    holidays: z.array(ArrangementDaySchema).max(60),
-    workdays: z.array(ArrangementDaySchema).max(30),
-    reference: z.string().trim().max(200).optional().openapi({ example: '国务院办公厅关于2027年部分节假日安排的通知' }),
+    holidays: z.array(ArrangementDaySchema).max(60).openapi({ title: '放假日' }),
+    workdays: z.array(ArrangementDaySchema).max(30).openapi({ title: '调休上班日' }),
+    reference: z
+      .string()
+      .trim()
+      .max(200)
+      .optional()
+      .openapi({ title: '依据文件', example: '国务院办公厅关于2027年部分节假日安排的通知' }),
   })
   .strict()
   .openapi('CalendarArrangementInput');
@@ -55,7 +63,7 @@ const ArrangementSchema = z
   })
   .openapi('CalendarArrangement');
 
-const YearParams = z.object({ year: queryInteger({ min: 1901, max: 2099 }) });
+const YearParams = z.object({ year: queryInteger({ min: 1901, max: 2099 }).openapi({ title: '年份' }) });
 
 function calendarMath<T>(compute: () => T): T {
   try {
@@ -83,7 +91,10 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
       '节假日不计，调休上班日计入。',
     tags: ['日历'],
     access: 'public',
-    query: z.object({ opens: DaySchema, workingDays: queryInteger({ min: 1, max: 1000 }) }),
+    query: z.object({
+      opens: DaySchema.openapi({ title: '起始日' }),
+      workingDays: queryInteger({ min: 1, max: 1000 }).openapi({ title: '工作日数' }),
+    }),
     responses: { 200: { description: '期间', schema: PeriodSchema } },
     errors: ['CALENDAR_YEAR_UNSUPPORTED'],
     async handler({ query }) {
@@ -108,7 +119,10 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
     summary: '计算截止日前第 K 个工作日上午 9:00（提醒时间）',
     tags: ['日历'],
     access: 'public',
-    query: z.object({ deadlineDay: DaySchema, workingDaysBefore: queryInteger({ min: 1, max: 1000 }) }),
+    query: z.object({
+      deadlineDay: DaySchema.openapi({ title: '截止日' }),
+      workingDaysBefore: queryInteger({ min: 1, max: 1000 }).openapi({ title: '提前工作日数' }),
+    }),
     responses: { 200: { description: '提醒时间', schema: ReminderSchema } },
     errors: ['CALENDAR_YEAR_UNSUPPORTED'],
     async handler({ query }) {

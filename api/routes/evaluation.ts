@@ -33,23 +33,23 @@ const EvaluationParams = z.object({
   evaluationId: z
     .string()
     .regex(/^evaluation-[a-z_]+-\d{4}$/)
-    .openapi({ example: 'evaluation-demo_college-2028' }),
+    .openapi({ title: '动态评价编号', example: 'evaluation-demo_college-2028' }),
 });
 
 const ReportSchema = z
   .object({
-    entryId: z.uuid().openapi({ description: '名录条目 ID（GET /api/directory 可查）' }),
+    entryId: z.uuid().openapi({ title: '名录条目编号', description: '名录条目 ID（GET /api/directory 可查）' }),
     summary: z
       .string()
       .trim()
       .min(20, '自评报告摘要至少 20 个字')
       .max(20_000)
-      .openapi({ description: '年度自评报告（建设进展、成效与问题）' }),
+      .openapi({ title: '自评报告摘要', description: '年度自评报告（建设进展、成效与问题）' }),
     indicators: z
       .record(z.string().max(60), z.union([z.string().max(500), z.number().finite()]))
       .optional()
       .refine((r) => !r || Object.keys(r).length <= 50, { message: '指标不超过 50 项' })
-      .openapi({ description: '年度指标（名称 → 数值或说明）', example: { 企业兼职教师人数: 18 } }),
+      .openapi({ title: '年度指标', description: '年度指标（名称 → 数值或说明）', example: { 企业兼职教师人数: 18 } }),
   })
   .strict()
   .openapi('EvaluationReport');
@@ -70,14 +70,12 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     body: z
       .object({
         programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
-        year: z.number().int().min(2022).max(2099).openapi({ example: 2028 }),
-        rectificationMonths: z
-          .number()
-          .int()
-          .min(1)
-          .max(24)
-          .optional()
-          .openapi({ description: '本年度不合格成员的整改期（月，默认 6，最长 24）', example: 6 }),
+        year: z.number().int().min(2022).max(2099).openapi({ title: '年度', example: 2028 }),
+        rectificationMonths: z.number().int().min(1).max(24).optional().openapi({
+          title: '整改期（月）',
+          description: '本年度不合格成员的整改期（月，默认 6，最长 24）',
+          example: 6,
+        }),
         timeScale: timeScaleField({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）' }),
       })
       .strict()
@@ -292,9 +290,11 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     params: EvaluationParams,
     body: z
       .object({
-        entryId: z.uuid(),
-        grade: z.enum(['excellent', 'good', 'pass', 'fail']).openapi({ description: '优秀 / 良好 / 合格 / 不合格' }),
-        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000),
+        entryId: z.uuid().openapi({ title: '名录条目编号' }),
+        grade: z
+          .enum(['excellent', 'good', 'pass', 'fail'])
+          .openapi({ title: '评价等级', description: '优秀 / 良好 / 合格 / 不合格' }),
+        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000).openapi({ title: '认定理由' }),
       })
       .strict()
       .openapi('StaffGrade'),

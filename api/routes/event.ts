@@ -25,7 +25,7 @@ export interface EventRouteDeps {
 }
 
 const kinds = ['roadshow', 'exhibition'] as const;
-const EventParams = z.object({ eventId: z.uuid() });
+const EventParams = z.object({ eventId: z.uuid().openapi({ title: '活动编号' }) });
 
 const EventSchema = z
   .object({
@@ -96,21 +96,25 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     access: ['staff'],
     body: z
       .object({
-        kind: z.enum(kinds),
-        title: z.string().trim().min(4).max(100).openapi({ example: '2027年产教融合典型案例路演' }),
-        startsAt: z.iso.datetime({ offset: true }).openapi({ example: '2027-06-20T09:30:00+08:00' }),
-        place: z.string().trim().min(2).max(200).openapi({ example: '郑州国际会展中心 2 号馆' }),
+        kind: z.enum(kinds).openapi({ title: '活动类型' }),
+        title: z.string().trim().min(4).max(100).openapi({ title: '活动名称', example: '2027年产教融合典型案例路演' }),
+        startsAt: z.iso.datetime({ offset: true }).openapi({ title: '活动时间', example: '2027-06-20T09:30:00+08:00' }),
+        place: z.string().trim().min(2).max(200).openapi({ title: '活动地点', example: '郑州国际会展中心 2 号馆' }),
         presenters: z
           .array(z.string().min(1).max(60))
           .min(1)
           .max(200)
           .refine((p) => new Set(p).size === p.length, { message: '展示单位不能重复' })
-          .openapi({ description: '展示单位（申报单位 ID）', example: ['zzu-cs', 'henu'] }),
+          .openapi({ title: '展示单位', description: '展示单位（申报单位 ID）', example: ['zzu-cs', 'henu'] }),
         showcaseId: z
           .string()
           .regex(/^showcase-\d{4}$/, '所属年度成果推广应为 showcase-<年度>，如 showcase-2027')
           .optional()
-          .openapi({ description: '所属年度成果推广（可选；须已启动）', example: 'showcase-2027' }),
+          .openapi({
+            title: '所属年度成果推广',
+            description: '所属年度成果推广（可选；须已启动）',
+            example: 'showcase-2027',
+          }),
         timeScale: timeScaleField({ description: '压缩时间（仅用于测试）' }),
       })
       .strict()
@@ -177,8 +181,13 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     params: EventParams,
     body: z
       .object({
-        response: z.enum(['confirm', 'decline']),
-        reason: z.string().trim().max(500).optional().openapi({ description: '不参加的原因（decline 时必填）' }),
+        response: z.enum(['confirm', 'decline']).openapi({ title: '答复' }),
+        reason: z
+          .string()
+          .trim()
+          .max(500)
+          .optional()
+          .openapi({ title: '不参加的原因', description: '不参加的原因（decline 时必填）' }),
       })
       .strict()
       .openapi('Rsvp'),
@@ -234,10 +243,13 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     params: EventParams,
     body: z
       .object({
-        startsAt: z.iso.datetime({ offset: true }).optional(),
-        place: z.string().trim().min(2).max(200).optional(),
-        cancel: z.literal(true).optional(),
-        reason: z.string().trim().min(2, '请说明理由').max(500),
+        startsAt: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .openapi({ title: '活动时间', example: '2027-06-20T09:30:00+08:00' }),
+        place: z.string().trim().min(2).max(200).optional().openapi({ title: '活动地点' }),
+        cancel: z.literal(true).optional().openapi({ title: '取消活动' }),
+        reason: z.string().trim().min(2, '请说明理由').max(500).openapi({ title: '理由' }),
       })
       .strict()
       .refine((b) => (b.cancel ? !b.startsAt && !b.place : Boolean(b.startsAt || b.place)), {
@@ -274,7 +286,12 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     access: ['staff'],
     params: EventParams,
     body: z
-      .object({ attended: z.array(z.string().min(1).max(60)).max(200).openapi({ description: '实际出席的单位' }) })
+      .object({
+        attended: z
+          .array(z.string().min(1).max(60))
+          .max(200)
+          .openapi({ title: '出席单位', description: '实际出席的单位' }),
+      })
       .strict(),
     responses: { 200: { description: '已登记', schema: EventSchema } },
     errors: ['EVENT_NOT_FOUND', 'INSTITUTION_NOT_FOUND', 'EVENT_NOT_HELD', 'NOT_INVITED', 'EVENT_CLOSED'],

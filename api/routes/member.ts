@@ -70,7 +70,7 @@ function entryView(e: DirectoryRow) {
   };
 }
 
-const EntryParams = z.object({ entryId: z.uuid() });
+const EntryParams = z.object({ entryId: z.uuid().openapi({ title: '名录条目编号' }) });
 
 export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
   const { db } = deps;
@@ -85,7 +85,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     query: z
       .object({
         programme: ProgrammeKeySchema.optional(),
-        status: z.enum(memberStatuses).optional(),
+        status: z.enum(memberStatuses).optional().openapi({ title: '名录状态' }),
       })
       .strict(),
     responses: {
@@ -155,7 +155,11 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     tags: ['名录与动态评价'],
     access: ['staff'],
     params: EntryParams,
-    body: z.object({ reason: z.string().trim().min(5, '请说明撤销理由（至少 5 个字）').max(2000) }).strict(),
+    body: z
+      .object({
+        reason: z.string().trim().min(5, '请说明撤销理由（至少 5 个字）').max(2000).openapi({ title: '撤销理由' }),
+      })
+      .strict(),
     responses: {
       200: {
         description: '已撤销',
@@ -196,8 +200,17 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     params: EntryParams,
     body: z
       .object({
-        summary: z.string().trim().min(20, '整改报告至少 20 个字').max(20_000).openapi({ description: '整改情况报告' }),
-        measures: z.array(z.string().trim().min(1).max(500)).max(50).optional().openapi({ description: '整改措施' }),
+        summary: z
+          .string()
+          .trim()
+          .min(20, '整改报告至少 20 个字')
+          .max(20_000)
+          .openapi({ title: '整改报告', description: '整改情况报告' }),
+        measures: z
+          .array(z.string().trim().min(1).max(500))
+          .max(50)
+          .optional()
+          .openapi({ title: '整改措施', description: '整改措施' }),
       })
       .strict()
       .openapi('RectificationReport'),
@@ -259,8 +272,8 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     params: EntryParams,
     body: z
       .object({
-        passed: z.boolean().openapi({ description: '整改是否合格' }),
-        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000),
+        passed: z.boolean().openapi({ title: '整改是否合格', description: '整改是否合格' }),
+        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000).openapi({ title: '认定理由' }),
       })
       .strict()
       .openapi('RectificationGrade'),

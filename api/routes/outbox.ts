@@ -48,7 +48,7 @@ function view(e: OutboxEntry): z.infer<typeof OutboxEntrySchema> {
   };
 }
 
-const OutboxParams = z.object({ id: queryInteger({ min: 1 }).openapi({ example: 42 }) });
+const OutboxParams = z.object({ id: queryInteger({ min: 1 }).openapi({ title: '邮件编号', example: 42 }) });
 
 /** Staff's view of the email outbox (no body text) and the resend of a failed or sent email. */
 export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
@@ -60,9 +60,12 @@ export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
     tags: ['邮件'],
     access: ['staff'],
     query: z.object({
-      status: z.enum(statuses).optional(),
-      after: queryInteger({ min: 0, optional: true }).openapi({ description: '分页：上一页最后一条的 id' }),
-      limit: queryInteger({ min: 1, max: 500, default: 100 }),
+      status: z.enum(statuses).optional().openapi({ title: '发送状态' }),
+      after: queryInteger({ min: 0, optional: true }).openapi({
+        title: '分页起点',
+        description: '分页：上一页最后一条的 id',
+      }),
+      limit: queryInteger({ min: 1, max: 500, default: 100 }).openapi({ title: '每页条数' }),
     }),
     responses: {
       200: {
@@ -90,7 +93,7 @@ export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
     access: ['staff'],
     params: OutboxParams,
     body: z
-      .object({ reason: z.string().trim().min(2, '请说明理由').max(500) })
+      .object({ reason: z.string().trim().min(2, '请说明理由').max(500).openapi({ title: '理由' }) })
       .strict()
       .openapi('ResendEmail'),
     responses: { 200: { description: '已置为待发送', schema: OutboxEntrySchema } },

@@ -26,7 +26,7 @@ export interface ProjectRouteDeps {
   clock: Clock;
 }
 
-const ProjectParams = z.object({ projectId: z.uuid() });
+const ProjectParams = z.object({ projectId: z.uuid().openapi({ title: '项目编号' }) });
 
 const ProjectSchema = z
   .object({
@@ -167,9 +167,13 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     params: ProjectParams,
     body: z
       .object({
-        kind: z.enum(['midterm', 'final']).openapi({ description: 'midterm 中期检查；final 结项' }),
-        summary: z.string().trim().min(20, '报告至少 20 个字').max(20_000),
-        outcomes: z.array(z.string().trim().min(1).max(500)).max(50).optional().openapi({ description: '成果清单' }),
+        kind: z.enum(['midterm', 'final']).openapi({ title: '报告类别', description: 'midterm 中期检查；final 结项' }),
+        summary: z.string().trim().min(20).max(20_000).openapi({ title: '报告内容' }),
+        outcomes: z
+          .array(z.string().trim().min(1).max(500))
+          .max(50)
+          .optional()
+          .openapi({ title: '成果清单', description: '成果清单' }),
       })
       .strict()
       .openapi('ProjectReport'),
@@ -212,8 +216,8 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     params: ProjectParams,
     body: z
       .object({
-        months: z.number().int().min(1).max(12).openapi({ example: 12 }),
-        reason: z.string().trim().min(5, '请说明延期理由（至少 5 个字）').max(2000),
+        months: z.number().int().min(1).max(12).openapi({ title: '延期月数', example: 12 }),
+        reason: z.string().trim().min(5, '请说明延期理由（至少 5 个字）').max(2000).openapi({ title: '延期理由' }),
       })
       .strict()
       .openapi('ExtensionRequest'),
@@ -242,7 +246,10 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     access: ['staff'],
     params: ProjectParams,
     body: z
-      .object({ approve: z.boolean(), reason: z.string().trim().min(2, '请说明理由').max(2000) })
+      .object({
+        approve: z.boolean().openapi({ title: '是否批准' }),
+        reason: z.string().trim().min(2, '请说明理由').max(2000).openapi({ title: '理由' }),
+      })
       .strict()
       .openapi('ExtensionDecision'),
     responses: {
@@ -269,7 +276,11 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     tags: ['研究项目'],
     access: ['staff'],
     params: ProjectParams,
-    body: z.object({ reason: z.string().trim().min(5, '请说明撤项理由（至少 5 个字）').max(2000) }).strict(),
+    body: z
+      .object({
+        reason: z.string().trim().min(5, '请说明撤项理由（至少 5 个字）').max(2000).openapi({ title: '撤项理由' }),
+      })
+      .strict(),
     responses: { 200: { description: '已撤项', schema: z.object({ status: z.literal('terminated') }) } },
     errors: ['PROJECT_NOT_FOUND', 'PROJECT_CLOSED'],
     async handler({ params, body, principal, req, updateId }) {
@@ -296,8 +307,8 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     params: ProjectParams,
     body: z
       .object({
-        passed: z.boolean().openapi({ description: '是否通过' }),
-        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000),
+        passed: z.boolean().openapi({ title: '是否通过', description: '是否通过' }),
+        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000).openapi({ title: '认定理由' }),
       })
       .strict()
       .openapi('ProjectReportGrade'),

@@ -21,7 +21,7 @@ export interface PublicityRouteDeps {
   clock: Clock;
 }
 
-const PublicityParams = z.object({ publicityId: z.uuid() });
+const PublicityParams = z.object({ publicityId: z.uuid().openapi({ title: '公示编号' }) });
 
 const PublicitySchema = z
   .object({
@@ -78,22 +78,40 @@ function publicityView(p: PublicityView) {
 
 const ObjectionBody = z
   .object({
-    entryId: z.uuid().optional().openapi({ description: '异议所涉项目（公示名单中的 entryId）；针对整份名单时省略' }),
-    name: z.string().optional().openapi({ description: '姓名（必填，实名）', example: '张明' }),
-    unit: z.string().optional().openapi({ description: '工作单位（必填）', example: '河南省某研究院' }),
-    phone: z.string().optional().openapi({ description: '联系电话（必填）', example: '0371-12345678' }),
+    entryId: z
+      .uuid()
+      .optional()
+      .openapi({ title: '异议所涉项目', description: '异议所涉项目（公示名单中的 entryId）；针对整份名单时省略' }),
+    name: z.string().optional().openapi({ title: '异议人姓名', description: '姓名（必填，实名）', example: '张明' }),
+    unit: z
+      .string()
+      .optional()
+      .openapi({ title: '工作单位', description: '工作单位（必填）', example: '河南省某研究院' }),
+    phone: z
+      .string()
+      .optional()
+      .openapi({ title: '联系电话', description: '联系电话（必填）', example: '0371-12345678' }),
     email: MailboxSchema.optional().openapi({
+      title: '电子邮箱',
       description: '电子邮箱（必填）：单个邮箱地址，不含姓名、多个地址或换行',
       example: 'zhang@example.com',
       pattern: MAILBOX_PATTERN.source,
       maxLength: MAILBOX_MAX_LENGTH,
     }),
-    onBehalfOfUnit: z.boolean().optional().openapi({ description: '以单位名义提出（单位即 unit）' }),
-    facts: z.string().optional().openapi({ description: '事实与理由（至少 10 个字）' }),
+    onBehalfOfUnit: z
+      .boolean()
+      .optional()
+      .openapi({ title: '是否以单位名义', description: '以单位名义提出（单位即 unit）' }),
+    facts: z.string().optional().openapi({ title: '事实与理由', description: '事实与理由（至少 10 个字）' }),
     grounds: z.enum(['substantive', 'procedural']).optional().openapi({
+      title: '异议性质',
       description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
     }),
-    evidence: z.array(z.string().max(500)).max(10).optional().openapi({ description: '证据材料（链接或说明）' }),
+    evidence: z
+      .array(z.string().max(500))
+      .max(10)
+      .optional()
+      .openapi({ title: '证据材料', description: '证据材料（链接或说明）' }),
   })
   .strict()
   .openapi('Objection');
@@ -250,15 +268,17 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
       '异议成立时，所涉项目撤出名单，按评审排名递补下一名候选，递补结果另行公示一个完整公示期。异议全部处理完毕前公示不能结束。',
     tags: ['公示与异议'],
     access: ['staff'],
-    params: z.object({ objectionId: z.uuid() }),
+    params: z.object({ objectionId: z.uuid().openapi({ title: '异议编号' }) }),
     body: z
       .object({
-        outcome: z.enum(['upheld', 'dismissed']).openapi({ description: 'upheld 异议成立；dismissed 异议不成立' }),
-        reason: z.string().trim().min(2, '请说明理由').max(2000),
+        outcome: z
+          .enum(['upheld', 'dismissed'])
+          .openapi({ title: '处理结果', description: 'upheld 异议成立；dismissed 异议不成立' }),
+        reason: z.string().trim().min(2, '请说明理由').max(2000).openapi({ title: '理由' }),
         grade: z
           .enum(['excellent', 'good', 'pass', 'fail'])
           .optional()
-          .openapi({ description: '动态评价结果的申诉成立时，重新认定的等级（必填）' }),
+          .openapi({ title: '重新认定的等级', description: '动态评价结果的申诉成立时，重新认定的等级（必填）' }),
       })
       .strict(),
     responses: {

@@ -76,7 +76,7 @@ export function receiptRoutes(routes: ApiRoutes, { db }: ReceiptRouteDeps): void
         .string()
         .min(1)
         .max(500)
-        .openapi({ description: '回执编号（URL 编码）', example: 'applicant%3Azzu%2Fkey-1%231' }),
+        .openapi({ title: '回执编号', description: '回执编号（URL 编码）', example: 'applicant%3Azzu%2Fkey-1%231' }),
     }),
     responses: { 200: { description: '回执及其办理结果', schema: ReceiptSchema } },
     errors: ['RECEIPT_NOT_FOUND'],

@@ -21,7 +21,7 @@ export interface ReviewRouteDeps {
   clock: Clock;
 }
 
-const AssignmentParams = z.object({ assignmentId: z.uuid() });
+const AssignmentParams = z.object({ assignmentId: z.uuid().openapi({ title: '评审任务编号' }) });
 
 const AssignmentSummarySchema = z
   .object({
@@ -46,10 +46,11 @@ const AssignmentSummarySchema = z
 const ReviewSheetSchema = z
   .object({
     scores: z.record(z.string(), z.unknown()).openapi({
+      title: '评分',
       description: '按评分细则逐项打分，每项为 0–100 的有限数字（总分按权重计算）',
       example: { collaborative_education: 85, faculty: 80 },
     }),
-    comment: z.string().trim().max(5000).optional(),
+    comment: z.string().trim().max(5000).optional().openapi({ title: '评审意见' }),
   })
   .strict()
   .openapi('ReviewSheet');
@@ -90,7 +91,12 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     description: '只列出分派给本人的任务；看不到其他专家及其评分。',
     tags: ['专家评审'],
     access: ['expert'],
-    query: z.object({ status: z.enum(['invited', 'accepted', 'declined', 'timed_out', 'submitted']).optional() }),
+    query: z.object({
+      status: z
+        .enum(['invited', 'accepted', 'declined', 'timed_out', 'submitted'])
+        .optional()
+        .openapi({ title: '任务状态' }),
+    }),
     responses: { 200: { description: '评审任务', schema: z.object({ items: z.array(AssignmentSummarySchema) }) } },
     async handler({ query, principal }) {
       const items = await expertAssignments(db, principal!.expertId!, query.status);
@@ -209,8 +215,11 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     params: AssignmentParams,
     body: z
       .object({
-        reason: z.string().trim().min(2, '请说明谢绝原因').max(500),
-        conflict: z.boolean().default(false).openapi({ description: '与申报单位存在利益冲突（今后不再分派该单位）' }),
+        reason: z.string().trim().min(2, '请说明谢绝原因').max(500).openapi({ title: '谢绝原因' }),
+        conflict: z
+          .boolean()
+          .default(false)
+          .openapi({ title: '是否存在利益冲突', description: '与申报单位存在利益冲突（今后不再分派该单位）' }),
       })
       .strict(),
     responses: {

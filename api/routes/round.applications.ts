@@ -108,9 +108,9 @@ export function applicationRoutes(routes: ApiRoutes, deps: ApplicationRouteDeps)
     access: ['staff', 'applicant'],
     params: RoundParams,
     query: z.object({
-      status: z.string().max(30).optional(),
-      after: z.uuid().optional().openapi({ description: '分页：上一页最后一条的 applicationId' }),
-      limit: queryInteger({ min: 1, max: 500, default: 100 }),
+      status: z.string().max(30).optional().openapi({ title: '申报状态' }),
+      after: z.uuid().optional().openapi({ title: '分页起点', description: '分页：上一页最后一条的 applicationId' }),
+      limit: queryInteger({ min: 1, max: 500, default: 100 }).openapi({ title: '每页条数' }),
     }),
     responses: {
       200: {

@@ -11,41 +11,49 @@ import { z } from '../route.js';
 /** How the API shows applications and their attachments: the schemas (validation and OpenAPI) and the views. */
 
 const PersonSchema = z.object({
-  staffNo: z.string().trim().min(1).max(40).openapi({ example: 'T2015031' }),
-  name: z.string().trim().min(1).max(40).openapi({ example: '王建国' }),
+  staffNo: z.string().trim().min(1).max(40).openapi({ title: '工号', example: 'T2015031' }),
+  name: z.string().trim().min(1).max(40).openapi({ title: '姓名', example: '王建国' }),
 });
 
 export const DraftSchema = z
   .object({
-    title: z.string().trim().max(100).optional().openapi({ example: '面向智能制造的机械类专业产教融合育人模式研究' }),
+    title: z
+      .string()
+      .trim()
+      .max(100)
+      .optional()
+      .openapi({ title: '项目名称', example: '面向智能制造的机械类专业产教融合育人模式研究' }),
     field: z
       .string()
       .trim()
       .min(1, '所属领域不能为空；不填时请省略该项')
       .max(40)
       .optional()
-      .openapi({ example: 'high_end_equipment', description: '所属领域（industries.key）' }),
-    summary: z.string().trim().max(5000).optional(),
-    principal: PersonSchema.optional(),
+      .openapi({ title: '所属领域', example: 'high_end_equipment', description: '所属领域（industries.key）' }),
+    summary: z.string().trim().max(5000).optional().openapi({ title: '项目简介' }),
+    principal: PersonSchema.optional().openapi({ title: '项目负责人' }),
     members: z
       .array(
         PersonSchema.extend({
           institutionId: z
             .string()
             .trim()
-            .min(1, '成员所在单位不能为空；与申报单位相同时请省略该项')
+            .min(1, '不能为空；与申报单位相同时请省略该项')
             .max(60)
-            .optional(),
+            .optional()
+            .openapi({ title: '所在单位' }),
         }),
       )
       .max(20)
-      .optional(),
-    partnerEnterpriseIds: z.array(z.string().trim().min(1, '合作企业不能为空').max(60)).max(20).optional(),
+      .optional()
+      .openapi({ title: '项目成员' }),
+    partnerEnterpriseIds: z.array(z.string().trim().min(1).max(60)).max(20).optional().openapi({ title: '合作企业' }),
     avoidExperts: z
       .array(z.string().trim().min(1).max(40))
       .max(2, '申请回避的专家不得超过 2 名')
       .optional()
       .openapi({
+        title: '申请回避的专家',
         example: ['黄洋（郑州大学）'],
         description:
           '申请回避的专家（至多 2 名），写“姓名”或“姓名（工作单位）”。保存时按人核对专家库（姓名中的空格不计）：' +
@@ -98,7 +106,7 @@ export const SubmissionSchema = z
   })
   .openapi('Submission');
 
-export const ApplicationParams = z.object({ applicationId: z.uuid() });
+export const ApplicationParams = z.object({ applicationId: z.uuid().openapi({ title: '申报书编号' }) });
 
 /** A Shanghai ISO instant, or null. */
 export function iso(d: Date | null): string | null {

@@ -48,8 +48,9 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     query: z.object({
       kind: z
         .string()
-        .refine(isAttachmentKind, { message: `附件类别应为 ${Object.keys(attachmentKinds).join('、')} 之一` }),
-      fileName: z.string().trim().min(1).max(200).openapi({ example: '申报书.pdf' }),
+        .refine(isAttachmentKind, { message: `附件类别应为以下之一：${Object.keys(attachmentKinds).join('、')}` })
+        .openapi({ title: '附件类别' }),
+      fileName: z.string().trim().min(1).max(200).openapi({ title: '文件名', example: '申报书.pdf' }),
     }),
     rawBody: { contentTypes: Object.keys(allowedAttachmentTypes), description: '文件内容' },
     responses: { 201: { description: '已上传', schema: AttachmentSchema } },
@@ -111,7 +112,7 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     summary: '下载附件（申报单位、工作人员，以及受邀评审该申报的专家）',
     tags: ['申报'],
     access: ['staff', 'applicant', 'expert'],
-    params: ApplicationParams.extend({ attachmentId: z.uuid() }),
+    params: ApplicationParams.extend({ attachmentId: z.uuid().openapi({ title: '附件编号' }) }),
     responses: {
       200: {
         description: '文件内容',
@@ -149,7 +150,7 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     summary: '从工作稿中移除附件（已提交版本中的附件保留）',
     tags: ['申报'],
     access: ['applicant'],
-    params: ApplicationParams.extend({ attachmentId: z.uuid() }),
+    params: ApplicationParams.extend({ attachmentId: z.uuid().openapi({ title: '附件编号' }) }),
     responses: { 204: { description: '已移除' } },
     errors: ['APPLICATION_NOT_FOUND', 'ATTACHMENT_NOT_FOUND', 'CALL_CLOSED', 'SUBMISSION_IN_PROGRESS'],
     async handler({ params, principal, receivedAt }) {

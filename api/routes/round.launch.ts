@@ -15,42 +15,57 @@ import { requestedCompression, timeScaleField } from '../time-scale.js';
 const LaunchRoundSchema = z
   .object({
     programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
-    year: z.number().int().min(2022).max(2099).openapi({ example: 2027 }),
-    opensAt: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .openapi({ description: '申报开始时间（ISO 8601）；缺省为立即开始', example: '2027-03-01T09:00:00+08:00' }),
-    deadline: z
-      .string()
-      .refine(isDay, { message: '应为有效日期 YYYY-MM-DD' })
-      .optional()
-      .openapi({ description: '截止日（当日 24:00 截止）；缺省按该项目类别的申报工作日数计算', example: '2027-03-29' }),
+    year: z.number().int().min(2022).max(2099).openapi({ title: '年度', example: 2027 }),
+    opensAt: z.iso.datetime({ offset: true }).optional().openapi({
+      title: '申报开始时间',
+      description: '申报开始时间（ISO 8601）；缺省为立即开始',
+      example: '2027-03-01T09:00:00+08:00',
+    }),
+    deadline: z.string().refine(isDay, { message: '应为有效日期 YYYY-MM-DD' }).optional().openapi({
+      title: '截止日',
+      description: '截止日（当日 24:00 截止）；缺省按该项目类别的申报工作日数计算',
+      example: '2027-03-29',
+    }),
     timeScale: timeScaleField({ description: '压缩时间倍数（仅用于演示与端到端测试；生产环境拒绝）', example: 86400 }),
     rules: z
       .object({
         limits: z
           .object({
-            perApplicant: z.number().int().min(1).max(100_000),
-            perUniversity: z.number().int().min(1).max(100_000),
+            perApplicant: z.number().int().min(1).max(100_000).openapi({ title: '每个申报单位' }),
+            perUniversity: z.number().int().min(1).max(100_000).openapi({ title: '每所高校' }),
           })
           .partial()
           .strict()
-          .optional(),
-        callWorkingDays: z.number().int().min(1).max(250).optional(),
-        reminderWorkingDaysBefore: z.array(z.number().int().min(1).max(60)).max(5).optional(),
-        graceMinutes: z.number().int().min(0).max(120).optional(),
-        quota: z.number().int().min(1).max(100_000).optional().openapi({ description: '本批次推荐名额' }),
+          .optional()
+          .openapi({ title: '限报数' }),
+        callWorkingDays: z.number().int().min(1).max(250).optional().openapi({ title: '申报工作日数' }),
+        reminderWorkingDaysBefore: z
+          .array(z.number().int().min(1).max(60))
+          .max(5)
+          .optional()
+          .openapi({ title: '截止前提醒的工作日数' }),
+        graceMinutes: z.number().int().min(0).max(120).optional().openapi({ title: '截止宽限分钟数' }),
+        quota: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .optional()
+          .openapi({ title: '推荐名额', description: '本批次推荐名额' }),
         publicityWorkingDays: z
           .number()
           .int()
           .min(5)
           .max(30)
           .optional()
-          .openapi({ description: '公示工作日数（默认 5）' }),
+          .openapi({ title: '公示工作日数', description: '公示工作日数（默认 5）' }),
       })
       .strict()
       .optional()
-      .openapi({ description: '本批次对项目类别规则的调整（限报数、申报工作日数、提醒、截止后处理宽限期）' }),
+      .openapi({
+        title: '规则调整',
+        description: '本批次对项目类别规则的调整（限报数、申报工作日数、提醒、截止后处理宽限期）',
+      }),
   })
   .strict()
   .openapi('LaunchRound');

@@ -78,14 +78,15 @@ export function shortlistRoutes(routes: ApiRoutes, deps: ShortlistRouteDeps): vo
           .array(
             z
               .object({
-                applicationId: z.uuid(),
-                include: z.boolean().openapi({ description: 'true 列入推荐名单，false 移出' }),
-                reason: z.string().trim().min(2, '调整须说明理由').max(500),
+                applicationId: z.uuid().openapi({ title: '申报书编号' }),
+                include: z.boolean().openapi({ title: '是否列入', description: 'true 列入推荐名单，false 移出' }),
+                reason: z.string().trim().min(2, '请说明调整理由').max(500).openapi({ title: '调整理由' }),
               })
               .strict(),
           )
           .max(1000)
-          .default([]),
+          .default([])
+          .openapi({ title: '名单调整' }),
       })
       .strict(),
     responses: {

@@ -148,7 +148,7 @@ export function submissionRoutes(routes: ApiRoutes, deps: SubmissionRouteDeps): 
     tags: ['申报'],
     access: ['applicant'],
     params: ApplicationParams,
-    body: z.object({ reason: z.string().trim().max(500).optional() }).strict(),
+    body: z.object({ reason: z.string().trim().max(500).optional().openapi({ title: '撤回原因' }) }).strict(),
     responses: {
       200: {
         description: '已撤回',

@@ -81,8 +81,8 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
         deadline: z
           .string()
           .refine(isDay, { message: '应为有效日期 YYYY-MM-DD' })
-          .openapi({ description: '新的截止日（当日 24:00 截止）', example: '2027-04-09' }),
-        reason: z.string().trim().min(2, '请说明延期原因').max(500),
+          .openapi({ title: '截止日', description: '新的截止日（当日 24:00 截止）', example: '2027-04-09' }),
+        reason: z.string().trim().min(2, '请说明延期原因').max(500).openapi({ title: '延期原因' }),
       })
       .strict(),
     responses: {
@@ -137,7 +137,9 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     tags: ['申报批次'],
     access: ['staff'],
     params: RoundParams,
-    body: z.object({ reason: z.string().trim().min(2, '请说明撤销原因').max(500) }).strict(),
+    body: z
+      .object({ reason: z.string().trim().min(2, '请说明撤销原因').max(500).openapi({ title: '撤销原因' }) })
+      .strict(),
     responses: { 200: { description: '已撤销', schema: z.object({ roundId: z.string(), stage: z.string() }) } },
     errors: ['ROUND_NOT_FOUND', 'ROUND_NOT_CANCELLABLE', 'ROUND_CANCELLED'],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {

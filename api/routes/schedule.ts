@@ -32,7 +32,7 @@ const ScheduleParams = z.object({
   scheduleId: z
     .string()
     .regex(/^launch-(round|evaluation)-[a-z_]+$/)
-    .openapi({ example: 'launch-evaluation-demo_college' }),
+    .openapi({ title: '定时计划编号', example: 'launch-evaluation-demo_college' }),
 });
 
 const ScheduleSchema = z
@@ -123,16 +123,22 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
     access: ['staff'],
     body: z
       .object({
-        kind: z.enum(kinds).openapi({ description: 'round 年度申报；evaluation 年度动态评价' }),
+        kind: z.enum(kinds).openapi({ title: '计划类别', description: 'round 年度申报；evaluation 年度动态评价' }),
         programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
-        month: z.number().int().min(1).max(12).openapi({ example: 3 }),
+        month: z.number().int().min(1).max(12).openapi({ title: '月份', example: 3 }),
         day: z
           .number()
           .int()
           .min(1)
           .max(31)
-          .openapi({ example: 1, description: '每年都有的日期：不接受2月29日等并非每年都有的日期' }),
-        hour: z.number().int().min(0).max(23).default(9).openapi({ description: '北京时间（默认 9 时）' }),
+          .openapi({ title: '日期', example: 1, description: '每年都有的日期：不接受2月29日等并非每年都有的日期' }),
+        hour: z
+          .number()
+          .int()
+          .min(0)
+          .max(23)
+          .default(9)
+          .openapi({ title: '时刻（时）', description: '北京时间（默认 9 时）' }),
         timeScale: timeScaleField({ description: '启动的流程使用压缩时间（仅用于演示与测试；生产环境拒绝）' }),
       })
       .strict()
@@ -262,9 +268,9 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
       access: ['staff'],
       params: ScheduleParams,
       body: needsReason
-        ? z.object({ reason: z.string().trim().min(2, '请说明理由').max(500) }).strict()
+        ? z.object({ reason: z.string().trim().min(2, '请说明理由').max(500).openapi({ title: '理由' }) }).strict()
         : z
-            .object({ reason: z.string().trim().max(500).optional() })
+            .object({ reason: z.string().trim().max(500).optional().openapi({ title: '理由' }) })
             .strict()
             .optional(),
       responses: { 200: { description: '已执行', schema: ScheduleSchema } },

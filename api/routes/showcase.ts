@@ -29,7 +29,7 @@ const ShowcaseParams = z.object({
   showcaseId: z
     .string()
     .regex(/^showcase-\d{4}$/)
-    .openapi({ example: 'showcase-2027' }),
+    .openapi({ title: '年度成果推广编号', example: 'showcase-2027' }),
 });
 
 const CaseSchema = z
@@ -65,8 +65,14 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     access: ['staff'],
     body: z
       .object({
-        year: z.number().int().min(2022).max(2099).openapi({ example: 2027 }),
-        quota: z.number().int().min(1).max(1000).default(20).openapi({ description: '本年度拟入选案例数（默认 20）' }),
+        year: z.number().int().min(2022).max(2099).openapi({ title: '年度', example: 2027 }),
+        quota: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(20)
+          .openapi({ title: '拟入选案例数', description: '本年度拟入选案例数（默认 20）' }),
         timeScale: timeScaleField({ description: '压缩时间（仅用于测试）' }),
       })
       .strict()
@@ -141,10 +147,15 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     params: ShowcaseParams,
     body: z
       .object({
-        sourceKind: z.enum(['directory_entry', 'project']),
-        sourceId: z.uuid(),
-        title: z.string().trim().min(4).max(100).openapi({ example: '“校企双元”智能制造现场工程师培养' }),
-        summary: z.string().trim().min(20, '案例简介至少 20 个字').max(5000),
+        sourceKind: z.enum(['directory_entry', 'project']).openapi({ title: '案例来源类别' }),
+        sourceId: z.uuid().openapi({ title: '案例来源编号' }),
+        title: z
+          .string()
+          .trim()
+          .min(4)
+          .max(100)
+          .openapi({ title: '案例名称', example: '“校企双元”智能制造现场工程师培养' }),
+        summary: z.string().trim().min(20).max(5000).openapi({ title: '案例简介' }),
       })
       .strict()
       .openapi('Nomination'),
@@ -208,8 +219,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     params: ShowcaseParams,
     query: z
       .object({
-        q: z.string().max(100).optional(),
-        format: z.enum(['json', 'csv', 'xlsx']).optional(),
+        q: z.string().max(100).optional().openapi({ title: '关键词' }),
+        format: z.enum(['json', 'csv', 'xlsx']).optional().openapi({ title: '导出格式' }),
       })
       .strict(),
     responses: {

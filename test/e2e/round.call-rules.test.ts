@@ -137,7 +137,7 @@ describe('drafts and attachments', () => {
   it.each([
     ['three experts to avoid', { avoidExperts: ['甲', '乙', '丙'] }, '申请回避的专家不得超过 2 名'],
     ['an unknown partner enterprise', { partnerEnterpriseIds: ['no-such-company'] }, '合作企业 no-such-company 不存在'],
-    ['an empty partner enterprise', { partnerEnterpriseIds: [''] }, '合作企业不能为空'],
+    ['an empty partner enterprise', { partnerEnterpriseIds: [''] }, '请填写第 1 个合作企业'],
     ['an unknown field (industry)', { field: 'no_such_field' }, '所属领域 no_such_field 不存在'],
     ['an empty field (industry)', { field: '' }, '所属领域不能为空'],
     [
@@ -148,9 +148,9 @@ describe('drafts and attachments', () => {
     [
       "an empty member's institution",
       { members: [{ staffNo: 'T1', name: '李明', institutionId: '' }] },
-      '成员所在单位不能为空',
+      '第 1 个项目成员的所在单位不能为空；与申报单位相同时请省略该项',
     ],
-    ['an unknown field of the draft', { colour: 'red' }, 'colour'],
+    ['an unknown field of the draft', { colour: 'red' }, '请求体中没有“colour”这一项，请删去'],
   ])('refuses a draft with %s (422)', async (_what, body, detail) => {
     const res = await newDraft(roundId, 'zzu', body);
     expect(res.status).toBe(422);
