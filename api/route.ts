@@ -106,6 +106,16 @@ export const ProblemSchema = z
     detail: z.string().optional(),
     instance: z.string().optional(),
     requestId: z.string().optional(),
+    errors: z
+      .array(
+        z.object({
+          path: z.string().openapi({ description: 'JSON 路径，如 presenters.0；空串指整个请求体', example: 'title' }),
+          message: z.string().openapi({ example: '活动名称至少 4 个字' }),
+          label: z.string().optional().openapi({ description: '字段的中文名称（含位置）', example: '活动名称' }),
+        }),
+      )
+      .optional()
+      .openapi({ description: '逐项列出的问题（VALIDATION_FAILED 等）；detail 为各项 message 以“；”连接' }),
   })
   .passthrough()
   .openapi('Problem', { description: 'RFC 9457 problem details (application/problem+json).' });
