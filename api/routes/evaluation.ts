@@ -48,7 +48,7 @@ const ReportSchema = z
     indicators: z
       .record(z.string().max(60), z.union([z.string().max(500), z.number().finite()]))
       .optional()
-      .refine((r) => !r || Object.keys(r).length <= 50, { message: '指标不超过 50 项' })
+      .refine((r) => !r || Object.keys(r).length <= 50, { message: '不能超过 50 项' })
       .openapi({ title: '年度指标', description: '年度指标（名称 → 数值或说明）', example: { 企业兼职教师人数: 18 } }),
   })
   .strict()
