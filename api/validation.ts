@@ -115,7 +115,7 @@ export function childrenAt(schema: Schema, key: PropertyKey): Schema[] {
  * How a person calls the value at `path` inside `root`: the labels along the path, array items by position
  * (`第 2 个展示单位`, `第 1 个项目成员的姓名`) and fields inside objects after the object (`项目负责人的工号`).
  * Undefined at the root. A step without a label is named by its JSON key, so nothing is silently dropped
- * (the guard test `test/unit/api.labels.test.ts` keeps every request field labelled).
+ * (the guard test `test/unit/api.messages.test.ts` keeps every request field labelled).
  */
 export function labelAt(root: Schema, path: readonly PropertyKey[]): string | undefined {
   let schemas: Schema[] = [root];
