@@ -119,19 +119,21 @@ export function childrenAt(schema: Schema, key: PropertyKey): Schema[] {
  */
 export function labelAt(root: Schema, path: readonly PropertyKey[]): string | undefined {
   let schemas: Schema[] = [root];
-  let phrase: string | undefined;
+  // The phrase is `${container}的${leaf}`: the position goes with the list it counts in (规则调整的第 1 个提醒日).
+  let container: string | undefined;
+  let leaf: string | undefined;
   for (const key of path) {
     const next = schemas.flatMap((s) => childrenAt(s, key));
     if (typeof key === 'number') {
       // An item is named by the list's label and its position (from 1): 第 2 个展示单位.
-      phrase = `第 ${key + 1} 个${phrase ?? '项'}`;
+      leaf = `第 ${key + 1} 个${leaf ?? '项'}`;
     } else {
-      const own = next.map(labelOf).find(Boolean) ?? String(key);
-      phrase = phrase ? `${phrase}的${own}` : own;
+      if (leaf !== undefined) container = container ? `${container}的${leaf}` : leaf;
+      leaf = next.map(labelOf).find(Boolean) ?? String(key);
     }
     schemas = next;
   }
-  return phrase;
+  return container ? `${container}的${leaf}` : leaf;
 }
 
 /** Where a request's part stands in a sentence that has no field to name (unknown keys at the top level). */

@@ -182,6 +182,17 @@ describe('the formatter writes one sentence per zod issue, naming the label', ()
       { path: 'presenters.0', message: '第 1 个展示单位不能超过 3 个字', label: '第 1 个展示单位' },
     ]);
     expect(labelAt(draft, [])).toBeUndefined();
+    // A list inside an object: the position goes with the list it counts in.
+    const rules = z.object({
+      rules: z
+        .object({ reminders: z.array(z.number().min(1)).openapi({ title: '提醒日' }) })
+        .openapi({ title: '规则调整' }),
+    });
+    expect(one(rules, { rules: { reminders: [3, 0] } })).toEqual({
+      path: 'rules.reminders.1',
+      message: '规则调整的第 2 个提醒日不能小于 1',
+      label: '规则调整的第 2 个提醒日',
+    });
   });
 });
 
