@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type pino from 'pino';
@@ -11,9 +11,16 @@ import type { Config } from '../platform/config.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import { systemClock, type Clock } from './clock.js';
 import { authenticate, principalsIn } from './auth.js';
-import { errorHandler, notFoundHandler } from './errors.js';
+import { errorHandler, notFoundHandler, problemFor } from './errors.js';
 import { jsonBody, refuseNonUtf8Url } from './json.js';
 import { ApiRoutes } from './route.js';
+// After route.js (it extends zod with .openapi): these load schemas that use it.
+import { Outbox } from '../mail/outbox.js';
+import { createSmtpTransport } from '../mail/transport.js';
+import { accountPages } from './pages.accounts.js';
+import { escape, page, send } from './pages.js';
+import { accountRoutes } from './routes/accounts.js';
+import { csrfGuard, sessions } from './session.js';
 import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
 import { submissionRoutes } from './routes/round.submissions.js';
@@ -44,9 +51,30 @@ export interface ApiDeps {
   logger: pino.Logger;
   /** Stamps receipt times; the system clock unless a test brings the time-skipping server's. */
   clock?: Clock;
+  /**
+   * Sends the account emails (invitations, password resets) the API writes to the outbox; by default one over
+   * SMTP_URL (a row it cannot send stays pending for the worker's outbox sweeper).
+   */
+  outbox?: Outbox;
 }
 
 const API_VERSION = '0.1.0';
+
+/** An error before an account page ran (an ended session, a store failure) as a zh-CN page with its status. */
+const accountPageErrors: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) return next(err);
+  const { problem, known } = problemFor(err, req);
+  if (!known || problem.status >= 500) req.log?.error({ err }, 'account page failed');
+  const title = problem.code === 'SESSION_ENDED' ? '登录已失效' : problem.title;
+  send(
+    res.status(problem.status),
+    problem.status,
+    page(
+      title,
+      `<h1>${escape(title)}</h1><div class="error"><p>${escape(problem.detail ?? problem.title)}</p></div><p><a href="/account/sign-in">重新登录</a></p>`,
+    ),
+  );
+};
 
 export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
   const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };
@@ -72,6 +100,26 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   outboxRoutes(routes, deps);
   receiptRoutes(routes, deps);
   workflowRoutes(routes, deps);
+  const outbox =
+    deps.outbox ??
+    new Outbox(
+      deps.db,
+      createSmtpTransport(deps.config.smtp.url ?? `smtp://127.0.0.1:${deps.config.smtp.port}`),
+      deps.config.smtp.from,
+      deps.logger,
+      {},
+      { maxAttempts: deps.config.outbox.maxAttempts, retrySeconds: deps.config.outbox.retrySeconds },
+      deps.config.letterhead,
+    );
+  // Links in emails: PUBLIC_BASE_URL (required in production), else the address this request came to.
+  const baseUrlOf = (req: Request) =>
+    (deps.config.api.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`).replace(/\/+$/, '');
+  // Sign-in and password-reset attempts pass through here: the PostgreSQL-backed limiter (api/rate-limit.ts,
+  // per account and per address) replaces this pass-through when it lands.
+  const signInAttempts: RequestHandler = (_req, _res, next) => next();
+  const accountDeps = { db: deps.db, outbox, clock: deps.clock, baseUrlOf };
+  routes.router.post('/api/session', signInAttempts);
+  accountRoutes(routes, { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays });
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();
@@ -102,8 +150,29 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   app.use(refuseNonUtf8Url);
   // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
   app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
+  // Browser sessions (PostgreSQL), then who is asking: a bearer token, else the session's account.
+  app.use(
+    sessions(deps.db, {
+      secret: deps.config.auth.session.secret,
+      idleMinutes: deps.config.auth.session.idleMinutes,
+      production: deps.config.production,
+    }),
+  );
+  app.use(
+    authenticate({
+      db: deps.db,
+      clock: deps.clock,
+      secret: deps.config.auth.secret,
+      production: deps.config.production,
+      sessionAbsoluteMs: deps.config.auth.session.absoluteHours * 3_600_000,
+      check: principalsIn(deps.db),
+    }),
+  );
+  // The account pages answer with pages, also when the session has just ended.
+  app.use('/account', accountPageErrors);
+  app.use(accountPages({ ...accountDeps, signInAttempts }));
   app.use(jsonBody(deps.config.api.bodyLimit));
-  app.use(authenticate(deps.config.auth.secret, principalsIn(deps.db)));
+  app.use(csrfGuard(deps.db));
 
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);

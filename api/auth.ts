@@ -1,24 +1,90 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/knex.js';
+import { findAccessToken, findAccount, touchAccessToken, type Account } from '../db/repositories/accounts.js';
+import { recordAudit } from '../db/repositories/audit.js';
 import { principalRecordExists, type PrincipalRecord } from '../db/repositories/principals.js';
+import { accountActor, type StaffRole } from '../domain/accounts.js';
+import { ACCESS_TOKEN_PREFIX, tokenHash } from '../services/tokens.js';
+import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
+import { requestIdOf } from './request.js';
 
-export type Role = 'staff' | 'expert' | 'applicant';
+/**
+ * Who may act: staff of the centre, experts, applicants (users acting for an institution) and, since the
+ * accounts issue, enterprise users (acting for a partner enterprise). Route `access` lists name these.
+ */
+export type Role = 'staff' | 'expert' | 'applicant' | 'enterprise';
+
+/**
+ * How a request proved who it is: a development token (HS256 JWT from `npm run token`; refused in production),
+ * a personal access token of an account, or a browser session of an account. Only `session` is exposed to
+ * cross-site requests, so only it needs a CSRF token on writes.
+ */
+export type AuthenticatedBy = 'development-token' | 'access-token' | 'session';
 
 export interface Principal {
   role: Role;
-  /** Who acted, as it goes into the audit trail: staff:<id>, expert:<id>, applicant:<institutionId>. */
+  /**
+   * Who acted, as it goes into the audit trail: `staff:<id>`, `expert:<id>`, `applicant:<institutionId>` for
+   * development tokens; an account's adds `|account:<account id>` (`accountActor`), and its staff `<id>` is the
+   * sub-role (`staff:officer|account:…`).
+   */
   actor: string;
   expertId?: string;
   institutionId?: string;
+  enterpriseId?: string;
+  /** The signed-in account; absent for a development token. */
+  accountId?: string;
+  /** A staff member's sub-role; a development staff token acts as an officer. */
+  staffRole?: StaffRole;
+  via: AuthenticatedBy;
+}
+
+/** The principal an account acts as (see `Principal.actor` for its audit actor). */
+export function principalOfAccount(account: Account, via: AuthenticatedBy): Principal {
+  switch (account.kind) {
+    case 'staff':
+      return {
+        role: 'staff',
+        staffRole: account.staffRole!,
+        accountId: account.id,
+        actor: accountActor(`staff:${account.staffRole}`, account.id),
+        via,
+      };
+    case 'institution':
+      return {
+        role: 'applicant',
+        institutionId: account.institutionId!,
+        accountId: account.id,
+        actor: accountActor(`applicant:${account.institutionId}`, account.id),
+        via,
+      };
+    case 'enterprise':
+      return {
+        role: 'enterprise',
+        enterpriseId: account.enterpriseId!,
+        accountId: account.id,
+        actor: accountActor(`enterprise:${account.enterpriseId}`, account.id),
+        via,
+      };
+    case 'expert':
+      return {
+        role: 'expert',
+        expertId: account.expertId!,
+        accountId: account.id,
+        actor: accountActor(`expert:${account.expertId}`, account.id),
+        via,
+      };
+  }
 }
 
 const ISSUER = 'ronghe';
 const AUDIENCE = 'ronghe-api';
 
 export interface TokenSubject {
-  role: Role;
+  /** Development tokens are for staff, experts and applicants; enterprise users have accounts only. */
+  role: Exclude<Role, 'enterprise'>;
   /** staff id, expert id or institution id, depending on the role. */
   id: string;
 }
@@ -60,7 +126,12 @@ export async function verifyToken(token: string, secret: string): Promise<Princi
   const role = payload.role;
   if (role !== 'staff' && role !== 'expert' && role !== 'applicant') throw new Error('unknown role');
   if (!payload.sub) throw new Error('token without subject');
-  const principal: Principal = { role, actor: payload.sub };
+  const principal: Principal = {
+    role,
+    actor: payload.sub,
+    via: 'development-token',
+    ...(role === 'staff' ? { staffRole: 'officer' as const } : {}),
+  };
   if (role === 'expert') {
     if (typeof payload.expertId !== 'string') throw new Error('expert token without expertId');
     principal.expertId = payload.expertId;
@@ -75,6 +146,23 @@ export async function verifyToken(token: string, secret: string): Promise<Princi
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+  }
+}
+
+/** What a browser session keeps (connect-pg-simple stores it as JSON in `session.sess`). */
+export interface SessionAccount {
+  id: string;
+  /** The account's `credentials_epoch` at sign-in: a different one ends the session. */
+  epoch: number;
+  /** Sign-in time (epoch milliseconds, the API's clock): the absolute lifetime counts from it. */
+  signedInAt: number;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    account?: SessionAccount;
+    /** A staff member who gave the right password and still owes the TOTP code (sign-in page, 10 minutes). */
+    pendingSecondFactor?: { accountId: string; epoch: number; at: number };
   }
 }
 
@@ -118,28 +206,106 @@ export function principalsIn(db: Db, { ttlMs = 60_000, maxEntries = 10_000 } = {
   };
 }
 
+/** What `authenticate` reads: development tokens' secret and mode, the accounts, the clock, the session lifetime. */
+export interface AuthenticationDeps {
+  db: Db;
+  clock: Clock;
+  /** The development tokens' signing secret (TOKEN_SECRET). */
+  secret: string;
+  /** Production refuses development tokens (401 DEVELOPMENT_TOKEN_REFUSED). */
+  production: boolean;
+  /** A browser session ends this long after sign-in (SESSION_ABSOLUTE_HOURS), however active. */
+  sessionAbsoluteMs: number;
+  check?: PrincipalCheck | undefined;
+}
+
+/** Why an account no longer authenticates (zh-CN), or undefined while it does under `epoch`. */
+function accountEnded(account: Account | undefined, epoch: number): string | undefined {
+  if (!account) return '账号不存在';
+  if (account.disabledAt) return '该账号已停用，其全部登录和令牌随之失效';
+  if (account.credentialsEpoch !== epoch) return '该账号的密码已重置或已停用过，此前的登录和令牌均已失效';
+  return undefined;
+}
+
+function destroySession(req: Request): Promise<void> {
+  return new Promise((resolve) => {
+    if (!req.session) return resolve();
+    req.session.destroy(() => resolve());
+  });
+}
+
 /**
- * Reads a bearer token when present; routes decide whether one is required. A token that does not verify, or
- * whose applicant institution or expert `check` does not recognise, is refused with 401 UNAUTHENTICATED.
+ * Establishes `req.principal`; routes decide whether one is required.
+ *
+ * - `Authorization: Bearer rh_pat_…`: a personal access token, looked up by its hash; refused (401) when unknown,
+ *   revoked, expired, or its account is disabled or its credentials epoch moved on (disable, password reset).
+ * - `Authorization: Bearer <JWT>`: a development token; refused in production (401 DEVELOPMENT_TOKEN_REFUSED),
+ *   else verified as before (401 UNAUTHENTICATED when it does not, or names an unknown institution or expert).
+ * - Otherwise the browser session (express-session, before this): the account is read again on every request;
+ *   disabled, epoch changed, or past the absolute lifetime → the session is destroyed, the ending audited
+ *   (`account.session_ended`) and the request answered 401 SESSION_ENDED.
  */
-export function authenticate(secret: string, check?: PrincipalCheck): RequestHandler {
-  return (req, _res, next) => {
-    const header = req.headers.authorization;
-    if (!header) return next();
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match) return next(new AppError('UNAUTHENTICATED', '请使用 Authorization: Bearer <令牌>'));
-    verifyToken(match[1]!, secret).then(
-      async (principal) => {
-        try {
-          const unknown = await check?.(principal);
-          if (unknown) return next(new AppError('UNAUTHENTICATED', unknown));
-        } catch (err) {
-          return next(err);
+export function authenticate(deps: AuthenticationDeps): RequestHandler {
+  const { db, clock } = deps;
+  return async (req, _res, next) => {
+    try {
+      const header = req.headers.authorization;
+      if (header) {
+        const match = /^Bearer\s+(.+)$/i.exec(header);
+        if (!match) throw new AppError('UNAUTHENTICATED', '请使用 Authorization: Bearer <令牌>');
+        const token = match[1]!.trim();
+        if (token.startsWith(ACCESS_TOKEN_PREFIX)) {
+          const stored = await findAccessToken(db, tokenHash(token));
+          const now = clock();
+          if (!stored || stored.revokedAt || stored.expiresAt.getTime() <= now.getTime()) {
+            throw new AppError('UNAUTHENTICATED', '个人访问令牌无效、已撤销或已过期，请重新创建');
+          }
+          const account = await findAccount(db, stored.accountId);
+          const ended = accountEnded(account, stored.credentialsEpoch);
+          if (ended) throw new AppError('SESSION_ENDED', ended);
+          await touchAccessToken(db, stored.id, now);
+          req.principal = principalOfAccount(account!, 'access-token');
+          return next();
         }
+        if (deps.production) {
+          throw new AppError('DEVELOPMENT_TOKEN_REFUSED', '开发令牌仅供开发和测试环境使用');
+        }
+        let principal: Principal;
+        try {
+          principal = await verifyToken(token, deps.secret);
+        } catch {
+          throw new AppError('UNAUTHENTICATED', '令牌无效或已过期');
+        }
+        const unknown = await deps.check?.(principal);
+        if (unknown) throw new AppError('UNAUTHENTICATED', unknown);
         req.principal = principal;
-        next();
-      },
-      () => next(new AppError('UNAUTHENTICATED', '令牌无效或已过期')),
-    );
+        return next();
+      }
+      const signedIn = req.session?.account;
+      if (signedIn) {
+        const account = await findAccount(db, signedIn.id);
+        const expired = clock().getTime() - signedIn.signedInAt > deps.sessionAbsoluteMs;
+        const ended = accountEnded(account, signedIn.epoch) ?? (expired ? '登录已超过最长有效时间' : undefined);
+        if (ended) {
+          await destroySession(req);
+          if (account) {
+            await recordAudit(db, {
+              actor: principalOfAccount(account, 'session').actor,
+              role: principalOfAccount(account, 'session').role,
+              action: 'account.session_ended',
+              subjectKind: 'account',
+              subjectId: account.id,
+              reason: ended,
+              requestId: requestIdOf(req),
+            });
+          }
+          throw new AppError('SESSION_ENDED', `${ended}，请重新登录`);
+        }
+        req.principal = principalOfAccount(account!, 'session');
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
   };
 }

@@ -15,7 +15,8 @@ import { OBJECTION_FIELDS, readObjectionForm, type TypedForm } from './pages.for
  * form is always answered with a page (4xx saying what to fix, the form re-filled with what was typed).
  */
 
-function escape(text: string): string {
+/** Text made safe for HTML (element content and quoted attributes). */
+export function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
@@ -30,11 +31,12 @@ const STYLE = `
   .ok { background: #e8f5e9; border-left: 4px solid #2e7d32; padding: .6rem 1rem; }
   .error { background: #ffebee; border-left: 4px solid #c62828; padding: .6rem 1rem; }
   form label { display: block; margin: .6rem 0 .2rem; }
-  form input[type=text], form input[type=email], form input[type=tel], form select, form textarea { width: 100%; padding: .4rem; box-sizing: border-box; }
+  form input[type=text], form input[type=email], form input[type=tel], form input[type=password], form select, form textarea { width: 100%; padding: .4rem; box-sizing: border-box; }
   button { margin-top: 1rem; padding: .5rem 1.5rem; background: #b71c1c; color: #fff; border: 0; cursor: pointer; }
 `;
 
-function page(title: string, body: string): string {
+/** A whole zh-CN page: the letterhead header, `body` (HTML) and the footer. */
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title><style>${STYLE}</style></head>
@@ -46,7 +48,8 @@ ${body}
 </html>`;
 }
 
-function send(res: Response, status: number, html: string): void {
+/** Sends a page with its status. */
+export function send(res: Response, status: number, html: string): void {
   res.status(status).type('text/html; charset=utf-8').send(html);
 }
 

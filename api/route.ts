@@ -12,6 +12,7 @@ import { AppError } from './errors.js';
 import { answerOnce, IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, keyedRequest } from './idempotency.js';
 import { describeIssues, parseOptions, type RequestPart } from './validation.js';
 import { UPDATE_WAIT_MS } from './workflow-calls.js';
+import { SESSION_COOKIE } from './session.js';
 
 extendZodWithOpenApi(z);
 // zod's own wording never reaches people: each issue is written by `describeIssues` (api/validation.ts), naming
@@ -19,8 +20,11 @@ extendZodWithOpenApi(z);
 
 export { z };
 
-/** Who may call a route. */
-export type Access = 'public' | 'authenticated' | Role[];
+/**
+ * Who may call a route: anyone, anyone signed in, the roles listed, or `administrator` (staff whose sub-role is
+ * administrator: account administration).
+ */
+export type Access = 'public' | 'authenticated' | 'administrator' | Role[];
 
 export interface RouteContext<P, Q, B> {
   params: P;
@@ -176,6 +180,12 @@ function authorise(access: Access, principal: Principal | undefined): void {
   if (access === 'public') return;
   if (!principal) throw new AppError('UNAUTHENTICATED', '此操作需要登录令牌');
   if (access === 'authenticated') return;
+  if (access === 'administrator') {
+    if (principal.role !== 'staff' || principal.staffRole !== 'administrator') {
+      throw new AppError('FORBIDDEN', '此操作仅限系统管理员');
+    }
+    return;
+  }
   if (!access.includes(principal.role)) {
     throw new AppError('FORBIDDEN', `此操作仅限以下角色：${access.join('、')}`);
   }
@@ -194,8 +204,17 @@ export class ApiRoutes {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', {
       type: 'http',
       scheme: 'bearer',
-      bearerFormat: 'JWT',
-      description: '开发环境可用 `npm run -s token -- staff` 获取令牌。',
+      description:
+        '个人访问令牌（`rh_pat_…`，登录后 POST /api/access-tokens 创建，仅显示一次）。' +
+        '开发与测试环境另可用 `npm run -s token -- staff` 生成的开发令牌（JWT），生产环境拒绝开发令牌（401 DEVELOPMENT_TOKEN_REFUSED）。',
+    });
+    this.registry.registerComponent('securitySchemes', 'sessionCookie', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: SESSION_COOKIE,
+      description:
+        '浏览器会话（POST /api/session 或 /account/sign-in 登录后设置）。以会话 Cookie 发出的写操作须附 CSRF 令牌：' +
+        '请求头 `X-CSRF-Token` 或表单字段 `_csrf`，其值取自 GET /api/session 的 `csrfToken`；缺少或不符答复 403 CSRF_TOKEN_INVALID。',
     });
   }
 
@@ -225,7 +244,12 @@ export class ApiRoutes {
       errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
     }
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
-    if (Array.isArray(spec.access)) errorCodes.add('FORBIDDEN');
+    if (Array.isArray(spec.access) || spec.access === 'administrator') errorCodes.add('FORBIDDEN');
+    if (spec.access !== 'public') {
+      errorCodes.add('SESSION_ENDED');
+      errorCodes.add('DEVELOPMENT_TOKEN_REFUSED');
+      if (spec.method !== 'get') errorCodes.add('CSRF_TOKEN_INVALID');
+    }
     const byStatus = new Map<number, ErrorCode[]>();
     for (const code of errorCodes) {
       const status = errorCatalogue[code].status;
@@ -244,7 +268,7 @@ export class ApiRoutes {
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
-      ...(spec.access === 'public' ? {} : { security: [{ bearerAuth: [] }] }),
+      ...(spec.access === 'public' ? {} : { security: [{ bearerAuth: [] }, { sessionCookie: [] }] }),
       request: {
         ...(spec.method !== 'get' && !spec.rawBody ? { headers: IdempotencyHeader } : {}),
         ...(spec.params ? { params: spec.params as never } : {}),

@@ -107,6 +107,32 @@ export const errorCatalogue = {
   SCHEDULE_EXISTS: { status: 409, title: '该定时计划已存在' },
   OUTBOX_EMAIL_NOT_FOUND: { status: 404, title: '未找到该邮件' },
   OUTBOX_EMAIL_NOT_RESENDABLE: { status: 409, title: '该邮件正在等待发送或正在发送，不能重发' },
+  /**
+   * Accounts (issue 15). A development token (`npm run token`) presented to an API in production mode: people
+   * sign in with accounts there.
+   */
+  DEVELOPMENT_TOKEN_REFUSED: { status: 401, title: '生产环境不接受开发令牌，请使用账号登录或个人访问令牌' },
+  /** A browser session or token that ended: the account was disabled, its password reset, or the session expired. */
+  SESSION_ENDED: { status: 401, title: '登录已失效，请重新登录' },
+  /** Wrong email or password (the two are not told apart, so accounts cannot be enumerated). */
+  SIGN_IN_FAILED: { status: 401, title: '电子邮箱或密码不正确，请核对后重新输入' },
+  /** Staff sign in with a TOTP code as well. */
+  SECOND_FACTOR_REQUIRED: { status: 401, title: '请输入身份验证器中的 6 位动态验证码' },
+  SECOND_FACTOR_INVALID: { status: 401, title: '动态验证码不正确或已使用，请输入身份验证器中当前的验证码' },
+  /** The account is disabled (said only after the right password). */
+  ACCOUNT_DISABLED: { status: 403, title: '该账号已停用，如有疑问请联系管理服务中心' },
+  /** The account has not set its password and enrolled its second factor yet (said only after the right password). */
+  ACCOUNT_NOT_READY: { status: 403, title: '该账号尚未完成设置，请先通过邀请邮件中的链接设置密码' },
+  /**
+   * A cookie-authenticated write without the CSRF token of its session (`X-CSRF-Token` header or the form field
+   * `_csrf`; `GET /api/session` gives it). Bearer-token requests need none.
+   */
+  CSRF_TOKEN_INVALID: { status: 403, title: '缺少或无效的 CSRF 令牌，请刷新页面后重试' },
+  /** An invitation or password-reset link that is unknown, used already, replaced by a newer one, or expired. */
+  LINK_INVALID: { status: 410, title: '该链接已失效（已使用、已过期或已被新链接取代）' },
+  ACCOUNT_NOT_FOUND: { status: 404, title: '未找到该账号' },
+  ACCOUNT_EXISTS: { status: 409, title: '该电子邮箱已有账号' },
+  ACCESS_TOKEN_NOT_FOUND: { status: 404, title: '未找到该个人访问令牌' },
   /** Unknown, or not the caller's to read (the two are not told apart). */
   RECEIPT_NOT_FOUND: { status: 404, title: '未找到该回执' },
   /**

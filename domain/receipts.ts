@@ -1,3 +1,4 @@
+import { actorBase } from './accounts.js';
 /**
  * Durable receipts (`update_receipts`, issue 13 point 3) as people meet them: what a receipt's request is called
  * in zh-CN, and who is told when a redelivered one is refused. Pure: the API's receipt route and the
@@ -26,7 +27,7 @@ export function receiptRequestZh(updateName: string): string {
 
 /**
  * Who is told of a receipt's answer, from the receipt's `caller` (`applicant:<institutionId>`,
- * `expert:<expertId>`, `public:<name>`) and, for the public, the address the request itself carries.
+ * `expert:<expertId>`, `public:<name>`, each possibly followed by an account's `|account:<id>`) and, for the public, the address the request itself carries.
  */
 export type ReceiptAddressee =
   | { kind: 'institution'; institutionId: string }
@@ -39,7 +40,9 @@ export type ReceiptAddressee =
  * objector's address). `undefined` when nobody can be told: another caller (staff, the bare `public` of old
  * rows), an empty id, or a public request without an address.
  */
-export function receiptAddressee(caller: string, updateArg: unknown): ReceiptAddressee | undefined {
+export function receiptAddressee(callerWithAccount: string, updateArg: unknown): ReceiptAddressee | undefined {
+  // An account's actor names the person after `|account:`; the institution or expert stands before it.
+  const caller = actorBase(callerWithAccount);
   const colon = caller.indexOf(':');
   if (colon <= 0) return undefined;
   const kind = caller.slice(0, colon);

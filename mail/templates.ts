@@ -14,3 +14,4 @@ export * from './templates/showcase.js';
 export * from './templates/event.js';
 export * from './templates/workflows.js';
 export * from './templates/receipts.js';
+export * from './templates/accounts.js';

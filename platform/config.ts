@@ -4,6 +4,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LETTERHEAD, type Letterhead } from '../mail/templates/common.js';
 
+/** The session cookie's signing secret used when none is configured. Refused in production mode. */
+export const DEVELOPMENT_SESSION_SECRET = 'ronghe-development-only-session-secret-never-in-production';
+
 /** The signing secret used when none is configured. Refused in production mode. */
 export const DEVELOPMENT_TOKEN_SECRET = 'ronghe-development-only-secret-never-use-in-production';
 
@@ -50,6 +53,20 @@ const envSchema = z.object({
 
   TOKEN_SECRET: optionalString,
   TOKEN_TTL: z.string().default('12h'),
+  SESSION_SECRET: optionalString,
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
+  ACCESS_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(90),
 
   OBJECTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   ATTACHMENTS_DIR: optionalString,
@@ -102,7 +119,19 @@ export interface Config {
   letterhead: Letterhead;
   /** Where notices to staff go (flags, blocked reviews, summaries). */
   staffEmail: string;
-  auth: { secret: string; ttl: string; usingDevelopmentSecret: boolean };
+  /**
+   * `secret`/`ttl`: the development tokens (`npm run token`; refused by the API in production). `session`: the
+   * browser session cookie (signed with `secret`; expires after `idleMinutes` without a request, and
+   * `absoluteHours` after sign-in whatever the activity). `accessTokenMaxDays`: the longest a personal access
+   * token may live.
+   */
+  auth: {
+    secret: string;
+    ttl: string;
+    usingDevelopmentSecret: boolean;
+    session: { secret: string; idleMinutes: number; absoluteHours: number };
+    accessTokenMaxDays: number;
+  };
   /** Attachments are files outside the database, content-addressed by SHA-256. */
   attachments: { dir: string; maxBytes: number };
   outbox: OutboxConfig;
@@ -178,6 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.TOKEN_SECRET) missing.push('TOKEN_SECRET (a random string of at least 32 characters)');
     else if (e.TOKEN_SECRET === DEVELOPMENT_TOKEN_SECRET || e.TOKEN_SECRET.length < 32)
       missing.push('TOKEN_SECRET must be a real secret of at least 32 characters, not the development one');
+    if (!e.SESSION_SECRET) missing.push('SESSION_SECRET (a random string of at least 32 characters)');
+    else if (e.SESSION_SECRET === DEVELOPMENT_SESSION_SECRET || e.SESSION_SECRET.length < 32)
+      missing.push('SESSION_SECRET must be a real secret of at least 32 characters, not the development one');
+    if (!e.PUBLIC_BASE_URL) missing.push('PUBLIC_BASE_URL (the address people open; emails link to it)');
     if (!e.DATABASE_URL) missing.push('DATABASE_URL (production does not run embedded PostgreSQL)');
     if (!e.SMTP_URL) missing.push('SMTP_URL (production does not run the local mail sink)');
     if (!e.TEMPORAL_ADDRESS) missing.push('TEMPORAL_ADDRESS (production does not run the Temporal dev server)');
@@ -219,7 +252,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     letterhead: { issuer: e.NOTICE_ISSUER, contactName: e.NOTICE_CONTACT_NAME, contactPhone: e.NOTICE_CONTACT_PHONE },
     staffEmail: e.STAFF_EMAIL,
-    auth: { secret, ttl: e.TOKEN_TTL, usingDevelopmentSecret: secret === DEVELOPMENT_TOKEN_SECRET },
+    auth: {
+      secret,
+      ttl: e.TOKEN_TTL,
+      usingDevelopmentSecret: secret === DEVELOPMENT_TOKEN_SECRET,
+      session: {
+        secret: e.SESSION_SECRET ?? DEVELOPMENT_SESSION_SECRET,
+        idleMinutes: e.SESSION_IDLE_MINUTES,
+        absoluteHours: e.SESSION_ABSOLUTE_HOURS,
+      },
+      accessTokenMaxDays: e.ACCESS_TOKEN_MAX_DAYS,
+    },
     attachments: {
       dir: e.ATTACHMENTS_DIR ?? path.join(dataDir, 'attachments'),
       maxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,

@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     api = await step('Starting the API', async () => {
       await assertPortFree(config.api.port, 'the API', 'API_PORT');
       return startApi({
-        config,
+        config: { ...config, smtp: { ...config.smtp, url: smtpUrl } },
         db: database,
         temporal: client,
         attachments,
@@ -223,7 +223,12 @@ async function main(): Promise<void> {
       `  PostgreSQL       ${redact(databaseUrl)}`,
       `  Logs             ${logDir}`,
       '',
-      'Try it:',
+      'Sign in: create the first administrator (the invitation link is printed and mailed to the mail web view),',
+      'open the link, set the password and enrol the authenticator app, then sign in:',
+      '  npm run account -- admin admin@ronghe.example 管理员',
+      `  ${api.url}/account/sign-in`,
+      '',
+      'Try the API with a development token (development and tests only; production refuses it):',
       '  TOKEN=$(npm run -s token -- staff)',
       `  curl -s -X POST ${api.url}/api/rounds -H "Authorization: Bearer $TOKEN" \\`,
       `       -H 'Content-Type: application/json' -d '{"programme":"demo_college","year":2027}'`,

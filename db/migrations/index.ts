@@ -13,6 +13,7 @@ import * as idempotencyKeys from './011_idempotency_keys.js';
 import * as idempotencyLocks from './012_idempotency_locks.js';
 import * as updateReceipts from './013_update_receipts.js';
 import * as peopleByUniversity from './014_people_by_university.js';
+import * as accounts from './015_accounts.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   '012_idempotency_locks': idempotencyLocks,
   '013_update_receipts': updateReceipts,
   '014_people_by_university': peopleByUniversity,
+  '015_accounts': accounts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,7 @@
+import { accountIdOfActor } from '../../domain/accounts.js';
 import type { Db } from '../knex.js';
 
-export type AuditRole = 'staff' | 'expert' | 'applicant' | 'public' | 'system';
+export type AuditRole = 'staff' | 'expert' | 'applicant' | 'enterprise' | 'public' | 'system';
 
 export interface AuditEvent {
   actor: string;
@@ -15,10 +16,15 @@ export interface AuditEvent {
   occurredAt?: Date;
 }
 
-/** Every decision (who, role, when, what, why) is a row, besides Temporal's history. */
+/**
+ * Every decision (who, role, when, what, why) is a row, besides Temporal's history. The acting account
+ * (`account_id`) is read from the actor (`accountIdOfActor`, `…|account:<id>`): the actor string is what travels
+ * through workflows into the activities that audit, so every row written for an account's request names it.
+ */
 export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
   await db('audit_events').insert({
     actor: event.actor,
+    account_id: accountIdOfActor(event.actor) ?? null,
     role: event.role,
     action: event.action,
     subject_kind: event.subjectKind,

@@ -27,11 +27,21 @@ const token = (...args: string[]) =>
 describe('npm run -s token', () => {
   it('prints signed development tokens for each role', async () => {
     const staff = await verifyToken((await token('staff')).stdout.trim(), DEVELOPMENT_TOKEN_SECRET);
-    expect(staff).toEqual({ role: 'staff', actor: 'staff:dev' });
+    expect(staff).toEqual({ role: 'staff', actor: 'staff:dev', staffRole: 'officer', via: 'development-token' });
     const expert = await verifyToken((await token('expert', 'exp-001')).stdout.trim(), DEVELOPMENT_TOKEN_SECRET);
-    expect(expert).toEqual({ role: 'expert', actor: 'expert:exp-001', expertId: 'exp-001' });
+    expect(expert).toEqual({
+      role: 'expert',
+      actor: 'expert:exp-001',
+      expertId: 'exp-001',
+      via: 'development-token',
+    });
     const applicant = await verifyToken((await token('applicant', 'zzu-cs')).stdout.trim(), DEVELOPMENT_TOKEN_SECRET);
-    expect(applicant).toEqual({ role: 'applicant', actor: 'applicant:zzu-cs', institutionId: 'zzu-cs' });
+    expect(applicant).toEqual({
+      role: 'applicant',
+      actor: 'applicant:zzu-cs',
+      institutionId: 'zzu-cs',
+      via: 'development-token',
+    });
   });
 
   it('refuses (exit 1, no token) an applicant or expert token for a record that does not exist (issue 14, point 11)', async () => {

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_TOKEN_SECRET, loadConfig } from '../../platform/config.js';
+import {
+  ConfigError,
+  DEVELOPMENT_SESSION_SECRET,
+  DEVELOPMENT_TOKEN_SECRET,
+  loadConfig,
+} from '../../platform/config.js';
 
 const productionEnv = {
   NODE_ENV: 'production',
   TOKEN_SECRET: 'a-real-secret-that-is-long-enough-0123456789',
+  SESSION_SECRET: 'another-real-secret-long-enough-9876543210',
+  PUBLIC_BASE_URL: 'https://ronghe.example.edu.cn',
   DATABASE_URL: 'postgres://u:p@db:5432/ronghe',
   SMTP_URL: 'smtp://mail:25',
   TEMPORAL_ADDRESS: 'temporal:7233',
@@ -43,6 +50,16 @@ describe('configuration', () => {
     expect(() => loadConfig(withoutSecret)).toThrow(/TOKEN_SECRET/);
     expect(() => loadConfig({ ...productionEnv, TOKEN_SECRET: DEVELOPMENT_TOKEN_SECRET })).toThrow(/TOKEN_SECRET/);
     expect(() => loadConfig({ ...productionEnv, TOKEN_SECRET: 'short' })).toThrow(/TOKEN_SECRET/);
+  });
+
+  it('when production mode lacks a session secret or the public address, then it refuses to start', () => {
+    const { SESSION_SECRET: _s, ...withoutSession } = productionEnv;
+    expect(() => loadConfig(withoutSession)).toThrow(/SESSION_SECRET/);
+    expect(() => loadConfig({ ...productionEnv, SESSION_SECRET: DEVELOPMENT_SESSION_SECRET })).toThrow(
+      /SESSION_SECRET/,
+    );
+    const { PUBLIC_BASE_URL: _p, ...withoutAddress } = productionEnv;
+    expect(() => loadConfig(withoutAddress)).toThrow(/PUBLIC_BASE_URL/);
   });
 
   it('when production mode would start embedded services, then it refuses and lists what is missing', () => {

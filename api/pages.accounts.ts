@@ -1,0 +1,392 @@
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import {
+  confirmTotp,
+  findAccount,
+  findAccountByEmail,
+  findLink,
+  setPasswordHash,
+  useLink,
+  type Account,
+  type AccountLink,
+  type LinkPurpose,
+} from '../db/repositories/accounts.js';
+import { recordAudit } from '../db/repositories/audit.js';
+import { formatInstantZh } from '../domain/calendar/index.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordProblem } from '../domain/accounts.js';
+import {
+  accountRoleZh,
+  hashPassword,
+  normaliseEmail,
+  sendAccountLink,
+  tokenHash,
+  totpOf,
+  totpStep,
+  type AccountServiceDeps,
+} from '../services/accounts.js';
+import { principalOfAccount } from './auth.js';
+import { AppError, problemFor } from './errors.js';
+import { escape, page, send } from './pages.js';
+import { requestIdOf } from './request.js';
+import { csrfTokenOf, hasValidCsrfToken } from './session.js';
+import { checkPassword, checkSecondFactor, endSession, needsSecondFactor, startSession } from './sign-in.js';
+
+/**
+ * The account pages (zh-CN, server-rendered, every form CSRF-protected): accept an invitation (set the password;
+ * staff also enrol TOTP), sign in (email + password, then a TOTP code for staff), sign out, and reset a
+ * forgotten password. Each refusal is a page that says what to do, with a 4xx status, and is audited.
+ */
+
+export interface AccountPageDeps extends AccountServiceDeps {
+  baseUrlOf: (req: Request) => string;
+  /** Limits sign-in and reset attempts (h20's PostgreSQL-backed limiter, wired in api/app.ts). */
+  signInAttempts: RequestHandler;
+}
+
+/** How long a staff member has to give the TOTP code after the right password (milliseconds). */
+const SECOND_FACTOR_WINDOW_MS = 10 * 60_000;
+
+const PASSWORD_RULE = `密码 ${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} 个字符，不能与电子邮箱相同；建议使用易记的长句。`;
+
+function csrfField(req: Request): string {
+  return `<input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}">`;
+}
+
+function errorBox(problems: string[]): string {
+  return problems.length ? `<div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div>` : '';
+}
+
+function show(res: Response, status: number, title: string, body: string): void {
+  res.setHeader('Cache-Control', 'no-store');
+  send(res, status, page(title, `<h1>${escape(title)}</h1>${body}`));
+}
+
+const fieldOf = (req: Request, name: string): string => {
+  const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+};
+
+export function accountPages(deps: AccountPageDeps): Router {
+  const router = Router();
+  const { db, clock } = deps;
+  const forms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+
+  const refusedCsrf = async (req: Request, res: Response, back: string) => {
+    await recordAudit(db, {
+      actor: req.principal?.actor ?? 'public',
+      role: req.principal?.role ?? 'public',
+      action: 'account.csrf_refused',
+      subjectKind: 'page',
+      subjectId: req.path.replace(/\/(invitation|reset)\/[^/]+$/, '/$1/…'),
+      requestId: requestIdOf(req),
+    });
+    show(
+      res,
+      403,
+      '页面已过期',
+      `${errorBox(['表单缺少有效的安全令牌（CSRF），可能是页面停留过久或已在别处登录。'])}<p><a href="${escape(back)}">请返回重新打开页面</a>后再提交。</p>`,
+    );
+  };
+
+  /** The link named by the path, if it can still be used at `now`, and its account. */
+  const usableLink = async (
+    token: string,
+    purpose: LinkPurpose,
+  ): Promise<{ link: AccountLink; account: Account } | { why: string }> => {
+    const link = await findLink(db, tokenHash(token));
+    const now = clock();
+    if (!link || link.purpose !== purpose) return { why: '链接无效，请核对邮件中的完整链接' };
+    if (link.usedAt) return { why: `该链接已于 ${formatInstantZh(link.usedAt)} 使用过，每个链接只能使用一次` };
+    if (link.revokedAt) return { why: '该链接已被后来发出的新链接取代，请使用最新一封邮件中的链接' };
+    if (link.expiresAt.getTime() <= now.getTime()) {
+      return { why: `该链接已于 ${formatInstantZh(link.expiresAt)} 过期` };
+    }
+    const account = await findAccount(db, link.accountId);
+    if (!account || account.disabledAt) return { why: '该账号已停用' };
+    return { link, account };
+  };
+
+  const linkRefused = async (req: Request, res: Response, purpose: LinkPurpose, why: string) => {
+    await recordAudit(db, {
+      actor: 'public',
+      role: 'public',
+      action: 'account.link_refused',
+      subjectKind: 'account_link',
+      subjectId: tokenHash(String(req.params.token)).slice(0, 16),
+      reason: why,
+      details: { purpose },
+      requestId: requestIdOf(req),
+    });
+    const next =
+      purpose === 'invitation'
+        ? '如尚未设置密码，请联系管理服务中心的系统管理员重新发送邀请；如已设置，请直接<a href="/account/sign-in">登录</a>。'
+        : '请在<a href="/account/reset">重置密码页面</a>重新申请。';
+    show(res, 410, '链接已失效', `${errorBox([why])}<p>${next}</p>`);
+  };
+
+  // ---- Invitation: set the password (staff: and enrol TOTP).
+  const invitationForm = (req: Request, account: Account, problems: string[] = []) => {
+    const totp =
+      account.kind === 'staff'
+        ? (() => {
+            const t = totpOf(account.totpSecret!, account.email);
+            return `<h2>绑定身份验证器</h2>
+<p>工作人员登录时须输入动态验证码。请在手机的身份验证器应用（如 Microsoft Authenticator、Google 身份验证器）中添加账号：扫描或手动输入以下密钥。</p>
+<p>密钥：<code id="totp-secret">${escape(account.totpSecret!)}</code></p>
+<p>或打开链接：<code id="totp-uri">${escape(t.toString())}</code></p>
+<label for="totp">身份验证器显示的 6 位动态验证码</label><input type="text" id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required>`;
+          })()
+        : '';
+    return `${errorBox(problems)}
+<p>${escape(account.name)}，您好！您的账号（${escape(accountRoleZh(account))}，登录名 ${escape(account.email)}）已开通，请设置登录密码。</p>
+<form method="post">
+  ${csrfField(req)}
+  <p><small>${escape(PASSWORD_RULE)}</small></p>
+  <label for="password">新密码</label><input type="password" id="password" name="password" autocomplete="new-password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="${PASSWORD_MAX_LENGTH}">
+  <label for="confirm">再次输入新密码</label><input type="password" id="confirm" name="confirm" autocomplete="new-password" required>
+  ${totp}
+  <button type="submit">设置密码</button>
+</form>`;
+  };
+
+  router.get('/account/invitation/:token', async (req, res) => {
+    const found = await usableLink(req.params.token, 'invitation');
+    if ('why' in found) return linkRefused(req, res, 'invitation', found.why);
+    show(res, 200, '设置登录密码', invitationForm(req, found.account));
+  });
+
+  router.post('/account/invitation/:token', forms, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, req.originalUrl);
+    const found = await usableLink(req.params.token, 'invitation');
+    if ('why' in found) return linkRefused(req, res, 'invitation', found.why);
+    const { account, link } = found;
+    const password = fieldOf(req, 'password');
+    const problems: string[] = [];
+    const weak = passwordProblem(password, account.email);
+    if (weak) problems.push(weak);
+    else if (password !== fieldOf(req, 'confirm')) problems.push('两次输入的密码不一致，请重新输入');
+    if (
+      account.kind === 'staff' &&
+      totpStep(account.totpSecret!, account.email, fieldOf(req, 'totp'), clock()) === undefined
+    ) {
+      problems.push('动态验证码不正确：请确认已在身份验证器中添加上面的密钥，并输入当前显示的 6 位数字');
+    }
+    if (problems.length) {
+      await recordAudit(db, {
+        actor: 'public',
+        role: 'public',
+        action: 'account.invitation_refused',
+        subjectKind: 'account',
+        subjectId: account.id,
+        reason: problems.join('；'),
+        requestId: requestIdOf(req),
+      });
+      return show(res, 422, '设置登录密码', invitationForm(req, account, problems));
+    }
+    if (!(await useLink(db, link.id, clock()))) {
+      return linkRefused(req, res, 'invitation', '该链接刚刚已被使用或已过期');
+    }
+    await setPasswordHash(db, account.id, await hashPassword(password), { endCredentials: false });
+    if (account.kind === 'staff') await confirmTotp(db, account.id, clock());
+    const principal = principalOfAccount(account, 'session');
+    await recordAudit(db, {
+      actor: principal.actor,
+      role: principal.role,
+      action: 'account.invitation_accepted',
+      subjectKind: 'account',
+      subjectId: account.id,
+      requestId: requestIdOf(req),
+    });
+    show(
+      res,
+      200,
+      '密码已设置',
+      `<p class="ok">密码已设置${account.kind === 'staff' ? '，身份验证器已绑定' : ''}。</p><p><a href="/account/sign-in">前往登录</a></p>`,
+    );
+  });
+
+  // ---- Sign in, second factor, who am I, sign out.
+  const signInForm = (req: Request, problems: string[] = [], email = '') =>
+    `${errorBox(problems)}
+<form method="post" action="/account/sign-in">
+  ${csrfField(req)}
+  <label for="email">电子邮箱</label><input type="email" id="email" name="email" autocomplete="username" required value="${escape(email)}">
+  <label for="password">密码</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+  <button type="submit">登录</button>
+</form>
+<p><a href="/account/reset">忘记密码？</a></p>`;
+
+  const totpForm = (req: Request, problems: string[] = []) =>
+    `${errorBox(problems)}
+<p>请打开手机上的身份验证器，输入 ronghe 账号当前显示的 6 位动态验证码。</p>
+<form method="post" action="/account/sign-in/totp">
+  ${csrfField(req)}
+  <label for="totp">动态验证码</label><input type="text" id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required>
+  <button type="submit">验证并登录</button>
+</form>`;
+
+  /** A refusal from sign-in (an AppError) as the page's problems; anything else propagates. */
+  const refusalOf = (req: Request, err: unknown): { status: number; problems: string[] } => {
+    if (!(err instanceof AppError)) throw err;
+    const { problem } = problemFor(err, req);
+    return { status: problem.status, problems: [problem.title, ...(problem.detail ? [problem.detail] : [])] };
+  };
+
+  router.get('/account/sign-in', (req, res) => {
+    show(res, 200, '登录', signInForm(req));
+  });
+
+  router.post('/account/sign-in', deps.signInAttempts, forms, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/sign-in');
+    const email = fieldOf(req, 'email');
+    let account: Account;
+    try {
+      account = await checkPassword(deps, req, email, fieldOf(req, 'password'));
+    } catch (err) {
+      const { status, problems } = refusalOf(req, err);
+      return show(res, status, '登录', signInForm(req, problems, email));
+    }
+    if (needsSecondFactor(account)) {
+      req.session.pendingSecondFactor = {
+        accountId: account.id,
+        epoch: account.credentialsEpoch,
+        at: clock().getTime(),
+      };
+      return show(res, 200, '输入动态验证码', totpForm(req));
+    }
+    await startSession(deps, req, account);
+    res.redirect(303, '/account');
+  });
+
+  router.post('/account/sign-in/totp', deps.signInAttempts, forms, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/sign-in');
+    const pending = req.session.pendingSecondFactor;
+    const account = pending ? await findAccount(db, pending.accountId) : undefined;
+    if (
+      !pending ||
+      !account ||
+      account.disabledAt ||
+      account.credentialsEpoch !== pending.epoch ||
+      clock().getTime() - pending.at > SECOND_FACTOR_WINDOW_MS
+    ) {
+      delete req.session.pendingSecondFactor;
+      return show(res, 401, '登录', signInForm(req, ['登录已超时或已失效，请重新输入电子邮箱和密码']));
+    }
+    try {
+      await checkSecondFactor(deps, req, account, fieldOf(req, 'totp'));
+    } catch (err) {
+      const { status, problems } = refusalOf(req, err);
+      return show(res, status, '输入动态验证码', totpForm(req, problems));
+    }
+    await startSession(deps, req, account);
+    res.redirect(303, '/account');
+  });
+
+  router.get('/account', async (req, res) => {
+    const principal = req.principal;
+    const account =
+      principal?.via === 'session' && principal.accountId ? await findAccount(db, principal.accountId) : undefined;
+    if (!account) return res.redirect(303, '/account/sign-in');
+    show(
+      res,
+      200,
+      '我的账号',
+      `<p class="ok">已登录：<span id="account-name">${escape(account.name)}</span>（${escape(accountRoleZh(account))}，${escape(account.email)}）。</p>
+<p>接口调用可使用本会话（写操作附 X-CSRF-Token，值见 <a href="/api/session">/api/session</a>），脚本请创建个人访问令牌（POST /api/access-tokens）。</p>
+<form method="post" action="/account/sign-out">${csrfField(req)}<button type="submit">退出登录</button></form>`,
+    );
+  });
+
+  router.post('/account/sign-out', forms, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account');
+    if (req.session) await endSession(deps, req);
+    show(res, 200, '已退出登录', '<p class="ok">您已退出登录。</p><p><a href="/account/sign-in">重新登录</a></p>');
+  });
+
+  // ---- Password reset: the request page answers the same whatever the email.
+  const resetRequestForm = (req: Request, problems: string[] = []) =>
+    `${errorBox(problems)}
+<p>请输入账号的电子邮箱。如该邮箱有账号，系统将发送一封含重置链接的邮件（72 小时内有效，仅可使用一次）。</p>
+<form method="post" action="/account/reset">
+  ${csrfField(req)}
+  <label for="email">电子邮箱</label><input type="email" id="email" name="email" autocomplete="username" required>
+  <button type="submit">发送重置邮件</button>
+</form>`;
+
+  router.get('/account/reset', (req, res) => {
+    show(res, 200, '重置密码', resetRequestForm(req));
+  });
+
+  router.post('/account/reset', deps.signInAttempts, forms, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/reset');
+    const email = normaliseEmail(fieldOf(req, 'email'));
+    if (!email)
+      return show(res, 422, '重置密码', resetRequestForm(req, ['电子邮箱应为单个邮箱地址（如 name@example.com）']));
+    const account = await findAccountByEmail(db, email);
+    // Only a usable account gets an email; the page is the same either way (no enumeration).
+    if (account && !account.disabledAt && account.passwordHash) {
+      await sendAccountLink(deps, account, 'password_reset', deps.baseUrlOf(req));
+    }
+    await recordAudit(db, {
+      actor: 'public',
+      role: 'public',
+      action: 'account.reset_requested',
+      subjectKind: account ? 'account' : 'account_email',
+      subjectId: account?.id ?? email,
+      details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
+      requestId: requestIdOf(req),
+    });
+    show(
+      res,
+      200,
+      '重置密码',
+      `<p class="ok">如 ${escape(email)} 有账号，重置密码的邮件已发出，请查收（72 小时内有效）。</p><p><a href="/account/sign-in">返回登录</a></p>`,
+    );
+  });
+
+  const resetForm = (req: Request, problems: string[] = []) =>
+    `${errorBox(problems)}
+<form method="post">
+  ${csrfField(req)}
+  <p><small>${escape(PASSWORD_RULE)}设置后，该账号在所有设备上的登录及个人访问令牌随即失效。</small></p>
+  <label for="password">新密码</label><input type="password" id="password" name="password" autocomplete="new-password" required minlength="${PASSWORD_MIN_LENGTH}" maxlength="${PASSWORD_MAX_LENGTH}">
+  <label for="confirm">再次输入新密码</label><input type="password" id="confirm" name="confirm" autocomplete="new-password" required>
+  <button type="submit">设置新密码</button>
+</form>`;
+
+  router.get('/account/reset/:token', async (req, res) => {
+    const found = await usableLink(req.params.token, 'password_reset');
+    if ('why' in found) return linkRefused(req, res, 'password_reset', found.why);
+    show(res, 200, '设置新密码', resetForm(req));
+  });
+
+  router.post('/account/reset/:token', forms, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, req.originalUrl);
+    const found = await usableLink(req.params.token, 'password_reset');
+    if ('why' in found) return linkRefused(req, res, 'password_reset', found.why);
+    const password = fieldOf(req, 'password');
+    const weak = passwordProblem(password, found.account.email);
+    const problem = weak ?? (password !== fieldOf(req, 'confirm') ? '两次输入的密码不一致，请重新输入' : undefined);
+    if (problem) return show(res, 422, '设置新密码', resetForm(req, [problem]));
+    if (!(await useLink(db, found.link.id, clock()))) {
+      return linkRefused(req, res, 'password_reset', '该链接刚刚已被使用或已过期');
+    }
+    await setPasswordHash(db, found.account.id, await hashPassword(password), { endCredentials: true });
+    const principal = principalOfAccount(found.account, 'session');
+    await recordAudit(db, {
+      actor: principal.actor,
+      role: principal.role,
+      action: 'account.password_reset',
+      subjectKind: 'account',
+      subjectId: found.account.id,
+      requestId: requestIdOf(req),
+    });
+    show(
+      res,
+      200,
+      '新密码已设置',
+      '<p class="ok">新密码已设置，此前的登录和个人访问令牌均已失效。</p><p><a href="/account/sign-in">前往登录</a></p>',
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,438 @@
+import type { Request } from 'express';
+import type { Db } from '../../db/knex.js';
+import {
+  disableAccount,
+  enableAccount,
+  findAccount,
+  insertAccessToken,
+  listAccessTokens,
+  listAccounts,
+  revokeAccessToken,
+  type AccessToken,
+  type Account,
+} from '../../db/repositories/accounts.js';
+import { recordAudit } from '../../db/repositories/audit.js';
+import { ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
+import { MAILBOX_MAX_LENGTH } from '../../mail/address.js';
+import {
+  ACCESS_TOKEN_PREFIX,
+  accountRoleZh,
+  createAccount,
+  newToken,
+  normaliseEmail,
+  sendAccountLink,
+  type AccountServiceDeps,
+} from '../../services/accounts.js';
+import type { Principal } from '../auth.js';
+import { AppError } from '../errors.js';
+import { requestIdOf } from '../request.js';
+import { z, type ApiRoutes } from '../route.js';
+import { queryInteger, UUID_PATTERN } from '../schemas.js';
+import { csrfTokenOf } from '../session.js';
+import { checkPassword, checkSecondFactor, endSession, isReady, startSession } from '../sign-in.js';
+
+export interface AccountRouteDeps extends AccountServiceDeps {
+  db: Db;
+  /** Where links in emails point: PUBLIC_BASE_URL, else (development) the address the request came to. */
+  baseUrlOf: (req: Request) => string;
+  /** The longest a personal access token may live (days; ACCESS_TOKEN_MAX_DAYS). */
+  accessTokenMaxDays: number;
+}
+
+const AccountSchema = z
+  .object({
+    id: z.string().uuid(),
+    kind: z.enum(ACCOUNT_KINDS as [string, ...string[]]).openapi({
+      description: 'staff 管理服务中心工作人员；institution 申报单位用户；enterprise 合作企业用户；expert 评审专家',
+    }),
+    staffRole: z
+      .enum(STAFF_ROLES as [string, ...string[]])
+      .nullable()
+      .openapi({
+        description: '工作人员的岗位：officer 业务人员；administrator 系统管理员（管理账号）；ops 运维人员',
+      }),
+    roleZh: z.string().openapi({ example: '业务人员' }),
+    institutionId: z.string().nullable(),
+    enterpriseId: z.string().nullable(),
+    expertId: z.string().nullable(),
+    email: z.string(),
+    name: z.string(),
+    status: z.enum(['invited', 'active', 'disabled']).openapi({
+      description: 'invited 已邀请、尚未设置密码（工作人员另须绑定身份验证器）；active 可登录；disabled 已停用',
+    }),
+    disabledAt: z.string().nullable(),
+    disabledReason: z.string().nullable(),
+    createdAt: z.string(),
+    lastSignInAt: z.string().nullable(),
+  })
+  .openapi('Account');
+
+type AccountView = z.infer<typeof AccountSchema>;
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function view(a: Account): AccountView {
+  return {
+    id: a.id,
+    kind: a.kind,
+    staffRole: a.staffRole,
+    roleZh: accountRoleZh(a),
+    institutionId: a.institutionId,
+    enterpriseId: a.enterpriseId,
+    expertId: a.expertId,
+    email: a.email,
+    name: a.name,
+    status: a.disabledAt ? 'disabled' : isReady(a) ? 'active' : 'invited',
+    disabledAt: iso(a.disabledAt),
+    disabledReason: a.disabledReason,
+    createdAt: a.createdAt.toISOString(),
+    lastSignInAt: iso(a.lastSignInAt),
+  };
+}
+
+const AccessTokenSchema = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi('AccessToken');
+
+const tokenView = (t: AccessToken): z.infer<typeof AccessTokenSchema> => ({
+  id: t.id,
+  name: t.name,
+  createdAt: t.createdAt.toISOString(),
+  expiresAt: t.expiresAt.toISOString(),
+  revokedAt: iso(t.revokedAt),
+  lastUsedAt: iso(t.lastUsedAt),
+});
+
+const AccountParams = z.object({
+  accountId: z.string().regex(UUID_PATTERN, '须为账号编号（UUID）').openapi({ title: '账号编号' }),
+});
+
+const SessionSchema = z.object({
+  account: AccountSchema.nullable().openapi({ description: '当前登录的账号；未登录为 null' }),
+  csrfToken: z.string().openapi({ description: '以会话 Cookie 发出写操作时，放在请求头 X-CSRF-Token 中' }),
+});
+
+const NewAccountBody = z
+  .object({
+    kind: z.enum(ACCOUNT_KINDS as ['staff', 'institution', 'enterprise', 'expert']).openapi({ title: '账号类型' }),
+    staffRole: z
+      .enum(STAFF_ROLES as ['officer', 'administrator', 'ops'])
+      .optional()
+      .openapi({ title: '工作人员岗位' }),
+    institutionId: z.string().min(1).max(100).optional().openapi({ title: '所代表的单位' }),
+    enterpriseId: z.string().min(1).max(100).optional().openapi({ title: '所代表的企业' }),
+    expertId: z.string().min(1).max(100).optional().openapi({ title: '专家库编号' }),
+    email: z.string().max(MAILBOX_MAX_LENGTH).openapi({ title: '电子邮箱', example: 'li.ming@ronghe.example' }),
+    name: z.string().trim().min(1).max(40).openapi({ title: '姓名', example: '李明' }),
+  })
+  .superRefine((b, ctx) => {
+    const need = { staff: 'staffRole', institution: 'institutionId', enterprise: 'enterpriseId', expert: 'expertId' }[
+      b.kind
+    ] as 'staffRole' | 'institutionId' | 'enterpriseId' | 'expertId';
+    if (!b[need]) ctx.addIssue({ code: 'custom', path: [need], message: '此类账号须填写' });
+    for (const other of ['staffRole', 'institutionId', 'enterpriseId', 'expertId'] as const) {
+      if (other !== need && b[other] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [other], message: '此类账号不填写' });
+      }
+    }
+  });
+
+function isForeignKeyViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23503';
+}
+
+/** The account acting (accounts only: a development token has none). */
+function accountIdOf(principal: Principal | undefined): string {
+  if (!principal?.accountId) {
+    throw new AppError('FORBIDDEN', '个人访问令牌属于账号：请以账号登录后操作（开发令牌不能创建）');
+  }
+  return principal.accountId;
+}
+
+/**
+ * The session API for the web app (sign in, who am I + CSRF token, sign out), account administration for staff
+ * administrators (create + invitation, list, disable/enable, re-send the invitation), and one's own personal
+ * access tokens.
+ */
+export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
+  const { db } = deps;
+
+  routes.add({
+    method: 'get',
+    path: '/api/session',
+    summary: '当前登录状态与 CSRF 令牌',
+    description:
+      '返回当前会话的账号（未登录为 null）与 CSRF 令牌；以会话 Cookie 发出的写操作须在请求头 X-CSRF-Token 中附上该令牌。',
+    tags: ['账号'],
+    access: 'public',
+    responses: { 200: { description: '登录状态', schema: SessionSchema } },
+    async handler({ req }) {
+      const accountId = req.principal?.via === 'session' ? req.principal.accountId : undefined;
+      const account = accountId ? await findAccount(db, accountId) : undefined;
+      return { status: 200, body: { account: account ? view(account) : null, csrfToken: csrfTokenOf(req) } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/session',
+    summary: '登录（电子邮箱 + 密码；工作人员另须动态验证码）',
+    description:
+      '成功后设置会话 Cookie（HttpOnly、SameSite=Lax，生产环境 Secure），返回账号与新会话的 CSRF 令牌。' +
+      '工作人员须同时提供身份验证器中的 6 位动态验证码（totp）。',
+    tags: ['账号'],
+    access: 'public',
+    body: z.object({
+      email: z.string().max(MAILBOX_MAX_LENGTH).openapi({ title: '电子邮箱' }),
+      password: z.string().max(1000).openapi({ title: '密码' }),
+      totp: z.string().max(20).optional().openapi({ title: '动态验证码' }),
+    }),
+    responses: { 200: { description: '已登录', schema: SessionSchema } },
+    errors: [
+      'SIGN_IN_FAILED',
+      'ACCOUNT_DISABLED',
+      'ACCOUNT_NOT_READY',
+      'SECOND_FACTOR_REQUIRED',
+      'SECOND_FACTOR_INVALID',
+    ],
+    async handler({ body, req }) {
+      // Sign-in attempts are limited per account and per address here (issue 15, point 2): the limiter of
+      // api/rate-limit.ts is wired in front of this route in api/app.ts (`signInAttempts`).
+      const account = await checkPassword(deps, req, body.email, body.password);
+      await checkSecondFactor(deps, req, account, body.totp);
+      await startSession(deps, req, account);
+      return { status: 200, body: { account: view(account), csrfToken: csrfTokenOf(req) } };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/api/session',
+    summary: '退出登录',
+    tags: ['账号'],
+    access: 'authenticated',
+    responses: { 204: { description: '已退出' } },
+    async handler({ req }) {
+      if (req.principal?.via === 'session') await endSession(deps, req);
+      return { status: 204 };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/accounts',
+    summary: '创建账号并发送邀请邮件（系统管理员）',
+    description:
+      '创建后向该邮箱发送邀请邮件，内含一次性链接（72 小时内有效）用于设置密码；工作人员账号另须绑定身份验证器。',
+    tags: ['账号'],
+    access: 'administrator',
+    body: NewAccountBody,
+    responses: {
+      201: { description: '已创建，邀请邮件已发出', schema: z.object({ account: AccountSchema }) },
+    },
+    errors: ['ACCOUNT_EXISTS'],
+    async handler({ body, principal, req }) {
+      const email = normaliseEmail(body.email);
+      if (!email) {
+        throw new AppError('VALIDATION_FAILED', '电子邮箱应为单个邮箱地址（如 name@example.com）', {
+          errors: [{ path: 'email', message: '电子邮箱应为单个邮箱地址（如 name@example.com）', label: '电子邮箱' }],
+        });
+      }
+      let created;
+      try {
+        created = await createAccount(
+          deps,
+          { ...body, email },
+          { actor: principal!.actor, role: principal!.role, requestId: requestIdOf(req) },
+          deps.baseUrlOf(req),
+        );
+      } catch (err) {
+        if (isForeignKeyViolation(err)) {
+          throw new AppError('VALIDATION_FAILED', '所代表的单位、企业或专家不存在，请核对编号', {
+            errors: [{ path: '', message: '所代表的单位、企业或专家不存在，请核对编号' }],
+          });
+        }
+        throw err;
+      }
+      if (!created) throw new AppError('ACCOUNT_EXISTS', `${email} 已有账号，请在账号列表中查看`);
+      return { status: 201, body: { account: view(created.account) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/accounts',
+    summary: '账号列表（系统管理员）',
+    tags: ['账号'],
+    access: 'administrator',
+    query: z.object({
+      kind: z
+        .enum(ACCOUNT_KINDS as ['staff', 'institution', 'enterprise', 'expert'])
+        .optional()
+        .openapi({ title: '账号类型' }),
+      offset: queryInteger({ min: 0, default: 0 }).openapi({ title: '分页起点' }),
+      limit: queryInteger({ min: 1, max: 200, default: 50 }).openapi({ title: '每页条数' }),
+    }),
+    responses: {
+      200: {
+        description: '按创建时间排序的一页账号',
+        schema: z.object({ items: z.array(AccountSchema), total: z.number().int() }),
+      },
+    },
+    async handler({ query }) {
+      const page = await listAccounts(db, query);
+      return { status: 200, body: { items: page.items.map(view), total: page.total } };
+    },
+  });
+
+  const audited = async (principal: Principal, req: Request, action: string, accountId: string, reason?: string) =>
+    recordAudit(db, {
+      actor: principal.actor,
+      role: principal.role,
+      action,
+      subjectKind: 'account',
+      subjectId: accountId,
+      reason,
+      requestId: requestIdOf(req),
+    });
+
+  routes.add({
+    method: 'post',
+    path: '/api/accounts/:accountId/disable',
+    summary: '停用账号（系统管理员）',
+    description: '停用后该账号的全部会话与个人访问令牌立即失效；账号及其历史记录保留，可再启用（须重新登录）。',
+    tags: ['账号'],
+    access: 'administrator',
+    params: AccountParams,
+    body: z.object({ reason: z.string().trim().min(2).max(500).openapi({ title: '停用原因' }) }),
+    responses: { 200: { description: '已停用', schema: z.object({ account: AccountSchema }) } },
+    errors: ['ACCOUNT_NOT_FOUND'],
+    async handler({ params, body, principal, req, receivedAt }) {
+      const before = await findAccount(db, params.accountId);
+      if (!before) throw new AppError('ACCOUNT_NOT_FOUND');
+      if (await disableAccount(db, before.id, { actor: principal!.actor, reason: body.reason, at: receivedAt })) {
+        await audited(principal!, req, 'account.disable', before.id, body.reason);
+      }
+      return { status: 200, body: { account: view((await findAccount(db, before.id))!) } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/accounts/:accountId/enable',
+    summary: '重新启用账号（系统管理员）',
+    tags: ['账号'],
+    access: 'administrator',
+    params: AccountParams,
+    responses: { 200: { description: '已启用', schema: z.object({ account: AccountSchema }) } },
+    errors: ['ACCOUNT_NOT_FOUND'],
+    async handler({ params, principal, req }) {
+      const before = await findAccount(db, params.accountId);
+      if (!before) throw new AppError('ACCOUNT_NOT_FOUND');
+      if (await enableAccount(db, before.id)) await audited(principal!, req, 'account.enable', before.id);
+      return { status: 200, body: { account: view((await findAccount(db, before.id))!) } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/accounts/:accountId/invitation',
+    summary: '重新发送邀请邮件（系统管理员）',
+    description: '发出新的一次性链接（72 小时内有效），此前未使用的邀请链接随即失效。',
+    tags: ['账号'],
+    access: 'administrator',
+    params: AccountParams,
+    responses: { 202: { description: '邀请邮件已发出', schema: z.object({ expiresAt: z.string() }) } },
+    errors: ['ACCOUNT_NOT_FOUND', 'REQUEST_REJECTED'],
+    async handler({ params, principal, req }) {
+      const account = await findAccount(db, params.accountId);
+      if (!account) throw new AppError('ACCOUNT_NOT_FOUND');
+      if (account.disabledAt) throw new AppError('REQUEST_REJECTED', '该账号已停用，请先启用再发送邀请');
+      if (isReady(account)) throw new AppError('REQUEST_REJECTED', '该账号已完成设置；忘记密码请在登录页申请重置');
+      const link = await sendAccountLink(deps, account, 'invitation', deps.baseUrlOf(req));
+      await audited(principal!, req, 'account.invite', account.id);
+      return { status: 202, body: { expiresAt: link.expiresAt.toISOString() } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/access-tokens',
+    summary: '创建个人访问令牌（仅本人账号；令牌只显示这一次）',
+    description: `令牌形如 \`${ACCESS_TOKEN_PREFIX}…\`，以 Authorization: Bearer 使用；库中只存其哈希。账号停用或重置密码后全部失效。`,
+    tags: ['账号'],
+    access: 'authenticated',
+    body: z.object({
+      name: z.string().trim().min(1).max(100).openapi({ title: '令牌名称', example: '年度数据导出脚本' }),
+      expiresInDays: z.number().int().min(1).max(366).default(30).openapi({ title: '有效天数' }),
+    }),
+    responses: {
+      201: {
+        description: '已创建；token 只在此显示一次',
+        schema: z.object({ token: z.string(), accessToken: AccessTokenSchema }),
+      },
+    },
+    async handler({ body, principal, req, receivedAt }) {
+      const accountId = accountIdOf(principal);
+      if (body.expiresInDays > deps.accessTokenMaxDays) {
+        const message = `有效天数至多 ${deps.accessTokenMaxDays} 天`;
+        throw new AppError('VALIDATION_FAILED', message, {
+          errors: [{ path: 'expiresInDays', message, label: '有效天数' }],
+        });
+      }
+      const account = (await findAccount(db, accountId))!;
+      const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
+      const stored = await insertAccessToken(db, {
+        accountId,
+        name: body.name,
+        tokenHash: hash,
+        credentialsEpoch: account.credentialsEpoch,
+        createdAt: receivedAt,
+        expiresAt: new Date(receivedAt.getTime() + body.expiresInDays * 86_400_000),
+      });
+      await audited(principal!, req, 'account.token_create', accountId, body.name);
+      return { status: 201, body: { token, accessToken: tokenView(stored) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/api/access-tokens',
+    summary: '本人账号的个人访问令牌（不含令牌本身）',
+    tags: ['账号'],
+    access: 'authenticated',
+    responses: { 200: { description: '最新的在前', schema: z.object({ items: z.array(AccessTokenSchema) }) } },
+    async handler({ principal }) {
+      const items = await listAccessTokens(db, accountIdOf(principal));
+      return { status: 200, body: { items: items.map(tokenView) } };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/api/access-tokens/:tokenId',
+    summary: '撤销本人的一个个人访问令牌',
+    tags: ['账号'],
+    access: 'authenticated',
+    params: z.object({
+      tokenId: z.string().regex(UUID_PATTERN, '须为令牌编号（UUID）').openapi({ title: '令牌编号' }),
+    }),
+    responses: { 204: { description: '已撤销' } },
+    errors: ['ACCESS_TOKEN_NOT_FOUND'],
+    async handler({ params, principal, req, receivedAt }) {
+      const accountId = accountIdOf(principal);
+      if (!(await revokeAccessToken(db, accountId, params.tokenId, receivedAt))) {
+        throw new AppError('ACCESS_TOKEN_NOT_FOUND');
+      }
+      await audited(principal!, req, 'account.token_revoke', accountId, params.tokenId);
+      return { status: 204 };
+    },
+  });
+}
