@@ -147,7 +147,8 @@ export async function listAccounts(
 
 /**
  * Disables the account (by an actor, with a reason) and bumps its credentials epoch: every session and token
- * ends. Deletes its stored sessions as well. Returns false when there is no such account or it is already
+ * ends at its next request (the API compares epochs; the session is then destroyed and the request answered 401
+ * SESSION_ENDED, so the person is told why). Returns false when there is no such account or it is already
  * disabled.
  */
 export async function disableAccount(
@@ -155,20 +156,16 @@ export async function disableAccount(
   id: string,
   by: { actor: string; reason: string; at: Date },
 ): Promise<boolean> {
-  return db.transaction(async (trx) => {
-    const n = await trx('accounts')
-      .where({ id })
-      .whereNull('disabled_at')
-      .update({
-        disabled_at: by.at,
-        disabled_by: by.actor,
-        disabled_reason: by.reason,
-        credentials_epoch: trx.raw('credentials_epoch + 1'),
-      });
-    if (n === 0) return false;
-    await trx('session').whereRaw(`sess -> 'account' ->> 'id' = ?`, [id]).delete();
-    return true;
-  });
+  const n = await db('accounts')
+    .where({ id })
+    .whereNull('disabled_at')
+    .update({
+      disabled_at: by.at,
+      disabled_by: by.actor,
+      disabled_reason: by.reason,
+      credentials_epoch: db.raw('credentials_epoch + 1'),
+    });
+  return n > 0;
 }
 
 /** Enables a disabled account again (old sessions and tokens stay ended: the epoch moved on). False if not disabled. */
@@ -181,8 +178,8 @@ export async function enableAccount(db: Db, id: string): Promise<boolean> {
 }
 
 /**
- * Stores a new password hash; with `endCredentials` (a reset), bumps the epoch and deletes stored sessions, so
- * every session and token of the account ends.
+ * Stores a new password hash; with `endCredentials` (a reset), bumps the epoch, so every session and token of the
+ * account ends (see `disableAccount`).
  */
 export async function setPasswordHash(
   db: Db,
@@ -196,7 +193,6 @@ export async function setPasswordHash(
       password_hash: passwordHash,
       ...(endCredentials ? { credentials_epoch: db.raw('credentials_epoch + 1') } : {}),
     });
-  if (endCredentials) await db('session').whereRaw(`sess -> 'account' ->> 'id' = ?`, [id]).delete();
 }
 
 /** Records that the staff member's TOTP secret was confirmed by a code. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '../../api/server.js';
 import { loadConfig } from '../../platform/config.js';
+import { staffAccessToken } from '../support/accounts.js';
 import { universityContacts } from '../support/expected.js';
 import { recipientPurposePairs } from '../support/mailbox.js';
 import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
@@ -498,6 +499,8 @@ describe('the round itself', () => {
     const production = loadConfig({
       NODE_ENV: 'production',
       TOKEN_SECRET: 'x'.repeat(40),
+      SESSION_SECRET: 'y'.repeat(40),
+      PUBLIC_BASE_URL: 'https://ronghe.example.edu.cn',
       API_PORT: '0',
       DATABASE_URL: stack.database.url,
       SMTP_URL: stack.maildev.smtpUrl,
@@ -511,8 +514,8 @@ describe('the round itself', () => {
       logger: testLogger(),
     });
     try {
-      const { signToken } = await import('../../api/auth.js');
-      const token = await signToken({ role: 'staff', id: 'prod' }, production.auth.secret);
+      // Production refuses development tokens: a staff account's personal access token.
+      const { token } = await staffAccessToken(stack.database.db, { email: 'prod.officer@ronghe.example' });
       const res = await fetch(`${api.url}/api/rounds`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
