@@ -178,6 +178,8 @@ describe('accounts: invitation, password, TOTP, session, CSRF, disable', () => {
         csrfToken: string;
       };
       expect(session.account).toMatchObject({ id: officer.id, status: 'active', staffRole: 'officer' });
+      const cookie = (await officerContext.cookies()).find((c) => c.name === 'ronghe.sid');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', secure: false });
 
       // The officer acts: a staff route with the CSRF token; without it, refused.
       const launch = { programme: 'demo_college', year: 2027 };
