@@ -31,7 +31,7 @@ import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { publicPages } from './pages.js';
-import { RateLimiter } from './rate-limit.js';
+import { objectionLimits, RateLimits } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
 import { roundLaunchRoutes } from './routes/round.launch.js';
 import { shortlistRoutes } from './routes/round.shortlist.js';
@@ -48,8 +48,18 @@ export interface ApiDeps {
 
 const API_VERSION = '0.1.0';
 
-export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
+/**
+ * The API app. `rateLimits` holds its limits (counted in PostgreSQL): start it before serving and close it with
+ * the app (`startApi` does both).
+ */
+export function createApp(apiDeps: ApiDeps): {
+  app: Express;
+  openapi: ReturnType<ApiRoutes['document']>;
+  rateLimits: RateLimits;
+} {
   const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };
+  const rateLimits = new RateLimits({ db: deps.db, logger: deps.logger });
+  const limits = objectionLimits(rateLimits, deps.config.limits.objection);
   const routes = new ApiRoutes({ db: deps.db, clock: deps.clock, temporal: deps.temporal });
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
@@ -61,8 +71,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   submissionRoutes(routes, deps);
   reviewRoutes(routes, deps);
   shortlistRoutes(routes, deps);
-  const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
-  publicityRoutes(routes, { ...deps, limiter });
+  publicityRoutes(routes, { ...deps, limits });
   memberRoutes(routes, deps);
   evaluationRoutes(routes, deps);
   scheduleRoutes(routes, deps);
@@ -76,7 +85,8 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For is believed for req.ip (the rate limits' client address): TRUST_PROXY, none by default.
+  app.set('trust proxy', deps.config.limits.trustProxy);
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -101,7 +111,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   // Before anything reads req.query or req.params: a path or query that is not UTF-8 is refused, not guessed at.
   app.use(refuseNonUtf8Url);
   // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
-  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
+  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limits, clock: deps.clock }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(authenticate(deps.config.auth.secret, principalsIn(deps.db)));
 
@@ -119,5 +129,5 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   app.use(routes.router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
-  return { app, openapi };
+  return { app, openapi, rateLimits };
 }
