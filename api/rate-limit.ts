@@ -21,10 +21,9 @@ import { AppError } from './errors.js';
  * (`postgres-migrations`, the library's own SQL files). Its aggregated store keeps one window per limiter, shared
  * by all keys: it opens at the first hit after the previous one closed, and every key's count restarts together.
  *
- * The library starts its migrations from the store's constructor without waiting for them; `RateLimits.start`
- * therefore runs the same migrations first, once per process and database, and waits for them, so a store is
- * only built on a migrated schema (its own run then finds nothing to do). Each store has its own small pg pool,
- * ended by `RateLimits.close`.
+ * The library's store constructor starts its migrations and drops the promise (see `createStore`); here
+ * `RateLimits.start` runs the same migrations, once per process and database handle, and waits for them, and the
+ * stores are made without that constructor. Each store has its own small pg pool, ended by `RateLimits.close`.
  */
 
 /** The schema the library keeps its counts in; its migration table (`migrations`) is kept there too. */
@@ -57,21 +56,24 @@ function storeConfig(connectionString: string): pg.ClientConfig & pg.PoolConfig 
   };
 }
 
-/** Migrations under way or done, per database, for this process. */
-const migrations = new Map<string, Promise<void>>();
+/**
+ * Migrations under way or done in this process, per database handle: every app on one handle (the API's `db`)
+ * migrates once; a new handle (a database created afresh, as the chaos runs do) checks again.
+ */
+const migrations = new WeakMap<Db, Promise<void>>();
 
 /**
- * Brings the library's schema up to date on `connectionString`, once per process (a failed run is tried again
- * by the next call). Concurrent processes are serialised by postgres-migrations' advisory lock.
+ * Brings the library's schema up to date on `db`'s database, once per process and handle (a failed run is
+ * tried again by the next call). Concurrent processes are serialised by postgres-migrations' advisory lock.
  *
  * @throws Error "Migration failed. Reason: …" (postgres-migrations), or pg's connection error.
  */
-function migrateOnce(connectionString: string): Promise<void> {
-  let done = migrations.get(connectionString);
+function migrateOnce(db: Db): Promise<void> {
+  let done = migrations.get(db);
   if (!done) {
-    done = runMigrations(connectionString);
-    migrations.set(connectionString, done);
-    done.catch(() => migrations.delete(connectionString));
+    done = runMigrations(connectionStringOf(db));
+    migrations.set(db, done);
+    done.catch(() => migrations.delete(db));
   }
   return done;
 }
@@ -93,6 +95,23 @@ async function runMigrations(connectionString: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The library's aggregated store, without its constructor's side effect. `new PostgresStore(config, prefix)` (1.4.1,
+ * dist/index.mjs) calls `applyMigrations(config)` without awaiting it and without an `error` listener on its
+ * client: a database that refuses or resets a connection at that moment crashes the process (uncaught
+ * `ECONNRESET` / "Connection terminated unexpectedly", then an unhandled rejection "Client has encountered a
+ * connection error and is not queryable"; seen in test/integration/rate-limit.test.ts, "fails closed"), and a
+ * request can reach the store before its schema exists. The migrations run awaited in `RateLimits.start`; the
+ * store is made from its prototype with the two fields the constructor sets (`config`, `prefix`: `init` creates
+ * the pool from `config`, the methods read `pool`, `prefix` and `windowMs`, all declared public by the library).
+ */
+function createStore(config: pg.PoolConfig, prefix: string): PostgresStore {
+  const store = Object.create(PostgresStore.prototype) as PostgresStore;
+  store.config = config;
+  store.prefix = prefix;
+  return store;
 }
 
 /** The connection string of the API's database (`createDb` gives knex one). */
@@ -164,12 +183,12 @@ export class Limiter<S = undefined> {
     this.check(req, res).then(() => next(), next);
   };
 
-  /** Builds the express-rate-limit instance and its store, once; `RateLimits.start` has migrated the schema. */
+  /** Builds the express-rate-limit instance and its store, once; `RateLimits.start` has migrated the schema first. */
   build(): { handler: RateLimitRequestHandler; store: PostgresStore } {
     if (this.instance) return this.instance;
     const { spec } = this;
     const logger = this.owner.logger;
-    const store = new PostgresStore(storeConfig(this.owner.connectionString()), `ronghe:${spec.name}`);
+    const store = createStore(storeConfig(this.owner.connectionString()), `ronghe:${spec.name}`);
     const handler = rateLimit({
       windowMs: spec.windowMs,
       limit: spec.limit,
@@ -249,21 +268,19 @@ export class RateLimits {
   }
 
   /**
-   * Migrates the library's schema (once per process and database) and builds every limiter's store. Idempotent;
+   * Migrates the library's schema (once per process and database handle) and builds every limiter's store. Idempotent;
    * after a failure the next call tries again.
    *
    * @throws the migration's or the connection's error.
    */
   start(): Promise<void> {
-    this.started ??= migrateOnce(this.connectionString()).then(
-      () => {
-        for (const limiter of this.limiters) limiter.build();
-      },
-      (err: unknown) => {
-        this.started = undefined;
-        throw err;
-      },
-    );
+    this.started ??= (async () => {
+      await migrateOnce(this.options.db);
+      for (const limiter of this.limiters) limiter.build();
+    })().catch((err: unknown) => {
+      this.started = undefined;
+      throw err;
+    });
     return this.started;
   }
 

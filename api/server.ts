@@ -14,7 +14,7 @@ export interface RunningApi {
 }
 
 /**
- * Starts the API on `config.api.port`: its rate limits first (their schema migrated, once per process), then the
+ * Starts the API on `config.api.port`: its rate limits first (their schema migrated, once per process and database handle), then the
  * HTTP server. `close` stops the server, then ends the rate limits' pools.
  *
  * @throws the rate limits' migration or connection error; the server's listen error.

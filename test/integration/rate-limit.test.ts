@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../api/errors.js';
+import { createDb, type Db } from '../../db/knex.js';
+import { startTcpProxy } from '../../local-stack/tcp-proxy.js';
 import { RATE_LIMIT_SCHEMA, RateLimits, signInLimits } from '../../api/rate-limit.js';
 import { createLogger } from '../../platform/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -16,7 +18,7 @@ import { eventually } from '../support/wait.js';
  * depends on the clock.
  */
 
-const logger = createLogger({ level: 'silent' });
+const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const HOUR = 60 * 60_000;
 let database: TestDatabase;
 const running: { server: Server; limits: RateLimits }[] = [];
@@ -37,8 +39,8 @@ afterAll(async () => {
  * A dummy app with the sign-in limits: `POST /sign-in` `{ email, password }` answers 204 for the password
  * `right`, 401 otherwise; behind a proxy on loopback, so `X-Forwarded-For` stands for the client address.
  */
-async function signInApp(settings = { windowMs: HOUR, perAccount: 3, perAddress: 5 }) {
-  const limits = new RateLimits({ db: database.db, logger });
+async function signInApp(settings = { windowMs: HOUR, perAccount: 3, perAddress: 5 }, db: Db = database.db) {
+  const limits = new RateLimits({ db, logger });
   const app = express();
   app.set('trust proxy', 'loopback');
   app.post('/sign-in', express.json(), ...signInLimits(limits, settings), (req, res) => {
@@ -129,6 +131,29 @@ describe('sign-in limits on PostgreSQL', () => {
     expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.2')).status).toBe(401);
     expect((await one.signIn('shared@uni.example', 'wrong', '192.0.2.3')).status).toBe(401);
     expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.4')).status).toBe(429);
+  });
+
+  it('fails closed: PostgreSQL out of reach answers 503, never an unlimited pass; a start without it fails', async () => {
+    const address = new URL(database.url);
+    const proxy = await startTcpProxy({ host: address.hostname, port: Number(address.port) });
+    address.port = String(proxy.port);
+    const db = createDb(address.toString());
+    try {
+      const { signIn } = await signInApp(undefined, db);
+      expect((await signIn('down@uni.example', 'right', '192.0.2.90')).status).toBe(204);
+      proxy.cut();
+      const refused = await signIn('down@uni.example', 'right', '192.0.2.90');
+      expect([refused.status, refused.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      proxy.restore();
+      expect((await signIn('down@uni.example', 'right', '192.0.2.90')).status).toBe(204);
+
+      proxy.cut();
+      const unreachable = new RateLimits({ db: createDb(address.toString()), logger });
+      await expect(unreachable.start()).rejects.toThrow(/ECONNRESET|Connection terminated|closed/);
+    } finally {
+      await proxy.stop();
+      await db.destroy();
+    }
   });
 
   it("closes the stores' pools with the app", async () => {
