@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type pino from 'pino';
@@ -38,7 +38,7 @@ import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { publicPages } from './pages.js';
-import { RateLimiter } from './rate-limit.js';
+import { objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
 import { roundLaunchRoutes } from './routes/round.launch.js';
 import { shortlistRoutes } from './routes/round.shortlist.js';
@@ -76,8 +76,18 @@ const accountPageErrors: ErrorRequestHandler = (err, req, res, next) => {
   );
 };
 
-export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType<ApiRoutes['document']> } {
+/**
+ * The API app. `rateLimits` holds its limits (counted in PostgreSQL): start it before serving and close it with
+ * the app (`startApi` does both).
+ */
+export function createApp(apiDeps: ApiDeps): {
+  app: Express;
+  openapi: ReturnType<ApiRoutes['document']>;
+  rateLimits: RateLimits;
+} {
   const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };
+  const rateLimits = new RateLimits({ db: deps.db, logger: deps.logger });
+  const limits = objectionLimits(rateLimits, deps.config.limits.objection);
   const routes = new ApiRoutes({ db: deps.db, clock: deps.clock, temporal: deps.temporal });
   const calendar = new CalendarRepository(deps.db);
   healthRoutes(routes, deps);
@@ -89,8 +99,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   submissionRoutes(routes, deps);
   reviewRoutes(routes, deps);
   shortlistRoutes(routes, deps);
-  const limiter = new RateLimiter(deps.config.api.objectionRateLimit, 60 * 60 * 1000);
-  publicityRoutes(routes, { ...deps, limiter });
+  publicityRoutes(routes, { ...deps, limits });
   memberRoutes(routes, deps);
   evaluationRoutes(routes, deps);
   scheduleRoutes(routes, deps);
@@ -114,17 +123,17 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   // Links in emails: PUBLIC_BASE_URL (required in production), else the address this request came to.
   const baseUrlOf = (req: Request) =>
     (deps.config.api.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`).replace(/\/+$/, '');
-  // Sign-in and password-reset attempts pass through here: the PostgreSQL-backed limiter (api/rate-limit.ts,
-  // per account and per address) replaces this pass-through when it lands.
-  const signInAttempts: RequestHandler = (_req, _res, next) => next();
+  // Failed sign-in and password-reset attempts are counted per account (the email typed) and per address.
+  const signInAttempts = signInLimits(rateLimits, deps.config.limits.signIn);
   const accountDeps = { db: deps.db, outbox, clock: deps.clock, baseUrlOf };
-  routes.router.post('/api/session', signInAttempts);
+  routes.router.post('/api/session', ...signInAttempts);
   accountRoutes(routes, { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays });
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For is believed for req.ip (the rate limits' client address): TRUST_PROXY, none by default.
+  app.set('trust proxy', deps.config.limits.trustProxy);
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -149,7 +158,7 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   // Before anything reads req.query or req.params: a path or query that is not UTF-8 is refused, not guessed at.
   app.use(refuseNonUtf8Url);
   // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
-  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limiter, clock: deps.clock }));
+  app.use(publicPages({ db: deps.db, temporal: deps.temporal, limits, clock: deps.clock }));
   // Browser sessions (PostgreSQL), then who is asking: a bearer token, else the session's account.
   app.use(
     sessions(deps.db, {
@@ -188,5 +197,5 @@ export function createApp(apiDeps: ApiDeps): { app: Express; openapi: ReturnType
   app.use(routes.router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
-  return { app, openapi };
+  return { app, openapi, rateLimits };
 }

@@ -38,8 +38,11 @@ import { checkPassword, checkSecondFactor, endSession, needsSecondFactor, startS
 
 export interface AccountPageDeps extends AccountServiceDeps {
   baseUrlOf: (req: Request) => string;
-  /** Limits sign-in and reset attempts (h20's PostgreSQL-backed limiter, wired in api/app.ts). */
-  signInAttempts: RequestHandler;
+  /**
+   * Limits failed sign-in and reset attempts per account and per address (`signInLimits` of api/rate-limit.ts,
+   * counted in PostgreSQL); they read the form, so they run after it is parsed.
+   */
+  signInAttempts: RequestHandler[];
 }
 
 /** How long a staff member has to give the TOTP code after the right password (milliseconds). */
@@ -235,7 +238,7 @@ export function accountPages(deps: AccountPageDeps): Router {
     show(res, 200, '登录', signInForm(req));
   });
 
-  router.post('/account/sign-in', deps.signInAttempts, forms, async (req, res) => {
+  router.post('/account/sign-in', forms, ...deps.signInAttempts, async (req, res) => {
     if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/sign-in');
     const email = fieldOf(req, 'email');
     let account: Account;
@@ -257,7 +260,7 @@ export function accountPages(deps: AccountPageDeps): Router {
     res.redirect(303, '/account');
   });
 
-  router.post('/account/sign-in/totp', deps.signInAttempts, forms, async (req, res) => {
+  router.post('/account/sign-in/totp', forms, ...deps.signInAttempts, async (req, res) => {
     if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/sign-in');
     const pending = req.session.pendingSecondFactor;
     const account = pending ? await findAccount(db, pending.accountId) : undefined;
@@ -316,7 +319,7 @@ export function accountPages(deps: AccountPageDeps): Router {
     show(res, 200, '重置密码', resetRequestForm(req));
   });
 
-  router.post('/account/reset', deps.signInAttempts, forms, async (req, res) => {
+  router.post('/account/reset', forms, ...deps.signInAttempts, async (req, res) => {
     if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/reset');
     const email = normaliseEmail(fieldOf(req, 'email'));
     if (!email)

@@ -191,7 +191,12 @@ ${form}`,
               .map((l) => l.trim())
               .filter(Boolean),
           },
-          { clientIp: req.ip ?? 'unknown', formKey: values.idempotencyKey, requestId: requestIdOf(req) },
+          {
+            http: { req, res },
+            clientIp: req.ip ?? 'unknown',
+            formKey: values.idempotencyKey,
+            requestId: requestIdOf(req),
+          },
         );
         const html = await publicityPage(
           publicityId,

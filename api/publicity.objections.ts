@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
 import { UUID_PATTERN } from './schemas.js';
 import stableStringify from 'safe-stable-stringify';
 import type { Clock } from './clock.js';
@@ -8,7 +9,7 @@ import { recordAudit } from '../db/repositories/audit.js';
 import { findPeriod } from '../db/repositories/publicity.views.js';
 import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { ObjectionLimits } from './rate-limit.js';
 import { deliverReceipt } from './workflow-calls.js';
 import { MAILBOX_RULE_ZH, parseTypedMailbox } from '../mail/address.js';
 
@@ -29,7 +30,7 @@ export interface ObjectionForm {
 export interface ObjectionIntakeDeps {
   db: Db;
   temporal: Client;
-  limiter: RateLimiter;
+  limits: ObjectionLimits;
   clock: Clock;
 }
 
@@ -88,7 +89,8 @@ function objectionFingerprint(checked: ReturnType<typeof checkObjection>, form: 
 }
 
 /**
- * Takes an objection in: checks it, brakes a client filing too many, stamps the receipt time (audited), and
+ * Takes an objection in: checks it, counts it against the rate limits (per client address, objector email and
+ * publicity period, in PostgreSQL; a refused one writes nothing), stamps the receipt time (audited), and
  * hands it to the publicity workflow, which accepts it only inside the period.
  *
  * The same objection twice is filed once: an objection identical to one already filed in the period (same
@@ -105,6 +107,8 @@ export async function fileObjection(
   publicityId: string,
   form: ObjectionForm,
   meta: {
+    /** The HTTP exchange: the limits read the client address and set their headers on the answer. */
+    http: { req: Request; res: Response };
     clientIp: string;
     idempotencyKey?: string | undefined;
     /** The public page's hidden per-render key (a UUID; anything else is ignored). */
@@ -118,7 +122,7 @@ export async function fileObjection(
   const checked = checkObjection(form);
   const period = UUID_PATTERN.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
-  if (!deps.limiter.take(meta.clientIp)) throw new AppError('RATE_LIMITED', '同一来源提交异议过于频繁，请一小时后再试');
+  await deps.limits.check(meta.http.req, meta.http.res, { publicityId: period.id, email: checked.email });
   const content = objectionFingerprint(checked, form);
   const formKey = meta.formKey && UUID_PATTERN.test(meta.formKey) ? meta.formKey : undefined;
   const receivedAt = (meta.receivedAt ?? deps.clock()).toISOString();

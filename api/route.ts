@@ -77,10 +77,10 @@ export interface RouteSpec<P, Q, B> {
  */
 const REQUEST_DEADLINE_MS = UPDATE_WAIT_MS + 5_000;
 
-/** On a 503 and on a refusal that means "not now" (`WAIT_CODES`): when to try again. */
+/** On a 503, a 429 (rate limits, api/rate-limit.ts) and a refusal that means "not now" (`WAIT_CODES`): when to try again. */
 const RetryAfterHeader = z.object({
   'Retry-After': z.string().optional().openapi({
-    description: '稍后重试的秒数（仅随 503、IDEMPOTENCY_KEY_IN_USE 与 SUBMISSION_IN_PROGRESS 返回）',
+    description: '稍后重试的秒数（仅随 503、429 RATE_LIMITED、IDEMPOTENCY_KEY_IN_USE 与 SUBMISSION_IN_PROGRESS 返回）',
     example: '5',
   }),
 });
@@ -258,7 +258,9 @@ export class ApiRoutes {
     for (const [status, codes] of byStatus) {
       responses[String(status)] = {
         description: codes.map((c) => `\`${c}\` ${errorCatalogue[c].title}`).join('；'),
-        ...(status === 503 || codes.some((c) => WAIT_CODES.has(c)) ? { headers: RetryAfterHeader } : {}),
+        ...(status === 503 || status === 429 || codes.some((c) => WAIT_CODES.has(c))
+          ? { headers: RetryAfterHeader }
+          : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       };
     }

@@ -13,22 +13,34 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the API on `config.api.port`: its rate limits first (their schema migrated, once per process and database handle), then the
+ * HTTP server. `close` stops the server, then ends the rate limits' pools.
+ *
+ * @throws the rate limits' migration or connection error; the server's listen error.
+ */
 export async function startApi(deps: ApiDeps): Promise<RunningApi> {
-  const { app } = createApp(deps);
+  const { app, rateLimits } = createApp(deps);
+  await rateLimits.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(deps.config.api.port, deps.config.api.host, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    await rateLimits.close();
+    throw err;
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : deps.config.api.port;
   return {
     server,
     url: `http://${deps.config.api.host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      }),
+      });
+      await rateLimits.close();
+    },
   };
 }
 

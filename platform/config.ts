@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -68,7 +69,24 @@ const envSchema = z.object({
     .default(12),
   ACCESS_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(90),
 
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const parsed = parseTrustProxy(value);
+      if (typeof parsed === 'object' && 'problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  OBJECTION_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
   OBJECTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
+  OBJECTION_EMAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
+  OBJECTION_PUBLICITY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  SIGNIN_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15),
+  SIGNIN_ACCOUNT_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(5),
+  SIGNIN_ADDRESS_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
   ATTACHMENTS_DIR: optionalString,
   ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
 
@@ -93,9 +111,8 @@ export interface Config {
     port: number;
     publicBaseUrl: string | undefined;
     bodyLimit: string;
-    /** Objections one client may file per hour (the public form is open to anyone). */
-    objectionRateLimit: number;
   };
+  limits: RateLimitConfig;
   temporal: {
     /** Set when an external cluster is used; then nothing is started locally. */
     address: string | undefined;
@@ -137,6 +154,79 @@ export interface Config {
   outbox: OutboxConfig;
   dataDir: string;
   cacheDir: string;
+}
+
+/**
+ * Express's `trust proxy` setting (TRUST_PROXY): `false` trusts no proxy (the client address is the socket's
+ * peer, `X-Forwarded-For` is ignored); a number trusts that many hops in front of the API; a list trusts the
+ * proxies at those addresses or subnets (`10.0.0.1`, `10.0.0.0/8`, `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = false | number | string[];
+
+/** The names Express (proxy-addr) accepts for address ranges in `trust proxy`. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY as Express's `trust proxy` setting (see `TrustProxy`): unset, empty or `false` → `false`; digits →
+ * a hop count; otherwise a comma-separated list of IPv4/IPv6 addresses, CIDR subnets (`10.0.0.0/8`) or the names
+ * `loopback`, `linklocal`, `uniquelocal`. `true` is refused: trusting every hop lets any client choose the address
+ * it is counted under.
+ *
+ * @returns the setting, or `{ problem }` saying what is wrong (English, for the operator).
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy | { problem: string } {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') {
+    return {
+      problem:
+        'true would trust every X-Forwarded-For, so any client could choose its own address; give the number of proxies in front of the API or their addresses',
+    };
+  }
+  if (/^\d+$/.test(text)) return Number(text);
+  const items = text.split(',').map((item) => item.trim());
+  const bad = items.filter((item) => {
+    if (TRUST_PROXY_NAMES.has(item)) return false;
+    const [address, prefix, ...rest] = item.split('/');
+    const family = net.isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return true;
+    if (prefix === undefined) return false;
+    if (!/^\d+$/.test(prefix)) return !(family === 4 && net.isIPv4(prefix));
+    return Number(prefix) > (family === 4 ? 32 : 128);
+  });
+  if (bad.length > 0) {
+    return {
+      problem: `not an address, subnet or loopback/linklocal/uniquelocal: ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+    };
+  }
+  return items;
+}
+
+/**
+ * Rate limits, counted in PostgreSQL (see `api/rate-limit.ts` and README "Rate limits"). Each limit is how many
+ * requests one key may make in its window; windows are in milliseconds.
+ */
+export interface RateLimitConfig {
+  /** Which proxies' `X-Forwarded-For` is believed (TRUST_PROXY, default none). */
+  trustProxy: TrustProxy;
+  /** Objections through the public API and page (OBJECTION_RATE_WINDOW_MINUTES, default 60). */
+  objection: {
+    windowMs: number;
+    /** Per client address (OBJECTION_RATE_LIMIT, default 20). */
+    perAddress: number;
+    /** Per objector email, trimmed and lower-cased, across addresses (OBJECTION_EMAIL_RATE_LIMIT, default 10). */
+    perEmail: number;
+    /** Per publicity period, everyone together (OBJECTION_PUBLICITY_RATE_LIMIT, default 1000). */
+    perPublicity: number;
+  };
+  /** Failed sign-in attempts (SIGNIN_RATE_WINDOW_MINUTES, default 15). */
+  signIn: {
+    windowMs: number;
+    /** Per account identifier typed (SIGNIN_ACCOUNT_RATE_LIMIT, default 5). */
+    perAccount: number;
+    /** Per client address (SIGNIN_ADDRESS_RATE_LIMIT, default 30). */
+    perAddress: number;
+  };
 }
 
 /**
@@ -229,7 +319,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.API_PORT,
       publicBaseUrl: e.PUBLIC_BASE_URL,
       bodyLimit: e.API_BODY_LIMIT,
-      objectionRateLimit: e.OBJECTION_RATE_LIMIT,
+    },
+    limits: {
+      trustProxy: e.TRUST_PROXY,
+      objection: {
+        windowMs: e.OBJECTION_RATE_WINDOW_MINUTES * 60_000,
+        perAddress: e.OBJECTION_RATE_LIMIT,
+        perEmail: e.OBJECTION_EMAIL_RATE_LIMIT,
+        perPublicity: e.OBJECTION_PUBLICITY_RATE_LIMIT,
+      },
+      signIn: {
+        windowMs: e.SIGNIN_RATE_WINDOW_MINUTES * 60_000,
+        perAccount: e.SIGNIN_ACCOUNT_RATE_LIMIT,
+        perAddress: e.SIGNIN_ADDRESS_RATE_LIMIT,
+      },
     },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

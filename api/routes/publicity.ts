@@ -7,7 +7,7 @@ import { resolveObjectionUpdate } from '../../workflows/publicity.messages.js';
 import { AppError } from '../errors.js';
 import { fileObjection } from '../publicity.objections.js';
 import type { Clock } from '../clock.js';
-import type { RateLimiter } from '../rate-limit.js';
+import type { ObjectionLimits } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { RoundParams } from '../schemas.js';
@@ -17,7 +17,7 @@ import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/a
 export interface PublicityRouteDeps {
   db: Db;
   temporal: Client;
-  limiter: RateLimiter;
+  limits: ObjectionLimits;
   clock: Clock;
 }
 
@@ -186,7 +186,9 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     description:
       '须填写姓名、工作单位、联系电话、电子邮箱；以单位名义提出时注明单位。接收时间由服务器记录，公示期截止（北京时间 24:00）后收到的异议不予受理。' +
       '同一人就同一事项提出的内容完全相同的异议只计一件（无论是否带 Idempotency-Key、经何种渠道提交），再次提交答复 200 与首次受理的异议。' +
-      '可带 Idempotency-Key 请求头：重试不会重复计入。同一来源提交过于频繁将被限制。',
+      '可带 Idempotency-Key 请求头：重试不会重复计入。' +
+      '提交频率按来源地址、电子邮箱和公示分别限制（每个时间窗口内的次数可配置），超过时答复 429 RATE_LIMITED，' +
+      '附 Retry-After（秒）与 RateLimit / RateLimit-Policy 响应头，detail 写明何时可再提交；被限制的请求不予记录。',
     tags: ['公示与异议'],
     access: 'public',
     params: PublicityParams,
@@ -199,8 +201,9 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
       },
     },
     errors: ['PUBLICITY_NOT_FOUND', 'PUBLICITY_CLOSED', 'REAL_NAME_REQUIRED', 'RATE_LIMITED', 'RECEIPT_KEPT'],
-    async handler({ params, body, req, receivedAt, updateId }) {
+    async handler({ params, body, req, res, receivedAt, updateId }) {
       const result = await fileObjection(deps, params.publicityId, body, {
+        http: { req, res },
         receivedAt,
         updateId,
         clientIp: req.ip ?? 'unknown',

@@ -95,6 +95,7 @@ export class ChaosStack {
       SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       ATTACHMENTS_DIR: attachmentsDir,
       OBJECTION_RATE_LIMIT: '10000',
+      OBJECTION_EMAIL_RATE_LIMIT: '10000',
     });
     const workerEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,

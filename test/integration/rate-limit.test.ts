@@ -1,0 +1,178 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorHandler } from '../../api/errors.js';
+import { createDb, type Db } from '../../db/knex.js';
+import { startTcpProxy } from '../../local-stack/tcp-proxy.js';
+import { RATE_LIMIT_SCHEMA, RateLimits, signInLimits } from '../../api/rate-limit.js';
+import { createLogger } from '../../platform/logger.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/wait.js';
+
+/**
+ * Issue 15, point 2: the rate limits on a private PostgreSQL, through a dummy sign-in route — the library's
+ * schema migrated once, failed attempts counted per account and per address (successes not), the 429 answer,
+ * two apps on one database sharing the counts, the pools ended on close. Windows are an hour: nothing here
+ * depends on the clock.
+ */
+
+const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const HOUR = 60 * 60_000;
+let database: TestDatabase;
+const running: { server: Server; limits: RateLimits }[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  for (const { server, limits } of running) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await limits.close();
+  }
+  await database?.drop();
+});
+
+/**
+ * A dummy app with the sign-in limits: `POST /sign-in` `{ email, password }` answers 204 for the password
+ * `right`, 401 otherwise; behind a proxy on loopback, so `X-Forwarded-For` stands for the client address.
+ */
+async function signInApp(settings = { windowMs: HOUR, perAccount: 3, perAddress: 5 }, db: Db = database.db) {
+  const limits = new RateLimits({ db, logger });
+  const app = express();
+  app.set('trust proxy', 'loopback');
+  app.post('/sign-in', express.json(), ...signInLimits(limits, settings), (req, res) => {
+    const { password } = req.body as { password?: string };
+    if (password === 'right') res.status(204).end();
+    else res.status(401).type('application/problem+json').send({ code: 'WRONG_PASSWORD' });
+  });
+  app.use(errorHandler(logger));
+  await limits.start();
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  running.push({ server, limits });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    limits,
+    signIn: async (email: string, password: string, from = '198.51.100.1') => {
+      const res = await fetch(`${base}/sign-in`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': from },
+        body: JSON.stringify({ email, password }),
+      });
+      const text = await res.text();
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      };
+    },
+  };
+}
+
+describe('sign-in limits on PostgreSQL', () => {
+  it("migrates the library's schema, its bookkeeping inside it", async () => {
+    await signInApp();
+    const applied = await database.db.raw<{ rows: { n: number }[] }>(
+      `select count(*)::int as n from ${RATE_LIMIT_SCHEMA}.migrations`,
+    );
+    // postgres-migrations' own table, then the library's seven files (1-init … 7-move-session-to-db-ind).
+    expect(applied.rows[0]!.n).toBe(8);
+    const publicMigrations = await database.db.raw<{ rows: unknown[] }>(
+      "select 1 from pg_tables where schemaname = 'public' and tablename = 'migrations'",
+    );
+    expect(publicMigrations.rows).toHaveLength(0);
+  });
+
+  it('counts failed attempts per account (the email typed, trimmed and lower-cased), not successes', async () => {
+    const { signIn } = await signInApp();
+    // Successes give their count back: far more than the limit, all let in.
+    for (let i = 0; i < 6; i++) expect((await signIn('li@uni.example', 'right')).status).toBe(204);
+    // Three failures from three addresses, the email typed three ways: one account.
+    expect((await signIn('wang@uni.example', 'wrong', '198.51.100.11')).status).toBe(401);
+    expect((await signIn(' Wang@Uni.example ', 'wrong', '198.51.100.12')).status).toBe(401);
+    expect((await signIn('WANG@UNI.EXAMPLE', 'wrong', '198.51.100.13')).status).toBe(401);
+    // The fourth is refused before the password is looked at, even the right one.
+    const limited = await signIn('wang@uni.example', 'right', '198.51.100.14');
+    expect([limited.status, limited.body.code, limited.body.policy]).toEqual([429, 'RATE_LIMITED', 'sign-in-account']);
+    expect(limited.headers.get('content-type')).toContain('application/problem+json');
+    expect(limited.body.title).toBe('提交过于频繁，请稍后再试');
+    expect(limited.body.detail).toMatch(
+      /^该账号登录失败次数过多，请于\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）后再试$/,
+    );
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(limited.body.retryAfterSeconds).toBe(retryAfter);
+    expect(limited.headers.get('ratelimit')).toContain('"sign-in-account"; r=0');
+    expect(limited.headers.get('ratelimit-policy')).toContain('"sign-in-account"; q=3; w=3600');
+    // Another account from the same addresses is not held back by it.
+    expect((await signIn('zhao@uni.example', 'right', '198.51.100.11')).status).toBe(204);
+  });
+
+  it('counts failed attempts per address, whichever accounts they try', async () => {
+    const { signIn } = await signInApp();
+    const from = '203.0.113.7';
+    for (let i = 1; i <= 5; i++) expect((await signIn(`user${i}@uni.example`, 'wrong', from)).status).toBe(401);
+    const limited = await signIn('user6@uni.example', 'wrong', from);
+    expect([limited.status, limited.body.policy]).toEqual([429, 'sign-in-address']);
+    expect(limited.body.detail).toMatch(/^同一来源登录失败次数过多/);
+    // Another address is counted on its own.
+    expect((await signIn('user6@uni.example', 'wrong', '203.0.113.8')).status).toBe(401);
+  });
+
+  it('two apps on one database share the counts', async () => {
+    const one = await signInApp();
+    const two = await signInApp();
+    // Each app alone has seen fewer than the limit (3): together they have seen it.
+    expect((await one.signIn('shared@uni.example', 'wrong', '192.0.2.1')).status).toBe(401);
+    expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.2')).status).toBe(401);
+    expect((await one.signIn('shared@uni.example', 'wrong', '192.0.2.3')).status).toBe(401);
+    expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.4')).status).toBe(429);
+  });
+
+  it('fails closed: PostgreSQL out of reach answers 503, never an unlimited pass; a start without it fails', async () => {
+    const address = new URL(database.url);
+    const proxy = await startTcpProxy({ host: address.hostname, port: Number(address.port) });
+    address.port = String(proxy.port);
+    const db = createDb(address.toString());
+    try {
+      const { signIn } = await signInApp(undefined, db);
+      expect((await signIn('down@uni.example', 'right', '192.0.2.90')).status).toBe(204);
+      proxy.cut();
+      const refused = await signIn('down@uni.example', 'right', '192.0.2.90');
+      expect([refused.status, refused.body.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      proxy.restore();
+      expect((await signIn('down@uni.example', 'right', '192.0.2.90')).status).toBe(204);
+
+      proxy.cut();
+      const unreachable = new RateLimits({ db: createDb(address.toString()), logger });
+      await expect(unreachable.start()).rejects.toThrow(/ECONNRESET|Connection terminated|closed/);
+    } finally {
+      await proxy.stop();
+      await db.destroy();
+    }
+  });
+
+  it("closes the stores' pools with the app", async () => {
+    const app = await signInApp();
+    expect((await app.signIn('close@uni.example', 'wrong')).status).toBe(401);
+    const connections = async () =>
+      (
+        await database.db.raw<{ rows: { n: number }[] }>(
+          `select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and application_name = 'ronghe-rate-limit'`,
+        )
+      ).rows[0]!.n;
+    expect(await connections()).toBeGreaterThan(0);
+    for (const r of running.splice(0)) {
+      await new Promise<void>((resolve) => r.server.close(() => resolve()));
+      await r.limits.close();
+    }
+    await eventually(async () => ((await connections()) === 0 ? true : undefined), {
+      what: 'the rate limits to end their connections',
+    });
+  });
+});
