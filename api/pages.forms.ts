@@ -23,16 +23,22 @@ export const OBJECTION_FIELDS = {
 
 export type ObjectionField = keyof typeof OBJECTION_FIELDS;
 
+/** A form's fields: each field's name and the zh-CN label its page shows (the problems name fields by label). */
+export type FormFields = Readonly<Record<string, string>>;
+
 /** What the person typed, field by field (the first value of a repeated field), as text. */
-export type TypedForm = Partial<Record<ObjectionField, string>>;
+export type Typed<F extends FormFields> = Partial<Record<keyof F & string, string>>;
+
+/** What the person typed into the objection form. */
+export type TypedForm = Typed<typeof OBJECTION_FIELDS>;
 
 /**
  * A post read as far as it could be: the values kept, and when the post itself is wrong, the HTTP status to
  * answer with (400 not UTF-8 or not parseable, 415 not a form, 422 repeated or non-text fields) and the
  * problems in zh-CN.
  */
-export interface ReadForm {
-  values: TypedForm;
+export interface ReadForm<F extends FormFields = typeof OBJECTION_FIELDS> {
+  values: Typed<F>;
   refusal?: { status: 400 | 415 | 422; problems: string[] };
 }
 
@@ -40,10 +46,6 @@ export interface ReadForm {
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data'];
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isField(name: string): name is ObjectionField {
-  return Object.hasOwn(OBJECTION_FIELDS, name);
-}
 
 /** Pairs of an `application/x-www-form-urlencoded` body; `undefined` when a %-escape is not UTF-8. */
 function urlencodedPairs(text: string): [string, string][] | undefined {
@@ -69,14 +71,17 @@ function plainTextPairs(text: string): [string, unknown][] {
     .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
 }
 
-/** Keeps the first text value of each known field; notes repeated and non-text fields. */
-function collect(pairs: Iterable<[string, unknown]>): { values: TypedForm; problems: string[] } {
-  const values: TypedForm = {};
-  const seen = new Set<ObjectionField>();
+/** Keeps the first text value of each of the form's fields; notes repeated and non-text fields. */
+function collect<F extends FormFields>(
+  fields: F,
+  pairs: Iterable<[string, unknown]>,
+): { values: Typed<F>; problems: string[] } {
+  const values: Record<string, string> = {};
+  const seen = new Set<string>();
   const problems: string[] = [];
   for (const [name, value] of pairs) {
-    if (!isField(name)) continue;
-    const label = OBJECTION_FIELDS[name];
+    if (!Object.hasOwn(fields, name)) continue;
+    const label = fields[name]!;
     if (seen.has(name)) {
       problems.push(`${label}只能填写一项`);
       continue;
@@ -92,15 +97,15 @@ function collect(pairs: Iterable<[string, unknown]>): { values: TypedForm; probl
       problems.push(`${label}应为文字`);
     } else problems.push(value instanceof Blob ? `${label}应为文字，不能上传文件` : `${label}应为文字`);
   }
-  return { values, problems: [...new Set(problems)] };
+  return { values: values as Typed<F>, problems: [...new Set(problems)] };
 }
 
-function hasReplacementCharacter(values: TypedForm): boolean {
+function hasReplacementCharacter(values: Record<string, string | undefined>): boolean {
   return Object.values(values).some((v) => v?.includes('\uFFFD'));
 }
 
 /** A NUL character (or a lone surrogate): no text field can store it, and no person types it. */
-function hasUnstorable(values: TypedForm): boolean {
+function hasUnstorable(values: Record<string, string | undefined>): boolean {
   return Object.values(values).some((v) => v !== undefined && !isStorableText(v));
 }
 
@@ -111,11 +116,13 @@ const NOT_A_FORM =
 
 /**
  * Reads the raw body of a post to a public form (`req.body`, a Buffer from `express.raw`, or nothing) whatever
- * its content type: an urlencoded or multipart form is read strictly as UTF-8; an empty post is an empty form;
- * JSON and text/plain are read as far as they go, to keep the values, and refused with 415; a charset other than
- * UTF-8 is refused with 415. Never throws.
+ * its content type, keeping only `fields` (name → zh-CN label; other names are ignored): an urlencoded or
+ * multipart form is read strictly as UTF-8; an empty post is an empty form; JSON and text/plain are read as far
+ * as they go, to keep the values, and refused with 415; a charset other than UTF-8 is refused with 415; bytes
+ * that are not UTF-8 and NUL are refused with 400; a repeated or non-text field with 422. Used by the objection
+ * form (`api/pages.ts`) and the account pages (`api/pages.accounts.ts`). Never throws.
  */
-export async function readObjectionForm(req: Request): Promise<ReadForm> {
+export async function readForm<F extends FormFields>(req: Request, fields: F): Promise<ReadForm<F>> {
   const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   if (raw.length === 0) return { values: {} };
   const contentType = req.headers['content-type'] ?? '';
@@ -127,7 +134,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
   } catch {
     text = undefined;
   }
-  const refused = (status: 400 | 415 | 422, problems: string[], values: TypedForm = {}): ReadForm => ({
+  const refused = (status: 400 | 415 | 422, problems: string[], values: Typed<F> = {}): ReadForm<F> => ({
     values,
     refusal: { status, problems },
   });
@@ -138,7 +145,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
   if (form === 'application/x-www-form-urlencoded') {
     const pairs = text === undefined ? undefined : urlencodedPairs(text);
     if (!pairs) return refused(400, [NOT_UTF8]);
-    const { values, problems } = collect(pairs);
+    const { values, problems } = collect(fields, pairs);
     if (hasUnstorable(values)) return refused(400, [HAS_NUL]);
     return problems.length ? refused(422, problems, values) : { values };
   }
@@ -149,7 +156,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
     } catch {
       return refused(400, ['表单内容不完整或格式有误，请在本页面重新填写后提交']);
     }
-    const { values, problems } = collect(data.entries());
+    const { values, problems } = collect(fields, data.entries());
     if (hasReplacementCharacter(values)) return refused(400, [NOT_UTF8], values);
     if (hasUnstorable(values)) return refused(400, [HAS_NUL]);
     return problems.length ? refused(422, problems, values) : { values };
@@ -164,7 +171,7 @@ export async function readObjectionForm(req: Request): Promise<ReadForm> {
       parsed = undefined;
     }
     const pairs = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? Object.entries(parsed) : [];
-    return refused(415, [NOT_A_FORM], collect(pairs).values);
+    return refused(415, [NOT_A_FORM], collect(fields, pairs).values);
   }
-  return refused(415, [NOT_A_FORM], req.is('text/plain') ? collect(plainTextPairs(text)).values : {});
+  return refused(415, [NOT_A_FORM], req.is('text/plain') ? collect(fields, plainTextPairs(text)).values : {});
 }

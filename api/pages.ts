@@ -8,7 +8,7 @@ import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.
 import { requestIdOf } from './request.js';
 import { findShowcase } from '../db/repositories/showcase.js';
 import { selectedCases } from '../db/repositories/showcase.views.js';
-import { OBJECTION_FIELDS, readObjectionForm, type TypedForm } from './pages.forms.js';
+import { OBJECTION_FIELDS, readForm, type TypedForm } from './pages.forms.js';
 
 /**
  * Public zh-CN pages: the publicity list with its objection form, the 认定 result and the showcase. A post to the
@@ -161,7 +161,7 @@ ${form}`,
     // Any body, read here: the page answers every shape of post with a page (see api/pages.forms.ts).
     express.raw({ type: () => true, limit: FORM_BODY_LIMIT }),
     async (req, res) => {
-      const { values, refusal } = await readObjectionForm(req);
+      const { values, refusal } = await readForm(req, OBJECTION_FIELDS);
       if (refusal) return refusalPage(req, res, refusal.status, refusal.problems, values);
       const publicityId = req.params.publicityId;
       try {
