@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type pino from 'pino';
@@ -11,14 +11,13 @@ import type { Config } from '../platform/config.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import { systemClock, type Clock } from './clock.js';
 import { authenticate, principalsIn } from './auth.js';
-import { errorHandler, notFoundHandler, problemFor } from './errors.js';
+import { errorHandler, notFoundHandler } from './errors.js';
 import { jsonBody, refuseNonUtf8Url } from './json.js';
 import { ApiRoutes } from './route.js';
 // After route.js (it extends zod with .openapi): these load schemas that use it.
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
-import { accountPages } from './pages.accounts.js';
-import { escape, page, send } from './pages.js';
+import { accountPageErrors, accountPages } from './pages.accounts.js';
 import { accountRoutes } from './routes/accounts.js';
 import { csrfGuard, sessions } from './session.js';
 import { applicationRoutes } from './routes/round.applications.js';
@@ -38,7 +37,7 @@ import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { publicPages } from './pages.js';
-import { objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
+import { emailKey, objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
 import { roundLaunchRoutes } from './routes/round.launch.js';
 import { shortlistRoutes } from './routes/round.shortlist.js';
@@ -60,30 +59,29 @@ export interface ApiDeps {
 
 const API_VERSION = '0.1.0';
 
-/** An error before an account page ran (an ended session, a store failure) as a zh-CN page with its status. */
-const accountPageErrors: ErrorRequestHandler = (err, req, res, next) => {
-  if (res.headersSent) return next(err);
-  const { problem, known } = problemFor(err, req);
-  if (!known || problem.status >= 500) req.log?.error({ err }, 'account page failed');
-  const title = problem.code === 'SESSION_ENDED' ? '登录已失效' : problem.title;
-  send(
-    res.status(problem.status),
-    problem.status,
-    page(
-      title,
-      `<h1>${escape(title)}</h1><div class="error"><p>${escape(problem.detail ?? problem.title)}</p></div><p><a href="/account/sign-in">重新登录</a></p>`,
-    ),
-  );
-};
+/**
+ * Where links in emails point: PUBLIC_BASE_URL (required in production), else the API's own local address —
+ * API_HOST (a wildcard address read as 127.0.0.1) and the port the request's socket reached. Never the Host
+ * header or X-Forwarded-Host: a password reset requested with `Host: evil.example` must not mail a link there.
+ * No trailing slash.
+ */
+export function emailBaseUrl(config: Config): (req: Request) => string {
+  const configured = config.api.publicBaseUrl?.replace(/\/+$/, '');
+  const host = ['', '0.0.0.0', '::', '[::]'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return (req) => configured ?? `http://${hostPart}:${req.socket.localPort ?? config.api.port}`;
+}
 
 /**
- * The API app. `rateLimits` holds its limits (counted in PostgreSQL): start it before serving and close it with
- * the app (`startApi` does both).
+ * The API app. `rateLimits` holds its limits (counted in PostgreSQL): start it before serving. `close` ends what
+ * the app holds — the session store's pool and prune timer, the rate limits' pools, and its own SMTP transport
+ * (not an outbox passed in) — after the server stopped (`startApi` does both).
  */
 export function createApp(apiDeps: ApiDeps): {
   app: Express;
   openapi: ReturnType<ApiRoutes['document']>;
   rateLimits: RateLimits;
+  close(): Promise<void>;
 } {
   const deps = { ...apiDeps, clock: apiDeps.clock ?? systemClock };
   const rateLimits = new RateLimits({ db: deps.db, logger: deps.logger });
@@ -109,24 +107,30 @@ export function createApp(apiDeps: ApiDeps): {
   outboxRoutes(routes, deps);
   receiptRoutes(routes, deps);
   workflowRoutes(routes, deps);
+  // The API's own SMTP transport when no outbox is passed in: closed with the app.
+  const transport = deps.outbox
+    ? undefined
+    : createSmtpTransport(deps.config.smtp.url ?? `smtp://127.0.0.1:${deps.config.smtp.port}`);
   const outbox =
     deps.outbox ??
     new Outbox(
       deps.db,
-      createSmtpTransport(deps.config.smtp.url ?? `smtp://127.0.0.1:${deps.config.smtp.port}`),
+      transport!,
       deps.config.smtp.from,
       deps.logger,
       {},
       { maxAttempts: deps.config.outbox.maxAttempts, retrySeconds: deps.config.outbox.retrySeconds },
       deps.config.letterhead,
     );
-  // Links in emails: PUBLIC_BASE_URL (required in production), else the address this request came to.
-  const baseUrlOf = (req: Request) =>
-    (deps.config.api.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`).replace(/\/+$/, '');
-  // Failed sign-in and password-reset attempts are counted per account (the email typed) and per address.
-  const signInAttempts = signInLimits(rateLimits, deps.config.limits.signIn);
-  const accountDeps = { db: deps.db, outbox, clock: deps.clock, baseUrlOf };
-  routes.router.post('/api/session', ...signInAttempts);
+  const baseUrlOf = emailBaseUrl(deps.config);
+  // Failed sign-in attempts are counted per account and per address (api/rate-limit.ts).
+  const limitsOfSignIn = signInLimits(rateLimits, deps.config.limits.signIn);
+  // An email naming no account is audited as its digest keyed with the session secret (never in clear).
+  const accountDeps = { db: deps.db, outbox, clock: deps.clock, baseUrlOf, auditKey: deps.config.auth.session.secret };
+  routes.router.post(
+    '/api/session',
+    ...limitsOfSignIn.counting((req) => emailKey((req.body as { email?: unknown } | undefined)?.email)),
+  );
   accountRoutes(routes, { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays });
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
@@ -160,13 +164,12 @@ export function createApp(apiDeps: ApiDeps): {
   // The public pages read their own form posts (any content type answered with a page), before the API's JSON.
   app.use(publicPages({ db: deps.db, temporal: deps.temporal, limits, clock: deps.clock }));
   // Browser sessions (PostgreSQL), then who is asking: a bearer token, else the session's account.
-  app.use(
-    sessions(deps.db, {
-      secret: deps.config.auth.session.secret,
-      idleMinutes: deps.config.auth.session.idleMinutes,
-      production: deps.config.production,
-    }),
-  );
+  const browserSessions = sessions(deps.db, {
+    secret: deps.config.auth.session.secret,
+    idleMinutes: deps.config.auth.session.idleMinutes,
+    production: deps.config.production,
+  });
+  app.use(browserSessions.middleware);
   app.use(
     authenticate({
       db: deps.db,
@@ -179,7 +182,7 @@ export function createApp(apiDeps: ApiDeps): {
   );
   // The account pages answer with pages, also when the session has just ended.
   app.use('/account', accountPageErrors);
-  app.use(accountPages({ ...accountDeps, signInAttempts }));
+  app.use(accountPages({ ...accountDeps, signInLimits: limitsOfSignIn }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(csrfGuard(deps.db));
 
@@ -197,5 +200,9 @@ export function createApp(apiDeps: ApiDeps): {
   app.use(routes.router);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
-  return { app, openapi, rateLimits };
+  const close = async () => {
+    await Promise.allSettled([browserSessions.close(), rateLimits.close()]);
+    transport?.close();
+  };
+  return { app, openapi, rateLimits, close };
 }

@@ -162,7 +162,13 @@ declare module 'express-session' {
   interface SessionData {
     account?: SessionAccount;
     /** A staff member who gave the right password and still owes the TOTP code (sign-in page, 10 minutes). */
-    pendingSecondFactor?: { accountId: string; epoch: number; at: number };
+    pendingSecondFactor?: {
+      accountId: string;
+      /** The account's email (its sign-in limit key); absent in sessions from before it was kept. */
+      email?: string;
+      epoch: number;
+      at: number;
+    };
   }
 }
 

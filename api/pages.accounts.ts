@@ -1,5 +1,6 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import {
+  acceptTotpStep,
   confirmTotp,
   findAccount,
   findAccountByEmail,
@@ -21,29 +22,118 @@ import {
   tokenHash,
   totpOf,
   totpStep,
+  typedEmailDigest,
   type AccountServiceDeps,
 } from '../services/accounts.js';
 import { principalOfAccount } from './auth.js';
-import { AppError, problemFor } from './errors.js';
+import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
+import { readForm, type Typed } from './pages.forms.js';
 import { escape, page, send } from './pages.js';
+import { emailKey, type SignInLimits } from './rate-limit.js';
 import { requestIdOf } from './request.js';
 import { csrfTokenOf, hasValidCsrfToken } from './session.js';
-import { checkPassword, checkSecondFactor, endSession, needsSecondFactor, startSession } from './sign-in.js';
+import {
+  checkPassword,
+  checkSecondFactor,
+  endSession,
+  needsSecondFactor,
+  startSession,
+  type SignInDeps,
+} from './sign-in.js';
 
 /**
  * The account pages (zh-CN, server-rendered, every form CSRF-protected): accept an invitation (set the password;
  * staff also enrol TOTP), sign in (email + password, then a TOTP code for staff), sign out, and reset a
  * forgotten password. Each refusal is a page that says what to do, with a 4xx status, and is audited.
+ *
+ * Every post is answered with a page (issue 14, point 2's rule): the body is read by `readForm`
+ * (api/pages.forms.ts) whatever its shape — empty, multipart, JSON, text/plain, another charset, bytes that are
+ * not UTF-8, NUL, repeated fields, more than `ACCOUNT_FORM_BODY_LIMIT` — and whatever goes wrong in a page route
+ * (a sign-in limit, a store failure, anything thrown) is rendered as that route's page with the status, the
+ * problem in zh-CN, and what was typed (the email; never a password).
  */
 
-export interface AccountPageDeps extends AccountServiceDeps {
+export interface AccountPageDeps extends AccountServiceDeps, SignInDeps {
+  /** Where links in emails point (PUBLIC_BASE_URL, else the API's own local address; never the Host header). */
   baseUrlOf: (req: Request) => string;
   /**
-   * Limits failed sign-in and reset attempts per account and per address (`signInLimits` of api/rate-limit.ts,
-   * counted in PostgreSQL); they read the form, so they run after it is parsed.
+   * Limits failed sign-in attempts per account and per address (api/rate-limit.ts, counted in PostgreSQL). The
+   * password and reset pages count by the email typed; the TOTP page by the account waiting for its second factor.
    */
-  signInAttempts: RequestHandler[];
+  signInLimits: SignInLimits;
 }
+
+/** The fields of the account forms, with the zh-CN labels their pages show. */
+export const ACCOUNT_FIELDS = {
+  _csrf: '安全令牌',
+  email: '电子邮箱',
+  password: '密码',
+  confirm: '再次输入的密码',
+  totp: '动态验证码',
+} as const;
+
+/** What was typed into an account form. */
+type AccountForm = Typed<typeof ACCOUNT_FIELDS>;
+
+/** The most an account form's post may carry (its fields are short). */
+export const ACCOUNT_FORM_BODY_LIMIT = '16kb';
+
+/** What an error in a page route says: its status and the problems in zh-CN (the RATE_LIMITED page: until when). */
+function pageProblemOf(err: unknown, req: Request, res: Response): { status: number; problems: string[] } {
+  const bodyError = err as { type?: unknown; status?: unknown } | null;
+  if (
+    typeof bodyError?.type === 'string' &&
+    /^(request|stream)\./.test(bodyError.type) &&
+    typeof bodyError.status === 'number' &&
+    bodyError.status < 500
+  ) {
+    // The body reader's own (aborted, size mismatch): what arrived is not the whole form.
+    return { status: bodyError.status, problems: ['提交未完整收到，请在本页面重新提交'] };
+  }
+  const { problem, known } = problemFor(err, req);
+  if (!known || problem.status >= 500) req.log?.error({ err }, 'account page failed');
+  if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  switch (problem.code) {
+    case 'PAYLOAD_TOO_LARGE':
+      return {
+        status: 413,
+        problems: [`提交的内容过长（不超过 ${ACCOUNT_FORM_BODY_LIMIT}），请在本页面重新填写后提交`],
+      };
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return { status: 415, problems: ['不支持该内容编码，请在本页面填写后提交'] };
+  }
+  const detail = problem.detail && problem.detail !== problem.title ? problem.detail : undefined;
+  return { status: problem.status, problems: detail ? [problem.title, detail] : [problem.title] };
+}
+
+/**
+ * An error where no form can be shown again (an ended session before an account page ran, a page that failed
+ * while rendering a refusal) as a zh-CN page with its status and a link to sign in.
+ */
+export const accountPageErrors: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) return next(err);
+  const { problem } = problemFor(err, req);
+  const { status, problems } = pageProblemOf(err, req, res);
+  const title = problem.code === 'SESSION_ENDED' ? '登录已失效' : problem.title;
+  res.setHeader('Cache-Control', 'no-store');
+  send(
+    res,
+    status,
+    page(
+      title,
+      `<h1>${escape(title)}</h1><div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div><p><a href="/account/sign-in">重新登录</a></p>`,
+    ),
+  );
+};
+
+/** Re-renders a form's page with a status, the problems, and what was typed (the email; never a password). */
+type FormPage = (
+  req: Request,
+  res: Response,
+  status: number,
+  problems: string[],
+  typed: AccountForm,
+) => void | Promise<void>;
 
 /** How long a staff member has to give the TOTP code after the right password (milliseconds). */
 const SECOND_FACTOR_WINDOW_MS = 10 * 60_000;
@@ -63,17 +153,50 @@ function show(res: Response, status: number, title: string, body: string): void 
   send(res, status, page(title, `<h1>${escape(title)}</h1>${body}`));
 }
 
-const fieldOf = (req: Request, name: string): string => {
+/** A field of the form as read by `readForm` (req.body is then the typed values, text only). */
+const fieldOf = (req: Request, name: keyof typeof ACCOUNT_FIELDS): string => {
   const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : '';
 };
 
+/** What was typed, from req.body once `readForm` made it the typed values; nothing otherwise. */
+function typedOf(req: Request): AccountForm {
+  const body: unknown = req.body;
+  return body && typeof body === 'object' && !Buffer.isBuffer(body) ? body : {};
+}
+
 export function accountPages(deps: AccountPageDeps): Router {
   const router = Router();
   const { db, clock } = deps;
-  const forms = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  const rawBody = express.raw({ type: () => true, limit: ACCOUNT_FORM_BODY_LIMIT });
 
-  const refusedCsrf = async (req: Request, res: Response, back: string) => {
+  /**
+   * A form post route: the body read strictly (a post that is not a readable form is answered by `render` with
+   * 400/415/422), then `handlers`; any error on the way (body too large, a sign-in limit, a store failure,
+   * anything thrown) is answered by `render` with its status.
+   */
+  const formPost = (path: string, render: FormPage, ...handlers: RequestHandler[]) => {
+    const read: RequestHandler = async (req, res, next) => {
+      const { values, refusal } = await readForm(req, ACCOUNT_FIELDS);
+      req.body = values;
+      if (refusal) return render(req, res, refusal.status, refusal.problems, values);
+      next();
+    };
+    const errors: ErrorRequestHandler = (err, req, res, next) => {
+      if (res.headersSent) return next(err);
+      const { status, problems } = pageProblemOf(err, req, res);
+      Promise.resolve(render(req, res, status, problems, typedOf(req))).catch((failed: unknown) =>
+        accountPageErrors(failed, req, res, next),
+      );
+    };
+    router.post(path, rawBody, read, ...handlers, errors);
+  };
+
+  /**
+   * A post without its session's CSRF token: audited, and the form shown again (with a fresh token and what was
+   * typed, never a password) saying why, so sending it again is one click.
+   */
+  const refusedCsrf = async (req: Request, res: Response, render: FormPage) => {
     await recordAudit(db, {
       actor: req.principal?.actor ?? 'public',
       role: req.principal?.role ?? 'public',
@@ -82,11 +205,12 @@ export function accountPages(deps: AccountPageDeps): Router {
       subjectId: req.path.replace(/\/(invitation|reset)\/[^/]+$/, '/$1/…'),
       requestId: requestIdOf(req),
     });
-    show(
+    await render(
+      req,
       res,
       403,
-      '页面已过期',
-      `${errorBox(['表单缺少有效的安全令牌（CSRF），可能是页面停留过久或已在别处登录。'])}<p><a href="${escape(back)}">请返回重新打开页面</a>后再提交。</p>`,
+      ['页面已过期：表单缺少有效的安全令牌（CSRF），可能是页面停留过久或已在别处登录。请核对后重新提交本页的表单。'],
+      typedOf(req),
     );
   };
 
@@ -157,9 +281,16 @@ export function accountPages(deps: AccountPageDeps): Router {
     show(res, 200, '设置登录密码', invitationForm(req, found.account));
   });
 
-  router.post('/account/invitation/:token', forms, async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, req.originalUrl);
-    const found = await usableLink(req.params.token, 'invitation');
+  /** The invitation form again (or why its link is no longer good). */
+  const invitationPage: FormPage = async (req, res, status, problems) => {
+    const found = await usableLink(String(req.params.token), 'invitation');
+    if ('why' in found) return linkRefused(req, res, 'invitation', found.why);
+    show(res, status, '设置登录密码', invitationForm(req, found.account, problems));
+  };
+
+  formPost('/account/invitation/:token', invitationPage, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, invitationPage);
+    const found = await usableLink(String(req.params.token), 'invitation');
     if ('why' in found) return linkRefused(req, res, 'invitation', found.why);
     const { account, link } = found;
     const password = fieldOf(req, 'password');
@@ -167,10 +298,11 @@ export function accountPages(deps: AccountPageDeps): Router {
     const weak = passwordProblem(password, account.email);
     if (weak) problems.push(weak);
     else if (password !== fieldOf(req, 'confirm')) problems.push('两次输入的密码不一致，请重新输入');
-    if (
-      account.kind === 'staff' &&
-      totpStep(account.totpSecret!, account.email, fieldOf(req, 'totp'), clock()) === undefined
-    ) {
+    const step =
+      account.kind === 'staff'
+        ? totpStep(account.totpSecret!, account.email, fieldOf(req, 'totp'), clock())
+        : undefined;
+    if (account.kind === 'staff' && step === undefined) {
       problems.push('动态验证码不正确：请确认已在身份验证器中添加上面的密钥，并输入当前显示的 6 位数字');
     }
     if (problems.length) {
@@ -189,7 +321,11 @@ export function accountPages(deps: AccountPageDeps): Router {
       return linkRefused(req, res, 'invitation', '该链接刚刚已被使用或已过期');
     }
     await setPasswordHash(db, account.id, await hashPassword(password), { endCredentials: false });
-    if (account.kind === 'staff') await confirmTotp(db, account.id, clock());
+    if (account.kind === 'staff') {
+      await confirmTotp(db, account.id, clock());
+      // The code that confirmed the enrolment is used: it cannot sign in too (RFC 6238, section 5.2).
+      await acceptTotpStep(db, account.id, step!);
+    }
     const principal = principalOfAccount(account, 'session');
     await recordAudit(db, {
       actor: principal.actor,
@@ -228,29 +364,35 @@ export function accountPages(deps: AccountPageDeps): Router {
 </form>`;
 
   /** A refusal from sign-in (an AppError) as the page's problems; anything else propagates. */
-  const refusalOf = (req: Request, err: unknown): { status: number; problems: string[] } => {
+  const refusalOf = (req: Request, res: Response, err: unknown): { status: number; problems: string[] } => {
     if (!(err instanceof AppError)) throw err;
-    const { problem } = problemFor(err, req);
-    return { status: problem.status, problems: [problem.title, ...(problem.detail ? [problem.detail] : [])] };
+    return pageProblemOf(err, req, res);
   };
+
+  const signInPage: FormPage = (req, res, status, problems, typed) =>
+    show(res, status, '登录', signInForm(req, problems, typed.email ?? ''));
+  const totpPage: FormPage = (req, res, status, problems) =>
+    show(res, status, '输入动态验证码', totpForm(req, problems));
 
   router.get('/account/sign-in', (req, res) => {
     show(res, 200, '登录', signInForm(req));
   });
 
-  router.post('/account/sign-in', forms, ...deps.signInAttempts, async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/sign-in');
+  const byEmailTyped = (req: Request) => emailKey(fieldOf(req, 'email'));
+  formPost('/account/sign-in', signInPage, ...deps.signInLimits.counting(byEmailTyped), async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, signInPage);
     const email = fieldOf(req, 'email');
     let account: Account;
     try {
       account = await checkPassword(deps, req, email, fieldOf(req, 'password'));
     } catch (err) {
-      const { status, problems } = refusalOf(req, err);
+      const { status, problems } = refusalOf(req, res, err);
       return show(res, status, '登录', signInForm(req, problems, email));
     }
     if (needsSecondFactor(account)) {
       req.session.pendingSecondFactor = {
         accountId: account.id,
+        email: account.email,
         epoch: account.credentialsEpoch,
         at: clock().getTime(),
       };
@@ -260,8 +402,13 @@ export function accountPages(deps: AccountPageDeps): Router {
     res.redirect(303, '/account');
   });
 
-  router.post('/account/sign-in/totp', forms, ...deps.signInAttempts, async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/sign-in');
+  // Counted against the account waiting for its second factor (its email, as the password page counts it).
+  const byPendingAccount = (req: Request) => {
+    const pending = req.session?.pendingSecondFactor;
+    return pending ? (pending.email ?? `account:${pending.accountId}`) : undefined;
+  };
+  formPost('/account/sign-in/totp', totpPage, ...deps.signInLimits.counting(byPendingAccount), async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, totpPage);
     const pending = req.session.pendingSecondFactor;
     const account = pending ? await findAccount(db, pending.accountId) : undefined;
     if (
@@ -277,7 +424,7 @@ export function accountPages(deps: AccountPageDeps): Router {
     try {
       await checkSecondFactor(deps, req, account, fieldOf(req, 'totp'));
     } catch (err) {
-      const { status, problems } = refusalOf(req, err);
+      const { status, problems } = refusalOf(req, res, err);
       return show(res, status, '输入动态验证码', totpForm(req, problems));
     }
     await startSession(deps, req, account);
@@ -299,19 +446,27 @@ export function accountPages(deps: AccountPageDeps): Router {
     );
   });
 
-  router.post('/account/sign-out', forms, async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account');
+  const signOutPage: FormPage = (req, res, status, problems) =>
+    show(
+      res,
+      status,
+      '退出登录',
+      `${errorBox(problems)}<form method="post" action="/account/sign-out">${csrfField(req)}<button type="submit">退出登录</button></form>`,
+    );
+
+  formPost('/account/sign-out', signOutPage, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, signOutPage);
     if (req.session) await endSession(deps, req);
     show(res, 200, '已退出登录', '<p class="ok">您已退出登录。</p><p><a href="/account/sign-in">重新登录</a></p>');
   });
 
   // ---- Password reset: the request page answers the same whatever the email.
-  const resetRequestForm = (req: Request, problems: string[] = []) =>
+  const resetRequestForm = (req: Request, problems: string[] = [], email = '') =>
     `${errorBox(problems)}
 <p>请输入账号的电子邮箱。如该邮箱有账号，系统将发送一封含重置链接的邮件（72 小时内有效，仅可使用一次）。</p>
 <form method="post" action="/account/reset">
   ${csrfField(req)}
-  <label for="email">电子邮箱</label><input type="email" id="email" name="email" autocomplete="username" required>
+  <label for="email">电子邮箱</label><input type="email" id="email" name="email" autocomplete="username" required value="${escape(email)}">
   <button type="submit">发送重置邮件</button>
 </form>`;
 
@@ -319,11 +474,16 @@ export function accountPages(deps: AccountPageDeps): Router {
     show(res, 200, '重置密码', resetRequestForm(req));
   });
 
-  router.post('/account/reset', forms, ...deps.signInAttempts, async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, '/account/reset');
+  const resetRequestPage: FormPage = (req, res, status, problems, typed) =>
+    show(res, status, '重置密码', resetRequestForm(req, problems, typed.email ?? ''));
+
+  formPost('/account/reset', resetRequestPage, ...deps.signInLimits.counting(byEmailTyped), async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, resetRequestPage);
     const email = normaliseEmail(fieldOf(req, 'email'));
-    if (!email)
-      return show(res, 422, '重置密码', resetRequestForm(req, ['电子邮箱应为单个邮箱地址（如 name@example.com）']));
+    if (!email) {
+      const problems = ['电子邮箱应为单个邮箱地址（如 name@example.com）'];
+      return show(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
+    }
     const account = await findAccountByEmail(db, email);
     // Only a usable account gets an email; the page is the same either way (no enumeration).
     if (account && !account.disabledAt && account.passwordHash) {
@@ -334,7 +494,8 @@ export function accountPages(deps: AccountPageDeps): Router {
       role: 'public',
       action: 'account.reset_requested',
       subjectKind: account ? 'account' : 'account_email',
-      subjectId: account?.id ?? email,
+      // An address that names no account is personal data (and may be mistyped): kept as its keyed digest.
+      subjectId: account?.id ?? typedEmailDigest(email, deps.auditKey),
       details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
       requestId: requestIdOf(req),
     });
@@ -362,9 +523,15 @@ export function accountPages(deps: AccountPageDeps): Router {
     show(res, 200, '设置新密码', resetForm(req));
   });
 
-  router.post('/account/reset/:token', forms, async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, req.originalUrl);
-    const found = await usableLink(req.params.token, 'password_reset');
+  const resetPage: FormPage = async (req, res, status, problems) => {
+    const found = await usableLink(String(req.params.token), 'password_reset');
+    if ('why' in found) return linkRefused(req, res, 'password_reset', found.why);
+    show(res, status, '设置新密码', resetForm(req, problems));
+  };
+
+  formPost('/account/reset/:token', resetPage, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, resetPage);
+    const found = await usableLink(String(req.params.token), 'password_reset');
     if ('why' in found) return linkRefused(req, res, 'password_reset', found.why);
     const password = fieldOf(req, 'password');
     const weak = passwordProblem(password, found.account.email);
@@ -391,5 +558,7 @@ export function accountPages(deps: AccountPageDeps): Router {
     );
   });
 
+  // Errors of the GET pages (a store failure): a page too.
+  router.use(accountPageErrors);
   return router;
 }

@@ -358,38 +358,65 @@ export function objectionLimits(limits: RateLimits, settings: RateLimitConfig['o
 }
 
 /**
- * The limits on sign-in attempts, ready for a sign-in route: two middlewares to put after the body parser and
- * before the handler, `app.post('/sign-in', express.json(), ...signInLimits(limits, config.limits.signIn), handler)`.
- *
- * Only failed attempts count (express-rate-limit's `skipSuccessfulRequests`: an answer below 400 gives its count
- * back when the response finishes), so the handler must answer a wrong password with a 4xx. Counted per client
- * address (SIGNIN_ADDRESS_RATE_LIMIT) and per account identifier typed (SIGNIN_ACCOUNT_RATE_LIMIT; an email,
- * trimmed and lower-cased — a request without one is counted by address only), each in
- * SIGNIN_RATE_WINDOW_MINUTES. Over a limit, the middleware passes AppError RATE_LIMITED (429, `Retry-After`) to
- * `next`: the API's error handler answers problem+json; a page route catches it in its own error middleware.
- *
- * @param identifier reads the account identifier from the request (default `req.body.email`).
- * @returns `[byAddress, byAccount]`.
+ * The per-account key of a sign-in attempt that names no account (no email typed, not an email, no second factor
+ * pending): all such attempts share it, so an attempt is never left uncounted per account. Such an attempt cannot
+ * succeed (there is no account to sign in to), so sharing the count locks no one out.
  */
-export function signInLimits(
-  limits: RateLimits,
-  settings: RateLimitConfig['signIn'],
-  identifier: (req: Request) => unknown = (req) => (req.body as { email?: unknown } | undefined)?.email,
-): RequestHandler[] {
+export const NO_ACCOUNT_KEY = '(no account named)';
+
+/**
+ * The limits on sign-in attempts (`signInLimits`): `counting(identifier)` gives the two middlewares a sign-in
+ * route puts after its body parser and before its handler,
+ * `app.post('/sign-in', express.json(), ...limits.counting((req) => emailKey(req.body?.email)), handler)`.
+ * Every route shares the same two counts (the same limiter names): the identifier tells which account an
+ * attempt is against, so a password page, a second-factor page and the JSON API count together.
+ */
+export interface SignInLimits {
+  /**
+   * `[byAddress, byAccount]`. `identifier` gives the account the attempt is against as a key (an email, trimmed
+   * and lower-cased: `emailKey`; or any other string naming one account); `undefined` counts the attempt under
+   * `NO_ACCOUNT_KEY`. Over a limit the middleware passes AppError RATE_LIMITED (429, `Retry-After`) to `next`.
+   */
+  counting(identifier: (req: Request) => string | undefined): RequestHandler[];
+}
+
+/**
+ * The limits on sign-in attempts. Only failed attempts count (express-rate-limit's `skipSuccessfulRequests`: an
+ * answer below 400 gives its count back when the response finishes), so a handler must answer a wrong password
+ * or TOTP code with a 4xx. Counted per client address (SIGNIN_ADDRESS_RATE_LIMIT) and per account
+ * (SIGNIN_ACCOUNT_RATE_LIMIT; see `SignInLimits.counting`), each in SIGNIN_RATE_WINDOW_MINUTES. The API's error
+ * handler answers a refusal with problem+json; a page route renders it in its own error middleware.
+ */
+export function signInLimits(limits: RateLimits, settings: RateLimitConfig['signIn']): SignInLimits {
   const common = { windowMs: settings.windowMs, skipSuccessfulRequests: true };
-  const byAddress = limits.limiter({
+  const byAddress = limits.limiter<string>({
     ...common,
     name: 'sign-in-address',
     limit: settings.perAddress,
     message: (until) => `同一来源登录失败次数过多，请于${until}后再试`,
     key: addressKey,
   });
-  const byAccount = limits.limiter({
+  const byAccount = limits.limiter<string>({
     ...common,
     name: 'sign-in-account',
     limit: settings.perAccount,
     message: (until) => `该账号登录失败次数过多，请于${until}后再试`,
-    key: (req) => emailKey(identifier(req)),
+    key: (_req, account) => account ?? NO_ACCOUNT_KEY,
   });
-  return [byAddress.middleware, byAccount.middleware];
+  return {
+    counting(identifier) {
+      return [
+        byAddress.middleware,
+        (req, res, next) => {
+          let account: string | undefined;
+          try {
+            account = identifier(req);
+          } catch (err) {
+            return next(err);
+          }
+          byAccount.check(req, res, account).then(() => next(), next);
+        },
+      ];
+    },
+  };
 }

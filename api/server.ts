@@ -14,19 +14,22 @@ export interface RunningApi {
 }
 
 /**
- * Starts the API on `config.api.port`: its rate limits first (their schema migrated, once per process and database handle), then the
- * HTTP server. `close` stops the server, then ends the rate limits' pools.
+ * Starts the API on `config.api.port`: its rate limits first (their schema migrated, once per process and database
+ * handle), then the HTTP server. `close` stops the server, then ends what the app holds (`createApp`'s `close`:
+ * the session store's pool and prune timer, the rate limits' pools, its own SMTP transport). The database handle
+ * and the Temporal client are the caller's.
  *
  * @throws the rate limits' migration or connection error; the server's listen error.
  */
 export async function startApi(deps: ApiDeps): Promise<RunningApi> {
-  const { app, rateLimits } = createApp(deps);
+  const { app, rateLimits, ...created } = createApp(deps);
+  const close = () => created.close();
   await rateLimits.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(deps.config.api.port, deps.config.api.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: unknown) => {
-    await rateLimits.close();
+    await close();
     throw err;
   });
   const address = server.address();
@@ -39,7 +42,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await rateLimits.close();
+      await close();
     },
   };
 }

@@ -2,7 +2,7 @@ import connectPgSimple from 'connect-pg-simple';
 import { csrfSync } from 'csrf-sync';
 import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { AppError } from './errors.js';
@@ -27,37 +27,63 @@ export const SESSION_COOKIE = 'ronghe.sid';
 /** The header a script or the web app sends the CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
 
+/** Connections of the session store's own pool: one short query per request that has a session. */
+const SESSION_POOL_MAX = 4;
+
 /**
- * A pg-Pool-shaped view of the knex pool, for connect-pg-simple: its queries (with `$1` placeholders) run on a
- * connection borrowed from knex, so sessions share the API's pool, limits and timeouts.
+ * The pg settings of the API's database as `createDb` gave them to knex (connection string, connect and query
+ * timeouts), for the session store's own pool.
+ *
+ * @throws Error when the handle has no connection settings (a database handle not made by `createDb`).
  */
-function poolOf(db: Db): pg.Pool {
-  const client = db.client as {
-    acquireConnection(): Promise<pg.PoolClient>;
-    releaseConnection(connection: pg.PoolClient): Promise<void>;
-  };
-  return {
-    async query(text: string, params?: unknown[]) {
-      const connection = await client.acquireConnection();
-      try {
-        return await connection.query(text, params);
-      } finally {
-        await client.releaseConnection(connection);
-      }
-    },
-  } as unknown as pg.Pool;
+function connectionSettingsOf(db: Db): pg.PoolConfig {
+  const connection: unknown = (db.client as { config?: { connection?: unknown } }).config?.connection;
+  if (typeof connection === 'string') return { connectionString: connection };
+  if (connection && typeof connection === 'object') return { ...(connection as pg.PoolConfig) };
+  throw new Error('sessions: the database handle has no connection settings (use createDb)');
 }
 
-/** The session middleware (see the module comment for the cookie's attributes and lifetimes). */
-export function sessions(
-  db: Db,
-  options: { secret: string; idleMinutes: number; production: boolean },
-): RequestHandler {
+/** The session middleware and what ends it. */
+export interface Sessions {
+  middleware: RequestHandler;
+  /** Stops the store's prune timer and ends its pool (waiting for its connections to close). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The session middleware (see the module comment for the cookie's attributes and lifetimes). The store has its
+ * own small `pg.Pool` (SESSION_POOL_MAX connections, application name `ronghe-session`) on the database's
+ * connection settings, made at the first query (so making the app touches nothing); `close` ends it and the
+ * store's prune timer.
+ */
+export function sessions(db: Db, options: { secret: string; idleMinutes: number; production: boolean }): Sessions {
   const PgStore = connectPgSimple(session);
-  return session({
+  let pool: pg.Pool | undefined;
+  let closed = false;
+  const poolOf = (): pg.Pool => {
+    if (closed) throw new Error('sessions: the store is closed');
+    if (!pool) {
+      pool = new pg.Pool({
+        ...connectionSettingsOf(db),
+        application_name: 'ronghe-session',
+        max: SESSION_POOL_MAX,
+        idleTimeoutMillis: 10_000,
+      });
+      // An idle connection PostgreSQL drops is reported here instead of crashing the process.
+      pool.on('error', () => undefined);
+    }
+    return pool;
+  };
+  const store = new PgStore({
+    // connect-pg-simple only calls `query` (text, params) on the pool it is given.
+    pool: { query: (text: string, params?: unknown[]) => poolOf().query(text, params) } as unknown as pg.Pool,
+    tableName: 'session',
+    createTableIfMissing: false,
+  });
+  const middleware = session({
     name: SESSION_COOKIE,
     secret: options.secret,
-    store: new PgStore({ pool: poolOf(db), tableName: 'session', createTableIfMissing: false }),
+    store,
     resave: false,
     saveUninitialized: false,
     rolling: true,
@@ -69,6 +95,16 @@ export function sessions(
       path: '/',
     },
   });
+  return {
+    middleware,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Stops the prune timer (the pool is ours, so the store ends nothing else).
+      void store.close();
+      await pool?.end();
+    },
+  };
 }
 
 function tokenFromRequest(req: Request): string | undefined {

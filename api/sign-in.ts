@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { Db } from '../db/knex.js';
 import { acceptTotpStep, findAccountByEmail, recordSignIn, type Account } from '../db/repositories/accounts.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { decoyPasswordHash, normaliseEmail, totpStep, verifyPassword } from '../services/accounts.js';
+import { decoyPasswordHash, normaliseEmail, totpStep, typedEmailDigest, verifyPassword } from '../services/accounts.js';
 import { principalOfAccount } from './auth.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
@@ -17,6 +17,11 @@ import { requestIdOf } from './request.js';
 export interface SignInDeps {
   db: Db;
   clock: Clock;
+  /**
+   * The key of `typedEmailDigest` (services/accounts.ts): an email that names no account is audited as its keyed
+   * digest, never in clear. The API gives SESSION_SECRET.
+   */
+  auditKey: string;
 }
 
 async function refuse(
@@ -67,7 +72,9 @@ export async function checkPassword(
     return refuse(
       deps,
       req,
-      account ? { kind: 'account', id: account.id } : { kind: 'account_email', id: normalised ?? '(not an email)' },
+      account
+        ? { kind: 'account', id: account.id }
+        : { kind: 'account_email', id: typedEmailDigest(email, deps.auditKey) },
       new AppError('SIGN_IN_FAILED', '请核对电子邮箱和密码；忘记密码可在登录页申请重置'),
     );
   }

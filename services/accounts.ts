@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { Secret, TOTP } from 'otpauth';
 import type { Db } from '../db/knex.js';
@@ -57,6 +57,19 @@ let decoyHash: Promise<string> | undefined;
 export function decoyPasswordHash(): Promise<string> {
   decoyHash ??= argon2Hash(randomBytes(16).toString('hex'));
   return decoyHash;
+}
+
+/**
+ * What the audit trail keeps of an email that names no account (a failed sign-in, a reset asked for an unknown
+ * address): `hmac:` and the first 16 hex digits of HMAC-SHA256(`key`, the text as typed, trimmed and lower-cased
+ * when it is an email). The typed text is personal data, and may be a password typed in the wrong box: it is
+ * never stored in clear, while the same text typed again gives the same digest (repeated attempts can be told
+ * apart from scattered ones). `key` is a server secret (SESSION_SECRET), so the digest cannot be reversed by
+ * hashing guesses without it.
+ */
+export function typedEmailDigest(typed: unknown, key: string): string {
+  const text = normaliseEmail(typed) ?? (typeof typed === 'string' ? typed : '');
+  return `hmac:${createHmac('sha256', key).update(text, 'utf8').digest('hex').slice(0, 16)}`;
 }
 
 /** A new base32 TOTP secret (20 random bytes, RFC 4226's recommended length). */

@@ -29,11 +29,11 @@ import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
 import { queryInteger, UUID_PATTERN } from '../schemas.js';
 import { csrfTokenOf } from '../session.js';
-import { checkPassword, checkSecondFactor, endSession, isReady, startSession } from '../sign-in.js';
+import { checkPassword, checkSecondFactor, endSession, isReady, startSession, type SignInDeps } from '../sign-in.js';
 
-export interface AccountRouteDeps extends AccountServiceDeps {
+export interface AccountRouteDeps extends AccountServiceDeps, SignInDeps {
   db: Db;
-  /** Where links in emails point: PUBLIC_BASE_URL, else (development) the address the request came to. */
+  /** Where links in emails point: PUBLIC_BASE_URL, else the API's own local address (never the Host header). */
   baseUrlOf: (req: Request) => string;
   /** The longest a personal access token may live (days; ACCESS_TOKEN_MAX_DAYS). */
   accessTokenMaxDays: number;
@@ -186,7 +186,8 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     summary: '登录（电子邮箱 + 密码；工作人员另须动态验证码）',
     description:
       '成功后设置会话 Cookie（HttpOnly、SameSite=Lax，生产环境 Secure），返回账号与新会话的 CSRF 令牌。' +
-      '工作人员须同时提供身份验证器中的 6 位动态验证码（totp）。',
+      '工作人员须同时提供身份验证器中的 6 位动态验证码（totp）。' +
+      '登录失败次数按来源地址和账号分别限制（与登录页面、动态验证码页面合并计数），超过时答复 429 RATE_LIMITED 并附 Retry-After。',
     tags: ['账号'],
     access: 'public',
     body: z.object({
@@ -201,10 +202,11 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
       'ACCOUNT_NOT_READY',
       'SECOND_FACTOR_REQUIRED',
       'SECOND_FACTOR_INVALID',
+      'RATE_LIMITED',
     ],
     async handler({ body, req }) {
       // Sign-in attempts are limited per account and per address here (issue 15, point 2): the limiter of
-      // api/rate-limit.ts is wired in front of this route in api/app.ts (`signInAttempts`).
+      // api/rate-limit.ts is wired in front of this route in api/app.ts (counted by the email typed).
       const account = await checkPassword(deps, req, body.email, body.password);
       await checkSecondFactor(deps, req, account, body.totp);
       await startSession(deps, req, account);

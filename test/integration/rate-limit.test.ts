@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../api/errors.js';
 import { createDb, type Db } from '../../db/knex.js';
 import { startTcpProxy } from '../../local-stack/tcp-proxy.js';
-import { RATE_LIMIT_SCHEMA, RateLimits, signInLimits } from '../../api/rate-limit.js';
+import { emailKey, RATE_LIMIT_SCHEMA, RateLimits, signInLimits } from '../../api/rate-limit.js';
 import { createLogger } from '../../platform/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { eventually } from '../support/wait.js';
@@ -43,11 +43,16 @@ async function signInApp(settings = { windowMs: HOUR, perAccount: 3, perAddress:
   const limits = new RateLimits({ db, logger });
   const app = express();
   app.set('trust proxy', 'loopback');
-  app.post('/sign-in', express.json(), ...signInLimits(limits, settings), (req, res) => {
-    const { password } = req.body as { password?: string };
-    if (password === 'right') res.status(204).end();
-    else res.status(401).type('application/problem+json').send({ code: 'WRONG_PASSWORD' });
-  });
+  app.post(
+    '/sign-in',
+    express.json(),
+    ...signInLimits(limits, settings).counting((req) => emailKey((req.body as { email?: unknown }).email)),
+    (req, res) => {
+      const { password } = req.body as { password?: string };
+      if (password === 'right') res.status(204).end();
+      else res.status(401).type('application/problem+json').send({ code: 'WRONG_PASSWORD' });
+    },
+  );
   app.use(errorHandler(logger));
   await limits.start();
   const server = app.listen(0, '127.0.0.1');
@@ -110,6 +115,18 @@ describe('sign-in limits on PostgreSQL', () => {
     expect(limited.headers.get('ratelimit-policy')).toContain('"sign-in-account"; q=3; w=3600');
     // Another account from the same addresses is not held back by it.
     expect((await signIn('zhao@uni.example', 'right', '198.51.100.11')).status).toBe(204);
+  });
+
+  it('counts an attempt that names no account under one shared key, never not at all', async () => {
+    const { signIn } = await signInApp();
+    // No email, or not an email: the identifier gives nothing. Each from its own address (below that limit).
+    expect((await signIn('', 'wrong', '198.51.100.21')).status).toBe(401);
+    expect((await signIn('not an email', 'wrong', '198.51.100.22')).status).toBe(401);
+    expect((await signIn('', 'wrong', '198.51.100.23')).status).toBe(401);
+    const limited = await signIn('', 'wrong', '198.51.100.24');
+    expect([limited.status, limited.body.policy]).toEqual([429, 'sign-in-account']);
+    // An attempt naming an account is counted under that account only.
+    expect((await signIn('sun@uni.example', 'right', '198.51.100.25')).status).toBe(204);
   });
 
   it('counts failed attempts per address, whichever accounts they try', async () => {
