@@ -76,7 +76,8 @@ export function sessions(db: Db, options: { secret: string; idleMinutes: number;
   };
   const store = new PgStore({
     // connect-pg-simple only calls `query` (text, params) on the pool it is given.
-    pool: { query: (text: string, params?: unknown[]) => poolOf().query(text, params) } as unknown as pg.Pool,
+    // After `close`, a query rejects (never throws synchronously into the library).
+    pool: { query: async (text: string, params?: unknown[]) => poolOf().query(text, params) } as unknown as pg.Pool,
     tableName: 'session',
     createTableIfMissing: false,
   });
