@@ -580,12 +580,15 @@ describe('closing the API', () => {
     const report = JSON.parse(out.trim().split('\n').at(-1)!) as {
       closed: boolean;
       openSockets: string[];
+      timersLeft: string[];
       resources: string[];
       unhandled: string[];
     };
     expect(report.closed).toBe(true);
     // Right after close: no connection to PostgreSQL or SMTP left open.
     expect(report.openSockets).toEqual([]);
+    // No library timer left set (the session store's prune timer is unref'd: it would fire on a closed pool).
+    expect(report.timersLeft).toEqual([]);
     expect(report.unhandled).toEqual([]);
     // When the loop ran dry: nothing but the process's own pipes.
     expect(report.resources.filter((r) => !['PipeWrap', 'TTYWrap'].includes(r))).toEqual([]);

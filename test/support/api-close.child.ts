@@ -4,10 +4,12 @@
  * RONGHE_CHILD_TEMPORAL_ADDRESS), uses what the API holds — a session (the session store), a counted sign-in
  * attempt (the rate limits) and a password-reset email to RONGHE_CHILD_EMAIL (the API's own SMTP transport) —
  * then closes the API, the Temporal connection and the database. When the event loop has nothing left to do it
- * prints one JSON line: `{ closed: true, openSockets, resources, unhandled }` — the TCP sockets still open (not
- * even closing) right after the closes, `process.getActiveResourcesInfo()` then, and every unhandled rejection
- * or uncaught exception seen.
+ * prints one JSON line: `{ closed: true, openSockets, timersLeft, resources, unhandled }` — the TCP sockets still
+ * open (not even closing) right after the closes, the timers of the API's libraries still set (the session
+ * store's prune timer…), `process.getActiveResourcesInfo()` then, and every unhandled rejection or uncaught
+ * exception seen.
  */
+import { createHook } from 'node:async_hooks';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,6 +20,24 @@ import { createDb } from '../../db/knex.js';
 import { loadConfig } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { AttachmentStore } from '../../storage/attachments.js';
+
+/**
+ * Timers made by the libraries the API holds (an unref'd one does not keep the process alive, nor is it listed
+ * by `getActiveResourcesInfo`, but it fires later on a closed pool): the package that made each one still alive.
+ */
+const OWNED = ['connect-pg-simple', 'nodemailer', 'pg-pool', 'express-rate-limit', '@acpr/rate-limit-postgresql'];
+const timers = new Map<number, string>();
+createHook({
+  init(id, type) {
+    if (type !== 'Timeout') return;
+    const stack = new Error().stack ?? '';
+    const owner = OWNED.find((name) => stack.includes(`node_modules/${name}/`));
+    if (owner) timers.set(id, owner);
+  },
+  destroy(id) {
+    timers.delete(id);
+  },
+}).enable();
 
 const unhandled: string[] = [];
 process.on('unhandledRejection', (reason) => unhandled.push(`unhandledRejection: ${String(reason)}`));
@@ -78,7 +98,9 @@ async function main(): Promise<void> {
     )
     .map((s) => `${s.remoteAddress}:${s.remotePort}`);
   process.once('beforeExit', () => {
-    console.log(JSON.stringify({ closed: true, openSockets, resources: process.getActiveResourcesInfo(), unhandled }));
+    const timersLeft = [...timers.values()];
+    const resources = process.getActiveResourcesInfo();
+    console.log(JSON.stringify({ closed: true, openSockets, timersLeft, resources, unhandled }));
   });
 }
 
