@@ -477,35 +477,41 @@ export function accountPages(deps: AccountPageDeps): Router {
   const resetRequestPage: FormPage = (req, res, status, problems, typed) =>
     show(res, status, '重置密码', resetRequestForm(req, problems, typed.email ?? ''));
 
-  formPost('/account/reset', resetRequestPage, ...deps.signInLimits.counting(byEmailTyped), async (req, res) => {
-    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, resetRequestPage);
-    const email = normaliseEmail(fieldOf(req, 'email'));
-    if (!email) {
-      const problems = ['电子邮箱应为单个邮箱地址（如 name@example.com）'];
-      return show(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
-    }
-    const account = await findAccountByEmail(db, email);
-    // Only a usable account gets an email; the page is the same either way (no enumeration).
-    if (account && !account.disabledAt && account.passwordHash) {
-      await sendAccountLink(deps, account, 'password_reset', deps.baseUrlOf(req));
-    }
-    await recordAudit(db, {
-      actor: 'public',
-      role: 'public',
-      action: 'account.reset_requested',
-      subjectKind: account ? 'account' : 'account_email',
-      // An address that names no account is personal data (and may be mistyped): kept as its keyed digest.
-      subjectId: account?.id ?? typedEmailDigest(email, deps.auditKey),
-      details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
-      requestId: requestIdOf(req),
-    });
-    show(
-      res,
-      200,
-      '重置密码',
-      `<p class="ok">如 ${escape(email)} 有账号，重置密码的邮件已发出，请查收（72 小时内有效）。</p><p><a href="/account/sign-in">返回登录</a></p>`,
-    );
-  });
+  formPost(
+    '/account/reset',
+    resetRequestPage,
+    ...deps.signInLimits.counting(byEmailTyped),
+    deps.signInLimits.resetRequests(byEmailTyped),
+    async (req, res) => {
+      if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, resetRequestPage);
+      const email = normaliseEmail(fieldOf(req, 'email'));
+      if (!email) {
+        const problems = ['电子邮箱应为单个邮箱地址（如 name@example.com）'];
+        return show(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
+      }
+      const account = await findAccountByEmail(db, email);
+      // Only a usable account gets an email; the page is the same either way (no enumeration).
+      if (account && !account.disabledAt && account.passwordHash) {
+        await sendAccountLink(deps, account, 'password_reset', deps.baseUrlOf(req));
+      }
+      await recordAudit(db, {
+        actor: 'public',
+        role: 'public',
+        action: 'account.reset_requested',
+        subjectKind: account ? 'account' : 'account_email',
+        // An address that names no account is personal data (and may be mistyped): kept as its keyed digest.
+        subjectId: account?.id ?? typedEmailDigest(email, deps.auditKey),
+        details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
+        requestId: requestIdOf(req),
+      });
+      show(
+        res,
+        200,
+        '重置密码',
+        `<p class="ok">如 ${escape(email)} 有账号，重置密码的邮件已发出，请查收（72 小时内有效）。</p><p><a href="/account/sign-in">返回登录</a></p>`,
+      );
+    },
+  );
 
   const resetForm = (req: Request, problems: string[] = []) =>
     `${errorBox(problems)}

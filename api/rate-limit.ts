@@ -378,6 +378,12 @@ export interface SignInLimits {
    * `NO_ACCOUNT_KEY`. Over a limit the middleware passes AppError RATE_LIMITED (429, `Retry-After`) to `next`.
    */
   counting(identifier: (req: Request) => string | undefined): RequestHandler[];
+  /**
+   * Counts every password-reset request against the email typed (`identifier`, as for `counting`), sent or not
+   * (RESET_EMAIL_RATE_LIMIT in the sign-in window): over the limit the middleware passes AppError RATE_LIMITED.
+   * The count is by the email typed, whether an account has it or not, so a refusal tells nothing about accounts.
+   */
+  resetRequests(identifier: (req: Request) => string | undefined): RequestHandler;
 }
 
 /**
@@ -403,20 +409,30 @@ export function signInLimits(limits: RateLimits, settings: RateLimitConfig['sign
     message: (until) => `该账号登录失败次数过多，请于${until}后再试`,
     key: (_req, account) => account ?? NO_ACCOUNT_KEY,
   });
+  const resetEmails = limits.limiter<string>({
+    windowMs: settings.windowMs,
+    name: 'reset-email',
+    limit: settings.resetPerEmail,
+    message: (until) => `重置密码的请求过于频繁，请查收已发出的邮件，或于${until}后再试`,
+    key: (_req, account) => account ?? NO_ACCOUNT_KEY,
+  });
+  const withIdentifier =
+    (limiter: typeof byAccount, identifier: (req: Request) => string | undefined): RequestHandler =>
+    (req, res, next) => {
+      let account: string | undefined;
+      try {
+        account = identifier(req);
+      } catch (err) {
+        return next(err);
+      }
+      limiter.check(req, res, account).then(() => next(), next);
+    };
   return {
     counting(identifier) {
-      return [
-        byAddress.middleware,
-        (req, res, next) => {
-          let account: string | undefined;
-          try {
-            account = identifier(req);
-          } catch (err) {
-            return next(err);
-          }
-          byAccount.check(req, res, account).then(() => next(), next);
-        },
-      ];
+      return [byAddress.middleware, withIdentifier(byAccount, identifier)];
+    },
+    resetRequests(identifier) {
+      return withIdentifier(resetEmails, identifier);
     },
   };
 }

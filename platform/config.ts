@@ -87,6 +87,7 @@ const envSchema = z.object({
   SIGNIN_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15),
   SIGNIN_ACCOUNT_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(5),
   SIGNIN_ADDRESS_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
+  RESET_EMAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(3),
   ATTACHMENTS_DIR: optionalString,
   ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
 
@@ -226,6 +227,11 @@ export interface RateLimitConfig {
     perAccount: number;
     /** Per client address (SIGNIN_ADDRESS_RATE_LIMIT, default 30). */
     perAddress: number;
+    /**
+     * Password-reset requests per email typed, answered or not, in the same window (RESET_EMAIL_RATE_LIMIT,
+     * default 3): nobody can make the API send one person reset emails over and over.
+     */
+    resetPerEmail: number;
   };
 }
 
@@ -332,6 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         windowMs: e.SIGNIN_RATE_WINDOW_MINUTES * 60_000,
         perAccount: e.SIGNIN_ACCOUNT_RATE_LIMIT,
         perAddress: e.SIGNIN_ADDRESS_RATE_LIMIT,
+        resetPerEmail: e.RESET_EMAIL_RATE_LIMIT,
       },
     },
     temporal: {

@@ -39,14 +39,25 @@ afterAll(async () => {
  * A dummy app with the sign-in limits: `POST /sign-in` `{ email, password }` answers 204 for the password
  * `right`, 401 otherwise; behind a proxy on loopback, so `X-Forwarded-For` stands for the client address.
  */
-async function signInApp(settings = { windowMs: HOUR, perAccount: 3, perAddress: 5 }, db: Db = database.db) {
+async function signInApp(
+  settings = { windowMs: HOUR, perAccount: 3, perAddress: 5, resetPerEmail: 2 },
+  db: Db = database.db,
+) {
   const limits = new RateLimits({ db, logger });
   const app = express();
   app.set('trust proxy', 'loopback');
+  const bySignIn = signInLimits(limits, settings);
+  // A reset request always answers 200 (no account enumeration), so every request counts.
+  app.post(
+    '/reset',
+    express.json(),
+    bySignIn.resetRequests((req) => emailKey((req.body as { email?: unknown }).email)),
+    (_req, res) => void res.status(200).end(),
+  );
   app.post(
     '/sign-in',
     express.json(),
-    ...signInLimits(limits, settings).counting((req) => emailKey((req.body as { email?: unknown }).email)),
+    ...bySignIn.counting((req) => emailKey((req.body as { email?: unknown }).email)),
     (req, res) => {
       const { password } = req.body as { password?: string };
       if (password === 'right') res.status(204).end();
@@ -61,6 +72,15 @@ async function signInApp(settings = { windowMs: HOUR, perAccount: 3, perAddress:
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     limits,
+    reset: async (email: string, from = '198.51.100.1') => {
+      const res = await fetch(`${base}/reset`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': from },
+        body: JSON.stringify({ email }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
     signIn: async (email: string, password: string, from = '198.51.100.1') => {
       const res = await fetch(`${base}/sign-in`, {
         method: 'POST',
@@ -127,6 +147,17 @@ describe('sign-in limits on PostgreSQL', () => {
     expect([limited.status, limited.body.policy]).toEqual([429, 'sign-in-account']);
     // An attempt naming an account is counted under that account only.
     expect((await signIn('sun@uni.example', 'right', '198.51.100.25')).status).toBe(204);
+  });
+
+  it('counts every password-reset request per email typed, answered or not, so nobody can flood one mailbox', async () => {
+    const { reset } = await signInApp();
+    expect((await reset('qian@uni.example', '198.51.100.31')).status).toBe(200);
+    expect((await reset('Qian@Uni.example', '198.51.100.32')).status).toBe(200);
+    const limited = await reset('qian@uni.example', '198.51.100.33');
+    expect([limited.status, limited.body.code, limited.body.policy]).toEqual([429, 'RATE_LIMITED', 'reset-email']);
+    expect(limited.body.detail).toMatch(/^重置密码的请求过于频繁，请查收已发出的邮件，或于.+后再试$/);
+    // Another person's reset is not held back.
+    expect((await reset('zhou@uni.example', '198.51.100.33')).status).toBe(200);
   });
 
   it('counts failed attempts per address, whichever accounts they try', async () => {
