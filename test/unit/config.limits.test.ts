@@ -8,7 +8,7 @@ describe('rate limit configuration', () => {
     expect(limits).toEqual({
       trustProxy: false,
       objection: { windowMs: 3_600_000, perAddress: 20, perEmail: 10, perPublicity: 1000 },
-      signIn: { windowMs: 900_000, perAccount: 5, perAddress: 30 },
+      signIn: { windowMs: 900_000, perAccount: 5, perAddress: 30, resetPerEmail: 3 },
     });
   });
 
@@ -21,9 +21,10 @@ describe('rate limit configuration', () => {
       SIGNIN_RATE_WINDOW_MINUTES: '10',
       SIGNIN_ACCOUNT_RATE_LIMIT: '4',
       SIGNIN_ADDRESS_RATE_LIMIT: '40',
+      RESET_EMAIL_RATE_LIMIT: '2',
     });
     expect(limits.objection).toEqual({ windowMs: 1_800_000, perAddress: 7, perEmail: 3, perPublicity: 50 });
-    expect(limits.signIn).toEqual({ windowMs: 600_000, perAccount: 4, perAddress: 40 });
+    expect(limits.signIn).toEqual({ windowMs: 600_000, perAccount: 4, perAddress: 40, resetPerEmail: 2 });
   });
 
   it('TRUST_PROXY: false, a hop count, or addresses, subnets and named ranges', () => {
