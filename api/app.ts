@@ -18,6 +18,8 @@ import { ApiRoutes } from './route.js';
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
 import { accountPages } from './pages.accounts.js';
+import { oidcPages } from './pages.oidc.js';
+import { OidcProvider } from '../services/oidc.js';
 import { escape, page, send } from './pages.js';
 import { accountRoutes } from './routes/accounts.js';
 import { csrfGuard, sessions } from './session.js';
@@ -126,6 +128,7 @@ export function createApp(apiDeps: ApiDeps): {
   // Failed sign-in and password-reset attempts are counted per account (the email typed) and per address.
   const signInAttempts = signInLimits(rateLimits, deps.config.limits.signIn);
   const accountDeps = { db: deps.db, outbox, clock: deps.clock, baseUrlOf };
+  const oidcProvider = deps.config.auth.oidc ? new OidcProvider(deps.config.auth.oidc) : undefined;
   routes.router.post('/api/session', ...signInAttempts);
   accountRoutes(routes, { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays });
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
@@ -179,7 +182,9 @@ export function createApp(apiDeps: ApiDeps): {
   );
   // The account pages answer with pages, also when the session has just ended.
   app.use('/account', accountPageErrors);
-  app.use(accountPages({ ...accountDeps, signInAttempts }));
+  // Sign-in through the province's identity provider, when OIDC_ISSUER is configured.
+  if (oidcProvider) app.use(oidcPages({ db: deps.db, clock: deps.clock, provider: oidcProvider, baseUrlOf }));
+  app.use(accountPages({ ...accountDeps, signInAttempts, oidc: oidcProvider !== undefined }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(csrfGuard(deps.db));
 

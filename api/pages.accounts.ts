@@ -26,6 +26,7 @@ import {
 import { principalOfAccount } from './auth.js';
 import { AppError, problemFor } from './errors.js';
 import { escape, page, send } from './pages.js';
+import { oidcSignInButton } from './pages.oidc.js';
 import { requestIdOf } from './request.js';
 import { csrfTokenOf, hasValidCsrfToken } from './session.js';
 import { checkPassword, checkSecondFactor, endSession, needsSecondFactor, startSession } from './sign-in.js';
@@ -43,6 +44,8 @@ export interface AccountPageDeps extends AccountServiceDeps {
    * counted in PostgreSQL); they read the form, so they run after it is parsed.
    */
   signInAttempts: RequestHandler[];
+  /** Whether the sign-in page offers the province's identity provider (OIDC configured; api/pages.oidc.ts). */
+  oidc?: boolean;
 }
 
 /** How long a staff member has to give the TOTP code after the right password (milliseconds). */
@@ -216,7 +219,7 @@ export function accountPages(deps: AccountPageDeps): Router {
   <label for="password">密码</label><input type="password" id="password" name="password" autocomplete="current-password" required>
   <button type="submit">登录</button>
 </form>
-<p><a href="/account/reset">忘记密码？</a></p>`;
+<p><a href="/account/reset">忘记密码？</a></p>${deps.oidc ? oidcSignInButton() : ''}`;
 
   const totpForm = (req: Request, problems: string[] = []) =>
     `${errorBox(problems)}
