@@ -126,6 +126,14 @@ export function oidcPages(deps: OidcPageDeps): Router {
     );
   };
 
+  /**
+   * Keeps the account waiting for its TOTP code: the same second step as after a password (`POST
+   * /account/sign-in/totp` in pages.accounts.ts reads it, for 10 minutes, and starts the session).
+   */
+  const holdForSecondFactor = (req: Request, account: Account) => {
+    req.session.pendingSecondFactor = { accountId: account.id, epoch: account.credentialsEpoch, at: clock().getTime() };
+  };
+
   const unreachable = (req: Request, err: unknown): AppError => {
     req.log?.warn({ err }, 'identity provider unreachable');
     return new AppError('SERVICE_UNAVAILABLE', '统一身份认证服务暂时无法连接，请稍后重试，或使用电子邮箱和密码登录');
@@ -212,12 +220,7 @@ export function oidcPages(deps: OidcPageDeps): Router {
           claims,
         });
       }
-      // The same second step as after a password (pages.accounts.ts reads it, 10 minutes).
-      req.session.pendingSecondFactor = {
-        accountId: account.id,
-        epoch: account.credentialsEpoch,
-        at: clock().getTime(),
-      };
+      holdForSecondFactor(req, account);
       return show(res, 200, '输入动态验证码', totpForm(req));
     }
     await startSession(deps, req, account);
