@@ -89,8 +89,9 @@ export class OidcProvider {
 
   /**
    * Where to send the browser (the provider's authorization endpoint with `response_type=code`, the scopes,
-   * `redirect_uri`, a PKCE S256 challenge, a fresh `state` and `nonce`), and what the session must keep for the
-   * callback.
+   * `redirect_uri`, a PKCE S256 challenge, a fresh `state` and `nonce`; with OIDC_STAFF_MFA, and when the provider
+   * supports the `claims` parameter, a voluntary request for the ID token's `acr`), and what the session must keep
+   * for the callback.
    */
   async authorizationRequest(redirectUri: string, now: Date): Promise<{ url: URL; pending: PendingOidcSignIn }> {
     const config = await this.configuration();
@@ -108,6 +109,10 @@ export class OidcProvider {
       code_challenge_method: 'S256',
       state: pending.state,
       nonce: pending.nonce,
+      ...(this.settings.staffMfaAcr.length > 0 && config.serverMetadata().claims_parameter_supported
+        ? // Ask for the ID token's `acr` (voluntary, no values: nobody is stepped up for it).
+          { claims: JSON.stringify({ id_token: { acr: null } }) }
+        : {}),
     });
     return { url, pending };
   }

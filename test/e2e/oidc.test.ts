@@ -17,6 +17,7 @@ let stack: TestStack;
 let idp: IdentityProvider;
 let browser: Browser | undefined;
 let adminToken: string;
+const STAFF_MFA = 'urn:henan:mfa';
 const CLIENT = { clientId: 'ronghe-test', clientSecret: 'ronghe-test-client-secret-0123456789' };
 
 if (skipBrowserTests) {
@@ -28,7 +29,13 @@ if (skipBrowserTests) {
 beforeAll(async () => {
   idp = await startIdentityProvider();
   stack = await startTestStack({
-    env: { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: CLIENT.clientId, OIDC_CLIENT_SECRET: CLIENT.clientSecret },
+    env: {
+      OIDC_ISSUER: idp.issuer,
+      OIDC_CLIENT_ID: CLIENT.clientId,
+      OIDC_CLIENT_SECRET: CLIENT.clientSecret,
+      // The provider's login reports this acr when it checked a second factor (test/support/identity-provider.ts).
+      OIDC_STAFF_MFA: STAFF_MFA,
+    },
   });
   idp.configure({ ...CLIENT, redirectUri: `${stack.api.url}/account/oidc/callback` });
   adminToken = (
@@ -212,7 +219,7 @@ describe('signing in through the province’s identity provider (OIDC)', () => {
   );
 
   it.skipIf(skipBrowserTests)(
-    'staff still give their TOTP code after the provider (OIDC_STAFF_MFA unset)',
+    'staff still give their TOTP code after the provider when its sign-in carries no OIDC_STAFF_MFA acr',
     async () => {
       const officer = await adminCreates({
         kind: 'staff',
@@ -245,6 +252,39 @@ describe('signing in through the province’s identity provider (OIDC)', () => {
       await page.waitForSelector('#account-name');
       expect(await page.textContent('#account-name')).toBe('赵六');
       expect((await context.request.get(`${stack.api.url}/api/access-tokens`)).status()).toBe(200);
+      await context.close();
+    },
+    120_000,
+  );
+
+  it.skipIf(skipBrowserTests)(
+    'staff whose provider sign-in carries an OIDC_STAFF_MFA acr are signed in without the TOTP code; without it and without TOTP enrolled, refused',
+    async () => {
+      const ops = await adminCreates({ kind: 'staff', staffRole: 'ops', email: 'sun.qi@ronghe.example', name: '孙七' });
+      // Without the acr, and with no TOTP enrolled (invitation not completed): refused, with what to do.
+      idp.users.set('henan-0005', { sub: 'henan-0005', email: 'sun.qi@ronghe.example', emailVerified: true });
+      const first = await browser!.newContext();
+      const refused = await signInAtProvider(first, 'henan-0005');
+      expect(refused.status).toBe(403);
+      expect(await refused.page.textContent('body')).toContain('绑定身份验证器');
+      expect(await lastRefusal()).toMatchObject({ code: 'ACCOUNT_NOT_READY', subject_id: ops.id });
+      await first.close();
+
+      // The provider checked a second factor: signed in, no TOTP page.
+      idp.users.set('henan-0005', {
+        sub: 'henan-0005',
+        email: 'sun.qi@ronghe.example',
+        emailVerified: true,
+        acr: STAFF_MFA,
+      });
+      const context = await browser!.newContext();
+      const { page, status } = await signInAtProvider(context, 'henan-0005');
+      expect(status).toBe(303);
+      expect(await page.textContent('#account-name')).toBe('孙七');
+      const who = (await (await context.request.get(`${stack.api.url}/api/session`)).json()) as {
+        account: { id: string; staffRole: string };
+      };
+      expect(who.account).toMatchObject({ id: ops.id, staffRole: 'ops' });
       await context.close();
     },
     120_000,

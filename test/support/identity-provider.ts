@@ -15,6 +15,11 @@ export interface ProviderUser {
   email?: string;
   emailVerified?: boolean;
   name?: string;
+  /**
+   * The authentication context class the provider's login reports (the ID token's `acr`), e.g. a value meaning
+   * it checked a second factor; none by default.
+   */
+  acr?: string;
 }
 
 export interface IdentityProvider {
@@ -27,11 +32,47 @@ export interface IdentityProvider {
 
 export async function startIdentityProvider(): Promise<IdentityProvider> {
   let handler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  let provider: Provider | undefined;
   const server = http.createServer((req, res) => {
-    if (handler) return handler(req, res);
-    res.statusCode = 503;
-    res.end('not configured yet');
+    if (!handler || !provider) {
+      res.statusCode = 503;
+      res.end('not configured yet');
+      return;
+    }
+    // The login step of the development pages, finished here so that it can report the person's `acr` (the
+    // development pages report none); consent and everything else is the provider's own.
+    if (req.method === 'POST' && /^\/interaction\/[^/]+$/.test(req.url ?? '')) {
+      void finishLogin(provider, req, res).then(
+        (done) => {
+          if (!done) handler!(req, res);
+        },
+        (err: unknown) => {
+          res.statusCode = 500;
+          res.end(String(err));
+        },
+      );
+      return;
+    }
+    handler(req, res);
   });
+  /** Finishes a login submission; false (body untouched) when the request is not one. */
+  const finishLogin = async (p: Provider, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    const details = await p.interactionDetails(req, res);
+    if (details.prompt.name !== 'login') return false;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const sub = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('login') ?? '';
+    const acr = users.get(sub)?.acr;
+    await p.interactionFinished(
+      req,
+      res,
+      { login: { accountId: sub, ...(acr ? { acr } : {}) } },
+      {
+        mergeWithLastSubmission: false,
+      },
+    );
+    return true;
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const users = new Map<string, ProviderUser>();
@@ -39,7 +80,7 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
     issuer,
     users,
     configure({ clientId, clientSecret, redirectUri }) {
-      const provider = new Provider(issuer, {
+      provider = new Provider(issuer, {
         clients: [
           {
             client_id: clientId,
@@ -50,9 +91,18 @@ export async function startIdentityProvider(): Promise<IdentityProvider> {
             token_endpoint_auth_method: 'client_secret_basic',
           },
         ],
-        claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+        claims: {
+          acr: null,
+          auth_time: null,
+          iss: null,
+          sid: null,
+          openid: ['sub'],
+          email: ['email', 'email_verified'],
+          profile: ['name'],
+        },
         cookies: { keys: ['ronghe-test-identity-provider-cookie-key'] },
-        features: { devInteractions: { enabled: true } },
+        features: { devInteractions: { enabled: true }, claimsParameter: { enabled: true } },
+        acrValues: ['urn:henan:mfa'],
         findAccount: (_ctx, sub) => {
           if (!users.has(sub)) return Promise.resolve(undefined);
           return Promise.resolve({

@@ -13,7 +13,7 @@ declare module 'oidc-provider' {
   export interface ProviderConfiguration {
     clients?: Record<string, unknown>[];
     findAccount?: (ctx: unknown, sub: string) => Promise<ProviderAccount | undefined>;
-    claims?: Record<string, string[]>;
+    claims?: Record<string, string[] | null>;
     scopes?: string[];
     cookies?: { keys?: string[] };
     features?: Record<string, { enabled: boolean }>;
@@ -24,6 +24,13 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration?: ProviderConfiguration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string; prompt: { name: string } }>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
   }
 
   export default Provider;
