@@ -1,11 +1,12 @@
 import { Secret, TOTP } from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApi } from '../../api/server.js';
 import { confirmTotp } from '../../db/repositories/accounts.js';
 import { staffAccessToken } from '../support/accounts.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { startIdentityProvider, type IdentityProvider } from '../support/identity-provider.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
 
 /**
  * Issue 15, point 2: signing in through the province's identity provider. Everything real: an OpenID provider
@@ -153,9 +154,39 @@ describe('signing in through the province’s identity provider (OIDC)', () => {
       };
       expect(who.account.id).toBe(account.id);
       await again.close();
+
+      // Another identity claiming the account's email is not let in: the account is linked to the first one.
+      idp.users.set('henan-0099', { sub: 'henan-0099', email: 'zhang.san@zzu.edu.cn', emailVerified: true });
+      const other = await browser!.newContext();
+      const conflict = await signInAtProvider(other, 'henan-0099');
+      expect(conflict.status).toBe(409);
+      expect(await conflict.page.textContent('body')).toContain('该账号已关联另一个统一身份认证身份');
+      expect(await lastRefusal()).toMatchObject({ code: 'OIDC_IDENTITY_CONFLICT', subject_id: account.id });
+      await other.close();
     },
     180_000,
   );
+
+  it('without OIDC configured, the sign-in page offers email and password only and the OIDC routes do not exist', async () => {
+    const plain = await startApi({
+      config: { ...stack.config, auth: { ...stack.config.auth, oidc: undefined } },
+      db: stack.database.db,
+      temporal: stack.client,
+      attachments: stack.attachments,
+      logger: testLogger(),
+    });
+    try {
+      const signIn = await (await fetch(`${plain.url}/account/sign-in`)).text();
+      expect(signIn).toContain('id="password"');
+      expect(signIn).not.toContain('统一身份认证');
+      expect((await fetch(`${plain.url}/account/oidc/start`, { redirect: 'manual' })).status).toBe(404);
+      expect((await fetch(`${plain.url}/account/oidc/callback?code=x&state=y`)).status).toBe(404);
+      // The configured API does offer it.
+      expect(await (await fetch(`${stack.api.url}/account/sign-in`)).text()).toContain('使用统一身份认证登录');
+    } finally {
+      await plain.close();
+    }
+  });
 
   it.skipIf(skipBrowserTests)(
     'an identity whose email names no account is refused with a zh-CN page that says what to do, audited',
