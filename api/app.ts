@@ -18,6 +18,8 @@ import { ApiRoutes } from './route.js';
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
 import { accountPageErrors, accountPages } from './pages.accounts.js';
+import { oidcPages } from './pages.oidc.js';
+import { OidcProvider } from '../services/oidc.js';
 import { accountRoutes } from './routes/accounts.js';
 import { csrfGuard, sessions } from './session.js';
 import { applicationRoutes } from './routes/round.applications.js';
@@ -131,6 +133,7 @@ export function createApp(apiDeps: ApiDeps): {
     '/api/session',
     ...limitsOfSignIn.counting((req) => emailKey((req.body as { email?: unknown } | undefined)?.email)),
   );
+  const oidcProvider = deps.config.auth.oidc ? new OidcProvider(deps.config.auth.oidc) : undefined;
   accountRoutes(routes, { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays });
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
@@ -182,7 +185,9 @@ export function createApp(apiDeps: ApiDeps): {
   );
   // The account pages answer with pages, also when the session has just ended.
   app.use('/account', accountPageErrors);
-  app.use(accountPages({ ...accountDeps, signInLimits: limitsOfSignIn }));
+  // Sign-in through the province's identity provider, when OIDC_ISSUER is configured.
+  if (oidcProvider) app.use(oidcPages({ ...accountDeps, provider: oidcProvider }));
+  app.use(accountPages({ ...accountDeps, signInLimits: limitsOfSignIn, oidc: oidcProvider !== undefined }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(csrfGuard(deps.db));
 

@@ -30,6 +30,7 @@ import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { readForm, type Typed } from './pages.forms.js';
 import { escape, page, send } from './pages.js';
 import { emailKey, type SignInLimits } from './rate-limit.js';
+import { oidcSignInButton } from './pages.oidc.js';
 import { requestIdOf } from './request.js';
 import { csrfTokenOf, hasValidCsrfToken } from './session.js';
 import {
@@ -61,6 +62,8 @@ export interface AccountPageDeps extends AccountServiceDeps, SignInDeps {
    * password and reset pages count by the email typed; the TOTP page by the account waiting for its second factor.
    */
   signInLimits: SignInLimits;
+  /** Whether the sign-in page offers the province's identity provider (OIDC configured; api/pages.oidc.ts). */
+  oidc?: boolean;
 }
 
 /** The fields of the account forms, with the zh-CN labels their pages show. */
@@ -352,7 +355,7 @@ export function accountPages(deps: AccountPageDeps): Router {
   <label for="password">密码</label><input type="password" id="password" name="password" autocomplete="current-password" required>
   <button type="submit">登录</button>
 </form>
-<p><a href="/account/reset">忘记密码？</a></p>`;
+<p><a href="/account/reset">忘记密码？</a></p>${deps.oidc ? oidcSignInButton() : ''}`;
 
   const totpForm = (req: Request, problems: string[] = []) =>
     `${errorBox(problems)}

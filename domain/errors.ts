@@ -130,6 +130,21 @@ export const errorCatalogue = {
   CSRF_TOKEN_INVALID: { status: 403, title: '缺少或无效的 CSRF 令牌，请刷新页面后重试' },
   /** An invitation or password-reset link that is unknown, used already, replaced by a newer one, or expired. */
   LINK_INVALID: { status: 410, title: '该链接已失效（已使用、已过期或已被新链接取代）' },
+  /**
+   * Sign-in through the province's identity provider (OIDC). The callback came without a sign-in this browser
+   * started (no pending request in the session, or one older than 10 minutes) or with another `state`.
+   */
+  OIDC_STATE_INVALID: { status: 400, title: '统一身份认证登录请求已失效，请回到登录页重新发起' },
+  /** The provider answered the sign-in with an error (the person cancelled, or it refused). */
+  OIDC_PROVIDER_REFUSED: { status: 403, title: '统一身份认证未完成登录' },
+  /** The provider's answer failed openid-client's checks (ID token, nonce, PKCE, code already used…). */
+  OIDC_RESPONSE_INVALID: { status: 400, title: '统一身份认证的登录结果无法验证，请重新登录' },
+  /** The identity names no account: neither its (issuer, sub) nor its verified email is an account's. */
+  OIDC_NO_ACCOUNT: { status: 403, title: '统一身份认证的身份在本系统没有对应账号' },
+  /** A first sign-in whose email the provider does not vouch for (`email_verified` not true) or does not give. */
+  OIDC_EMAIL_UNVERIFIED: { status: 403, title: '统一身份认证未提供已验证的电子邮箱，无法匹配账号' },
+  /** The account the email names is already linked to another identity at the provider. */
+  OIDC_IDENTITY_CONFLICT: { status: 409, title: '该账号已关联另一个统一身份认证身份' },
   ACCOUNT_NOT_FOUND: { status: 404, title: '未找到该账号' },
   ACCOUNT_EXISTS: { status: 409, title: '该电子邮箱已有账号' },
   ACCESS_TOKEN_NOT_FOUND: { status: 404, title: '未找到该个人访问令牌' },

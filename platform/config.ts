@@ -68,6 +68,11 @@ const envSchema = z.object({
     .max(24 * 30)
     .default(12),
   ACCESS_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(90),
+  OIDC_ISSUER: optionalString,
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_SCOPES: z.string().trim().min(1).default('openid email profile'),
+  OIDC_STAFF_MFA: optionalString,
 
   TRUST_PROXY: z
     .string()
@@ -149,6 +154,8 @@ export interface Config {
     usingDevelopmentSecret: boolean;
     session: { secret: string; idleMinutes: number; absoluteHours: number };
     accessTokenMaxDays: number;
+    /** Sign-in through the province's identity provider; `undefined` when OIDC_ISSUER is unset. */
+    oidc: OidcConfig | undefined;
   };
   /** Attachments are files outside the database, content-addressed by SHA-256. */
   attachments: { dir: string; maxBytes: number };
@@ -252,6 +259,63 @@ export interface OutboxConfig {
   retrySeconds: number;
 }
 
+/**
+ * Sign-in through the province's OpenID Connect identity provider (README "Accounts", "Signing in through the
+ * province's identity provider"). Set together: OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET.
+ */
+export interface OidcConfig {
+  /** The issuer identifier (OIDC_ISSUER); its `/.well-known/openid-configuration` is read on first use. */
+  issuer: string;
+  clientId: string;
+  /** Sent with HTTP Basic authentication at the token endpoint (`client_secret_basic`, OAuth's default). */
+  clientSecret: string;
+  /** OIDC_SCOPES, space-separated, always with `openid` (default `openid email profile`). */
+  scopes: string;
+  /**
+   * OIDC_STAFF_MFA: the `acr` values (comma-separated) that mean the provider checked a second factor. A staff
+   * member whose ID token carries one is signed in without the TOTP code; otherwise (and when unset) staff give
+   * their TOTP code after the provider's sign-in.
+   */
+  staffMfaAcr: string[];
+}
+
+/**
+ * OIDC_* as `OidcConfig`, `undefined` when none is set, or the problems (English, for the operator): the three
+ * required variables come together; the issuer is an http(s) URL without query or fragment, https in production
+ * (http is for a provider on this machine in development and tests); the scopes include `openid`.
+ */
+export function oidcConfigOf(e: Env, production: boolean): OidcConfig | undefined | { problems: string[] } {
+  const required = {
+    OIDC_ISSUER: e.OIDC_ISSUER,
+    OIDC_CLIENT_ID: e.OIDC_CLIENT_ID,
+    OIDC_CLIENT_SECRET: e.OIDC_CLIENT_SECRET,
+  };
+  const missing = Object.entries(required).filter(([, v]) => v === undefined);
+  if (missing.length === 3) return undefined;
+  const problems = missing.map(([k]) => `${k} is required with the other OIDC_ settings`);
+  const issuer = e.OIDC_ISSUER === undefined ? undefined : URL.parse(e.OIDC_ISSUER);
+  if (e.OIDC_ISSUER !== undefined) {
+    if (!issuer || !['https:', 'http:'].includes(issuer.protocol) || issuer.search || issuer.hash) {
+      problems.push("OIDC_ISSUER must be the provider's issuer URL (https://…, no query or fragment)");
+    } else if (production && issuer.protocol !== 'https:') {
+      problems.push('OIDC_ISSUER must use https in production');
+    }
+  }
+  const scopes = e.OIDC_SCOPES.split(/\s+/).filter(Boolean);
+  if (!scopes.includes('openid')) problems.push('OIDC_SCOPES must include openid');
+  if (problems.length > 0) return { problems };
+  return {
+    issuer: e.OIDC_ISSUER!,
+    clientId: e.OIDC_CLIENT_ID!,
+    clientSecret: e.OIDC_CLIENT_SECRET!,
+    scopes: scopes.join(' '),
+    staffMfaAcr: (e.OIDC_STAFF_MFA ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  };
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -314,6 +378,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`Refusing to start in production mode:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
     }
   }
+  const oidc = oidcConfigOf(e, production);
+  if (oidc && 'problems' in oidc) {
+    throw new ConfigError(`Invalid configuration:\n${oidc.problems.map((p) => `  ${p}`).join('\n')}`);
+  }
   const secret = e.TOKEN_SECRET ?? DEVELOPMENT_TOKEN_SECRET;
   const dataDir = e.RONGHE_DATA_DIR ?? path.join(xdg('XDG_DATA_HOME', ['.local', 'share']), 'ronghe');
   return {
@@ -372,6 +440,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         absoluteHours: e.SESSION_ABSOLUTE_HOURS,
       },
       accessTokenMaxDays: e.ACCESS_TOKEN_MAX_DAYS,
+      oidc,
     },
     attachments: {
       dir: e.ATTACHMENTS_DIR ?? path.join(dataDir, 'attachments'),

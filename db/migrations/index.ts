@@ -14,6 +14,7 @@ import * as idempotencyLocks from './012_idempotency_locks.js';
 import * as updateReceipts from './013_update_receipts.js';
 import * as peopleByUniversity from './014_people_by_university.js';
 import * as accounts from './015_accounts.js';
+import * as oidcIdentities from './016_oidc_identities.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -35,6 +36,7 @@ const migrations: Record<string, Knex.Migration> = {
   '013_update_receipts': updateReceipts,
   '014_people_by_university': peopleByUniversity,
   '015_accounts': accounts,
+  '016_oidc_identities': oidcIdentities,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
