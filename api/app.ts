@@ -21,6 +21,7 @@ import { accountPageErrors, accountPages } from './pages.accounts.js';
 import { oidcPages } from './pages.oidc.js';
 import { OidcProvider } from '../services/oidc.js';
 import { accountRoutes } from './routes/accounts.js';
+import { accountImportRoutes } from './routes/accounts.imports.js';
 import { csrfGuard, sessions } from './session.js';
 import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
@@ -134,7 +135,9 @@ export function createApp(apiDeps: ApiDeps): {
     ...limitsOfSignIn.counting((req) => emailKey((req.body as { email?: unknown } | undefined)?.email)),
   );
   const oidcProvider = deps.config.auth.oidc ? new OidcProvider(deps.config.auth.oidc) : undefined;
-  accountRoutes(routes, { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays });
+  const accountRouteDeps = { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays };
+  accountRoutes(routes, accountRouteDeps);
+  accountImportRoutes(routes, accountRouteDeps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

@@ -147,6 +147,10 @@ export const errorCatalogue = {
   OIDC_IDENTITY_CONFLICT: { status: 409, title: '该账号已关联另一个统一身份认证身份' },
   ACCOUNT_NOT_FOUND: { status: 404, title: '未找到该账号' },
   ACCOUNT_EXISTS: { status: 409, title: '该电子邮箱已有账号' },
+  /** A real account import (not a dry run) with a problem in any row: nothing was written (the problems listed). */
+  ACCOUNT_IMPORT_INVALID: { status: 422, title: '导入文件中有不符合要求的行，未导入任何账号' },
+  /** An import file without the template's headers, without rows, or with too many rows. */
+  ACCOUNT_IMPORT_FILE_INVALID: { status: 422, title: '导入文件不符合账号导入模板' },
   ACCESS_TOKEN_NOT_FOUND: { status: 404, title: '未找到该个人访问令牌' },
   /** Unknown, or not the caller's to read (the two are not told apart). */
   RECEIPT_NOT_FOUND: { status: 404, title: '未找到该回执' },

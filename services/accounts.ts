@@ -120,17 +120,26 @@ export interface AccountActor {
   requestId?: string | undefined;
 }
 
+/** A one-time link issued and its email recorded in the outbox, not yet handed to SMTP. */
+export interface IssuedLink {
+  url: string;
+  expiresAt: Date;
+  /** The outbox key of the email carrying it (for `outbox.sendSoon` once the transaction commits). */
+  idempotencyKey: string;
+}
+
 /**
  * Issues a one-time link for `purpose` (an earlier unused one of the same purpose is revoked) and records the
- * email carrying it in the outbox, in one transaction; then hands the email to SMTP (never throws: a failure
- * stays pending for the sweeper). `baseUrl` is PUBLIC_BASE_URL (no trailing slash). Returns the link.
+ * email carrying it in the outbox, both through `trx` (the caller's transaction): nothing is sent here. `baseUrl`
+ * is PUBLIC_BASE_URL (no trailing slash).
  */
-export async function sendAccountLink(
-  deps: AccountServiceDeps,
+export async function issueAccountLink(
+  deps: Pick<AccountServiceDeps, 'outbox' | 'clock'>,
+  trx: Db,
   account: Account,
   purpose: LinkPurpose,
   baseUrl: string,
-): Promise<{ url: string; expiresAt: Date }> {
+): Promise<IssuedLink> {
   const { token, hash } = newToken();
   const createdAt = deps.clock();
   const expiresAt = new Date(createdAt.getTime() + LINK_VALID_HOURS * 3600_000);
@@ -149,15 +158,25 @@ export async function sendAccountLink(
       : passwordReset({ name: account.name, email: account.email, link: url, expiresAt });
   // The key names the link (by a prefix of its hash), never the token itself.
   const idempotencyKey = `account/${account.id}/${purpose}/${hash.slice(0, 16)}`;
-  await deps.db.transaction(async (trx) => {
-    await insertLink(trx, { accountId: account.id, purpose, tokenHash: hash, createdAt, expiresAt });
-    await deps.outbox.enqueue(
-      { idempotencyKey, purpose: `account.${purpose}`, recipient: account.email, ...email },
-      trx,
-    );
-  });
-  await deps.outbox.sendSoon([idempotencyKey]);
-  return { url, expiresAt };
+  await insertLink(trx, { accountId: account.id, purpose, tokenHash: hash, createdAt, expiresAt });
+  await deps.outbox.enqueue({ idempotencyKey, purpose: `account.${purpose}`, recipient: account.email, ...email }, trx);
+  return { url, expiresAt, idempotencyKey };
+}
+
+/**
+ * Issues a one-time link for `purpose` (an earlier unused one of the same purpose is revoked) and records the
+ * email carrying it in the outbox, in one transaction; then hands the email to SMTP (never throws: a failure
+ * stays pending for the sweeper). `baseUrl` is PUBLIC_BASE_URL (no trailing slash). Returns the link.
+ */
+export async function sendAccountLink(
+  deps: AccountServiceDeps,
+  account: Account,
+  purpose: LinkPurpose,
+  baseUrl: string,
+): Promise<{ url: string; expiresAt: Date }> {
+  const link = await deps.db.transaction((trx) => issueAccountLink(deps, trx, account, purpose, baseUrl));
+  await deps.outbox.sendSoon([link.idempotencyKey]);
+  return { url: link.url, expiresAt: link.expiresAt };
 }
 
 /**

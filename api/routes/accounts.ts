@@ -39,7 +39,8 @@ export interface AccountRouteDeps extends AccountServiceDeps, SignInDeps {
   accessTokenMaxDays: number;
 }
 
-const AccountSchema = z
+/** An account as the API shows it (never its secrets). */
+export const AccountSchema = z
   .object({
     id: z.string().uuid(),
     kind: z.enum(ACCOUNT_KINDS as [string, ...string[]]).openapi({
@@ -71,7 +72,8 @@ type AccountView = z.infer<typeof AccountSchema>;
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-function view(a: Account): AccountView {
+/** The API's view of an account (`AccountSchema`). */
+export function accountView(a: Account): AccountView {
   return {
     id: a.id,
     kind: a.kind,
@@ -176,7 +178,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     async handler({ req }) {
       const accountId = req.principal?.via === 'session' ? req.principal.accountId : undefined;
       const account = accountId ? await findAccount(db, accountId) : undefined;
-      return { status: 200, body: { account: account ? view(account) : null, csrfToken: csrfTokenOf(req) } };
+      return { status: 200, body: { account: account ? accountView(account) : null, csrfToken: csrfTokenOf(req) } };
     },
   });
 
@@ -210,7 +212,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
       const account = await checkPassword(deps, req, body.email, body.password);
       await checkSecondFactor(deps, req, account, body.totp);
       await startSession(deps, req, account);
-      return { status: 200, body: { account: view(account), csrfToken: csrfTokenOf(req) } };
+      return { status: 200, body: { account: accountView(account), csrfToken: csrfTokenOf(req) } };
     },
   });
 
@@ -264,7 +266,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
         throw err;
       }
       if (!created) throw new AppError('ACCOUNT_EXISTS', `${email} 已有账号，请在账号列表中查看`);
-      return { status: 201, body: { account: view(created.account) } };
+      return { status: 201, body: { account: accountView(created.account) } };
     },
   });
 
@@ -290,7 +292,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     },
     async handler({ query }) {
       const page = await listAccounts(db, query);
-      return { status: 200, body: { items: page.items.map(view), total: page.total } };
+      return { status: 200, body: { items: page.items.map(accountView), total: page.total } };
     },
   });
 
@@ -322,7 +324,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
       if (await disableAccount(db, before.id, { actor: principal!.actor, reason: body.reason, at: receivedAt })) {
         await audited(principal!, req, 'account.disable', before.id, body.reason);
       }
-      return { status: 200, body: { account: view((await findAccount(db, before.id))!) } };
+      return { status: 200, body: { account: accountView((await findAccount(db, before.id))!) } };
     },
   });
 
@@ -339,7 +341,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
       const before = await findAccount(db, params.accountId);
       if (!before) throw new AppError('ACCOUNT_NOT_FOUND');
       if (await enableAccount(db, before.id)) await audited(principal!, req, 'account.enable', before.id);
-      return { status: 200, body: { account: view((await findAccount(db, before.id))!) } };
+      return { status: 200, body: { account: accountView((await findAccount(db, before.id))!) } };
     },
   });
 
