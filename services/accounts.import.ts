@@ -461,9 +461,14 @@ async function earlierImport(
   return row ? { occurredAt: row.occurred_at, actor: row.actor, accountIds: row.details.accountIds ?? [] } : undefined;
 }
 
+/** The accounts with these ids, in their order (one query at a time: `db` may be a transaction's one client). */
 async function accountsByIds(db: Db, ids: readonly string[]): Promise<Account[]> {
-  const accounts = await Promise.all(ids.map((id) => findAccount(db, id)));
-  return accounts.filter((a): a is Account => a !== undefined);
+  const accounts: Account[] = [];
+  for (const id of ids) {
+    const account = await findAccount(db, id);
+    if (account) accounts.push(account);
+  }
+  return accounts;
 }
 
 /**
