@@ -122,7 +122,6 @@ export interface ImportSheet {
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
  * Decodes a CSV file: UTF-8 (a BOM is dropped), or, when the bytes are not UTF-8 and no other charset was
@@ -143,8 +142,8 @@ function decodeCsv(bytes: Buffer, declared: string | undefined): { text: string;
   if (charset && !['utf-8', 'utf8', 'gbk', 'gb2312', 'gb18030'].includes(charset)) throw refuse();
   for (const encoding of attempts) {
     try {
-      const body = encoding === 'utf-8' && bytes.subarray(0, 3).equals(UTF8_BOM) ? bytes.subarray(3) : bytes;
-      return { text: new TextDecoder(encoding, { fatal: true }).decode(body), encoding };
+      // TextDecoder drops a leading UTF-8 BOM (WHATWG Encoding: `ignoreBOM` false), as Excel's "CSV UTF-8" has.
+      return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes), encoding };
     } catch {
       // the next encoding, or refused below
     }

@@ -133,6 +133,27 @@ describe('account import from XLSX/CSV', () => {
     for (const h of HEADERS) expect(readme).toMatch(new RegExp(`^\\| ${h} +\\|`, 'm'));
   }, 240_000);
 
+  it('OpenAPI documents the import (the file as the body, XLSX or CSV; dryRun defaulting to true; the problem codes) and the template', async () => {
+    interface Operation {
+      parameters?: { name: string; in: string; schema?: { default?: unknown } }[];
+      requestBody?: { content: Record<string, unknown> };
+      responses: Record<string, { description: string }>;
+    }
+    const doc = (await (await fetch(`${stack.api.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const post = doc.paths['/api/accounts/imports']!.post!;
+    expect(Object.keys(post.requestBody!.content).sort()).toEqual([XLSX, 'text/csv']);
+    expect(post.parameters!.find((p) => p.name === 'dryRun')).toMatchObject({
+      in: 'query',
+      schema: { default: 'true' },
+    });
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '201', '403', '413', '415', '422']));
+    expect(post.responses['422']!.description).toContain('ACCOUNT_IMPORT_INVALID');
+    expect(post.responses['422']!.description).toContain('ACCOUNT_IMPORT_FILE_INVALID');
+    expect(Object.keys(doc.paths['/api/accounts/imports/template.xlsx']!.get!.responses['200']!)).toContain('content');
+  });
+
   it('a non-administrator is refused (403), the template as well as the import', async () => {
     const officer = await upload(Buffer.from(csv(['姓名,电子邮箱,账号类型', '张三,a@b.cn,评审专家'])), 'text/csv', {
       token: officerToken,
