@@ -34,9 +34,11 @@ export const IMPORT_MAX_ROWS = 500;
 /** The largest file accepted (bytes): 2 MiB, far above 500 rows in either format. */
 export const IMPORT_MAX_BYTES = 2 * 1024 * 1024;
 
+/** The media types an import is uploaded as (`application/octet-stream` also: the bytes tell). */
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 export const CSV_CONTENT_TYPE = 'text/csv';
 
+/** The import sheet's columns, by the key the code reads them under. */
 export type ImportColumnKey = 'name' | 'email' | 'kind' | 'staffRole' | 'organisation' | 'expertId' | 'note';
 
 /** One column of the import sheet: its key, its zh-CN header, whether the sheet must have it, what goes in it. */
