@@ -17,7 +17,7 @@ import { Outbox, type OutboxFaults } from './mail/outbox.js';
 import { createSmtpTransport } from './mail/transport.js';
 import type { Letterhead } from './mail/templates/common.js';
 import { AttachmentStore } from './storage/attachments.js';
-import { loadConfig, loadDotEnv, type OutboxConfig } from './platform/config.js';
+import { loadConfig, loadDotEnv, publicBaseUrlOf, type OutboxConfig } from './platform/config.js';
 import { OUTBOX_SWEEPER_WORKFLOW_ID } from './domain/workflow-ids.js';
 import {
   configureOutboxSweeperSignal,
@@ -45,6 +45,11 @@ export interface WorkerOptions {
   letterhead?: Letterhead;
   /** Where notices to staff go (STAFF_EMAIL). */
   staffEmail: string;
+  /**
+   * The address people open (`publicBaseUrlOf(config)`), which emails link to; a function when it is known only
+   * later (a test's API port).
+   */
+  publicBaseUrl: string | (() => string);
   logger: Logger;
   /** A pre-built workflow bundle (tests bundle once per file); otherwise bundled from source at start. */
   workflowBundle?: WorkflowBundleOption;
@@ -167,12 +172,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const temporal = clientConnection
     ? new Client({ connection: clientConnection, namespace: options.namespace })
     : options.client;
+  const { publicBaseUrl } = options;
   const activities = createActivities({
     db: options.db,
     outbox,
     calendar: new CalendarRepository(options.db),
     attachments: options.attachments,
     staffEmail: options.staffEmail,
+    publicBaseUrl: typeof publicBaseUrl === 'function' ? publicBaseUrl : () => publicBaseUrl,
     decisionFaults: options.decisionFaults,
     temporal,
   });
@@ -222,6 +229,7 @@ async function main(): Promise<void> {
     mailFrom: config.smtp.from,
     letterhead: config.letterhead,
     staffEmail: config.staffEmail,
+    publicBaseUrl: publicBaseUrlOf(config),
     logger,
     outbox: config.outbox,
     ...(config.temporal.workflowBundlePath ? { workflowBundle: { codePath: config.temporal.workflowBundlePath } } : {}),

@@ -1,7 +1,7 @@
 import { recordAudit } from '../db/repositories/audit.js';
 import { childWorkflowFailed } from '../mail/templates.js';
 import { decisionRecorder, type DecisionKeyed } from './decision.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 
 /** A child workflow's failure as its parent reports it (see `workflows/children.ts`). */
 export interface ChildFailedInput extends DecisionKeyed {
@@ -50,6 +50,7 @@ export function createChildActivities(deps: ActivityDeps) {
         purpose: 'child_failed',
         recipient: deps.staffEmail,
         ...childWorkflowFailed({
+          signInUrl: signInUrlOf(deps),
           parentWorkflowId: input.workflowId,
           childWorkflowId: input.childWorkflowId,
           childType: input.childType,

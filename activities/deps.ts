@@ -22,8 +22,19 @@ export interface ActivityDeps {
   attachments: AttachmentStore;
   /** Where notices to staff go (STAFF_EMAIL). */
   staffEmail: string;
+  /**
+   * The address people open (PUBLIC_BASE_URL, no trailing slash; `publicBaseUrlOf(config)`): emails that ask
+   * someone to act link to pages under it. A function, read when an email is written: a test learns the API's
+   * port after the worker started.
+   */
+  publicBaseUrl: () => string;
   /** Crash simulation for tests of the decision activities; never set in production. */
   decisionFaults?: DecisionFaults | undefined;
   /** A Temporal client, for redelivering receipts (`activities/receipts.ts`); absent on test workers without one. */
   temporal?: Client | undefined;
+}
+
+/** The sign-in page under the public address: where an email asks its reader to act (`WhereToAct`). */
+export function signInUrlOf(deps: Pick<ActivityDeps, 'publicBaseUrl'>): string {
+  return `${deps.publicBaseUrl()}/account/sign-in`;
 }

@@ -13,7 +13,7 @@ import { gradeOf, type EvaluationGrade } from '../domain/programmes.js';
 import { tooFewScoresReason } from '../domain/review/scoring.js';
 import { evaluationUngraded } from '../mail/templates.js';
 import { decisionRecorder } from './decision.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { evaluationContext, type GradeCounts, type StaffGradeInput } from './evaluation.js';
 import { refuse } from './refusal.js';
 
@@ -81,6 +81,7 @@ export function createEvaluationGradingActivities(deps: ActivityDeps) {
         purpose: 'evaluation_ungraded',
         recipient: staffEmail,
         ...evaluationUngraded({
+          signInUrl: signInUrlOf(deps),
           evaluationTitle: evaluation.titleZh,
           evaluationId: evaluation.id,
           ungraded: input.ungraded,

@@ -18,7 +18,7 @@ import { formatShanghai } from '../domain/calendar/index.js';
 import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { evaluationReminder, evaluationRequest, evaluationResult } from '../mail/templates.js';
 import type { DecisionKeyed } from './decision.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { mailPage, type BatchCursor, type BatchResult } from './mailing.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
@@ -99,7 +99,7 @@ export async function evaluationContext(
  * The year's evaluation as its members see it: opened, requested, reminded, told their grade. Receiving reports
  * is in `evaluation.reports.ts`, grading in `evaluation.grading.ts`.
  */
-export function createEvaluationActivities({ db, outbox, calendar }: ActivityDeps) {
+export function createEvaluationActivities({ db, outbox, calendar, publicBaseUrl }: ActivityDeps) {
   const dueOf = (evaluation: EvaluationRow) => ({
     at: evaluation.reportDueAt!,
     estimated: evaluation.estimated ?? false,
@@ -178,6 +178,7 @@ export function createEvaluationActivities({ db, outbox, calendar }: ActivityDep
         key: `${input.workflowId}/evaluation_request/${r.id}`,
         recipient: r.contactEmail,
         email: evaluationRequest({
+          signInUrl: signInUrlOf({ publicBaseUrl }),
           institutionName: r.institutionName,
           programmeName: programme.nameZh,
           entryTitle: r.title,
@@ -200,6 +201,7 @@ export function createEvaluationActivities({ db, outbox, calendar }: ActivityDep
         recipient: r.contactEmail,
         dueAt: new Date(input.reminder.at),
         email: evaluationReminder({
+          signInUrl: signInUrlOf({ publicBaseUrl }),
           institutionName: r.institutionName,
           programmeName: programme.nameZh,
           entryTitle: r.title,

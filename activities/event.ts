@@ -23,7 +23,7 @@ import {
   type EventMailContext,
 } from '../mail/templates.js';
 import { decisionRecorder, type DecisionKeyed } from './decision.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 import { eventWorkflowId } from '../domain/workflow-ids.js';
 
@@ -128,7 +128,7 @@ export function createEventActivities(deps: ActivityDeps) {
           workflowId: input.workflowId,
           purpose: 'event_invitation',
           recipient: i.contactEmail,
-          ...eventInvitation(mailContext(e, i)),
+          ...eventInvitation({ ...mailContext(e, i), signInUrl: signInUrlOf(deps) }),
         });
       }
       return scheduleOf(e);
@@ -250,6 +250,7 @@ export function createEventActivities(deps: ActivityDeps) {
           ...(input.cancel
             ? eventCancelled({ ...mailContext(e, i), reason: input.reason })
             : eventMoved({
+                signInUrl: signInUrlOf(deps),
                 ...mailContext(e, i),
                 previousAt: before.startsAt,
                 previousPlaceZh: before.placeZh,

@@ -22,12 +22,10 @@ export function page<Q extends Knex.QueryBuilder>(query: Q, column: string, curs
   return query.orderBy(column).limit(cursor.batchSize) as Q;
 }
 
-export interface Letter {
-  key: string;
-  recipient: string;
-  email: RenderedEmail;
-  dueAt?: Date | undefined;
-}
+export type Letter =
+  | { key: string; recipient: string; email: RenderedEmail; dueAt?: Date | undefined }
+  /** An email the letter function recorded in the outbox itself (with what it must commit with): sent by key. */
+  | { key: string; queued: true };
 
 /**
  * Mails one page of recipients through the outbox (so a retried activity never sends a key twice) and
@@ -43,22 +41,25 @@ export async function mailPage<Row extends { id: string }>(
   meta: { workflowId: string; purpose: string },
   cursor: BatchCursor,
   rows: Row[],
-  letter: (row: Row) => Letter,
+  letter: (row: Row) => Letter | Promise<Letter>,
 ): Promise<BatchResult> {
   let sent = 0;
   let alreadySent = 0;
   let waiting: Error | undefined;
   for (const row of rows) {
-    const l = letter(row);
+    const l = await letter(row);
     try {
-      const result = await outbox.deliver({
-        idempotencyKey: l.key,
-        workflowId: meta.workflowId,
-        purpose: meta.purpose,
-        recipient: l.recipient,
-        dueAt: l.dueAt,
-        ...l.email,
-      });
+      const result =
+        'queued' in l
+          ? await outbox.deliverQueued(l.key)
+          : await outbox.deliver({
+              idempotencyKey: l.key,
+              workflowId: meta.workflowId,
+              purpose: meta.purpose,
+              recipient: l.recipient,
+              dueAt: l.dueAt,
+              ...l.email,
+            });
       if (result === 'sent') sent += 1;
       else alreadySent += 1;
     } catch (err) {

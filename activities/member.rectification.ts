@@ -20,7 +20,7 @@ import {
 import { tooFewScoresReason } from '../domain/review/scoring.js';
 import { decisionRecorder, type DecisionTx } from './decision.js';
 import { refuse } from './refusal.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import {
   changeMemberStatus,
   memberContext,
@@ -147,6 +147,7 @@ export function createMemberRectificationActivities(deps: ActivityDeps) {
             purpose: 'rectification_notice',
             recipient: entry.contactEmail,
             ...rectificationNotice({
+              signInUrl: signInUrlOf(deps),
               ...memberMail(entry),
               reason,
               months,
@@ -188,6 +189,7 @@ export function createMemberRectificationActivities(deps: ActivityDeps) {
         recipient: entry.contactEmail,
         dueAt: new Date(input.reminder.at),
         ...rectificationReminder({
+          signInUrl: signInUrlOf(deps),
           ...memberMail(entry),
           due: x.dueAt,
           dueEstimated: cal.arrangement(Number(x.reportDueDay.slice(0, 4))).estimated,
@@ -284,6 +286,7 @@ export function createMemberRectificationActivities(deps: ActivityDeps) {
           purpose: 'rectification_grade_needed',
           recipient: staffEmail,
           ...staffGradeNeeded({
+            signInUrl: signInUrlOf(deps),
             what: `“${entry.title}”（${entry.institutionName}）的整改报告`,
             valid: validScores,
             min: minValidScores,

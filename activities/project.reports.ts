@@ -22,7 +22,7 @@ import {
 import { tooFewScoresReason } from '../domain/review/scoring.js';
 import { decisionRecorder, type DecisionTx } from './decision.js';
 import { refuse } from './refusal.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import {
   projectContext,
   projectMail,
@@ -108,6 +108,7 @@ export function createProjectReportActivities(deps: ActivityDeps) {
         purpose: 'project_report_request',
         recipient: p.contactEmail,
         ...projectReportRequest({
+          signInUrl: signInUrlOf(deps),
           ...projectMail(p),
           kind: input.kind,
           attempt: input.attempt,
@@ -142,6 +143,7 @@ export function createProjectReportActivities(deps: ActivityDeps) {
         recipient: p.contactEmail,
         dueAt: new Date(input.reminder.at),
         ...projectReportReminder({
+          signInUrl: signInUrlOf(deps),
           ...projectMail(p),
           kind: r.kind,
           due: r.dueAt,
@@ -207,7 +209,7 @@ export function createProjectReportActivities(deps: ActivityDeps) {
         workflowId: input.workflowId,
         purpose: 'project_report_overdue',
         recipient: staffEmail,
-        ...projectReportOverdue({ ...projectMail(p), kind: r.kind, due: r.dueAt }),
+        ...projectReportOverdue({ signInUrl: signInUrlOf(deps), ...projectMail(p), kind: r.kind, due: r.dueAt }),
       });
       log.info('project report overdue', { projectId: p.id, reportId: input.reportId, kind: r.kind });
     }),
@@ -249,6 +251,7 @@ export function createProjectReportActivities(deps: ActivityDeps) {
           purpose: 'project_report_grade_needed',
           recipient: staffEmail,
           ...staffGradeNeeded({
+            signInUrl: signInUrlOf(deps),
             what: `项目“${p.title}”的${r.kind === 'midterm' ? '中期检查报告' : '结项报告'}`,
             valid: validScores,
             min: minValidScores,

@@ -11,7 +11,7 @@ import { periodHeading } from '../db/repositories/publicity.periods.js';
 import { addDays, formatShanghai, shanghaiDayOf, shanghaiInstant } from '../domain/calendar/index.js';
 import { objectionsPending } from '../mail/templates.js';
 import { decisionRecorder, type DecisionKeyed } from './decision.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { refuse } from './refusal.js';
 
 /**
@@ -99,7 +99,12 @@ export function createObjectionActivities(deps: ActivityDeps) {
         workflowId: input.workflowId,
         purpose: 'objections_pending',
         recipient: staffEmail,
-        ...objectionsPending({ publicityTitle: period.title_zh, pending, endedAt: period.ends_at }),
+        ...objectionsPending({
+          signInUrl: signInUrlOf(deps),
+          publicityTitle: period.title_zh,
+          pending,
+          endedAt: period.ends_at,
+        }),
       });
     },
   };

@@ -11,8 +11,9 @@ import {
 } from '../db/repositories/review.assignments.js';
 import { loadBound, pickReplacement } from '../domain/review/assignment.js';
 import { replacementUnavailable, reviewInvitation } from '../mail/templates.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { dueGroup, type DueGroup } from './review.js';
+import { enqueueWithAssignmentLink } from './review.links.js';
 import { loadReview } from './review.subjects.js';
 
 export interface ReplacementResult {
@@ -25,7 +26,7 @@ export interface ReplacementResult {
 }
 
 /** Timeouts and declines of first assignments, each replaced once by another eligible expert. */
-export function createReviewReplacementActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+export function createReviewReplacementActivities({ db, outbox, calendar, staffEmail, publicBaseUrl }: ActivityDeps) {
   /**
    * Finds one replacement for each of the given assignments (first assignments only: a replacement is not
    * replaced again), records it due in the review period from today, and invites the expert. Assignments for
@@ -104,22 +105,30 @@ export function createReviewReplacementActivities({ db, outbox, calendar, staffE
           workflowId: input.workflowId,
         });
         const expert = experts.find((e) => e.id === pick.id)!;
-        await outbox.enqueue(
+        await enqueueWithAssignmentLink(
+          { outbox, publicBaseUrl },
+          trx,
           {
             idempotencyKey: `${input.workflowId}/review_invitation/${replacementId}`,
             workflowId: input.workflowId,
             purpose: 'review_invitation',
             recipient: expert.email,
-            ...reviewInvitation({
+          },
+          {
+            expertId: expert.id,
+            reviewId: review.id,
+            assignments: [{ id: replacementId, dueAt: new Date(due.dueAt) }],
+          },
+          (link) =>
+            reviewInvitation({
               expertName: expert.name_zh,
               reviewTitle: titleZh,
               count: 1,
               due: new Date(due.dueAt),
               dueEstimated: cal.arrangement(Number(due.dueDay.slice(0, 4))).estimated,
               replacement: true,
+              ...link,
             }),
-          },
-          trx,
         );
       }
       if (unavailable.length > 0) {
@@ -130,6 +139,7 @@ export function createReviewReplacementActivities({ db, outbox, calendar, staffE
             purpose: 'replacement_unavailable',
             recipient: staffEmail,
             ...replacementUnavailable({
+              signInUrl: signInUrlOf({ publicBaseUrl }),
               reviewTitle: titleZh,
               items: [...new Set(unavailable.map((l) => l.item_id))],
             }),

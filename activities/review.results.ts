@@ -4,7 +4,7 @@ import { lockReviewForClose } from '../db/repositories/review.answers.js';
 import { reviewedItems, storeResults, submittedScores } from '../db/repositories/review.results.js';
 import { aggregate, rankWithinQuota } from '../domain/review/scoring.js';
 import { reviewCompleted } from '../mail/templates.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { loadReview } from './review.subjects.js';
 
 export interface AggregateResult {
@@ -15,7 +15,7 @@ export interface AggregateResult {
 }
 
 /** The review's results: scores aggregated and ranked within the quota. */
-export function createReviewResultActivities({ db, outbox, staffEmail }: ActivityDeps) {
+export function createReviewResultActivities({ db, outbox, staffEmail, publicBaseUrl }: ActivityDeps) {
   return {
     /**
      * Closes the review and aggregates its valid scores: ranks within the quota, stores the results and tells
@@ -75,6 +75,7 @@ export function createReviewResultActivities({ db, outbox, staffEmail }: Activit
         purpose: 'review_completed',
         recipient: staffEmail,
         ...reviewCompleted({
+          signInUrl: signInUrlOf({ publicBaseUrl }),
           reviewTitle: titleZh,
           items: ranked.length,
           recommended,

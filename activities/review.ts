@@ -13,7 +13,7 @@ import { setApplicationsStatus } from '../db/repositories/round.applications.js'
 import type { WorkingCalendar } from '../domain/calendar/index.js';
 import { assignReviewers, loadBound } from '../domain/review/assignment.js';
 import { reviewBlocked } from '../mail/templates.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { subjectOrRefuse } from './review.subjects.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 
@@ -61,7 +61,7 @@ export type PrepareReviewResult =
  * The expert review's assignment: k experts per item. Invitations and reminders are in `review.mailing.ts`,
  * replacements in `review.replacement.ts`, the aggregation in `review.results.ts`.
  */
-export function createReviewActivities({ db, outbox, calendar, staffEmail }: ActivityDeps) {
+export function createReviewActivities({ db, outbox, calendar, staffEmail, publicBaseUrl }: ActivityDeps) {
   return {
     /**
      * Creates the review, assigns k experts per item by maximum flow, and fixes the first due date. A retried
@@ -182,7 +182,12 @@ export function createReviewActivities({ db, outbox, calendar, staffEmail }: Act
         workflowId: input.workflowId,
         purpose: 'review_blocked',
         recipient: staffEmail,
-        ...reviewBlocked({ reviewTitle: input.titleZh, explanation: input.explanation, reviewId: input.reviewId }),
+        ...reviewBlocked({
+          signInUrl: signInUrlOf({ publicBaseUrl }),
+          reviewTitle: input.titleZh,
+          explanation: input.explanation,
+          reviewId: input.reviewId,
+        }),
       });
     },
   };

@@ -11,7 +11,7 @@ import {
   type RenderedEmail,
   type RoundMailContext,
 } from '../mail/templates.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchCursor, type BatchResult } from './mailing.js';
 import { eligibleFor, loadPreparedRound, type Deadline, type PreparedRoundContext } from './round.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
@@ -59,7 +59,7 @@ function addressees(db: Db, { round, ctx }: PreparedRoundContext) {
 }
 
 /** The round's emails to institutions: the call notice, reminders, and announcements of changes. */
-export function createRoundNoticeActivities({ db, outbox }: ActivityDeps) {
+export function createRoundNoticeActivities({ db, outbox, publicBaseUrl }: ActivityDeps) {
   /** Emails the next page of a recipient list; safe to retry, the outbox never sends a key twice. */
   const sendBatch = async (
     input: RoundBatchCursor,
@@ -89,6 +89,7 @@ export function createRoundNoticeActivities({ db, outbox }: ActivityDeps) {
       return sendBatch(input, addressees(db, prepared), 'call_notice', (i) => ({
         key: `${round.id}/call_notice/${i.id}`,
         email: callNotice({
+          signInUrl: signInUrlOf({ publicBaseUrl }),
           ...mailContext(prepared, i),
           opensAt: round.opensAt,
           quotaNote: ctx.programme.quotaNote,
@@ -103,7 +104,11 @@ export function createRoundNoticeActivities({ db, outbox }: ActivityDeps) {
       const { round } = prepared;
       return sendBatch(input, withoutSubmission(db, addressees(db, prepared), round.id), 'call_reminder', (i) => ({
         key: `${round.id}/call_reminder/${input.deadline.day}/${input.reminder.k}/${i.id}`,
-        email: callReminder({ ...mailContext(prepared, i), workingDaysLeft: input.reminder.k }),
+        email: callReminder({
+          signInUrl: signInUrlOf({ publicBaseUrl }),
+          ...mailContext(prepared, i),
+          workingDaysLeft: input.reminder.k,
+        }),
         dueAt: new Date(input.reminder.at),
       }));
     },

@@ -20,7 +20,7 @@ import {
 import { formatShanghai } from '../domain/calendar/index.js';
 import { showcaseCall, showcaseReminder, showcaseResult } from '../mail/templates.js';
 import { decisionRecorder, type DecisionKeyed } from './decision.js';
-import type { ActivityDeps } from './deps.js';
+import { signInUrlOf, type ActivityDeps } from './deps.js';
 import type { Reminder } from '../domain/calendar/working-calendar.js';
 import { refuse } from './refusal.js';
 import { NOMINATIONS_PER_INSTITUTION } from '../domain/showcase.js';
@@ -76,7 +76,13 @@ export function createShowcaseActivities(deps: ActivityDeps) {
           workflowId: input.workflowId,
           purpose: 'showcase_call',
           recipient: i.contactEmail,
-          ...showcaseCall({ institutionName: i.name, showcaseTitle: showcase.titleZh, due, dueEstimated: estimated }),
+          ...showcaseCall({
+            signInUrl: signInUrlOf(deps),
+            institutionName: i.name,
+            showcaseTitle: showcase.titleZh,
+            due,
+            dueEstimated: estimated,
+          }),
         });
       }
       const reminders = cal.remindersBefore(dueDay, programme.rules.call.reminderWorkingDaysBefore);
@@ -97,6 +103,7 @@ export function createShowcaseActivities(deps: ActivityDeps) {
           recipient: i.contactEmail,
           dueAt: new Date(input.reminder.at),
           ...showcaseReminder({
+            signInUrl: signInUrlOf(deps),
             institutionName: i.name,
             showcaseTitle: showcase.titleZh,
             due: showcase.nominationsDueAt!,

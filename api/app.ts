@@ -7,7 +7,7 @@ import type pino from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import type { Db } from '../db/knex.js';
 import { CalendarRepository } from '../db/repositories/calendar.js';
-import type { Config } from '../platform/config.js';
+import { publicBaseUrlOf, type Config } from '../platform/config.js';
 import type { AttachmentStore } from '../storage/attachments.js';
 import { systemClock, type Clock } from './clock.js';
 import { authenticate, principalsIn } from './auth.js';
@@ -19,6 +19,7 @@ import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
 import { accountPageErrors, accountPages } from './pages.accounts.js';
 import { oidcPages } from './pages.oidc.js';
+import { assignmentLinkPages } from './pages.assignment-links.js';
 import { OidcProvider } from '../services/oidc.js';
 import { accountRoutes } from './routes/accounts.js';
 import { accountImportRoutes } from './routes/accounts.imports.js';
@@ -69,10 +70,7 @@ const API_VERSION = '0.1.0';
  * No trailing slash.
  */
 export function emailBaseUrl(config: Config): (req: Request) => string {
-  const configured = config.api.publicBaseUrl?.replace(/\/+$/, '');
-  const host = ['', '0.0.0.0', '::', '[::]'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
-  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return (req) => configured ?? `http://${hostPart}:${req.socket.localPort ?? config.api.port}`;
+  return (req) => publicBaseUrlOf(config, req.socket.localPort ?? config.api.port);
 }
 
 /**
@@ -191,6 +189,9 @@ export function createApp(apiDeps: ApiDeps): {
   // Sign-in through the province's identity provider, when OIDC_ISSUER is configured.
   if (oidcProvider) app.use(oidcPages({ ...accountDeps, provider: oidcProvider }));
   app.use(accountPages({ ...accountDeps, signInLimits: limitsOfSignIn, oidc: oidcProvider !== undefined }));
+  // Experts act from the email: the assignment link's pages (a session ended meanwhile answered as a page too).
+  app.use('/review', accountPageErrors);
+  app.use(assignmentLinkPages({ ...accountDeps, signInLimits: limitsOfSignIn, letterhead: deps.config.letterhead }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(csrfGuard(deps.db));
 

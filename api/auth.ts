@@ -2,7 +2,9 @@ import type { Request, RequestHandler } from 'express';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/knex.js';
 import { findAccessToken, findAccount, touchAccessToken, type Account } from '../db/repositories/accounts.js';
+import { findAssignmentLink } from '../db/repositories/assignment-links.js';
 import { recordAudit } from '../db/repositories/audit.js';
+import { formatInstantZh } from '../domain/calendar/index.js';
 import { principalRecordExists, type PrincipalRecord } from '../db/repositories/principals.js';
 import { accountActor, type StaffRole } from '../domain/accounts.js';
 import { ACCESS_TOKEN_PREFIX, tokenHash } from '../services/tokens.js';
@@ -39,6 +41,11 @@ export interface Principal {
   /** A staff member's sub-role; a development staff token acts as an officer. */
   staffRole?: StaffRole;
   via: AuthenticatedBy;
+  /**
+   * Set when the session was opened by an expert's assignment link (issue 15, point 4): the principal reaches
+   * only the routes marked `linkScope` (api/route.ts), and of the assignment routes only these assignments.
+   */
+  assignmentLink?: { id: string; assignmentIds: string[] };
 }
 
 /** The principal an account acts as (see `Principal.actor` for its audit actor). */
@@ -156,6 +163,12 @@ export interface SessionAccount {
   epoch: number;
   /** Sign-in time (epoch milliseconds, the API's clock): the absolute lifetime counts from it. */
   signedInAt: number;
+  /**
+   * A session opened by an expert's assignment link (api/pages.assignment-links.ts): the link (its row id), the
+   * assignments it reaches, and when it expires (epoch milliseconds) — the session ends then, or when the link
+   * is revoked.
+   */
+  link?: { id: string; assignmentIds: string[]; expiresAt: number };
 }
 
 declare module 'express-session' {
@@ -233,6 +246,16 @@ function accountEnded(account: Account | undefined, epoch: number): string | und
   return undefined;
 }
 
+/** Why a session opened by an assignment link ends at `now` (zh-CN): the link expired or was revoked. */
+async function linkEnded(db: Db, linkId: string, now: Date): Promise<string | undefined> {
+  const link = await findAssignmentLink(db, linkId);
+  if (!link || link.revokedAt) return '该评审任务链接已被撤销，请以电子邮箱和密码登录';
+  if (link.expiresAt.getTime() <= now.getTime()) {
+    return `该评审任务链接已于 ${formatInstantZh(link.expiresAt)} 过期，请以电子邮箱和密码登录`;
+  }
+  return undefined;
+}
+
 function destroySession(req: Request): Promise<void> {
   return new Promise((resolve) => {
     if (!req.session) return resolve();
@@ -248,8 +271,9 @@ function destroySession(req: Request): Promise<void> {
  * - `Authorization: Bearer <JWT>`: a development token; refused in production (401 DEVELOPMENT_TOKEN_REFUSED),
  *   else verified as before (401 UNAUTHENTICATED when it does not, or names an unknown institution or expert).
  * - Otherwise the browser session (express-session, before this): the account is read again on every request;
- *   disabled, epoch changed, or past the absolute lifetime → the session is destroyed, the ending audited
- *   (`account.session_ended`) and the request answered 401 SESSION_ENDED.
+ *   disabled, epoch changed, or past the absolute lifetime — or, for a session opened by an assignment link,
+ *   the link expired or revoked — → the session is destroyed, the ending audited (`account.session_ended`) and
+ *   the request answered 401 SESSION_ENDED. A link's session gets `principal.assignmentLink`.
  */
 export function authenticate(deps: AuthenticationDeps): RequestHandler {
   const { db, clock } = deps;
@@ -291,7 +315,10 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
       if (signedIn) {
         const account = await findAccount(db, signedIn.id);
         const expired = clock().getTime() - signedIn.signedInAt > deps.sessionAbsoluteMs;
-        const ended = accountEnded(account, signedIn.epoch) ?? (expired ? '登录已超过最长有效时间' : undefined);
+        const ended =
+          accountEnded(account, signedIn.epoch) ??
+          (expired ? '登录已超过最长有效时间' : undefined) ??
+          (signedIn.link ? await linkEnded(db, signedIn.link.id, clock()) : undefined);
         if (ended) {
           await destroySession(req);
           if (account) {
@@ -308,6 +335,9 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
           throw new AppError('SESSION_ENDED', `${ended}，请重新登录`);
         }
         req.principal = principalOfAccount(account!, 'session');
+        if (signedIn.link) {
+          req.principal.assignmentLink = { id: signedIn.link.id, assignmentIds: signedIn.link.assignmentIds };
+        }
       }
       next();
     } catch (err) {

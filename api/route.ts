@@ -68,6 +68,13 @@ export interface RouteSpec<P, Q, B> {
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   /** Error codes this route may answer with (documented as problem+json). */
   errors?: ErrorCode[];
+  /**
+   * Whether a session opened by an expert's assignment link may call it (`Principal.assignmentLink`): `assignment`
+   * — a route of one assignment (`:assignmentId`), for the link's assignments only; `session` — the session's
+   * own routes (sign out). Public routes are open to it anyway; every other route answers it 403
+   * ASSIGNMENT_LINK_ONLY.
+   */
+  linkScope?: 'assignment' | 'session';
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
 }
 
@@ -176,9 +183,31 @@ function withoutEmptyValues(query: unknown): unknown {
   return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
 }
 
-function authorise(access: Access, principal: Principal | undefined): void {
+/**
+ * Whether `principal` may call a route of this `access` and `linkScope` with these path `params`.
+ *
+ * @throws AppError UNAUTHENTICATED (401), ASSIGNMENT_LINK_ONLY (403; a link's session outside its assignments),
+ *   FORBIDDEN (403).
+ */
+function authorise(
+  access: Access,
+  principal: Principal | undefined,
+  linkScope: RouteSpec<unknown, unknown, unknown>['linkScope'],
+  params: Record<string, string | undefined>,
+): void {
   if (access === 'public') return;
   if (!principal) throw new AppError('UNAUTHENTICATED', '此操作需要登录令牌');
+  const link = principal.assignmentLink;
+  if (link) {
+    const allowed =
+      linkScope === 'session' || (linkScope === 'assignment' && link.assignmentIds.includes(params.assignmentId ?? ''));
+    if (!allowed) {
+      throw new AppError(
+        'ASSIGNMENT_LINK_ONLY',
+        '本会话由评审邀请或提醒邮件中的链接打开，仅可查看和处理该邮件所列的评审任务。如需处理其他评审任务或使用其他功能，请退出登录（DELETE /api/session 或 /account 页面），再在 /account/sign-in 以电子邮箱和密码登录。',
+      );
+    }
+  }
   if (access === 'authenticated') return;
   if (access === 'administrator') {
     if (principal.role !== 'staff' || principal.staffRole !== 'administrator') {
@@ -245,6 +274,7 @@ export class ApiRoutes {
     }
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
     if (Array.isArray(spec.access) || spec.access === 'administrator') errorCodes.add('FORBIDDEN');
+    if (spec.access !== 'public' && !(spec.linkScope === 'session')) errorCodes.add('ASSIGNMENT_LINK_ONLY');
     if (spec.access !== 'public') {
       errorCodes.add('SESSION_ENDED');
       errorCodes.add('DEVELOPMENT_TOKEN_REFUSED');
@@ -299,7 +329,7 @@ export class ApiRoutes {
     });
 
     this.router[spec.method](spec.path, async (req, res) => {
-      authorise(spec.access, req.principal);
+      authorise(spec.access, req.principal, spec.linkScope, req.params as Record<string, string | undefined>);
       const params = parse(spec.params, req.params, '路径');
       const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.

@@ -20,7 +20,7 @@ import { freePort } from '../local-stack/ports.js';
 import { startEmbeddedPostgres } from '../local-stack/postgres.js';
 import { resolveTemporalCli } from '../local-stack/temporal-cli.js';
 import { startTemporalDevServer } from '../local-stack/temporal-server.js';
-import { loadConfig } from '../platform/config.js';
+import { loadConfig, publicBaseUrlOf } from '../platform/config.js';
 import { AttachmentStore } from '../storage/attachments.js';
 import { startWorker } from '../worker.js';
 import { reviewWorkflowId } from '../domain/workflow-ids.js';
@@ -66,6 +66,7 @@ async function main(): Promise<number> {
 
     const attachments = new AttachmentStore(path.join(tmp, 'attachments'), 1024 * 1024);
     progress('bundling workflows and starting the worker');
+    const apiAddress = { apiUrl: undefined as string | undefined };
     const worker = await startWorker({
       temporalAddress: temporal.address,
       namespace: 'default',
@@ -75,6 +76,8 @@ async function main(): Promise<number> {
       smtpUrl: maildev.smtpUrl,
       mailFrom: config.smtp.from,
       staffEmail: config.staffEmail,
+      // The API starts later on a port of its own: links are written once it is known.
+      publicBaseUrl: () => apiAddress.apiUrl ?? publicBaseUrlOf(config),
       logger,
     });
     stops.unshift(() => worker.shutdown());
@@ -83,6 +86,7 @@ async function main(): Promise<number> {
     const client = new Client({ connection });
     const apiConfig = loadConfig({ NODE_ENV: 'test', API_PORT: '0', TEMPORAL_TASK_QUEUE: 'ronghe-bench' });
     const api = await startApi({ config: apiConfig, db, temporal: client, attachments, logger });
+    apiAddress.apiUrl = api.url;
     stops.unshift(() => api.close());
 
     // Drafts with their 申报书 are prepared in bulk (the bench is about the workflow, not about typing).

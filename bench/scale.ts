@@ -36,6 +36,7 @@ import { freePort } from '../local-stack/ports.js';
 import { startEmbeddedPostgres } from '../local-stack/postgres.js';
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
+import { publicBaseUrlOf } from '../platform/config.js';
 import { AttachmentStore } from '../storage/attachments.js';
 import { openBenchWorkspace } from './workspace.js';
 
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
       calendar: new CalendarRepository(db),
       attachments,
       staffEmail: config.staffEmail,
+      publicBaseUrl: () => publicBaseUrlOf(config),
     });
 
     const programme = 'research_project';

@@ -128,6 +128,14 @@ export const errorCatalogue = {
    * `_csrf`; `GET /api/session` gives it). Bearer-token requests need none.
    */
   CSRF_TOKEN_INVALID: { status: 403, title: '缺少或无效的 CSRF 令牌，请刷新页面后重试' },
+  /**
+   * A session opened by an expert's assignment link (issue 15, point 4) reaches only the assignments of its email
+   * (view, accept/decline, scores) and its own session: anything else is refused, saying how to sign in fully.
+   */
+  ASSIGNMENT_LINK_ONLY: {
+    status: 403,
+    title: '通过评审任务链接登录的会话只能处理该链接所列的评审任务；使用其他功能请退出后在登录页以电子邮箱和密码登录',
+  },
   /** An invitation or password-reset link that is unknown, used already, replaced by a newer one, or expired. */
   LINK_INVALID: { status: 410, title: '该链接已失效（已使用、已过期或已被新链接取代）' },
   /**

@@ -215,6 +215,14 @@ export class Outbox {
   }
 
   /**
+   * Sends an email already recorded with `enqueue` (inside the caller's transaction), as `deliver` does: unless
+   * the outbox has it as sent or failed. Throws as `deliver` does.
+   */
+  async deliverQueued(idempotencyKey: string): Promise<DeliveryResult> {
+    return this.sendKey(idempotencyKey);
+  }
+
+  /**
    * Tries once to send these emails (a decision's, after its commit), for at most `budgetMs` wall-clock
    * milliseconds. One that fails, or is not reached in time, stays pending for the outbox sweeper: a decision
    * never fails, nor is repeated, nor outlives its activity timeout because SMTP is down or slow. Never throws.

@@ -316,6 +316,20 @@ export function oidcConfigOf(e: Env, production: boolean): OidcConfig | undefine
   };
 }
 
+/**
+ * The address people open, as emails link to it (no trailing slash): PUBLIC_BASE_URL (required in production),
+ * else the API's own local address — API_HOST (a wildcard address read as 127.0.0.1) and `port` (default
+ * API_PORT; the API passes the port a request reached, a test the port it started on). Never a request's Host
+ * header: a link in an email must not point where a caller says.
+ */
+export function publicBaseUrlOf(config: Pick<Config, 'api'>, port: number = config.api.port): string {
+  const configured = config.api.publicBaseUrl?.replace(/\/+$/, '');
+  if (configured) return configured;
+  const host = ['', '0.0.0.0', '::', '[::]'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${hostPart}:${port}`;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -16,7 +16,7 @@ import { pidFileFor } from '../local-stack/process.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../local-stack/postgres.js';
 import { resolveTemporalCli } from '../local-stack/temporal-cli.js';
 import { startTemporalDevServer, type RunningTemporal } from '../local-stack/temporal-server.js';
-import { ConfigError, loadConfig, loadDotEnv } from '../platform/config.js';
+import { ConfigError, loadConfig, loadDotEnv, publicBaseUrlOf } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { AttachmentStore } from '../storage/attachments.js';
@@ -188,6 +188,7 @@ async function main(): Promise<void> {
         mailFrom: config.smtp.from,
         letterhead: config.letterhead,
         staffEmail: config.staffEmail,
+        publicBaseUrl: publicBaseUrlOf(config),
         logger: logger.child({ component: 'worker' }),
         outbox: config.outbox,
       }),

@@ -222,6 +222,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     summary: '退出登录',
     tags: ['账号'],
     access: 'authenticated',
+    linkScope: 'session',
     responses: { 204: { description: '已退出' } },
     async handler({ req }) {
       if (req.principal?.via === 'session') await endSession(deps, req);

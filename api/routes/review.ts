@@ -119,6 +119,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     summary: '查看评审任务：申报材料（已提交版本）与本人评分',
     tags: ['专家评审'],
     access: ['expert', 'staff'],
+    linkScope: 'assignment',
     params: AssignmentParams,
     responses: {
       200: {
@@ -192,6 +193,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     summary: '接受评审邀请',
     tags: ['专家评审'],
     access: ['expert'],
+    linkScope: 'assignment',
     params: AssignmentParams,
     responses: {
       200: { description: '已接受', schema: z.object({ assignmentId: z.string(), status: z.literal('accepted') }) },
@@ -212,6 +214,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     description: '谢绝后系统会另请一名符合回避与负载要求的专家补充评审（每项任务至多补请一次）。',
     tags: ['专家评审'],
     access: ['expert'],
+    linkScope: 'assignment',
     params: AssignmentParams,
     body: z
       .object({
@@ -263,6 +266,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       '按评分细则逐项打分（0–100 的有限数字），总分按权重计算。只能评本人的任务；评分对其他专家与申报单位不可见。',
     tags: ['专家评审'],
     access: ['expert'],
+    linkScope: 'assignment',
     params: AssignmentParams,
     body: ReviewSheetSchema,
     responses: {

@@ -15,6 +15,7 @@ import * as updateReceipts from './013_update_receipts.js';
 import * as peopleByUniversity from './014_people_by_university.js';
 import * as accounts from './015_accounts.js';
 import * as oidcIdentities from './016_oidc_identities.js';
+import * as assignmentLinks from './017_assignment_links.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   '014_people_by_university': peopleByUniversity,
   '015_accounts': accounts,
   '016_oidc_identities': oidcIdentities,
+  '017_assignment_links': assignmentLinks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -63,6 +63,20 @@ export function greeting(addressee: string): string[] {
   return [`${addressee}：`, ''];
 }
 
+/**
+ * Where the reader acts: `signInUrl` is the sign-in page under the configured public address
+ * (`${PUBLIC_BASE_URL}/account/sign-in`). Every template that asks someone to act in the system takes it as data
+ * and prints it (issue 15, point 4: no email says 请登录 ronghe 系统 without the address).
+ */
+export interface WhereToAct {
+  signInUrl: string;
+}
+
+/** "登录地址：<url>" — the line that tells the reader where to go. */
+export function signInLineZh(d: WhereToAct): string {
+  return `登录地址：${d.signInUrl}`;
+}
+
 /** The whole body: the zh-CN lines, one per line (the foot is added by {@link signNotice}). */
 export function body(lines: string[]): string {
   return lines.join('\n');

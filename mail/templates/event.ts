@@ -1,5 +1,5 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
-import { letter, type RenderedEmail } from './common.js';
+import { letter, type RenderedEmail, type WhereToAct } from './common.js';
 
 /** A roadshow or exhibition as its emails describe it, addressed to one invited institution. */
 export interface EventMailContext {
@@ -15,14 +15,14 @@ export interface EventMailContext {
 const when = (d: EventMailContext) => `时间：${formatInstantZh(d.startsAt)}（北京时间）\n地点：${d.placeZh}`;
 
 /** To each invited institution: where and when, and how to answer (RSVP). */
-export function eventInvitation(d: EventMailContext): RenderedEmail {
+export function eventInvitation(d: EventMailContext & WhereToAct): RenderedEmail {
   return {
     subject: `【邀请】${d.eventTitle}（${d.kindZh}）`,
     text: letter(d.institutionName, [
       `诚邀贵单位参加“${d.eventTitle}”${d.kindZh}并作展示。`,
       when(d),
       '',
-      '请登录 ronghe 系统确认是否参加。确认参加的单位将在活动前 7 天和前 1 天收到提醒。',
+      `请登录 ronghe 系统（${d.signInUrl}）确认是否参加。确认参加的单位将在活动前 7 天和前 1 天收到提醒。`,
     ]),
   };
 }
@@ -37,7 +37,7 @@ export function eventReminder(d: EventMailContext & { daysBefore: number }): Ren
 
 /** To each invited institution when the event moves from `previousAt` at `previousPlaceZh` to a new time or place. */
 export function eventMoved(
-  d: EventMailContext & { previousAt: Date; previousPlaceZh: string; reason: string },
+  d: EventMailContext & WhereToAct & { previousAt: Date; previousPlaceZh: string; reason: string },
 ): RenderedEmail {
   return {
     subject: `【时间地点变更】${d.eventTitle}改于${formatInstantZh(d.startsAt)}举行`,
@@ -46,7 +46,7 @@ export function eventMoved(
       when(d),
       `调整原因：${d.reason}`,
       '',
-      '提醒将按新的时间发送。如因调整无法参加，请在系统中告知。',
+      `提醒将按新的时间发送。如因调整无法参加，请登录 ronghe 系统（${d.signInUrl}）告知。`,
     ]),
   };
 }

@@ -1,5 +1,13 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
-import { closesInZh, deadlineZh, estimatedTag, letter, type RenderedEmail } from './common.js';
+import {
+  closesInZh,
+  deadlineZh,
+  estimatedTag,
+  letter,
+  signInLineZh,
+  type RenderedEmail,
+  type WhereToAct,
+} from './common.js';
 
 /** The directory member an email is about, and the institution it is addressed to. */
 export interface MemberMailContext {
@@ -13,13 +21,13 @@ export interface MemberMailContext {
  * the report due at `due`.
  */
 export function rectificationNotice(
-  d: MemberMailContext & { reason: string; months: number; due: Date; dueEstimated: boolean },
+  d: MemberMailContext & WhereToAct & { reason: string; months: number; due: Date; dueEstimated: boolean },
 ): RenderedEmail {
   return {
     subject: `【警示及限期整改通知】“${d.entryTitle}”须于${formatInstantZh(d.due)}前完成整改${estimatedTag(d.dueEstimated)}`,
     text: letter(d.institutionName, [
       `“${d.entryTitle}”${d.reason}。根据${d.programmeName}名录清单淘汰制，现予警示，并限期整改 ${d.months} 个月。`,
-      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交整改报告，届时组织专家复评。`,
+      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前登录 ronghe 系统（${d.signInUrl}）提交整改报告，届时组织专家复评。`,
       '复评合格的恢复正常；复评不合格或逾期未提交整改报告的，经公示后移出名录。',
     ]),
   };
@@ -27,13 +35,14 @@ export function rectificationNotice(
 
 /** To a member's institution that has not submitted its rectification report, `workingDaysLeft` before `due`. */
 export function rectificationReminder(
-  d: MemberMailContext & { due: Date; dueEstimated: boolean; workingDaysLeft: number },
+  d: MemberMailContext & WhereToAct & { due: Date; dueEstimated: boolean; workingDaysLeft: number },
 ): RenderedEmail {
   return {
     subject: `【整改报告提醒】“${d.entryTitle}”整改报告将于${d.workingDaysLeft}个工作日后截止${estimatedTag(d.dueEstimated)}`,
     text: letter(d.institutionName, [
       `“${d.entryTitle}”的整改报告${closesInZh(d.due, d.dueEstimated, d.workingDaysLeft)}`,
       '系统显示贵单位尚未提交。逾期未提交的，经公示后移出名录。',
+      signInLineZh(d),
     ]),
   };
 }

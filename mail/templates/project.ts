@@ -1,5 +1,14 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
-import { body, deadlineZh, estimatedTag, letter, scoreZh, type RenderedEmail } from './common.js';
+import {
+  body,
+  deadlineZh,
+  estimatedTag,
+  letter,
+  scoreZh,
+  signInLineZh,
+  type RenderedEmail,
+  type WhereToAct,
+} from './common.js';
 
 /** The research project an email is about, and the institution that carries it out. */
 export interface ProjectMailContext {
@@ -32,13 +41,13 @@ export function projectApproved(d: ProjectMailContext & { startsOn: string; ends
  * report gets.
  */
 export function projectReportRequest(
-  d: ProjectMailContext & { kind: ReportKind; attempt: number; due: Date; dueEstimated: boolean },
+  d: ProjectMailContext & WhereToAct & { kind: ReportKind; attempt: number; due: Date; dueEstimated: boolean },
 ): RenderedEmail {
   const what = reportZh(d.kind);
   return {
     subject: `【${stageZh(d.kind)}】请提交“${d.projectTitle}”${what}${d.attempt > 1 ? '（再次提交）' : ''}${estimatedTag(d.dueEstimated)}`,
     text: letter(d.institutionName, [
-      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前通过 ronghe 系统提交“${d.projectTitle}”的${what}，届时组织专家评审。`,
+      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前登录 ronghe 系统（${d.signInUrl}）提交“${d.projectTitle}”的${what}，届时组织专家评审。`,
       ...(d.attempt > 1 ? ['结项评审未通过的，可修改后再次提交一次；再次评审仍未通过的，不予结项。'] : []),
     ]),
   };
@@ -46,23 +55,26 @@ export function projectReportRequest(
 
 /** To the institution whose `kind` report is not in, `workingDaysLeft` working days before `due`. */
 export function projectReportReminder(
-  d: ProjectMailContext & { kind: ReportKind; due: Date; dueEstimated: boolean; workingDaysLeft: number },
+  d: ProjectMailContext & WhereToAct & { kind: ReportKind; due: Date; dueEstimated: boolean; workingDaysLeft: number },
 ): RenderedEmail {
   return {
     subject: `【提醒】“${d.projectTitle}”${reportZh(d.kind)}还有 ${d.workingDaysLeft} 个工作日截止${estimatedTag(d.dueEstimated)}`,
     text: letter(d.institutionName, [
       `“${d.projectTitle}”的${reportZh(d.kind)}尚未提交，截止时间为 ${deadlineZh(d.due, d.dueEstimated)}。`,
+      signInLineZh(d),
     ]),
   };
 }
 
 /** To staff when a `kind` report was due at `due` and is still missing. */
-export function projectReportOverdue(d: ProjectMailContext & { kind: ReportKind; due: Date }): RenderedEmail {
+export function projectReportOverdue(
+  d: ProjectMailContext & WhereToAct & { kind: ReportKind; due: Date },
+): RenderedEmail {
   return {
     subject: `【逾期】“${d.projectTitle}”${reportZh(d.kind)}逾期未交`,
     text: body([
       `“${d.projectTitle}”（${d.institutionName}）的${reportZh(d.kind)}已于 ${formatInstantZh(d.due)} 截止，至今未提交。`,
-      '报告提交后仍将组织评审并标注逾期；如需撤项，请在系统中办理撤项并说明理由。',
+      `报告提交后仍将组织评审并标注逾期；如需撤项，请登录 ronghe 系统（${d.signInUrl}）办理撤项并说明理由。`,
     ]),
   };
 }

@@ -46,12 +46,17 @@ export function entryRemoved(d: {
 }
 
 /** To staff when the publicity period ended at `endedAt` with `pending` objections still undecided. */
-export function objectionsPending(d: { publicityTitle: string; pending: number; endedAt: Date }): RenderedEmail {
+export function objectionsPending(d: {
+  signInUrl: string;
+  publicityTitle: string;
+  pending: number;
+  endedAt: Date;
+}): RenderedEmail {
   return {
     subject: `【待处理】${d.publicityTitle}尚有 ${d.pending} 件异议未处理`,
     text: body([
       `${d.publicityTitle}已于 ${formatInstantZh(d.endedAt)} 期满，尚有 ${d.pending} 件异议未处理。`,
-      '异议处理完毕之前公示不能结束、结果不能认定，请尽快处理。',
+      `异议处理完毕之前公示不能结束、结果不能认定，请尽快登录 ronghe 系统（${d.signInUrl}）处理。`,
     ]),
   };
 }

@@ -1,5 +1,5 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
-import { body, deadlineZh, estimatedTag, letter, type RenderedEmail } from './common.js';
+import { body, deadlineZh, estimatedTag, letter, signInLineZh, type RenderedEmail, type WhereToAct } from './common.js';
 
 /** The expert an email of a review is addressed to, and the review's Chinese title. */
 export interface ExpertMailContext {
@@ -8,11 +8,31 @@ export interface ExpertMailContext {
 }
 
 /**
+ * The link a review email to an expert carries (issue 15, point 4): `link` opens the assignments the email is
+ * about and signs the expert in for them only (`${PUBLIC_BASE_URL}/review/assignment/<token>`), good until
+ * `linkExpiresAt`; after that the expert signs in with the password at `signInUrl`.
+ */
+export interface ExpertLink {
+  link: string;
+  linkExpiresAt: Date;
+  signInUrl: string;
+}
+
+/** The lines that tell the expert where to act: the link, how long it is good, and where to sign in after. */
+function whereToAct(d: ExpertLink, what: string): string[] {
+  return [
+    `请打开以下链接${what}（链接仅供您本人处理本邮件所列评审任务，请勿转发）：`,
+    d.link,
+    `链接有效期至 ${formatInstantZh(d.linkExpiresAt)}（北京时间）；过期后请在 ${d.signInUrl} 以您的账号和密码登录。`,
+  ];
+}
+
+/**
  * To an expert assigned `count` items, due at `due` (`dueEstimated`: counted on an estimated calendar);
- * `replacement` when the expert stands in for one who declined or did not finish.
+ * `replacement` when the expert stands in for one who declined or did not finish; the link to those items.
  */
 export function reviewInvitation(
-  d: ExpertMailContext & { count: number; due: Date; dueEstimated: boolean; replacement: boolean },
+  d: ExpertMailContext & ExpertLink & { count: number; due: Date; dueEstimated: boolean; replacement: boolean },
 ): RenderedEmail {
   return {
     subject: `【评审邀请】${d.reviewTitle}：${d.count} 项评审任务，${formatInstantZh(d.due)}前完成${estimatedTag(d.dueEstimated)}`,
@@ -20,7 +40,9 @@ export function reviewInvitation(
       d.replacement
         ? `因原评审专家未能完成，特邀请您补充评审${d.reviewTitle}中的 ${d.count} 项申报。`
         : `诚邀您担任${d.reviewTitle}的评审专家，共 ${d.count} 项申报。`,
-      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前登录 ronghe 系统接受或谢绝邀请并提交评分。`,
+      `请于 ${deadlineZh(d.due, d.dueEstimated)} 前接受或谢绝邀请并提交评分。`,
+      ...whereToAct(d, '查看评审材料、接受或谢绝邀请并提交评分'),
+      '',
       '如与申报单位存在利害关系，请谢绝并声明回避；您的声明将记录在案，今后不再分派该单位的评审。',
       '评审意见仅供评审工作使用，请勿外传。',
     ]),
@@ -29,15 +51,16 @@ export function reviewInvitation(
 
 /**
  * To an expert with `open` scores not yet submitted, `workingDaysLeft` working days before `due`
- * (`dueEstimated`: counted on an estimated calendar).
+ * (`dueEstimated`: counted on an estimated calendar); the link to those open items.
  */
 export function reviewReminder(
-  d: ExpertMailContext & { open: number; due: Date; dueEstimated: boolean; workingDaysLeft: number },
+  d: ExpertMailContext & ExpertLink & { open: number; due: Date; dueEstimated: boolean; workingDaysLeft: number },
 ): RenderedEmail {
   return {
     subject: `【评审提醒】${d.reviewTitle}：尚有 ${d.open} 项评审未提交，${d.workingDaysLeft}个工作日后截止${estimatedTag(d.dueEstimated)}`,
     text: letter(`${d.expertName}专家`, [
       `您在${d.reviewTitle}中尚有 ${d.open} 项评审未提交，截止时间为 ${deadlineZh(d.due, d.dueEstimated)}。`,
+      ...whereToAct(d, '提交评分'),
       '逾期未提交的评审将另请专家补评。',
     ]),
   };
@@ -47,7 +70,9 @@ export function reviewReminder(
  * To staff when the expert pool cannot cover the assignment; `explanation` says what is missing. With
  * `reviewId`, the notice names the review to assign again once the pool is enlarged.
  */
-export function reviewBlocked(d: { reviewTitle: string; explanation: string; reviewId?: string }): RenderedEmail {
+export function reviewBlocked(
+  d: WhereToAct & { reviewTitle: string; explanation: string; reviewId?: string },
+): RenderedEmail {
   return {
     subject: `【需处理】${d.reviewTitle}：专家库不足，无法完成分派`,
     text: body([
@@ -56,8 +81,8 @@ export function reviewBlocked(d: { reviewTitle: string; explanation: string; rev
       d.explanation,
       '',
       d.reviewId
-        ? `补充专家后请在系统中对该评审重新发起分派（评审编号：${d.reviewId}）。`
-        : '补充专家后请在系统中重新发起分派。',
+        ? `补充专家后请登录 ronghe 系统（${d.signInUrl}）对该评审重新发起分派（评审编号：${d.reviewId}）。`
+        : `补充专家后请登录 ronghe 系统（${d.signInUrl}）重新发起分派。`,
     ]),
   };
 }
@@ -66,7 +91,7 @@ export function reviewBlocked(d: { reviewTitle: string; explanation: string; rev
  * To staff when experts who declined or missed their due date could not be replaced (no eligible expert of
  * the field within the load bound): `items` are the ids of the items (applications, reports) left short of reviewers.
  */
-export function replacementUnavailable(d: { reviewTitle: string; items: string[] }): RenderedEmail {
+export function replacementUnavailable(d: WhereToAct & { reviewTitle: string; items: string[] }): RenderedEmail {
   return {
     subject: `【需处理】${d.reviewTitle}：${d.items.length} 项评审无可替补专家`,
     text: body([
@@ -75,6 +100,7 @@ export function replacementUnavailable(d: { reviewTitle: string; items: string[]
       ...d.items.map((t) => `- ${t}`),
       '',
       '这些项目的有效评分可能不足，请补充专家或在汇总时予以关注。',
+      signInLineZh(d),
     ]),
   };
 }
@@ -84,13 +110,13 @@ export function replacementUnavailable(d: { reviewTitle: string; items: string[]
  * nobody is failed for the experts' absence, so staff decide it with a reason (README lists the operation).
  * `what` names the report, e.g. 「某学院 产教融合示范学院」的整改报告.
  */
-export function staffGradeNeeded(d: { what: string; valid: number; min: number }): RenderedEmail {
+export function staffGradeNeeded(d: WhereToAct & { what: string; valid: number; min: number }): RenderedEmail {
   return {
     subject: `【需处理】${d.what}有效专家评分不足，待工作人员认定`,
     text: body([
       `${d.what}的专家评审已经结束，有效评分 ${d.valid} 份，不足规定的 ${d.min} 份。系统不会因专家缺评而判定其不通过。`,
       '',
-      '请工作人员审阅材料后在系统中认定是否通过并说明理由；认定之前，流程在此等待。',
+      `请工作人员审阅材料后登录 ronghe 系统（${d.signInUrl}）认定是否通过并说明理由；认定之前，流程在此等待。`,
     ]),
   };
 }
@@ -101,6 +127,7 @@ export function staffGradeNeeded(d: { what: string; valid: number; min: number }
  * `spreadFlagAbove` points (`spread`; `spreadAbove` is that threshold).
  */
 export function reviewCompleted(d: {
+  signInUrl: string;
   reviewTitle: string;
   items: number;
   recommended: number;
@@ -111,7 +138,7 @@ export function reviewCompleted(d: {
   return {
     subject: `【评审完成】${d.reviewTitle}：推荐 ${d.recommended} 项，待确认`,
     text: body([
-      `${d.reviewTitle}已完成专家评审：共 ${d.items} 项，按名额推荐 ${d.recommended} 项，请在系统中确认推荐名单。`,
+      `${d.reviewTitle}已完成专家评审：共 ${d.items} 项，按名额推荐 ${d.recommended} 项，请登录 ronghe 系统（${d.signInUrl}）确认推荐名单。`,
       '',
       d.underReviewed.length
         ? `有效评分不足的申报（${d.underReviewed.length} 项，不自动推荐）：${d.underReviewed.join('、')}`

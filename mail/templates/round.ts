@@ -1,6 +1,14 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
 import type { FormalRule } from '../../domain/applications.js';
-import { CONTACT_CENTRE_ZH, closesInZh, deadlineZh, estimatedTag, letter, type RenderedEmail } from './common.js';
+import {
+  CONTACT_CENTRE_ZH,
+  closesInZh,
+  deadlineZh,
+  estimatedTag,
+  letter,
+  type RenderedEmail,
+  type WhereToAct,
+} from './common.js';
 
 /** What every notice of a call for applications says about the round, addressed to one institution. */
 export interface RoundMailContext {
@@ -35,7 +43,7 @@ function formalRulesZh(rules: readonly FormalRule[]): string[] {
  * check's rules (`formalRules`: what is refused at submission and what is judged only after the deadline).
  */
 export function callNotice(
-  d: RoundMailContext & { opensAt: Date; quotaNote: string; formalRules: readonly FormalRule[] },
+  d: RoundMailContext & WhereToAct & { opensAt: Date; quotaNote: string; formalRules: readonly FormalRule[] },
 ): RenderedEmail {
   return {
     subject: `【申报通知】${d.roundTitle}${estimatedTag(d.deadlineEstimated)}`,
@@ -46,7 +54,7 @@ export function callNotice(
       `申报开始：${formatInstantZh(d.opensAt)}`,
       `申报截止：${deadlineZh(d.deadline, d.deadlineEstimated)}`,
       '',
-      '请登录 ronghe 系统填报并提交申报材料。截止前可修改或撤回；以系统记录的接收时间为准，逾期不予受理。',
+      `请登录 ronghe 系统（${d.signInUrl}）填报并提交申报材料。截止前可修改或撤回；以系统记录的接收时间为准，逾期不予受理。`,
       '',
       '形式审查要求：',
       ...formalRulesZh(d.formalRules),
@@ -55,12 +63,12 @@ export function callNotice(
 }
 
 /** To an institution that has submitted nothing yet, `workingDaysLeft` working days before the deadline. */
-export function callReminder(d: RoundMailContext & { workingDaysLeft: number }): RenderedEmail {
+export function callReminder(d: RoundMailContext & WhereToAct & { workingDaysLeft: number }): RenderedEmail {
   return {
     subject: `【申报提醒】${d.roundTitle}将于${d.workingDaysLeft}个工作日后截止${estimatedTag(d.deadlineEstimated)}`,
     text: letter(d.institutionName, [
       `${d.roundTitle}${closesInZh(d.deadline, d.deadlineEstimated, d.workingDaysLeft)}`,
-      '系统显示贵单位尚未提交申报。如需申报，请在截止前登录 ronghe 系统提交；已保存的草稿不视为提交。',
+      `系统显示贵单位尚未提交申报。如需申报，请在截止前登录 ronghe 系统（${d.signInUrl}）提交；已保存的草稿不视为提交。`,
     ]),
   };
 }

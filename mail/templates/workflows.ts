@@ -12,6 +12,7 @@ const STEP_ZH: Record<string, string> = {
  * the failure's message; `attempt` counts the failures of this step (1 for the first).
  */
 export function childWorkflowFailed(d: {
+  signInUrl: string;
   parentWorkflowId: string;
   childWorkflowId: string;
   childType: string;
@@ -26,7 +27,7 @@ export function childWorkflowFailed(d: {
       '',
       d.reason,
       '',
-      `该流程已暂停在此环节，不会自动继续。排除原因后，请在系统中重试流程 ${d.parentWorkflowId} 的该环节。`,
+      `该流程已暂停在此环节，不会自动继续。排除原因后，请登录 ronghe 系统（${d.signInUrl}）重试流程 ${d.parentWorkflowId} 的该环节。`,
     ]),
   };
 }

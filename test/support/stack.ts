@@ -11,7 +11,7 @@ import { freePort } from '../../local-stack/ports.js';
 import { startTemporalDevServer, type RunningTemporal } from '../../local-stack/temporal-server.js';
 import type { DecisionFaults } from '../../activities/decision.js';
 import type { OutboxFaults } from '../../mail/outbox.js';
-import { loadConfig, type Config } from '../../platform/config.js';
+import { loadConfig, publicBaseUrlOf, type Config } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { startWorker, type RunningWorker } from '../../worker.js';
@@ -162,6 +162,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     const workerDatabase = options.workerDatabaseProxy ? await startTcpProxy(databaseAddress(database.url)) : undefined;
     const workerDb = workerDatabase ? createDb(proxiedUrl(database.url, workerDatabase.port), { logger }) : database.db;
     if (workerDatabase) started.push(workerDatabase, { stop: () => workerDb.destroy() });
+    // Links in emails point at the API, whose port is known once it started (after the worker).
+    const apiAddress = { apiUrl: undefined as string | undefined };
     const worker = await startWorker({
       temporalAddress: temporal.address,
       namespace: config.temporal.namespace,
@@ -171,6 +173,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       smtpUrl: maildev.smtpUrl,
       mailFrom: config.smtp.from,
       staffEmail: config.staffEmail,
+      publicBaseUrl: () => config.api.publicBaseUrl ?? apiAddress.apiUrl ?? publicBaseUrlOf(config),
       logger,
       workflowBundle: { code: fs.readFileSync(inject('workflowBundlePath'), 'utf8') },
       outbox: config.outbox,
@@ -182,6 +185,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     const client = new Client({ connection, namespace: config.temporal.namespace });
     started.push({ stop: () => connection.close() });
     const api = await startApi({ config, db: database.db, temporal: client, attachments, logger });
+    apiAddress.apiUrl = api.url;
     started.push({ stop: () => api.close() });
 
     return {

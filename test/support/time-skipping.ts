@@ -10,7 +10,7 @@ import { startApi, type RunningApi } from '../../api/server.js';
 import { startMaildev, type RunningMaildev } from '../../local-stack/maildev.js';
 import { freePort } from '../../local-stack/ports.js';
 import { ensureSearchAttributes } from '../../platform/temporal.js';
-import { loadConfig, type Config } from '../../platform/config.js';
+import { loadConfig, publicBaseUrlOf, type Config } from '../../platform/config.js';
 import { AttachmentStore } from '../../storage/attachments.js';
 import { installRuntime, startWorker, type RunningWorker } from '../../worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -145,6 +145,8 @@ export async function startTimeSkippingStack(options: {
     startMaildev({ smtpPort: await freePort(), webPort: await freePort() }),
   );
   const crashedDecisions: Record<string, number> = {};
+  // Links in emails point at the API, whose port is known once it started (after the worker).
+  const apiAddress = { apiUrl: undefined as string | undefined };
   const worker = await startWorker({
     temporalAddress: 'time-skipping',
     connection: env.nativeConnection,
@@ -155,6 +157,7 @@ export async function startTimeSkippingStack(options: {
     smtpUrl: maildev.smtpUrl,
     mailFrom: config.smtp.from,
     staffEmail: config.staffEmail,
+    publicBaseUrl: () => apiAddress.apiUrl ?? publicBaseUrlOf(config),
     logger: testLogger(),
     workflowBundle: workflowBundle(),
     decisionFaults: crashOnceAfterCommit(crashedDecisions),
@@ -178,6 +181,7 @@ export async function startTimeSkippingStack(options: {
         clock: () => new Date(Date.now() + offsetMs),
       })
     : undefined;
+  apiAddress.apiUrl = api?.url;
   return {
     env,
     config,

@@ -16,6 +16,13 @@ import {
 } from '../../mail/templates.js';
 import { DEFAULT_LETTERHEAD, signNotice } from '../../mail/templates/common.js';
 
+/** Where the emails that ask someone to act send them (the configured PUBLIC_BASE_URL's sign-in page). */
+const SIGN_IN_URL = 'https://ronghe.jyt.henan.gov.cn/account/sign-in';
+const WHERE = { signInUrl: SIGN_IN_URL };
+/** An expert's assignment link, as the review emails carry it. */
+const ASSIGNMENT_LINK = 'https://ronghe.jyt.henan.gov.cn/review/assignment/Zm9vYmFyYmF6cXV4';
+const LINK = { ...WHERE, link: ASSIGNMENT_LINK, linkExpiresAt: shanghaiInstant('2027-04-13', 24) };
+
 const demoUniversity = programmeCatalogue.find((p) => p.key === 'demo_university')!;
 const demoRules = formalRules('demo_university', demoUniversity.rules);
 
@@ -32,12 +39,13 @@ describe('zh-CN notices', () => {
     const estimated = { ...base, deadlineEstimated: true };
     const emails = [
       callNotice({
+        ...WHERE,
         ...estimated,
         opensAt: shanghaiInstant('2027-03-01', 9),
         quotaNote: '每年遴选认定 3–5 所',
         formalRules: demoRules,
       }),
-      callReminder({ ...estimated, workingDaysLeft: 3 }),
+      callReminder({ ...WHERE, ...estimated, workingDaysLeft: 3 }),
       deadlineExtended({
         ...estimated,
         previous: shanghaiInstant('2027-03-19', 24),
@@ -54,6 +62,7 @@ describe('zh-CN notices', () => {
   it('lists the formal check’s rules in the call notice: those refused at submission and those judged only later', () => {
     const research = programmeCatalogue.find((p) => p.key === 'research_project')!;
     const e = callNotice({
+      ...WHERE,
       ...base,
       programmeName: research.nameZh,
       roundTitle: '2027年度产教融合研究项目申报',
@@ -88,9 +97,10 @@ describe('zh-CN notices', () => {
     const expert = { expertName: '张明', reviewTitle: '2027年度产教融合示范高校申报专家评审' };
     const member = { institutionName: '河南大学', programmeName: '产教融合示范学院', entryTitle: '智能制造产业学院' };
     const emails = {
-      reviewInvitation: reviewInvitation({ ...expert, count: 4, due, dueEstimated: true, replacement: false }),
-      reviewReminder: reviewReminder({ ...expert, open: 2, due, dueEstimated: true, workingDaysLeft: 2 }),
+      reviewInvitation: reviewInvitation({ ...LINK, ...expert, count: 4, due, dueEstimated: true, replacement: false }),
+      reviewReminder: reviewReminder({ ...LINK, ...expert, open: 2, due, dueEstimated: true, workingDaysLeft: 2 }),
       rectificationNotice: rectificationNotice({
+        ...WHERE,
         ...member,
         reason: '年度评价不合格',
         months: 6,
@@ -134,7 +144,7 @@ describe('zh-CN notices', () => {
   });
 
   it('says nothing of an estimate once the calendar is official', () => {
-    const e = callReminder({ ...base, deadlineEstimated: false, workingDaysLeft: 1 });
+    const e = callReminder({ ...WHERE, ...base, deadlineEstimated: false, workingDaysLeft: 1 });
     expect(e.subject).toBe('【申报提醒】2027年度产教融合示范高校申报将于1个工作日后截止');
     expect(e.text).not.toContain('预计');
   });
@@ -163,13 +173,14 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
   const showcase = { institutionName: '河南工业大学', showcaseTitle: '2027年度产教融合典型案例征集' };
   return {
     callNotice: t.callNotice({
+      ...WHERE,
       ...round,
       deadlineEstimated: true,
       opensAt: at('2027-03-01', 9),
       quotaNote: '每年遴选认定 3–5 所',
       formalRules: demoRules,
     }),
-    callReminder: t.callReminder({ ...round, deadlineEstimated: false, workingDaysLeft: 3 }),
+    callReminder: t.callReminder({ ...WHERE, ...round, deadlineEstimated: false, workingDaysLeft: 3 }),
     deadlineExtended: t.deadlineExtended({
       ...round,
       deadlineEstimated: true,
@@ -231,6 +242,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reasons: ['缺少承诺书', '超出字数'],
     }),
     reviewInvitation: t.reviewInvitation({
+      ...LINK,
       ...expert,
       count: 4,
       due: at('2027-04-10', 17),
@@ -238,6 +250,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       replacement: false,
     }),
     reviewInvitationReplacement: t.reviewInvitation({
+      ...LINK,
       ...expert,
       count: 1,
       due: at('2027-04-12', 24),
@@ -245,6 +258,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       replacement: true,
     }),
     reviewReminder: t.reviewReminder({
+      ...LINK,
       ...expert,
       open: 2,
       due: at('2027-04-10', 17),
@@ -252,19 +266,23 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       workingDaysLeft: 2,
     }),
     reviewBlocked: t.reviewBlocked({
+      ...WHERE,
       reviewTitle: expert.reviewTitle,
       explanation: '回避后可分派专家不足 5 人。',
     }),
     reviewBlockedWithRetry: t.reviewBlocked({
+      ...WHERE,
       reviewTitle: expert.reviewTitle,
       explanation: '回避后可分派专家不足 5 人。',
       reviewId: '6f1c2a4e-8b7d-4c3a-9e21-5d0f7a9b3c11',
     }),
     replacementUnavailable: t.replacementUnavailable({
+      ...WHERE,
       reviewTitle: expert.reviewTitle,
       items: ['app-7', 'app-12'],
     }),
     childWorkflowFailed: t.childWorkflowFailed({
+      ...WHERE,
       parentWorkflowId: 'round-demo_university-2027',
       childWorkflowId: 'review-round-demo_university-2027',
       childType: 'reviewWorkflow',
@@ -272,6 +290,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reason: 'round round-demo_university-2027 not found',
     }),
     childWorkflowFailedAgain: t.childWorkflowFailed({
+      ...WHERE,
       parentWorkflowId: 'showcase-2027',
       childWorkflowId: 'publicity-showcase-2027',
       childType: 'publicityWorkflow',
@@ -279,11 +298,13 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reason: '公示数据缺失',
     }),
     staffGradeNeeded: t.staffGradeNeeded({
+      ...WHERE,
       what: '“郑州大学计算机学院 产教融合示范学院”（郑州大学）的整改报告',
       valid: 1,
       min: 3,
     }),
     reviewCompleted: t.reviewCompleted({
+      ...WHERE,
       reviewTitle: expert.reviewTitle,
       items: 12,
       recommended: 5,
@@ -292,6 +313,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       spreadAbove: 20,
     }),
     reviewCompletedClean: t.reviewCompleted({
+      ...WHERE,
       reviewTitle: expert.reviewTitle,
       items: 3,
       recommended: 3,
@@ -320,6 +342,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reason: '材料不实',
     }),
     objectionsPending: t.objectionsPending({
+      ...WHERE,
       publicityTitle: '2027年度认定结果公示',
       pending: 2,
       endedAt: at('2027-06-01', 24),
@@ -338,12 +361,14 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       barEndsOn: '2030年6月1日',
     }),
     evaluationRequest: t.evaluationRequest({
+      ...WHERE,
       ...member,
       evaluationTitle: '2028年度动态评价',
       due: at('2028-03-31', 24),
       dueEstimated: true,
     }),
     evaluationReminder: t.evaluationReminder({
+      ...WHERE,
       ...member,
       evaluationTitle: '2028年度动态评价',
       due: at('2028-03-31', 24),
@@ -365,11 +390,13 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reason: null,
     }),
     evaluationUngraded: t.evaluationUngraded({
+      ...WHERE,
       evaluationTitle: '2028年度动态评价',
       evaluationId: 'ev-2028',
       ungraded: 3,
     }),
     rectificationNotice: t.rectificationNotice({
+      ...WHERE,
       ...member,
       reason: '年度评价不合格',
       months: 6,
@@ -377,6 +404,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       dueEstimated: true,
     }),
     rectificationReminder: t.rectificationReminder({
+      ...WHERE,
       ...member,
       due: at('2028-12-31', 24),
       dueEstimated: false,
@@ -386,11 +414,12 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
     rectificationPassedByStaff: t.rectificationPassed({ ...member, score: null }),
     removalNotice: t.removalNotice({ ...member, reason: '复评不合格', removedOn: '2029年2月1日' }),
     removalWithdrawn: t.removalWithdrawn({ ...member, reason: '复评专家未回避' }),
-    eventInvitation: t.eventInvitation(event),
-    eventInvitationExhibition: t.eventInvitation({ ...event, kindZh: '展会' }),
+    eventInvitation: t.eventInvitation({ ...WHERE, ...event }),
+    eventInvitationExhibition: t.eventInvitation({ ...WHERE, ...event, kindZh: '展会' }),
     eventReminderTomorrow: t.eventReminder({ ...event, daysBefore: 1 }),
     eventReminderWeek: t.eventReminder({ ...event, daysBefore: 7 }),
     eventMoved: t.eventMoved({
+      ...WHERE,
       ...event,
       previousAt: at('2027-05-13', 9),
       previousPlaceZh: '河南省教育厅',
@@ -399,6 +428,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
     eventCancelled: t.eventCancelled({ ...event, reason: '天气原因' }),
     projectApproved: t.projectApproved({ ...project, startsOn: '2027年7月1日', endsOn: '2029年6月30日' }),
     projectReportRequestMidterm: t.projectReportRequest({
+      ...WHERE,
       ...project,
       kind: 'midterm',
       attempt: 1,
@@ -406,6 +436,7 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       dueEstimated: true,
     }),
     projectReportRequestFinalAgain: t.projectReportRequest({
+      ...WHERE,
       ...project,
       kind: 'final',
       attempt: 2,
@@ -413,13 +444,14 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       dueEstimated: false,
     }),
     projectReportReminder: t.projectReportReminder({
+      ...WHERE,
       ...project,
       kind: 'final',
       due: at('2029-06-30', 24),
       dueEstimated: false,
       workingDaysLeft: 3,
     }),
-    projectReportOverdue: t.projectReportOverdue({ ...project, kind: 'midterm', due: at('2028-06-30', 24) }),
+    projectReportOverdue: t.projectReportOverdue({ ...WHERE, ...project, kind: 'midterm', due: at('2028-06-30', 24) }),
     projectReportResultFinalPassed: t.projectReportResult({
       ...project,
       kind: 'final',
@@ -459,8 +491,9 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       reason: '理由不充分',
     }),
     projectTerminated: t.projectTerminated({ ...project, reason: '负责人调离' }),
-    showcaseCall: t.showcaseCall({ ...showcase, due: at('2027-09-30', 24), dueEstimated: true }),
+    showcaseCall: t.showcaseCall({ ...WHERE, ...showcase, due: at('2027-09-30', 24), dueEstimated: true }),
     showcaseReminder: t.showcaseReminder({
+      ...WHERE,
       ...showcase,
       due: at('2027-09-30', 24),
       dueEstimated: false,
@@ -476,6 +509,21 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       receiptId: 'applicant:zzu/final-2027#1',
       outcome: 'refused',
       reason: '申报已于 2027年4月6日 24:00 截止（本次接收时间 2027年4月7日 00:30），逾期不予受理',
+    }),
+    accountInvitation: t.accountInvitation({
+      name: '李华',
+      roleZh: '评审专家',
+      email: 'lihua@zzu.edu.cn',
+      link: 'https://ronghe.jyt.henan.gov.cn/account/invitation/aW52aXRhdGlvbg',
+      expiresAt: at('2027-04-09', 9.5),
+      totp: false,
+      ...WHERE,
+    }),
+    passwordReset: t.passwordReset({
+      name: '李华',
+      email: 'lihua@zzu.edu.cn',
+      link: 'https://ronghe.jyt.henan.gov.cn/account/reset/cmVzZXQ',
+      expiresAt: at('2027-04-09', 9.5),
     }),
     receiptFailed: t.receiptNotAccepted({
       addressee: '王芳',
@@ -519,6 +567,39 @@ describe('every notice, as an official would sign it', () => {
     // 2027-04-06 23:30 UTC is 7 April in Beijing.
     expect(signNotice('正文', DEFAULT_LETTERHEAD, new Date('2027-04-06T23:30:00Z'))).toContain('\n2027年4月7日\n');
   });
+});
+
+// Issue 15, point 4: every email that asks its reader to do something in the system says where.
+describe('every email that asks someone to act says where', () => {
+  /** Phrases that send the reader into the system (登录 ronghe 系统, 在系统中…, 打开以下链接). */
+  const ASKS_TO_ACT = /登录 ronghe 系统|在系统中|通过 ronghe 系统提交|请打开以下链接|尚未提交|尚未推荐/;
+  const asking = Object.entries(everyTemplate(templates)).filter(([, email]) => ASKS_TO_ACT.test(email.text));
+
+  it('finds the notices that ask to act', () => {
+    expect(asking.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['callNotice', 'callReminder', 'eventInvitation', 'reviewInvitation', 'reviewReminder']),
+    );
+  });
+
+  it.each(asking)('%s prints the address to go to (PUBLIC_BASE_URL)', (_name, email) => {
+    expect(email.text).toMatch(/https:\/\/ronghe\.jyt\.henan\.gov\.cn\//);
+  });
+
+  it.each(Object.entries(everyTemplate(templates)))('%s never says 登录 ronghe 系统 without the address', (_n, e) => {
+    for (const line of e.text.split('\n').filter((l) => /登录 ronghe 系统|在系统中/.test(l))) {
+      expect(line).toContain(SIGN_IN_URL);
+    }
+  });
+
+  it.each(['reviewInvitation', 'reviewInvitationReplacement', 'reviewReminder'])(
+    '%s carries the assignment link, until when it is good, and where to sign in after',
+    (name) => {
+      const email = Object.fromEntries(Object.entries(everyTemplate(templates)))[name]!;
+      expect(email.text).toContain(ASSIGNMENT_LINK);
+      expect(email.text).toContain('链接有效期至 2027年4月13日 24:00（北京时间）');
+      expect(email.text).toContain(`过期后请在 ${SIGN_IN_URL} 以您的账号和密码登录`);
+    },
+  );
 });
 
 describe('every template, byte for byte', () => {
