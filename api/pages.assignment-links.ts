@@ -18,7 +18,7 @@ import { escape, page, send } from './pages.js';
 import { emailKey, type SignInLimits } from './rate-limit.js';
 import { requestIdOf } from './request.js';
 import { csrfTokenOf, hasValidCsrfToken } from './session.js';
-import { checkPassword, startSession, type SignInDeps } from './sign-in.js';
+import { checkPassword, regenerateSession, startSession, type SignInDeps } from './sign-in.js';
 
 /**
  * Experts act from the email (issue 15, point 4). The link in a review invitation or reminder
@@ -56,14 +56,6 @@ function show(res: Response, status: number, title: string, body: string): void 
 
 function errorBox(problems: string[]): string {
   return problems.length ? `<div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div>` : '';
-}
-
-function regenerate(req: Request): Promise<void> {
-  return new Promise((resolve, reject) =>
-    req.session.regenerate((err: unknown) =>
-      err ? reject(err instanceof Error ? err : new Error('session store failed')) : resolve(),
-    ),
-  );
 }
 
 export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
@@ -170,7 +162,7 @@ export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
       // A browser already signed in fully as this expert keeps its session (a link never narrows it).
       const principal = req.principal;
       if (!(principal?.via === 'session' && principal.accountId === account.id && !principal.assignmentLink)) {
-        await regenerate(req);
+        await regenerateSession(req);
         req.session.account = {
           id: account.id,
           epoch: account.credentialsEpoch,

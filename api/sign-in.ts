@@ -119,7 +119,8 @@ export async function checkSecondFactor(
   }
 }
 
-function regenerate(req: Request): Promise<void> {
+/** A new session id for the request's session, its data dropped (before a sign-in: no session fixation). */
+export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) =>
     req.session.regenerate((err: unknown) =>
       err ? reject(err instanceof Error ? err : new Error('session store failed')) : resolve(),
@@ -133,7 +134,7 @@ function regenerate(req: Request): Promise<void> {
  */
 export async function startSession(deps: SignInDeps, req: Request, account: Account): Promise<void> {
   const now = deps.clock();
-  await regenerate(req);
+  await regenerateSession(req);
   req.session.account = { id: account.id, epoch: account.credentialsEpoch, signedInAt: now.getTime() };
   await recordSignIn(deps.db, account.id, now);
   const principal = principalOfAccount(account, 'session');
