@@ -144,7 +144,7 @@ export function createShowcaseActivities(deps: ActivityDeps) {
           }
           const existing = await nominationsOf(trx, input.showcaseId, input.institutionId);
           const same = existing.find((c) => c.sourceKind === input.sourceKind && c.sourceId === input.sourceId);
-          if (same) refuse('SOURCE_NOT_ELIGIBLE', '该成果已被推荐');
+          if (same) refuse('ALREADY_NOMINATED', '该成果已被推荐，无须重复推荐');
           if (existing.length >= NOMINATIONS_PER_INSTITUTION) {
             refuse(
               'NOMINATION_LIMIT',

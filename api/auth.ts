@@ -16,7 +16,9 @@ import { requestIdOf } from './request.js';
  * Who may act: staff of the centre, experts, applicants (users acting for an institution) and, since the
  * accounts issue, enterprise users (acting for a partner enterprise). Route `access` lists name these.
  */
-export type Role = 'staff' | 'expert' | 'applicant' | 'enterprise';
+export const ROLES = ['staff', 'applicant', 'expert', 'enterprise'] as const;
+
+export type Role = (typeof ROLES)[number];
 
 /**
  * How a request proved who it is: a development token (HS256 JWT from `npm run token`; refused in production),

@@ -36,6 +36,12 @@ export interface ObjectionIntakeDeps {
 
 const PHONE = /^[0-9+\-\s()]{7,20}$/;
 
+/**
+ * The phone numbers the OpenAPI document promises to take: `PHONE`'s characters, no blanks at either end (so
+ * trimming changes nothing) and spaces only inside — a subset of what `PHONE` accepts after trimming.
+ */
+export const OBJECTION_PHONE_DOCUMENTED = /^[0-9+\-()][0-9+\-() ]{5,18}[0-9+\-()]$/;
+
 /** Checks an objection as the SPEC asks: under a real name (name, work unit, phone, email), with facts. */
 function checkObjection(
   form: ObjectionForm,

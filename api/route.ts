@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { errorCatalogue, WAIT_CODES, type ErrorCode } from '../domain/errors.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
-import type { Principal, Role } from './auth.js';
+import { ROLES, type Principal, type Role } from './auth.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import { answerOnce, IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, keyedRequest } from './idempotency.js';
@@ -63,9 +63,22 @@ export interface RouteSpec<P, Q, B> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /**
+   * Document the JSON body as required even though its schema accepts `{}` (an action would otherwise be
+   * documented as needing no body): for a body whose required fields the handler checks itself, to answer with
+   * its own code (the objection's REAL_NAME_REQUIRED).
+   */
+  bodyRequired?: true;
   /** A non-JSON request body (a file upload), documented only: the handler reads the stream itself. */
   rawBody?: { contentTypes: readonly string[]; description: string };
-  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /**
+   * Answers by status: `schema` under `contentType` (default application/json), and under `alternatives` the
+   * other media types the same status may carry (an export as CSV or XLSX).
+   */
+  responses: Record<
+    number,
+    { description: string; schema?: z.ZodType; contentType?: string; alternatives?: Record<string, z.ZodType> }
+  >;
   /** Error codes this route may answer with (documented as problem+json). */
   errors?: ErrorCode[];
   /**
@@ -220,6 +233,29 @@ function authorise(
   }
 }
 
+/** The keys of the OpenAPI extension `x-roles`: the roles, and `administrator` for a staff administrator. */
+export type RoleKey = Role | 'administrator';
+
+/**
+ * Who may call an operation, as the OpenAPI extension `x-roles`: `{ staff, applicant, expert, enterprise,
+ * administrator }`, each true when that kind of caller may call it (all of them for a public or any-token
+ * route). `administrator` is a staff account whose staff role is administrator: true for every staff route as
+ * well as for the administrator-only ones (`access: 'administrator'`, where `staff` is false, since an officer
+ * is refused). Clients and the contract test (`test/e2e/api.contract.test.ts`, filtering with
+ * `/x-roles/<role> == true`) select a role's operations by it.
+ */
+function rolesExtension(access: Access): Record<RoleKey, boolean> {
+  const may = (role: RoleKey): boolean => {
+    if (access === 'public' || access === 'authenticated') return true;
+    if (access === 'administrator') return role === 'administrator';
+    return access.includes(role === 'administrator' ? 'staff' : role);
+  };
+  return Object.fromEntries([...ROLES, 'administrator' as const].map((role) => [role, may(role)])) as Record<
+    RoleKey,
+    boolean
+  >;
+}
+
 /**
  * Routes are declared once: the same zod schemas validate requests and generate the OpenAPI document, so
  * the document cannot drift from the code.
@@ -254,9 +290,12 @@ export class ApiRoutes {
       { description: string; headers?: z.ZodObject; content?: Record<string, { schema: z.ZodType }> }
     > = {};
     for (const [status, r] of Object.entries(spec.responses)) {
-      responses[status] = r.schema
-        ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
-        : { description: r.description };
+      const content = {
+        ...(r.schema ? { [r.contentType ?? 'application/json']: { schema: r.schema } } : {}),
+        ...Object.fromEntries(Object.entries(r.alternatives ?? {}).map(([type, schema]) => [type, { schema }])),
+      };
+      responses[status] =
+        Object.keys(content).length > 0 ? { description: r.description, content } : { description: r.description };
     }
     const errorCodes = new Set<ErrorCode>(spec.errors ?? []);
     errorCodes.add('SERVICE_UNAVAILABLE');
@@ -301,6 +340,7 @@ export class ApiRoutes {
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
       ...(spec.access === 'public' ? {} : { security: [{ bearerAuth: [] }, { sessionCookie: [] }] }),
+      'x-roles': rolesExtension(spec.access),
       request: {
         ...(spec.method !== 'get' && !spec.rawBody ? { headers: IdempotencyHeader } : {}),
         ...(spec.params ? { params: spec.params as never } : {}),
@@ -309,7 +349,7 @@ export class ApiRoutes {
           ? {
               body: {
                 content: { 'application/json': { schema: spec.body } },
-                required: !bodyMayBeOmitted(spec.method, spec.body),
+                required: spec.bodyRequired ?? !bodyMayBeOmitted(spec.method, spec.body),
               },
             }
           : {}),
@@ -360,7 +400,9 @@ export class ApiRoutes {
         version: info.version,
         description:
           '河南省本科高校产教融合行动计划各项程序（申报、专家评审、公示、动态评价、名录淘汰、成果推广）的 API。' +
-          '错误均以 application/problem+json 返回，含稳定的 `code` 与中文 `title`。',
+          '错误均以 application/problem+json 返回，含稳定的 `code` 与中文 `title`。' +
+          '文本（请求体、查询与路径）须为 UTF-8，且不得含空字符（U+0000），否则答复 400 `INVALID_ENCODING`。' +
+          '每个操作的 `x-roles` 注明可调用的角色（staff、applicant、expert）。',
       },
       ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     });

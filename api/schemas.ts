@@ -27,7 +27,7 @@ export const ProgrammeKeySchema = z
 const DECIMAL_INTEGER = /^(0|-?[1-9][0-9]*)$/;
 
 interface IntegerRange {
-  /** Inclusive bounds. */
+  /** Inclusive bounds; `max` defaults to Number.MAX_SAFE_INTEGER (zod's integers go no further). */
   min: number;
   max?: number;
 }
@@ -46,7 +46,8 @@ export function queryInteger(
   range: IntegerRange & { default?: number; optional?: boolean },
 ): z.ZodType<number | undefined> {
   let number = z.number().int().min(range.min);
-  if (range.max !== undefined) number = number.max(range.max);
+  // zod's integers stop at Number.MAX_SAFE_INTEGER; say so in the document when the range names no upper bound.
+  number = number.max(range.max ?? Number.MAX_SAFE_INTEGER);
   const inner =
     range.default !== undefined ? number.default(range.default) : range.optional ? number.optional() : number;
   return z.preprocess((value, ctx) => {
@@ -61,4 +62,48 @@ export function queryInteger(
     });
     return z.NEVER;
   }, inner);
+}
+
+const YEAR_1901_2099 = '(19(0[1-9]|[1-9][0-9])|20[0-9]{2})';
+const LEAP_YEAR_1901_2099 = '(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26]))';
+/** Every day of 1901–2099 and nothing else: 29 February in leap years only (2000 is one). */
+const DAY_1901_2099 = new RegExp(
+  `^(${YEAR_1901_2099}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)` +
+    `|${LEAP_YEAR_1901_2099}-02-29)$`,
+);
+
+/**
+ * A calendar day `YYYY-MM-DD` of a year the calendar computes (1901–2099: the lunar data of
+ * `domain/calendar`), refused otherwise with 422 naming the field. The whole rule is one pattern (month
+ * lengths and leap years included), so the document states it and a generated client sends only days the API
+ * accepts.
+ */
+export const DaySchema = z
+  .string()
+  .regex(DAY_1901_2099, '应为 1901—2099 年间的有效日期 YYYY-MM-DD')
+  .openapi({ format: 'date', example: '2026-09-30' });
+
+/**
+ * A character `String.prototype.trim` (zod's `.trim()`) keeps at either end, as a regex class both ECMA and
+ * Python engines read alike (Python's `\s` lacks U+FEFF, which JavaScript trims).
+ */
+const KEPT_BY_TRIM = '[^\\s\\ufeff]';
+
+/**
+ * Text trimmed before it is checked, `min`–`max` characters once trimmed (`message` when too short). The
+ * document states the trimmed minimum as a `pattern` (JSON Schema reads it unanchored: two kept characters at
+ * least `min` apart), since `minLength` alone would let blanks through.
+ */
+export function trimmedText(min: number, max: number, message?: string): z.ZodString {
+  return z
+    .string()
+    .trim()
+    .min(min, message)
+    .max(max)
+    .openapi({ pattern: trimmedMinPattern(min) });
+}
+
+/** The OpenAPI `pattern` (unanchored) of text at least `min` (≥ 1) characters long once trimmed. */
+export function trimmedMinPattern(min: number): string {
+  return min <= 1 ? KEPT_BY_TRIM : `${KEPT_BY_TRIM}[\\s\\S]{${min - 2},}${KEPT_BY_TRIM}`;
 }

@@ -96,6 +96,7 @@ export const errorCatalogue = {
   NOMINATION_LIMIT: { status: 409, title: `每个单位至多推荐 ${NOMINATIONS_PER_INSTITUTION} 个案例` },
   NOMINATIONS_CLOSED: { status: 409, title: '案例推荐已截止' },
   SOURCE_NOT_ELIGIBLE: { status: 422, title: '该成果不能被推荐为典型案例' },
+  ALREADY_NOMINATED: { status: 409, title: '该成果已被推荐' },
   NOT_INVITED: { status: 403, title: '不在该活动的邀请名单中' },
   EVENT_CLOSED: { status: 409, title: '活动已开始、已结束或已取消' },
   EVENT_NOT_HELD: { status: 409, title: '活动尚未举行，不能登记出席情况' },

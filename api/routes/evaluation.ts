@@ -19,7 +19,7 @@ import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { ProgrammeKeySchema } from '../schemas.js';
+import { ProgrammeKeySchema, trimmedText } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 
 export interface EvaluationRouteDeps {
@@ -39,17 +39,21 @@ const EvaluationParams = z.object({
 const ReportSchema = z
   .object({
     entryId: z.uuid().openapi({ title: '名录条目编号', description: '名录条目 ID（GET /api/directory 可查）' }),
-    summary: z
-      .string()
-      .trim()
-      .min(20, '自评报告摘要至少 20 个字')
-      .max(20_000)
-      .openapi({ title: '自评报告摘要', description: '年度自评报告（建设进展、成效与问题）' }),
+    summary: trimmedText(20, 20_000, '自评报告摘要至少 20 个字').openapi({
+      title: '自评报告摘要',
+      description: '年度自评报告（建设进展、成效与问题）',
+    }),
     indicators: z
       .record(z.string().max(60), z.union([z.string().max(500), z.number().finite()]))
       .optional()
       .refine((r) => !r || Object.keys(r).length <= 50, { message: '不能超过 50 项' })
-      .openapi({ title: '年度指标', description: '年度指标（名称 → 数值或说明）', example: { 企业兼职教师人数: 18 } }),
+      // The refinement's bound, stated in the document (zod-to-openapi cannot read a refinement).
+      .openapi({
+        title: '年度指标',
+        description: '年度指标（名称 → 数值或说明），至多 50 项',
+        example: { 企业兼职教师人数: 18 },
+        maxProperties: 50,
+      }),
   })
   .strict()
   .openapi('EvaluationReport');
@@ -294,7 +298,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
         grade: z
           .enum(['excellent', 'good', 'pass', 'fail'])
           .openapi({ title: '评价等级', description: '优秀 / 良好 / 合格 / 不合格' }),
-        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000).openapi({ title: '认定理由' }),
+        reason: trimmedText(5, 2000, '请说明认定理由（至少 5 个字）').openapi({ title: '认定理由' }),
       })
       .strict()
       .openapi('StaffGrade'),

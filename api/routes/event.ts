@@ -14,6 +14,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { trimmedMinPattern, trimmedText } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 
@@ -97,15 +98,21 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     body: z
       .object({
         kind: z.enum(kinds).openapi({ title: '活动类型' }),
-        title: z.string().trim().min(4).max(100).openapi({ title: '活动名称', example: '2027年产教融合典型案例路演' }),
+        title: trimmedText(4, 100).openapi({ title: '活动名称', example: '2027年产教融合典型案例路演' }),
         startsAt: z.iso.datetime({ offset: true }).openapi({ title: '活动时间', example: '2027-06-20T09:30:00+08:00' }),
-        place: z.string().trim().min(2).max(200).openapi({ title: '活动地点', example: '郑州国际会展中心 2 号馆' }),
+        place: trimmedText(2, 200).openapi({ title: '活动地点', example: '郑州国际会展中心 2 号馆' }),
         presenters: z
           .array(z.string().min(1).max(60))
           .min(1)
           .max(200)
           .refine((p) => new Set(p).size === p.length, { message: '展示单位不能重复' })
-          .openapi({ title: '展示单位', description: '展示单位（申报单位 ID）', example: ['zzu-cs', 'henu'] }),
+          // The refinement, stated in the document (zod-to-openapi cannot read a refinement).
+          .openapi({
+            title: '展示单位',
+            description: '展示单位（申报单位 ID，不重复）',
+            example: ['zzu-cs', 'henu'],
+            uniqueItems: true,
+          }),
         showcaseId: z
           .string()
           .regex(/^showcase-\d{4}$/, '所属年度成果推广应为 showcase-<年度>，如 showcase-2027')
@@ -179,17 +186,30 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     tags: ['成果推广'],
     access: ['applicant'],
     params: EventParams,
+    // A decline needs its reason: a union on `response` documents it. zod leaves it optional so that the
+    // event workflow refuses a decline without one (audited like its other refusals, `event.rsvp_refused`); the
+    // document states it required and non-blank.
     body: z
-      .object({
-        response: z.enum(['confirm', 'decline']).openapi({ title: '答复' }),
-        reason: z
-          .string()
-          .trim()
-          .max(500)
-          .optional()
-          .openapi({ title: '不参加的原因', description: '不参加的原因（decline 时必填）' }),
-      })
-      .strict()
+      .discriminatedUnion('response', [
+        z
+          .object({
+            response: z.literal('confirm').openapi({ title: '答复' }),
+            reason: z.string().trim().max(500).optional().openapi({ title: '不参加的原因' }),
+          })
+          .strict(),
+        z
+          .object({
+            response: z.literal('decline').openapi({ title: '答复' }),
+            reason: z
+              .string()
+              .trim()
+              .max(500)
+              .optional()
+              .openapi({ title: '不参加的原因', description: '不参加的原因（必填）', pattern: trimmedMinPattern(1) }),
+          })
+          .strict()
+          .openapi({ required: ['response', 'reason'] }),
+      ])
       .openapi('Rsvp'),
     responses: {
       200: { description: '已记录', schema: z.object({ status: z.enum(['confirmed', 'declined']) }) },
@@ -241,20 +261,45 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     tags: ['成果推广'],
     access: ['staff'],
     params: EventParams,
+    // The three kinds of change as a union, so the document states which fields go together (a refinement
+    // would hide it): a new time, a new place (or both), or a cancellation without either.
     body: z
-      .object({
-        startsAt: z.iso
-          .datetime({ offset: true })
-          .optional()
-          .openapi({ title: '活动时间', example: '2027-06-20T09:30:00+08:00' }),
-        place: z.string().trim().min(2).max(200).optional().openapi({ title: '活动地点' }),
-        cancel: z.literal(true).optional().openapi({ title: '取消活动' }),
-        reason: z.string().trim().min(2, '请说明理由').max(500).openapi({ title: '理由' }),
-      })
-      .strict()
-      .refine((b) => (b.cancel ? !b.startsAt && !b.place : Boolean(b.startsAt || b.place)), {
-        message: '改期须给出新的时间或地点；取消时不能同时改期',
-      })
+      .union(
+        [
+          z
+            .object({
+              startsAt: z.iso
+                .datetime({ offset: true })
+                .openapi({ title: '活动时间', example: '2027-06-20T09:30:00+08:00' }),
+              place: trimmedText(2, 200).optional().openapi({ title: '活动地点' }),
+              reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }),
+            })
+            .strict(),
+          z
+            .object({
+              startsAt: z.iso.datetime({ offset: true }).optional().openapi({ title: '活动时间' }),
+              place: trimmedText(2, 200).openapi({ title: '活动地点' }),
+              reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }),
+            })
+            .strict(),
+          z
+            .object({
+              cancel: z.literal(true).openapi({ title: '取消活动' }),
+              reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }),
+            })
+            .strict(),
+        ],
+        {
+          // When every kind of change fails on its reason, the formatter (api/validation.ts) names what the
+          // reason lacks (no message here: it describes the closest kind); otherwise say which fields go together.
+          error: (issue) => {
+            const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+            return branches.every((b) => b.some((i) => i.path[0] === 'reason'))
+              ? undefined
+              : '改期须给出新的时间或地点；取消时不能同时改期';
+          },
+        },
+      )
       .openapi('ChangeEvent'),
     responses: { 200: { description: '已变更', schema: EventSchema } },
     errors: ['EVENT_NOT_FOUND', 'EVENT_CLOSED', 'EVENT_TIME_INVALID'],
@@ -265,9 +310,9 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
         eventWorkflowId(params.eventId),
         changeEventUpdate,
         {
-          startsAt: body.startsAt ? new Date(body.startsAt).toISOString() : undefined,
-          placeZh: body.place,
-          cancel: body.cancel,
+          startsAt: 'startsAt' in body && body.startsAt ? new Date(body.startsAt).toISOString() : undefined,
+          placeZh: 'place' in body ? body.place : undefined,
+          cancel: 'cancel' in body ? body.cancel : undefined,
           reason: body.reason,
           actor: principal!.actor,
           requestId: requestIdOf(req),

@@ -19,7 +19,7 @@ import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { ProgrammeKeySchema } from '../schemas.js';
+import { ProgrammeKeySchema, trimmedText } from '../schemas.js';
 import { memberWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface MemberRouteDeps {
@@ -157,7 +157,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     params: EntryParams,
     body: z
       .object({
-        reason: z.string().trim().min(5, '请说明撤销理由（至少 5 个字）').max(2000).openapi({ title: '撤销理由' }),
+        reason: trimmedText(5, 2000, '请说明撤销理由（至少 5 个字）').openapi({ title: '撤销理由' }),
       })
       .strict(),
     responses: {
@@ -200,14 +200,12 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     params: EntryParams,
     body: z
       .object({
-        summary: z
-          .string()
-          .trim()
-          .min(20, '整改报告至少 20 个字')
-          .max(20_000)
-          .openapi({ title: '整改报告', description: '整改情况报告' }),
+        summary: trimmedText(20, 20_000, '整改报告至少 20 个字').openapi({
+          title: '整改报告',
+          description: '整改情况报告',
+        }),
         measures: z
-          .array(z.string().trim().min(1).max(500))
+          .array(trimmedText(1, 500))
           .max(50)
           .optional()
           .openapi({ title: '整改措施', description: '整改措施' }),
@@ -273,7 +271,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
     body: z
       .object({
         passed: z.boolean().openapi({ title: '整改是否合格', description: '整改是否合格' }),
-        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000).openapi({ title: '认定理由' }),
+        reason: trimmedText(5, 2000, '请说明认定理由（至少 5 个字）').openapi({ title: '认定理由' }),
       })
       .strict()
       .openapi('RectificationGrade'),

@@ -4,7 +4,7 @@ import { findOutboxEntry, listOutbox, requeueOutboxEntry, type OutboxEntry } fro
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
-import { queryInteger } from '../schemas.js';
+import { queryInteger, trimmedText } from '../schemas.js';
 
 export interface OutboxRouteDeps {
   db: Db;
@@ -93,7 +93,7 @@ export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
     access: ['staff'],
     params: OutboxParams,
     body: z
-      .object({ reason: z.string().trim().min(2, '请说明理由').max(500).openapi({ title: '理由' }) })
+      .object({ reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }) })
       .strict()
       .openapi('ResendEmail'),
     responses: { 200: { description: '已置为待发送', schema: OutboxEntrySchema } },

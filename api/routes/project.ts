@@ -18,6 +18,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { trimmedText } from '../schemas.js';
 import { projectWorkflowId } from '../../domain/workflow-ids.js';
 
 export interface ProjectRouteDeps {
@@ -168,9 +169,9 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     body: z
       .object({
         kind: z.enum(['midterm', 'final']).openapi({ title: '报告类别', description: 'midterm 中期检查；final 结项' }),
-        summary: z.string().trim().min(20).max(20_000).openapi({ title: '报告内容' }),
+        summary: trimmedText(20, 20_000).openapi({ title: '报告内容' }),
         outcomes: z
-          .array(z.string().trim().min(1).max(500))
+          .array(trimmedText(1, 500))
           .max(50)
           .optional()
           .openapi({ title: '成果清单', description: '成果清单' }),
@@ -217,7 +218,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     body: z
       .object({
         months: z.number().int().min(1).max(12).openapi({ title: '延期月数', example: 12 }),
-        reason: z.string().trim().min(5, '请说明延期理由（至少 5 个字）').max(2000).openapi({ title: '延期理由' }),
+        reason: trimmedText(5, 2000, '请说明延期理由（至少 5 个字）').openapi({ title: '延期理由' }),
       })
       .strict()
       .openapi('ExtensionRequest'),
@@ -248,7 +249,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     body: z
       .object({
         approve: z.boolean().openapi({ title: '是否批准' }),
-        reason: z.string().trim().min(2, '请说明理由').max(2000).openapi({ title: '理由' }),
+        reason: trimmedText(2, 2000, '请说明理由').openapi({ title: '理由' }),
       })
       .strict()
       .openapi('ExtensionDecision'),
@@ -278,7 +279,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     params: ProjectParams,
     body: z
       .object({
-        reason: z.string().trim().min(5, '请说明撤项理由（至少 5 个字）').max(2000).openapi({ title: '撤项理由' }),
+        reason: trimmedText(5, 2000, '请说明撤项理由（至少 5 个字）').openapi({ title: '撤项理由' }),
       })
       .strict(),
     responses: { 200: { description: '已撤项', schema: z.object({ status: z.literal('terminated') }) } },
@@ -308,7 +309,7 @@ export function projectRoutes(routes: ApiRoutes, deps: ProjectRouteDeps): void {
     body: z
       .object({
         passed: z.boolean().openapi({ title: '是否通过', description: '是否通过' }),
-        reason: z.string().trim().min(5, '请说明认定理由（至少 5 个字）').max(2000).openapi({ title: '认定理由' }),
+        reason: trimmedText(5, 2000, '请说明认定理由（至少 5 个字）').openapi({ title: '认定理由' }),
       })
       .strict()
       .openapi('ProjectReportGrade'),

@@ -5,12 +5,12 @@ import { findObjection, objectionsOf } from '../../db/repositories/publicity.vie
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { resolveObjectionUpdate } from '../../workflows/publicity.messages.js';
 import { AppError } from '../errors.js';
-import { fileObjection } from '../publicity.objections.js';
+import { fileObjection, OBJECTION_PHONE_DOCUMENTED } from '../publicity.objections.js';
 import type { Clock } from '../clock.js';
 import type { ObjectionLimits } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
-import { RoundParams } from '../schemas.js';
+import { RoundParams, trimmedMinPattern, trimmedText } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/address.js';
 
@@ -76,21 +76,44 @@ function publicityView(p: PublicityView) {
   };
 }
 
+/**
+ * The objection as the API takes it. The real-name fields are optional to zod so that a missing one is answered
+ * 422 REAL_NAME_REQUIRED naming each (`checkObjection` in api/publicity.objections.ts), but the document states
+ * them required, with the rules that function enforces: non-blank name and unit, a phone of 7–20 digits and
+ * `+-() `, facts of at least 10 characters once trimmed.
+ */
 const ObjectionBody = z
   .object({
     entryId: z
       .uuid()
       .optional()
       .openapi({ title: '异议所涉项目', description: '异议所涉项目（公示名单中的 entryId）；针对整份名单时省略' }),
-    name: z.string().optional().openapi({ title: '异议人姓名', description: '姓名（必填，实名）', example: '张明' }),
+    name: z
+      .string()
+      .max(40)
+      .optional()
+      .openapi({
+        title: '异议人姓名',
+        description: '姓名（必填，实名）',
+        example: '张明',
+        pattern: trimmedMinPattern(1),
+      }),
     unit: z
       .string()
+      .max(100)
       .optional()
-      .openapi({ title: '工作单位', description: '工作单位（必填）', example: '河南省某研究院' }),
-    phone: z
-      .string()
-      .optional()
-      .openapi({ title: '联系电话', description: '联系电话（必填）', example: '0371-12345678' }),
+      .openapi({
+        title: '工作单位',
+        description: '工作单位（必填）',
+        example: '河南省某研究院',
+        pattern: trimmedMinPattern(1),
+      }),
+    phone: z.string().optional().openapi({
+      title: '联系电话',
+      description: '联系电话（必填）：7—20 位数字，可含 +、-、括号与空格',
+      example: '0371-12345678',
+      pattern: OBJECTION_PHONE_DOCUMENTED.source,
+    }),
     email: MailboxSchema.optional().openapi({
       title: '电子邮箱',
       description: '电子邮箱（必填）：单个邮箱地址，不含姓名、多个地址或换行',
@@ -102,7 +125,15 @@ const ObjectionBody = z
       .boolean()
       .optional()
       .openapi({ title: '是否以单位名义', description: '以单位名义提出（单位即 unit）' }),
-    facts: z.string().optional().openapi({ title: '事实与理由', description: '事实与理由（至少 10 个字）' }),
+    facts: z
+      .string()
+      .max(5000)
+      .optional()
+      .openapi({
+        title: '事实与理由',
+        description: '事实与理由（必填，至少 10 个字）',
+        pattern: trimmedMinPattern(10),
+      }),
     grounds: z.enum(['substantive', 'procedural']).optional().openapi({
       title: '异议性质',
       description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
@@ -114,6 +145,7 @@ const ObjectionBody = z
       .openapi({ title: '证据材料', description: '证据材料（链接或说明）' }),
   })
   .strict()
+  .openapi({ required: ['name', 'unit', 'phone', 'email', 'facts'] })
   .openapi('Objection');
 
 export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): void {
@@ -193,6 +225,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
     access: 'public',
     params: PublicityParams,
     body: ObjectionBody,
+    bodyRequired: true,
     responses: {
       201: { description: '已受理', schema: z.object({ objectionId: z.string(), receivedAt: z.string() }) },
       200: {
@@ -277,7 +310,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
         outcome: z
           .enum(['upheld', 'dismissed'])
           .openapi({ title: '处理结果', description: 'upheld 异议成立；dismissed 异议不成立' }),
-        reason: z.string().trim().min(2, '请说明理由').max(2000).openapi({ title: '理由' }),
+        reason: trimmedText(2, 2000, '请说明理由').openapi({ title: '理由' }),
         grade: z
           .enum(['excellent', 'good', 'pass', 'fail'])
           .optional()

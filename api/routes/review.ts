@@ -11,6 +11,7 @@ import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { trimmedText } from '../schemas.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import type { Logger } from '../../platform/logger.js';
 
@@ -45,9 +46,11 @@ const AssignmentSummarySchema = z
 
 const ReviewSheetSchema = z
   .object({
-    scores: z.record(z.string(), z.unknown()).openapi({
+    scores: z.record(z.string(), z.number().min(0).max(100)).openapi({
       title: '评分',
-      description: '按评分细则逐项打分，每项为 0–100 的有限数字（总分按权重计算）',
+      description:
+        '按评分细则逐项打分：键为该任务评分细则（GET /api/assignments/{assignmentId} 的 rubric）的每一项 key，' +
+        '每项为 0–100 的数字（总分按权重计算）',
       example: { collaborative_education: 85, faculty: 80 },
     }),
     comment: z.string().trim().max(5000).optional().openapi({ title: '评审意见' }),
@@ -218,7 +221,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     params: AssignmentParams,
     body: z
       .object({
-        reason: z.string().trim().min(2, '请说明谢绝原因').max(500).openapi({ title: '谢绝原因' }),
+        reason: trimmedText(2, 500, '请说明谢绝原因').openapi({ title: '谢绝原因' }),
         conflict: z
           .boolean()
           .default(false)
@@ -291,7 +294,7 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
       }
       // The due time is checked with the review's state, after it: a closed review answers REVIEW_CLOSED.
       assertAssignmentOpen(a, true);
-      const scores = body.scores as Record<string, number>;
+      const scores = body.scores;
       const total = weightedTotal(a.rubric, scores);
       const saved = await submitScoreSheet(
         db,

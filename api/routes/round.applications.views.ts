@@ -7,12 +7,13 @@ import {
 import { applicationVersions } from '../../db/repositories/round.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { z } from '../route.js';
+import { trimmedText } from '../schemas.js';
 
 /** How the API shows applications and their attachments: the schemas (validation and OpenAPI) and the views. */
 
 const PersonSchema = z.object({
-  staffNo: z.string().trim().min(1).max(40).openapi({ title: '工号', example: 'T2015031' }),
-  name: z.string().trim().min(1).max(40).openapi({ title: '姓名', example: '王建国' }),
+  staffNo: trimmedText(1, 40).openapi({ title: '工号', example: 'T2015031' }),
+  name: trimmedText(1, 40).openapi({ title: '姓名', example: '王建国' }),
 });
 
 export const DraftSchema = z
@@ -23,11 +24,7 @@ export const DraftSchema = z
       .max(100)
       .optional()
       .openapi({ title: '项目名称', example: '面向智能制造的机械类专业产教融合育人模式研究' }),
-    field: z
-      .string()
-      .trim()
-      .min(1, '所属领域不能为空；不填时请省略该项')
-      .max(40)
+    field: trimmedText(1, 40, '所属领域不能为空；不填时请省略该项')
       .optional()
       .openapi({ title: '所属领域', example: 'high_end_equipment', description: '所属领域（industries.key）' }),
     summary: z.string().trim().max(5000).optional().openapi({ title: '项目简介' }),
@@ -35,11 +32,7 @@ export const DraftSchema = z
     members: z
       .array(
         PersonSchema.extend({
-          institutionId: z
-            .string()
-            .trim()
-            .min(1, '不能为空；与申报单位相同时请省略该项')
-            .max(60)
+          institutionId: trimmedText(1, 60, '不能为空；与申报单位相同时请省略该项')
             .optional()
             .openapi({ title: '所在单位' }),
         }),
@@ -47,9 +40,9 @@ export const DraftSchema = z
       .max(20)
       .optional()
       .openapi({ title: '项目成员' }),
-    partnerEnterpriseIds: z.array(z.string().trim().min(1).max(60)).max(20).optional().openapi({ title: '合作企业' }),
+    partnerEnterpriseIds: z.array(trimmedText(1, 60)).max(20).optional().openapi({ title: '合作企业' }),
     avoidExperts: z
-      .array(z.string().trim().min(1).max(40))
+      .array(trimmedText(1, 40))
       .max(2, '申请回避的专家不得超过 2 名')
       .optional()
       .openapi({

@@ -6,7 +6,7 @@ import {
   removeAttachment,
 } from '../../db/repositories/round.applications.js';
 import { expertMayRead } from '../../db/repositories/review.js';
-import { attachmentKinds, isAttachmentKind } from '../../domain/applications.js';
+import { attachmentKinds, type AttachmentKind } from '../../domain/applications.js';
 import {
   AttachmentRejected,
   allowedAttachmentTypes,
@@ -15,6 +15,7 @@ import {
 } from '../../storage/attachments.js';
 import { AppError } from '../errors.js';
 import { z, type ApiRoutes } from '../route.js';
+import { trimmedText } from '../schemas.js';
 import { changeDraft, loadDraftable, loadOwned } from './round.applications.access.js';
 import { ApplicationParams, AttachmentSchema, attachmentView } from './round.applications.views.js';
 
@@ -47,10 +48,9 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     params: ApplicationParams,
     query: z.object({
       kind: z
-        .string()
-        .refine(isAttachmentKind, { message: `附件类别应为以下之一：${Object.keys(attachmentKinds).join('、')}` })
+        .enum(Object.keys(attachmentKinds) as [AttachmentKind, ...AttachmentKind[]])
         .openapi({ title: '附件类别' }),
-      fileName: z.string().trim().min(1).max(200).openapi({ title: '文件名', example: '申报书.pdf' }),
+      fileName: trimmedText(1, 200).openapi({ title: '文件名', example: '申报书.pdf' }),
     }),
     rawBody: { contentTypes: Object.keys(allowedAttachmentTypes), description: '文件内容' },
     responses: { 201: { description: '已上传', schema: AttachmentSchema } },
@@ -114,10 +114,12 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     access: ['staff', 'applicant', 'expert'],
     params: ApplicationParams.extend({ attachmentId: z.uuid().openapi({ title: '附件编号' }) }),
     responses: {
+      // Sent with the type it was uploaded as: one of the types an upload may have.
       200: {
-        description: '文件内容',
-        schema: z.string().openapi({ format: 'binary' }),
-        contentType: 'application/octet-stream',
+        description: '文件内容（以上传时的类型返回）',
+        alternatives: Object.fromEntries(
+          Object.keys(allowedAttachmentTypes).map((type) => [type, z.string().openapi({ format: 'binary' })]),
+        ),
       },
     },
     errors: ['APPLICATION_NOT_FOUND', 'ATTACHMENT_NOT_FOUND'],

@@ -2,13 +2,12 @@ import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../platform/config.js';
 import type { Db } from '../../db/knex.js';
-import { isDay } from '../../domain/calendar/index.js';
 import type { RoundRuleOverrides } from '../../domain/programmes.js';
 import { launchNow, LaunchRefused } from '../../services/launch.js';
 import { reserveRound } from '../../services/round.launch.js';
 import { asAppError } from '../refusals.js';
 import { requestIdOf } from '../request.js';
-import { ProgrammeKeySchema } from '../schemas.js';
+import { DaySchema, ProgrammeKeySchema } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 
@@ -21,7 +20,7 @@ const LaunchRoundSchema = z
       description: '申报开始时间（ISO 8601）；缺省为立即开始',
       example: '2027-03-01T09:00:00+08:00',
     }),
-    deadline: z.string().refine(isDay, { message: '应为有效日期 YYYY-MM-DD' }).optional().openapi({
+    deadline: DaySchema.optional().openapi({
       title: '截止日',
       description: '截止日（当日 24:00 截止）；缺省按该项目类别的申报工作日数计算',
       example: '2027-03-29',

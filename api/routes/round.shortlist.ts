@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { retryBlockedReview } from '../review-retry.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
-import { RoundParams } from '../schemas.js';
+import { RoundParams, trimmedText } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 
 export interface ShortlistRouteDeps {
@@ -80,7 +80,7 @@ export function shortlistRoutes(routes: ApiRoutes, deps: ShortlistRouteDeps): vo
               .object({
                 applicationId: z.uuid().openapi({ title: '申报书编号' }),
                 include: z.boolean().openapi({ title: '是否列入', description: 'true 列入推荐名单，false 移出' }),
-                reason: z.string().trim().min(2, '请说明调整理由').max(500).openapi({ title: '调整理由' }),
+                reason: trimmedText(2, 500, '请说明调整理由').openapi({ title: '调整理由' }),
               })
               .strict(),
           )

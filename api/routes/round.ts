@@ -2,14 +2,14 @@ import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { findRound } from '../../db/repositories/round.js';
-import { formatShanghai, isDay } from '../../domain/calendar/index.js';
+import { formatShanghai } from '../../domain/calendar/index.js';
 import { cancelRoundUpdate, extendDeadlineUpdate, getRoundQuery } from '../../workflows/round.messages.js';
 import { countByStatus, countInstitutionsWithSubmission } from '../../db/repositories/round.applications.js';
 import { emailCountsByPurpose } from '../../db/repositories/outbox.js';
 import { AppError } from '../errors.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import { requestIdOf } from '../request.js';
-import { RoundIdSchema } from '../schemas.js';
+import { DaySchema, RoundIdSchema, trimmedText } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 
 const RoundSchema = z
@@ -78,11 +78,12 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     params: RoundParams,
     body: z
       .object({
-        deadline: z
-          .string()
-          .refine(isDay, { message: '应为有效日期 YYYY-MM-DD' })
-          .openapi({ title: '截止日', description: '新的截止日（当日 24:00 截止）', example: '2027-04-09' }),
-        reason: z.string().trim().min(2, '请说明延期原因').max(500).openapi({ title: '延期原因' }),
+        deadline: DaySchema.openapi({
+          title: '截止日',
+          description: '新的截止日（当日 24:00 截止）',
+          example: '2027-04-09',
+        }),
+        reason: trimmedText(2, 500, '请说明延期原因').openapi({ title: '延期原因' }),
       })
       .strict(),
     responses: {
@@ -137,9 +138,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     tags: ['申报批次'],
     access: ['staff'],
     params: RoundParams,
-    body: z
-      .object({ reason: z.string().trim().min(2, '请说明撤销原因').max(500).openapi({ title: '撤销原因' }) })
-      .strict(),
+    body: z.object({ reason: trimmedText(2, 500, '请说明撤销原因').openapi({ title: '撤销原因' }) }).strict(),
     responses: { 200: { description: '已撤销', schema: z.object({ roundId: z.string(), stage: z.string() }) } },
     errors: ['ROUND_NOT_FOUND', 'ROUND_NOT_CANCELLABLE', 'ROUND_CANCELLED'],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {

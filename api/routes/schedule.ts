@@ -15,7 +15,7 @@ import type { LauncherInput, LauncherWorkflow } from '../../workflows/schedule.m
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
-import { ProgrammeKeySchema } from '../schemas.js';
+import { ProgrammeKeySchema, trimmedText } from '../schemas.js';
 import { requestedTimeScale, timeScaleField } from '../time-scale.js';
 import { LAUNCH_SCHEDULE_PREFIX, launchScheduleId, launcherWorkflowId } from '../../domain/workflow-ids.js';
 
@@ -100,6 +100,60 @@ function view(d: ScheduleDescription) {
   };
 }
 
+/**
+ * A schedule's body for one month, whose days every year has run to `last` (28 in February). The body is a
+ * discriminated union on `month` of the twelve, so the OpenAPI document says which days each month allows; the
+ * 422 says why in `yearlyDayProblem`'s words.
+ */
+function scheduleFor<const M extends number>(month: M, last: number) {
+  return z
+    .object({
+      kind: z.enum(kinds).openapi({ title: '计划类别', description: 'round 年度申报；evaluation 年度动态评价' }),
+      programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
+      month: z.literal(month).openapi({ title: '月份' }),
+      day: z
+        .number()
+        .int()
+        .min(1)
+        .max(last, { error: (issue) => yearlyDayProblem(month, Number(issue.input)) })
+        .openapi({
+          title: '日期',
+          example: 1,
+          description: `${month}月：1—${last}日（只接受每年都有的日期，不接受2月29日）`,
+        }),
+      hour: z
+        .number()
+        .int()
+        .min(0)
+        .max(23)
+        .default(9)
+        .openapi({ title: '时刻（时）', description: '北京时间（默认 9 时）' }),
+      timeScale: timeScaleField({ description: '启动的流程使用压缩时间（仅用于演示与测试；生产环境拒绝）' }),
+    })
+    .strict();
+}
+
+const CreateScheduleBody = z
+  .discriminatedUnion(
+    'month',
+    [
+      scheduleFor(1, 31),
+      scheduleFor(2, 28),
+      scheduleFor(3, 31),
+      scheduleFor(4, 30),
+      scheduleFor(5, 31),
+      scheduleFor(6, 30),
+      scheduleFor(7, 31),
+      scheduleFor(8, 31),
+      scheduleFor(9, 30),
+      scheduleFor(10, 31),
+      scheduleFor(11, 30),
+      scheduleFor(12, 31),
+    ],
+    { error: '月份应为 1—12 的整数' },
+  )
+  .openapi('CreateSchedule');
+
 export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void {
   const { db, temporal } = deps;
 
@@ -121,32 +175,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
       '与手动启动完全相同地启动 `round-<programme>-<year>` 或 `evaluation-<programme>-<year>`：同一年度已启动（手动或定时）则不再启动，并记录原因。',
     tags: ['定时计划'],
     access: ['staff'],
-    body: z
-      .object({
-        kind: z.enum(kinds).openapi({ title: '计划类别', description: 'round 年度申报；evaluation 年度动态评价' }),
-        programme: ProgrammeKeySchema.openapi({ example: 'demo_college' }),
-        month: z.number().int().min(1).max(12).openapi({ title: '月份', example: 3 }),
-        day: z
-          .number()
-          .int()
-          .min(1)
-          .max(31)
-          .openapi({ title: '日期', example: 1, description: '每年都有的日期：不接受2月29日等并非每年都有的日期' }),
-        hour: z
-          .number()
-          .int()
-          .min(0)
-          .max(23)
-          .default(9)
-          .openapi({ title: '时刻（时）', description: '北京时间（默认 9 时）' }),
-        timeScale: timeScaleField({ description: '启动的流程使用压缩时间（仅用于演示与测试；生产环境拒绝）' }),
-      })
-      .strict()
-      .superRefine((b, ctx) => {
-        const problem = yearlyDayProblem(b.month, b.day);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['day'] });
-      })
-      .openapi('CreateSchedule'),
+    body: CreateScheduleBody.openapi('CreateSchedule'),
     responses: { 201: { description: '已创建', schema: ScheduleSchema } },
     errors: [
       'SCHEDULE_EXISTS',
@@ -268,7 +297,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
       access: ['staff'],
       params: ScheduleParams,
       body: needsReason
-        ? z.object({ reason: z.string().trim().min(2, '请说明理由').max(500).openapi({ title: '理由' }) }).strict()
+        ? z.object({ reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }) }).strict()
         : z
             .object({ reason: z.string().trim().max(500).optional().openapi({ title: '理由' }) })
             .strict()

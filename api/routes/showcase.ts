@@ -15,6 +15,7 @@ import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
+import { trimmedText } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { NOMINATIONS_PER_INSTITUTION } from '../../domain/showcase.js';
 
@@ -141,7 +142,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
     method: 'post',
     path: '/api/showcases/:showcaseId/nominations',
     summary: `推荐典型案例（申报单位，每单位至多 ${NOMINATIONS_PER_INSTITUTION} 个）`,
-    description: '可推荐本单位在录的名录成员或承担的研究项目；第三个推荐返回 409 `NOMINATION_LIMIT`；截止后返回 409。',
+    description:
+      '可推荐本单位在录的名录成员或承担的研究项目；第三个推荐返回 409 `NOMINATION_LIMIT`；同一成果再次推荐返回 409 `ALREADY_NOMINATED`；截止后返回 409。',
     tags: ['成果推广'],
     access: ['applicant'],
     params: ShowcaseParams,
@@ -149,13 +151,8 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
       .object({
         sourceKind: z.enum(['directory_entry', 'project']).openapi({ title: '案例来源类别' }),
         sourceId: z.uuid().openapi({ title: '案例来源编号' }),
-        title: z
-          .string()
-          .trim()
-          .min(4)
-          .max(100)
-          .openapi({ title: '案例名称', example: '“校企双元”智能制造现场工程师培养' }),
-        summary: z.string().trim().min(20).max(5000).openapi({ title: '案例简介' }),
+        title: trimmedText(4, 100).openapi({ title: '案例名称', example: '“校企双元”智能制造现场工程师培养' }),
+        summary: trimmedText(20, 5000).openapi({ title: '案例简介' }),
       })
       .strict()
       .openapi('Nomination'),
@@ -168,7 +165,14 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
         }),
       },
     },
-    errors: ['SHOWCASE_NOT_FOUND', 'NOMINATION_LIMIT', 'NOMINATIONS_CLOSED', 'SOURCE_NOT_ELIGIBLE', 'RECEIPT_KEPT'],
+    errors: [
+      'SHOWCASE_NOT_FOUND',
+      'NOMINATION_LIMIT',
+      'NOMINATIONS_CLOSED',
+      'SOURCE_NOT_ELIGIBLE',
+      'ALREADY_NOMINATED',
+      'RECEIPT_KEPT',
+    ],
     async handler({ params, body, principal, req, receivedAt: receipt, updateId }) {
       const receivedAt = receipt.toISOString();
       await load(params.showcaseId);
@@ -233,6 +237,12 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
           total: z.number().int(),
           cases: z.array(CaseSchema),
         }),
+        alternatives: {
+          'text/csv': z.string().openapi({ description: 'format=csv：UTF-8（带 BOM）CSV' }),
+          'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': z
+            .string()
+            .openapi({ format: 'binary', description: 'format=xlsx：Excel 工作簿' }),
+        },
       },
     },
     errors: ['SHOWCASE_NOT_FOUND'],

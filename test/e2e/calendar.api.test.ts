@@ -163,10 +163,22 @@ describe('calendar endpoints on the PostgreSQL calendar', () => {
     expect([denied.status, denied.body.code]).toEqual([403, 'FORBIDDEN']);
     const tooMany = await stack.request<{ code: string }>('GET', '/api/calendar/period?opens=2026-01-05&workingDays=0');
     expect([tooMany.status, tooMany.body.code]).toEqual([422, 'VALIDATION_FAILED']);
-    const noLunar = await stack.request<{ code: string }>(
+    const noLunar = await stack.request<{ code: string; detail: string }>(
       'GET',
       '/api/calendar/period?opens=2099-12-20&workingDays=30',
     );
     expect([noLunar.status, noLunar.body.code]).toEqual([422, 'CALENDAR_YEAR_UNSUPPORTED']);
+    // The detail is zh-CN and says what was asked (it was the calendar's English RangeError message).
+    expect(noLunar.body.detail).toBe(
+      '从 2099-12-20 起算 30 个工作日超出了可计算的年份（1901—2099 年），请调整日期或工作日数',
+    );
+    const noLunarBefore = await stack.request<{ code: string; detail: string }>(
+      'GET',
+      '/api/calendar/reminder?deadlineDay=1901-01-03&workingDaysBefore=5',
+    );
+    expect([noLunarBefore.status, noLunarBefore.body.detail]).toEqual([
+      422,
+      '1901-01-03 前第 5 个工作日超出了可计算的年份（1901—2099 年），请调整日期或工作日数',
+    ]);
   });
 });

@@ -1,28 +1,51 @@
-import { insertAccessToken, insertAccount } from '../../db/repositories/accounts.js';
+import { insertAccessToken, insertAccount, type NewAccount } from '../../db/repositories/accounts.js';
 import type { Db } from '../../db/knex.js';
 import type { StaffRole } from '../../domain/accounts.js';
 import { ACCESS_TOKEN_PREFIX, newToken } from '../../services/tokens.js';
 
 /**
- * A staff account with a personal access token, written straight to the database: for tests that need a real
- * account's bearer token where development tokens are refused (production mode) and the sign-in itself is not
- * what they test (test/e2e/accounts.test.ts goes through the pages).
+ * A new personal access token of `accountId` (credentials epoch `epoch`), valid for a day, written straight to
+ * the database.
  */
+export async function addAccessToken(
+  db: Db,
+  accountId: string,
+  epoch: number,
+  name = 'test',
+): Promise<{ token: string; tokenId: string }> {
+  const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
+  const now = new Date();
+  const stored = await insertAccessToken(db, {
+    accountId,
+    name,
+    tokenHash: hash,
+    credentialsEpoch: epoch,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 86_400_000),
+  });
+  return { token, tokenId: stored.id };
+}
+
+/**
+ * An account of any kind with a personal access token, written straight to the database: for tests that need a
+ * real account's bearer token (development tokens are refused in production, and act for no account) where the
+ * sign-in itself is not what they test (test/e2e/accounts.test.ts goes through the pages).
+ */
+export async function accountAccessToken(
+  db: Db,
+  account: Omit<NewAccount, 'createdBy'>,
+): Promise<{ accountId: string; epoch: number; token: string; tokenId: string }> {
+  const created = await insertAccount(db, { ...account, createdBy: 'test' });
+  if (!created) throw new Error(`${account.email} has an account already`);
+  const epoch = created.credentialsEpoch;
+  return { accountId: created.id, epoch, ...(await addAccessToken(db, created.id, epoch)) };
+}
+
+/** A staff account (an officer unless `staffRole` says otherwise) with a personal access token. */
 export async function staffAccessToken(
   db: Db,
   { email, staffRole = 'officer' }: { email: string; staffRole?: StaffRole },
 ): Promise<{ accountId: string; token: string }> {
-  const account = await insertAccount(db, { kind: 'staff', staffRole, email, name: '测试工作人员', createdBy: 'test' });
-  if (!account) throw new Error(`${email} has an account already`);
-  const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
-  const now = new Date();
-  await insertAccessToken(db, {
-    accountId: account.id,
-    name: 'test',
-    tokenHash: hash,
-    credentialsEpoch: account.credentialsEpoch,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + 86_400_000),
-  });
-  return { accountId: account.id, token };
+  const { accountId, token } = await accountAccessToken(db, { kind: 'staff', staffRole, email, name: '测试工作人员' });
+  return { accountId, token };
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { pipInstallOnce } from '../../local-stack/pip.js';
 import { loadConfig } from '../../platform/config.js';
 
 const run = promisify(execFile);
@@ -13,16 +13,11 @@ const ET_XMLFILE = 'et_xmlfile==2.0.0';
  * is installed from PyPI into the project's cache folder on first use (pip, like the Temporal wheels).
  */
 export async function readXlsx(file: string): Promise<{ sheet: string; rows: (string | number | null)[][] }> {
-  const target = path.join(loadConfig({ NODE_ENV: 'test' }).cacheDir, 'python', 'openpyxl-3.1.5');
-  if (!fs.existsSync(path.join(target, 'openpyxl', '__init__.py'))) {
-    await run(
-      'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, OPENPYXL, ET_XMLFILE],
-      {
-        timeout: 180_000,
-      },
-    );
-  }
+  const target = await pipInstallOnce({
+    target: path.join(loadConfig({ NODE_ENV: 'test' }).cacheDir, 'python', 'openpyxl-3.1.5'),
+    requirements: [OPENPYXL, ET_XMLFILE],
+    marker: path.join('openpyxl', '__init__.py'),
+  });
   const script = [
     'import json, sys, openpyxl',
     'wb = openpyxl.load_workbook(sys.argv[1], read_only=True)',

@@ -1,0 +1,161 @@
+"""Schemathesis hooks of the API contract run (test/e2e/api.contract.test.ts). They make generated requests
+valid where validity depends on records or on other requests, never hide a refusal:
+
+- Idempotency-Key: a caller that sends one key with two different requests is answered 422
+  IDEMPOTENCY_KEY_REUSED (api/idempotency.ts, documented on every mutating operation). Generated keys come from
+  a small pattern space (and the examples phase sends the documented example every time), so each request gets
+  a key of its own.
+- References in bodies: an id naming another record must name one that exists (422 naming the field otherwise,
+  issue 14 point 3); the run puts there the records the role owns (CONTRACT_* in the environment, from
+  test/support/contract.seed.ts).
+- A score sheet names each criterion of the assignment's rubric (the rubric is per programme, in the
+  assignment the expert reads first); the generated scores stay, under the rubric's keys.
+- A year's holiday arrangement lists each day of that year (the path's) once, 调休 working days on weekends:
+  the generated days move into it and onto a weekend, repeats dropped.
+- An account import (POST /api/accounts/imports) is a sheet with the template's columns and one new account.
+- Accounts: signing in (POST /api/session) uses the seeded account's email and password; a new account
+  (POST /api/accounts) gets an email of its own (one account per email: 409 ACCOUNT_EXISTS otherwise) and names
+  the seeded institution, enterprise or expert.
+- The accounts and tokens the runs authenticate with are never disabled, re-invited or revoked: the run would
+  lose its credentials (every later answer 401). A path naming one (the stateful phase follows the ids
+  GET /api/accounts and GET /api/access-tokens return) names the seeded account or spare token instead.
+- Times the API compares with the clock or with stored dates (an event's start in the future, a round's
+  deadline after its opening, an extension later than the current deadline) are set relative to now, keeping
+  the generated format.
+"""
+
+import datetime
+import itertools
+import os
+
+import schemathesis
+
+_keys = itertools.count(1)
+_later = itertools.count(1)
+_SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def _days_ahead(days):
+    return datetime.datetime.now(_SHANGHAI) + datetime.timedelta(days=days)
+
+
+def _env(name):
+    return os.environ[f"CONTRACT_{name}"]
+
+
+def _set_if_present(body, field, value):
+    if isinstance(body, dict) and field in body:
+        body[field] = value
+
+
+def _credentials_kept(case):
+    path, params = case.operation.path, case.path_parameters
+    if params is None:
+        return
+    if path.startswith("/api/accounts/{accountId}/") and params.get("accountId") in _env("ACCOUNTS_IN_USE").split(","):
+        params["accountId"] = _env("INVITABLE_ACCOUNT_ID" if path.endswith("/invitation") else "ACCOUNT_ID")
+    if path == "/api/access-tokens/{tokenId}" and params.get("tokenId") == _env("TOKEN_IN_USE_ID"):
+        params["tokenId"] = _env("TOKEN_ID")
+
+
+def _owned_references(case):
+    path, method, body = case.operation.path, case.method.upper(), case.body
+    institution = _env("INSTITUTION")
+    if (method, path) == ("POST", "/api/accounts/imports"):
+        # Any bytes are a schema-valid file; an account sheet is one with the template's columns and a row the
+        # database accepts (an email of its own, the seeded institution). CSV in UTF-8, as documented.
+        email = f"contract-import-{next(_keys)}@accounts.ronghe.example"
+        case.media_type = "text/csv"
+        case.body = f"姓名,电子邮箱,账号类型,单位\n导入测试,{email},申报单位,{institution}\n".encode()
+        return
+    if not isinstance(body, dict):
+        return
+    if (method, path) == ("POST", "/api/session"):
+        body["email"] = _env("SIGN_IN_EMAIL")
+        body["password"] = _env("SIGN_IN_PASSWORD")
+        body.pop("totp", None)
+    elif (method, path) == ("POST", "/api/accounts"):
+        body["email"] = f"contract-new-{next(_keys)}@accounts.ronghe.example"
+        _set_if_present(body, "institutionId", institution)
+        _set_if_present(body, "enterpriseId", _env("ENTERPRISE"))
+        _set_if_present(body, "expertId", _env("POOL_EXPERT"))
+    elif (method, path) == ("POST", "/api/events"):
+        _set_if_present(body, "presenters", [institution])
+        _set_if_present(body, "showcaseId", _env("SHOWCASE_ID"))
+        _set_if_present(body, "startsAt", _days_ahead(30 + next(_later) % 300).isoformat(timespec="seconds"))
+    elif (method, path) == ("PUT", "/api/events/{eventId}"):
+        _set_if_present(body, "startsAt", _days_ahead(30 + next(_later) % 300).isoformat(timespec="seconds"))
+    elif (method, path) == ("POST", "/api/rounds"):
+        if "deadline" in body:
+            body.pop("opensAt", None)
+            body["deadline"] = _days_ahead(60).date().isoformat()
+    elif (method, path) == ("PUT", "/api/rounds/{roundId}/deadline"):
+        # Each extension later than the one before (the seeded deadline is within the next half year).
+        body["deadline"] = (_days_ahead(200) + datetime.timedelta(days=next(_later))).date().isoformat()
+    elif (method, path) in (("POST", "/api/rounds/{roundId}/applications"), ("PUT", "/api/applications/{applicationId}")):
+        _set_if_present(body, "field", "next_gen_it")
+        _set_if_present(body, "partnerEnterpriseIds", ["hanwei"] if body.get("partnerEnterpriseIds") else [])
+        _set_if_present(body, "avoidExperts", ["评审专家1"] if body.get("avoidExperts") else [])
+        for member in body.get("members") or []:
+            if isinstance(member, dict) and "institutionId" in member:
+                member["institutionId"] = institution
+    elif (method, path) == ("POST", "/api/events/{eventId}/attendance"):
+        _set_if_present(body, "attended", [institution])
+    elif (method, path) == ("POST", "/api/publicity/{publicityId}/objections"):
+        _set_if_present(body, "entryId", _env("PUBLICITY_ENTRY_ID"))
+    elif (method, path) == ("POST", "/api/evaluations/{evaluationId}/reports"):
+        _set_if_present(body, "entryId", _env("ENTRY_ID"))
+    elif (method, path) == ("POST", "/api/showcases/{showcaseId}/nominations"):
+        body["sourceKind"] = "directory_entry"
+        body["sourceId"] = _env("NOMINABLE_ENTRY_ID")
+    elif (method, path) == ("PUT", "/api/assignments/{assignmentId}/review") and isinstance(body.get("scores"), dict):
+        values = list(body["scores"].values()) or [80]
+        keys = _env("RUBRIC_KEYS").split(",")
+        body["scores"] = {key: values[i % len(values)] for i, key in enumerate(keys)}
+    elif (method, path) == ("PUT", "/api/calendar/years/{year}"):
+        year = int(case.path_parameters["year"])
+        seen = set()
+        for kind in ("holidays", "workdays"):
+            days = []
+            for day in body.get(kind) or []:
+                if isinstance(day, dict) and isinstance(day.get("date"), str):
+                    date = _in_year(year, day["date"], weekend=kind == "workdays")
+                    if date in seen:
+                        continue
+                    seen.add(date)
+                    day["date"] = date
+                days.append(day)
+            if kind in body:
+                body[kind] = days
+
+
+def _in_year(year, date, weekend):
+    """The generated day moved into `year` (29 February to the 28th in a common year); a 调休 working day, which
+    the API takes only on a weekend, moved to the nearest Saturday or Sunday of that year."""
+    month, day = int(date[5:7]), int(date[8:10])
+    if (month, day) == (2, 29) and not _leap(year):
+        day = 28
+    moved = datetime.date(year, month, day)
+    while weekend and moved.weekday() < 5:
+        step = datetime.timedelta(days=1 if moved.month < 12 else -1)
+        moved += step
+    return moved.isoformat()
+
+
+def _leap(year):
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    # Every phase (examples, coverage, fuzzing, stateful) sends through here.
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = f"contract-{next(_keys)}"
+    _credentials_kept(case)
+    if case.meta is None or getattr(case.meta, "generation", None) is None or _positive(case):
+        _owned_references(case)
+
+
+def _positive(case):
+    mode = getattr(case.meta.generation, "mode", None)
+    return str(getattr(mode, "value", mode)) == "positive"
