@@ -4,6 +4,7 @@ import { assignmentLinkExpiry } from '../domain/review/links.js';
 import type { Outbox, OutgoingEmail } from '../mail/outbox.js';
 import type { ExpertLink, RenderedEmail } from '../mail/templates.js';
 import { newToken } from '../services/tokens.js';
+import { signInUrlOf } from './deps.js';
 
 /** The path an assignment link opens (the API's page `GET /review/assignment/:token`). */
 export const ASSIGNMENT_LINK_PATH = '/review/assignment/';
@@ -34,14 +35,13 @@ export async function enqueueWithAssignmentLink(
     expiresAt: linkExpiresAt,
   });
   if (!recorded) return;
-  const base = deps.publicBaseUrl();
   await deps.outbox.enqueue(
     {
       ...email,
       ...render({
-        link: `${base}${ASSIGNMENT_LINK_PATH}${token}`,
+        link: `${deps.publicBaseUrl()}${ASSIGNMENT_LINK_PATH}${token}`,
         linkExpiresAt,
-        signInUrl: `${base}/account/sign-in`,
+        signInUrl: signInUrlOf(deps),
       }),
     },
     trx,

@@ -1,6 +1,6 @@
 import { letterAssignments, type LetterAssignment } from '../db/repositories/assignment-links.js';
-import { expertsHolding } from '../db/repositories/review.assignments.js';
-import { reviewInvitation, reviewReminder } from '../mail/templates.js';
+import { expertsHolding, type ExpertHolding } from '../db/repositories/review.assignments.js';
+import { reviewInvitation, reviewReminder, type ExpertLink, type RenderedEmail } from '../mail/templates.js';
 import type { ActivityDeps } from './deps.js';
 import { mailPage, page, type BatchResult } from './mailing.js';
 import type { DueGroup } from './review.js';
@@ -29,85 +29,77 @@ export function createReviewMailingActivities({ db, outbox, calendar, publicBase
   const estimated = async (dueDay: string) =>
     (await calendar.snapshot()).calendar.arrangement(Number(dueDay.slice(0, 4))).estimated;
 
+  /**
+   * Mails a page of the experts holding `which` assignments, each email recorded with its link to the expert's
+   * assignments among them (one transaction per email), then sent by key.
+   */
+  const mailExperts = async (
+    input: ReviewBatchInput,
+    which: { firstOnly: true } | { openDueDay: string },
+    email: { purpose: string; dueAt?: Date },
+    letterOf: (e: ExpertHolding) => { key: string; render: (link: ExpertLink) => RenderedEmail },
+  ): Promise<BatchResult> => {
+    const experts = await page(expertsHolding(db, { reviewId: input.reviewId, ...which }), 'e.id', input);
+    const held = byExpert(
+      await letterAssignments(db, { reviewId: input.reviewId, expertIds: experts.map((e) => e.id), ...which }),
+    );
+    return mailPage(outbox, { workflowId: input.workflowId, purpose: email.purpose }, input, experts, async (e) => {
+      const { key, render } = letterOf(e);
+      await db.transaction((trx) =>
+        enqueueWithAssignmentLink(
+          { outbox, publicBaseUrl },
+          trx,
+          { idempotencyKey: key, workflowId: input.workflowId, recipient: e.email, ...email },
+          { expertId: e.id, reviewId: input.reviewId, assignments: held.get(e.id) ?? [] },
+          render,
+        ),
+      );
+      return { key, queued: true };
+    });
+  };
+
   return {
     /** One invitation per expert for their first assignments. */
     async sendReviewInvitations(input: ReviewBatchInput): Promise<BatchResult> {
       const { titleZh } = await loadReview(db, input.reviewId);
       const dueEstimated = await estimated(input.due.dueDay);
-      const experts = await page(expertsHolding(db, { reviewId: input.reviewId, firstOnly: true }), 'e.id', input);
-      const held = byExpert(
-        await letterAssignments(db, { reviewId: input.reviewId, expertIds: experts.map((e) => e.id), firstOnly: true }),
-      );
-      const purpose = 'review_invitation';
-      return mailPage(outbox, { workflowId: input.workflowId, purpose }, input, experts, async (e) => {
-        const key = `${input.workflowId}/review_invitation/${e.id}`;
-        await db.transaction((trx) =>
-          enqueueWithAssignmentLink(
-            { outbox, publicBaseUrl },
-            trx,
-            { idempotencyKey: key, workflowId: input.workflowId, purpose, recipient: e.email },
-            { expertId: e.id, reviewId: input.reviewId, assignments: held.get(e.id) ?? [] },
-            (link) =>
-              reviewInvitation({
-                expertName: e.name_zh,
-                reviewTitle: titleZh,
-                count: e.n,
-                due: new Date(input.due.dueAt),
-                dueEstimated,
-                replacement: false,
-                ...link,
-              }),
-          ),
-        );
-        return { key, queued: true };
-      });
+      return mailExperts(input, { firstOnly: true }, { purpose: 'review_invitation' }, (e) => ({
+        key: `${input.workflowId}/review_invitation/${e.id}`,
+        render: (link) =>
+          reviewInvitation({
+            expertName: e.name_zh,
+            reviewTitle: titleZh,
+            count: e.n,
+            due: new Date(input.due.dueAt),
+            dueEstimated,
+            replacement: false,
+            ...link,
+          }),
+      }));
     },
 
     /** A reminder k working days before a due day, only to experts with a review of that day still open. */
     async sendReviewReminders(input: ReminderBatchInput): Promise<BatchResult> {
       const { titleZh } = await loadReview(db, input.reviewId);
       const dueEstimated = await estimated(input.due.dueDay);
-      const experts = await page(
-        expertsHolding(db, { reviewId: input.reviewId, openDueDay: input.due.dueDay }),
-        'e.id',
+      return mailExperts(
         input,
-      );
-      const held = byExpert(
-        await letterAssignments(db, {
-          reviewId: input.reviewId,
-          expertIds: experts.map((e) => e.id),
-          openDueDay: input.due.dueDay,
+        { openDueDay: input.due.dueDay },
+        { purpose: 'review_reminder', dueAt: new Date(input.reminder.at) },
+        (e) => ({
+          key: `${input.workflowId}/review_reminder/${input.due.dueDay}/${input.reminder.k}/${e.id}`,
+          render: (link) =>
+            reviewReminder({
+              expertName: e.name_zh,
+              reviewTitle: titleZh,
+              open: e.n,
+              due: new Date(input.due.dueAt),
+              dueEstimated,
+              workingDaysLeft: input.reminder.k,
+              ...link,
+            }),
         }),
       );
-      const purpose = 'review_reminder';
-      return mailPage(outbox, { workflowId: input.workflowId, purpose }, input, experts, async (e) => {
-        const key = `${input.workflowId}/review_reminder/${input.due.dueDay}/${input.reminder.k}/${e.id}`;
-        await db.transaction((trx) =>
-          enqueueWithAssignmentLink(
-            { outbox, publicBaseUrl },
-            trx,
-            {
-              idempotencyKey: key,
-              workflowId: input.workflowId,
-              purpose,
-              recipient: e.email,
-              dueAt: new Date(input.reminder.at),
-            },
-            { expertId: e.id, reviewId: input.reviewId, assignments: held.get(e.id) ?? [] },
-            (link) =>
-              reviewReminder({
-                expertName: e.name_zh,
-                reviewTitle: titleZh,
-                open: e.n,
-                due: new Date(input.due.dueAt),
-                dueEstimated,
-                workingDaysLeft: input.reminder.k,
-                ...link,
-              }),
-          ),
-        );
-        return { key, queued: true };
-      });
     },
   };
 }

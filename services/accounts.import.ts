@@ -314,7 +314,7 @@ const ROLE_BY_TEXT = new Map<string, StaffRole>([
  * expert that is missing, unknown, of the wrong kind or (expert) no longer in the pool or already with an account;
  * a column filled that the row's type does not take.
  */
-export async function checkImportRows(
+async function checkImportRows(
   db: Db,
   rows: readonly ImportRow[],
 ): Promise<{ problems: ImportProblem[]; plans: ImportPlan[] }> {
@@ -445,7 +445,7 @@ class RowsRejected extends Error {
 }
 
 /** The audit action of an import; its subject is the file's SHA-256, which makes a second import of it a no-op. */
-export const IMPORT_AUDIT_ACTION = 'account.import';
+const IMPORT_AUDIT_ACTION = 'account.import';
 
 /** The earlier import of the file with this SHA-256, if there was one (its audit row). */
 async function earlierImport(
@@ -507,7 +507,7 @@ export async function importAccounts(
     return { status: 'checked', sheet, ...(await checkImportRows(deps.db, sheet.rows)) };
   }
   let outcome: ImportOutcome;
-  let keys: string[] = [];
+  const keys: string[] = [];
   try {
     outcome = await deps.db.transaction(async (trx) => {
       await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['ronghe:account-import']);
@@ -562,7 +562,6 @@ export async function importAccounts(
       return { status: 'imported', sheet, accounts };
     });
   } catch (err) {
-    keys = [];
     if (err instanceof RowsRejected) return { status: 'rejected', sheet, problems: err.problems };
     throw err;
   }

@@ -213,5 +213,6 @@ export async function matchAccount(db: Db, claims: OidcClaims, now: Date): Promi
   if (await oidcIdentityOf(db, account.id)) return { refusal: 'OIDC_IDENTITY_CONFLICT', account };
   if (account.disabledAt) return { account, linked: false };
   if (!(await linkOidcIdentity(db, account.id, claims, now))) return { refusal: 'OIDC_IDENTITY_CONFLICT', account };
-  return { account: (await findAccount(db, account.id))!, linked: true };
+  // Linking wrote only the identity's columns, which `Account` does not carry: the row read above is current.
+  return { account, linked: true };
 }

@@ -91,12 +91,6 @@ export async function findAssignmentLink(db: Db, id: string): Promise<Assignment
   return row ? linkOf(row) : undefined;
 }
 
-/** The links carried by the email keyed `emailKey` (zero or one), for tests and support. */
-export async function assignmentLinkOfEmail(db: Db, emailKey: string): Promise<AssignmentLink | undefined> {
-  const row = await db('assignment_links').where({ email_key: emailKey }).first<LinkRow | undefined>();
-  return row ? linkOf(row) : undefined;
-}
-
 /** Counts a use of the link (opened at `at`). */
 export async function noteAssignmentLinkUse(db: Db, id: string, at: Date): Promise<void> {
   await db('assignment_links')

@@ -62,12 +62,13 @@ export function evaluationResult(
 }
 
 /** To staff: `ungraded` reports have fewer valid expert scores than the minimum and wait for a grade from staff. */
-export function evaluationUngraded(d: {
-  signInUrl: string;
-  evaluationTitle: string;
-  evaluationId: string;
-  ungraded: number;
-}): RenderedEmail {
+export function evaluationUngraded(
+  d: WhereToAct & {
+    evaluationTitle: string;
+    evaluationId: string;
+    ungraded: number;
+  },
+): RenderedEmail {
   return {
     subject: `【需处理】${d.evaluationTitle}有 ${d.ungraded} 份自评报告有效专家评分不足`,
     text: body([

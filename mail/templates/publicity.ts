@@ -1,5 +1,14 @@
 import { formatInstantZh } from '../../domain/calendar/index.js';
-import { CONTACT_CENTRE_ZH, body, deadlineZh, estimatedTag, greeting, letter, type RenderedEmail } from './common.js';
+import {
+  CONTACT_CENTRE_ZH,
+  body,
+  deadlineZh,
+  estimatedTag,
+  greeting,
+  letter,
+  type RenderedEmail,
+  type WhereToAct,
+} from './common.js';
 
 /**
  * To the person who raised a named objection, once staff decide it; `entryTitle` is null for an objection
@@ -46,12 +55,13 @@ export function entryRemoved(d: {
 }
 
 /** To staff when the publicity period ended at `endedAt` with `pending` objections still undecided. */
-export function objectionsPending(d: {
-  signInUrl: string;
-  publicityTitle: string;
-  pending: number;
-  endedAt: Date;
-}): RenderedEmail {
+export function objectionsPending(
+  d: WhereToAct & {
+    publicityTitle: string;
+    pending: number;
+    endedAt: Date;
+  },
+): RenderedEmail {
   return {
     subject: `【待处理】${d.publicityTitle}尚有 ${d.pending} 件异议未处理`,
     text: body([

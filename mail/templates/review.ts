@@ -12,10 +12,9 @@ export interface ExpertMailContext {
  * about and signs the expert in for them only (`${PUBLIC_BASE_URL}/review/assignment/<token>`), good until
  * `linkExpiresAt`; after that the expert signs in with the password at `signInUrl`.
  */
-export interface ExpertLink {
+export interface ExpertLink extends WhereToAct {
   link: string;
   linkExpiresAt: Date;
-  signInUrl: string;
 }
 
 /** The lines that tell the expert where to act: the link, how long it is good, and where to sign in after. */
@@ -126,15 +125,16 @@ export function staffGradeNeeded(d: WhereToAct & { what: string; valid: number; 
  * those with too few valid scores (`underReviewed`) or a score spread above the programme's
  * `spreadFlagAbove` points (`spread`; `spreadAbove` is that threshold).
  */
-export function reviewCompleted(d: {
-  signInUrl: string;
-  reviewTitle: string;
-  items: number;
-  recommended: number;
-  underReviewed: string[];
-  spread: string[];
-  spreadAbove: number;
-}): RenderedEmail {
+export function reviewCompleted(
+  d: WhereToAct & {
+    reviewTitle: string;
+    items: number;
+    recommended: number;
+    underReviewed: string[];
+    spread: string[];
+    spreadAbove: number;
+  },
+): RenderedEmail {
   return {
     subject: `【评审完成】${d.reviewTitle}：推荐 ${d.recommended} 项，待确认`,
     text: body([

@@ -1,4 +1,4 @@
-import { body, type RenderedEmail } from './common.js';
+import { body, type RenderedEmail, type WhereToAct } from './common.js';
 
 /** What a procedure's step is called in a notice to staff, by workflow type. */
 const STEP_ZH: Record<string, string> = {
@@ -11,14 +11,15 @@ const STEP_ZH: Record<string, string> = {
  * staff retry the step in the system (README "When a step fails") once the cause is fixed. `reason` is
  * the failure's message; `attempt` counts the failures of this step (1 for the first).
  */
-export function childWorkflowFailed(d: {
-  signInUrl: string;
-  parentWorkflowId: string;
-  childWorkflowId: string;
-  childType: string;
-  attempt: number;
-  reason: string;
-}): RenderedEmail {
+export function childWorkflowFailed(
+  d: WhereToAct & {
+    parentWorkflowId: string;
+    childWorkflowId: string;
+    childType: string;
+    attempt: number;
+    reason: string;
+  },
+): RenderedEmail {
   const step = STEP_ZH[d.childType] ?? d.childType;
   return {
     subject: `【需处理】流程 ${d.parentWorkflowId} 的${step}环节失败${d.attempt > 1 ? `（第 ${d.attempt} 次）` : ''}，等待重试`,
