@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CalendarRepository } from '../../db/repositories/calendar.js';
-import { insertRound } from '../../db/repositories/round.js';
 import { hashPassword } from '../../services/accounts.js';
 import type { ReviewState, ReviewWorkflow } from '../../workflows/review.messages.js';
+import { enterNationalDay2027, seedRoundForReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -96,48 +95,14 @@ const rows = () =>
 describe('experts act from the email (issue 15, point 4)', () => {
   it('signs in from the invitation for its assignment only, reminds with a link to it, and asks for the password once the link expired', async () => {
     const db = stack.database.db;
-    await new CalendarRepository(db).enterOfficialArrangement({
-      year: 2027,
-      holidays: ['01', '02', '03', '04', '05', '06', '07'].map((d) => ({ date: `2027-10-${d}`, name: '国庆节' })),
-      workdays: [
-        { date: '2027-09-26', name: '国庆节' },
-        { date: '2027-10-09', name: '国庆节' },
-      ],
-      enteredBy: 'staff:test',
-    });
-    await insertRound(db, {
-      id: ROUND,
-      programme: 'research_project',
-      year: 2027,
-      titleZh: '2027年度产教融合研究项目申报',
-      opensAt: new Date('2027-08-01T01:00:00Z'),
-      launchedBy: 'staff:test',
-    });
-    await db('applications').insert(
-      ['zzu', 'henu'].map((institution, i) => ({
-        round_id: ROUND,
-        institution_id: institution,
-        status: 'formal_passed',
-        title_zh: `研究项目 L${i + 1}`,
-        field_key: 'next_gen_it',
-        draft: JSON.stringify({ title: `研究项目 L${i + 1}` }),
-        received_at: new Date(`2027-08-1${i}T02:00:00Z`),
-      })),
-    );
-    await db('experts').update({ active: false });
+    await enterNationalDay2027(db);
     // Six experts for two applications × three: each expert holds one assignment.
     const experts = [1, 2, 3, 4, 5, 6].map((n) => `l${n}`);
-    await db('experts').insert(
-      experts.map((id, n) => ({
-        id,
-        name_zh: `链接专家${n + 1}`,
-        email: `${id}@pool.ronghe.example`,
-        affiliation_kind: 'industry',
-        enterprise_id: 'newcapec',
-        title_zh: '正高级工程师',
-        fields: ['next_gen_it'],
-      })),
-    );
+    await seedRoundForReview(db, {
+      roundId: ROUND,
+      titleTag: 'L',
+      experts: experts.map((id, n) => ({ id, nameZh: `链接专家${n + 1}` })),
+    });
     // Their accounts (the password is what an expired link asks for); l6 has none.
     const passwordHash = await hashPassword(PASSWORD);
     await db('accounts').insert(

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRound } from '../../db/repositories/round.js';
 import type { FailedChild } from '../../workflows/children.messages.js';
 import type { ReviewState } from '../../workflows/review.messages.js';
 import type { RoundInput, RoundWorkflow } from '../../workflows/round.messages.js';
 import { freshMemory } from '../../workflows/round.memory.js';
+import { seedRoundForReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -48,37 +48,12 @@ async function call<T>(
 
 /** A research_project round row with two applications past the formal check, and five experts of their field. */
 async function roundWithApplications(roundId: string, year: number, expertPrefix: string): Promise<void> {
-  await insertRound(db(), {
-    id: roundId,
-    programme: 'research_project',
+  await seedRoundForReview(db(), {
+    roundId,
     year,
-    titleZh: `${year}年度产教融合研究项目申报`,
-    opensAt: new Date(`${year}-08-01T01:00:00Z`),
-    launchedBy: 'staff:test',
+    titleTag: expertPrefix,
+    experts: [1, 2, 3, 4, 5].map((n) => ({ id: `${expertPrefix}${n}`, nameZh: `专家${expertPrefix}${n}` })),
   });
-  await db()('applications').insert(
-    ['zzu', 'henu'].map((institution, i) => ({
-      round_id: roundId,
-      institution_id: institution,
-      status: 'formal_passed',
-      title_zh: `研究项目 ${expertPrefix}${i + 1}`,
-      field_key: 'next_gen_it',
-      draft: JSON.stringify({ title: `研究项目 ${expertPrefix}${i + 1}` }),
-      received_at: new Date(`${year}-08-1${i}T02:00:00Z`),
-    })),
-  );
-  await db()('experts').update({ active: false });
-  await db()('experts').insert(
-    [1, 2, 3, 4, 5].map((n) => ({
-      id: `${expertPrefix}${n}`,
-      name_zh: `专家${expertPrefix}${n}`,
-      email: `${expertPrefix}${n}@pool.ronghe.example`,
-      affiliation_kind: 'industry',
-      enterprise_id: 'newcapec',
-      title_zh: '正高级工程师',
-      fields: ['next_gen_it'],
-    })),
-  );
 }
 
 interface Row {

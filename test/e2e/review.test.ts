@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
-import { CalendarRepository } from '../../db/repositories/calendar.js';
-import { insertRound } from '../../db/repositories/round.js';
 import type { ReviewState } from '../../workflows/review.messages.js';
 import type { ReviewWorkflow } from '../../workflows/review.messages.js';
+import { enterNationalDay2027, seedRoundForReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -70,51 +69,13 @@ const rubricScores = { significance: 90, approach: 88, industry_fit: 86, team: 8
 
 describe('expert review over real calendar durations (time-skipping server)', () => {
   it('replaces a decline and a timeout once each, reminds only experts with open reviews at 09:00 on the right working days, and flags an under-reviewed application', async () => {
-    // Staff enter 2027's 国庆 arrangement: 10-01..10-07 off, Sun 09-26 and Sat 10-09 worked (调休).
-    await new CalendarRepository(stack.database.db).enterOfficialArrangement({
-      year: 2027,
-      holidays: ['01', '02', '03', '04', '05', '06', '07'].map((d) => ({ date: `2027-10-${d}`, name: '国庆节' })),
-      workdays: [
-        { date: '2027-09-26', name: '国庆节' },
-        { date: '2027-10-09', name: '国庆节' },
-      ],
-      enteredBy: 'staff:test',
-    });
+    await enterNationalDay2027(stack.database.db);
     // Two applications that passed the formal check, and a pool of five experts of their field.
-    await insertRound(stack.database.db, {
-      id: ROUND,
-      programme: 'research_project',
-      year: 2027,
-      titleZh: '2027年度产教融合研究项目申报',
-      opensAt: new Date('2027-08-01T01:00:00Z'),
-      launchedBy: 'staff:test',
+    const [a1, a2] = await seedRoundForReview(stack.database.db, {
+      roundId: ROUND,
+      titleTag: 'A',
+      experts: [1, 2, 3, 4, 5].map((n) => ({ id: `e${n}`, nameZh: `专家${n}` })),
     });
-    const [a1, a2] = await stack.database
-      .db('applications')
-      .insert(
-        ['zzu', 'henu'].map((institution, i) => ({
-          round_id: ROUND,
-          institution_id: institution,
-          status: 'formal_passed',
-          title_zh: `研究项目 A${i + 1}`,
-          field_key: 'next_gen_it',
-          draft: JSON.stringify({ title: `研究项目 A${i + 1}` }),
-          received_at: new Date(`2027-08-1${i}T02:00:00Z`),
-        })),
-      )
-      .returning<{ id: string }[]>('id');
-    await stack.database.db('experts').update({ active: false });
-    await stack.database.db('experts').insert(
-      [1, 2, 3, 4, 5].map((n) => ({
-        id: `e${n}`,
-        name_zh: `专家${n}`,
-        email: `e${n}@pool.ronghe.example`,
-        affiliation_kind: 'industry',
-        enterprise_id: 'newcapec',
-        title_zh: '正高级工程师',
-        fields: ['next_gen_it'],
-      })),
-    );
 
     // The review starts on Fri 2027-09-24: 10 working days (counting the 调休 days, skipping 国庆) end Tue 10-12.
     await skipTo('2027-09-24T10:00:00+08:00');
