@@ -88,6 +88,29 @@ export function principalOfAccount(account: Account, via: AuthenticatedBy): Prin
   }
 }
 
+/**
+ * Audits what an account did for itself (signed in, accepted its invitation, reset its password…) or what
+ * happened to its session, as the account's session principal, the account the subject.
+ */
+export async function recordAccountAudit(
+  db: Db,
+  req: Request,
+  account: Account,
+  action: string,
+  more: { reason?: string; details?: Record<string, unknown> } = {},
+): Promise<void> {
+  const { actor, role } = principalOfAccount(account, 'session');
+  await recordAudit(db, {
+    actor,
+    role,
+    action,
+    subjectKind: 'account',
+    subjectId: account.id,
+    ...more,
+    requestId: requestIdOf(req),
+  });
+}
+
 const ISSUER = 'ronghe';
 const AUDIENCE = 'ronghe-api';
 
@@ -155,6 +178,11 @@ export async function verifyToken(token: string, secret: string): Promise<Princi
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
+    /**
+     * The account `authenticate` read for this request (a session's or a personal access token's), so a route
+     * or page that shows or uses it does not read it again; absent for a development token and without one.
+     */
+    account?: Account;
   }
 }
 
@@ -296,6 +324,7 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
           const ended = accountEnded(account, stored.credentialsEpoch);
           if (ended) throw new AppError('SESSION_ENDED', ended);
           await touchAccessToken(db, stored.id, now);
+          req.account = account!;
           req.principal = principalOfAccount(account!, 'access-token');
           return next();
         }
@@ -323,19 +352,10 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
           (signedIn.link ? await linkEnded(db, signedIn.link.id, clock()) : undefined);
         if (ended) {
           await destroySession(req);
-          if (account) {
-            await recordAudit(db, {
-              actor: principalOfAccount(account, 'session').actor,
-              role: principalOfAccount(account, 'session').role,
-              action: 'account.session_ended',
-              subjectKind: 'account',
-              subjectId: account.id,
-              reason: ended,
-              requestId: requestIdOf(req),
-            });
-          }
+          if (account) await recordAccountAudit(db, req, account, 'account.session_ended', { reason: ended });
           throw new AppError('SESSION_ENDED', `${ended}，请重新登录`);
         }
+        req.account = account!;
         req.principal = principalOfAccount(account!, 'session');
         if (signedIn.link) {
           req.principal.assignmentLink = { id: signedIn.link.id, assignmentIds: signedIn.link.assignmentIds };

@@ -19,20 +19,20 @@ import {
   hashPassword,
   normaliseEmail,
   sendAccountLink,
-  tokenHash,
   totpOf,
   totpStep,
   typedEmailDigest,
   type AccountServiceDeps,
 } from '../services/accounts.js';
-import { principalOfAccount } from './auth.js';
+import { tokenHash } from '../services/tokens.js';
+import { recordAccountAudit } from './auth.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { readForm, type Typed } from './pages.forms.js';
-import { escape, page, send } from './pages.js';
+import { csrfField, errorBox, escape, showPage } from './pages.js';
 import { emailKey, type SignInLimits } from './rate-limit.js';
 import { oidcSignInButton } from './pages.oidc.js';
 import { requestIdOf } from './request.js';
-import { csrfTokenOf, hasValidCsrfToken } from './session.js';
+import { hasValidCsrfToken } from './session.js';
 import {
   checkPassword,
   checkSecondFactor,
@@ -118,15 +118,7 @@ export const accountPageErrors: ErrorRequestHandler = (err, req, res, next) => {
   const { problem } = problemFor(err, req);
   const { status, problems } = pageProblemOf(err, req, res);
   const title = problem.code === 'SESSION_ENDED' ? '登录已失效' : problem.title;
-  res.setHeader('Cache-Control', 'no-store');
-  send(
-    res,
-    status,
-    page(
-      title,
-      `<h1>${escape(title)}</h1><div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div><p><a href="/account/sign-in">重新登录</a></p>`,
-    ),
-  );
+  showPage(res, status, title, `${errorBox(problems)}<p><a href="/account/sign-in">重新登录</a></p>`);
 };
 
 /** Re-renders a form's page with a status, the problems, and what was typed (the email; never a password). */
@@ -142,19 +134,6 @@ type FormPage = (
 const SECOND_FACTOR_WINDOW_MS = 10 * 60_000;
 
 const PASSWORD_RULE = `密码 ${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} 个字符，不能与电子邮箱相同；建议使用易记的长句。`;
-
-function csrfField(req: Request): string {
-  return `<input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}">`;
-}
-
-function errorBox(problems: string[]): string {
-  return problems.length ? `<div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div>` : '';
-}
-
-function show(res: Response, status: number, title: string, body: string): void {
-  res.setHeader('Cache-Control', 'no-store');
-  send(res, status, page(title, `<h1>${escape(title)}</h1>${body}`));
-}
 
 /** A field of the form as read by `readForm` (req.body is then the typed values, text only). */
 const fieldOf = (req: Request, name: keyof typeof ACCOUNT_FIELDS): string => {
@@ -250,7 +229,7 @@ export function accountPages(deps: AccountPageDeps): Router {
       purpose === 'invitation'
         ? '如尚未设置密码，请联系管理服务中心的系统管理员重新发送邀请；如已设置，请直接<a href="/account/sign-in">登录</a>。'
         : '请在<a href="/account/reset">重置密码页面</a>重新申请。';
-    show(res, 410, '链接已失效', `${errorBox([why])}<p>${next}</p>`);
+    showPage(res, 410, '链接已失效', `${errorBox([why])}<p>${next}</p>`);
   };
 
   // ---- Invitation: set the password (staff: and enrol TOTP).
@@ -281,14 +260,14 @@ export function accountPages(deps: AccountPageDeps): Router {
   router.get('/account/invitation/:token', async (req, res) => {
     const found = await usableLink(req.params.token, 'invitation');
     if ('why' in found) return linkRefused(req, res, 'invitation', found.why);
-    show(res, 200, '设置登录密码', invitationForm(req, found.account));
+    showPage(res, 200, '设置登录密码', invitationForm(req, found.account));
   });
 
   /** The invitation form again (or why its link is no longer good). */
   const invitationPage: FormPage = async (req, res, status, problems) => {
     const found = await usableLink(String(req.params.token), 'invitation');
     if ('why' in found) return linkRefused(req, res, 'invitation', found.why);
-    show(res, status, '设置登录密码', invitationForm(req, found.account, problems));
+    showPage(res, status, '设置登录密码', invitationForm(req, found.account, problems));
   };
 
   formPost('/account/invitation/:token', invitationPage, async (req, res) => {
@@ -318,7 +297,7 @@ export function accountPages(deps: AccountPageDeps): Router {
         reason: problems.join('；'),
         requestId: requestIdOf(req),
       });
-      return show(res, 422, '设置登录密码', invitationForm(req, account, problems));
+      return showPage(res, 422, '设置登录密码', invitationForm(req, account, problems));
     }
     if (!(await useLink(db, link.id, clock()))) {
       return linkRefused(req, res, 'invitation', '该链接刚刚已被使用或已过期');
@@ -329,16 +308,8 @@ export function accountPages(deps: AccountPageDeps): Router {
       // The code that confirmed the enrolment is used: it cannot sign in too (RFC 6238, section 5.2).
       await acceptTotpStep(db, account.id, step!);
     }
-    const principal = principalOfAccount(account, 'session');
-    await recordAudit(db, {
-      actor: principal.actor,
-      role: principal.role,
-      action: 'account.invitation_accepted',
-      subjectKind: 'account',
-      subjectId: account.id,
-      requestId: requestIdOf(req),
-    });
-    show(
+    await recordAccountAudit(db, req, account, 'account.invitation_accepted');
+    showPage(
       res,
       200,
       '密码已设置',
@@ -373,12 +344,12 @@ export function accountPages(deps: AccountPageDeps): Router {
   };
 
   const signInPage: FormPage = (req, res, status, problems, typed) =>
-    show(res, status, '登录', signInForm(req, problems, typed.email ?? ''));
+    showPage(res, status, '登录', signInForm(req, problems, typed.email ?? ''));
   const totpPage: FormPage = (req, res, status, problems) =>
-    show(res, status, '输入动态验证码', totpForm(req, problems));
+    showPage(res, status, '输入动态验证码', totpForm(req, problems));
 
   router.get('/account/sign-in', (req, res) => {
-    show(res, 200, '登录', signInForm(req));
+    showPage(res, 200, '登录', signInForm(req));
   });
 
   const byEmailTyped = (req: Request) => emailKey(fieldOf(req, 'email'));
@@ -390,7 +361,7 @@ export function accountPages(deps: AccountPageDeps): Router {
       account = await checkPassword(deps, req, email, fieldOf(req, 'password'));
     } catch (err) {
       const { status, problems } = refusalOf(req, res, err);
-      return show(res, status, '登录', signInForm(req, problems, email));
+      return showPage(res, status, '登录', signInForm(req, problems, email));
     }
     if (needsSecondFactor(account)) {
       req.session.pendingSecondFactor = {
@@ -399,7 +370,7 @@ export function accountPages(deps: AccountPageDeps): Router {
         epoch: account.credentialsEpoch,
         at: clock().getTime(),
       };
-      return show(res, 200, '输入动态验证码', totpForm(req));
+      return showPage(res, 200, '输入动态验证码', totpForm(req));
     }
     await startSession(deps, req, account);
     res.redirect(303, '/account');
@@ -422,45 +393,41 @@ export function accountPages(deps: AccountPageDeps): Router {
       clock().getTime() - pending.at > SECOND_FACTOR_WINDOW_MS
     ) {
       delete req.session.pendingSecondFactor;
-      return show(res, 401, '登录', signInForm(req, ['登录已超时或已失效，请重新输入电子邮箱和密码']));
+      return showPage(res, 401, '登录', signInForm(req, ['登录已超时或已失效，请重新输入电子邮箱和密码']));
     }
     try {
       await checkSecondFactor(deps, req, account, fieldOf(req, 'totp'));
     } catch (err) {
       const { status, problems } = refusalOf(req, res, err);
-      return show(res, status, '输入动态验证码', totpForm(req, problems));
+      return showPage(res, status, '输入动态验证码', totpForm(req, problems));
     }
     await startSession(deps, req, account);
     res.redirect(303, '/account');
   });
 
-  router.get('/account', async (req, res) => {
-    const principal = req.principal;
-    const account =
-      principal?.via === 'session' && principal.accountId ? await findAccount(db, principal.accountId) : undefined;
+  const signOutForm = (req: Request) =>
+    `<form method="post" action="/account/sign-out">${csrfField(req)}<button type="submit">退出登录</button></form>`;
+
+  router.get('/account', (req, res) => {
+    const account = req.principal?.via === 'session' ? req.account : undefined;
     if (!account) return res.redirect(303, '/account/sign-in');
-    show(
+    showPage(
       res,
       200,
       '我的账号',
       `<p class="ok">已登录：<span id="account-name">${escape(account.name)}</span>（${escape(accountRoleZh(account))}，${escape(account.email)}）。</p>
 <p>接口调用可使用本会话（写操作附 X-CSRF-Token，值见 <a href="/api/session">/api/session</a>），脚本请创建个人访问令牌（POST /api/access-tokens）。</p>
-<form method="post" action="/account/sign-out">${csrfField(req)}<button type="submit">退出登录</button></form>`,
+${signOutForm(req)}`,
     );
   });
 
   const signOutPage: FormPage = (req, res, status, problems) =>
-    show(
-      res,
-      status,
-      '退出登录',
-      `${errorBox(problems)}<form method="post" action="/account/sign-out">${csrfField(req)}<button type="submit">退出登录</button></form>`,
-    );
+    showPage(res, status, '退出登录', `${errorBox(problems)}${signOutForm(req)}`);
 
   formPost('/account/sign-out', signOutPage, async (req, res) => {
     if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, signOutPage);
     if (req.session) await endSession(deps, req);
-    show(res, 200, '已退出登录', '<p class="ok">您已退出登录。</p><p><a href="/account/sign-in">重新登录</a></p>');
+    showPage(res, 200, '已退出登录', '<p class="ok">您已退出登录。</p><p><a href="/account/sign-in">重新登录</a></p>');
   });
 
   // ---- Password reset: the request page answers the same whatever the email.
@@ -474,11 +441,11 @@ export function accountPages(deps: AccountPageDeps): Router {
 </form>`;
 
   router.get('/account/reset', (req, res) => {
-    show(res, 200, '重置密码', resetRequestForm(req));
+    showPage(res, 200, '重置密码', resetRequestForm(req));
   });
 
   const resetRequestPage: FormPage = (req, res, status, problems, typed) =>
-    show(res, status, '重置密码', resetRequestForm(req, problems, typed.email ?? ''));
+    showPage(res, status, '重置密码', resetRequestForm(req, problems, typed.email ?? ''));
 
   formPost(
     '/account/reset',
@@ -490,7 +457,7 @@ export function accountPages(deps: AccountPageDeps): Router {
       const email = normaliseEmail(fieldOf(req, 'email'));
       if (!email) {
         const problems = ['电子邮箱应为单个邮箱地址（如 name@example.com）'];
-        return show(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
+        return showPage(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
       }
       const account = await findAccountByEmail(db, email);
       // Only a usable account gets an email; the page is the same either way (no enumeration).
@@ -507,7 +474,7 @@ export function accountPages(deps: AccountPageDeps): Router {
         details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
         requestId: requestIdOf(req),
       });
-      show(
+      showPage(
         res,
         200,
         '重置密码',
@@ -529,13 +496,13 @@ export function accountPages(deps: AccountPageDeps): Router {
   router.get('/account/reset/:token', async (req, res) => {
     const found = await usableLink(req.params.token, 'password_reset');
     if ('why' in found) return linkRefused(req, res, 'password_reset', found.why);
-    show(res, 200, '设置新密码', resetForm(req));
+    showPage(res, 200, '设置新密码', resetForm(req));
   });
 
   const resetPage: FormPage = async (req, res, status, problems) => {
     const found = await usableLink(String(req.params.token), 'password_reset');
     if ('why' in found) return linkRefused(req, res, 'password_reset', found.why);
-    show(res, status, '设置新密码', resetForm(req, problems));
+    showPage(res, status, '设置新密码', resetForm(req, problems));
   };
 
   formPost('/account/reset/:token', resetPage, async (req, res) => {
@@ -545,21 +512,13 @@ export function accountPages(deps: AccountPageDeps): Router {
     const password = fieldOf(req, 'password');
     const weak = passwordProblem(password, found.account.email);
     const problem = weak ?? (password !== fieldOf(req, 'confirm') ? '两次输入的密码不一致，请重新输入' : undefined);
-    if (problem) return show(res, 422, '设置新密码', resetForm(req, [problem]));
+    if (problem) return showPage(res, 422, '设置新密码', resetForm(req, [problem]));
     if (!(await useLink(db, found.link.id, clock()))) {
       return linkRefused(req, res, 'password_reset', '该链接刚刚已被使用或已过期');
     }
     await setPasswordHash(db, found.account.id, await hashPassword(password), { endCredentials: true });
-    const principal = principalOfAccount(found.account, 'session');
-    await recordAudit(db, {
-      actor: principal.actor,
-      role: principal.role,
-      action: 'account.password_reset',
-      subjectKind: 'account',
-      subjectId: found.account.id,
-      requestId: requestIdOf(req),
-    });
-    show(
+    await recordAccountAudit(db, req, found.account, 'account.password_reset');
+    showPage(
       res,
       200,
       '新密码已设置',

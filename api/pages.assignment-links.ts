@@ -14,10 +14,10 @@ import { tokenHash } from '../services/tokens.js';
 import { principalOfAccount } from './auth.js';
 import { AppError, problemFor } from './errors.js';
 import { readForm } from './pages.forms.js';
-import { escape, page, send } from './pages.js';
+import { csrfField, errorBox, escape, showPage } from './pages.js';
 import { emailKey, type SignInLimits } from './rate-limit.js';
 import { requestIdOf } from './request.js';
-import { csrfTokenOf, hasValidCsrfToken } from './session.js';
+import { hasValidCsrfToken } from './session.js';
 import { checkPassword, regenerateSession, startSession, type SignInDeps } from './sign-in.js';
 
 /**
@@ -48,14 +48,9 @@ export const ASSIGNMENTS_PAGE = '/review/assignments';
 const LINK_FORM_FIELDS = { _csrf: '安全令牌', email: '电子邮箱', password: '密码' } as const;
 
 function show(res: Response, status: number, title: string, body: string): void {
-  res.setHeader('Cache-Control', 'no-store');
   // The page's URL holds the token: no Referer carries it to another site.
   res.setHeader('Referrer-Policy', 'no-referrer');
-  send(res, status, page(title, `<h1>${escape(title)}</h1>${body}`));
-}
-
-function errorBox(problems: string[]): string {
-  return problems.length ? `<div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div>` : '';
+  showPage(res, status, title, body);
 }
 
 export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
@@ -88,7 +83,7 @@ export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
     `${errorBox(problems)}
 <p>该评审任务链接已于 ${escape(formatInstantZh(link.expiresAt))}（北京时间）过期。请以您的评审专家账号的电子邮箱和密码登录，登录后即可查看您的评审任务。</p>
 <form method="post">
-  <input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}">
+  ${csrfField(req)}
   <label for="email">电子邮箱</label><input type="email" id="email" name="email" autocomplete="username" required value="${escape(email)}">
   <label for="password">密码</label><input type="password" id="password" name="password" autocomplete="current-password" required>
   <button type="submit">登录</button>
@@ -285,7 +280,7 @@ export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
         '我的评审任务',
         `${scoped}<table><thead><tr><th>评审对象</th><th>单位</th><th>截止时间</th><th>状态</th><th>任务编号</th></tr></thead><tbody>${rows}</tbody></table>
 <p>查看评审材料：GET /api/assignments/&lt;任务编号&gt;；接受：POST /api/assignments/&lt;任务编号&gt;/accept；谢绝：POST /api/assignments/&lt;任务编号&gt;/decline；提交评分：PUT /api/assignments/&lt;任务编号&gt;/review（写操作请在请求头 X-CSRF-Token 中附上 <a href="/api/session">/api/session</a> 返回的 csrfToken）。接口说明见 <a href="/docs">/docs</a>。</p>
-<form method="post" action="/account/sign-out"><input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}"><button type="submit">退出登录</button></form>`,
+<form method="post" action="/account/sign-out">${csrfField(req)}<button type="submit">退出登录</button></form>`,
       );
     } catch (err) {
       next(err);

@@ -9,11 +9,10 @@ import {
   type OidcProvider,
   type PendingOidcSignIn,
 } from '../services/oidc.js';
-import { principalOfAccount } from './auth.js';
+import { recordAccountAudit } from './auth.js';
 import { AppError } from './errors.js';
-import { escape, page, send } from './pages.js';
+import { csrfField, errorBox, showPage } from './pages.js';
 import { requestIdOf } from './request.js';
-import { csrfTokenOf } from './session.js';
 import { needsSecondFactor, startSession, type SignInDeps } from './sign-in.js';
 
 /**
@@ -63,11 +62,6 @@ const NEXT_STEP: Record<string, string> = {
   ACCOUNT_NOT_READY: '请先通过邀请邮件中的链接完成设置，再回到<a href="/account/sign-in">登录页</a>登录。',
 };
 
-function show(res: Response, status: number, title: string, body: string): void {
-  res.setHeader('Cache-Control', 'no-store');
-  send(res, status, page(title, `<h1>${escape(title)}</h1>${body}`));
-}
-
 /**
  * The sign-in page's button: a link to the start route. A link, not a form: the API's Content-Security-Policy
  * (`form-action 'self'`) rightly stops a form post from being redirected to another origin, and starting a
@@ -81,7 +75,7 @@ export function oidcSignInButton(): string {
 function totpForm(req: Request): string {
   return `<p>已通过统一身份认证。工作人员还须输入身份验证器中 ronghe 账号当前显示的 6 位动态验证码。</p>
 <form method="post" action="/account/sign-in/totp">
-  <input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}">
+  ${csrfField(req)}
   <label for="totp">动态验证码</label><input type="text" id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required>
   <button type="submit">验证并登录</button>
 </form>`;
@@ -118,12 +112,7 @@ export function oidcPages(deps: OidcPageDeps): Router {
       requestId: requestIdOf(req),
     });
     const lines = [error.title, ...(error.detail ? [error.detail] : [])];
-    show(
-      res,
-      error.status,
-      '统一身份认证登录',
-      `<div class="error">${lines.map((l) => `<p>${escape(l)}</p>`).join('')}</div><p>${NEXT_STEP[error.code] ?? ''}</p>`,
-    );
+    showPage(res, error.status, '统一身份认证登录', `${errorBox(lines)}<p>${NEXT_STEP[error.code] ?? ''}</p>`);
   };
 
   /**
@@ -198,15 +187,8 @@ export function oidcPages(deps: OidcPageDeps): Router {
     }
     const { account } = match;
     if (match.linked) {
-      const principal = principalOfAccount(account, 'session');
-      await recordAudit(db, {
-        actor: principal.actor,
-        role: principal.role,
-        action: 'account.oidc_linked',
-        subjectKind: 'account',
-        subjectId: account.id,
+      await recordAccountAudit(db, req, account, 'account.oidc_linked', {
         details: { issuer: claims.issuer, subject: claims.subject, email: claims.email ?? null },
-        requestId: requestIdOf(req),
       });
     }
     if (account.disabledAt) {
@@ -221,7 +203,7 @@ export function oidcPages(deps: OidcPageDeps): Router {
         });
       }
       holdForSecondFactor(req, account);
-      return show(res, 200, '输入动态验证码', totpForm(req));
+      return showPage(res, 200, '输入动态验证码', totpForm(req));
     }
     await startSession(deps, req, account);
     res.redirect(303, '/account');

@@ -6,6 +6,7 @@ import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { requestIdOf } from './request.js';
+import { csrfTokenOf } from './session.js';
 import { findShowcase } from '../db/repositories/showcase.js';
 import { selectedCases } from '../db/repositories/showcase.views.js';
 import { OBJECTION_FIELDS, readForm, type TypedForm } from './pages.forms.js';
@@ -51,6 +52,25 @@ ${body}
 /** Sends a page with its status. */
 export function send(res: Response, status: number, html: string): void {
   res.status(status).type('text/html; charset=utf-8').send(html);
+}
+
+/**
+ * Sends a page headed by its title that no cache keeps (`Cache-Control: no-store`): the account and sign-in
+ * pages, which carry a session's CSRF token or a person's details.
+ */
+export function showPage(res: Response, status: number, title: string, body: string): void {
+  res.setHeader('Cache-Control', 'no-store');
+  send(res, status, page(title, `<h1>${escape(title)}</h1>${body}`));
+}
+
+/** The problems (zh-CN) in the pages' error box; nothing when there are none. */
+export function errorBox(problems: string[]): string {
+  return problems.length ? `<div class="error">${problems.map((p) => `<p>${escape(p)}</p>`).join('')}</div>` : '';
+}
+
+/** The hidden field that carries the session's CSRF token in a form (`_csrf`, read by api/session.ts). */
+export function csrfField(req: Request): string {
+  return `<input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}">`;
 }
 
 /**

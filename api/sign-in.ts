@@ -3,7 +3,7 @@ import type { Db } from '../db/knex.js';
 import { acceptTotpStep, findAccountByEmail, recordSignIn, type Account } from '../db/repositories/accounts.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import { decoyPasswordHash, normaliseEmail, totpStep, typedEmailDigest, verifyPassword } from '../services/accounts.js';
-import { principalOfAccount } from './auth.js';
+import { recordAccountAudit } from './auth.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import { requestIdOf } from './request.js';
@@ -137,16 +137,7 @@ export async function startSession(deps: SignInDeps, req: Request, account: Acco
   await regenerateSession(req);
   req.session.account = { id: account.id, epoch: account.credentialsEpoch, signedInAt: now.getTime() };
   await recordSignIn(deps.db, account.id, now);
-  const principal = principalOfAccount(account, 'session');
-  await recordAudit(deps.db, {
-    actor: principal.actor,
-    role: principal.role,
-    action: 'account.sign_in',
-    subjectKind: 'account',
-    subjectId: account.id,
-    details: { ip: req.ip ?? null },
-    requestId: requestIdOf(req),
-  });
+  await recordAccountAudit(deps.db, req, account, 'account.sign_in', { details: { ip: req.ip ?? null } });
 }
 
 /** Ends the session (sign-out), auditing `account.sign_out` when an account was signed in. */

@@ -1,9 +1,10 @@
-import { actorBase } from './accounts.js';
 /**
  * Durable receipts (`update_receipts`, issue 13 point 3) as people meet them: what a receipt's request is called
  * in zh-CN, and who is told when a redelivered one is refused. Pure: the API's receipt route and the
  * redelivery activity both read it.
  */
+
+import { actorBase } from './accounts.js';
 
 /**
  * The zh-CN name of each request kept as a receipt, by its Update name (the `defineUpdate` names in
@@ -27,7 +28,8 @@ export function receiptRequestZh(updateName: string): string {
 
 /**
  * Who is told of a receipt's answer, from the receipt's `caller` (`applicant:<institutionId>`,
- * `expert:<expertId>`, `public:<name>`, each possibly followed by an account's `|account:<id>`) and, for the public, the address the request itself carries.
+ * `expert:<expertId>`, `public:<name>`, each possibly followed by an account's `|account:<id>`) and, for the
+ * public, the address the request itself carries.
  */
 export type ReceiptAddressee =
   | { kind: 'institution'; institutionId: string }

@@ -13,6 +13,7 @@ import { embeddedPostgresUrl } from '../local-stack/postgres.js';
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
 import { loadConfig, loadDotEnv, type Config } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
 import { createAccount, normaliseEmail } from '../services/accounts.js';
 
 const usage = 'usage: npm run account -- admin <email> <name>   (e.g. admin wang@ronghe.example 王老师)';
@@ -48,11 +49,6 @@ export async function bootstrapAdministrator(
   return { accountId: created.account.id, url: created.invitation.url, expiresAt: created.invitation.expiresAt };
 }
 
-function quietLogger() {
-  const noop = () => undefined;
-  return { warn: noop, error: noop, info: noop, debug: noop, trace: noop, fatal: noop, child: () => quietLogger() };
-}
-
 async function main(): Promise<void> {
   const [what, email, ...nameParts] = process.argv.slice(2);
   const name = nameParts.join(' ').trim();
@@ -64,7 +60,7 @@ async function main(): Promise<void> {
   const config: Config = loadConfig();
   const db = createDb(config.database.url ?? embeddedPostgresUrl(config.database.port), { poolMax: 2 });
   const transport = createSmtpTransport(config.smtp.url ?? `smtp://127.0.0.1:${config.smtp.port}`);
-  const logger = quietLogger() as unknown as ConstructorParameters<typeof Outbox>[3];
+  const logger = createLogger({ level: 'silent' });
   const outbox = new Outbox(db, transport, config.smtp.from, logger, {}, {}, config.letterhead);
   const baseUrl = (config.api.publicBaseUrl ?? `http://${config.api.host}:${config.api.port}`).replace(/\/+$/, '');
   try {

@@ -22,8 +22,6 @@ import type { Outbox } from '../mail/outbox.js';
 import { accountInvitation, passwordReset } from '../mail/templates.js';
 import { newToken } from './tokens.js';
 
-export { ACCESS_TOKEN_PREFIX, newToken, tokenHash } from './tokens.js';
-
 /**
  * Accounts as the API and the bootstrap script use them: passwords (argon2id), one-time links (random, stored
  * hashed, single use, 72 h) and the emails that carry them (through the outbox, in the same transaction as the

@@ -15,14 +15,13 @@ import { recordAudit } from '../../db/repositories/audit.js';
 import { ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
 import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN } from '../../mail/address.js';
 import {
-  ACCESS_TOKEN_PREFIX,
   accountRoleZh,
   createAccount,
-  newToken,
   normaliseEmail,
   sendAccountLink,
   type AccountServiceDeps,
 } from '../../services/accounts.js';
+import { ACCESS_TOKEN_PREFIX, newToken } from '../../services/tokens.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
@@ -189,10 +188,13 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     tags: ['账号'],
     access: 'public',
     responses: { 200: { description: '登录状态', schema: SessionSchema } },
-    async handler({ req }) {
-      const accountId = req.principal?.via === 'session' ? req.principal.accountId : undefined;
-      const account = accountId ? await findAccount(db, accountId) : undefined;
-      return { status: 200, body: { account: account ? accountView(account) : null, csrfToken: csrfTokenOf(req) } };
+    handler({ req }) {
+      // The account as `authenticate` read it for this request.
+      const account = req.principal?.via === 'session' ? req.account : undefined;
+      return Promise.resolve({
+        status: 200,
+        body: { account: account ? accountView(account) : null, csrfToken: csrfTokenOf(req) },
+      });
     },
   });
 
@@ -311,6 +313,13 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     },
   });
 
+  /** The account an administrator's route names. @throws AppError ACCOUNT_NOT_FOUND when there is none. */
+  const existingAccount = async (accountId: string): Promise<Account> => {
+    const account = await findAccount(db, accountId);
+    if (!account) throw new AppError('ACCOUNT_NOT_FOUND');
+    return account;
+  };
+
   const audited = async (principal: Principal, req: Request, action: string, accountId: string, reason?: string) =>
     recordAudit(db, {
       actor: principal.actor,
@@ -334,12 +343,13 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     responses: { 200: { description: '已停用', schema: z.object({ account: AccountSchema }) } },
     errors: ['ACCOUNT_NOT_FOUND'],
     async handler({ params, body, principal, req, receivedAt }) {
-      const before = await findAccount(db, params.accountId);
-      if (!before) throw new AppError('ACCOUNT_NOT_FOUND');
-      if (await disableAccount(db, before.id, { actor: principal!.actor, reason: body.reason, at: receivedAt })) {
-        await audited(principal!, req, 'account.disable', before.id, body.reason);
-      }
-      return { status: 200, body: { account: accountView((await findAccount(db, before.id))!) } };
+      const disabled = await disableAccount(db, params.accountId, {
+        actor: principal!.actor,
+        reason: body.reason,
+        at: receivedAt,
+      });
+      if (disabled) await audited(principal!, req, 'account.disable', disabled.id, body.reason);
+      return { status: 200, body: { account: accountView(disabled ?? (await existingAccount(params.accountId))) } };
     },
   });
 
@@ -353,10 +363,9 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     responses: { 200: { description: '已启用', schema: z.object({ account: AccountSchema }) } },
     errors: ['ACCOUNT_NOT_FOUND'],
     async handler({ params, principal, req }) {
-      const before = await findAccount(db, params.accountId);
-      if (!before) throw new AppError('ACCOUNT_NOT_FOUND');
-      if (await enableAccount(db, before.id)) await audited(principal!, req, 'account.enable', before.id);
-      return { status: 200, body: { account: accountView((await findAccount(db, before.id))!) } };
+      const enabled = await enableAccount(db, params.accountId);
+      if (enabled) await audited(principal!, req, 'account.enable', enabled.id);
+      return { status: 200, body: { account: accountView(enabled ?? (await existingAccount(params.accountId))) } };
     },
   });
 
@@ -371,8 +380,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     responses: { 202: { description: '邀请邮件已发出', schema: z.object({ expiresAt: z.string() }) } },
     errors: ['ACCOUNT_NOT_FOUND', 'REQUEST_REJECTED'],
     async handler({ params, principal, req }) {
-      const account = await findAccount(db, params.accountId);
-      if (!account) throw new AppError('ACCOUNT_NOT_FOUND');
+      const account = await existingAccount(params.accountId);
       if (account.disabledAt) throw new AppError('REQUEST_REJECTED', '该账号已停用，请先启用再发送邀请');
       if (isReady(account)) throw new AppError('REQUEST_REJECTED', '该账号已完成设置；忘记密码请在登录页申请重置');
       const link = await sendAccountLink(deps, account, 'invitation', deps.baseUrlOf(req));
@@ -407,13 +415,13 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     },
     async handler({ body, principal, req, receivedAt }) {
       const accountId = accountIdOf(principal);
-      const account = (await findAccount(db, accountId))!;
       const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
       const stored = await insertAccessToken(db, {
         accountId,
         name: body.name,
         tokenHash: hash,
-        credentialsEpoch: account.credentialsEpoch,
+        // The account `authenticate` read for this request (a principal with an account has it).
+        credentialsEpoch: req.account!.credentialsEpoch,
         createdAt: receivedAt,
         expiresAt: new Date(receivedAt.getTime() + body.expiresInDays * 86_400_000),
       });

@@ -3,7 +3,7 @@ import type { Db } from '../knex.js';
 
 /**
  * Accounts, their one-time links and personal access tokens (migration 015). Secrets never reach this module in
- * clear: passwords come as argon2id hashes, link and access tokens as SHA-256 hashes (`services/accounts.ts`).
+ * clear: passwords come as argon2id hashes, link and access tokens as SHA-256 hashes (`services/tokens.ts`).
  */
 
 /** One account as the application reads it. `email` is normalised (trimmed, lower-case). */
@@ -148,15 +148,15 @@ export async function listAccounts(
 /**
  * Disables the account (by an actor, with a reason) and bumps its credentials epoch: every session and token
  * ends at its next request (the API compares epochs; the session is then destroyed and the request answered 401
- * SESSION_ENDED, so the person is told why). Returns false when there is no such account or it is already
- * disabled.
+ * SESSION_ENDED, so the person is told why). Returns the account disabled, or `undefined` when there is no such
+ * account or it is already disabled.
  */
 export async function disableAccount(
   db: Db,
   id: string,
   by: { actor: string; reason: string; at: Date },
-): Promise<boolean> {
-  const n = await db('accounts')
+): Promise<Account | undefined> {
+  const [row] = await db('accounts')
     .where({ id })
     .whereNull('disabled_at')
     .update({
@@ -164,17 +164,22 @@ export async function disableAccount(
       disabled_by: by.actor,
       disabled_reason: by.reason,
       credentials_epoch: db.raw('credentials_epoch + 1'),
-    });
-  return n > 0;
+    })
+    .returning<AccountRow[]>('*');
+  return row ? fromRow(row) : undefined;
 }
 
-/** Enables a disabled account again (old sessions and tokens stay ended: the epoch moved on). False if not disabled. */
-export async function enableAccount(db: Db, id: string): Promise<boolean> {
-  const n = await db('accounts')
+/**
+ * Enables a disabled account again (old sessions and tokens stay ended: the epoch moved on). Returns the account
+ * enabled, or `undefined` when there is no such account or it is not disabled.
+ */
+export async function enableAccount(db: Db, id: string): Promise<Account | undefined> {
+  const [row] = await db('accounts')
     .where({ id })
     .whereNotNull('disabled_at')
-    .update({ disabled_at: null, disabled_by: null, disabled_reason: null });
-  return n > 0;
+    .update({ disabled_at: null, disabled_by: null, disabled_reason: null })
+    .returning<AccountRow[]>('*');
+  return row ? fromRow(row) : undefined;
 }
 
 /**

@@ -4,7 +4,6 @@ import type net from 'node:net';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { startApi } from '../../api/server.js';
 import { createDb } from '../../db/knex.js';
 import {
   confirmTotp,
@@ -16,10 +15,10 @@ import {
 import { Outbox } from '../../mail/outbox.js';
 import { createSmtpTransport } from '../../mail/transport.js';
 import { freePort } from '../../local-stack/ports.js';
-import { loadConfig } from '../../platform/config.js';
 import { hashPassword, newTotpSecret, sendAccountLink } from '../../services/accounts.js';
+import { accountLinkIn } from '../support/accounts.js';
+import { startProductionApi } from '../support/another-api.js';
 import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
-import { eventually } from '../support/wait.js';
 
 /**
  * Issue 15, hardening of the account pages: every post answered with a zh-CN page, errors inside the page routes
@@ -170,15 +169,7 @@ async function readyAccount(
 }
 
 /** The one-time link of the `n`th (from 0) email of `purpose` to `to`, once it arrived in the sink. */
-async function linkIn(to: string, purpose: string, n = 0): Promise<string> {
-  return eventually(
-    async () => {
-      const email = (await stack.mailbox.list()).filter((e) => e.to === to && e.purpose === purpose)[n];
-      return email ? /(http\S+\/account\/(?:invitation|reset)\/[A-Za-z0-9_-]+)/.exec(email.text)?.[1] : undefined;
-    },
-    { what: `email ${purpose} #${n + 1} to ${to}` },
-  );
-}
+const linkIn = (to: string, purpose: string, n = 0): Promise<string> => accountLinkIn(stack.mailbox, to, purpose, n);
 
 describe('every post to an account form is answered with a zh-CN page', () => {
   const email = 'typed.here@zzu.edu.cn';
@@ -489,24 +480,7 @@ describe('password reset, end to end', () => {
   it('in production the session cookie is Secure (sent only over HTTPS, behind a trusted proxy)', async () => {
     const email = 'secure.cookie@zzu.edu.cn';
     await readyAccount({ kind: 'institution', institutionId: 'zzu', email });
-    const production = loadConfig({
-      NODE_ENV: 'production',
-      TOKEN_SECRET: 'x'.repeat(40),
-      SESSION_SECRET: 'y'.repeat(40),
-      PUBLIC_BASE_URL: 'https://ronghe.example.edu.cn',
-      API_PORT: '0',
-      TRUST_PROXY: 'loopback',
-      DATABASE_URL: stack.database.url,
-      SMTP_URL: stack.maildev.smtpUrl,
-      TEMPORAL_ADDRESS: stack.temporal.address,
-    });
-    const api = await startApi({
-      config: production,
-      db: stack.database.db,
-      temporal: stack.client,
-      attachments: stack.attachments,
-      logger: testLogger(),
-    });
+    const { api } = await startProductionApi(stack, { TRUST_PROXY: 'loopback' });
     try {
       const viaTls = new Visitor(api.url);
       const signedIn = await viaTls.json(

@@ -2,12 +2,12 @@ import { Secret, TOTP } from 'otpauth';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
-import { startApi } from '../../api/server.js';
 import { insertRound } from '../../db/repositories/round.js';
 import { Outbox } from '../../mail/outbox.js';
 import { createSmtpTransport } from '../../mail/transport.js';
-import { loadConfig } from '../../platform/config.js';
 import { bootstrapAdministrator } from '../../scripts/account.js';
+import { accountLinkIn } from '../support/accounts.js';
+import { startAnotherApi, startProductionApi } from '../support/another-api.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
@@ -49,17 +49,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** The one-time link of the latest email of `purpose` to `to`, once it arrived in the sink. */
-async function linkIn(to: string, purpose = 'account.invitation', after = 0): Promise<string> {
-  return eventually(
-    async () => {
-      const emails = (await stack.mailbox.list()).filter((e) => e.to === to && e.purpose === purpose);
-      const email = emails[after];
-      return email ? /(http\S+\/account\/(?:invitation|reset)\/[A-Za-z0-9_-]+)/.exec(email.text)?.[1] : undefined;
-    },
-    { what: `email ${purpose} #${after + 1} to ${to}` },
-  );
-}
+/** The one-time link of the `after`th (from 0) email of `purpose` to `to`, once it arrived in the sink. */
+const linkIn = (to: string, purpose = 'account.invitation', after = 0): Promise<string> =>
+  accountLinkIn(stack.mailbox, to, purpose, after);
 
 /**
  * The code the authenticator shows now, or with `next` the one it shows in the next 30-second step: a code is
@@ -303,14 +295,7 @@ describe('accounts: invitation, password, TOTP, session, CSRF, disable', () => {
       const email = 'wang.wu@ronghe.example';
       await adminCreates({ kind: 'staff', staffRole: 'ops', email, name: '王五' });
       const link = await linkIn(email);
-      const later = await startApi({
-        config: stack.config,
-        db: stack.database.db,
-        temporal: stack.client,
-        attachments: stack.attachments,
-        logger: testLogger(),
-        clock: () => new Date(Date.now() + 72 * 3_600_000 + 60_000),
-      });
+      const later = await startAnotherApi(stack, { clock: () => new Date(Date.now() + 72 * 3_600_000 + 60_000) });
       try {
         const expired = await fetch(link.replace(stack.api.url, later.url));
         expect(expired.status).toBe(410);
@@ -359,23 +344,7 @@ describe('accounts: invitation, password, TOTP, session, CSRF, disable', () => {
   });
 
   it('production refuses development tokens with 401 in zh-CN', async () => {
-    const production = loadConfig({
-      NODE_ENV: 'production',
-      TOKEN_SECRET: 'x'.repeat(40),
-      SESSION_SECRET: 'y'.repeat(40),
-      PUBLIC_BASE_URL: 'https://ronghe.example.edu.cn',
-      API_PORT: '0',
-      DATABASE_URL: stack.database.url,
-      SMTP_URL: stack.maildev.smtpUrl,
-      TEMPORAL_ADDRESS: stack.temporal.address,
-    });
-    const api = await startApi({
-      config: production,
-      db: stack.database.db,
-      temporal: stack.client,
-      attachments: stack.attachments,
-      logger: testLogger(),
-    });
+    const { api, config: production } = await startProductionApi(stack);
     try {
       const token = await signToken({ role: 'staff', id: 'dev' }, production.auth.secret);
       const res = await fetch(`${api.url}/api/outbox`, { headers: { Authorization: `Bearer ${token}` } });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi } from '../../api/server.js';
-import { loadConfig } from '../../platform/config.js';
 import { staffAccessToken } from '../support/accounts.js';
+import { startProductionApi } from '../support/another-api.js';
 import { universityContacts } from '../support/expected.js';
 import { recipientPurposePairs } from '../support/mailbox.js';
-import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
 /** The rules around the call, each as an applicant or officer meets it through the API. */
@@ -496,23 +495,7 @@ describe('the round itself', () => {
   });
 
   it('refuses compressed time in production mode', async () => {
-    const production = loadConfig({
-      NODE_ENV: 'production',
-      TOKEN_SECRET: 'x'.repeat(40),
-      SESSION_SECRET: 'y'.repeat(40),
-      PUBLIC_BASE_URL: 'https://ronghe.example.edu.cn',
-      API_PORT: '0',
-      DATABASE_URL: stack.database.url,
-      SMTP_URL: stack.maildev.smtpUrl,
-      TEMPORAL_ADDRESS: stack.temporal.address,
-    });
-    const api = await startApi({
-      config: production,
-      db: stack.database.db,
-      temporal: stack.client,
-      attachments: stack.attachments,
-      logger: testLogger(),
-    });
+    const { api } = await startProductionApi(stack);
     try {
       // Production refuses development tokens: a staff account's personal access token.
       const { token } = await staffAccessToken(stack.database.db, { email: 'prod.officer@ronghe.example' });

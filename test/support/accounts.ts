@@ -2,6 +2,8 @@ import { insertAccessToken, insertAccount, type NewAccount } from '../../db/repo
 import type { Db } from '../../db/knex.js';
 import type { StaffRole } from '../../domain/accounts.js';
 import { ACCESS_TOKEN_PREFIX, newToken } from '../../services/tokens.js';
+import type { Mailbox } from './mailbox.js';
+import { eventually } from './wait.js';
 
 /**
  * A new personal access token of `accountId` (credentials epoch `epoch`), valid for a day, written straight to
@@ -48,4 +50,15 @@ export async function staffAccessToken(
 ): Promise<{ accountId: string; token: string }> {
   const { accountId, token } = await accountAccessToken(db, { kind: 'staff', staffRole, email, name: '测试工作人员' });
   return { accountId, token };
+}
+
+/** The one-time account link (invitation or reset) in the `n`th (from 0) email of `purpose` to `to`, once it arrived. */
+export function accountLinkIn(mailbox: Mailbox, to: string, purpose: string, n = 0): Promise<string> {
+  return eventually(
+    async () => {
+      const email = (await mailbox.list()).filter((e) => e.to === to && e.purpose === purpose)[n];
+      return email ? /(http\S+\/account\/(?:invitation|reset)\/[A-Za-z0-9_-]+)/.exec(email.text)?.[1] : undefined;
+    },
+    { what: `email ${purpose} #${n + 1} to ${to}` },
+  );
 }
