@@ -69,7 +69,7 @@ const API_VERSION = '0.1.0';
  * header or X-Forwarded-Host: a password reset requested with `Host: evil.example` must not mail a link there.
  * No trailing slash.
  */
-export function emailBaseUrl(config: Config): (req: Request) => string {
+function emailBaseUrl(config: Config): (req: Request) => string {
   return (req) => publicBaseUrlOf(config, req.socket.localPort ?? config.api.port);
 }
 

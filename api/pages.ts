@@ -5,7 +5,6 @@ import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
-import { requestIdOf } from './request.js';
 import { csrfTokenOf } from './session.js';
 import { findShowcase } from '../db/repositories/showcase.js';
 import { selectedCases } from '../db/repositories/showcase.views.js';
@@ -211,12 +210,7 @@ ${form}`,
               .map((l) => l.trim())
               .filter(Boolean),
           },
-          {
-            http: { req, res },
-            clientIp: req.ip ?? 'unknown',
-            formKey: values.idempotencyKey,
-            requestId: requestIdOf(req),
-          },
+          { http: { req, res }, formKey: values.idempotencyKey },
         );
         const html = await publicityPage(
           publicityId,

@@ -10,6 +10,7 @@ import { findPeriod } from '../db/repositories/publicity.views.js';
 import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
 import type { ObjectionLimits } from './rate-limit.js';
+import { requestIdOf } from './request.js';
 import { deliverReceipt } from './workflow-calls.js';
 import { MAILBOX_RULE_ZH, parseTypedMailbox } from '../mail/address.js';
 
@@ -113,13 +114,14 @@ export async function fileObjection(
   publicityId: string,
   form: ObjectionForm,
   meta: {
-    /** The HTTP exchange: the limits read the client address and set their headers on the answer. */
+    /**
+     * The HTTP exchange: the client address (`req.ip`, audited and kept with the objection) and the request id
+     * are read from it; the limits count the address and set their headers on the answer.
+     */
     http: { req: Request; res: Response };
-    clientIp: string;
     idempotencyKey?: string | undefined;
     /** The public page's hidden per-render key (a UUID; anything else is ignored). */
     formKey?: string | undefined;
-    requestId?: string | undefined;
     /** The first receipt under the request's Idempotency-Key; the API's clock otherwise. */
     receivedAt?: Date | undefined;
     updateId?: string | undefined;
@@ -128,7 +130,9 @@ export async function fileObjection(
   const checked = checkObjection(form);
   const period = UUID_PATTERN.test(publicityId) ? await findPeriod(deps.db, publicityId) : undefined;
   if (!period) throw new AppError('PUBLICITY_NOT_FOUND', publicityId);
-  await deps.limits.check(meta.http.req, meta.http.res, { publicityId: period.id, email: checked.email });
+  const { req, res } = meta.http;
+  await deps.limits.check(req, res, { publicityId: period.id, email: checked.email });
+  const clientIp = req.ip ?? 'unknown';
   const content = objectionFingerprint(checked, form);
   const formKey = meta.formKey && UUID_PATTERN.test(meta.formKey) ? meta.formKey : undefined;
   const receivedAt = (meta.receivedAt ?? deps.clock()).toISOString();
@@ -138,8 +142,8 @@ export async function fileObjection(
     action: 'objection.receipt',
     subjectKind: 'publicity',
     subjectId: period.id,
-    details: { receivedAt, clientIp: meta.clientIp, idempotencyKey: meta.idempotencyKey ?? formKey ?? null },
-    requestId: meta.requestId,
+    details: { receivedAt, clientIp, idempotencyKey: meta.idempotencyKey ?? formKey ?? null },
+    requestId: requestIdOf(req),
     workflowId: period.workflowId,
   });
   const recorded = await deliverReceipt(
@@ -156,7 +160,7 @@ export async function fileObjection(
       receivedAt,
       // The objection's identity is its content (see above), whatever key it came with.
       idempotencyKey: `${period.id}:${content}`,
-      clientIp: meta.clientIp,
+      clientIp,
     },
     {
       updateId: meta.updateId ?? (formKey ? `public/form/${formKey}/${content}` : undefined),

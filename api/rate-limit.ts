@@ -23,7 +23,8 @@ import { AppError } from './errors.js';
  *
  * The library's store constructor starts its migrations and drops the promise (see `createStore`); here
  * `RateLimits.start` runs the same migrations, once per process and database handle, and waits for them, and the
- * stores are made without that constructor. Each store has its own small pg pool, ended by `RateLimits.close`.
+ * stores are made without that constructor. The stores of one `RateLimits` share its one small pg pool, ended by
+ * `RateLimits.close`.
  */
 
 /** The schema the library keeps its counts in; its migration table (`migrations`) is kept there too. */
@@ -35,7 +36,7 @@ const MIGRATIONS_DIR = path.join(
   'migrations',
 );
 
-/** Connections per limiter's pool: one query per counted request, short. */
+/** Connections of a `RateLimits`' pool, shared by its limiters: one short query per counted request. */
 const POOL_MAX = 3;
 
 /**
@@ -98,19 +99,23 @@ async function runMigrations(connectionString: string): Promise<void> {
 }
 
 /**
- * The library's aggregated store, without its constructor's side effect. `new PostgresStore(config, prefix)` (1.4.1,
- * dist/index.mjs) calls `applyMigrations(config)` without awaiting it and without an `error` listener on its
- * client: a database that refuses or resets a connection at that moment crashes the process (uncaught
- * `ECONNRESET` / "Connection terminated unexpectedly", then an unhandled rejection "Client has encountered a
- * connection error and is not queryable"; seen in test/integration/rate-limit.test.ts, "fails closed"), and a
- * request can reach the store before its schema exists. The migrations run awaited in `RateLimits.start`; the
- * store is made from its prototype with the two fields the constructor sets (`config`, `prefix`: `init` creates
- * the pool from `config`, the methods read `pool`, `prefix` and `windowMs`, all declared public by the library).
+ * The library's aggregated store, without its constructor's side effect and on a pool of the caller's.
+ * `new PostgresStore(config, prefix)` (1.4.1, dist/index.mjs) calls `applyMigrations(config)` without awaiting it
+ * and without an `error` listener on its client: a database that refuses or resets a connection at that moment
+ * crashes the process (uncaught `ECONNRESET` / "Connection terminated unexpectedly", then an unhandled rejection
+ * "Client has encountered a connection error and is not queryable"; seen in test/integration/rate-limit.test.ts,
+ * "fails closed"), and a request can reach the store before its schema exists. The migrations run awaited in
+ * `RateLimits.start`; the store is made from its prototype with its `prefix`, and an own `init` that takes `pool`
+ * where the library's would create a pool per store (the methods read `pool`, `prefix` and `windowMs`, all
+ * declared public by the library; express-rate-limit calls `init` with its options once).
  */
-function createStore(config: pg.PoolConfig, prefix: string): PostgresStore {
+function createStore(pool: pg.Pool, prefix: string): PostgresStore {
   const store = Object.create(PostgresStore.prototype) as PostgresStore;
-  store.config = config;
   store.prefix = prefix;
+  store.init = (options) => {
+    store.windowMs = options.windowMs;
+    store.pool = pool;
+  };
   return store;
 }
 
@@ -148,7 +153,7 @@ export interface LimitSpec<S = undefined> {
 
 /** A limit of a `RateLimits`: counts requests in PostgreSQL and refuses those over the limit. */
 export class Limiter<S = undefined> {
-  private instance: { handler: RateLimitRequestHandler; store: PostgresStore } | undefined;
+  private handler: RateLimitRequestHandler | undefined;
   /** The key of each request being counted, for express-rate-limit's `keyGenerator`. */
   private readonly keys = new WeakMap<Request, string>();
 
@@ -169,7 +174,7 @@ export class Limiter<S = undefined> {
     const key = this.spec.key(req, subject);
     if (key === undefined) return;
     await this.owner.start();
-    const { handler } = this.build();
+    const handler = this.build();
     this.keys.set(req, key);
     await new Promise<void>((resolve, reject) => {
       void handler(req, res, (err?: unknown) =>
@@ -183,16 +188,18 @@ export class Limiter<S = undefined> {
     this.check(req, res).then(() => next(), next);
   };
 
-  /** Builds the express-rate-limit instance and its store, once; `RateLimits.start` has migrated the schema first. */
-  build(): { handler: RateLimitRequestHandler; store: PostgresStore } {
-    if (this.instance) return this.instance;
+  /**
+   * Builds the express-rate-limit instance and its store (on the owner's pool), once; `RateLimits.start` has
+   * migrated the schema first.
+   */
+  build(): RateLimitRequestHandler {
+    if (this.handler) return this.handler;
     const { spec } = this;
     const logger = this.owner.logger;
-    const store = createStore(storeConfig(this.owner.connectionString()), `ronghe:${spec.name}`);
-    const handler = rateLimit({
+    this.handler = rateLimit({
       windowMs: spec.windowMs,
       limit: spec.limit,
-      store,
+      store: createStore(this.owner.pool(), `ronghe:${spec.name}`),
       identifier: spec.name,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
@@ -209,18 +216,12 @@ export class Limiter<S = undefined> {
       // never per request: the check cannot tell the second case from a per-request limiter.
       validate: { creationStack: false },
     });
-    // The pool exists once express-rate-limit has called the store's `init`. An idle connection PostgreSQL drops
-    // is reported here instead of crashing the process; the next query opens another.
-    (store.pool as pg.Pool).on('error', (err) => logger.warn({ err, limit: spec.name }, 'rate limit pool error'));
-    this.instance = { handler, store };
-    return this.instance;
+    return this.handler;
   }
 
-  /** Ends the store's pool (when built). */
-  async close(): Promise<void> {
-    const built = this.instance;
-    this.instance = undefined;
-    if (built) await (built.store.pool as pg.Pool).end();
+  /** Forgets the built instance: its store's pool is ended by the owner's `close`. */
+  reset(): void {
+    this.handler = undefined;
   }
 
   private refusal(req: Request, res: Response): AppError {
@@ -240,12 +241,13 @@ export class Limiter<S = undefined> {
 
 /**
  * The rate limits of one API app: a factory of named limiters (`limiter`), started once before serving
- * (`start`: the library's schema migrated, the stores built) and closed with the app (`close`: their pools
+ * (`start`: the library's schema migrated, the stores built) and closed with the app (`close`: the stores' pool
  * ended). Creating it touches nothing; a limiter used before `start` starts it.
  */
 export class RateLimits {
   private readonly limiters: Limiter<never>[] = [];
   private started: Promise<void> | undefined;
+  private shared: pg.Pool | undefined;
 
   /** `db` is the API's database (its connection string is the store's); `logger` gets the library's warnings. */
   constructor(private readonly options: { db: Db; logger: Logger }) {}
@@ -254,9 +256,17 @@ export class RateLimits {
     return this.options.logger;
   }
 
-  /** The database the counts are kept in. */
-  connectionString(): string {
-    return connectionStringOf(this.options.db);
+  /**
+   * The pool every limiter's store queries through, made at the first call. An idle connection PostgreSQL drops
+   * is reported here instead of crashing the process; the next query opens another.
+   */
+  pool(): pg.Pool {
+    if (!this.shared) {
+      const pool = new pg.Pool(storeConfig(connectionStringOf(this.options.db)));
+      pool.on('error', (err) => this.logger.warn({ err }, 'rate limit pool error'));
+      this.shared = pool;
+    }
+    return this.shared;
   }
 
   /** A named limit (see `LimitSpec`); names are unique per app. */
@@ -284,10 +294,13 @@ export class RateLimits {
     return this.started;
   }
 
-  /** Ends every store's pool. */
+  /** Ends the stores' pool (when made); a limiter used afterwards builds its store on a new one. */
   async close(): Promise<void> {
     await this.started?.catch(() => undefined);
-    await Promise.all(this.limiters.map((l) => l.close()));
+    const pool = this.shared;
+    this.shared = undefined;
+    for (const limiter of this.limiters) limiter.reset();
+    await pool?.end();
   }
 }
 
@@ -362,7 +375,7 @@ export function objectionLimits(limits: RateLimits, settings: RateLimitConfig['o
  * pending): all such attempts share it, so an attempt is never left uncounted per account. Such an attempt cannot
  * succeed (there is no account to sign in to), so sharing the count locks no one out.
  */
-export const NO_ACCOUNT_KEY = '(no account named)';
+const NO_ACCOUNT_KEY = '(no account named)';
 
 /**
  * The limits on sign-in attempts (`signInLimits`): `counting(identifier)` gives the two middlewares a sign-in

@@ -171,18 +171,22 @@ function bodyMayBeOmitted(method: RouteSpec<unknown, unknown, unknown>['method']
 }
 
 /**
- * The body a route validates when the request has none (no Content-Type, or an empty JSON body): `{}` where it
- * may be omitted (see `bodyMayBeOmitted`); for a schema with required fields, `{}` too, so the 422 names each
- * missing field.
- *
- * @throws AppError VALIDATION_FAILED (422) when the body may not be omitted and `{}` names no missing field.
+ * The body a route validates when the request has none (no Content-Type, or an empty JSON body), decided once
+ * per route: `{}` where it may be omitted (`mayBeOmitted`, see `bodyMayBeOmitted`); for a schema with required
+ * fields, `{}` too, so the 422 names each missing field; `undefined` for a schema that accepts no body; otherwise
+ * none (`undefined` returned: the request is refused, see `missingBody`).
  */
-function absentBody(method: RouteSpec<unknown, unknown, unknown>['method'], schema: z.ZodType): unknown {
-  if (bodyMayBeOmitted(method, schema)) return {};
+function absentBody(schema: z.ZodType, mayBeOmitted: boolean): { value: unknown } | undefined {
+  if (mayBeOmitted) return { value: {} };
   const asEmpty = schema.safeParse({});
-  if (!asEmpty.success && asEmpty.error.issues.every((i) => i.path.length > 0)) return {};
-  if (schema.safeParse(undefined).success) return undefined;
-  throw new AppError('VALIDATION_FAILED', '缺少请求体，请以 JSON 发送完整内容', {
+  if (!asEmpty.success && asEmpty.error.issues.every((i) => i.path.length > 0)) return { value: {} };
+  if (schema.safeParse(undefined).success) return { value: undefined };
+  return undefined;
+}
+
+/** The refusal of a request without the body its route requires (and `{}` would name no missing field). */
+function missingBody(): AppError {
+  return new AppError('VALIDATION_FAILED', '缺少请求体，请以 JSON 发送完整内容', {
     errors: [{ path: '', message: '缺少请求体' }],
   });
 }
@@ -234,7 +238,7 @@ function authorise(
 }
 
 /** The keys of the OpenAPI extension `x-roles`: the roles, and `administrator` for a staff administrator. */
-export type RoleKey = Role | 'administrator';
+type RoleKey = Role | 'administrator';
 
 /**
  * Who may call an operation, as the OpenAPI extension `x-roles`: `{ staff, applicant, expert, enterprise,
@@ -284,6 +288,8 @@ export class ApiRoutes {
   }
 
   add<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): void {
+    const mayBeOmitted = spec.body ? bodyMayBeOmitted(spec.method, spec.body) : false;
+    const whenAbsent = spec.body ? absentBody(spec.body, mayBeOmitted) : undefined;
     const openapiPath = spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const responses: Record<
       string,
@@ -349,7 +355,7 @@ export class ApiRoutes {
           ? {
               body: {
                 content: { 'application/json': { schema: spec.body } },
-                required: spec.bodyRequired ?? !bodyMayBeOmitted(spec.method, spec.body),
+                required: spec.bodyRequired ?? !mayBeOmitted,
               },
             }
           : {}),
@@ -373,7 +379,10 @@ export class ApiRoutes {
       const params = parse(spec.params, req.params, '路径');
       const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.
-      if (spec.body && req.body === undefined) req.body = absentBody(spec.method, spec.body);
+      if (spec.body && req.body === undefined) {
+        if (!whenAbsent) throw missingBody();
+        req.body = whenAbsent.value;
+      }
       const body = parse(spec.body, req.body, '请求体');
       const keyed = spec.rawBody
         ? undefined

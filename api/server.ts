@@ -22,14 +22,13 @@ export interface RunningApi {
  * @throws the rate limits' migration or connection error; the server's listen error.
  */
 export async function startApi(deps: ApiDeps): Promise<RunningApi> {
-  const { app, rateLimits, ...created } = createApp(deps);
-  const close = () => created.close();
-  await rateLimits.start();
+  const created = createApp(deps);
+  await created.rateLimits.start();
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(deps.config.api.port, deps.config.api.host, () => resolve(s));
+    const s = created.app.listen(deps.config.api.port, deps.config.api.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: unknown) => {
-    await close();
+    await created.close();
     throw err;
   });
   const address = server.address();
@@ -42,7 +41,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await close();
+      await created.close();
     },
   };
 }

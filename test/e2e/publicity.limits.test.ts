@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../api/server.js';
-import { insertRound } from '../../db/repositories/round.js';
-import type { PublicityWorkflow } from '../../workflows/publicity.messages.js';
-import { startTestStack, testLogger, TEST_TASK_QUEUE, type TestStack } from '../support/stack.js';
-import { eventually } from '../support/wait.js';
+import { openDemoCollegePublicity } from '../support/publicity.js';
+import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
 
 /**
  * Issue 15, point 2: the objection intake's limits, counted in PostgreSQL — per client address, per objector
@@ -21,41 +19,6 @@ const publicities: string[] = [];
 
 const LIMITS = { OBJECTION_RATE_LIMIT: '3', OBJECTION_EMAIL_RATE_LIMIT: '2', OBJECTION_PUBLICITY_RATE_LIMIT: '4' };
 
-/** A round with two shortlisted applications and its publicity period (five working days from today). */
-async function openPublicity(year: number): Promise<string> {
-  const round = `round-demo_college-${year}`;
-  await insertRound(stack.database.db, {
-    id: round,
-    programme: 'demo_college',
-    year,
-    titleZh: `${year}年度产教融合示范学院申报`,
-    opensAt: new Date('2026-11-01T01:00:00Z'),
-    launchedBy: 'staff:test',
-  });
-  await stack.database.db('applications').insert(
-    [
-      ['zzu-cs', '计算机与人工智能学院示范学院建设'],
-      ['hpu-energy', '能源科学与工程学院示范学院建设'],
-    ].map(([institution, title]) => ({
-      round_id: round,
-      institution_id: institution,
-      status: 'shortlisted',
-      title_zh: title,
-      field_key: 'next_gen_it',
-      draft: '{}',
-    })),
-  );
-  await stack.client.workflow.start<PublicityWorkflow>('publicityWorkflow', {
-    workflowId: `publicity-${round}`,
-    taskQueue: TEST_TASK_QUEUE,
-    args: [{ subjectKind: 'round', subjectId: round, programme: 'demo_college', year }],
-  });
-  return eventually(async () => {
-    const r = await stack.request<{ items: { publicityId: string }[] }>('GET', `/api/rounds/${round}/publicity`);
-    return r.body.items[0]?.publicityId;
-  });
-}
-
 beforeAll(async () => {
   stack = await startTestStack({ env: LIMITS });
   const behindProxy = () =>
@@ -68,7 +31,9 @@ beforeAll(async () => {
     });
   proxied = await behindProxy();
   proxiedTwo = await behindProxy();
-  for (const year of [2031, 2032, 2033, 2034, 2035, 2036, 2037]) publicities.push(await openPublicity(year));
+  for (const year of [2031, 2032, 2033, 2034, 2035, 2036, 2037]) {
+    publicities.push(await openDemoCollegePublicity(stack, year));
+  }
 });
 
 afterAll(async () => {

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertRound } from '../../db/repositories/round.js';
-import type { PublicityWorkflow } from '../../workflows/publicity.messages.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
-import { startTestStack, TEST_TASK_QUEUE, type TestStack } from '../support/stack.js';
+import { openDemoCollegePublicity } from '../support/publicity.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
 
 /**
  * The public publicity page as a person meets it, in real Chromium: the list in zh-CN, and an objection
  * filed through the page's form. Then the rate limit on the public objection intake.
  */
-const ROUND = 'round-demo_college-2027';
 let stack: TestStack;
 let browser: Browser | undefined;
 let publicityId: string;
@@ -24,37 +22,8 @@ if (skipBrowserTests) {
 
 beforeAll(async () => {
   stack = await startTestStack({ env: { OBJECTION_RATE_LIMIT: '10' } });
-  await insertRound(stack.database.db, {
-    id: ROUND,
-    programme: 'demo_college',
-    year: 2027,
-    titleZh: '2027年度产教融合示范学院申报',
-    opensAt: new Date('2026-11-01T01:00:00Z'),
-    launchedBy: 'staff:test',
-  });
-  await stack.database.db('applications').insert(
-    [
-      ['zzu-cs', '计算机与人工智能学院示范学院建设'],
-      ['hpu-energy', '能源科学与工程学院示范学院建设'],
-    ].map(([institution, title]) => ({
-      round_id: ROUND,
-      institution_id: institution,
-      status: 'shortlisted',
-      title_zh: title,
-      field_key: 'next_gen_it',
-      draft: '{}',
-    })),
-  );
   // A period in real time: five working days from today.
-  await stack.client.workflow.start<PublicityWorkflow>('publicityWorkflow', {
-    workflowId: `publicity-${ROUND}`,
-    taskQueue: TEST_TASK_QUEUE,
-    args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'demo_college', year: 2027 }],
-  });
-  publicityId = await eventually(async () => {
-    const r = await stack.request<{ items: { publicityId: string }[] }>('GET', `/api/rounds/${ROUND}/publicity`);
-    return r.body.items[0]?.publicityId;
-  });
+  publicityId = await openDemoCollegePublicity(stack, 2027);
   if (hasChromium || process.env.CI) {
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   }

@@ -31,15 +31,12 @@ export type ContractRole = 'staff' | 'applicant' | 'expert';
  */
 export interface ContractIds {
   /**
-   * Personal access tokens of real accounts: staff's is a staff administrator's (an administrator is staff, so
-   * its run covers the staff routes and the administrator-only account routes), the applicant's an account of
-   * the institution, the expert's the expert's account.
+   * Each role's account, the personal access token it runs with (`token`, id `tokenId`; neither may be disabled
+   * or revoked by the run) and a spare token of its own to revoke. Staff's is a staff administrator's (an
+   * administrator is staff, so its run covers the staff routes and the administrator-only account routes), the
+   * applicant's an account of the institution, the expert's the expert's account.
    */
-  staffToken: string;
-  applicantToken: string;
-  expertToken: string;
-  /** Each role's account, and the id of the token it runs with (neither may be disabled or revoked by the run). */
-  accounts: Record<ContractRole, { accountId: string; tokenId: string; spareTokenId: string }>;
+  accounts: Record<ContractRole, { token: string; accountId: string; tokenId: string; spareTokenId: string }>;
   /** An account for the administrator to disable and enable, and one still to set up, to re-invite. */
   disablableAccountId: string;
   invitableAccountId: string;
@@ -111,8 +108,8 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
   const db = stack.database.db;
   // Each role acts through an account's personal access token, with a second token of its own to revoke.
   const account = async (a: Parameters<typeof accountAccessToken>[1]) => {
-    const made = await accountAccessToken(db, a);
-    const spare = await addAccessToken(db, made.accountId, made.epoch, 'contract-spare');
+    const { epoch, ...made } = await accountAccessToken(db, a);
+    const spare = await addAccessToken(db, made.accountId, epoch, 'contract-spare');
     return { ...made, spareTokenId: spare.tokenId };
   };
   const admin = await account({
@@ -158,6 +155,23 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
   });
   await setPasswordHash(db, signInAccountId, await hashPassword(signIn.password), { endCredentials: false });
   const year = new Date().getUTCFullYear() + 1;
+  // A round of `year` as its launch leaves it, opened `daysAgo` (for the rounds past their call).
+  const insertOpenedRound = async (
+    programme: 'brand_project' | 'research_project',
+    titleZh: string,
+    daysAgo: number,
+  ) => {
+    const id = roundWorkflowId(programme, year);
+    await insertRound(db, {
+      id,
+      programme,
+      year,
+      titleZh,
+      opensAt: new Date(Date.now() - daysAgo * 86_400_000),
+      launchedBy: 'staff:contract-officer',
+    });
+    return id;
+  };
 
   // An open round in real time, with the applicant's application and its 申报书; another open round for staff
   // to cancel.
@@ -190,15 +204,7 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
 
   // A round in expert review (as the round leaves it after the formal check): the applicant's application with
   // an attachment, its review started as the round starts it.
-  const reviewRoundId = roundWorkflowId('brand_project', year);
-  await insertRound(db, {
-    id: reviewRoundId,
-    programme: 'brand_project',
-    year,
-    titleZh: `${year}年度产教融合品牌项目申报`,
-    opensAt: new Date(Date.now() - 30 * 86_400_000),
-    launchedBy: 'staff:contract-officer',
-  });
+  const reviewRoundId = await insertOpenedRound('brand_project', `${year}年度产教融合品牌项目申报`, 30);
   // Two applications, and a pool of three experts of their field: each expert reviews both (one assignment to
   // accept and score, the other to decline).
   await db('experts').update({ active: false });
@@ -270,18 +276,9 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
     email: 'contract-expert@pool.ronghe.example',
     name: '契约测试专家',
   });
-  const expertToken = expert.token;
 
   // A round in publicity (as the shortlist leaves it): three shortlisted applications, the first the applicant's.
-  const publicityRoundId = roundWorkflowId('research_project', year);
-  await insertRound(db, {
-    id: publicityRoundId,
-    programme: 'research_project',
-    year,
-    titleZh: `${year}年度产教融合研究项目申报`,
-    opensAt: new Date(Date.now() - 60 * 86_400_000),
-    launchedBy: 'staff:contract-officer',
-  });
+  const publicityRoundId = await insertOpenedRound('research_project', `${year}年度产教融合研究项目申报`, 60);
   const shortlisted = await db('applications')
     .insert(
       [CONTRACT_INSTITUTION, 'zzu', 'hpu'].map((institution, i) => ({
@@ -437,16 +434,8 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
     return row ? String(row.id) : undefined;
   });
 
-  const ofRole = (a: { accountId: string; tokenId: string; spareTokenId: string }) => ({
-    accountId: a.accountId,
-    tokenId: a.tokenId,
-    spareTokenId: a.spareTokenId,
-  });
   return {
-    staffToken,
-    applicantToken,
-    expertToken,
-    accounts: { staff: ofRole(admin), applicant: ofRole(applicant), expert: ofRole(expert) },
+    accounts: { staff: admin, applicant, expert },
     disablableAccountId,
     invitableAccountId,
     signIn,
