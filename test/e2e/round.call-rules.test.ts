@@ -449,7 +449,13 @@ describe('the round itself', () => {
   });
 
   it('refuses an extension once the call has closed (409 CALL_CLOSED)', async () => {
-    const roundId = await openRound('brand_project', 2028, { timeScale: 5_000_000 });
+    // Not openRound: at this time scale the call may close before a poll sees it open.
+    const launched = await stack.request<{ roundId: string }>('POST', '/api/rounds', {
+      token: staff,
+      body: { programme: 'brand_project', year: 2028, timeScale: 5_000_000 },
+    });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(201);
+    const roundId = launched.body.roundId;
     await stack.client.workflow.getHandle(roundId).result();
     const res = await stack.request<Problem>('PUT', `/api/rounds/${roundId}/deadline`, {
       token: staff,
