@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -74,12 +75,34 @@ function detailsOf(failure: ApplicationFailure): Record<string, unknown> {
   return first && typeof first === 'object' ? (first as Record<string, unknown>) : {};
 }
 
-function fromExpressError(err: unknown): AppError | undefined {
-  const e = err as { type?: string; status?: number };
-  if (e?.type === 'entity.parse.failed') return new AppError('MALFORMED_JSON', '请检查请求体的 JSON 格式');
-  if (e?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE');
-  if (e?.status === 415 || e?.type === 'encoding.unsupported') return new AppError('UNSUPPORTED_MEDIA_TYPE');
-  return undefined;
+/**
+ * What body-parser's readers (`express.text`, `express.raw`) refuse, as the catalogue's code: 413
+ * `PAYLOAD_TOO_LARGE`; 415 `UNSUPPORTED_MEDIA_TYPE` (a Content-Encoding or charset nobody knows); any other 4xx
+ * `BODY_UNREADABLE` (the connection ended early, a size that does not match Content-Length, bytes not compressed
+ * as their Content-Encoding says — body-parser passes zlib's own error on with status 400). A 5xx is the
+ * reader's own failure and passes on unchanged, to be logged and answered `INTERNAL`.
+ */
+export function bodyReaderError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return err;
+  if (status === 413) return new AppError('PAYLOAD_TOO_LARGE');
+  if (status === 415)
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', '不支持该请求体的内容编码（Content-Encoding）或字符集');
+  return new AppError('BODY_UNREADABLE');
+}
+
+/** A body-parser reader (`express.text(…)`, `express.raw(…)`) as Connect middleware. */
+export type BodyReader = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * A body reader whose refusals are the catalogue's (`bodyReaderError`), so every route and page answers a
+ * truncated, oversized or wrongly compressed body the same way.
+ */
+export function readingBody(reader: BodyReader): BodyReader {
+  return (req, res, next) => {
+    reader(req, res, (err?: unknown) => (err === undefined ? next() : next(bodyReaderError(err))));
+  };
 }
 
 /** Node's socket errors and PostgreSQL's connection-exception and shutdown SQLSTATEs. */
@@ -148,9 +171,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 /** The problem+json an error is answered with, and whether it was one the catalogue knows. */
 export function problemFor(err: unknown, req: Request): { problem: Problem; known: boolean } {
   const known =
-    err instanceof AppError
-      ? err
-      : (fromExpressError(err) ?? fromTemporalError(err) ?? fromDatabaseError(err) ?? fromConstraintError(err));
+    err instanceof AppError ? err : (fromTemporalError(err) ?? fromDatabaseError(err) ?? fromConstraintError(err));
   const appError = known ?? new AppError('INTERNAL');
   const requestId = requestIdOf(req);
   return {

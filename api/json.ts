@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
 import express, { type RequestHandler } from 'express';
-import { AppError } from './errors.js';
+import { AppError, readingBody } from './errors.js';
 
 /**
  * Decodes `bytes` in `charset` (a WHATWG Encoding label: utf-8, gbk, gb18030, utf-16le…) strictly.
@@ -144,14 +144,16 @@ const strictText = new WeakMap<IncomingMessage, string>();
  */
 export function jsonBody(limit: string): RequestHandler[] {
   return [
-    express.text({
-      type: ['application/json', 'application/*+json'],
-      limit,
-      defaultCharset: 'utf-8',
-      verify: (req, _res, body, charset) => {
-        strictText.set(req, decodeStrictly(body, charset, '请求体'));
-      },
-    }),
+    readingBody(
+      express.text({
+        type: ['application/json', 'application/*+json'],
+        limit,
+        defaultCharset: 'utf-8',
+        verify: (req, _res, body, charset) => {
+          strictText.set(req, decodeStrictly(body, charset, '请求体'));
+        },
+      }),
+    ),
     (req, _res, next) => {
       if (typeof req.body !== 'string') return next();
       const text = strictText.get(req) ?? req.body;

@@ -1,4 +1,4 @@
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import {
   acceptTotpStep,
   confirmTotp,
@@ -27,7 +27,7 @@ import {
 import { tokenHash } from '../services/tokens.js';
 import { recordAccountAudit } from './auth.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
-import { readForm, type Typed } from './pages.forms.js';
+import { formBody, readForm, type Typed } from './pages.forms.js';
 import { csrfField, errorBox, escape, showPage } from './pages.js';
 import { emailKey, type SignInLimits } from './rate-limit.js';
 import { oidcSignInButton } from './pages.oidc.js';
@@ -83,16 +83,6 @@ export const ACCOUNT_FORM_BODY_LIMIT = '16kb';
 
 /** What an error in a page route says: its status and the problems in zh-CN (the RATE_LIMITED page: until when). */
 function pageProblemOf(err: unknown, req: Request, res: Response): { status: number; problems: string[] } {
-  const bodyError = err as { type?: unknown; status?: unknown } | null;
-  if (
-    typeof bodyError?.type === 'string' &&
-    /^(request|stream)\./.test(bodyError.type) &&
-    typeof bodyError.status === 'number' &&
-    bodyError.status < 500
-  ) {
-    // The body reader's own (aborted, size mismatch): what arrived is not the whole form.
-    return { status: bodyError.status, problems: ['提交未完整收到，请在本页面重新提交'] };
-  }
   const { problem, known } = problemFor(err, req);
   if (!known || problem.status >= 500) req.log?.error({ err }, 'account page failed');
   if (problem.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
@@ -104,6 +94,8 @@ function pageProblemOf(err: unknown, req: Request, res: Response): { status: num
       };
     case 'UNSUPPORTED_MEDIA_TYPE':
       return { status: 415, problems: ['不支持该内容编码，请在本页面填写后提交'] };
+    case 'BODY_UNREADABLE':
+      return { status: 400, problems: ['提交未完整收到，请在本页面重新提交'] };
   }
   const detail = problem.detail && problem.detail !== problem.title ? problem.detail : undefined;
   return { status: problem.status, problems: detail ? [problem.title, detail] : [problem.title] };
@@ -150,7 +142,7 @@ function typedOf(req: Request): AccountForm {
 export function accountPages(deps: AccountPageDeps): Router {
   const router = Router();
   const { db, clock } = deps;
-  const rawBody = express.raw({ type: () => true, limit: ACCOUNT_FORM_BODY_LIMIT });
+  const rawBody = formBody(ACCOUNT_FORM_BODY_LIMIT);
 
   /**
    * A form post route: the body read strictly (a post that is not a readable form is answered by `render` with

@@ -1,4 +1,4 @@
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { findAccount, recordSignIn, type Account } from '../db/repositories/accounts.js';
 import {
   accountOfExpert,
@@ -13,7 +13,7 @@ import type { Letterhead } from '../mail/templates/common.js';
 import { tokenHash } from '../services/tokens.js';
 import { principalOfAccount } from './auth.js';
 import { AppError, problemFor } from './errors.js';
-import { readForm } from './pages.forms.js';
+import { formBody, readForm } from './pages.forms.js';
 import { csrfField, errorBox, escape, showPage } from './pages.js';
 import { emailKey, type SignInLimits } from './rate-limit.js';
 import { requestIdOf } from './request.js';
@@ -182,7 +182,7 @@ export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
     show(res, status, '评审任务链接已过期', passwordForm(req, found.link, problems, email));
   };
 
-  const rawBody = express.raw({ type: () => true, limit: '16kb' });
+  const rawBody = formBody('16kb');
   const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const { problem } = problemFor(err, req);

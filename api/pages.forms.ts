@@ -1,4 +1,5 @@
-import type { Request } from 'express';
+import express, { type Request } from 'express';
+import { readingBody, type BodyReader } from './errors.js';
 import { isStorableText } from './json.js';
 
 /**
@@ -40,6 +41,15 @@ export type TypedForm = Typed<typeof OBJECTION_FIELDS>;
 export interface ReadForm<F extends FormFields = typeof OBJECTION_FIELDS> {
   values: Typed<F>;
   refusal?: { status: 400 | 415 | 422; problems: string[] };
+}
+
+/**
+ * The reader of a form post: any content type, as bytes, at most `limit` (e.g. '16kb'), for `readForm` to read.
+ * Its refusals are the catalogue's (`readingBody`): 413 `PAYLOAD_TOO_LARGE`, 415 `UNSUPPORTED_MEDIA_TYPE`, 400
+ * `BODY_UNREADABLE`.
+ */
+export function formBody(limit: string): BodyReader {
+  return readingBody(express.raw({ type: () => true, limit }));
 }
 
 /** The content types a browser's form sends and this page takes. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UUID_PATTERN } from './schemas.js';
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
@@ -8,7 +8,7 @@ import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.
 import { csrfTokenOf } from './session.js';
 import { findShowcase } from '../db/repositories/showcase.js';
 import { selectedCases } from '../db/repositories/showcase.views.js';
-import { OBJECTION_FIELDS, readForm, type TypedForm } from './pages.forms.js';
+import { formBody, OBJECTION_FIELDS, readForm, type TypedForm } from './pages.forms.js';
 
 /**
  * Public zh-CN pages: the publicity list with its objection form, the 认定 result and the showcase. A post to the
@@ -178,7 +178,7 @@ ${form}`,
   router.post(
     '/publicity/:publicityId/objection',
     // Any body, read here: the page answers every shape of post with a page (see api/pages.forms.ts).
-    express.raw({ type: () => true, limit: FORM_BODY_LIMIT }),
+    formBody(FORM_BODY_LIMIT),
     async (req, res) => {
       const { values, refusal } = await readForm(req, OBJECTION_FIELDS);
       if (refusal) return refusalPage(req, res, refusal.status, refusal.problems, values);
@@ -240,18 +240,19 @@ ${form}`,
     },
   );
 
-  // What the body reader refuses before the handler runs (too large, aborted, an unknown Content-Encoding).
+  // What the body reader refuses before the handler runs (too large, cut short, wrongly compressed).
   const formBodyErrors: ErrorRequestHandler = (err, req, res, next) => {
     if (req.method !== 'POST' || res.headersSent) return next(err);
     const { problem } = problemFor(err, req);
-    const status = problem.status >= 400 && problem.status < 500 ? problem.status : 400;
     const why =
       problem.code === 'PAYLOAD_TOO_LARGE'
         ? `提交的内容过长（不超过 ${FORM_BODY_LIMIT}），请精简事实与理由或证据材料后重新提交`
         : problem.code === 'UNSUPPORTED_MEDIA_TYPE'
           ? '不支持该内容编码，请在本页面填写后提交'
-          : '提交未完整收到，请重新提交';
-    void refusalPage(req, res, status, [why], {});
+          : problem.code === 'BODY_UNREADABLE'
+            ? '提交未完整收到，请重新提交'
+            : problem.title;
+    void refusalPage(req, res, problem.status, [why], {});
   };
   router.use('/publicity/:publicityId/objection', formBodyErrors);
 

@@ -192,6 +192,36 @@ function missingBody(): AppError {
 }
 
 /**
+ * Whether the request carries a body (some bytes, or chunks) whose Content-Type is not JSON — a form, text/plain,
+ * none at all —, which the JSON reader (api/json.ts) leaves unread. An empty body (`Content-Length: 0`) of any
+ * type is no body.
+ */
+function sentNonJsonBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  const sent = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
+  return sent && !req.is(['application/json', 'application/*+json']);
+}
+
+/** The refusal of a body a JSON route cannot read: its words would otherwise be dropped unread. */
+function notJson(): AppError {
+  return new AppError('UNSUPPORTED_MEDIA_TYPE', '请以 application/json 发送请求体（Content-Type: application/json）');
+}
+
+/** Whether the body is sent compressed (a Content-Encoding other than `identity`). */
+function encodedBody(req: Request): boolean {
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  return encoding !== '' && encoding !== 'identity';
+}
+
+/**
+ * The refusal of a compressed upload: a file is stored as the bytes that arrive, so a compressed one would be
+ * stored as something other than the file.
+ */
+function encodedUpload(): AppError {
+  return new AppError('UNSUPPORTED_MEDIA_TYPE', '上传文件请勿压缩传输：请去掉 Content-Encoding 后重新上传');
+}
+
+/**
  * A query without its empty parameters: `limit=` (an HTML form's empty field, a template's blank) is read as
  * no `limit` at all, so the default applies, an optional parameter is absent and a required one is missing.
  */
@@ -313,9 +343,13 @@ export class ApiRoutes {
     // Any path or query may be percent-encoded non-UTF-8 (api/json.ts); a JSON body may also be malformed or
     // declare a charset nobody knows.
     errorCodes.add('INVALID_ENCODING');
+    if (spec.rawBody) errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
     if (spec.body) {
+      // A JSON body that is not JSON, sent as another type, too large, cut short or wrongly compressed.
       errorCodes.add('MALFORMED_JSON');
       errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
+      errorCodes.add('PAYLOAD_TOO_LARGE');
+      errorCodes.add('BODY_UNREADABLE');
     }
     if (spec.access !== 'public') errorCodes.add('UNAUTHENTICATED');
     if (Array.isArray(spec.access) || spec.access === 'administrator') errorCodes.add('FORBIDDEN');
@@ -379,7 +413,9 @@ export class ApiRoutes {
       const params = parse(spec.params, req.params, '路径');
       const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.
+      if (spec.rawBody && encodedBody(req)) throw encodedUpload();
       if (spec.body && req.body === undefined) {
+        if (sentNonJsonBody(req)) throw notJson();
         if (!whenAbsent) throw missingBody();
         req.body = whenAbsent.value;
       }

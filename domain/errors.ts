@@ -15,6 +15,11 @@ export const errorCatalogue = {
    */
   INVALID_ENCODING: { status: 400, title: '请求内容不是有效的 UTF-8 文本' },
   PAYLOAD_TOO_LARGE: { status: 413, title: '请求体过大' },
+  /**
+   * A body the reader could not take whole: the connection ended early, fewer or more bytes than Content-Length
+   * said, or bytes that are not compressed as their Content-Encoding (gzip, deflate, br) says.
+   */
+  BODY_UNREADABLE: { status: 400, title: '请求体未完整收到或无法解压' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: '不支持的内容类型' },
   UNAUTHENTICATED: { status: 401, title: '未登录或令牌无效' },
   FORBIDDEN: { status: 403, title: '无权执行此操作' },

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Client, Connection } from '@temporalio/client';
 import express from 'express';
 import { once } from 'node:events';
@@ -76,13 +77,14 @@ afterAll(async () => {
 function send(
   method: string,
   url: string,
-  options: { token?: string; contentType?: string; body?: string | Uint8Array } = {},
+  options: { token?: string; contentType?: string; body?: string | Uint8Array; headers?: Record<string, string> } = {},
 ): Promise<Response> {
   return fetch(`${api.url}${url}`, {
     method,
     headers: {
       ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
       ...(options.contentType ? { 'Content-Type': options.contentType } : {}),
+      ...options.headers,
     },
     ...(options.body !== undefined ? { body: options.body } : {}),
   });
@@ -421,5 +423,126 @@ describe('point 9: requests behave as a caller expects', () => {
         detail: expect.stringContaining('缺少请求体'),
       });
     });
+
+    it('when a JSON route is sent a body of another type, then 415: the body is never read as absent', async () => {
+      for (const [url, contentType, body] of [
+        ['/accept', 'text/plain', '{"reason":"材料有误"}'],
+        ['/accept', 'application/x-www-form-urlencoded', 'reason=x'],
+        ['/create', 'application/x-www-form-urlencoded', 'title=abcd&year=2027'],
+        ['/create', undefined, '{"title":"abcd","year":2027}'],
+      ] as const) {
+        const res = await fetch(`${base}${url}`, {
+          method: 'POST',
+          headers: contentType ? { 'Content-Type': contentType } : {},
+          body,
+        });
+        const problem = (await res.json()) as { code: string; detail: string };
+        expect([url, contentType, res.status, problem.code]).toEqual([url, contentType, 415, 'UNSUPPORTED_MEDIA_TYPE']);
+        expect(problem.detail).toContain('application/json');
+      }
+      // An empty body of another type is no body.
+      const empty = await fetch(`${base}/accept`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain' },
+        body: '',
+      });
+      expect([empty.status, await empty.json()]).toEqual([200, { received: {} }]);
+    });
+
+    it.each(['gzip', 'deflate', 'br'])(
+      'when a JSON body says Content-Encoding %s but is not so compressed, then 400 BODY_UNREADABLE; compressed, it is read',
+      async (encoding) => {
+        const bad = await fetch(`${base}/accept`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+          body: '{"reason":"x"}',
+        });
+        expect([bad.status, bad.headers.get('content-type')]).toEqual([400, 'application/problem+json; charset=utf-8']);
+        expect(await bad.json()).toMatchObject({ code: 'BODY_UNREADABLE', title: '请求体未完整收到或无法解压' });
+        const compress = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync }[encoding]!;
+        const good = await fetch(`${base}/accept`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+          body: compress(Buffer.from('{"reason":"已压缩"}')),
+        });
+        expect([good.status, await good.json()]).toEqual([200, { received: { reason: '已压缩' } }]);
+      },
+    );
+  });
+});
+
+describe('a body that cannot be read whole or is sent as another type, on every kind of route', () => {
+  const notGzip = { 'Content-Encoding': 'gzip' };
+
+  it('when a withdrawal is sent with a body not compressed as declared, then 400 BODY_UNREADABLE (not 500)', async () => {
+    const res = await send('POST', `/api/applications/${applicationId}/withdraw`, {
+      token: applicant,
+      contentType: 'application/json',
+      body: '{"reason":"材料有误"}',
+      headers: notGzip,
+    });
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([400, 'BODY_UNREADABLE']);
+  });
+
+  it('when a withdrawal’s reason is sent as text/plain, then 415 and nothing is received without it', async () => {
+    const receipts = () => database.db('update_receipts').count<{ n: string }[]>('* as n');
+    const before = await receipts();
+    const res = await send('POST', `/api/applications/${applicationId}/withdraw`, {
+      token: applicant,
+      contentType: 'text/plain',
+      body: '{"reason":"材料有误"}',
+    });
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    expect(await receipts()).toEqual(before);
+  });
+
+  it('when a form page is posted with a body not compressed as declared, then a 400 page says so (not 500)', async () => {
+    for (const url of [
+      '/account/sign-in',
+      '/account/reset',
+      '/publicity/00000000-0000-4000-8000-000000000000/objection',
+    ]) {
+      const res = await send('POST', url, {
+        contentType: 'application/x-www-form-urlencoded',
+        body: 'email=a%40b.example&password=x',
+        headers: notGzip,
+      });
+      expect([url, res.status, res.headers.get('content-type')]).toEqual([url, 400, 'text/html; charset=utf-8']);
+      expect(await res.text()).toMatch(/未完整收到/);
+    }
+    // An assignment link's page looks its link up first: an unknown one is a 404 page, whatever the body.
+    const link = await send('POST', '/review/assignment/0123456789abcdef0123456789abcdef', {
+      contentType: 'application/x-www-form-urlencoded',
+      body: 'email=a%40b.example&password=x',
+      headers: notGzip,
+    });
+    expect([link.status, link.headers.get('content-type')]).toEqual([404, 'text/html; charset=utf-8']);
+  });
+
+  it('when a file is uploaded compressed, then 415 and nothing is stored', async () => {
+    const res = await send(
+      'POST',
+      `/api/applications/${applicationId}/attachments?kind=application_form&fileName=a.pdf`,
+      {
+        token: applicant,
+        contentType: 'application/pdf',
+        body: zlib.gzipSync(Buffer.from('%PDF-1.4\n%%EOF\n')),
+        headers: notGzip,
+      },
+    );
+    expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+    expect(await database.db('attachments').where({ application_id: applicationId })).toEqual([]);
+  });
+
+  it('documents BODY_UNREADABLE and PAYLOAD_TOO_LARGE where a JSON body is taken, and 415 on uploads', async () => {
+    const doc = (await (await send('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    const withdraw = doc.paths['/api/applications/{applicationId}/withdraw']!.post!;
+    expect(withdraw.responses['400']!.description).toContain('BODY_UNREADABLE');
+    expect(withdraw.responses['413']!.description).toContain('PAYLOAD_TOO_LARGE');
+    expect(withdraw.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
+    const upload = doc.paths['/api/applications/{applicationId}/attachments']!.post!;
+    expect(upload.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
   });
 });

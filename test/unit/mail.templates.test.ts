@@ -214,7 +214,10 @@ function everyTemplate(t: typeof templates): Record<string, templates.RenderedEm
       applicationTitle: '新工科产业学院',
       version: 1,
       receivedAt: at('2027-03-20', 10),
-      warnings: ['项目简介不少于 100 字（现 4 字）', '缺少附件：申报书'],
+      warnings: [
+        '缺少附件：申报书',
+        '截止后形式审查时按届时记录再行判定：申报单位及其所属学校在接收之日不处于本项目类别的禁止申报期内',
+      ],
     }),
     notShortlistedNotice: t.notShortlistedNotice({ ...round, applicationTitle: '新工科产业学院' }),
     publicityOpened: t.publicityOpened({
