@@ -21,10 +21,31 @@ extendZodWithOpenApi(z);
 export { z };
 
 /**
- * Who may call a route: anyone, anyone signed in, the roles listed, or `administrator` (staff whose sub-role is
- * administrator: account administration).
+ * Whom a route's access list grants: a role, where `staff` is a staff officer or administrator, and `ops` a
+ * staff member whose sub-role is ops (engineers: outbox, Schedules, workflow retries and progress — never a
+ * programme decision or an application's content; SPEC "People").
  */
-export type Access = 'public' | 'authenticated' | 'administrator' | Role[];
+export type Grantee = Role | 'ops';
+
+/** The zh-CN name of each grantee, as a refusal lists them. */
+const GRANTEE_ZH: Record<Grantee, string> = {
+  staff: '管理服务中心工作人员',
+  applicant: '申报单位用户',
+  expert: '评审专家',
+  enterprise: '合作企业用户',
+  ops: '运维人员',
+};
+
+/**
+ * Who may call a route: anyone, anyone signed in, the grantees listed, or `administrator` (staff whose sub-role
+ * is administrator: account administration).
+ */
+export type Access = 'public' | 'authenticated' | 'administrator' | Grantee[];
+
+/** What a principal is, as access lists name it: its role, or `ops` for a staff member of sub-role ops. */
+export function granteeOf(principal: Principal): Grantee {
+  return principal.role === 'staff' && principal.staffRole === 'ops' ? 'ops' : principal.role;
+}
 
 export interface RouteContext<P, Q, B> {
   params: P;
@@ -262,16 +283,19 @@ function authorise(
     }
     return;
   }
-  if (!access.includes(principal.role)) {
-    throw new AppError('FORBIDDEN', `此操作仅限以下角色：${access.join('、')}`);
+  if (!access.includes(granteeOf(principal))) {
+    throw new AppError('FORBIDDEN', `此操作仅限${access.map((g) => GRANTEE_ZH[g]).join('、')}`);
   }
 }
 
-/** The keys of the OpenAPI extension `x-roles`: the roles, and `administrator` for a staff administrator. */
-type RoleKey = Role | 'administrator';
+/**
+ * The keys of the OpenAPI extension `x-roles`: the roles (`staff` an officer), `ops` for a staff member of
+ * sub-role ops, and `administrator` for a staff administrator.
+ */
+type RoleKey = Grantee | 'administrator';
 
 /**
- * Who may call an operation, as the OpenAPI extension `x-roles`: `{ staff, applicant, expert, enterprise,
+ * Who may call an operation, as the OpenAPI extension `x-roles`: `{ staff, applicant, expert, enterprise, ops,
  * administrator }`, each true when that kind of caller may call it (all of them for a public or any-token
  * route). `administrator` is a staff account whose staff role is administrator: true for every staff route as
  * well as for the administrator-only ones (`access: 'administrator'`, where `staff` is false, since an officer
@@ -284,10 +308,9 @@ function rolesExtension(access: Access): Record<RoleKey, boolean> {
     if (access === 'administrator') return role === 'administrator';
     return access.includes(role === 'administrator' ? 'staff' : role);
   };
-  return Object.fromEntries([...ROLES, 'administrator' as const].map((role) => [role, may(role)])) as Record<
-    RoleKey,
-    boolean
-  >;
+  return Object.fromEntries(
+    [...ROLES, 'ops' as const, 'administrator' as const].map((role) => [role, may(role)]),
+  ) as Record<RoleKey, boolean>;
 }
 
 /**
@@ -447,7 +470,7 @@ export class ApiRoutes {
           '河南省本科高校产教融合行动计划各项程序（申报、专家评审、公示、动态评价、名录淘汰、成果推广）的 API。' +
           '错误均以 application/problem+json 返回，含稳定的 `code` 与中文 `title`。' +
           '文本（请求体、查询与路径）须为 UTF-8，且不得含空字符（U+0000），否则答复 400 `INVALID_ENCODING`。' +
-          '每个操作的 `x-roles` 注明可调用的角色（staff、applicant、expert）。',
+          '每个操作的 `x-roles` 注明可调用的角色（staff 即工作人员、applicant、expert、enterprise、ops 即运维人员、administrator 即系统管理员）。',
       },
       ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     });

@@ -58,7 +58,7 @@ export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
     summary: '邮件发件箱：按状态查看（不含正文）',
     description: '多次发送失败的邮件（status=failed）附 SMTP 错误，可由工作人员重发。按 id 排序分页。',
     tags: ['邮件'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     query: z.object({
       status: z.enum(statuses).optional().openapi({ title: '发送状态' }),
       after: queryInteger({ min: 0, optional: true }).openapi({
@@ -90,7 +90,7 @@ export function outboxRoutes(routes: ApiRoutes, { db }: OutboxRouteDeps): void {
       '将发送失败或已发送的邮件重新置为待发送、尝试次数清零，由发件箱巡检尽快发出。邮件内容与 Message-ID 保持不变，' +
       '收件人的邮件客户端据此识别为同一封邮件。记入审计日志。',
     tags: ['邮件'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     params: OutboxParams,
     body: z
       .object({ reason: trimmedText(2, 500, '请说明理由').openapi({ title: '理由' }) })

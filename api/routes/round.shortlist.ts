@@ -114,7 +114,7 @@ export function shortlistRoutes(routes: ApiRoutes, deps: ShortlistRouteDeps): vo
     path: '/api/rounds/:roundId/review/retry',
     summary: '补充专家后重新分派评审（分派曾因专家库不足受阻时）',
     tags: ['专家评审'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     params: RoundParams,
     responses: { 202: { description: '已重新发起分派', schema: z.object({ roundId: z.string() }) } },
     errors: ['REVIEW_NOT_FOUND', 'REVIEW_NOT_BLOCKED'],

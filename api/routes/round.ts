@@ -164,7 +164,7 @@ export function roundRoutes(routes: ApiRoutes, deps: RoundRouteDeps): void {
     path: '/api/rounds/:roundId/progress',
     summary: '申报批次进度：各状态申报数、已提交单位数、邮件发送情况',
     tags: ['申报批次'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     params: RoundParams,
     responses: {
       200: {

@@ -248,7 +248,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
     path: '/api/schedules',
     summary: '定时计划列表',
     tags: ['定时计划'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     responses: {
       200: { description: '定时计划', schema: z.object({ items: z.array(ScheduleSchema) }) },
     },
@@ -274,7 +274,7 @@ export function scheduleRoutes(routes: ApiRoutes, deps: ScheduleRouteDeps): void
     path: '/api/schedules/:scheduleId',
     summary: '查看定时计划',
     tags: ['定时计划'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     params: ScheduleParams,
     responses: { 200: { description: '定时计划', schema: ScheduleSchema } },
     errors: ['SCHEDULE_NOT_FOUND'],

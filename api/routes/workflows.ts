@@ -27,7 +27,7 @@ export function workflowRoutes(routes: ApiRoutes, deps: WorkflowRouteDeps): void
     description:
       '子流程失败时系统会邮件通知工作人员，主流程暂停在该环节等待重试；排除原因后调用本接口，以同一流程 ID 重新运行该环节。',
     tags: ['流程'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     params: z.object({ workflowId: z.string().min(1).max(200).openapi({ title: '流程编号' }) }),
     body: z
       .object({
@@ -67,7 +67,7 @@ export function workflowRoutes(routes: ApiRoutes, deps: WorkflowRouteDeps): void
     path: '/api/reviews/:reviewId/retry',
     summary: '补充专家后重新分派评审（任何评审：申报批次、动态评价、整改、项目报告、典型案例）',
     tags: ['专家评审'],
-    access: ['staff'],
+    access: ['staff', 'ops'],
     params: z.object({ reviewId: z.uuid().openapi({ title: '评审编号' }) }),
     responses: { 202: { description: '已重新发起分派', schema: z.object({ reviewId: z.string() }) } },
     errors: ['REVIEW_NOT_FOUND', 'REVIEW_NOT_BLOCKED'],

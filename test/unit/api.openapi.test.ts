@@ -152,6 +152,7 @@ describe('the OpenAPI document refuses what the API refuses (issue 14, point 4)'
           applicant: expect.any(Boolean),
           expert: expect.any(Boolean),
           enterprise: expect.any(Boolean),
+          ops: expect.any(Boolean),
           administrator: expect.any(Boolean),
         });
       }
@@ -163,6 +164,16 @@ describe('the OpenAPI document refuses what the API refuses (issue 14, point 4)'
       applicant: false,
       expert: false,
       enterprise: false,
+      ops: false,
+      administrator: true,
+    });
+    // An operational route: ops too (resending a failed email), but no programme decision (above).
+    expect(roles('/api/outbox/{id}/resend', 'post')).toEqual({
+      staff: true,
+      applicant: false,
+      expert: false,
+      enterprise: false,
+      ops: true,
       administrator: true,
     });
     // An administrator-only route: an officer is refused.
@@ -171,6 +182,7 @@ describe('the OpenAPI document refuses what the API refuses (issue 14, point 4)'
       applicant: false,
       expert: false,
       enterprise: false,
+      ops: false,
       administrator: true,
     });
     // Any account's own tokens.
