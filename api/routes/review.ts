@@ -120,6 +120,8 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     method: 'get',
     path: '/api/assignments/:assignmentId',
     summary: '查看评审任务：申报材料（已提交版本）与本人评分',
+    description:
+      '专家只能查看分派给本人的任务（他人的任务 403）；材料不含申报单位申请回避的专家名单，也不含其他专家的身份与评分。',
     tags: ['专家评审'],
     access: ['expert', 'staff'],
     linkScope: 'assignment',
@@ -137,12 +139,14 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
             itemId: z.string(),
             title: z.string(),
             institutionName: z.string(),
-            content: z.unknown().openapi({ description: '申报的已提交版本，或自评报告、整改报告的内容' }),
+            content: z.unknown().openapi({
+              description: '申报的已提交版本，或自评报告、整改报告的内容；不含申报单位申请回避的专家（avoidExperts）',
+            }),
           }),
           application: z
             .object({ applicationId: z.string(), version: z.number().int(), content: z.unknown() })
             .nullable()
-            .openapi({ description: '评审对象为申报时：已提交版本' }),
+            .openapi({ description: '评审对象为申报时：已提交版本（不含申请回避的专家）' }),
           review: z
             .object({
               scores: z.record(z.string(), z.number()),
