@@ -8,9 +8,10 @@ import { eventually } from '../support/wait.js';
  * Issue 15, point 5 (last sentence; SPEC "Expert review"): experts never see the applicant's avoid list (回避) or
  * each other's scores; applicants never see experts' identities. A round's review on the real stack
  * (time-skipping Temporal, PostgreSQL, maildev, the API over HTTP): zzu's submitted version names an expert of
- * the pool on its avoid list; the experts read the material, score and comment; then zzu calls every route it
- * has on its application and round, and every response and email it got is searched for the experts' names, ids,
- * addresses and comments.
+ * the pool on its avoid list; the experts read the material, score and comment; then each applicant reads its
+ * application, the round's applications, the round, its outcome and publicity, and those answers and every email
+ * to the applicant are searched for its reviewers' names, ids, addresses and comments. Fails on 7c8491c: the
+ * expert's material carried `avoidExperts`.
  */
 const TASK_QUEUE = 'ronghe-review-visibility';
 const ROUND = 'round-research_project-2027';
