@@ -24,6 +24,12 @@ export interface ReviewRouteDeps {
 
 const AssignmentParams = z.object({ assignmentId: z.uuid().openapi({ title: '评审任务编号' }) });
 
+/** The kinds of item an expert reviews (`ReviewItemKind`, domain/review/subjects.ts). */
+const ItemKindSchema = z.enum(['application', 'evaluation_report', 'rectification', 'project_report', 'case']).openapi({
+  description:
+    'application 申报 / evaluation_report 年度自评报告 / rectification 整改报告 / project_report 项目中期或结项报告 / case 推广案例',
+});
+
 const AssignmentSummarySchema = z
   .object({
     assignmentId: z.string(),
@@ -32,9 +38,7 @@ const AssignmentSummarySchema = z
       .openapi({ example: 'invited', description: 'invited / accepted / declined / timed_out / submitted' }),
     dueAt: z.string(),
     replacement: z.boolean(),
-    itemKind: z
-      .enum(['application', 'evaluation_report', 'rectification'])
-      .openapi({ description: 'application 申报 / evaluation_report 年度自评报告 / rectification 整改报告' }),
+    itemKind: ItemKindSchema,
     itemId: z.string(),
     applicationId: z.string().nullable().openapi({ description: '评审对象为申报时的申报 ID' }),
     title: z.string(),
@@ -120,6 +124,8 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     method: 'get',
     path: '/api/assignments/:assignmentId',
     summary: '查看评审任务：申报材料（已提交版本）与本人评分',
+    description:
+      '专家只能查看分派给本人的任务（他人的任务 403）；材料不含申报单位申请回避的专家名单，也不含其他专家的身份与评分。',
     tags: ['专家评审'],
     access: ['expert', 'staff'],
     linkScope: 'assignment',
@@ -133,16 +139,19 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
           dueAt: z.string(),
           rubric: z.array(z.object({ key: z.string(), nameZh: z.string(), weight: z.number() })),
           item: z.object({
-            kind: z.enum(['application', 'evaluation_report', 'rectification']),
+            kind: ItemKindSchema,
             itemId: z.string(),
             title: z.string(),
             institutionName: z.string(),
-            content: z.unknown().openapi({ description: '申报的已提交版本，或自评报告、整改报告的内容' }),
+            content: z.unknown().openapi({
+              description:
+                '申报的已提交版本，或自评报告、整改报告、项目报告、推广案例的内容；不含申报单位申请回避的专家（avoidExperts）',
+            }),
           }),
           application: z
             .object({ applicationId: z.string(), version: z.number().int(), content: z.unknown() })
             .nullable()
-            .openapi({ description: '评审对象为申报时：已提交版本' }),
+            .openapi({ description: '评审对象为申报时：已提交版本（不含申请回避的专家）' }),
           review: z
             .object({
               scores: z.record(z.string(), z.number()),

@@ -1,10 +1,11 @@
 import type { Db } from '../knex.js';
 import type { RubricCriterion } from '../../domain/programmes.js';
+import type { ReviewItemKind } from '../../domain/review/subjects.js';
 
 export interface AssignmentRow {
   id: string;
   reviewId: string;
-  itemKind: 'application' | 'evaluation_report' | 'rectification';
+  itemKind: ReviewItemKind;
   itemId: string;
   expertId: string;
   status: 'invited' | 'accepted' | 'declined' | 'timed_out' | 'submitted';
