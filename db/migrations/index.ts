@@ -16,6 +16,7 @@ import * as peopleByUniversity from './014_people_by_university.js';
 import * as accounts from './015_accounts.js';
 import * as oidcIdentities from './016_oidc_identities.js';
 import * as assignmentLinks from './017_assignment_links.js';
+import * as versionAvoidLists from './018_version_avoid_lists.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   '015_accounts': accounts,
   '016_oidc_identities': oidcIdentities,
   '017_assignment_links': assignmentLinks,
+  '018_version_avoid_lists': versionAvoidLists,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

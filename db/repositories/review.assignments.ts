@@ -43,6 +43,28 @@ export function avoidCandidates(experts: readonly ExpertRow[]): AvoidCandidate[]
   }));
 }
 
+/** An avoid list as written (`avoidExperts` of a draft, as JSON): anything but an array of strings is none. */
+export function writtenAvoidList(entries: unknown): string[] {
+  return Array.isArray(entries) ? entries.filter((n): n is string => typeof n === 'string') : [];
+}
+
+/**
+ * The expert ids an avoid list keeps away: those its entries resolved to when it was saved (`resolved`), or —
+ * when none were recorded (NULL: a version submitted before versions kept them; or the empty list of a draft
+ * saved before entries were resolved while its entries name someone) — every expert of `pool` its entries name
+ * (`avoidedExpertIds`, namesakes included: 回避 errs on the side of keeping away).
+ * @param entries the list as written (`writtenAvoidList`).
+ */
+export function avoidListIds(
+  entries: unknown,
+  resolved: readonly string[] | null,
+  pool: readonly AvoidCandidate[],
+): string[] {
+  const written = writtenAvoidList(entries);
+  if (resolved && (resolved.length > 0 || written.length === 0)) return [...resolved];
+  return avoidedExpertIds(written, pool);
+}
+
 /** The active experts in id order, with their units' names (the avoid list tells namesakes apart by unit). */
 export function activeExperts(trx: Db): Promise<ExpertRow[]> {
   return trx('experts as e')
@@ -109,10 +131,12 @@ async function caseApplications(trx: Db, caseIds: string[]): Promise<Map<string,
  * The items under review (applications, reports, showcase cases) as assignment items needing `need` experts
  * each, with everything 回避 needs (one rule for every review): the applicant's university; the enterprises of
  * the application's partner list and the seeded partners (`institution_partners`) of the applicant and its
- * university; the avoid list of the application behind the item (a case's: that of its directory entry or
- * project) — the experts resolved when the draft was saved (`applications.avoid_expert_ids`), or for a draft
- * saved before that, every expert its entries name (`avoidedExpertIds`). The named items, else every item
- * ready for review, in id order.
+ * university; the avoid list of the application behind the item (a report's or rectification's: that of its
+ * directory entry's or project's application; a case's: that of its directory entry or project) as SUBMITTED —
+ * that of its current version (`application_versions.avoid_expert_ids`, see `avoidListIds`), never the working
+ * draft, which the applicant may change after submitting (SPEC "Call for applications": versions kept; "Expert
+ * review": avoidance never violated). Only an application with no version (rows seeded without one) falls back
+ * to its draft's list. The named items, else every item ready for review, in id order.
  */
 export async function reviewItems(
   trx: Db,
@@ -153,21 +177,36 @@ export async function reviewItems(
     .whereIn('institution_id', institutionIds)
     .select<{ institution_id: string; enterprise_id: string }[]>('institution_id', 'enterprise_id');
   const seededOf = groupBy(seeded, (p) => p.institution_id);
-  const avoidRows = await trx('applications')
-    .whereIn('id', applicationIds)
-    .select<{ id: string; avoid_experts: unknown; avoid_expert_ids: string[] }[]>(
-      'id',
-      trx.raw(`draft -> 'avoidExperts' as avoid_experts`),
-      'avoid_expert_ids',
+  const avoidRows = await trx('applications as a')
+    .leftJoin('application_versions as v', function () {
+      this.on('v.application_id', '=', 'a.id').andOn('v.version', '=', 'a.current_version');
+    })
+    .whereIn('a.id', applicationIds)
+    .select<
+      {
+        id: string;
+        submitted: boolean;
+        version_entries: unknown;
+        version_ids: string[] | null;
+        draft_entries: unknown;
+        draft_ids: string[];
+      }[]
+    >(
+      'a.id',
+      trx.raw('(v.application_id is not null) as submitted'),
+      trx.raw(`v.payload -> 'draft' -> 'avoidExperts' as version_entries`),
+      'v.avoid_expert_ids as version_ids',
+      trx.raw(`a.draft -> 'avoidExperts' as draft_entries`),
+      'a.avoid_expert_ids as draft_ids',
     );
   const candidates = avoidCandidates(experts);
   const avoidOf = new Map(
-    avoidRows.map((a) => {
-      const entries = Array.isArray(a.avoid_experts)
-        ? a.avoid_experts.filter((n): n is string => typeof n === 'string')
-        : [];
-      return [a.id, a.avoid_expert_ids.length > 0 ? a.avoid_expert_ids : avoidedExpertIds(entries, candidates)];
-    }),
+    avoidRows.map((a) => [
+      a.id,
+      a.submitted
+        ? avoidListIds(a.version_entries, a.version_ids, candidates)
+        : avoidListIds(a.draft_entries, a.draft_ids, candidates),
+    ]),
   );
   return rows.map((r) => {
     const applicationId = applicationOf(r);

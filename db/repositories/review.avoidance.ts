@@ -1,6 +1,6 @@
 import type { Db } from '../knex.js';
 import { matchAvoidEntry, parseAvoidEntry } from '../../domain/people.js';
-import { activeExperts, avoidCandidates } from './review.assignments.js';
+import { activeExperts, avoidCandidates, avoidListIds, writtenAvoidList } from './review.assignments.js';
 
 /** An avoid list read against the active pool: the experts it names, and what to tell the applicant. */
 export interface ResolvedAvoidList {
@@ -44,9 +44,31 @@ export async function resolveAvoidList(db: Db, entries: readonly string[]): Prom
   return { expertIds: [...expertIds], problems };
 }
 
-/** Stores the experts an application's avoid list resolved to when its draft was saved (read at assignment). */
+/**
+ * Stores the experts an application's avoid list resolved to when its draft was saved. Assignment reads them
+ * only through a submitted version, which copies them at submission (`draftAvoidList`).
+ */
 export async function storeAvoidedExperts(db: Db, applicationId: string, expertIds: readonly string[]): Promise<void> {
   await db('applications')
     .where({ id: applicationId })
     .update({ avoid_expert_ids: [...expertIds] });
+}
+
+/**
+ * The experts the working draft of an application avoids, as a submission keeps them with the version: the ids
+ * stored when that draft was saved (`storeAvoidedExperts`, in the same transaction as the draft), or for a draft
+ * saved before entries were resolved, every active expert its entries name (`avoidListIds`). Call it in the
+ * submission's transaction, with the application row locked, so the list is that of the draft snapshotted.
+ * @throws Error when the application does not exist.
+ */
+export async function draftAvoidList(trx: Db, applicationId: string): Promise<string[]> {
+  const row = await trx('applications')
+    .where({ id: applicationId })
+    .first<{ entries: unknown; ids: string[] } | undefined>(
+      trx.raw(`draft -> 'avoidExperts' as entries`),
+      'avoid_expert_ids as ids',
+    );
+  if (!row) throw new Error(`application ${applicationId} not found`);
+  if (row.ids.length > 0 || writtenAvoidList(row.entries).length === 0) return row.ids;
+  return avoidListIds(row.entries, row.ids, avoidCandidates(await activeExperts(trx)));
 }

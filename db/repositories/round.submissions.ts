@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../knex.js';
+import { draftAvoidList } from './review.avoidance.js';
 
 /**
  * Serialises submissions per university and round (a transaction-scoped advisory lock): the limits count
@@ -26,8 +27,11 @@ export interface SubmittedVersion {
 }
 
 /**
- * Stores a submitted version: the snapshot, the members and partners it names (replacing the previous
- * version's), and the application's status 'submitted' with its receipt time.
+ * Stores a submitted version: the snapshot, with the experts its avoid list resolved to (`draftAvoidList`: the
+ * working draft's, which the snapshot is — the caller holds the application row locked since it read the
+ * draft), the members and partners it names (replacing the previous version's), and the application's status
+ * 'submitted' with its receipt time. Assignment avoids the experts kept with the version, whatever the working
+ * draft says later (`reviewItems`).
  */
 export async function storeSubmission(trx: Knex.Transaction, s: SubmittedVersion): Promise<void> {
   await trx('application_versions').insert({
@@ -37,6 +41,7 @@ export async function storeSubmission(trx: Knex.Transaction, s: SubmittedVersion
     payload: JSON.stringify(s.payload),
     received_at: s.receivedAt,
     submitted_by: s.submittedBy,
+    avoid_expert_ids: await draftAvoidList(trx, s.applicationId),
   });
   await trx('application_members').where({ application_id: s.applicationId }).delete();
   if (s.people.size > 0) {
