@@ -419,7 +419,7 @@ describe('the round itself', () => {
       body: { deadline: '2027-01-29' },
     });
     expect([noReason.status, noReason.body.code]).toEqual([422, 'VALIDATION_FAILED']);
-    await stack.mailbox.clear();
+    await stack.clearMailbox();
     const later = await stack.request<{ deadline: { day: string } }>('PUT', `/api/rounds/${roundId}/deadline`, {
       token: staff,
       body: { deadline: '2027-01-29', reason: '部分高校反映材料准备时间不足' },
@@ -469,7 +469,7 @@ describe('the round itself', () => {
     const app = await newDraft(roundId, 'henu');
     const noReason = await stack.request<Problem>('POST', `/api/rounds/${roundId}/cancel`, { token: staff, body: {} });
     expect([noReason.status, noReason.body.code]).toEqual([422, 'VALIDATION_FAILED']);
-    await stack.mailbox.clear();
+    await stack.clearMailbox();
     const cancelled = await stack.request('POST', `/api/rounds/${roundId}/cancel`, {
       token: staff,
       body: { reason: '年度填写错误，误启动' },
@@ -538,7 +538,7 @@ describe('estimated deadlines and the official arrangement', () => {
     expect(await deadlineOf(later)).toEqual(expect.objectContaining({ day: '2030-10-09', estimated: true }));
     expect(await deadlineOf(earlier)).toEqual(expect.objectContaining({ day: '2030-02-14', estimated: true }));
 
-    await stack.mailbox.clear();
+    await stack.clearMailbox();
     const arrangement = (reference: string, nationalDays: string[]) => ({
       reference,
       holidays: [
@@ -579,7 +579,7 @@ describe('estimated deadlines and the official arrangement', () => {
     expect(told[0]!.text).toContain('调整原因：国务院办公厅公布了当年节假日安排');
 
     // Staff correct the official arrangement (国庆 to 10-08): the deadline moves again; the old date was official.
-    await stack.mailbox.clear();
+    await stack.clearMailbox();
     const corrected = await stack.request('PUT', '/api/calendar/years/2030', {
       token: staff,
       body: arrangement('国务院办公厅关于2030年部分节假日安排的通知（更正）', [...nationalDays, '2030-10-08']),

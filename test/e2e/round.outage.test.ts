@@ -42,7 +42,7 @@ describe('a database outage under the worker', () => {
       const w = (await round()).body.workflow;
       return w?.stage === 'call_open' && w.noticesSent === w.eligibleInstitutions ? true : undefined;
     });
-    await stack.mailbox.clear();
+    await stack.clearMailbox();
 
     stack.workerDatabase!.cut();
     const extension = stack.request<{ deadline: { day: string } } & Problem>('PUT', `/api/rounds/${roundId}/deadline`, {

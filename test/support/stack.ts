@@ -19,7 +19,7 @@ import { crashOnceAfterCommit } from './faults.js';
 import { startTcpProxy, type TcpProxy } from '../../local-stack/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { Mailbox } from './mailbox.js';
-import { reportProgressWith } from './wait.js';
+import { eventually, reportProgressWith } from './wait.js';
 
 export const TEST_TASK_QUEUE = 'ronghe-test';
 
@@ -83,6 +83,12 @@ export interface TestStack {
   crashedDecisions: Record<string, number>;
   /** The proxy between the worker and PostgreSQL (started with `workerDatabaseProxy`). */
   workerDatabase: TcpProxy | undefined;
+  /**
+   * Empties the SMTP sink once every email written to the outbox so far has been delivered (none pending or
+   * being sent): an email committed before the clear but delivered after it would otherwise land among the next
+   * step's.
+   */
+  clearMailbox(): Promise<void>;
   token(subject: TokenSubject): Promise<string>;
   request<T = unknown>(
     method: string,
@@ -187,6 +193,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     const api = await startApi({ config, db: database.db, temporal: client, attachments, logger });
     apiAddress.apiUrl = api.url;
     started.push({ stop: () => api.close() });
+    const mailbox = new Mailbox(maildev.apiUrl);
 
     return {
       config,
@@ -194,12 +201,25 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       temporal,
       client,
       maildev,
-      mailbox: new Mailbox(maildev.apiUrl),
+      mailbox,
       worker,
       api,
       attachments,
       crashedDecisions,
       workerDatabase,
+      async clearMailbox() {
+        await eventually(
+          async () => {
+            const [row] = await database
+              .db('outbox')
+              .whereIn('status', ['pending', 'sending'])
+              .count<{ n: string }[]>('* as n');
+            return Number(row!.n) === 0 ? true : undefined;
+          },
+          { what: 'every email of the outbox delivered' },
+        );
+        await mailbox.clear();
+      },
       token: (subject) => signToken(subject, config.auth.secret),
       request: (method, path, options) => apiRequest(api.url, method, path, options),
       async stop() {
