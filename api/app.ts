@@ -13,7 +13,7 @@ import { systemClock, type Clock } from './clock.js';
 import { authenticate, principalsIn } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { jsonBody, refuseNonUtf8Url } from './json.js';
-import { ApiRoutes } from './route.js';
+import { ApiRoutes, type RouteEntry } from './route.js';
 // After route.js (it extends zod with .openapi): these load schemas that use it.
 import { Outbox } from '../mail/outbox.js';
 import { createSmtpTransport } from '../mail/transport.js';
@@ -81,6 +81,8 @@ function emailBaseUrl(config: Config): (req: Request) => string {
 export function createApp(apiDeps: ApiDeps): {
   app: Express;
   openapi: ReturnType<ApiRoutes['document']>;
+  /** The API's routes (`ApiRoutes.table`). */
+  routes: readonly RouteEntry[];
   rateLimits: RateLimits;
   close(): Promise<void>;
 } {
@@ -213,5 +215,5 @@ export function createApp(apiDeps: ApiDeps): {
     await Promise.allSettled([browserSessions.close(), rateLimits.close()]);
     transport?.close();
   };
-  return { app, openapi, rateLimits, close };
+  return { app, openapi, routes: routes.table, rateLimits, close };
 }

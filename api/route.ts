@@ -112,6 +112,15 @@ export interface RouteSpec<P, Q, B> {
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
 }
 
+/** A route as `ApiRoutes.table` lists it: what `authorise` decides by, without the handler. */
+export interface RouteEntry {
+  method: RouteSpec<unknown, unknown, unknown>['method'];
+  /** Express path, e.g. /api/rounds/:roundId. */
+  path: string;
+  access: Access;
+  linkScope?: RouteSpec<unknown, unknown, unknown>['linkScope'];
+}
+
 /**
  * The most a request handler waits on Temporal in all (wall-clock milliseconds): an Update's own wait and a
  * little more; a stalled cluster then answers 503 instead of holding the request open.
@@ -320,6 +329,12 @@ function rolesExtension(access: Access): Record<RoleKey, boolean> {
 export class ApiRoutes {
   readonly router = Router();
   readonly registry = new OpenAPIRegistry();
+  /**
+   * Every route added, in the order added: its method, Express path, access and link scope. The authorization
+   * matrix (test/e2e/authorization.matrix.test.ts) reads it from the running API (`RunningApi.routes`), so a
+   * route added without a matrix row fails that test.
+   */
+  readonly table: RouteEntry[] = [];
 
   /** `db` keeps Idempotency-Key receipts and answers; `clock` stamps receipt times. */
   constructor(private readonly deps: { db: Db; clock: Clock; temporal: Client }) {
@@ -341,6 +356,12 @@ export class ApiRoutes {
   }
 
   add<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): void {
+    this.table.push({
+      method: spec.method,
+      path: spec.path,
+      access: spec.access,
+      ...(spec.linkScope ? { linkScope: spec.linkScope } : {}),
+    });
     const mayBeOmitted = spec.body ? bodyMayBeOmitted(spec.method, spec.body) : false;
     const whenAbsent = spec.body ? absentBody(spec.body, mayBeOmitted) : undefined;
     const openapiPath = spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

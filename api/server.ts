@@ -6,10 +6,13 @@ import { createLogger } from '../platform/logger.js';
 import { connectTemporalClient } from '../platform/temporal.js';
 import { AttachmentStore } from '../storage/attachments.js';
 import { createApp, type ApiDeps } from './app.js';
+import type { RouteEntry } from './route.js';
 
 export interface RunningApi {
   server: Server;
   url: string;
+  /** Every API route: method, path, access, link scope (`ApiRoutes.table`). */
+  routes: readonly RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function startApi(deps: ApiDeps): Promise<RunningApi> {
   return {
     server,
     url: `http://${deps.config.api.host}:${port}`,
+    routes: created.routes,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

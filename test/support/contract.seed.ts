@@ -85,7 +85,20 @@ export interface ContractIds {
   receiptId: string;
   /** A running workflow that supervises children (the first entry's member workflow). */
   workflowId: string;
+  /**
+   * The other callers of the authorization matrix (test/support/authorization.matrix.ts), each an account with a
+   * personal access token: a staff officer, an ops engineer, a user of another university (`zzu`), of a college of
+   * the contract institution (`henu-cs`), of the partner enterprise, and an expert of the pool (of another field)
+   * assigned to nothing seeded here.
+   */
+  others: Record<
+    'officer' | 'ops' | 'otherUniversity' | 'college' | 'enterprise' | 'unassignedExpert',
+    { token: string; accountId: string }
+  >;
 }
+
+/** The college of the contract institution whose user the authorization matrix calls with. */
+export const CONTRACT_COLLEGE = `${CONTRACT_INSTITUTION}-cs`;
 
 async function ok<T>(stack: TestStack, method: string, path: string, token: string, body?: unknown): Promise<T> {
   const res = await stack.request<T>(method, path, { token, body });
@@ -395,6 +408,55 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
     projects.push(project!.id);
   }
 
+  // The authorization matrix's other callers; the unassigned expert is of another field, so the review never
+  // invites it.
+  await db('experts').insert({
+    id: 'contract-expert-unassigned',
+    name_zh: '未分派专家',
+    email: 'contract-expert-unassigned@pool.ronghe.example',
+    institution_id: 'zzu',
+    affiliation_kind: 'academic',
+    title_zh: '教授',
+    fields: ['biomedicine'],
+  });
+  const other = async (a: Parameters<typeof accountAccessToken>[1]) => {
+    const { token, accountId } = await accountAccessToken(db, a);
+    return { token, accountId };
+  };
+  const others: ContractIds['others'] = {
+    officer: await other({
+      kind: 'staff',
+      staffRole: 'officer',
+      email: 'matrix-officer@ronghe.example',
+      name: '矩阵科员',
+    }),
+    ops: await other({ kind: 'staff', staffRole: 'ops', email: 'matrix-ops@ronghe.example', name: '矩阵运维' }),
+    otherUniversity: await other({
+      kind: 'institution',
+      institutionId: 'zzu',
+      email: 'matrix-user@zzu.example',
+      name: '矩阵他校用户',
+    }),
+    college: await other({
+      kind: 'institution',
+      institutionId: CONTRACT_COLLEGE,
+      email: 'matrix-user@henu-cs.example',
+      name: '矩阵学院用户',
+    }),
+    enterprise: await other({
+      kind: 'enterprise',
+      enterpriseId: 'hanwei',
+      email: 'matrix-user@hanwei.example',
+      name: '矩阵企业用户',
+    }),
+    unassignedExpert: await other({
+      kind: 'expert',
+      expertId: 'contract-expert-unassigned',
+      email: 'contract-expert-unassigned@accounts.ronghe.example',
+      name: '矩阵未分派专家',
+    }),
+  };
+
   // The year's showcase, an event presenting the applicant, and a schedule.
   const showcase = await ok<{ showcaseId: string }>(stack, 'POST', '/api/showcases', staffToken, { year });
   const events: string[] = [];
@@ -469,5 +531,6 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
     outboxId: outbox,
     receiptId,
     workflowId: memberWorkflowId(entries[0]!),
+    others,
   };
 }

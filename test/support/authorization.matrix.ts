@@ -1,0 +1,540 @@
+import type { Access, RouteEntry } from '../../api/route.js';
+import { CONTRACT_INSTITUTION, type ContractIds } from './contract.seed.js';
+import { pdf } from './round.call.js';
+
+/**
+ * The authorization matrix of issue 15, point 5: every API route × every kind of caller → the expected outcome.
+ * test/e2e/authorization.matrix.test.ts reads the routes from the running API (`ApiRoutes.table`), finds each
+ * one's row here, sends the row's sample request as every caller and compares. A route without a row, or a row
+ * without a route, fails that test.
+ *
+ * Adding a route: add a row under its key `'METHOD /express/path'` — reads with the reads, writes after, the
+ * ones that end a record last, each on a record of its own from `seedContract` — with a sample request that is
+ * VALID for an allowed caller (ownership is checked after validation: an invalid body would hide a denial
+ * behind a 422). The columns follow from the route's `access` (`byAccess`); write `expect` only for what
+ * ownership adds: the owner against another university, a college of the owner and the enterprise, the
+ * assigned expert against another.
+ */
+
+/** The callers, in the order each row is sent. */
+export const CALLERS = [
+  'anonymous',
+  'officer',
+  'administrator',
+  'ops',
+  'owner',
+  'otherUniversity',
+  'college',
+  'enterprise',
+  'expertAssigned',
+  'expertNotAssigned',
+] as const;
+
+/** A caller of the matrix: no token, or an account's personal access token (see `callerTokens`). */
+export type Caller = (typeof CALLERS)[number];
+
+/**
+ * What a caller gets: `'allow'` — past access control and ownership (not 401, not 403, not 404, not 5xx, not
+ * 422 VALIDATION_FAILED: the sample is valid; a 409/422 from the record's state is fine, earlier rows may have
+ * changed it) — or a denial `'<status> <CODE>'`, matched exactly (status and problem+json `code`): 401/403, a
+ * 404 that does not say whether the record exists, or a refusal that names no one else's record (422
+ * SOURCE_NOT_ELIGIBLE).
+ */
+export type Outcome = 'allow' | `${number} ${string}`;
+
+/** A request as the matrix sends it: path filled in, query, and a JSON body or raw bytes. */
+export interface Sample {
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  raw?: { contentType: string; data: Uint8Array | string };
+}
+
+export interface MatrixRow {
+  /** `'METHOD /express/path'`, as `routeKey` names a route of the table. */
+  key: string;
+  sample: (ids: ContractIds) => Sample;
+  /** Outcomes that differ from `byAccess` (ownership). */
+  expect?: Partial<Record<Caller, Outcome>>;
+  /**
+   * Text (a seeded id, an institution) an allowed caller among `from` must not find in the answer: the route
+   * answers them, but without the owner's records.
+   */
+  hides?: { from: Caller[]; text: (ids: ContractIds) => string };
+  /**
+   * A known leak not fixed yet: these callers are expected to be denied (`expect`), and a mismatch is reported
+   * as to do instead of failing — until it is fixed, when the marker must go.
+   */
+  todo?: { callers: Caller[]; reason: string };
+}
+
+/** A route's key in the matrix: `GET /api/rounds/:roundId`. */
+export function routeKey(route: Pick<RouteEntry, 'method' | 'path'>): string {
+  return `${route.method.toUpperCase()} ${route.path}`;
+}
+
+const UNAUTHENTICATED: Outcome = '401 UNAUTHENTICATED';
+const FORBIDDEN: Outcome = '403 FORBIDDEN';
+
+/**
+ * The outcome of each caller from the route's `access` alone (api/route.ts `authorise`): public — everyone;
+ * otherwise anonymous 401 UNAUTHENTICATED, and every caller the access list does not name 403 FORBIDDEN
+ * (`staff` names the officer and the administrator, `administrator` the administrator alone, `ops` the ops
+ * engineer, `applicant` every institution user, `expert` both experts).
+ */
+export function byAccess(access: Access): Record<Caller, Outcome> {
+  const grants = (caller: Caller): boolean => {
+    if (access === 'public' || access === 'authenticated') return true;
+    if (access === 'administrator') return caller === 'administrator';
+    switch (caller) {
+      case 'officer':
+      case 'administrator':
+        return access.includes('staff');
+      case 'ops':
+        return access.includes('ops');
+      case 'owner':
+      case 'otherUniversity':
+      case 'college':
+        return access.includes('applicant');
+      case 'enterprise':
+        return access.includes('enterprise');
+      default:
+        return access.includes('expert');
+    }
+  };
+  return Object.fromEntries(
+    CALLERS.map((caller) => [
+      caller,
+      caller === 'anonymous' ? (access === 'public' ? 'allow' : UNAUTHENTICATED) : grants(caller) ? 'allow' : FORBIDDEN,
+    ]),
+  ) as Record<Caller, Outcome>;
+}
+
+/** Another institution (of another university, or a college of the owner's) reaching the owner's record. */
+const notOthers = (outcome: Outcome) => ({ otherUniversity: outcome, college: outcome });
+/** An expert not assigned reaching the assigned expert's record. */
+const notUnassigned = (outcome: Outcome) => ({ expertNotAssigned: outcome });
+
+const YEAR = new Date().getUTCFullYear();
+const reason = '授权矩阵测试';
+/** A text long enough for the fields that ask for at least 20 characters (reports, summaries). */
+const statement = '本单位已按要求完成各项建设任务，校企双方共同制定培养方案并组织实施，成效明显。';
+
+/**
+ * The rows, in the order they are sent: reads, then writes, then the writes that end a record (each on a record
+ * of its own).
+ */
+export const MATRIX: MatrixRow[] = [
+  // Reads.
+  { key: 'GET /healthz', sample: () => ({ path: '/healthz' }) },
+  { key: 'GET /api/session', sample: () => ({ path: '/api/session' }) },
+  {
+    key: 'GET /api/calendar/period',
+    sample: () => ({ path: '/api/calendar/period', query: { opens: `${YEAR}-09-30`, workingDays: '5' } }),
+  },
+  {
+    key: 'GET /api/calendar/reminder',
+    sample: () => ({ path: '/api/calendar/reminder', query: { deadlineDay: `${YEAR}-09-30`, workingDaysBefore: '3' } }),
+  },
+  { key: 'GET /api/calendar/years/:year', sample: () => ({ path: `/api/calendar/years/${YEAR}` }) },
+  { key: 'GET /api/rounds/:roundId', sample: (ids) => ({ path: `/api/rounds/${ids.roundId}` }) },
+  { key: 'GET /api/rounds/:roundId/progress', sample: (ids) => ({ path: `/api/rounds/${ids.roundId}/progress` }) },
+  {
+    key: 'GET /api/rounds/:roundId/applications',
+    sample: (ids) => ({ path: `/api/rounds/${ids.roundId}/applications` }),
+    hides: { from: ['otherUniversity', 'college'], text: (ids) => ids.applicationId },
+  },
+  {
+    key: 'GET /api/applications/:applicationId',
+    sample: (ids) => ({ path: `/api/applications/${ids.applicationId}` }),
+    expect: notOthers(FORBIDDEN),
+  },
+  {
+    key: 'GET /api/applications/:applicationId/attachments/:attachmentId',
+    sample: (ids) => ({
+      path: `/api/applications/${ids.reviewedApplicationId}/attachments/${ids.reviewedAttachmentId}`,
+    }),
+    expect: { ...notOthers(FORBIDDEN), ...notUnassigned(FORBIDDEN) },
+  },
+  {
+    key: 'GET /api/me/assignments',
+    sample: () => ({ path: '/api/me/assignments' }),
+    hides: { from: ['expertNotAssigned'], text: (ids) => ids.assignmentId },
+  },
+  {
+    key: 'GET /api/assignments/:assignmentId',
+    sample: (ids) => ({ path: `/api/assignments/${ids.assignmentId}` }),
+    expect: notUnassigned(FORBIDDEN),
+  },
+  {
+    key: 'GET /api/rounds/:roundId/shortlist',
+    sample: (ids) => ({ path: `/api/rounds/${ids.reviewRoundId}/shortlist` }),
+  },
+  { key: 'GET /api/publicity/:publicityId', sample: (ids) => ({ path: `/api/publicity/${ids.publicityId}` }) },
+  {
+    key: 'GET /api/rounds/:roundId/publicity',
+    sample: (ids) => ({ path: `/api/rounds/${ids.publicityRoundId}/publicity` }),
+  },
+  {
+    key: 'GET /api/publicity/:publicityId/objections',
+    sample: (ids) => ({ path: `/api/publicity/${ids.publicityId}/objections` }),
+  },
+  {
+    key: 'GET /api/rounds/:roundId/outcome',
+    sample: (ids) => ({ path: `/api/rounds/${ids.publicityRoundId}/outcome` }),
+  },
+  { key: 'GET /api/directory', sample: () => ({ path: '/api/directory' }) },
+  { key: 'GET /api/directory/:entryId', sample: (ids) => ({ path: `/api/directory/${ids.entryId}` }) },
+  {
+    key: 'GET /api/evaluations/:evaluationId',
+    sample: (ids) => ({ path: `/api/evaluations/${ids.evaluationId}` }),
+    hides: {
+      from: ['otherUniversity', 'college', 'enterprise', 'expertAssigned', 'expertNotAssigned'],
+      text: (ids) => ids.entryId,
+    },
+  },
+  { key: 'GET /api/events/:eventId', sample: (ids) => ({ path: `/api/events/${ids.eventId}` }) },
+  {
+    key: 'GET /api/projects/:projectId',
+    sample: (ids) => ({ path: `/api/projects/${ids.projectId}` }),
+    expect: notOthers('404 PROJECT_NOT_FOUND'),
+  },
+  { key: 'GET /api/showcases/:showcaseId', sample: (ids) => ({ path: `/api/showcases/${ids.showcaseId}` }) },
+  {
+    key: 'GET /api/showcases/:showcaseId/cases',
+    sample: (ids) => ({ path: `/api/showcases/${ids.showcaseId}/cases` }),
+  },
+  { key: 'GET /api/schedules', sample: () => ({ path: '/api/schedules' }) },
+  { key: 'GET /api/schedules/:scheduleId', sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}` }) },
+  { key: 'GET /api/outbox', sample: () => ({ path: '/api/outbox' }) },
+  {
+    key: 'GET /api/receipts/:receiptId',
+    sample: (ids) => ({ path: `/api/receipts/${encodeURIComponent(ids.receiptId)}` }),
+  },
+  { key: 'GET /api/accounts', sample: () => ({ path: '/api/accounts' }) },
+  { key: 'GET /api/accounts/imports/template.xlsx', sample: () => ({ path: '/api/accounts/imports/template.xlsx' }) },
+  {
+    key: 'GET /api/access-tokens',
+    sample: () => ({ path: '/api/access-tokens' }),
+    hides: {
+      from: CALLERS.filter((c) => c !== 'owner'),
+      text: (ids) => ids.accounts.applicant.spareTokenId,
+    },
+  },
+
+  // Writes.
+  {
+    key: 'POST /api/session',
+    sample: (ids) => ({ path: '/api/session', body: { email: ids.signIn.email, password: ids.signIn.password } }),
+  },
+  {
+    key: 'PUT /api/calendar/years/:year',
+    sample: () => ({
+      path: '/api/calendar/years/2045',
+      body: { holidays: [{ date: '2045-10-02', name: '国庆节' }], workdays: [], reference: reason },
+    }),
+  },
+  {
+    key: 'POST /api/rounds',
+    sample: () => ({ path: '/api/rounds', body: { programme: 'demo_college', year: YEAR + 2 } }),
+  },
+  {
+    key: 'PUT /api/rounds/:roundId/deadline',
+    sample: (ids) => ({
+      path: `/api/rounds/${ids.roundId}/deadline`,
+      body: { deadline: new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10), reason },
+    }),
+  },
+  {
+    key: 'POST /api/rounds/:roundId/applications',
+    sample: (ids) => ({
+      path: `/api/rounds/${ids.roundId}/applications`,
+      body: { title: '授权矩阵测试申报', field: 'next_gen_it', summary: reason },
+    }),
+  },
+  {
+    key: 'PUT /api/applications/:applicationId',
+    sample: (ids) => ({
+      path: `/api/applications/${ids.applicationId}`,
+      body: {
+        title: '教师企业实践流动站建设方案',
+        field: 'next_gen_it',
+        summary:
+          '依托行业龙头企业建设教师企业实践流动站，组织专业教师定期赴企业跟岗实践，参与技术研发与项目攻关，' +
+          '提升专业课教师的技术跟进和技能指导水平，形成校企共享的师资培养机制。',
+      },
+    }),
+    expect: notOthers(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/applications/:applicationId/attachments',
+    sample: (ids) => ({
+      path: `/api/applications/${ids.applicationId}/attachments`,
+      query: { kind: 'supporting', fileName: 'fujian.pdf' },
+      raw: { contentType: 'application/pdf', data: pdf },
+    }),
+    expect: notOthers(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/applications/:applicationId/submit',
+    sample: (ids) => ({ path: `/api/applications/${ids.applicationId}/submit` }),
+    expect: notOthers(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/applications/:applicationId/withdraw',
+    sample: (ids) => ({ path: `/api/applications/${ids.applicationId}/withdraw`, body: { reason } }),
+    expect: notOthers(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/assignments/:assignmentId/accept',
+    sample: (ids) => ({ path: `/api/assignments/${ids.assignmentId}/accept` }),
+    expect: notUnassigned(FORBIDDEN),
+  },
+  {
+    key: 'PUT /api/assignments/:assignmentId/review',
+    sample: (ids) => ({
+      path: `/api/assignments/${ids.assignmentId}/review`,
+      body: { scores: Object.fromEntries(ids.rubricKeys.map((k) => [k, 80])), comment: reason },
+    }),
+    expect: notUnassigned(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/rounds/:roundId/shortlist/confirm',
+    sample: (ids) => ({ path: `/api/rounds/${ids.reviewRoundId}/shortlist/confirm`, body: {} }),
+  },
+  {
+    key: 'POST /api/rounds/:roundId/review/retry',
+    sample: (ids) => ({ path: `/api/rounds/${ids.reviewRoundId}/review/retry` }),
+  },
+  { key: 'POST /api/reviews/:reviewId/retry', sample: (ids) => ({ path: `/api/reviews/${ids.reviewId}/retry` }) },
+  {
+    key: 'POST /api/workflows/:workflowId/retry-child',
+    sample: (ids) => ({ path: `/api/workflows/${ids.workflowId}/retry-child`, body: {} }),
+  },
+  {
+    key: 'POST /api/publicity/:publicityId/objections',
+    sample: (ids) => ({
+      path: `/api/publicity/${ids.publicityId}/objections`,
+      body: {
+        entryId: ids.publicityEntryId,
+        name: '陈立',
+        unit: '某研究所',
+        phone: '0371-88886666',
+        email: 'chen.li@objector.example',
+        facts: '该项目的合作企业实践岗位数量与实际不符，请核查。',
+      },
+    }),
+  },
+  {
+    key: 'POST /api/objections/:objectionId/resolution',
+    sample: (ids) => ({
+      path: `/api/objections/${ids.objectionId}/resolution`,
+      body: { outcome: 'dismissed', reason: '经核查，合作企业实践岗位数量与申报一致。' },
+    }),
+  },
+  {
+    key: 'POST /api/directory/:entryId/rectification-report',
+    sample: (ids) => ({ path: `/api/directory/${ids.entryId}/rectification-report`, body: { summary: statement } }),
+    expect: notOthers('404 DIRECTORY_ENTRY_NOT_FOUND'),
+  },
+  {
+    key: 'POST /api/directory/:entryId/rectification-grade',
+    sample: (ids) => ({
+      path: `/api/directory/${ids.entryId}/rectification-grade`,
+      body: { passed: true, reason },
+    }),
+  },
+  {
+    key: 'POST /api/evaluations',
+    sample: () => ({ path: '/api/evaluations', body: { programme: 'practice_base', year: YEAR + 1 } }),
+  },
+  {
+    key: 'POST /api/evaluations/:evaluationId/reports',
+    sample: (ids) => ({
+      path: `/api/evaluations/${ids.evaluationId}/reports`,
+      body: { entryId: ids.entryId, summary: statement },
+    }),
+    expect: notOthers('404 DIRECTORY_ENTRY_NOT_FOUND'),
+  },
+  {
+    key: 'POST /api/evaluations/:evaluationId/grades',
+    sample: (ids) => ({
+      path: `/api/evaluations/${ids.evaluationId}/grades`,
+      body: { entryId: ids.entryId, grade: 'good', reason },
+    }),
+  },
+  {
+    key: 'POST /api/schedules',
+    sample: () => ({ path: '/api/schedules', body: { kind: 'round', programme: 'demo_college', month: 3, day: 1 } }),
+  },
+  {
+    key: 'POST /api/schedules/:scheduleId/pause',
+    sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}/pause`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/schedules/:scheduleId/resume',
+    sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}/resume`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/schedules/:scheduleId/trigger',
+    sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}/trigger`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/events',
+    sample: (ids) => ({
+      path: '/api/events',
+      body: {
+        kind: 'exhibition',
+        title: `${YEAR}年产教融合成果展`,
+        startsAt: `${new Date(Date.now() + 120 * 86_400_000).toISOString().slice(0, 10)}T09:30:00+08:00`,
+        place: '郑州国际会展中心 1 号馆',
+        presenters: [CONTRACT_INSTITUTION],
+        showcaseId: ids.showcaseId,
+      },
+    }),
+  },
+  {
+    key: 'POST /api/events/:eventId/rsvp',
+    sample: (ids) => ({ path: `/api/events/${ids.eventId}/rsvp`, body: { response: 'confirm' } }),
+    expect: notOthers('403 NOT_INVITED'),
+  },
+  {
+    key: 'POST /api/events/:eventId/attendance',
+    sample: (ids) => ({ path: `/api/events/${ids.eventId}/attendance`, body: { attended: [CONTRACT_INSTITUTION] } }),
+  },
+  {
+    key: 'POST /api/projects/:projectId/reports',
+    sample: (ids) => ({
+      path: `/api/projects/${ids.projectId}/reports`,
+      body: { kind: 'midterm', summary: statement },
+    }),
+    expect: notOthers('404 PROJECT_NOT_FOUND'),
+  },
+  {
+    key: 'POST /api/projects/:projectId/extension',
+    sample: (ids) => ({ path: `/api/projects/${ids.projectId}/extension`, body: { months: 6, reason } }),
+    expect: notOthers('404 PROJECT_NOT_FOUND'),
+  },
+  {
+    key: 'POST /api/projects/:projectId/extension/decision',
+    sample: (ids) => ({ path: `/api/projects/${ids.projectId}/extension/decision`, body: { approve: true, reason } }),
+  },
+  {
+    key: 'POST /api/projects/:projectId/report-grade',
+    sample: (ids) => ({ path: `/api/projects/${ids.projectId}/report-grade`, body: { passed: true, reason } }),
+  },
+  { key: 'POST /api/showcases', sample: () => ({ path: '/api/showcases', body: { year: YEAR } }) },
+  {
+    key: 'POST /api/showcases/:showcaseId/nominations',
+    sample: (ids) => ({
+      path: `/api/showcases/${ids.showcaseId}/nominations`,
+      body: {
+        sourceKind: 'directory_entry',
+        sourceId: ids.nominableEntryId,
+        title: '“校企双元”实训基地建设',
+        summary: statement,
+      },
+    }),
+    // The workflow answers another institution's entry as it answers an ineligible one: nothing leaks.
+    expect: notOthers('422 SOURCE_NOT_ELIGIBLE'),
+  },
+  {
+    key: 'POST /api/outbox/:id/resend',
+    sample: (ids) => ({ path: `/api/outbox/${ids.outboxId}/resend`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/accounts',
+    sample: () => ({
+      path: '/api/accounts',
+      body: { kind: 'institution', institutionId: 'zzu', email: 'matrix-new@zzu.example', name: '矩阵新账号' },
+    }),
+  },
+  {
+    key: 'POST /api/accounts/imports',
+    sample: () => ({
+      path: '/api/accounts/imports',
+      query: { dryRun: 'true' },
+      raw: {
+        contentType: 'text/csv',
+        data: '姓名,电子邮箱,账号类型,单位\n导入测试,matrix-import@zzu.example,申报单位,zzu\n',
+      },
+    }),
+  },
+  {
+    key: 'POST /api/accounts/:accountId/invitation',
+    sample: (ids) => ({ path: `/api/accounts/${ids.invitableAccountId}/invitation` }),
+  },
+  { key: 'POST /api/access-tokens', sample: () => ({ path: '/api/access-tokens', body: { name: '授权矩阵测试' } }) },
+
+  // Writes that end a record, each on a record of its own.
+  {
+    key: 'DELETE /api/applications/:applicationId/attachments/:attachmentId',
+    sample: (ids) => ({ path: `/api/applications/${ids.applicationId}/attachments/${ids.attachmentId}` }),
+    expect: notOthers(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/assignments/:assignmentId/decline',
+    sample: (ids) => ({
+      path: `/api/assignments/${ids.declinableAssignmentId}/decline`,
+      body: { reason: '时间冲突，无法按期完成评审' },
+    }),
+    expect: notUnassigned(FORBIDDEN),
+  },
+  {
+    key: 'POST /api/directory/:entryId/revoke',
+    sample: (ids) => ({ path: `/api/directory/${ids.revocableEntryId}/revoke`, body: { reason } }),
+  },
+  {
+    key: 'PUT /api/events/:eventId',
+    sample: (ids) => ({ path: `/api/events/${ids.changeableEventId}`, body: { cancel: true, reason } }),
+  },
+  {
+    key: 'POST /api/projects/:projectId/terminate',
+    sample: (ids) => ({ path: `/api/projects/${ids.terminableProjectId}/terminate`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/rounds/:roundId/cancel',
+    sample: (ids) => ({ path: `/api/rounds/${ids.cancellableRoundId}/cancel`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/accounts/:accountId/disable',
+    sample: (ids) => ({ path: `/api/accounts/${ids.disablableAccountId}/disable`, body: { reason } }),
+  },
+  {
+    key: 'POST /api/accounts/:accountId/enable',
+    sample: (ids) => ({ path: `/api/accounts/${ids.disablableAccountId}/enable` }),
+  },
+  {
+    // The owner's spare token: its account revokes it; every other account finds no such token of its own.
+    key: 'DELETE /api/access-tokens/:tokenId',
+    sample: (ids) => ({ path: `/api/access-tokens/${ids.accounts.applicant.spareTokenId}` }),
+    expect: {
+      officer: '404 ACCESS_TOKEN_NOT_FOUND',
+      administrator: '404 ACCESS_TOKEN_NOT_FOUND',
+      ops: '404 ACCESS_TOKEN_NOT_FOUND',
+      otherUniversity: '404 ACCESS_TOKEN_NOT_FOUND',
+      college: '404 ACCESS_TOKEN_NOT_FOUND',
+      enterprise: '404 ACCESS_TOKEN_NOT_FOUND',
+      expertAssigned: '404 ACCESS_TOKEN_NOT_FOUND',
+      expertNotAssigned: '404 ACCESS_TOKEN_NOT_FOUND',
+    },
+  },
+  // Signing out with a token ends no session; last all the same.
+  { key: 'DELETE /api/session', sample: () => ({ path: '/api/session' }) },
+];
+
+/** Each caller's bearer token (none for anonymous), from the contract seed. */
+export function callerTokens(ids: ContractIds): Record<Caller, string | undefined> {
+  return {
+    anonymous: undefined,
+    officer: ids.others.officer.token,
+    administrator: ids.accounts.staff.token,
+    ops: ids.others.ops.token,
+    owner: ids.accounts.applicant.token,
+    otherUniversity: ids.others.otherUniversity.token,
+    college: ids.others.college.token,
+    enterprise: ids.others.enterprise.token,
+    expertAssigned: ids.accounts.expert.token,
+    expertNotAssigned: ids.others.unassignedExpert.token,
+  };
+}
