@@ -164,11 +164,18 @@ export async function ownScore(
     : undefined;
 }
 
-/** True when the expert holds a live assignment on the application (may read its materials). */
+/**
+ * The statuses of an assignment whose expert may read the item's materials: invited (to see what is asked,
+ * and declare a conflict), accepted, submitted. Not a declined one, nor one that timed out (its item went to a
+ * replacement): that expert is no longer a reviewer of it (issue 15, point 5).
+ */
+export const LIVE_ASSIGNMENT_STATUSES = ['invited', 'accepted', 'submitted'] as const;
+
+/** True when the expert holds a live assignment (`LIVE_ASSIGNMENT_STATUSES`) on the application. */
 export async function expertMayRead(db: Db, expertId: string, applicationId: string): Promise<boolean> {
   const row = await db('review_assignments')
     .where({ expert_id: expertId, item_id: applicationId })
-    .whereNotIn('status', ['declined'])
+    .whereIn('status', LIVE_ASSIGNMENT_STATUSES)
     .first<{ id: string } | undefined>('id');
   return row !== undefined;
 }
