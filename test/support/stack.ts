@@ -211,7 +211,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         await eventually(
           async () => {
             const [row] = await database
-              .db('outbox')
+              .db('email_outbox')
               .whereIn('status', ['pending', 'sending'])
               .count<{ n: string }[]>('* as n');
             return Number(row!.n) === 0 ? true : undefined;
