@@ -11,7 +11,8 @@ import { pdf } from './round.call.js';
  * Adding a route: add a row under its key `'METHOD /express/path'` — reads with the reads, writes after, the
  * ones that end a record last, each on a record of its own from `seedContract` — with a sample request that is
  * VALID for an allowed caller (ownership is checked after validation: an invalid body would hide a denial
- * behind a 422). The columns follow from the route's `access` (`byAccess`); write `expect` only for what
+ * behind a 422) and its `access` as meant (the test fails while the route declares another). The columns follow
+ * from that `access` (`byAccess`); write `expect` only for what
  * ownership adds: the owner against another university, a college of the owner and the enterprise, the
  * assigned expert against another.
  */
@@ -53,6 +54,11 @@ export interface Sample {
 export interface MatrixRow {
   /** `'METHOD /express/path'`, as `routeKey` names a route of the table. */
   key: string;
+  /**
+   * Who the route is meant for, written here rather than read from the code: a change to a route's `access`
+   * fails the first test until its row says the same (reviewed), and the columns follow from this (`byAccess`).
+   */
+  access: Access;
   sample: (ids: ContractIds) => Sample;
   /** Outcomes that differ from `byAccess` (ownership). */
   expect?: Partial<Record<Caller, Outcome>>;
@@ -126,31 +132,44 @@ const statement = '本单位已按要求完成各项建设任务，校企双方�
  */
 export const MATRIX: MatrixRow[] = [
   // Reads.
-  { key: 'GET /healthz', sample: () => ({ path: '/healthz' }) },
-  { key: 'GET /api/session', sample: () => ({ path: '/api/session' }) },
+  { key: 'GET /healthz', access: 'public', sample: () => ({ path: '/healthz' }) },
+  { key: 'GET /api/session', access: 'public', sample: () => ({ path: '/api/session' }) },
   {
     key: 'GET /api/calendar/period',
+    access: 'public',
     sample: () => ({ path: '/api/calendar/period', query: { opens: `${YEAR}-09-30`, workingDays: '5' } }),
   },
   {
     key: 'GET /api/calendar/reminder',
+    access: 'public',
     sample: () => ({ path: '/api/calendar/reminder', query: { deadlineDay: `${YEAR}-09-30`, workingDaysBefore: '3' } }),
   },
-  { key: 'GET /api/calendar/years/:year', sample: () => ({ path: `/api/calendar/years/${YEAR}` }) },
-  { key: 'GET /api/rounds/:roundId', sample: (ids) => ({ path: `/api/rounds/${ids.roundId}` }) },
-  { key: 'GET /api/rounds/:roundId/progress', sample: (ids) => ({ path: `/api/rounds/${ids.roundId}/progress` }) },
+  { key: 'GET /api/calendar/years/:year', access: 'public', sample: () => ({ path: `/api/calendar/years/${YEAR}` }) },
+  {
+    key: 'GET /api/rounds/:roundId',
+    access: 'authenticated',
+    sample: (ids) => ({ path: `/api/rounds/${ids.roundId}` }),
+  },
+  {
+    key: 'GET /api/rounds/:roundId/progress',
+    access: ['staff', 'ops'],
+    sample: (ids) => ({ path: `/api/rounds/${ids.roundId}/progress` }),
+  },
   {
     key: 'GET /api/rounds/:roundId/applications',
+    access: ['staff', 'applicant'],
     sample: (ids) => ({ path: `/api/rounds/${ids.roundId}/applications` }),
     hides: { from: ['otherUniversity', 'college'], text: (ids) => ids.applicationId },
   },
   {
     key: 'GET /api/applications/:applicationId',
+    access: ['staff', 'applicant'],
     sample: (ids) => ({ path: `/api/applications/${ids.applicationId}` }),
     expect: notOthers(FORBIDDEN),
   },
   {
     key: 'GET /api/applications/:applicationId/attachments/:attachmentId',
+    access: ['staff', 'applicant', 'expert'],
     sample: (ids) => ({
       path: `/api/applications/${ids.reviewedApplicationId}/attachments/${ids.reviewedAttachmentId}`,
     }),
@@ -158,63 +177,98 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'GET /api/me/assignments',
+    access: ['expert'],
     sample: () => ({ path: '/api/me/assignments' }),
     hides: { from: ['expertNotAssigned'], text: (ids) => ids.assignmentId },
   },
   {
     key: 'GET /api/assignments/:assignmentId',
+    access: ['expert', 'staff'],
     sample: (ids) => ({ path: `/api/assignments/${ids.assignmentId}` }),
     expect: notUnassigned(FORBIDDEN),
   },
   {
     key: 'GET /api/rounds/:roundId/shortlist',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/rounds/${ids.reviewRoundId}/shortlist` }),
   },
-  { key: 'GET /api/publicity/:publicityId', sample: (ids) => ({ path: `/api/publicity/${ids.publicityId}` }) },
+  {
+    key: 'GET /api/publicity/:publicityId',
+    access: 'public',
+    sample: (ids) => ({ path: `/api/publicity/${ids.publicityId}` }),
+  },
   {
     key: 'GET /api/rounds/:roundId/publicity',
+    access: 'public',
     sample: (ids) => ({ path: `/api/rounds/${ids.publicityRoundId}/publicity` }),
   },
   {
     key: 'GET /api/publicity/:publicityId/objections',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/publicity/${ids.publicityId}/objections` }),
   },
   {
     key: 'GET /api/rounds/:roundId/outcome',
+    access: 'public',
     sample: (ids) => ({ path: `/api/rounds/${ids.publicityRoundId}/outcome` }),
   },
-  { key: 'GET /api/directory', sample: () => ({ path: '/api/directory' }) },
-  { key: 'GET /api/directory/:entryId', sample: (ids) => ({ path: `/api/directory/${ids.entryId}` }) },
+  { key: 'GET /api/directory', access: 'public', sample: () => ({ path: '/api/directory' }) },
+  {
+    key: 'GET /api/directory/:entryId',
+    access: 'public',
+    sample: (ids) => ({ path: `/api/directory/${ids.entryId}` }),
+  },
   {
     key: 'GET /api/evaluations/:evaluationId',
+    access: 'authenticated',
     sample: (ids) => ({ path: `/api/evaluations/${ids.evaluationId}` }),
     hides: {
       from: ['otherUniversity', 'college', 'enterprise', 'expertAssigned', 'expertNotAssigned'],
       text: (ids) => ids.entryId,
     },
   },
-  { key: 'GET /api/events/:eventId', sample: (ids) => ({ path: `/api/events/${ids.eventId}` }) },
+  {
+    key: 'GET /api/events/:eventId',
+    access: ['staff', 'applicant'],
+    sample: (ids) => ({ path: `/api/events/${ids.eventId}` }),
+  },
   {
     key: 'GET /api/projects/:projectId',
+    access: ['staff', 'applicant'],
     sample: (ids) => ({ path: `/api/projects/${ids.projectId}` }),
     expect: notOthers('404 PROJECT_NOT_FOUND'),
   },
-  { key: 'GET /api/showcases/:showcaseId', sample: (ids) => ({ path: `/api/showcases/${ids.showcaseId}` }) },
+  {
+    key: 'GET /api/showcases/:showcaseId',
+    access: 'public',
+    sample: (ids) => ({ path: `/api/showcases/${ids.showcaseId}` }),
+  },
   {
     key: 'GET /api/showcases/:showcaseId/cases',
+    access: 'public',
     sample: (ids) => ({ path: `/api/showcases/${ids.showcaseId}/cases` }),
   },
-  { key: 'GET /api/schedules', sample: () => ({ path: '/api/schedules' }) },
-  { key: 'GET /api/schedules/:scheduleId', sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}` }) },
-  { key: 'GET /api/outbox', sample: () => ({ path: '/api/outbox' }) },
+  { key: 'GET /api/schedules', access: ['staff', 'ops'], sample: () => ({ path: '/api/schedules' }) },
+  {
+    key: 'GET /api/schedules/:scheduleId',
+    access: ['staff', 'ops'],
+    sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}` }),
+  },
+  { key: 'GET /api/outbox', access: ['staff', 'ops'], sample: () => ({ path: '/api/outbox' }) },
   {
     key: 'GET /api/receipts/:receiptId',
+    access: 'public',
     sample: (ids) => ({ path: `/api/receipts/${encodeURIComponent(ids.receiptId)}` }),
   },
-  { key: 'GET /api/accounts', sample: () => ({ path: '/api/accounts' }) },
-  { key: 'GET /api/accounts/imports/template.xlsx', sample: () => ({ path: '/api/accounts/imports/template.xlsx' }) },
+  { key: 'GET /api/accounts', access: 'administrator', sample: () => ({ path: '/api/accounts' }) },
+  {
+    key: 'GET /api/accounts/imports/template.xlsx',
+    access: 'administrator',
+    sample: () => ({ path: '/api/accounts/imports/template.xlsx' }),
+  },
   {
     key: 'GET /api/access-tokens',
+    access: 'authenticated',
     sample: () => ({ path: '/api/access-tokens' }),
     hides: {
       from: CALLERS.filter((c) => c !== 'owner'),
@@ -225,10 +279,12 @@ export const MATRIX: MatrixRow[] = [
   // Writes.
   {
     key: 'POST /api/session',
+    access: 'public',
     sample: (ids) => ({ path: '/api/session', body: { email: ids.signIn.email, password: ids.signIn.password } }),
   },
   {
     key: 'PUT /api/calendar/years/:year',
+    access: ['staff'],
     sample: () => ({
       path: '/api/calendar/years/2045',
       body: { holidays: [{ date: '2045-10-02', name: '国庆节' }], workdays: [], reference: reason },
@@ -236,10 +292,12 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/rounds',
+    access: ['staff'],
     sample: () => ({ path: '/api/rounds', body: { programme: 'demo_college', year: YEAR + 2 } }),
   },
   {
     key: 'PUT /api/rounds/:roundId/deadline',
+    access: ['staff'],
     sample: (ids) => ({
       path: `/api/rounds/${ids.roundId}/deadline`,
       body: { deadline: new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10), reason },
@@ -247,6 +305,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/rounds/:roundId/applications',
+    access: ['applicant'],
     sample: (ids) => ({
       path: `/api/rounds/${ids.roundId}/applications`,
       body: { title: '授权矩阵测试申报', field: 'next_gen_it', summary: reason },
@@ -254,6 +313,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'PUT /api/applications/:applicationId',
+    access: ['applicant'],
     sample: (ids) => ({
       path: `/api/applications/${ids.applicationId}`,
       body: {
@@ -268,6 +328,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/applications/:applicationId/attachments',
+    access: ['applicant'],
     sample: (ids) => ({
       path: `/api/applications/${ids.applicationId}/attachments`,
       query: { kind: 'supporting', fileName: 'fujian.pdf' },
@@ -277,21 +338,25 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/applications/:applicationId/submit',
+    access: ['applicant'],
     sample: (ids) => ({ path: `/api/applications/${ids.applicationId}/submit` }),
     expect: notOthers(FORBIDDEN),
   },
   {
     key: 'POST /api/applications/:applicationId/withdraw',
+    access: ['applicant'],
     sample: (ids) => ({ path: `/api/applications/${ids.applicationId}/withdraw`, body: { reason } }),
     expect: notOthers(FORBIDDEN),
   },
   {
     key: 'POST /api/assignments/:assignmentId/accept',
+    access: ['expert'],
     sample: (ids) => ({ path: `/api/assignments/${ids.assignmentId}/accept` }),
     expect: notUnassigned(FORBIDDEN),
   },
   {
     key: 'PUT /api/assignments/:assignmentId/review',
+    access: ['expert'],
     sample: (ids) => ({
       path: `/api/assignments/${ids.assignmentId}/review`,
       body: { scores: Object.fromEntries(ids.rubricKeys.map((k) => [k, 80])), comment: reason },
@@ -300,19 +365,27 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/rounds/:roundId/shortlist/confirm',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/rounds/${ids.reviewRoundId}/shortlist/confirm`, body: {} }),
   },
   {
     key: 'POST /api/rounds/:roundId/review/retry',
+    access: ['staff', 'ops'],
     sample: (ids) => ({ path: `/api/rounds/${ids.reviewRoundId}/review/retry` }),
   },
-  { key: 'POST /api/reviews/:reviewId/retry', sample: (ids) => ({ path: `/api/reviews/${ids.reviewId}/retry` }) },
+  {
+    key: 'POST /api/reviews/:reviewId/retry',
+    access: ['staff', 'ops'],
+    sample: (ids) => ({ path: `/api/reviews/${ids.reviewId}/retry` }),
+  },
   {
     key: 'POST /api/workflows/:workflowId/retry-child',
+    access: ['staff', 'ops'],
     sample: (ids) => ({ path: `/api/workflows/${ids.workflowId}/retry-child`, body: {} }),
   },
   {
     key: 'POST /api/publicity/:publicityId/objections',
+    access: 'public',
     sample: (ids) => ({
       path: `/api/publicity/${ids.publicityId}/objections`,
       body: {
@@ -327,6 +400,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/objections/:objectionId/resolution',
+    access: ['staff'],
     sample: (ids) => ({
       path: `/api/objections/${ids.objectionId}/resolution`,
       body: { outcome: 'dismissed', reason: '经核查，合作企业实践岗位数量与申报一致。' },
@@ -334,11 +408,13 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/directory/:entryId/rectification-report',
+    access: ['applicant'],
     sample: (ids) => ({ path: `/api/directory/${ids.entryId}/rectification-report`, body: { summary: statement } }),
     expect: notOthers('404 DIRECTORY_ENTRY_NOT_FOUND'),
   },
   {
     key: 'POST /api/directory/:entryId/rectification-grade',
+    access: ['staff'],
     sample: (ids) => ({
       path: `/api/directory/${ids.entryId}/rectification-grade`,
       body: { passed: true, reason },
@@ -346,10 +422,12 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/evaluations',
+    access: ['staff'],
     sample: () => ({ path: '/api/evaluations', body: { programme: 'practice_base', year: YEAR + 1 } }),
   },
   {
     key: 'POST /api/evaluations/:evaluationId/reports',
+    access: ['applicant'],
     sample: (ids) => ({
       path: `/api/evaluations/${ids.evaluationId}/reports`,
       body: { entryId: ids.entryId, summary: statement },
@@ -358,6 +436,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/evaluations/:evaluationId/grades',
+    access: ['staff'],
     sample: (ids) => ({
       path: `/api/evaluations/${ids.evaluationId}/grades`,
       body: { entryId: ids.entryId, grade: 'good', reason },
@@ -365,22 +444,27 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/schedules',
+    access: ['staff'],
     sample: () => ({ path: '/api/schedules', body: { kind: 'round', programme: 'demo_college', month: 3, day: 1 } }),
   },
   {
     key: 'POST /api/schedules/:scheduleId/pause',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}/pause`, body: { reason } }),
   },
   {
     key: 'POST /api/schedules/:scheduleId/resume',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}/resume`, body: { reason } }),
   },
   {
     key: 'POST /api/schedules/:scheduleId/trigger',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/schedules/${ids.scheduleId}/trigger`, body: { reason } }),
   },
   {
     key: 'POST /api/events',
+    access: ['staff'],
     sample: (ids) => ({
       path: '/api/events',
       body: {
@@ -395,15 +479,18 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/events/:eventId/rsvp',
+    access: ['applicant'],
     sample: (ids) => ({ path: `/api/events/${ids.eventId}/rsvp`, body: { response: 'confirm' } }),
     expect: notOthers('403 NOT_INVITED'),
   },
   {
     key: 'POST /api/events/:eventId/attendance',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/events/${ids.eventId}/attendance`, body: { attended: [CONTRACT_INSTITUTION] } }),
   },
   {
     key: 'POST /api/projects/:projectId/reports',
+    access: ['applicant'],
     sample: (ids) => ({
       path: `/api/projects/${ids.projectId}/reports`,
       body: { kind: 'midterm', summary: statement },
@@ -412,20 +499,24 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/projects/:projectId/extension',
+    access: ['applicant'],
     sample: (ids) => ({ path: `/api/projects/${ids.projectId}/extension`, body: { months: 6, reason } }),
     expect: notOthers('404 PROJECT_NOT_FOUND'),
   },
   {
     key: 'POST /api/projects/:projectId/extension/decision',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/projects/${ids.projectId}/extension/decision`, body: { approve: true, reason } }),
   },
   {
     key: 'POST /api/projects/:projectId/report-grade',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/projects/${ids.projectId}/report-grade`, body: { passed: true, reason } }),
   },
-  { key: 'POST /api/showcases', sample: () => ({ path: '/api/showcases', body: { year: YEAR } }) },
+  { key: 'POST /api/showcases', access: ['staff'], sample: () => ({ path: '/api/showcases', body: { year: YEAR } }) },
   {
     key: 'POST /api/showcases/:showcaseId/nominations',
+    access: ['applicant'],
     sample: (ids) => ({
       path: `/api/showcases/${ids.showcaseId}/nominations`,
       body: {
@@ -440,10 +531,12 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/outbox/:id/resend',
+    access: ['staff', 'ops'],
     sample: (ids) => ({ path: `/api/outbox/${ids.outboxId}/resend`, body: { reason } }),
   },
   {
     key: 'POST /api/accounts',
+    access: 'administrator',
     sample: () => ({
       path: '/api/accounts',
       body: { kind: 'institution', institutionId: 'zzu', email: 'matrix-new@zzu.example', name: '矩阵新账号' },
@@ -451,6 +544,7 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/accounts/imports',
+    access: 'administrator',
     sample: () => ({
       path: '/api/accounts/imports',
       query: { dryRun: 'true' },
@@ -462,18 +556,25 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/accounts/:accountId/invitation',
+    access: 'administrator',
     sample: (ids) => ({ path: `/api/accounts/${ids.invitableAccountId}/invitation` }),
   },
-  { key: 'POST /api/access-tokens', sample: () => ({ path: '/api/access-tokens', body: { name: '授权矩阵测试' } }) },
+  {
+    key: 'POST /api/access-tokens',
+    access: 'authenticated',
+    sample: () => ({ path: '/api/access-tokens', body: { name: '授权矩阵测试' } }),
+  },
 
   // Writes that end a record, each on a record of its own.
   {
     key: 'DELETE /api/applications/:applicationId/attachments/:attachmentId',
+    access: ['applicant'],
     sample: (ids) => ({ path: `/api/applications/${ids.applicationId}/attachments/${ids.attachmentId}` }),
     expect: notOthers(FORBIDDEN),
   },
   {
     key: 'POST /api/assignments/:assignmentId/decline',
+    access: ['expert'],
     sample: (ids) => ({
       path: `/api/assignments/${ids.declinableAssignmentId}/decline`,
       body: { reason: '时间冲突，无法按期完成评审' },
@@ -482,31 +583,38 @@ export const MATRIX: MatrixRow[] = [
   },
   {
     key: 'POST /api/directory/:entryId/revoke',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/directory/${ids.revocableEntryId}/revoke`, body: { reason } }),
   },
   {
     key: 'PUT /api/events/:eventId',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/events/${ids.changeableEventId}`, body: { cancel: true, reason } }),
   },
   {
     key: 'POST /api/projects/:projectId/terminate',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/projects/${ids.terminableProjectId}/terminate`, body: { reason } }),
   },
   {
     key: 'POST /api/rounds/:roundId/cancel',
+    access: ['staff'],
     sample: (ids) => ({ path: `/api/rounds/${ids.cancellableRoundId}/cancel`, body: { reason } }),
   },
   {
     key: 'POST /api/accounts/:accountId/disable',
+    access: 'administrator',
     sample: (ids) => ({ path: `/api/accounts/${ids.disablableAccountId}/disable`, body: { reason } }),
   },
   {
     key: 'POST /api/accounts/:accountId/enable',
+    access: 'administrator',
     sample: (ids) => ({ path: `/api/accounts/${ids.disablableAccountId}/enable` }),
   },
   {
     // The owner's spare token: its account revokes it; every other account finds no such token of its own.
     key: 'DELETE /api/access-tokens/:tokenId',
+    access: 'authenticated',
     sample: (ids) => ({ path: `/api/access-tokens/${ids.accounts.applicant.spareTokenId}` }),
     expect: {
       officer: '404 ACCESS_TOKEN_NOT_FOUND',
@@ -520,7 +628,7 @@ export const MATRIX: MatrixRow[] = [
     },
   },
   // Signing out with a token ends no session; last all the same.
-  { key: 'DELETE /api/session', sample: () => ({ path: '/api/session' }) },
+  { key: 'DELETE /api/session', access: 'authenticated', sample: () => ({ path: '/api/session' }) },
 ];
 
 /** Each caller's bearer token (none for anonymous), from the contract seed. */
