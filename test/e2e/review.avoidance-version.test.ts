@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,16 +5,16 @@ import type { ActivityDeps } from '../../activities/deps.js';
 import { createApplicationActivities, type SubmissionResult } from '../../activities/round.applications.js';
 import { createReviewActivities, type PrepareReviewResult } from '../../activities/review.js';
 import { signToken } from '../../api/auth.js';
-import { startApi, type RunningApi } from '../../api/server.js';
+import type { RunningApi } from '../../api/server.js';
 import { migrateLatest } from '../../db/knex.js';
 import { migrationSource } from '../../db/migrations/index.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/round.js';
 import type { ReviewSubjectKind } from '../../domain/review/subjects.js';
 import { loadConfig } from '../../platform/config.js';
-import { createLogger } from '../../platform/logger.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { AttachmentStore } from '../../storage/attachments.js';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
+import type { TestDatabase } from '../support/database.js';
 import { attachApplicationForm } from '../support/round.demo.js';
 
 /**
@@ -32,25 +28,15 @@ import { attachApplicationForm } from '../support/round.demo.js';
 const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0' });
 let database: TestDatabase;
 let api: RunningApi;
-let connection: Connection;
-let attachmentsDir: string;
+let offline: ApiWithoutTemporal;
 let attachments: AttachmentStore;
 let deps: ActivityDeps;
 let henu: string;
 let updates = 0;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-avoid-'));
-  attachments = new AttachmentStore(attachmentsDir, 1024 * 1024);
-  connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '200ms' });
-  api = await startApi({
-    config,
-    db: database.db,
-    temporal: new Client({ connection, namespace: 'default' }),
-    attachments,
-    logger: createLogger({ level: 'silent' }),
-  });
+  offline = await startApiWithoutTemporal();
+  ({ database, api, attachments } = offline);
   henu = await signToken({ role: 'applicant', id: 'henu' }, config.auth.secret);
   // The outbox is not under test here: the receipt and the invitations are not sent.
   deps = {
@@ -64,10 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.close();
-  await connection?.close();
-  await database?.drop();
-  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+  await offline?.stop();
 });
 
 const activityEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../services/accounts.js';
-import type { ReviewState, ReviewWorkflow } from '../../workflows/review.messages.js';
-import { enterNationalDay2027, seedRoundForReview } from '../support/review.round.js';
+import { enterNationalDay2027, seedRoundForReview, startRoundReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -116,15 +115,7 @@ describe('experts act from the email (issue 15, point 4)', () => {
       })),
     );
 
-    await stack.skipTo('2027-09-24T10:00:00+08:00');
-    const handle = await stack.env.client.workflow.start<ReviewWorkflow>('reviewWorkflow', {
-      workflowId: REVIEW,
-      taskQueue: TASK_QUEUE,
-      args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'research_project', year: 2027 }],
-    });
-    await eventually(async () =>
-      (await handle.query<ReviewState>('getReview')).stage === 'reviewing' ? true : undefined,
-    );
+    const { handle } = await startRoundReview(stack, { roundId: ROUND, workflowId: REVIEW, taskQueue: TASK_QUEUE });
     const assignments = await rows();
     expect(assignments).toHaveLength(6);
     const invitations = await eventually(async () => {

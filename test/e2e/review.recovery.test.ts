@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailedChild } from '../../workflows/children.messages.js';
-import type { ReviewState } from '../../workflows/review.messages.js';
 import type { RoundInput, RoundWorkflow } from '../../workflows/round.messages.js';
 import { freshMemory } from '../../workflows/round.memory.js';
-import { seedRoundForReview } from '../support/review.round.js';
+import { seedRoundForReview, startRoundReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -75,15 +74,7 @@ describe('recovery through the API (time-skipping server)', () => {
     const round = 'round-research_project-2027';
     const review = `review-${round}`;
     await roundWithApplications(round, 2027, 'd');
-    await stack.skipTo('2027-09-24T10:00:00+08:00');
-    const handle = await stack.env.client.workflow.start('reviewWorkflow', {
-      workflowId: review,
-      taskQueue: TASK_QUEUE,
-      args: [{ subjectKind: 'round', subjectId: round, programme: 'research_project', year: 2027 }],
-    });
-    await eventually(async () =>
-      (await handle.query<ReviewState>('getReview')).stage === 'reviewing' ? true : undefined,
-    );
+    const { handle } = await startRoundReview(stack, { roundId: round, workflowId: review, taskQueue: TASK_QUEUE });
     const x = (await assignments(review))[0]!;
     const expert = { role: 'expert', id: x.expert_id } as const;
     const body = { reason: '出差无法按时完成' };

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
-import type { ReviewState } from '../../workflows/review.messages.js';
-import type { ReviewWorkflow } from '../../workflows/review.messages.js';
-import { enterNationalDay2027, seedRoundForReview } from '../support/review.round.js';
+import { enterNationalDay2027, seedRoundForReview, startRoundReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -78,15 +76,10 @@ describe('expert review over real calendar durations (time-skipping server)', ()
     });
 
     // The review starts on Fri 2027-09-24: 10 working days (counting the 调休 days, skipping 国庆) end Tue 10-12.
-    await skipTo('2027-09-24T10:00:00+08:00');
-    const handle = await stack.env.client.workflow.start<ReviewWorkflow>('reviewWorkflow', {
+    const { handle, state } = await startRoundReview(stack, {
+      roundId: ROUND,
       workflowId: REVIEW,
       taskQueue: TASK_QUEUE,
-      args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'research_project', year: 2027 }],
-    });
-    const state = await eventually(async () => {
-      const s = await handle.query<ReviewState>('getReview');
-      return s.stage === 'reviewing' ? s : undefined;
     });
     expect(state.groups).toEqual([
       {

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReviewState, ReviewWorkflow } from '../../workflows/review.messages.js';
-import { enterNationalDay2027, seedRoundForReview } from '../support/review.round.js';
+import { enterNationalDay2027, seedRoundForReview, startRoundReview } from '../support/review.round.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
-import { eventually } from '../support/wait.js';
 
 /**
  * Issue 15, point 5 (last sentence; SPEC "Expert review"): experts never see the applicant's avoid list (回避) or
@@ -81,15 +79,7 @@ describe('what experts and applicants see of each other (issue 15, point 5)', ()
       submitted_by: 'applicant:zzu',
     });
 
-    await stack.skipTo('2027-09-24T10:00:00+08:00');
-    const handle = await stack.env.client.workflow.start<ReviewWorkflow>('reviewWorkflow', {
-      workflowId: REVIEW,
-      taskQueue: TASK_QUEUE,
-      args: [{ subjectKind: 'round', subjectId: ROUND, programme: 'research_project', year: 2027 }],
-    });
-    await eventually(async () =>
-      (await handle.query<ReviewState>('getReview')).stage === 'reviewing' ? true : undefined,
-    );
+    const { handle } = await startRoundReview(stack, { roundId: ROUND, workflowId: REVIEW, taskQueue: TASK_QUEUE });
     const assignments = await db('review_assignments').orderBy('id').select<Row[]>('id', 'item_id', 'expert_id');
     expect(assignments).toHaveLength(6);
     const onA1 = assignments.filter((r) => r.item_id === a1!.id);

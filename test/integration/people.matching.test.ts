@@ -1,14 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFormalCheckActivities } from '../../activities/round.formal-check.js';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { signToken } from '../../api/auth.js';
-import { startApi, type RunningApi } from '../../api/server.js';
+import type { RunningApi } from '../../api/server.js';
 import { migrateLatest } from '../../db/knex.js';
 import { migrationSource } from '../../db/migrations/index.js';
 import { reviewerPool, reviewItems } from '../../db/repositories/review.assignments.js';
@@ -16,9 +12,9 @@ import { reviewSubject } from '../../db/repositories/review.subjects.js';
 import { insertRound } from '../../db/repositories/round.js';
 import { assignReviewers } from '../../domain/review/assignment.js';
 import { loadConfig } from '../../platform/config.js';
-import { createLogger } from '../../platform/logger.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { AttachmentStore } from '../../storage/attachments.js';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
+import type { TestDatabase } from '../support/database.js';
 import { insertDemoRound } from '../support/round.demo.js';
 
 /**
@@ -30,33 +26,20 @@ import { insertDemoRound } from '../support/round.demo.js';
 const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0' });
 let database: TestDatabase;
 let api: RunningApi;
-let connection: Connection;
-let attachmentsDir: string;
+let offline: ApiWithoutTemporal;
 let attachments: AttachmentStore;
 let henu: string;
 const DEMO_ROUND = 'round-demo_university-2027';
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-people-'));
-  attachments = new AttachmentStore(attachmentsDir, 1024 * 1024);
-  connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '200ms' });
-  api = await startApi({
-    config,
-    db: database.db,
-    temporal: new Client({ connection, namespace: 'default' }),
-    attachments,
-    logger: createLogger({ level: 'silent' }),
-  });
+  offline = await startApiWithoutTemporal();
+  ({ database, api, attachments } = offline);
   henu = await signToken({ role: 'applicant', id: 'henu' }, config.auth.secret);
   await insertDemoRound(database.db);
 });
 
 afterAll(async () => {
-  await api?.close();
-  await connection?.close();
-  await database?.drop();
-  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+  await offline?.stop();
 });
 
 type Problem = { status: number; code: string; detail: string; errors?: { path: string; message: string }[] };

@@ -1,6 +1,10 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
 import { CalendarRepository } from '../../db/repositories/calendar.js';
 import { insertRound } from '../../db/repositories/round.js';
+import type { ReviewState, ReviewWorkflow } from '../../workflows/review.messages.js';
+import type { TimeSkippingStack } from './time-skipping.js';
+import { eventually } from './wait.js';
 
 /** Staff enter 2027's 国庆 arrangement: 10-01..10-07 off, Sun 09-26 and Sat 10-09 worked (调休). */
 export async function enterNationalDay2027(db: Db): Promise<void> {
@@ -63,4 +67,26 @@ export async function seedRoundForReview(
     })),
   );
   return applications;
+}
+
+/**
+ * Starts the review of the 2027 research-project round `roundId` (workflow `workflowId` on `taskQueue`) at
+ * 2027-09-24 10:00 Beijing time, the stack's clock skipped there, and waits until its experts are invited
+ * (stage `reviewing`). Returns the workflow's handle and its state then.
+ */
+export async function startRoundReview(
+  stack: TimeSkippingStack,
+  { roundId, workflowId, taskQueue }: { roundId: string; workflowId: string; taskQueue: string },
+): Promise<{ handle: WorkflowHandle<ReviewWorkflow>; state: ReviewState }> {
+  await stack.skipTo('2027-09-24T10:00:00+08:00');
+  const handle = await stack.env.client.workflow.start<ReviewWorkflow>('reviewWorkflow', {
+    workflowId,
+    taskQueue,
+    args: [{ subjectKind: 'round', subjectId: roundId, programme: 'research_project', year: 2027 }],
+  });
+  const state = await eventually(async () => {
+    const s = await handle.query<ReviewState>('getReview');
+    return s.stage === 'reviewing' ? s : undefined;
+  });
+  return { handle, state };
 }

@@ -1,8 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { Client, Connection } from '@temporalio/client';
 import express from 'express';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -11,12 +7,12 @@ import { signToken } from '../../api/auth.js';
 import { errorHandler } from '../../api/errors.js';
 import { jsonBody } from '../../api/json.js';
 import { ApiRoutes, z } from '../../api/route.js';
-import { startApi, type RunningApi } from '../../api/server.js';
+import type { RunningApi } from '../../api/server.js';
 import { createApplication } from '../../db/repositories/round.applications.js';
 import { loadConfig } from '../../platform/config.js';
 import { createLogger } from '../../platform/logger.js';
-import { AttachmentStore } from '../../storage/attachments.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
+import type { TestDatabase } from '../support/database.js';
 import { insertDemoRound } from '../support/round.demo.js';
 
 /**
@@ -28,8 +24,7 @@ import { insertDemoRound } from '../support/round.demo.js';
 const config = loadConfig({ NODE_ENV: 'test', API_PORT: '0' });
 let database: TestDatabase;
 let api: RunningApi;
-let connection: Connection;
-let attachmentsDir: string;
+let offline: ApiWithoutTemporal;
 let applicant: string;
 let staff: string;
 let applicationId: string;
@@ -44,17 +39,8 @@ const EARLIER_DRAFT = {
 };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-input-attachments-'));
-  // A closed port: a route that reached Temporal would fail, never hang on a real cluster.
-  connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '200ms' });
-  api = await startApi({
-    config,
-    db: database.db,
-    temporal: new Client({ connection, namespace: 'default' }),
-    attachments: new AttachmentStore(attachmentsDir, 1024 * 1024),
-    logger: createLogger({ level: 'silent' }),
-  });
+  offline = await startApiWithoutTemporal();
+  ({ database, api } = offline);
   applicant = await signToken({ role: 'applicant', id: 'zzu' }, config.auth.secret);
   staff = await signToken({ role: 'staff', id: 'tester' }, config.auth.secret);
   await insertDemoRound(database.db);
@@ -68,10 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.close();
-  await connection?.close();
-  await database?.drop();
-  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+  await offline?.stop();
 });
 
 function send(
@@ -359,7 +342,7 @@ describe('point 9: requests behave as a caller expects', () => {
       const routes = new ApiRoutes({
         db: database.db,
         clock: () => new Date(),
-        temporal: new Client({ connection, namespace: 'default' }),
+        temporal: offline.temporal,
       });
       const optional = z.object({ reason: z.string().max(10).optional() });
       const required = z.object({ title: z.string().min(4), year: z.number().int(), note: z.string().optional() });

@@ -1,14 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, type RunningApi } from '../../api/server.js';
-import { loadConfig } from '../../platform/config.js';
-import { createLogger } from '../../platform/logger.js';
-import { AttachmentStore } from '../../storage/attachments.js';
+import type { RunningApi } from '../../api/server.js';
 import { staffAccessToken } from '../support/accounts.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
+import type { TestDatabase } from '../support/database.js';
 import { insertDemoRound } from '../support/round.demo.js';
 
 /**
@@ -19,32 +13,20 @@ import { insertDemoRound } from '../support/round.demo.js';
 
 let database: TestDatabase;
 let api: RunningApi;
-let connection: Connection;
-let attachmentsDir: string;
+let offline: ApiWithoutTemporal;
 let ops: string;
 let officer: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  attachmentsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ronghe-ops-attachments-'));
-  connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '200ms' });
-  api = await startApi({
-    config: loadConfig({ NODE_ENV: 'test', API_PORT: '0' }),
-    db: database.db,
-    temporal: new Client({ connection, namespace: 'default' }),
-    attachments: new AttachmentStore(attachmentsDir, 1024 * 1024),
-    logger: createLogger({ level: 'silent' }),
-  });
+  offline = await startApiWithoutTemporal();
+  ({ database, api } = offline);
   await insertDemoRound(database.db);
   ops = (await staffAccessToken(database.db, { email: 'ops@ronghe.example', staffRole: 'ops' })).token;
   officer = (await staffAccessToken(database.db, { email: 'officer@ronghe.example' })).token;
 });
 
 afterAll(async () => {
-  await api?.close();
-  await connection?.close();
-  await database?.drop();
-  if (attachmentsDir) fs.rmSync(attachmentsDir, { recursive: true, force: true });
+  await offline?.stop();
 });
 
 const call = (method: string, url: string, token: string, body?: unknown) =>
