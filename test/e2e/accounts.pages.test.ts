@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type net from 'node:net';
-import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { createDb } from '../../db/knex.js';
@@ -16,7 +15,7 @@ import { Outbox } from '../../mail/outbox.js';
 import { createSmtpTransport } from '../../mail/transport.js';
 import { freePort } from '../../local-stack/ports.js';
 import { hashPassword, newTotpSecret, sendAccountLink } from '../../services/accounts.js';
-import { accountLinkIn } from '../support/accounts.js';
+import { accountLinkIn, authenticator } from '../support/accounts.js';
 import { startProductionApi } from '../support/another-api.js';
 import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
 import { eventually } from '../support/wait.js';
@@ -142,16 +141,6 @@ function expectPage(page: PageResponse, status: number): void {
   ]);
   expect(page.text).toContain('<html lang="zh-CN">');
 }
-
-const totp = (secret: string, email: string) =>
-  new TOTP({
-    issuer: 'ronghe',
-    label: email,
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-    secret: Secret.fromBase32(secret),
-  });
 
 /** An account that finished its invitation (password set; staff: TOTP confirmed), written to the database. */
 async function readyAccount(
@@ -356,7 +345,7 @@ describe('the second factor', () => {
       },
       { what: `the password step for ${email} no longer counted` },
     );
-    const right = totp(account.totpSecret!, email);
+    const right = authenticator(account.totpSecret!, email);
     // A code no step of the window accepts.
     let wrong = '000000';
     while (right.validate({ token: wrong, window: 2 }) !== null) wrong = String(Number(wrong) + 1).padStart(6, '0');
@@ -391,7 +380,7 @@ describe('the second factor', () => {
     const visitor = new Visitor();
     const form = await visitor.get(url);
     expectPage(form, 200);
-    const code = totp(account!.totpSecret!, email).generate();
+    const code = authenticator(account!.totpSecret!, email).generate();
     const accepted = await visitor.submit(
       new URL(url).pathname,
       { password: PASSWORD, confirm: PASSWORD, totp: code },

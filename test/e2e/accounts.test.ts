@@ -1,4 +1,3 @@
-import { Secret, TOTP } from 'otpauth';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../api/auth.js';
@@ -6,7 +5,7 @@ import { insertRound } from '../../db/repositories/round.js';
 import { Outbox } from '../../mail/outbox.js';
 import { createSmtpTransport } from '../../mail/transport.js';
 import { bootstrapAdministrator } from '../../scripts/account.js';
-import { accountLinkIn } from '../support/accounts.js';
+import { accountLinkIn, authenticator } from '../support/accounts.js';
 import { startAnotherApi, startProductionApi } from '../support/another-api.js';
 import { chromiumArgs, chromiumPath, hasChromium, skipBrowserTests } from '../support/browser.js';
 import { startTestStack, testLogger, type TestStack } from '../support/stack.js';
@@ -59,14 +58,7 @@ const linkIn = (to: string, purpose = 'account.invitation', after = 0): Promise<
  * one; the API accepts one step of drift, so it is good at once.
  */
 const totpCode = (secret: string, email: string, { next = false } = {}) =>
-  new TOTP({
-    issuer: 'ronghe',
-    label: email,
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-    secret: Secret.fromBase32(secret),
-  }).generate({ timestamp: Date.now() + (next ? 30_000 : 0) });
+  authenticator(secret, email).generate({ timestamp: Date.now() + (next ? 30_000 : 0) });
 
 /** Opens the invitation in Chromium and sets the password (staff: enrols TOTP); returns the TOTP secret shown. */
 async function acceptInvitation(context: BrowserContext, link: string, email: string): Promise<string | undefined> {

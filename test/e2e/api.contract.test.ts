@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTRACT_INSTITUTION, seedContract, type ContractIds, type ContractRole } from '../support/contract.seed.js';
+import {
+  CONTRACT_INSTITUTION,
+  MANY_CALLS_STACK,
+  seedContract,
+  type ContractIds,
+  type ContractRole,
+} from '../support/contract.seed.js';
 import { installSchemathesis, runSchemathesis } from '../support/schemathesis.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
@@ -21,16 +27,7 @@ beforeAll(async () => {
     // after their commit here (every other end-to-end file proves the retry): each would cost a retry's wait.
     // Per email and per publicity too (the examples phase sends the documented objector every time), and sign-in
     // attempts: the runs sign in many times from one address.
-    startTestStack({
-      env: {
-        OBJECTION_RATE_LIMIT: '100000',
-        OBJECTION_EMAIL_RATE_LIMIT: '100000',
-        OBJECTION_PUBLICITY_RATE_LIMIT: '1000000',
-        SIGNIN_ACCOUNT_RATE_LIMIT: '100000',
-        SIGNIN_ADDRESS_RATE_LIMIT: '100000',
-      },
-      decisionFaults: false,
-    }),
+    startTestStack(MANY_CALLS_STACK),
     installSchemathesis(),
   ]);
   ids = await seedContract(stack);

@@ -11,7 +11,7 @@ import {
   type Outcome,
   type Sample,
 } from '../support/authorization.matrix.js';
-import { seedContract, type ContractIds } from '../support/contract.seed.js';
+import { MANY_CALLS_STACK, seedContract, type ContractIds } from '../support/contract.seed.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
@@ -28,16 +28,7 @@ let ids: ContractIds;
 beforeAll(async () => {
   // Objections and sign-ins come from one address here, many times; decisions are not crashed after their
   // commit (every other end-to-end file proves the retry), each would cost a retry's wait.
-  stack = await startTestStack({
-    env: {
-      OBJECTION_RATE_LIMIT: '100000',
-      OBJECTION_EMAIL_RATE_LIMIT: '100000',
-      OBJECTION_PUBLICITY_RATE_LIMIT: '1000000',
-      SIGNIN_ACCOUNT_RATE_LIMIT: '100000',
-      SIGNIN_ADDRESS_RATE_LIMIT: '100000',
-    },
-    decisionFaults: false,
-  });
+  stack = await startTestStack(MANY_CALLS_STACK);
   ids = await seedContract(stack);
 }, 600_000);
 

@@ -1,4 +1,5 @@
 import { insertAccessToken, insertAccount, type NewAccount } from '../../db/repositories/accounts.js';
+import { Secret, TOTP } from 'otpauth';
 import type { Db } from '../../db/knex.js';
 import type { StaffRole } from '../../domain/accounts.js';
 import { ACCESS_TOKEN_PREFIX, newToken } from '../../services/tokens.js';
@@ -61,4 +62,20 @@ export function accountLinkIn(mailbox: Mailbox, to: string, purpose: string, n =
     },
     { what: `email ${purpose} #${n + 1} to ${to}` },
   );
+}
+
+/**
+ * The TOTP of a staff account as a person's authenticator app sets it up from the enrolment (RFC 6238: SHA-1, 6
+ * digits, 30 s), written here rather than taken from services/accounts.ts, so the tests check the enrolment a
+ * real app would read.
+ */
+export function authenticator(secret: string, email: string): TOTP {
+  return new TOTP({
+    issuer: 'ronghe',
+    label: email,
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    secret: Secret.fromBase32(secret),
+  });
 }

@@ -16,8 +16,24 @@ import type { ReviewState, ReviewWorkflow } from '../../workflows/review.message
 import { hashPassword } from '../../services/accounts.js';
 import { accountAccessToken, addAccessToken } from './accounts.js';
 import { pdf } from './round.call.js';
-import { TEST_TASK_QUEUE, type TestStack } from './stack.js';
+import { TEST_TASK_QUEUE, type TestStack, type TestStackOptions } from './stack.js';
 import { eventually } from './wait.js';
+
+/**
+ * The test stack's settings for a run that sends many requests from one address (the contract run, the
+ * authorization matrix): objection and sign-in limits out of the way. Decisions are not crashed after their
+ * commit (every other end-to-end file proves the retry), each would cost a retry's wait.
+ */
+export const MANY_CALLS_STACK: TestStackOptions = {
+  env: {
+    OBJECTION_RATE_LIMIT: '100000',
+    OBJECTION_EMAIL_RATE_LIMIT: '100000',
+    OBJECTION_PUBLICITY_RATE_LIMIT: '1000000',
+    SIGNIN_ACCOUNT_RATE_LIMIT: '100000',
+    SIGNIN_ADDRESS_RATE_LIMIT: '100000',
+  },
+  decisionFaults: false,
+};
 
 /** The applicant institution of the contract run: it owns every applicant-side record seeded here. */
 export const CONTRACT_INSTITUTION = 'henu';
