@@ -1,7 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/knex.js';
-import { expertAssignments, findAssignment, ownScore, type AssignmentRow } from '../../db/repositories/review.js';
+import {
+  expertAssignments,
+  findAssignment,
+  LIVE_ASSIGNMENT_STATUSES,
+  ownScore,
+  type AssignmentRow,
+} from '../../db/repositories/review.js';
 import { assignmentMaterial } from '../../db/repositories/review.views.js';
 import { formatInstantZh, formatShanghai } from '../../domain/calendar/index.js';
 import { scoreSheetProblems, weightedTotal } from '../../domain/review/scoring.js';
@@ -72,6 +78,21 @@ async function loadAssignment(db: Db, assignmentId: string, principal: Principal
   return a;
 }
 
+/**
+ * An expert reads an assignment's material (the item's content, the application's submitted version) only while
+ * the assignment is live (`LIVE_ASSIGNMENT_STATUSES`: invited, accepted, submitted), as for its attachments; a
+ * declined or timed-out one is 409 `ASSIGNMENT_CLOSED`, whatever the session (a token, a sign-in, an email link).
+ * Staff read every assignment in every status.
+ *
+ * @throws AppError ASSIGNMENT_CLOSED (409) for an expert on a declined or timed-out assignment.
+ */
+function assertMaterialReadable(a: AssignmentRow, principal: Principal): void {
+  if (principal.role !== 'expert') return;
+  if ((LIVE_ASSIGNMENT_STATUSES as readonly string[]).includes(a.status)) return;
+  const why = a.status === 'declined' ? '已谢绝' : '已逾期并另请专家';
+  throw new AppError('ASSIGNMENT_CLOSED', `该评审任务${why}，不能再查看评审材料`);
+}
+
 /** The assignment is still the expert's to answer (else 409 `ASSIGNMENT_CLOSED`). */
 function assertAssignmentOpen(a: AssignmentRow, allowSubmitted: boolean): void {
   if (a.status === 'declined' || a.status === 'timed_out' || (!allowSubmitted && a.status === 'submitted')) {
@@ -125,7 +146,8 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
     path: '/api/assignments/:assignmentId',
     summary: '查看评审任务：申报材料（已提交版本）与本人评分',
     description:
-      '专家只能查看分派给本人的任务（他人的任务 403）；材料不含申报单位申请回避的专家名单，也不含其他专家的身份与评分。',
+      '专家只能查看分派给本人的任务（他人的任务 403）；材料不含申报单位申请回避的专家名单，也不含其他专家的身份与评分。' +
+      '专家已谢绝或已逾期（另请专家）的任务不再提供评审材料，返回 409 `ASSIGNMENT_CLOSED`（附件同样不再提供）；工作人员可查看任何状态的任务。',
     tags: ['专家评审'],
     access: ['expert', 'staff'],
     linkScope: 'assignment',
@@ -163,9 +185,10 @@ export function reviewRoutes(routes: ApiRoutes, deps: ReviewRouteDeps): void {
         }),
       },
     },
-    errors: ['ASSIGNMENT_NOT_FOUND'],
+    errors: ['ASSIGNMENT_NOT_FOUND', 'ASSIGNMENT_CLOSED'],
     async handler({ params, principal }) {
       const a = await loadAssignment(db, params.assignmentId, principal!);
+      assertMaterialReadable(a, principal!);
       const item = await assignmentMaterial(db, a);
       const score = await ownScore(db, a.id);
       return {

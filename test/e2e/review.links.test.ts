@@ -201,6 +201,20 @@ describe('experts act from the email (issue 15, point 4)', () => {
     expect(remindedList.text).toContain(l2.id);
     expect((await reminded.api('GET', `/api/assignments/${l2.id}`, undefined, { csrf: false })).status).toBe(200);
 
+    // l2 never scored: past the due time (10-12 24:00) and its grace window the assignment timed out; a session
+    // opened from the reminder's link (still valid) no longer reads its material (issue 15, point 5): a 409.
+    await stack.skipTo('2027-10-13T00:11:00+08:00');
+    await eventually(async () =>
+      (await rows()).find((a) => a.id === l2.id)!.status === 'timed_out' ? true : undefined,
+    );
+    const afterDue = new Browser();
+    expect((await afterDue.fetch(linkIn(reminder.text))).status).toBe(303);
+    const closed = await afterDue.api('GET', `/api/assignments/${l2.id}`, undefined, { csrf: false });
+    expect(closed.status).toBe(409);
+    expect((closed.json() as { code: string }).code).toBe('ASSIGNMENT_CLOSED');
+    expect((closed.json() as { detail: string }).detail).toContain('不能再查看评审材料');
+    expect(closed.text).not.toContain('研究项目 L');
+
     // Past the due time (10-12 24:00) plus 72 hours the link has expired: it asks for the password.
     await stack.skipTo('2027-10-16T00:01:00+08:00');
     expect((await expert.fetch('/api/session')).status).toBe(401);

@@ -65,6 +65,25 @@ async function reminders(): Promise<string[]> {
 
 const rubricScores = { significance: 90, approach: 88, industry_fit: 86, team: 84 };
 
+/**
+ * The expert of a declined or timed-out assignment is refused its material: 409 `ASSIGNMENT_CLOSED`, a detail
+ * naming `why`, and nothing of the application; staff still read it.
+ */
+async function expectMaterialClosed(a: Row, why: string): Promise<void> {
+  const refused = await call<{ code: string; detail: string }>('GET', `/api/assignments/${a.id}`, a.expert_id);
+  expect(refused.status).toBe(409);
+  expect(refused.body.code).toBe('ASSIGNMENT_CLOSED');
+  expect(refused.body.detail).toContain(why);
+  expect(refused.body.detail).toContain('不能再查看评审材料');
+  expect(JSON.stringify(refused.body)).not.toContain('研究项目');
+  const staff = await signToken({ role: 'staff', id: 'officer-review' }, stack.config.auth.secret);
+  const res = await fetch(`${stack.api!.url}/api/assignments/${a.id}`, {
+    headers: { Authorization: `Bearer ${staff}` },
+  });
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { item: { title: string } }).item.title).toContain('研究项目');
+}
+
 describe('expert review over real calendar durations (time-skipping server)', () => {
   it('replaces a decline and a timeout once each, reminds only experts with open reviews at 09:00 on the right working days, and flags an under-reviewed application', async () => {
     await enterNationalDay2027(stack.database.db);
@@ -103,6 +122,8 @@ describe('expert review over real calendar durations (time-skipping server)', ()
     ).toBe(200);
     const r1 = await eventually(async () => (await rows()).find((r) => r.replaces_assignment_id === x.id));
     expect(r1.wave).toBe(1);
+    // Once declined, X no longer reads the material (issue 15, point 5): a 409 that says why, no content.
+    await expectMaterialClosed(x, '已谢绝');
     // Y (on A2) never submits; Z (on A1) submits only after the first reminder; everyone else at once.
     const y = onA2.find((r) => r.expert_id !== x.expert_id)!;
     const z = onA1.find((r) => r !== x && r.expert_id !== y.expert_id)!;
@@ -131,6 +152,7 @@ describe('expert review over real calendar durations (time-skipping server)', ()
     await skipTo('2027-10-13T00:11:00+08:00');
     const r2 = await eventually(async () => (await rows()).find((r) => r.replaces_assignment_id === y.id));
     expect((await rows()).find((r) => r.id === y.id)!.status).toBe('timed_out');
+    await expectMaterialClosed(y, '已逾期');
     // The replacement never answers either: reminded on 10-21 and 10-25 at 09:00, then it times out too.
     await skipTo('2027-10-21T08:59:00+08:00');
     expect(await reminders()).toHaveLength(3);
