@@ -18,7 +18,7 @@ import { AppError } from '../errors.js';
 import { asAppError, auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
-import { z, type ApiRoutes } from '../route.js';
+import { granteeOf, z, type ApiRoutes } from '../route.js';
 import { ProgrammeKeySchema, trimmedText } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 
@@ -122,7 +122,8 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
     method: 'get',
     path: '/api/evaluations/:evaluationId',
     summary: '查看年度动态评价：进度与结果',
-    description: '工作人员可见全部成员的结果；申报单位只见本单位成员的结果。',
+    description:
+      '管理服务中心工作人员可见全部成员的结果；申报单位只见本单位成员的结果；运维人员、专家与合作企业只见进度，不见任何成员的结果。',
     tags: ['名录与动态评价'],
     access: 'authenticated',
     params: EvaluationParams,
@@ -168,7 +169,8 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
       const rows = await evaluationResults(db, evaluation.id);
       const visible = rows.filter(
         (r) =>
-          principal!.role === 'staff' ||
+          // Officers and administrators: every member; ops engineers none (no programme content).
+          granteeOf(principal!) === 'staff' ||
           (principal!.role === 'applicant' && r.institutionId === principal!.institutionId),
       );
       return {

@@ -18,7 +18,7 @@ import { auditRefusal } from '../refusals.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
-import { z, type ApiRoutes } from '../route.js';
+import { granteeOf, z, type ApiRoutes } from '../route.js';
 import { ProgrammeKeySchema, trimmedText } from '../schemas.js';
 import { memberWorkflowId } from '../../domain/workflow-ids.js';
 
@@ -113,7 +113,7 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
               at: z.string(),
               action: z.string().openapi({ example: 'directory.revoke' }),
               role: z.string(),
-              actor: z.string().optional().openapi({ description: '仅工作人员可见' }),
+              actor: z.string().optional().openapi({ description: '仅管理服务中心工作人员可见（运维人员不可见）' }),
               reason: z.string().nullable(),
               details: z.record(z.string(), z.unknown()),
             }),
@@ -127,7 +127,8 @@ export function memberRoutes(routes: ApiRoutes, deps: MemberRouteDeps): void {
       const entry = await findDirectoryEntry(db, params.entryId);
       if (!entry) throw new AppError('DIRECTORY_ENTRY_NOT_FOUND', params.entryId);
       const [decisions, bans] = await Promise.all([decisionsOf(db, entry.entryId), bansOf(db, entry.entryId)]);
-      const staff = principal?.role === 'staff';
+      // Who decided: officers and administrators only, not ops engineers (no programme decision).
+      const staff = principal !== undefined && granteeOf(principal) === 'staff';
       return {
         status: 200,
         body: {

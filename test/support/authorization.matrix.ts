@@ -1,5 +1,5 @@
 import type { Access, RouteEntry } from '../../api/route.js';
-import { CONTRACT_INSTITUTION, type ContractIds } from './contract.seed.js';
+import { CONTRACT_INSTITUTION, CONTRACT_RECEIPT_EMAIL, type ContractIds } from './contract.seed.js';
 import { pdf } from './round.call.js';
 
 /**
@@ -68,6 +68,11 @@ export interface MatrixRow {
    */
   hides?: { from: Caller[]; text: (ids: ContractIds) => string };
   /**
+   * The same route asked again once every row has run, on a record an earlier row's write left in another state
+   * (the assigned expert's declined assignment): its sample, the outcomes that differ from `byAccess`, and why.
+   */
+  again?: { sample: (ids: ContractIds) => Sample; expect?: Partial<Record<Caller, Outcome>>; why: string };
+  /**
    * A known leak not fixed yet: these callers are expected to be denied (`expect`), and a mismatch is reported
    * as to do instead of failing — until it is fixed, when the marker must go.
    */
@@ -120,6 +125,9 @@ export function byAccess(access: Access): Record<Caller, Outcome> {
 const notOthers = (outcome: Outcome) => ({ otherUniversity: outcome, college: outcome });
 /** An expert not assigned reaching the assigned expert's record. */
 const notUnassigned = (outcome: Outcome) => ({ expertNotAssigned: outcome });
+
+/** Every caller but the officer and the administrator: ops engineers see no programme content or decision. */
+const notStaff: Caller[] = CALLERS.filter((c) => c !== 'officer' && c !== 'administrator');
 
 const YEAR = new Date().getUTCFullYear();
 const reason = '授权矩阵测试';
@@ -186,6 +194,11 @@ export const MATRIX: MatrixRow[] = [
     access: ['expert', 'staff'],
     sample: (ids) => ({ path: `/api/assignments/${ids.assignmentId}` }),
     expect: notUnassigned(FORBIDDEN),
+    again: {
+      why: 'an expert reads the material only while the assignment is live: not once declined',
+      sample: (ids) => ({ path: `/api/assignments/${ids.declinableAssignmentId}` }),
+      expect: { expertAssigned: '409 ASSIGNMENT_CLOSED', ...notUnassigned(FORBIDDEN) },
+    },
   },
   {
     key: 'GET /api/rounds/:roundId/shortlist',
@@ -217,13 +230,15 @@ export const MATRIX: MatrixRow[] = [
     key: 'GET /api/directory/:entryId',
     access: 'public',
     sample: (ids) => ({ path: `/api/directory/${ids.entryId}` }),
+    // Who decided (the seeded admission's actor): officers and administrators only.
+    hides: { from: notStaff, text: () => '"actor"' },
   },
   {
     key: 'GET /api/evaluations/:evaluationId',
     access: 'authenticated',
     sample: (ids) => ({ path: `/api/evaluations/${ids.evaluationId}` }),
     hides: {
-      from: ['otherUniversity', 'college', 'enterprise', 'expertAssigned', 'expertNotAssigned'],
+      from: ['ops', 'otherUniversity', 'college', 'enterprise', 'expertAssigned', 'expertNotAssigned'],
       text: (ids) => ids.entryId,
     },
   },
@@ -259,6 +274,8 @@ export const MATRIX: MatrixRow[] = [
     key: 'GET /api/receipts/:receiptId',
     access: 'public',
     sample: (ids) => ({ path: `/api/receipts/${encodeURIComponent(ids.receiptId)}` }),
+    // The request's contents (the objector's personal data): officers and administrators only.
+    hides: { from: notStaff, text: () => CONTRACT_RECEIPT_EMAIL },
   },
   { key: 'GET /api/accounts', access: 'administrator', sample: () => ({ path: '/api/accounts' }) },
   {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { setPasswordHash } from '../../db/repositories/accounts.js';
+import { recordAudit } from '../../db/repositories/audit.js';
 import { insertRound } from '../../db/repositories/round.js';
 import { addAttachment } from '../../db/repositories/round.applications.js';
 import {
@@ -37,6 +38,12 @@ export const MANY_CALLS_STACK: TestStackOptions = {
 
 /** The applicant institution of the contract run: it owns every applicant-side record seeded here. */
 export const CONTRACT_INSTITUTION = 'henu';
+
+/**
+ * The objector's address inside the seeded receipt's request (`updateArg`): personal data only officers and
+ * administrators may read (the matrix hides it from everyone else).
+ */
+export const CONTRACT_RECEIPT_EMAIL = 'receipt.objector@objector.example';
 
 /** The roles the contract runs as. */
 export type ContractRole = 'staff' | 'applicant' | 'expert';
@@ -387,6 +394,15 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
     });
     entries.push(row!.id);
   }
+  // The first entry's admission, as 认定 records it: a staff decision naming who decided.
+  await recordAudit(db, {
+    actor: 'staff:contract-officer',
+    role: 'staff',
+    action: 'directory.admit',
+    subjectKind: 'directory_entry',
+    subjectId: entries[0]!,
+    reason: '经评审、公示，认定为产教融合实践基地',
+  });
   const evaluation = await ok<{ evaluationId: string }>(stack, 'POST', '/api/evaluations', staffToken, {
     programme: 'practice_base',
     year,
@@ -500,7 +516,12 @@ export async function seedContract(stack: TestStack): Promise<ContractIds> {
     update_id: receiptId,
     workflow_id: publicityWorkflowId(publicityRoundId),
     update_name: 'fileObjection',
-    update_arg: JSON.stringify({ publicityId, receivedAt: new Date().toISOString() }),
+    update_arg: JSON.stringify({
+      publicityId,
+      name: '李异议',
+      email: CONTRACT_RECEIPT_EMAIL,
+      receivedAt: new Date().toISOString(),
+    }),
     caller: 'public',
     received_at: new Date(),
     status: 'accepted',
