@@ -107,3 +107,29 @@ export function trimmedText(min: number, max: number, message?: string): z.ZodSt
 export function trimmedMinPattern(min: number): string {
   return min <= 1 ? KEPT_BY_TRIM : `${KEPT_BY_TRIM}[\\s\\S]{${min - 2},}${KEPT_BY_TRIM}`;
 }
+
+/**
+ * What one line of text may not hold: C0 and C1 control characters (line feed, carriage return, tab, NUL…) and
+ * the Unicode line and paragraph separators. As a regex class both ECMA and Python engines read alike.
+ */
+const LINE_BREAKING = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
+
+/**
+ * One line of text (a person's name, a label): trimmed, `min` (≥ 1)–`max` characters once trimmed, and no line
+ * break or other control character inside, refused with 422 naming the field — text such a field carries goes
+ * into an email's greeting or a header-like line, where a line break would start another line. The document
+ * states both rules in one anchored `pattern` (stricter than the API only on blanks and breaks at either end,
+ * which the API trims).
+ */
+export function oneLineText(min: number, max: number, message?: string): z.ZodString {
+  const kept = `[^\\s\\ufeff${LINE_BREAKING}]`;
+  const inside = `[^${LINE_BREAKING}]`;
+  const core = min <= 1 ? kept : `${kept}${inside}{${min - 2},}${kept}`;
+  return z
+    .string()
+    .trim()
+    .min(min, message)
+    .max(max)
+    .regex(new RegExp(`^[^${LINE_BREAKING}]*$`), '只能是一行文字，不能含换行、制表符等控制字符')
+    .openapi({ pattern: `^${inside}*${core}${inside}*$` });
+}

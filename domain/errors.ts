@@ -161,6 +161,28 @@ export const errorCatalogue = {
   OIDC_IDENTITY_CONFLICT: { status: 409, title: '该账号已关联另一个统一身份认证身份' },
   ACCOUNT_NOT_FOUND: { status: 404, title: '未找到该账号' },
   ACCOUNT_EXISTS: { status: 409, title: '该电子邮箱已有账号' },
+  /**
+   * An expert of the pool has one account (migration 019: `accounts.expert_id` unique, a disabled one included:
+   * it is enabled again rather than replaced), so a review link signs in as that account and the audit names it.
+   */
+  EXPERT_ACCOUNT_EXISTS: { status: 409, title: '该专家已有账号' },
+  /**
+   * What the account's state does not allow: re-sending the invitation of an account already set up (its holder
+   * resets the password instead) or disabled (enabled first).
+   */
+  ACCOUNT_STATE_CONFLICT: { status: 409, title: '账号当前状态不允许此操作' },
+  /** An administrator disabling their own account: another administrator does it, so one always remains. */
+  ACCOUNT_SELF_DISABLE: { status: 409, title: '不能停用本人账号，请由其他系统管理员操作' },
+  /** Disabling the only enabled administrator: nobody could then administer accounts but the server's script. */
+  LAST_ADMINISTRATOR: { status: 409, title: '不能停用最后一位系统管理员' },
+  /**
+   * A personal access token asked for with a bearer token (personal access or development): tokens are made from
+   * a browser session only (password, and for staff the second factor), so a stolen token cannot mint others.
+   */
+  SESSION_REQUIRED: {
+    status: 403,
+    title: '个人访问令牌须在浏览器中登录后创建，请以电子邮箱和密码（工作人员另须动态验证码）登录后操作',
+  },
   /** A real account import (not a dry run) with a problem in any row: nothing was written (the problems listed). */
   ACCOUNT_IMPORT_INVALID: { status: 422, title: '导入文件中有不符合要求的行，未导入任何账号' },
   /** An import file without the template's headers, without rows, or with too many rows. */

@@ -26,7 +26,7 @@ import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
-import { queryInteger, trimmedText, UUID_PATTERN } from '../schemas.js';
+import { oneLineText, queryInteger, trimmedText, UUID_PATTERN } from '../schemas.js';
 import { csrfTokenOf } from '../session.js';
 import { checkPassword, checkSecondFactor, endSession, isReady, startSession, type SignInDeps } from '../sign-in.js';
 
@@ -139,7 +139,7 @@ function newAccountOf<const K extends 'staff' | 'institution' | 'enterprise' | '
         example: 'li.ming@ronghe.example',
         pattern: MAILBOX_PATTERN.source,
       }),
-      name: trimmedText(1, 40).openapi({ title: '姓名', example: '李明' }),
+      name: oneLineText(1, 40).openapi({ title: '姓名', example: '李明' }),
     })
     .strict();
 }
@@ -161,6 +161,23 @@ const NewAccountBody = z
 
 function isForeignKeyViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23503';
+}
+
+/** PostgreSQL's unique violation (23505) of the index `constraint`. */
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; constraint?: unknown };
+  return e.code === '23505' && e.constraint === constraint;
+}
+
+/** 409 EXPERT_ACCOUNT_EXISTS, its detail naming the expert (id and name) and what to do instead. */
+async function expertHasAccount(db: Db, expertId: string): Promise<AppError> {
+  const expert = await db('experts').where({ id: expertId }).first<{ name_zh: string } | undefined>('name_zh');
+  const who = expert ? `专家 ${expertId}（${expert.name_zh}）` : `专家 ${expertId}`;
+  return new AppError(
+    'EXPERT_ACCOUNT_EXISTS',
+    `${who}已有账号，每位专家只能有一个账号；请在账号列表中查看（已停用的可重新启用）`,
+  );
 }
 
 /** The account acting (accounts only: a development token has none). */
@@ -258,7 +275,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     responses: {
       201: { description: '已创建，邀请邮件已发出', schema: z.object({ account: AccountSchema }) },
     },
-    errors: ['ACCOUNT_EXISTS'],
+    errors: ['ACCOUNT_EXISTS', 'EXPERT_ACCOUNT_EXISTS'],
     async handler({ body, principal, req }) {
       const email = normaliseEmail(body.email);
       if (!email) {
@@ -275,6 +292,10 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
           deps.baseUrlOf(req),
         );
       } catch (err) {
+        // One account per expert (migration 019): the index decides, so two requests at once cannot both pass.
+        if (isUniqueViolation(err, 'accounts_expert_unique')) {
+          throw await expertHasAccount(db, String((body as Record<string, unknown>).expertId));
+        }
         if (isForeignKeyViolation(err)) {
           throw new AppError('VALIDATION_FAILED', '所代表的单位、企业或专家不存在，请核对编号', {
             errors: [{ path: '', message: '所代表的单位、企业或专家不存在，请核对编号' }],
@@ -335,19 +356,24 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     method: 'post',
     path: '/api/accounts/:accountId/disable',
     summary: '停用账号（系统管理员）',
-    description: '停用后该账号的全部会话与个人访问令牌立即失效；账号及其历史记录保留，可再启用（须重新登录）。',
+    description:
+      '停用后该账号的全部会话与个人访问令牌立即失效；账号及其历史记录保留，可再启用（须重新登录）。' +
+      '不能停用本人账号（409 ACCOUNT_SELF_DISABLE，由其他系统管理员操作），也不能停用最后一位启用中的系统管理员（409 LAST_ADMINISTRATOR）。',
     tags: ['账号'],
     access: 'administrator',
     params: AccountParams,
     body: z.object({ reason: trimmedText(2, 500).openapi({ title: '停用原因' }) }),
     responses: { 200: { description: '已停用', schema: z.object({ account: AccountSchema }) } },
-    errors: ['ACCOUNT_NOT_FOUND'],
+    errors: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_SELF_DISABLE', 'LAST_ADMINISTRATOR'],
     async handler({ params, body, principal, req, receivedAt }) {
+      // An administrator always has an account (a development staff token acts as an officer).
+      if (params.accountId === principal!.accountId) throw new AppError('ACCOUNT_SELF_DISABLE');
       const disabled = await disableAccount(db, params.accountId, {
         actor: principal!.actor,
         reason: body.reason,
         at: receivedAt,
       });
+      if (disabled === 'last-administrator') throw new AppError('LAST_ADMINISTRATOR');
       if (disabled) await audited(principal!, req, 'account.disable', disabled.id, body.reason);
       return { status: 200, body: { account: accountView(disabled ?? (await existingAccount(params.accountId))) } };
     },
@@ -378,11 +404,13 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     access: 'administrator',
     params: AccountParams,
     responses: { 202: { description: '邀请邮件已发出', schema: z.object({ expiresAt: z.string() }) } },
-    errors: ['ACCOUNT_NOT_FOUND', 'REQUEST_REJECTED'],
+    errors: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_STATE_CONFLICT'],
     async handler({ params, principal, req }) {
       const account = await existingAccount(params.accountId);
-      if (account.disabledAt) throw new AppError('REQUEST_REJECTED', '该账号已停用，请先启用再发送邀请');
-      if (isReady(account)) throw new AppError('REQUEST_REJECTED', '该账号已完成设置；忘记密码请在登录页申请重置');
+      if (account.disabledAt) throw new AppError('ACCOUNT_STATE_CONFLICT', '该账号已停用，请先启用再发送邀请');
+      if (isReady(account)) {
+        throw new AppError('ACCOUNT_STATE_CONFLICT', '该账号已完成设置；忘记密码请在登录页申请重置');
+      }
       const link = await sendAccountLink(deps, account, 'invitation', deps.baseUrlOf(req));
       await audited(principal!, req, 'account.invite', account.id);
       return { status: 202, body: { expiresAt: link.expiresAt.toISOString() } };
@@ -392,8 +420,10 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
   routes.add({
     method: 'post',
     path: '/api/access-tokens',
-    summary: '创建个人访问令牌（仅本人账号；令牌只显示这一次）',
-    description: `令牌形如 \`${ACCESS_TOKEN_PREFIX}…\`，以 Authorization: Bearer 使用；库中只存其哈希。账号停用或重置密码后全部失效。`,
+    summary: '创建个人访问令牌（仅本人账号、仅浏览器登录会话；令牌只显示这一次）',
+    description:
+      `令牌形如 \`${ACCESS_TOKEN_PREFIX}…\`，以 Authorization: Bearer 使用；库中只存其哈希。账号停用或重置密码后全部失效。` +
+      '只能以登录会话（密码登录，工作人员另须动态验证码）创建：以令牌（个人访问令牌或开发令牌）调用答复 403 SESSION_REQUIRED。',
     tags: ['账号'],
     access: 'authenticated',
     body: z.object({
@@ -413,7 +443,11 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
         schema: z.object({ token: z.string(), accessToken: AccessTokenSchema }),
       },
     },
+    errors: ['SESSION_REQUIRED'],
     async handler({ body, principal, req, receivedAt }) {
+      // Only a session signed in with the password (staff: and TOTP) makes tokens: a token making tokens would
+      // let a stolen one live on, or leave one behind its revocation, without the password or second factor.
+      if (principal!.via !== 'session') throw new AppError('SESSION_REQUIRED');
       const accountId = accountIdOf(principal);
       const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
       const stored = await insertAccessToken(db, {

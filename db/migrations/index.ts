@@ -17,6 +17,7 @@ import * as accounts from './015_accounts.js';
 import * as oidcIdentities from './016_oidc_identities.js';
 import * as assignmentLinks from './017_assignment_links.js';
 import * as versionAvoidLists from './018_version_avoid_lists.js';
+import * as oneAccountPerExpert from './019_one_account_per_expert.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -41,6 +42,7 @@ const migrations: Record<string, Knex.Migration> = {
   '016_oidc_identities': oidcIdentities,
   '017_assignment_links': assignmentLinks,
   '018_version_avoid_lists': versionAvoidLists,
+  '019_one_account_per_expert': oneAccountPerExpert,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

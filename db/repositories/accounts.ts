@@ -148,25 +148,39 @@ export async function listAccounts(
 /**
  * Disables the account (by an actor, with a reason) and bumps its credentials epoch: every session and token
  * ends at its next request (the API compares epochs; the session is then destroyed and the request answered 401
- * SESSION_ENDED, so the person is told why). Returns the account disabled, or `undefined` when there is no such
- * account or it is already disabled.
+ * SESSION_ENDED, so the person is told why). Returns the account disabled; `'last-administrator'` (nothing
+ * changed) when it is the only enabled staff administrator, since nobody could then administer accounts but
+ * the server's `npm run account`; `undefined` when there is no such account or it is already disabled.
+ *
+ * Race-free: one transaction locks the enabled administrators' rows (`for update`) before counting them, so two
+ * administrators disabling each other at once are taken one after the other, and the second finds itself the
+ * last (PostgreSQL re-reads a locked row once its lock is released, and a disabled one no longer matches).
  */
 export async function disableAccount(
   db: Db,
   id: string,
   by: { actor: string; reason: string; at: Date },
-): Promise<Account | undefined> {
-  const [row] = await db('accounts')
-    .where({ id })
-    .whereNull('disabled_at')
-    .update({
-      disabled_at: by.at,
-      disabled_by: by.actor,
-      disabled_reason: by.reason,
-      credentials_epoch: db.raw('credentials_epoch + 1'),
-    })
-    .returning<AccountRow[]>('*');
-  return row ? fromRow(row) : undefined;
+): Promise<Account | 'last-administrator' | undefined> {
+  return db.transaction(async (trx) => {
+    const administrators = await trx('accounts')
+      .where({ kind: 'staff', staff_role: 'administrator' })
+      .whereNull('disabled_at')
+      .orderBy('id')
+      .forUpdate()
+      .pluck<string[]>('id');
+    if (administrators.length === 1 && administrators[0] === id) return 'last-administrator';
+    const [row] = await trx('accounts')
+      .where({ id })
+      .whereNull('disabled_at')
+      .update({
+        disabled_at: by.at,
+        disabled_by: by.actor,
+        disabled_reason: by.reason,
+        credentials_epoch: trx.raw('credentials_epoch + 1'),
+      })
+      .returning<AccountRow[]>('*');
+    return row ? fromRow(row) : undefined;
+  });
 }
 
 /**

@@ -129,8 +129,8 @@ export async function letterAssignments(
 }
 
 /**
- * The account of the expert (`accounts.expert_id`): an enabled one first, else the latest disabled one (whose
- * page then says it is disabled); undefined when the expert has none.
+ * The account of the expert (`accounts.expert_id`, one per expert since migration 019; the page says when it is
+ * disabled); undefined when the expert has none. The order only mattered before that index.
  */
 export async function accountOfExpert(db: Db, expertId: string): Promise<string | undefined> {
   const row = await db('accounts')

@@ -1,0 +1,299 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '../../api/auth.js';
+import { disableAccount } from '../../db/repositories/accounts.js';
+import * as oneAccountPerExpert from '../../db/migrations/019_one_account_per_expert.js';
+import { hashPassword } from '../../services/accounts.js';
+import { accountAccessToken, staffAccessToken } from '../support/accounts.js';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
+
+/**
+ * Guards of account administration and personal access tokens (issue 15 walk): one account per expert, no
+ * administrator disabling themselves or the last one, tokens made from a browser session only, re-invitations
+ * refused with an account code, names on one line. The real API on PostgreSQL; these routes reach no workflow.
+ */
+let offline: ApiWithoutTemporal;
+const PASSWORD = '黄河之水天上来 2027 河南';
+
+beforeAll(async () => {
+  offline = await startApiWithoutTemporal();
+}, 120_000);
+
+afterAll(async () => {
+  await offline?.stop();
+});
+
+const db = () => offline.database.db;
+
+interface Answer {
+  status: number;
+  body: {
+    code?: string;
+    title?: string;
+    detail?: string;
+    errors?: { path: string; message: string; label?: string }[];
+    token?: string;
+    account?: { id: string };
+  };
+  cookie?: string;
+}
+
+async function call(
+  method: string,
+  path: string,
+  { token, body, cookie, csrf }: { token?: string; body?: unknown; cookie?: string; csrf?: string } = {},
+): Promise<Answer> {
+  const res = await fetch(`${offline.api.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(cookie ? { Cookie: cookie } : {}),
+      ...(csrf ? { 'X-CSRF-Token': csrf } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  const setCookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith('ronghe.sid='));
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Answer['body']) : {},
+    ...(setCookie ? { cookie: setCookie } : {}),
+  };
+}
+
+let admin: { accountId: string; token: string };
+beforeAll(async () => {
+  admin = await staffAccessToken(db(), { email: 'guard.admin@ronghe.example', staffRole: 'administrator' });
+});
+
+describe('one account per expert', () => {
+  it('refuses a second account for an expert with 409 naming the expert, and the database refuses one too', async () => {
+    const expert = await db()('experts').where({ id: 'exp-001' }).first<{ name_zh: string }>('name_zh');
+    const first = await call('POST', '/api/accounts', {
+      token: admin.token,
+      body: { kind: 'expert', expertId: 'exp-001', email: 'exp001@pool.ronghe.example', name: expert.name_zh },
+    });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const second = await call('POST', '/api/accounts', {
+      token: admin.token,
+      body: { kind: 'expert', expertId: 'exp-001', email: 'other@pool.ronghe.example', name: expert.name_zh },
+    });
+    expect(second.status, JSON.stringify(second.body)).toBe(409);
+    expect(second.body).toMatchObject({ code: 'EXPERT_ACCOUNT_EXISTS', title: '该专家已有账号' });
+    expect(second.body.detail).toContain(`exp-001（${expert.name_zh}）已有账号`);
+    // Disabled, it still holds the expert: it is enabled again, not replaced.
+    await db()('accounts').where({ id: first.body.account!.id }).update({
+      disabled_at: new Date(),
+      disabled_by: 'staff:test',
+      disabled_reason: '测试',
+    });
+    const afterDisable = await call('POST', '/api/accounts', {
+      token: admin.token,
+      body: { kind: 'expert', expertId: 'exp-001', email: 'third@pool.ronghe.example', name: expert.name_zh },
+    });
+    expect(afterDisable.body.code).toBe('EXPERT_ACCOUNT_EXISTS');
+    expect(await db()('accounts').where({ expert_id: 'exp-001' }).count()).toEqual([{ count: 1 }]);
+    // Written straight to the database (as the import or a script would), the index refuses it.
+    await expect(
+      db()('accounts').insert({
+        kind: 'expert',
+        expert_id: 'exp-001',
+        email: 'fourth@pool.ronghe.example',
+        name: expert.name_zh,
+        created_by: 'staff:test',
+      }),
+    ).rejects.toMatchObject({ code: '23505', constraint: 'accounts_expert_unique' });
+  });
+
+  it('migration 019 fails on a database where an expert has two accounts, naming them, and changes nothing', async () => {
+    const trx = await db().transaction();
+    try {
+      await oneAccountPerExpert.down(trx);
+      await trx('accounts').insert(
+        ['dup.a@pool.ronghe.example', 'dup.b@pool.ronghe.example'].map((email) => ({
+          kind: 'expert',
+          expert_id: 'exp-003',
+          email,
+          name: '重复专家',
+          created_by: 'staff:test',
+        })),
+      );
+      await expect(oneAccountPerExpert.up(trx)).rejects.toThrow(
+        /more than one account.*exp-003: .*<dup\.a@pool\.ronghe\.example>, .*<dup\.b@pool\.ronghe\.example>/,
+      );
+    } finally {
+      await trx.rollback();
+    }
+    // Rolled back: the index is there again, without the duplicates.
+    expect(await db()('accounts').where({ expert_id: 'exp-003' }).count()).toEqual([{ count: 0 }]);
+    const { rows } = await db().raw<{ rows: unknown[] }>(
+      "select 1 from pg_indexes where tablename = 'accounts' and indexname = 'accounts_expert_unique'",
+    );
+    expect(rows).toHaveLength(1);
+  });
+});
+
+describe('disabling administrators', () => {
+  it('refuses an administrator disabling their own account', async () => {
+    const self = await call('POST', `/api/accounts/${admin.accountId}/disable`, {
+      token: admin.token,
+      body: { reason: '自我停用测试' },
+    });
+    expect(self.status).toBe(409);
+    expect(self.body).toMatchObject({
+      code: 'ACCOUNT_SELF_DISABLE',
+      title: '不能停用本人账号，请由其他系统管理员操作',
+    });
+    const row = await db()('accounts').where({ id: admin.accountId }).first<{ disabled_at: Date | null }>();
+    expect(row.disabled_at).toBeNull();
+  });
+
+  it('two administrators disabling each other at once: one is refused as the last administrator', async () => {
+    const a = await staffAccessToken(db(), { email: 'mutual.a@ronghe.example', staffRole: 'administrator' });
+    const b = await staffAccessToken(db(), { email: 'mutual.b@ronghe.example', staffRole: 'administrator' });
+    // The other administrators step aside first (leaving a and b the only enabled ones).
+    await db()('accounts')
+      .where({ kind: 'staff', staff_role: 'administrator' })
+      .whereNotIn('id', [a.accountId, b.accountId])
+      .whereNull('disabled_at')
+      .update({ disabled_at: new Date(), disabled_by: 'staff:test', disabled_reason: '测试' });
+    const answers = await Promise.all([
+      call('POST', `/api/accounts/${b.accountId}/disable`, { token: a.token, body: { reason: '互相停用测试' } }),
+      call('POST', `/api/accounts/${a.accountId}/disable`, { token: b.token, body: { reason: '互相停用测试' } }),
+    ]);
+    const codes = answers.map((x) => (x.status === 200 ? 'disabled' : x.body.code));
+    // One goes through; the other is refused as the last administrator, or — when it is read after the first
+    // committed — because its own account has just been disabled.
+    expect(
+      codes.filter((c) => c === 'disabled'),
+      JSON.stringify(codes),
+    ).toHaveLength(1);
+    expect(['LAST_ADMINISTRATOR', 'SESSION_ENDED']).toContain(codes.find((c) => c !== 'disabled'));
+    const enabled = await db()('accounts')
+      .where({ kind: 'staff', staff_role: 'administrator' })
+      .whereNull('disabled_at')
+      .pluck('id');
+    expect(enabled).toHaveLength(1);
+    // Restore an administrator for the tests below.
+    await db()('accounts').where({ id: admin.accountId }).update({
+      disabled_at: null,
+      disabled_by: null,
+      disabled_reason: null,
+    });
+  });
+
+  it('disabling the last two administrators at the same moment leaves one (the rows are locked, not counted twice)', async () => {
+    const c = await staffAccessToken(db(), { email: 'race.c@ronghe.example', staffRole: 'administrator' });
+    const d = await staffAccessToken(db(), { email: 'race.d@ronghe.example', staffRole: 'administrator' });
+    const pair = [c.accountId, d.accountId];
+    await db()('accounts')
+      .where({ kind: 'staff', staff_role: 'administrator' })
+      .whereNotIn('id', pair)
+      .whereNull('disabled_at')
+      .update({ disabled_at: new Date(), disabled_by: 'staff:test', disabled_reason: '测试' });
+    // A transaction holds the administrators' rows, so both disables start before either can finish.
+    const holder = await db().transaction();
+    await holder('accounts').whereIn('id', pair).forUpdate().select('id');
+    const by = { actor: 'staff:test', reason: '并发停用测试', at: new Date() };
+    const both = Promise.all(pair.map((id) => disableAccount(db(), id, by)));
+    // Both are waiting on the lock (PostgreSQL shows them so), then it is released.
+    for (let waiting = 0; waiting < 2;) {
+      const { rows } = await db().raw<{ rows: { n: number }[] }>(
+        "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+      );
+      waiting = rows[0]!.n;
+    }
+    await holder.commit();
+    const results = await both;
+    expect(results.filter((r) => r === 'last-administrator')).toHaveLength(1);
+    expect(results.filter((r) => typeof r === 'object')).toHaveLength(1);
+    // The administrator of the other tests again (its token still good: set aside directly, its epoch kept).
+    await db()('accounts')
+      .where({ id: admin.accountId })
+      .update({ disabled_at: null, disabled_by: null, disabled_reason: null });
+  });
+});
+
+describe('personal access tokens', () => {
+  it('are created from a browser session only: a bearer token asking for one is refused 403, so none outlives it', async () => {
+    const email = 'token.user@zzu.edu.cn';
+    const created = await accountAccessToken(db(), {
+      kind: 'institution',
+      institutionId: 'zzu',
+      email,
+      name: '令牌测试',
+    });
+    await db()('accounts')
+      .where({ id: created.accountId })
+      .update({ password_hash: await hashPassword(PASSWORD) });
+
+    const viaToken = await call('POST', '/api/access-tokens', {
+      token: created.token,
+      body: { name: '续命令牌', expiresInDays: 90 },
+    });
+    expect(viaToken.status, JSON.stringify(viaToken.body)).toBe(403);
+    expect(viaToken.body.code).toBe('SESSION_REQUIRED');
+    expect(viaToken.body.title).toContain('登录后');
+    // A development token cannot either.
+    const dev = await call('POST', '/api/access-tokens', {
+      token: await signToken({ role: 'staff', id: 'dev' }, offline.config.auth.secret),
+      body: { name: '开发' },
+    });
+    expect(dev.body.code).toBe('SESSION_REQUIRED');
+    expect(await db()('access_tokens').where({ account_id: created.accountId }).count()).toEqual([{ count: 1 }]);
+
+    // Signed in with the password, the same person makes one.
+    const signedIn = await call('POST', '/api/session', { body: { email, password: PASSWORD } });
+    expect(signedIn.status, JSON.stringify(signedIn.body)).toBe(200);
+    const cookie = signedIn.cookie!;
+    const { csrfToken } = (await call('GET', '/api/session', { cookie })).body as unknown as { csrfToken: string };
+    const viaSession = await call('POST', '/api/access-tokens', {
+      cookie,
+      csrf: csrfToken,
+      body: { name: '数据导出脚本', expiresInDays: 7 },
+    });
+    expect(viaSession.status, JSON.stringify(viaSession.body)).toBe(201);
+    expect(viaSession.body.token).toMatch(/^rh_pat_/);
+  });
+});
+
+describe('re-invitations and names', () => {
+  it('re-inviting an active or disabled account is refused with an account code, not a workflow one', async () => {
+    const active = await accountAccessToken(db(), {
+      kind: 'institution',
+      institutionId: 'zzu',
+      email: 'active.user@zzu.edu.cn',
+      name: '已启用',
+    });
+    await db()('accounts')
+      .where({ id: active.accountId })
+      .update({ password_hash: await hashPassword(PASSWORD) });
+    const again = await call('POST', `/api/accounts/${active.accountId}/invitation`, { token: admin.token });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'ACCOUNT_STATE_CONFLICT', title: '账号当前状态不允许此操作' });
+    expect(again.body.detail).toContain('已完成设置');
+    await db()('accounts')
+      .where({ id: active.accountId })
+      .update({ disabled_at: new Date(), disabled_by: 'staff:test', disabled_reason: '测试' });
+    const disabled = await call('POST', `/api/accounts/${active.accountId}/invitation`, { token: admin.token });
+    expect(disabled.body).toMatchObject({ code: 'ACCOUNT_STATE_CONFLICT' });
+    expect(disabled.body.detail).toContain('已停用');
+  });
+
+  it('refuses a name with a line break or another control character, naming the field', async () => {
+    for (const name of ['a\nBcc: y@z.com', '张\r三', '张\t三', '张\u2028三']) {
+      const res = await call('POST', '/api/accounts', {
+        token: admin.token,
+        body: { kind: 'institution', institutionId: 'zzu', email: 'line.break@zzu.edu.cn', name },
+      });
+      expect(res.status, JSON.stringify(name)).toBe(422);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.errors).toEqual([expect.objectContaining({ path: 'name', label: '姓名' })]);
+      expect(res.body.errors![0]!.message).toContain('换行');
+    }
+    expect(await db()('accounts').where({ email: 'line.break@zzu.edu.cn' }).count()).toEqual([{ count: 0 }]);
+  });
+});
