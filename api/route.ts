@@ -109,6 +109,12 @@ export interface RouteSpec<P, Q, B> {
    * ASSIGNMENT_LINK_ONLY.
    */
   linkScope?: 'assignment' | 'session';
+  /**
+   * Only a browser session signed in with the password (staff: and the TOTP code) may call it, never a bearer
+   * token (personal or development): 403 SESSION_REQUIRED. Documented with the session cookie as its only
+   * security scheme and `x-session-only: true`.
+   */
+  sessionOnly?: true;
   handler: (ctx: RouteContext<P, Q, B>) => Promise<JsonResult>;
 }
 
@@ -119,6 +125,7 @@ export interface RouteEntry {
   path: string;
   access: Access;
   linkScope?: RouteSpec<unknown, unknown, unknown>['linkScope'];
+  sessionOnly?: true;
 }
 
 /**
@@ -361,6 +368,7 @@ export class ApiRoutes {
       path: spec.path,
       access: spec.access,
       ...(spec.linkScope ? { linkScope: spec.linkScope } : {}),
+      ...(spec.sessionOnly ? { sessionOnly: spec.sessionOnly } : {}),
     });
     const mayBeOmitted = spec.body ? bodyMayBeOmitted(spec.method, spec.body) : false;
     const whenAbsent = spec.body ? absentBody(spec.body, mayBeOmitted) : undefined;
@@ -400,6 +408,7 @@ export class ApiRoutes {
     if (spec.access !== 'public' && !(spec.linkScope === 'session')) errorCodes.add('ASSIGNMENT_LINK_ONLY');
     if (spec.access !== 'public') {
       errorCodes.add('SESSION_ENDED');
+      if (spec.sessionOnly) errorCodes.add('SESSION_REQUIRED');
       errorCodes.add('DEVELOPMENT_TOKEN_REFUSED');
       if (spec.method !== 'get') errorCodes.add('CSRF_TOKEN_INVALID');
     }
@@ -423,8 +432,11 @@ export class ApiRoutes {
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
-      ...(spec.access === 'public' ? {} : { security: [{ bearerAuth: [] }, { sessionCookie: [] }] }),
+      ...(spec.access === 'public'
+        ? {}
+        : { security: spec.sessionOnly ? [{ sessionCookie: [] }] : [{ bearerAuth: [] }, { sessionCookie: [] }] }),
       'x-roles': rolesExtension(spec.access),
+      ...(spec.sessionOnly ? { 'x-session-only': true } : {}),
       request: {
         ...(spec.method !== 'get' && !spec.rawBody ? { headers: IdempotencyHeader } : {}),
         ...(spec.params ? { params: spec.params as never } : {}),
@@ -454,6 +466,7 @@ export class ApiRoutes {
 
     this.router[spec.method](spec.path, async (req, res) => {
       authorise(spec.access, req.principal, spec.linkScope, req.params as Record<string, string | undefined>);
+      if (spec.sessionOnly && req.principal?.via !== 'session') throw new AppError('SESSION_REQUIRED');
       const params = parse(spec.params, req.params, '路径');
       const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.

@@ -443,11 +443,10 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
         schema: z.object({ token: z.string(), accessToken: AccessTokenSchema }),
       },
     },
-    errors: ['SESSION_REQUIRED'],
+    // Only a session signed in with the password (staff: and TOTP) makes tokens: a token making tokens would let
+    // a stolen one live on, or leave one behind its revocation, without the password or second factor.
+    sessionOnly: true,
     async handler({ body, principal, req, receivedAt }) {
-      // Only a session signed in with the password (staff: and TOTP) makes tokens: a token making tokens would
-      // let a stolen one live on, or leave one behind its revocation, without the password or second factor.
-      if (principal!.via !== 'session') throw new AppError('SESSION_REQUIRED');
       const accountId = accountIdOf(principal);
       const { token, hash } = newToken(ACCESS_TOKEN_PREFIX);
       const stored = await insertAccessToken(db, {

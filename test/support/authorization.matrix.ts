@@ -580,6 +580,8 @@ export const MATRIX: MatrixRow[] = [
     key: 'POST /api/access-tokens',
     access: 'authenticated',
     sample: () => ({ path: '/api/access-tokens', body: { name: '授权矩阵测试' } }),
+    // Made from a browser session only (test/e2e/accounts.guards.test.ts): every bearer caller is refused.
+    expect: Object.fromEntries(CALLERS.filter((c) => c !== 'anonymous').map((c) => [c, '403 SESSION_REQUIRED'])),
   },
 
   // Writes that end a record, each on a record of its own.
