@@ -1,3 +1,4 @@
+import { LINE_BREAKING, ONE_LINE_RULE_ZH } from '../domain/people.js';
 import { programmeKeys, type ProgrammeKey } from '../domain/programmes.js';
 import { z } from './route.js';
 
@@ -109,12 +110,6 @@ export function trimmedMinPattern(min: number): string {
 }
 
 /**
- * What one line of text may not hold: C0 and C1 control characters (line feed, carriage return, tab, NUL…) and
- * the Unicode line and paragraph separators. As a regex class both ECMA and Python engines read alike.
- */
-const LINE_BREAKING = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
-
-/**
  * One line of text (a person's name, a label): trimmed, `min` (≥ 1)–`max` characters once trimmed, and no line
  * break or other control character inside, refused with 422 naming the field — text such a field carries goes
  * into an email's greeting or a header-like line, where a line break would start another line. The document
@@ -130,6 +125,6 @@ export function oneLineText(min: number, max: number, message?: string): z.ZodSt
     .trim()
     .min(min, message)
     .max(max)
-    .regex(new RegExp(`^[^${LINE_BREAKING}]*$`), '只能是一行文字，不能含换行、制表符等控制字符')
+    .regex(new RegExp(`^[^${LINE_BREAKING}]*$`), ONE_LINE_RULE_ZH)
     .openapi({ pattern: `^${inside}*${core}${inside}*$` });
 }

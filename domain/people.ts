@@ -88,3 +88,19 @@ export function avoidedExpertIds(entries: readonly string[], pool: readonly Avoi
   }
   return [...ids];
 }
+
+/**
+ * What one line of text (a person's name, a label) may not hold, as a regex character class both ECMA and Python
+ * engines read alike: C0 and C1 control characters (line feed, carriage return, tab, NUL…) and the Unicode line
+ * and paragraph separators. Such text goes into an email's greeting or a header-like line, where a break would
+ * start another line.
+ */
+export const LINE_BREAKING = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
+
+/** What a field that must be one line is told (after its label), zh-CN. */
+export const ONE_LINE_RULE_ZH = '只能是一行文字，不能含换行、制表符等控制字符';
+
+/** Whether `text` holds no line break or other control character (`LINE_BREAKING`). */
+export function isOneLine(text: string): boolean {
+  return !new RegExp(`[${LINE_BREAKING}]`).test(text);
+}

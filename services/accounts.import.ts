@@ -13,6 +13,7 @@ import {
   type AccountKind,
   type StaffRole,
 } from '../domain/accounts.js';
+import { isOneLine, ONE_LINE_RULE_ZH } from '../domain/people.js';
 import { MAILBOX_MAX_LENGTH } from '../mail/address.js';
 import {
   issueAccountLink,
@@ -57,7 +58,7 @@ const ROLE_VALUES_ZH = STAFF_ROLES.map((r) => STAFF_ROLE_ZH[r]);
 
 /** The columns, in the template's order. Headers are matched exactly (surrounding spaces ignored). */
 export const IMPORT_COLUMNS: readonly ImportColumn[] = [
-  { key: 'name', header: '姓名', required: true, help: '必填，至多 40 个字', width: 12 },
+  { key: 'name', header: '姓名', required: true, help: '必填，一行，至多 40 个字', width: 12 },
   { key: 'email', header: '电子邮箱', required: true, help: '必填，单个邮箱地址；邀请邮件发往此地址', width: 30 },
   {
     key: 'kind',
@@ -360,6 +361,7 @@ async function checkImportRows(
     const name = cells.name ?? '';
     if (name === '') problem(r.row, 'name', '姓名不能为空');
     else if ([...name].length > 40) problem(r.row, 'name', '姓名至多 40 个字');
+    else if (!isOneLine(name)) problem(r.row, 'name', `姓名${ONE_LINE_RULE_ZH}`);
 
     const email = emails[i];
     if (cells.email === undefined) problem(r.row, 'email', '电子邮箱不能为空');

@@ -310,6 +310,19 @@ describe('account import from XLSX/CSV', () => {
     expect(await counts()).toEqual(after);
   }, 240_000);
 
+  it('a name with a line break (a quoted CSV cell) is a row problem, as through the API, and nothing is written', async () => {
+    const file = Buffer.from(
+      csv(['姓名,电子邮箱,账号类型,单位', '"王五\nBcc: y@z.example",wang5@henu.edu.cn,申报单位用户,河南大学']),
+      'utf8',
+    );
+    const res = await upload(file, 'text/csv', { dryRun: false });
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.problems).toEqual([
+      expect.objectContaining({ row: 2, column: '姓名', message: expect.stringContaining('只能是一行文字') }),
+    ]);
+    expect(await stack.database.db('accounts').where({ email: 'wang5@henu.edu.cn' })).toEqual([]);
+  });
+
   it('a CSV with a BOM (Excel\'s "CSV UTF-8") imports; its first header is read as 姓名', async () => {
     const file = Buffer.from(
       '\uFEFF' + csv(['姓名,电子邮箱,账号类型,人员角色', '蒋六,jiang@ronghe.example,管理服务中心工作人员,系统管理员']),
