@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import ExcelJS from 'exceljs';
 import type { Db } from '../db/knex.js';
-import { findAccount, insertAccount, type Account } from '../db/repositories/accounts.js';
+import { findAccount, type Account } from '../db/repositories/accounts.js';
 import { recordAudit } from '../db/repositories/audit.js';
 import {
   ACCOUNT_KIND_ZH,
@@ -16,8 +16,8 @@ import {
 import { isOneLine, ONE_LINE_RULE_ZH } from '../domain/people.js';
 import { MAILBOX_MAX_LENGTH } from '../mail/address.js';
 import {
+  insertAuditedAccount,
   issueAccountLink,
-  newTotpSecret,
   normaliseEmail,
   type AccountActor,
   type AccountServiceDeps,
@@ -519,30 +519,24 @@ export async function importAccounts(
       if (problems.length > 0) throw new RowsRejected(problems);
       const accounts: Account[] = [];
       for (const plan of plans) {
-        const created = await insertAccount(trx, {
-          kind: plan.kind,
-          staffRole: plan.staffRole,
-          institutionId: plan.institutionId,
-          enterpriseId: plan.enterpriseId,
-          expertId: plan.expertId,
-          email: plan.email,
-          name: plan.name,
-          ...(plan.kind === 'staff' ? { totpSecret: newTotpSecret() } : {}),
-          createdBy: by.actor,
-        });
+        const created = await insertAuditedAccount(
+          trx,
+          {
+            kind: plan.kind,
+            staffRole: plan.staffRole,
+            institutionId: plan.institutionId,
+            enterpriseId: plan.enterpriseId,
+            expertId: plan.expertId,
+            email: plan.email,
+            name: plan.name,
+          },
+          by,
+          { import: sheet.sha256 },
+        );
         // Taken since the check (an account created one by one meanwhile): nothing of this import stays.
         if (!created) {
           throw new RowsRejected([{ row: plan.row, column: LABEL.email, message: `${plan.email} 已有账号` }]);
         }
-        await recordAudit(trx, {
-          actor: by.actor,
-          role: by.role,
-          action: 'account.create',
-          subjectKind: 'account',
-          subjectId: created.id,
-          details: { kind: created.kind, staffRole: created.staffRole, email: created.email, import: sheet.sha256 },
-          requestId: by.requestId,
-        });
         const link = await issueAccountLink(deps, trx, created, 'invitation', baseUrl);
         keys.push(link.idempotencyKey);
         accounts.push(created);

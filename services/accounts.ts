@@ -178,6 +178,36 @@ export async function sendAccountLink(
 }
 
 /**
+ * Writes a new account in `trx` — staff with a fresh TOTP secret — and audits `account.create` by `by`, with
+ * `details` added to the audit row's (kind, staff role, email). Returns `undefined`, writing nothing, when the
+ * email has an account already; a second account for an expert is refused by the database (unique violation,
+ * migration 019). The caller sends the invitation.
+ */
+export async function insertAuditedAccount(
+  trx: Db,
+  input: Omit<NewAccount, 'createdBy' | 'totpSecret'>,
+  by: AccountActor,
+  details: Record<string, unknown> = {},
+): Promise<Account | undefined> {
+  const created = await insertAccount(trx, {
+    ...input,
+    ...(input.kind === 'staff' ? { totpSecret: newTotpSecret() } : {}),
+    createdBy: by.actor,
+  });
+  if (!created) return undefined;
+  await recordAudit(trx, {
+    actor: by.actor,
+    role: by.role,
+    action: 'account.create',
+    subjectKind: 'account',
+    subjectId: created.id,
+    details: { kind: created.kind, staffRole: created.staffRole, email: created.email, ...details },
+    requestId: by.requestId,
+  });
+  return created;
+}
+
+/**
  * Creates an account (staff get a TOTP secret to enrol), audits `account.create`, and sends the invitation.
  * Returns the account and the invitation link, or `undefined` when the email is already taken.
  *
@@ -189,24 +219,7 @@ export async function createAccount(
   by: AccountActor,
   baseUrl: string,
 ): Promise<{ account: Account; invitation: { url: string; expiresAt: Date } } | undefined> {
-  const account = await deps.db.transaction(async (trx) => {
-    const created = await insertAccount(trx, {
-      ...input,
-      ...(input.kind === 'staff' ? { totpSecret: newTotpSecret() } : {}),
-      createdBy: by.actor,
-    });
-    if (!created) return undefined;
-    await recordAudit(trx, {
-      actor: by.actor,
-      role: by.role,
-      action: 'account.create',
-      subjectKind: 'account',
-      subjectId: created.id,
-      details: { kind: created.kind, staffRole: created.staffRole, email: created.email },
-      requestId: by.requestId,
-    });
-    return created;
-  });
+  const account = await deps.db.transaction((trx) => insertAuditedAccount(trx, input, by));
   if (!account) return undefined;
   const invitation = await sendAccountLink(deps, account, 'invitation', baseUrl);
   return { account, invitation };
