@@ -41,7 +41,7 @@ import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { publicPages } from './pages.js';
-import { emailKey, objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
+import { objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
 import { roundRoutes } from './routes/round.js';
 import { roundLaunchRoutes } from './routes/round.launch.js';
 import { shortlistRoutes } from './routes/round.shortlist.js';
@@ -126,14 +126,18 @@ export function createApp(apiDeps: ApiDeps): {
       deps.config.letterhead,
     );
   const baseUrlOf = emailBaseUrl(deps.config);
-  // Failed sign-in attempts are counted per account and per address (api/rate-limit.ts).
+  // Failed sign-in attempts are counted per account and per address (api/rate-limit.ts), by the sign-in code
+  // itself (api/sign-in.ts) right before each password or TOTP check.
   const limitsOfSignIn = signInLimits(rateLimits, deps.config.limits.signIn);
   // An email naming no account is audited as its digest keyed with the session secret (never in clear).
-  const accountDeps = { db: deps.db, outbox, clock: deps.clock, baseUrlOf, auditKey: deps.config.auth.session.secret };
-  routes.router.post(
-    '/api/session',
-    ...limitsOfSignIn.counting((req) => emailKey((req.body as { email?: unknown } | undefined)?.email)),
-  );
+  const accountDeps = {
+    db: deps.db,
+    outbox,
+    clock: deps.clock,
+    baseUrlOf,
+    auditKey: deps.config.auth.session.secret,
+    signInLimits: limitsOfSignIn,
+  };
   const oidcProvider = deps.config.auth.oidc ? new OidcProvider(deps.config.auth.oidc) : undefined;
   const accountRouteDeps = { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays };
   accountRoutes(routes, accountRouteDeps);
@@ -190,10 +194,10 @@ export function createApp(apiDeps: ApiDeps): {
   app.use('/account', accountPageErrors);
   // Sign-in through the province's identity provider, when OIDC_ISSUER is configured.
   if (oidcProvider) app.use(oidcPages({ ...accountDeps, provider: oidcProvider }));
-  app.use(accountPages({ ...accountDeps, signInLimits: limitsOfSignIn, oidc: oidcProvider !== undefined }));
+  app.use(accountPages({ ...accountDeps, oidc: oidcProvider !== undefined }));
   // Experts act from the email: the assignment link's pages (a session ended meanwhile answered as a page too).
   app.use('/review', accountPageErrors);
-  app.use(assignmentLinkPages({ ...accountDeps, signInLimits: limitsOfSignIn, letterhead: deps.config.letterhead }));
+  app.use(assignmentLinkPages({ ...accountDeps, letterhead: deps.config.letterhead }));
   app.use(jsonBody(deps.config.api.bodyLimit));
   app.use(csrfGuard(deps.db));
 

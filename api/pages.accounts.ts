@@ -29,7 +29,7 @@ import { recordAccountAudit } from './auth.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { formBody, readForm, type Typed } from './pages.forms.js';
 import { csrfField, errorBox, escape, showPage } from './pages.js';
-import { emailKey, type SignInLimits } from './rate-limit.js';
+import type { SignInLimits } from './rate-limit.js';
 import { oidcSignInButton } from './pages.oidc.js';
 import { requestIdOf } from './request.js';
 import { hasValidCsrfToken } from './session.js';
@@ -344,8 +344,7 @@ export function accountPages(deps: AccountPageDeps): Router {
     showPage(res, 200, '登录', signInForm(req));
   });
 
-  const byEmailTyped = (req: Request) => emailKey(fieldOf(req, 'email'));
-  formPost('/account/sign-in', signInPage, ...deps.signInLimits.counting(byEmailTyped), async (req, res) => {
+  formPost('/account/sign-in', signInPage, async (req, res) => {
     if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, signInPage);
     const email = fieldOf(req, 'email');
     let account: Account;
@@ -368,12 +367,8 @@ export function accountPages(deps: AccountPageDeps): Router {
     res.redirect(303, '/account');
   });
 
-  // Counted against the account waiting for its second factor (its email, as the password page counts it).
-  const byPendingAccount = (req: Request) => {
-    const pending = req.session?.pendingSecondFactor;
-    return pending ? (pending.email ?? `account:${pending.accountId}`) : undefined;
-  };
-  formPost('/account/sign-in/totp', totpPage, ...deps.signInLimits.counting(byPendingAccount), async (req, res) => {
+  // `checkSecondFactor` counts the code against the account's email, as the password page counts the password.
+  formPost('/account/sign-in/totp', totpPage, async (req, res) => {
     if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, totpPage);
     const pending = req.session.pendingSecondFactor;
     const account = pending ? await findAccount(db, pending.accountId) : undefined;
@@ -439,41 +434,37 @@ ${signOutForm(req)}`,
   const resetRequestPage: FormPage = (req, res, status, problems, typed) =>
     showPage(res, status, '重置密码', resetRequestForm(req, problems, typed.email ?? ''));
 
-  formPost(
-    '/account/reset',
-    resetRequestPage,
-    ...deps.signInLimits.counting(byEmailTyped),
-    deps.signInLimits.resetRequests(byEmailTyped),
-    async (req, res) => {
-      if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, resetRequestPage);
-      const email = normaliseEmail(fieldOf(req, 'email'));
-      if (!email) {
-        const problems = ['电子邮箱应为单个邮箱地址（如 name@example.com）'];
-        return showPage(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
-      }
-      const account = await findAccountByEmail(db, email);
-      // Only a usable account gets an email; the page is the same either way (no enumeration).
-      if (account && !account.disabledAt && account.passwordHash) {
-        await sendAccountLink(deps, account, 'password_reset', deps.baseUrlOf(req));
-      }
-      await recordAudit(db, {
-        actor: 'public',
-        role: 'public',
-        action: 'account.reset_requested',
-        subjectKind: account ? 'account' : 'account_email',
-        // An address that names no account is personal data (and may be mistyped): kept as its keyed digest.
-        subjectId: account?.id ?? typedEmailDigest(email, deps.auditKey),
-        details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
-        requestId: requestIdOf(req),
-      });
-      showPage(
-        res,
-        200,
-        '重置密码',
-        `<p class="ok">如 ${escape(email)} 有账号，重置密码的邮件已发出，请查收（72 小时内有效）。</p><p><a href="/account/sign-in">返回登录</a></p>`,
-      );
-    },
-  );
+  formPost('/account/reset', resetRequestPage, async (req, res) => {
+    if (!hasValidCsrfToken(req)) return refusedCsrf(req, res, resetRequestPage);
+    const email = normaliseEmail(fieldOf(req, 'email'));
+    if (!email) {
+      const problems = ['电子邮箱应为单个邮箱地址（如 name@example.com）'];
+      return showPage(res, 422, '重置密码', resetRequestForm(req, problems, fieldOf(req, 'email')));
+    }
+    // Counted per email typed, sent or not; a post that is refused above counts against no one.
+    await deps.signInLimits.resetRequest(req, email);
+    const account = await findAccountByEmail(db, email);
+    // Only a usable account gets an email; the page is the same either way (no enumeration).
+    if (account && !account.disabledAt && account.passwordHash) {
+      await sendAccountLink(deps, account, 'password_reset', deps.baseUrlOf(req));
+    }
+    await recordAudit(db, {
+      actor: 'public',
+      role: 'public',
+      action: 'account.reset_requested',
+      subjectKind: account ? 'account' : 'account_email',
+      // An address that names no account is personal data (and may be mistyped): kept as its keyed digest.
+      subjectId: account?.id ?? typedEmailDigest(email, deps.auditKey),
+      details: { sent: Boolean(account && !account.disabledAt && account.passwordHash), ip: req.ip ?? null },
+      requestId: requestIdOf(req),
+    });
+    showPage(
+      res,
+      200,
+      '重置密码',
+      `<p class="ok">如 ${escape(email)} 有账号，重置密码的邮件已发出，请查收（72 小时内有效）。</p><p><a href="/account/sign-in">返回登录</a></p>`,
+    );
+  });
 
   const resetForm = (req: Request, problems: string[] = []) =>
     `${errorBox(problems)}

@@ -15,7 +15,7 @@ import { principalOfAccount } from './auth.js';
 import { AppError, problemFor } from './errors.js';
 import { formBody, readForm } from './pages.forms.js';
 import { csrfField, errorBox, escape, showPage } from './pages.js';
-import { emailKey, type SignInLimits } from './rate-limit.js';
+import type { SignInLimits } from './rate-limit.js';
 import { requestIdOf } from './request.js';
 import { hasValidCsrfToken } from './session.js';
 import { checkPassword, regenerateSession, startSession, type SignInDeps } from './sign-in.js';
@@ -239,7 +239,6 @@ export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
     '/review/assignment/:token',
     rawBody,
     read,
-    ...deps.signInLimits.counting((req) => emailKey((req.body as { email?: unknown }).email)),
     signIn,
     pageErrors,
   );

@@ -371,40 +371,41 @@ export function objectionLimits(limits: RateLimits, settings: RateLimitConfig['o
 }
 
 /**
- * The per-account key of a sign-in attempt that names no account (no email typed, not an email, no second factor
- * pending): all such attempts share it, so an attempt is never left uncounted per account. Such an attempt cannot
- * succeed (there is no account to sign in to), so sharing the count locks no one out.
- */
-const NO_ACCOUNT_KEY = '(no account named)';
-
-/**
- * The limits on sign-in attempts (`signInLimits`): `counting(identifier)` gives the two middlewares a sign-in
- * route puts after its body parser and before its handler,
- * `app.post('/sign-in', express.json(), ...limits.counting((req) => emailKey(req.body?.email)), handler)`.
- * Every route shares the same two counts (the same limiter names): the identifier tells which account an
- * attempt is against, so a password page, a second-factor page and the JSON API count together.
+ * The limits on sign-in attempts (`signInLimits`). Only a real check of a password or a second-factor code is an
+ * attempt: the sign-in code (`checkPassword`, `checkSecondFactor` in api/sign-in.ts) counts it right before the
+ * check, after the request has been read and found well-formed, so a post that cannot be read (415, 422, a
+ * repeated field, a missing CSRF token) counts against no one. Every route shares the same two counts (the same
+ * limiter names): a password page, a second-factor page, an assignment link's page and the JSON API count
+ * together.
  */
 export interface SignInLimits {
   /**
-   * `[byAddress, byAccount]`. `identifier` gives the account the attempt is against as a key (an email, trimmed
-   * and lower-cased: `emailKey`; or any other string naming one account); `undefined` counts the attempt under
-   * `NO_ACCOUNT_KEY`. Over a limit the middleware passes AppError RATE_LIMITED (429, `Retry-After`) to `next`.
+   * Counts one check against the client's address and, when `account` is given, against that account (an email,
+   * trimmed and lower-cased: `emailKey`). A typed email that is not one names no account and is counted by
+   * address only: no key is shared by strangers, so nobody is held back by another's typos. A request is counted
+   * once, however many checks it makes (a password and a TOTP code in one `POST /api/session`). Only failures
+   * stay counted (an answer below 400 gives the count back).
+   *
+   * @throws AppError RATE_LIMITED (429, `Retry-After` set on `req.res`); the store's error (503) when PostgreSQL
+   *   cannot count.
    */
-  counting(identifier: (req: Request) => string | undefined): RequestHandler[];
+  attempt(req: Request, account: string | undefined): Promise<void>;
   /**
-   * Counts every password-reset request against the email typed (`identifier`, as for `counting`), sent or not
-   * (RESET_EMAIL_RATE_LIMIT in the sign-in window): over the limit the middleware passes AppError RATE_LIMITED.
-   * The count is by the email typed, whether an account has it or not, so a refusal tells nothing about accounts.
+   * Counts a password-reset request against the email typed (`emailKey`), sent or not (RESET_EMAIL_RATE_LIMIT in
+   * the sign-in window): the count is by the email typed, whether an account has it or not, so a refusal tells
+   * nothing about accounts. Called once the request is well-formed and names an email.
+   *
+   * @throws AppError RATE_LIMITED (429); the store's error (503).
    */
-  resetRequests(identifier: (req: Request) => string | undefined): RequestHandler;
+  resetRequest(req: Request, email: string): Promise<void>;
 }
 
 /**
  * The limits on sign-in attempts. Only failed attempts count (express-rate-limit's `skipSuccessfulRequests`: an
  * answer below 400 gives its count back when the response finishes), so a handler must answer a wrong password
  * or TOTP code with a 4xx. Counted per client address (SIGNIN_ADDRESS_RATE_LIMIT) and per account
- * (SIGNIN_ACCOUNT_RATE_LIMIT; see `SignInLimits.counting`), each in SIGNIN_RATE_WINDOW_MINUTES. The API's error
- * handler answers a refusal with problem+json; a page route renders it in its own error middleware.
+ * (SIGNIN_ACCOUNT_RATE_LIMIT; see `SignInLimits.attempt`), each in SIGNIN_RATE_WINDOW_MINUTES. The API's error
+ * handler answers a refusal with problem+json; a page shows it.
  */
 export function signInLimits(limits: RateLimits, settings: RateLimitConfig['signIn']): SignInLimits {
   const common = { windowMs: settings.windowMs, skipSuccessfulRequests: true };
@@ -420,32 +421,30 @@ export function signInLimits(limits: RateLimits, settings: RateLimitConfig['sign
     name: 'sign-in-account',
     limit: settings.perAccount,
     message: (until) => `该账号登录失败次数过多，请于${until}后再试`,
-    key: (_req, account) => account ?? NO_ACCOUNT_KEY,
+    key: (_req, account) => account,
   });
   const resetEmails = limits.limiter<string>({
     windowMs: settings.windowMs,
     name: 'reset-email',
     limit: settings.resetPerEmail,
     message: (until) => `重置密码的请求过于频繁，请查收已发出的邮件，或于${until}后再试`,
-    key: (_req, account) => account ?? NO_ACCOUNT_KEY,
+    key: (_req, email) => emailKey(email),
   });
-  const withIdentifier =
-    (limiter: typeof byAccount, identifier: (req: Request) => string | undefined): RequestHandler =>
-    (req, res, next) => {
-      let account: string | undefined;
-      try {
-        account = identifier(req);
-      } catch (err) {
-        return next(err);
-      }
-      limiter.check(req, res, account).then(() => next(), next);
-    };
+  const counted = new WeakSet<Request>();
+  const responseOf = (req: Request): Response => {
+    if (!req.res) throw new Error('sign-in limits: the request has no response (not an Express request)');
+    return req.res;
+  };
   return {
-    counting(identifier) {
-      return [byAddress.middleware, withIdentifier(byAccount, identifier)];
+    async attempt(req, account) {
+      if (counted.has(req)) return;
+      counted.add(req);
+      const res = responseOf(req);
+      await byAddress.check(req, res);
+      await byAccount.check(req, res, account);
     },
-    resetRequests(identifier) {
-      return withIdentifier(resetEmails, identifier);
+    async resetRequest(req, email) {
+      await resetEmails.check(req, responseOf(req), email);
     },
   };
 }

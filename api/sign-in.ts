@@ -6,6 +6,7 @@ import { decoyPasswordHash, normaliseEmail, totpStep, typedEmailDigest, verifyPa
 import { recordAccountAudit } from './auth.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
+import { emailKey, type SignInLimits } from './rate-limit.js';
 import { requestIdOf } from './request.js';
 
 /**
@@ -22,6 +23,11 @@ export interface SignInDeps {
    * digest, never in clear. The API gives SESSION_SECRET.
    */
   auditKey: string;
+  /**
+   * The sign-in attempt limits (api/rate-limit.ts): `checkPassword` and `checkSecondFactor` count each real check
+   * here, right before making it, and nowhere else counts one.
+   */
+  signInLimits: SignInLimits;
 }
 
 async function refuse(
@@ -49,9 +55,10 @@ export function isReady(account: Account): boolean {
 }
 
 /**
- * The account whose email and password these are.
+ * The account whose email and password these are. The check is counted first (`SignInLimits.attempt`, against
+ * the client's address and the email typed): call it only with a request already read and well-formed.
  *
- * @throws AppError SIGN_IN_FAILED (401; unknown email or wrong password, not told apart), ACCOUNT_DISABLED (403),
+ * @throws AppError RATE_LIMITED (429) before anything is checked, over a sign-in limit; SIGN_IN_FAILED (401; unknown email or wrong password, not told apart), ACCOUNT_DISABLED (403),
  *   ACCOUNT_NOT_READY (403; invitation not completed) — each audited.
  */
 export async function checkPassword(
@@ -60,6 +67,7 @@ export async function checkPassword(
   email: unknown,
   password: unknown,
 ): Promise<Account> {
+  await deps.signInLimits.attempt(req, emailKey(email));
   const normalised = normaliseEmail(email);
   const account = normalised ? await findAccountByEmail(deps.db, normalised) : undefined;
   const typed = typeof password === 'string' ? password : '';
@@ -101,7 +109,8 @@ export function needsSecondFactor(account: Account): boolean {
  * Checks a staff member's TOTP code (one step of drift; a code already accepted is refused).
  *
  * @throws AppError SECOND_FACTOR_REQUIRED (401) without a code, SECOND_FACTOR_INVALID (401) for a wrong or
- *   reused one — audited.
+ *   reused one — audited; RATE_LIMITED (429) before a code is checked, over a sign-in limit (counted against the
+ *   account's email, with its password step: `SignInLimits.attempt`).
  */
 export async function checkSecondFactor(
   deps: SignInDeps,
@@ -113,6 +122,7 @@ export async function checkSecondFactor(
   if (typeof code !== 'string' || code.trim() === '') {
     return refuse(deps, req, { kind: 'account', id: account.id }, new AppError('SECOND_FACTOR_REQUIRED'));
   }
+  await deps.signInLimits.attempt(req, emailKey(account.email));
   const step = totpStep(account.totpSecret!, account.email, code, deps.clock());
   if (step === undefined || !(await acceptTotpStep(deps.db, account.id, step))) {
     return refuse(deps, req, { kind: 'account', id: account.id }, new AppError('SECOND_FACTOR_INVALID'));

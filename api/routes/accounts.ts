@@ -240,8 +240,8 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
       'RATE_LIMITED',
     ],
     async handler({ body, req }) {
-      // Sign-in attempts are limited per account and per address here (issue 15, point 2): the limiter of
-      // api/rate-limit.ts is wired in front of this route in api/app.ts (counted by the email typed).
+      // Each check is counted (per account and per address) by checkPassword / checkSecondFactor themselves,
+      // once the body has been read and validated: a malformed post counts against no one.
       const account = await checkPassword(deps, req, body.email, body.password);
       await checkSecondFactor(deps, req, account, body.totp);
       await startSession(deps, req, account);

@@ -274,6 +274,47 @@ describe('every post to an account form is answered with a zh-CN page', () => {
   });
 });
 
+describe('only a real check is a sign-in attempt', () => {
+  it('posts refused before any password is checked (415, 422, no CSRF token) never lock an administrator out', async () => {
+    const email = 'admin.not.locked@ronghe.example';
+    const account = await readyAccount({ kind: 'staff', staffRole: 'administrator', email });
+    const visitor = new Visitor();
+    const form = await visitor.get('/account/sign-in');
+    const formBody = `email=${encodeURIComponent(email)}&password=wrong`;
+    for (let i = 0; i < ACCOUNT_LIMIT + 2; i++) {
+      // The JSON API sent a form, a body without its password, a password that is not text.
+      const asForm = await visitor.request('POST', '/api/session', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: formBody,
+      });
+      expect(asForm.status).toBe(415);
+      expect((await visitor.json('POST', '/api/session', { email })).status).toBe(422);
+      expect((await visitor.json('POST', '/api/session', { email, password: 12345678 })).status).toBe(422);
+      // Nothing readable at all: no email, shared by nobody.
+      const empty = await visitor.request('POST', '/api/session', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'password=wrong',
+      });
+      expect(empty.status).toBe(415);
+      // The page sent text, a repeated field, no CSRF token.
+      const asText = await visitor.request('POST', '/account/sign-in', {
+        headers: { 'content-type': 'text/plain' },
+        body: formBody,
+      });
+      expectPage(asText, 415);
+      const repeated = await visitor.request('POST', '/account/sign-in', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `_csrf=${encodeURIComponent(csrfIn(form))}&${formBody}&email=${encodeURIComponent(email)}`,
+      });
+      expectPage(repeated, 422);
+      expectPage(await visitor.submit('/account/sign-in', { email, password: 'wrong' }), 403);
+    }
+    const code = authenticator(account.totpSecret!, email).generate();
+    const signedIn = await new Visitor().json('POST', '/api/session', { email, password: PASSWORD, totp: code });
+    expect([signedIn.status, signedIn.body.code]).toEqual([200, undefined]);
+  });
+});
+
 describe('errors inside the account page routes are pages', () => {
   it('a sign-in limit: 429 with when to try again, the typed email kept', async () => {
     const email = 'limited.page@zzu.edu.cn';

@@ -36,8 +36,10 @@ afterAll(async () => {
 });
 
 /**
- * A dummy app with the sign-in limits: `POST /sign-in` `{ email, password }` answers 204 for the password
- * `right`, 401 otherwise; behind a proxy on loopback, so `X-Forwarded-For` stands for the client address.
+ * A dummy app with the sign-in limits: `POST /sign-in` `{ email, password, totp? }` answers 204 for the password
+ * `right` (and the code `123456` when one is sent), 401 otherwise, each check counted as api/sign-in.ts counts
+ * it; a body without a string password is a 422, counted nowhere. Behind a proxy on loopback, so
+ * `X-Forwarded-For` stands for the client address.
  */
 async function signInApp(
   settings = { windowMs: HOUR, perAccount: 3, perAddress: 5, resetPerEmail: 2 },
@@ -48,22 +50,21 @@ async function signInApp(
   app.set('trust proxy', 'loopback');
   const bySignIn = signInLimits(limits, settings);
   // A reset request always answers 200 (no account enumeration), so every request counts.
-  app.post(
-    '/reset',
-    express.json(),
-    bySignIn.resetRequests((req) => emailKey((req.body as { email?: unknown }).email)),
-    (_req, res) => void res.status(200).end(),
-  );
-  app.post(
-    '/sign-in',
-    express.json(),
-    ...bySignIn.counting((req) => emailKey((req.body as { email?: unknown }).email)),
-    (req, res) => {
-      const { password } = req.body as { password?: string };
-      if (password === 'right') res.status(204).end();
-      else res.status(401).type('application/problem+json').send({ code: 'WRONG_PASSWORD' });
-    },
-  );
+  app.post('/reset', express.json(), async (req, res) => {
+    await bySignIn.resetRequest(req, (req.body as { email: string }).email);
+    res.status(200).end();
+  });
+  app.post('/sign-in', express.json(), async (req, res) => {
+    const { email, password, totp } = req.body as { email?: unknown; password?: unknown; totp?: unknown };
+    if (typeof password !== 'string') {
+      res.status(422).type('application/problem+json').send({ code: 'VALIDATION_FAILED' });
+      return;
+    }
+    await bySignIn.attempt(req, emailKey(email));
+    if (password === 'right' && totp !== undefined) await bySignIn.attempt(req, emailKey(email));
+    if (password === 'right' && (totp === undefined || totp === '123456')) res.status(204).end();
+    else res.status(401).type('application/problem+json').send({ code: 'WRONG_PASSWORD' });
+  });
   app.use(errorHandler(logger));
   await limits.start();
   const server = app.listen(0, '127.0.0.1');
@@ -81,11 +82,11 @@ async function signInApp(
       const text = await res.text();
       return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },
-    signIn: async (email: string, password: string, from = '198.51.100.1') => {
+    signIn: async (email: string, password: string | null, from = '198.51.100.1', totp?: string) => {
       const res = await fetch(`${base}/sign-in`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': from },
-        body: JSON.stringify({ email, password }),
+        body: JSON.stringify({ email, password, totp }),
       });
       const text = await res.text();
       return {
@@ -137,16 +138,33 @@ describe('sign-in limits on PostgreSQL', () => {
     expect((await signIn('zhao@uni.example', 'right', '198.51.100.11')).status).toBe(204);
   });
 
-  it('counts an attempt that names no account under one shared key, never not at all', async () => {
+  it("counts an attempt naming no account by its address only: nobody is held back by strangers' typos", async () => {
     const { signIn } = await signInApp();
-    // No email, or not an email: the identifier gives nothing. Each from its own address (below that limit).
-    expect((await signIn('', 'wrong', '198.51.100.21')).status).toBe(401);
-    expect((await signIn('not an email', 'wrong', '198.51.100.22')).status).toBe(401);
-    expect((await signIn('', 'wrong', '198.51.100.23')).status).toBe(401);
-    const limited = await signIn('', 'wrong', '198.51.100.24');
+    // No email, or not an email, from many addresses: far more than the per-account limit (3), none refused.
+    for (let i = 0; i < 6; i++) {
+      expect((await signIn(i % 2 ? '' : 'not an email', 'wrong', `198.51.100.${20 + i}`)).status).toBe(401);
+    }
+    // Each still counts against its address (limit 5).
+    const from = '198.51.100.40';
+    for (let i = 0; i < 5; i++) expect((await signIn('', 'wrong', from)).status).toBe(401);
+    expect((await signIn('', 'wrong', from)).body.policy).toBe('sign-in-address');
+  });
+
+  it('counts only real checks: a request refused before its password is checked counts against no one', async () => {
+    const { signIn } = await signInApp();
+    // Far more malformed posts naming the account than its limit (3): each a 422, none counted.
+    for (let i = 0; i < 6; i++) expect((await signIn('admin@uni.example', null, '198.51.100.50')).status).toBe(422);
+    expect((await signIn('admin@uni.example', 'right', '198.51.100.50')).status).toBe(204);
+  });
+
+  it('counts a request once, though it checks a password and then a second-factor code', async () => {
+    const { signIn } = await signInApp();
+    // Three wrong codes after the right password: three failures, not six (the limit is 3).
+    for (let i = 0; i < 3; i++) {
+      expect((await signIn('zhou.totp@uni.example', 'right', `198.51.100.6${i}`, '000000')).status).toBe(401);
+    }
+    const limited = await signIn('zhou.totp@uni.example', 'right', '198.51.100.64', '123456');
     expect([limited.status, limited.body.policy]).toEqual([429, 'sign-in-account']);
-    // An attempt naming an account is counted under that account only.
-    expect((await signIn('sun@uni.example', 'right', '198.51.100.25')).status).toBe(204);
   });
 
   it('counts every password-reset request per email typed, answered or not, so nobody can flood one mailbox', async () => {
