@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
+import { parse as parseJsonTree, type ValueNode } from '@humanwhocodes/momoa';
 import express, { type RequestHandler } from 'express';
 import { AppError, readingBody } from './errors.js';
 
@@ -134,11 +135,42 @@ function quoteNonFiniteLiterals(text: string): string {
   return out;
 }
 
+/**
+ * The first member name an object of `text` (valid JSON) repeats, with the JSON path of its object (`[]` for the
+ * top level; list items by index), as `momoa` (@humanwhocodes/momoa, the parser of ESLint's JSON support) reads
+ * the document: names compared as decoded (`"a\u0062"` repeats `"ab"`). `JSON.parse` keeps the last value of a
+ * repeated name silently; RFC 8259 §4 leaves such a document's meaning to the reader, I-JSON (RFC 7493 §2.3)
+ * forbids it.
+ */
+export function findRepeatedKey(text: string): { path: string[]; key: string } | undefined {
+  const walk = (node: ValueNode, path: string[]): { path: string[]; key: string } | undefined => {
+    if (node.type === 'Array') {
+      for (const [i, element] of node.elements.entries()) {
+        const found = walk(element.value, [...path, String(i)]);
+        if (found) return found;
+      }
+    } else if (node.type === 'Object') {
+      const seen = new Set<string>();
+      for (const member of node.members) {
+        const key = member.name.type === 'String' ? member.name.value : member.name.name;
+        if (seen.has(key)) return { path, key };
+        seen.add(key);
+        const found = walk(member.value, [...path, key]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(parseJsonTree(text, { mode: 'json' }).body, []);
+}
+
 /** The text of a JSON body as decoded strictly by `verify` below (body-parser's own decoding is lenient). */
 const strictText = new WeakMap<IncomingMessage, string>();
 
 /**
- * JSON bodies, parsed with the tolerance above; anything else that is not JSON is a 400. The body is decoded
+ * JSON bodies, parsed with the tolerance above; anything else that is not JSON is a 400 `MALFORMED_JSON`, and an
+ * object naming a member twice a 400 `DUPLICATE_JSON_KEY` naming it (`findRepeatedKey`: which of two values was
+ * meant cannot be known, so neither is taken). The body is decoded
  * strictly in the charset it declares (UTF-8 when none, RFC 8259): bytes that are not valid in it are a
  * 400 `INVALID_ENCODING`, an unknown charset a 415 `UNSUPPORTED_MEDIA_TYPE`.
  */
@@ -161,14 +193,25 @@ export function jsonBody(limit: string): RequestHandler[] {
         req.body = undefined;
         return next();
       }
+      let parsed = text;
       try {
         req.body = JSON.parse(text) as unknown;
       } catch {
         try {
-          req.body = JSON.parse(quoteNonFiniteLiterals(text)) as unknown;
+          parsed = quoteNonFiniteLiterals(text);
+          req.body = JSON.parse(parsed) as unknown;
         } catch {
           return next(new AppError('MALFORMED_JSON', '请检查请求体的 JSON 格式'));
         }
+      }
+      const repeated = findRepeatedKey(parsed);
+      if (repeated) {
+        const where = repeated.path.length > 0 ? `请求体 ${repeated.path.join('.')} 中` : '请求体中';
+        return next(
+          new AppError('DUPLICATE_JSON_KEY', `${where}字段 ${repeated.key} 出现了不止一次，同一字段只能给一个值`, {
+            errors: [{ path: [...repeated.path, repeated.key].join('.'), message: '同一字段只能给一个值' }],
+          }),
+        );
       }
       const unstorable = findUnstorable(req.body);
       if (unstorable) {

@@ -399,6 +399,7 @@ export class ApiRoutes {
     if (spec.body) {
       // A JSON body that is not JSON, sent as another type, too large, cut short or wrongly compressed.
       errorCodes.add('MALFORMED_JSON');
+      errorCodes.add('DUPLICATE_JSON_KEY');
       errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
       errorCodes.add('PAYLOAD_TOO_LARGE');
       errorCodes.add('BODY_UNREADABLE');

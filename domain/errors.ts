@@ -9,6 +9,11 @@ export const errorCatalogue = {
   VALIDATION_FAILED: { status: 422, title: '请求内容不符合要求' },
   MALFORMED_JSON: { status: 400, title: '请求体不是有效的 JSON' },
   /**
+   * A JSON object naming the same member twice (`{"staffRole":"officer","staffRole":"administrator"}`): which
+   * value was meant cannot be known, so the body is refused (I-JSON, RFC 7493 §2.3) rather than the last one kept.
+   */
+  DUPLICATE_JSON_KEY: { status: 400, title: '请求体中同一字段出现了多次' },
+  /**
    * A body, form, query string or path declared as (or defaulting to) UTF-8 whose bytes are not UTF-8 (for
    * instance GBK sent without a charset), a body not valid in the charset it declares, or text no UTF-8 can
    * carry or PostgreSQL store (a lone surrogate `\ud800`, U+0000): refused, never stored.

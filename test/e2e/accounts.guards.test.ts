@@ -69,6 +69,21 @@ beforeAll(async () => {
   admin = await staffAccessToken(db(), { email: 'guard.admin@ronghe.example', staffRole: 'administrator' });
 });
 
+describe('one value per field', () => {
+  it('refuses an account whose JSON names staffRole twice (officer, then administrator): 400 naming it, nothing created', async () => {
+    const email = 'twice.role@ronghe.example';
+    const res = await fetch(`${offline.api.url}/api/accounts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin.token}`, 'Content-Type': 'application/json' },
+      body: `{"kind":"staff","staffRole":"officer","staffRole":"administrator","email":"${email}","name":"王五"}`,
+    });
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect([res.status, problem.code]).toEqual([400, 'DUPLICATE_JSON_KEY']);
+    expect(problem.detail).toBe('请求体中字段 staffRole 出现了不止一次，同一字段只能给一个值');
+    expect(await db()('accounts').where({ email })).toEqual([]);
+  });
+});
+
 describe('one account per expert', () => {
   it('refuses a second account for an expert with 409 naming the expert, and the database refuses one too', async () => {
     const expert = await db()('experts').where({ id: 'exp-001' }).first<{ name_zh: string }>('name_zh');

@@ -454,6 +454,49 @@ describe('point 9: requests behave as a caller expects', () => {
   });
 });
 
+describe('a JSON object names each field once', () => {
+  it('when a draft names a field twice, at any depth or escaped, then 400 DUPLICATE_JSON_KEY naming it and the earlier draft is intact', async () => {
+    const before = await draftNow();
+    const cases: [string, string][] = [
+      ['{"title":"郑州大学建设方案甲","title":"郑州大学建设方案乙"}', 'title'],
+      // A name spelt with an escape is the same name once decoded.
+      ['{"title":"郑州大学建设方案甲","tit\\u006ce":"郑州大学建设方案乙"}', 'title'],
+      ['{"title":"郑州大学建设方案","partners":[{"name":"甲","name":"乙"}]}', 'partners.0.name'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await send('PUT', `/api/applications/${applicationId}`, {
+        token: applicant,
+        contentType: 'application/json',
+        body,
+      });
+      const problem = (await res.json()) as { code: string; title: string; detail: string; errors: { path: string }[] };
+      expect([body, res.status, problem.code, problem.title]).toEqual([
+        body,
+        400,
+        'DUPLICATE_JSON_KEY',
+        '请求体中同一字段出现了多次',
+      ]);
+      expect(problem.detail).toContain(`字段 ${path.split('.').at(-1)} 出现了不止一次`);
+      expect(problem.errors.map((e) => e.path)).toEqual([path]);
+    }
+    expect(await draftNow()).toEqual(before);
+    // The same name in two objects is two fields, not a repetition.
+    const twoObjects = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json',
+      body: JSON.stringify({ ...EARLIER_DRAFT, partners: [{ name: '甲' }, { name: '乙' }] }),
+    });
+    expect(twoObjects.status).not.toBe(400);
+  });
+
+  it('documents DUPLICATE_JSON_KEY where a JSON body is taken', async () => {
+    const doc = (await (await send('GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
+    };
+    expect(doc.paths['/api/accounts']!.post!.responses['400']!.description).toContain('DUPLICATE_JSON_KEY');
+  });
+});
+
 describe('a body that cannot be read whole or is sent as another type, on every kind of route', () => {
   const notGzip = { 'Content-Encoding': 'gzip' };
 
