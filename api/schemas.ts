@@ -1,4 +1,4 @@
-import { LINE_BREAKING, ONE_LINE_RULE_ZH } from '../domain/people.js';
+import { NOT_IN_ONE_LINE, ONE_LINE_RULE_ZH } from '../domain/people.js';
 import { programmeKeys, type ProgrammeKey } from '../domain/programmes.js';
 import { z } from './route.js';
 
@@ -111,20 +111,21 @@ export function trimmedMinPattern(min: number): string {
 
 /**
  * One line of text (a person's name, a label): trimmed, `min` (≥ 1)–`max` characters once trimmed, and no line
- * break or other control character inside, refused with 422 naming the field — text such a field carries goes
+ * break, other control character or invisible format character inside (`NOT_IN_ONE_LINE`, domain/people.ts: a
+ * zero-width space or a BOM makes a name that shows as nothing, or as another's), refused with 422 naming the field — text such a field carries goes
  * into an email's greeting or a header-like line, where a line break would start another line. The document
  * states both rules in one anchored `pattern` (stricter than the API only on blanks and breaks at either end,
  * which the API trims).
  */
 export function oneLineText(min: number, max: number, message?: string): z.ZodString {
-  const kept = `[^\\s\\ufeff${LINE_BREAKING}]`;
-  const inside = `[^${LINE_BREAKING}]`;
+  const kept = `[^\\s${NOT_IN_ONE_LINE}]`;
+  const inside = `[^${NOT_IN_ONE_LINE}]`;
   const core = min <= 1 ? kept : `${kept}${inside}{${min - 2},}${kept}`;
   return z
     .string()
     .trim()
     .min(min, message)
     .max(max)
-    .regex(new RegExp(`^[^${LINE_BREAKING}]*$`), ONE_LINE_RULE_ZH)
+    .regex(new RegExp(`^[^${NOT_IN_ONE_LINE}]*$`), ONE_LINE_RULE_ZH)
     .openapi({ pattern: `^${inside}*${core}${inside}*$` });
 }

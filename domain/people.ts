@@ -97,10 +97,22 @@ export function avoidedExpertIds(entries: readonly string[], pool: readonly Avoi
  */
 export const LINE_BREAKING = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
 
-/** What a field that must be one line is told (after its label), zh-CN. */
-export const ONE_LINE_RULE_ZH = '只能是一行文字，不能含换行、制表符等控制字符';
+/**
+ * The invisible format characters of the Basic Multilingual Plane (Unicode category Cf, as a character class both
+ * engines read): the soft hyphen, zero-width space, non-joiner and joiner, word joiner, the byte-order mark
+ * (U+FEFF) and the bidirectional controls (U+202A–U+202E, U+2066–U+2069, which can show a name reversed). Pasted
+ * from a web page or a Word file, they make `张\ufeff三` a different name from `张三` that looks the same — one
+ * person recorded twice, a 回避 list that misses them — and `\u200b` alone a name that shows as nothing.
+ */
+export const INVISIBLE = '\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff';
 
-/** Whether `text` holds no line break or other control character (`LINE_BREAKING`). */
+/** What one line of visible text (`isOneLine`, `oneLineText` in api/schemas.ts) may not hold: both classes above. */
+export const NOT_IN_ONE_LINE = `${LINE_BREAKING}${INVISIBLE}`;
+
+/** What a field that must be one line is told (after its label), zh-CN. */
+export const ONE_LINE_RULE_ZH = '只能是一行文字，不能含换行、制表符等控制字符或零宽空格等不可见字符';
+
+/** Whether `text` holds no line break, other control character or invisible format character (`NOT_IN_ONE_LINE`). */
 export function isOneLine(text: string): boolean {
-  return !new RegExp(`[${LINE_BREAKING}]`).test(text);
+  return !new RegExp(`[${NOT_IN_ONE_LINE}]`).test(text);
 }

@@ -310,17 +310,25 @@ describe('account import from XLSX/CSV', () => {
     expect(await counts()).toEqual(after);
   }, 240_000);
 
-  it('a name with a line break (a quoted CSV cell) is a row problem, as through the API, and nothing is written', async () => {
+  it('a name with a line break (a quoted CSV cell) or an invisible character is a row problem, as through the API, and nothing is written', async () => {
     const file = Buffer.from(
-      csv(['姓名,电子邮箱,账号类型,单位', '"王五\nBcc: y@z.example",wang5@henu.edu.cn,申报单位用户,河南大学']),
+      csv([
+        '姓名,电子邮箱,账号类型,单位',
+        '"王五\nBcc: y@z.example",wang5@henu.edu.cn,申报单位用户,河南大学',
+        // A zero-width space inside: looks like 赵六, is not.
+        '赵\u200b六,zhao6@henu.edu.cn,申报单位用户,河南大学',
+      ]),
       'utf8',
     );
     const res = await upload(file, 'text/csv', { dryRun: false });
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(res.body.problems).toEqual([
       expect.objectContaining({ row: 2, column: '姓名', message: expect.stringContaining('只能是一行文字') }),
+      expect.objectContaining({ row: 3, column: '姓名', message: expect.stringContaining('不可见字符') }),
     ]);
-    expect(await stack.database.db('accounts').where({ email: 'wang5@henu.edu.cn' })).toEqual([]);
+    expect(await stack.database.db('accounts').whereIn('email', ['wang5@henu.edu.cn', 'zhao6@henu.edu.cn'])).toEqual(
+      [],
+    );
   });
 
   it('a CSV with a BOM (Excel\'s "CSV UTF-8") imports; its first header is read as 姓名', async () => {
