@@ -239,6 +239,24 @@ function sentNonJsonBody(req: Request): boolean {
   return sent && !req.is(['application/json', 'application/*+json']);
 }
 
+/**
+ * Whether a route that takes no body was sent one: a JSON body other than `{}` (an empty one is none), or bytes of
+ * any other type (`sentNonJsonBody`).
+ */
+function sentUnwantedBody(req: Request): boolean {
+  if (req.body === undefined) return sentNonJsonBody(req);
+  const body: unknown = req.body;
+  return !(typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+}
+
+/**
+ * The refusal of a body sent to a route that takes none (`POST /api/accounts/:id/enable` with `{"reason":"…"}`):
+ * what it says would otherwise be dropped unread, the caller believing it recorded.
+ */
+function bodyNotAccepted(): AppError {
+  return new AppError('BODY_NOT_ACCEPTED', '此操作无需提交内容，所附内容不会被记录；请不带请求体（或以 {}）重新发送');
+}
+
 /** The refusal of a body a JSON route cannot read: its words would otherwise be dropped unread. */
 function notJson(): AppError {
   return new AppError('UNSUPPORTED_MEDIA_TYPE', '请以 application/json 发送请求体（Content-Type: application/json）');
@@ -396,6 +414,7 @@ export class ApiRoutes {
     // declare a charset nobody knows.
     errorCodes.add('INVALID_ENCODING');
     if (spec.rawBody) errorCodes.add('UNSUPPORTED_MEDIA_TYPE');
+    if (!spec.body && !spec.rawBody) errorCodes.add('BODY_NOT_ACCEPTED');
     if (spec.body) {
       // A JSON body that is not JSON, sent as another type, too large, cut short or wrongly compressed.
       errorCodes.add('MALFORMED_JSON');
@@ -472,6 +491,7 @@ export class ApiRoutes {
       const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.
       if (spec.rawBody && encodedBody(req)) throw encodedUpload();
+      if (!spec.body && !spec.rawBody && sentUnwantedBody(req)) throw bodyNotAccepted();
       if (spec.body && req.body === undefined) {
         if (sentNonJsonBody(req)) throw notJson();
         if (!whenAbsent) throw missingBody();

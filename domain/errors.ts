@@ -26,6 +26,11 @@ export const errorCatalogue = {
    */
   BODY_UNREADABLE: { status: 400, title: '请求体未完整收到或无法解压' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: '不支持的内容类型' },
+  /**
+   * A body (other than `{}`) sent to an operation that takes none, e.g. a reason sent with enabling an account:
+   * refused rather than dropped unread.
+   */
+  BODY_NOT_ACCEPTED: { status: 400, title: '此操作不接受请求体' },
   UNAUTHENTICATED: { status: 401, title: '未登录或令牌无效' },
   FORBIDDEN: { status: 403, title: '无权执行此操作' },
   NOT_FOUND: { status: 404, title: '未找到请求的资源' },

@@ -84,6 +84,36 @@ describe('one value per field', () => {
   });
 });
 
+describe('a body sent to an operation that takes none', () => {
+  it('enabling an account with a reason is 400 BODY_NOT_ACCEPTED and changes nothing; with {} or nothing it is done', async () => {
+    const target = await staffAccessToken(db(), { email: 'enable.reason@ronghe.example' });
+    const disable = () =>
+      db()('accounts')
+        .where({ id: target.accountId })
+        .update({ disabled_at: new Date(), disabled_by: 'staff:test', disabled_reason: '测试' });
+    await disable();
+    const path = `/api/accounts/${target.accountId}/enable`;
+    const withReason = await call('POST', path, { token: admin.token, body: { reason: '复核后恢复' } });
+    expect([withReason.status, withReason.body.code, withReason.body.title]).toEqual([
+      400,
+      'BODY_NOT_ACCEPTED',
+      '此操作不接受请求体',
+    ]);
+    expect(withReason.body.detail).toContain('不会被记录');
+    const asText = await fetch(`${offline.api.url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${admin.token}`, 'Content-Type': 'text/plain' },
+      body: '复核后恢复',
+    });
+    expect(asText.status).toBe(400);
+    const still = await db()('accounts').where({ id: target.accountId }).first<{ disabled_at: Date | null }>();
+    expect(still.disabled_at).not.toBeNull();
+    expect((await call('POST', path, { token: admin.token, body: {} })).status).toBe(200);
+    await disable();
+    expect((await call('POST', path, { token: admin.token })).status).toBe(200);
+  });
+});
+
 describe('one account per expert', () => {
   it('refuses a second account for an expert with 409 naming the expert, and the database refuses one too', async () => {
     const expert = await db()('experts').where({ id: 'exp-001' }).first<{ name_zh: string }>('name_zh');
