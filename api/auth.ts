@@ -268,11 +268,16 @@ export interface AuthenticationDeps {
   check?: PrincipalCheck | undefined;
 }
 
-/** Why an account no longer authenticates (zh-CN), or undefined while it does under `epoch`. */
+/**
+ * Why an account no longer authenticates under `epoch` and what the person can do (zh-CN, one sentence), or
+ * undefined while it does. A disabled or removed account cannot sign in again, so it is not told to.
+ */
 function accountEnded(account: Account | undefined, epoch: number): string | undefined {
-  if (!account) return '账号不存在';
-  if (account.disabledAt) return '该账号已停用，其全部登录和令牌随之失效';
-  if (account.credentialsEpoch !== epoch) return '该账号的密码已重置或已停用过，此前的登录和令牌均已失效';
+  if (!account) return '该账号已不存在，如需继续使用请联系系统管理员';
+  if (account.disabledAt) return '该账号已停用，其全部登录和令牌随之失效；如需恢复，请联系系统管理员';
+  if (account.credentialsEpoch !== epoch) {
+    return '该账号的密码已重置或已停用过，此前的登录和令牌均已失效，请重新登录（脚本请重新创建个人访问令牌）';
+  }
   return undefined;
 }
 
@@ -348,12 +353,12 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
         const expired = clock().getTime() - signedIn.signedInAt > deps.sessionAbsoluteMs;
         const ended =
           accountEnded(account, signedIn.epoch) ??
-          (expired ? '登录已超过最长有效时间' : undefined) ??
+          (expired ? '登录已超过最长有效时间，请重新登录' : undefined) ??
           (signedIn.link ? await linkEnded(db, signedIn.link.id, clock()) : undefined);
         if (ended) {
           await destroySession(req);
           if (account) await recordAccountAudit(db, req, account, 'account.session_ended', { reason: ended });
-          throw new AppError('SESSION_ENDED', `${ended}，请重新登录`);
+          throw new AppError('SESSION_ENDED', ended);
         }
         req.account = account!;
         req.principal = principalOfAccount(account!, 'session');

@@ -89,7 +89,10 @@ export function bodyReaderError(err: unknown): unknown {
   if (status === 413) return new AppError('PAYLOAD_TOO_LARGE');
   if (status === 415)
     return new AppError('UNSUPPORTED_MEDIA_TYPE', '不支持该请求体的内容编码（Content-Encoding）或字符集');
-  return new AppError('BODY_UNREADABLE');
+  return new AppError(
+    'BODY_UNREADABLE',
+    '请重新发送完整的请求；如声明了 Content-Encoding（gzip、deflate、br），请求体须按其压缩，否则请去掉该请求头',
+  );
 }
 
 /** A body-parser reader (`express.text(…)`, `express.raw(…)`) as Connect middleware. */

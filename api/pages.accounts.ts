@@ -109,8 +109,7 @@ export const accountPageErrors: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) return next(err);
   const { problem } = problemFor(err, req);
   const { status, problems } = pageProblemOf(err, req, res);
-  const title = problem.code === 'SESSION_ENDED' ? '登录已失效' : problem.title;
-  showPage(res, status, title, `${errorBox(problems)}<p><a href="/account/sign-in">重新登录</a></p>`);
+  showPage(res, status, problem.title, `${errorBox(problems)}<p><a href="/account/sign-in">重新登录</a></p>`);
 };
 
 /** Re-renders a form's page with a status, the problems, and what was typed (the email; never a password). */

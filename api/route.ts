@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { STAFF_ROLE_ZH } from '../domain/accounts.js';
 import { errorCatalogue, WAIT_CODES, type ErrorCode } from '../domain/errors.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
@@ -27,9 +28,12 @@ export { z };
  */
 export type Grantee = Role | 'ops';
 
-/** The zh-CN name of each grantee, as a refusal lists them. */
+/**
+ * The zh-CN name of each grantee, as a refusal lists them. `staff` names its two sub-roles: ops are centre staff
+ * too, and "仅限工作人员" would not tell an ops engineer why they are refused.
+ */
 const GRANTEE_ZH: Record<Grantee, string> = {
-  staff: '管理服务中心工作人员',
+  staff: `管理服务中心${STAFF_ROLE_ZH.officer}或${STAFF_ROLE_ZH.administrator}`,
   applicant: '申报单位用户',
   expert: '评审专家',
   enterprise: '合作企业用户',

@@ -129,7 +129,8 @@ export const errorCatalogue = {
    */
   DEVELOPMENT_TOKEN_REFUSED: { status: 401, title: '生产环境不接受开发令牌，请使用账号登录或个人访问令牌' },
   /** A browser session or token that ended: the account was disabled, its password reset, or the session expired. */
-  SESSION_ENDED: { status: 401, title: '登录已失效，请重新登录' },
+  /** The session or token no longer counts; its `detail` says why and what to do (sign in again, or ask an administrator). */
+  SESSION_ENDED: { status: 401, title: '登录已失效' },
   /** Wrong email or password (the two are not told apart, so accounts cannot be enumerated). */
   SIGN_IN_FAILED: { status: 401, title: '电子邮箱或密码不正确，请核对后重新输入' },
   /** Staff sign in with a TOTP code as well. */

@@ -373,7 +373,12 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
         reason: body.reason,
         at: receivedAt,
       });
-      if (disabled === 'last-administrator') throw new AppError('LAST_ADMINISTRATOR');
+      if (disabled === 'last-administrator') {
+        throw new AppError(
+          'LAST_ADMINISTRATOR',
+          '该账号是最后一位启用中的系统管理员：请先创建或启用另一位系统管理员账号，再停用此账号',
+        );
+      }
       if (disabled) await audited(principal!, req, 'account.disable', disabled.id, body.reason);
       return { status: 200, body: { account: accountView(disabled ?? (await existingAccount(params.accountId))) } };
     },

@@ -217,6 +217,9 @@ describe('disabling administrators', () => {
       JSON.stringify(codes),
     ).toHaveLength(1);
     expect(['LAST_ADMINISTRATOR', 'SESSION_ENDED']).toContain(codes.find((c) => c !== 'disabled'));
+    // Either refusal says what to do instead.
+    const refused = answers.find((x) => x.status !== 200)!;
+    expect(refused.body.detail).toMatch(/请先创建或启用另一位系统管理员|如需恢复，请联系系统管理员/);
     const enabled = await db()('accounts')
       .where({ kind: 'staff', staff_role: 'administrator' })
       .whereNull('disabled_at')

@@ -197,7 +197,12 @@ describe('accounts: invitation, password, TOTP, session, CSRF, disable', () => {
       // The same cookie jar: the session is ended and refused, and stays so.
       const after = await officerContext.request.get(read);
       expect(after.status()).toBe(401);
-      expect(await after.json()).toMatchObject({ code: 'SESSION_ENDED', title: '登录已失效，请重新登录' });
+      // Told why and whom to ask: signing in again would be refused (ACCOUNT_DISABLED).
+      expect(await after.json()).toMatchObject({
+        code: 'SESSION_ENDED',
+        title: '登录已失效',
+        detail: '该账号已停用，其全部登录和令牌随之失效；如需恢复，请联系系统管理员',
+      });
       expect((await officerContext.request.get(read)).status()).toBe(401);
       // Signing in again is refused too, with what to do.
       const again = await officerContext.request.post(`${stack.api.url}/api/session`, {

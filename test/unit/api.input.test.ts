@@ -441,7 +441,11 @@ describe('point 9: requests behave as a caller expects', () => {
           body: '{"reason":"x"}',
         });
         expect([bad.status, bad.headers.get('content-type')]).toEqual([400, 'application/problem+json; charset=utf-8']);
-        expect(await bad.json()).toMatchObject({ code: 'BODY_UNREADABLE', title: '请求体未完整收到或无法解压' });
+        expect(await bad.json()).toMatchObject({
+          code: 'BODY_UNREADABLE',
+          title: '请求体未完整收到或无法解压',
+          detail: expect.stringContaining('请求体须按其压缩'),
+        });
         const compress = { gzip: zlib.gzipSync, deflate: zlib.deflateSync, br: zlib.brotliCompressSync }[encoding]!;
         const good = await fetch(`${base}/accept`, {
           method: 'POST',

@@ -55,7 +55,7 @@ describe('the staff sub-role ops', () => {
       const res = await call(method, url, ops, body);
       const problem = (await res.json()) as { code: string; detail: string };
       expect([method, url, res.status, problem.code]).toEqual([method, url, 403, 'FORBIDDEN']);
-      expect(problem.detail).toMatch(/^此操作仅限管理服务中心工作人员(、申报单位用户)?$/);
+      expect(problem.detail).toMatch(/^此操作仅限管理服务中心业务人员或系统管理员(、申报单位用户)?$/);
     }
     // An officer passes the same gate (then meets the request's own checks: never 403 FORBIDDEN here).
     const listed = await call('GET', '/api/rounds/round-demo_university-2027/applications', officer);
