@@ -13,7 +13,7 @@ import {
   reportingMembers,
   requestReportsFromActiveMembers,
 } from '../db/repositories/evaluation.reports.js';
-import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
+import { programmeOfLaunch, type ProgrammeRow } from '../db/repositories/programmes.js';
 import { formatShanghai } from '../domain/calendar/index.js';
 import { gradeZh, type EvaluationGrade } from '../domain/programmes.js';
 import { evaluationReminder, evaluationRequest, evaluationResult } from '../mail/templates.js';
@@ -91,7 +91,7 @@ export async function evaluationContext(
 ): Promise<{ evaluation: EvaluationRow; programme: ProgrammeRow }> {
   const evaluation = await findEvaluation(db, evaluationId);
   if (!evaluation) refuse('EVALUATION_NOT_FOUND', evaluationId);
-  const programme = (await findProgramme(db, evaluation.programme))!;
+  const programme = (await programmeOfLaunch(db, 'evaluations', evaluationId))!;
   return { evaluation, programme };
 }
 

@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { Db } from '../db/knex.js';
 import { cancelProjectReviews } from '../db/repositories/review.answers.js';
 import { recordAudit } from '../db/repositories/audit.js';
-import { findProgramme, type ProgrammeRow } from '../db/repositories/programmes.js';
+import { programmeOfLaunch, programmeOfProject, type ProgrammeRow } from '../db/repositories/programmes.js';
 import {
   approvedApplicationsOf,
   findProject,
@@ -112,7 +112,7 @@ export interface ProjectContext extends ProjectRow {
 export async function projectContext(db: Db, projectId: string): Promise<ProjectContext> {
   const p = await findProject(db, projectId);
   if (!p) refuse('PROJECT_NOT_FOUND', projectId);
-  return { ...p, rules: (await findProgramme(db, p.programme))!.rules };
+  return { ...p, rules: (await programmeOfProject(db, projectId))!.rules };
 }
 
 /** The part of every project email that names the project. */
@@ -140,7 +140,7 @@ export function createProjectActivities(deps: ActivityDeps) {
     }): Promise<{ projectId: string; institutionId: string }[]> {
       const projects = await db.transaction(async (trx) => {
         const round = (await findRound(trx, input.roundId))!;
-        const programme = (await findProgramme(trx, round.programme))!;
+        const programme = (await programmeOfLaunch(trx, 'rounds', round.id))!;
         const years = programme.rules.project?.durationYears ?? 2;
         await insertProjects(trx, round.programme, await approvedApplicationsOf(trx, input.roundId), {
           startsOn: input.today,

@@ -1,6 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { recordAudit } from '../db/repositories/audit.js';
-import { findProgramme } from '../db/repositories/programmes.js';
+import { programmeOfLaunch } from '../db/repositories/programmes.js';
 import {
   casesToTell,
   closeShowcaseNominations,
@@ -56,7 +56,7 @@ export function createShowcaseActivities(deps: ActivityDeps) {
     async openShowcase(input: { showcaseId: string; workflowId: string; today: string }): Promise<ShowcaseOpened> {
       const showcase = await findShowcase(db, input.showcaseId);
       if (!showcase) refuse('SHOWCASE_NOT_FOUND', input.showcaseId);
-      const programme = (await findProgramme(db, 'typical_case'))!;
+      const programme = (await programmeOfLaunch(db, 'showcases', input.showcaseId))!;
       const { calendar: cal } = await calendar.snapshot();
       let due = showcase.nominationsDueAt;
       let dueDay = showcase.nominationsDueDay;

@@ -11,6 +11,7 @@ import {
 } from './seeds/reference-data.js';
 import { bundledCalendarDays, CHINESE_DAYS_SOURCE } from './seeds/bundled-calendar.js';
 import { insertCalendarVersion } from './repositories/calendar.js';
+import { recordFirstVersions } from './repositories/reference-versions.js';
 import { isSingleMailbox } from '../mail/address.js';
 
 export interface SeedSummary {
@@ -98,6 +99,8 @@ export async function seed(db: Db): Promise<SeedSummary> {
       )
       .onConflict('id')
       .ignore();
+    // What the seed inserted is each row's version 1 (issue 16): later changes are versions 2, 3, ….
+    await recordFirstVersions(trx, { reason: '演示数据（种子）', actor: 'system:seed', source: 'seed' });
     const calendarYears = await seedCalendar(trx);
     const count = async (table: string) =>
       Number((await trx(table).count<{ count: number }[]>('* as count'))[0]!.count);

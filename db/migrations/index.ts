@@ -18,6 +18,7 @@ import * as oidcIdentities from './016_oidc_identities.js';
 import * as assignmentLinks from './017_assignment_links.js';
 import * as versionAvoidLists from './018_version_avoid_lists.js';
 import * as oneAccountPerExpert from './019_one_account_per_expert.js';
+import * as referenceVersions from './020_reference_versions.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '017_assignment_links': assignmentLinks,
   '018_version_avoid_lists': versionAvoidLists,
   '019_one_account_per_expert': oneAccountPerExpert,
+  '020_reference_versions': referenceVersions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

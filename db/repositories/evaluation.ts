@@ -1,5 +1,6 @@
 import type { Db } from '../knex.js';
 import type { TimeCompression } from '../../domain/compressed-time.js';
+import { currentRulesVersion } from './programmes.js';
 
 export interface EvaluationRow {
   id: string;
@@ -44,7 +45,10 @@ export class EvaluationExistsError extends Error {
   override name = 'EvaluationExistsError';
 }
 
-/** The row that makes (programme, year) unique: a second launch, by hand or by a Schedule, is refused. */
+/**
+ * The row that makes (programme, year) unique: a second launch, by hand or by a Schedule, is refused. The
+ * evaluation keeps the programme's current rules version (`rules_version`), read in the same statement.
+ */
 export async function insertEvaluation(
   db: Db,
   e: {
@@ -61,6 +65,7 @@ export async function insertEvaluation(
     .insert({
       id: e.id,
       programme: e.programme,
+      rules_version: currentRulesVersion(db, e.programme),
       year: e.year,
       title_zh: e.titleZh,
       status: 'launched',

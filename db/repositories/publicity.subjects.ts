@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from '../knex.js';
 import { gradeZh, type EvaluationGrade } from '../../domain/programmes.js';
-import { findProgramme } from './programmes.js';
+import { findProgramme, programmeOfLaunch } from './programmes.js';
 import { roundContext } from './round.rules.js';
 
 /**
@@ -77,7 +77,7 @@ async function roundSubject(trx: Db, roundId: string, parentId: string | undefin
 async function showcaseSubject(trx: Db, showcaseId: string) {
   const showcase = await trx('showcases').where({ id: showcaseId }).first<{ title_zh: string } | undefined>('title_zh');
   if (!showcase) return undefined;
-  const programme = (await findProgramme(trx, 'typical_case'))!;
+  const programme = (await programmeOfLaunch(trx, 'showcases', showcaseId))!;
   return {
     titleZh: `${showcase.title_zh}拟入选案例公示`,
     workingDays: programme.rules.publicity.workingDays,
@@ -102,7 +102,7 @@ async function evaluationSubject(trx: Db, evaluationId: string, parentId: string
     .where({ id: evaluationId })
     .first<{ title_zh: string; programme: string } | undefined>('title_zh', 'programme');
   if (!evaluation) return undefined;
-  const programme = (await findProgramme(trx, evaluation.programme))!;
+  const programme = (await programmeOfLaunch(trx, 'evaluations', evaluationId))!;
   return {
     titleZh: `${evaluation.title_zh}结果${parentId ? '（变更部分）' : ''}公示`,
     workingDays: programme.rules.publicity.workingDays,

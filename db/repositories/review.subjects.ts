@@ -6,7 +6,7 @@ import {
   type RubricCriterion,
 } from '../../domain/programmes.js';
 import { quotaOf } from '../../domain/review/scoring.js';
-import { findProgramme, type ProgrammeRow } from './programmes.js';
+import { findProgramme, programmeOfLaunch, programmeOfProject, type ProgrammeRow } from './programmes.js';
 import { roundContext } from './round.rules.js';
 import { itemKindOf, type ReviewItemKind, type ReviewSubjectKind } from '../../domain/review/subjects.js';
 
@@ -48,7 +48,7 @@ export async function reviewSubject(db: Db, kind: ReviewSubjectKind, id: string)
     const showcase = await db('showcases')
       .where({ id })
       .first<{ title_zh: string; quota: number | null } | undefined>('title_zh', 'quota');
-    const programme = await findProgramme(db, 'typical_case');
+    const programme = await programmeOfLaunch(db, 'showcases', id);
     if (!showcase || !programme) return undefined;
     return {
       kind,
@@ -65,14 +65,14 @@ export async function reviewSubject(db: Db, kind: ReviewSubjectKind, id: string)
     const report = await db('project_reports as r')
       .join('projects as p', 'p.id', 'r.project_id')
       .where('r.id', id)
-      .first<{ programme: string; title_zh: string; kind: 'midterm' | 'final'; attempt: number } | undefined>(
-        'p.programme',
+      .first<{ project_id: string; title_zh: string; kind: 'midterm' | 'final'; attempt: number } | undefined>(
+        'p.id as project_id',
         'p.title_zh',
         'r.kind',
         'r.attempt',
       );
     if (!report) return undefined;
-    const programme = await findProgramme(db, report.programme);
+    const programme = await programmeOfProject(db, report.project_id);
     if (!programme) return undefined;
     const what = report.kind === 'midterm' ? '中期检查' : report.attempt > 1 ? '结项（再次提交）' : '结项';
     return {
@@ -94,7 +94,8 @@ export async function reviewSubject(db: Db, kind: ReviewSubjectKind, id: string)
           .where('x.id', id)
           .first<{ programme: string; title_zh: string } | undefined>('d.programme', 'd.title_zh');
   if (!row) return undefined;
-  const programme = await findProgramme(db, row.programme);
+  const programme =
+    kind === 'evaluation' ? await programmeOfLaunch(db, 'evaluations', id) : await findProgramme(db, row.programme);
   if (!programme) return undefined;
   return {
     kind,

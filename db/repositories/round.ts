@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../knex.js';
 import { COUNTED_STATUSES } from '../../domain/applications.js';
 import type { RoundRuleOverrides } from '../../domain/programmes.js';
+import { currentRulesVersion } from './programmes.js';
 
 export interface RoundRow {
   id: string;
@@ -82,10 +83,15 @@ export class RoundExistsError extends Error {
   override name = 'RoundExistsError';
 }
 
-function roundRecord(round: NewRound) {
+/**
+ * The round's row. `rules_version` is the programme's current rules version, read in the same statement: the round
+ * keeps it whatever is changed later (issue 16, `reference_versions`).
+ */
+function roundRecord(db: Db, round: NewRound) {
   return {
     id: round.id,
     programme: round.programme,
+    rules_version: currentRulesVersion(db, round.programme),
     year: round.year,
     title_zh: round.titleZh,
     status: 'launched',
@@ -111,7 +117,7 @@ function roundRecord(round: NewRound) {
  * refuses the launch.
  */
 export async function insertRound(db: Db, round: NewRound): Promise<void> {
-  const record = roundRecord(round);
+  const record = roundRecord(db, round);
   const replaced = await db('rounds')
     .insert(record)
     .onConflict('id')
@@ -122,7 +128,7 @@ export async function insertRound(db: Db, round: NewRound): Promise<void> {
 }
 
 export async function insertRoundIfMissing(db: Db, round: NewRound): Promise<void> {
-  await db('rounds').insert(roundRecord(round)).onConflict('id').ignore();
+  await db('rounds').insert(roundRecord(db, round)).onConflict('id').ignore();
 }
 
 /**

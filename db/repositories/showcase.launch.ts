@@ -1,5 +1,6 @@
 import type { Db } from '../knex.js';
 import type { TimeCompression } from '../../domain/compressed-time.js';
+import { currentRulesVersion, SHOWCASE_PROGRAMME } from './programmes.js';
 
 export interface NewShowcase {
   /** `showcase-<year>`, also its workflow id. */
@@ -13,7 +14,7 @@ export interface NewShowcase {
 }
 
 /**
- * Reserves the year's showcase row (status `launched`). Returns false, writing nothing, when the year's
+ * Reserves the year's showcase row (status `launched`), keeping the current rules version of `typical_case`. Returns false, writing nothing, when the year's
  * showcase already exists: one per year.
  */
 export async function insertShowcase(trx: Db, showcase: NewShowcase): Promise<boolean> {
@@ -23,6 +24,7 @@ export async function insertShowcase(trx: Db, showcase: NewShowcase): Promise<bo
       year: showcase.year,
       title_zh: showcase.titleZh,
       status: 'launched',
+      rules_version: currentRulesVersion(trx, SHOWCASE_PROGRAMME),
       quota: showcase.quota,
       launched_by: showcase.launchedBy,
       workflow_id: showcase.id,

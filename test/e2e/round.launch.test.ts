@@ -139,6 +139,7 @@ describe('launching a round (the thin vertical slice)', () => {
       status: 'call_closed',
       opens_at: new Date('2024-03-01T01:00:00Z'),
       launched_by: 'staff:archive',
+      rules_version: 1,
     });
     const relaunch = await stack.request<{ code: string }>('POST', '/api/rounds', {
       token: staff,
