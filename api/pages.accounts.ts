@@ -29,7 +29,7 @@ import { recordAccountAudit } from './auth.js';
 import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
 import { formBody, readForm, type Typed } from './pages.forms.js';
 import { csrfField, errorBox, escape, showPage } from './pages.js';
-import type { SignInLimits } from './rate-limit.js';
+import { emailKey, type SignInLimits } from './rate-limit.js';
 import { oidcSignInButton } from './pages.oidc.js';
 import { requestIdOf } from './request.js';
 import { hasValidCsrfToken } from './session.js';
@@ -500,6 +500,8 @@ ${signOutForm(req)}`,
     }
     await setPasswordHash(db, found.account.id, await hashPassword(password), { endCredentials: true });
     await recordAccountAudit(db, req, found.account, 'account.password_reset');
+    // The owner proved who they are: failed attempts by anyone else no longer hold the account back.
+    await deps.signInLimits.forgive(req, emailKey(found.account.email)!);
     showPage(
       res,
       200,

@@ -235,13 +235,7 @@ export function assignmentLinkPages(deps: AssignmentLinkPageDeps): Router {
       next(err);
     }
   };
-  router.post(
-    '/review/assignment/:token',
-    rawBody,
-    read,
-    signIn,
-    pageErrors,
-  );
+  router.post('/review/assignment/:token', rawBody, read, signIn, pageErrors);
 
   router.get(ASSIGNMENTS_PAGE, async (req, res, next) => {
     try {

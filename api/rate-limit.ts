@@ -154,6 +154,7 @@ export interface LimitSpec<S = undefined> {
 /** A limit of a `RateLimits`: counts requests in PostgreSQL and refuses those over the limit. */
 export class Limiter<S = undefined> {
   private handler: RateLimitRequestHandler | undefined;
+  private store: PostgresStore | undefined;
   /** The key of each request being counted, for express-rate-limit's `keyGenerator`. */
   private readonly keys = new WeakMap<Request, string>();
 
@@ -196,10 +197,11 @@ export class Limiter<S = undefined> {
     if (this.handler) return this.handler;
     const { spec } = this;
     const logger = this.owner.logger;
+    this.store = createStore(this.owner.pool(), `ronghe:${spec.name}`);
     this.handler = rateLimit({
       windowMs: spec.windowMs,
       limit: spec.limit,
-      store: createStore(this.owner.pool(), `ronghe:${spec.name}`),
+      store: this.store,
       identifier: spec.name,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
@@ -219,9 +221,21 @@ export class Limiter<S = undefined> {
     return this.handler;
   }
 
+  /**
+   * Forgets what `key` has counted in the current window (a completed password reset lifts the sign-in counts).
+   *
+   * @throws the store's error (pg) when PostgreSQL cannot be reached.
+   */
+  async forget(key: string): Promise<void> {
+    await this.owner.start();
+    this.build();
+    await this.store!.resetKey(key);
+  }
+
   /** Forgets the built instance: its store's pool is ended by the owner's `close`. */
   reset(): void {
     this.handler = undefined;
+    this.store = undefined;
   }
 
   private refusal(req: Request, res: Response): AppError {
@@ -374,22 +388,30 @@ export function objectionLimits(limits: RateLimits, settings: RateLimitConfig['o
  * The limits on sign-in attempts (`signInLimits`). Only a real check of a password or a second-factor code is an
  * attempt: the sign-in code (`checkPassword`, `checkSecondFactor` in api/sign-in.ts) counts it right before the
  * check, after the request has been read and found well-formed, so a post that cannot be read (415, 422, a
- * repeated field, a missing CSRF token) counts against no one. Every route shares the same two counts (the same
+ * repeated field, a missing CSRF token) counts against no one. Every route shares the same counts (the same
  * limiter names): a password page, a second-factor page, an assignment link's page and the JSON API count
  * together.
  */
 export interface SignInLimits {
   /**
-   * Counts one check against the client's address and, when `account` is given, against that account (an email,
-   * trimmed and lower-cased: `emailKey`). A typed email that is not one names no account and is counted by
-   * address only: no key is shared by strangers, so nobody is held back by another's typos. A request is counted
-   * once, however many checks it makes (a password and a TOTP code in one `POST /api/session`). Only failures
-   * stay counted (an answer below 400 gives the count back).
+   * Counts one check against the client's address and, when `account` is given (an email, trimmed and lower-cased:
+   * `emailKey`), against that account from this address and against that account from every address. A typed
+   * email that is not one names no account and is counted by address only: no key is shared by strangers. A
+   * request is counted once, however many checks it makes (a password and a TOTP code in one
+   * `POST /api/session`). Only failures stay counted (an answer below 400 gives the count back).
    *
    * @throws AppError RATE_LIMITED (429, `Retry-After` set on `req.res`); the store's error (503) when PostgreSQL
    *   cannot count.
    */
   attempt(req: Request, account: string | undefined): Promise<void>;
+  /**
+   * Lifts the account's counts after its owner proved who they are by completing a password reset from the
+   * emailed link: its count from every address, and from the address the reset was completed at. Someone else's
+   * guesses then lock no one out for longer than it takes to reset the password.
+   *
+   * @throws the store's error (pg) when PostgreSQL cannot be reached.
+   */
+  forgive(req: Request, account: string): Promise<void>;
   /**
    * Counts a password-reset request against the email typed (`emailKey`), sent or not (RESET_EMAIL_RATE_LIMIT in
    * the sign-in window): the count is by the email typed, whether an account has it or not, so a refusal tells
@@ -403,9 +425,10 @@ export interface SignInLimits {
 /**
  * The limits on sign-in attempts. Only failed attempts count (express-rate-limit's `skipSuccessfulRequests`: an
  * answer below 400 gives its count back when the response finishes), so a handler must answer a wrong password
- * or TOTP code with a 4xx. Counted per client address (SIGNIN_ADDRESS_RATE_LIMIT) and per account
- * (SIGNIN_ACCOUNT_RATE_LIMIT; see `SignInLimits.attempt`), each in SIGNIN_RATE_WINDOW_MINUTES. The API's error
- * handler answers a refusal with problem+json; a page shows it.
+ * or TOTP code with a 4xx. Counted per client address (SIGNIN_ADDRESS_RATE_LIMIT), per account from that address
+ * (SIGNIN_ACCOUNT_RATE_LIMIT) and per account from every address (SIGNIN_ACCOUNT_TOTAL_RATE_LIMIT; see
+ * `SignInLimits.attempt`), each in SIGNIN_RATE_WINDOW_MINUTES. The API's error handler answers a refusal with
+ * problem+json; a page shows it.
  */
 export function signInLimits(limits: RateLimits, settings: RateLimitConfig['signIn']): SignInLimits {
   const common = { windowMs: settings.windowMs, skipSuccessfulRequests: true };
@@ -416,11 +439,21 @@ export function signInLimits(limits: RateLimits, settings: RateLimitConfig['sign
     message: (until) => `同一来源登录失败次数过多，请于${until}后再试`,
     key: addressKey,
   });
-  const byAccount = limits.limiter<string>({
+  const accountFromAddress = (req: Request, account: string) => `${account} ${addressKey(req)}`;
+  const byAccountFromAddress = limits.limiter<string>({
     ...common,
     name: 'sign-in-account',
     limit: settings.perAccount,
-    message: (until) => `该账号登录失败次数过多，请于${until}后再试`,
+    message: (until) =>
+      `该账号登录失败次数过多，请于${until}后再试；如忘记密码，可在登录页申请重置密码，重置后即可登录`,
+    key: (req, account) => (account === undefined ? undefined : accountFromAddress(req, account)),
+  });
+  const byAccount = limits.limiter<string>({
+    ...common,
+    name: 'sign-in-account-total',
+    limit: settings.perAccountTotal,
+    message: (until) =>
+      `该账号近期登录失败次数过多，请于${until}后再试；如忘记密码，可在登录页申请重置密码，重置后即可登录`,
     key: (_req, account) => account,
   });
   const resetEmails = limits.limiter<string>({
@@ -441,7 +474,12 @@ export function signInLimits(limits: RateLimits, settings: RateLimitConfig['sign
       counted.add(req);
       const res = responseOf(req);
       await byAddress.check(req, res);
+      await byAccountFromAddress.check(req, res, account);
       await byAccount.check(req, res, account);
+    },
+    async forgive(req, account) {
+      await byAccountFromAddress.forget(accountFromAddress(req, account));
+      await byAccount.forget(account);
     },
     async resetRequest(req, email) {
       await resetEmails.check(req, responseOf(req), email);

@@ -58,7 +58,8 @@ export function isReady(account: Account): boolean {
  * The account whose email and password these are. The check is counted first (`SignInLimits.attempt`, against
  * the client's address and the email typed): call it only with a request already read and well-formed.
  *
- * @throws AppError RATE_LIMITED (429) before anything is checked, over a sign-in limit; SIGN_IN_FAILED (401; unknown email or wrong password, not told apart), ACCOUNT_DISABLED (403),
+ * @throws AppError VALIDATION_FAILED (422, naming 电子邮箱 / 密码) when either is empty or not text — not an
+ *   attempt, not counted; RATE_LIMITED (429) before anything is checked, over a sign-in limit; SIGN_IN_FAILED (401; unknown email or wrong password, not told apart), ACCOUNT_DISABLED (403),
  *   ACCOUNT_NOT_READY (403; invitation not completed) — each audited.
  */
 export async function checkPassword(
@@ -67,6 +68,14 @@ export async function checkPassword(
   email: unknown,
   password: unknown,
 ): Promise<Account> {
+  const unfilled = [
+    ...(typeof email === 'string' && email.trim() !== '' ? [] : [{ path: 'email', label: '电子邮箱' }]),
+    ...(typeof password === 'string' && password !== '' ? [] : [{ path: 'password', label: '密码' }]),
+  ].map((f) => ({ ...f, message: `请填写${f.label}` }));
+  // Nothing to check yet: not an attempt, counted against no one.
+  if (unfilled.length > 0) {
+    throw new AppError('VALIDATION_FAILED', unfilled.map((f) => f.message).join('；'), { errors: unfilled });
+  }
   await deps.signInLimits.attempt(req, emailKey(email));
   const normalised = normaliseEmail(email);
   const account = normalised ? await findAccountByEmail(deps.db, normalised) : undefined;

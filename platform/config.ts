@@ -84,7 +84,8 @@ const envSchema = z.object({
   OBJECTION_PUBLICITY_RATE_LIMIT: wholeNumber(1, 1_000_000, 1000),
   SIGNIN_RATE_WINDOW_MINUTES: wholeNumber(1, 10_080, 15),
   SIGNIN_ACCOUNT_RATE_LIMIT: wholeNumber(1, 100_000, 5),
-  SIGNIN_ADDRESS_RATE_LIMIT: wholeNumber(1, 100_000, 30),
+  SIGNIN_ACCOUNT_TOTAL_RATE_LIMIT: wholeNumber(1, 100_000, 50),
+  SIGNIN_ADDRESS_RATE_LIMIT: wholeNumber(1, 100_000, 100),
   RESET_EMAIL_RATE_LIMIT: wholeNumber(1, 100_000, 3),
   ATTACHMENTS_DIR: optionalString,
   ATTACHMENT_MAX_MB: z.coerce.number().positive().max(1024).default(20),
@@ -223,9 +224,20 @@ export interface RateLimitConfig {
   /** Failed sign-in attempts (SIGNIN_RATE_WINDOW_MINUTES, default 15). */
   signIn: {
     windowMs: number;
-    /** Per account identifier typed (SIGNIN_ACCOUNT_RATE_LIMIT, default 5). */
+    /**
+     * Per account from one client address (SIGNIN_ACCOUNT_RATE_LIMIT, default 5): a guesser at one address is
+     * stopped, the person at another is not.
+     */
     perAccount: number;
-    /** Per client address (SIGNIN_ADDRESS_RATE_LIMIT, default 30). */
+    /**
+     * Per account from every address together (SIGNIN_ACCOUNT_TOTAL_RATE_LIMIT, default 50): a ceiling against
+     * guessing spread over many addresses. A completed password reset lifts both counts of the account.
+     */
+    perAccountTotal: number;
+    /**
+     * Per client address, whichever accounts (SIGNIN_ADDRESS_RATE_LIMIT, default 100: a university's staff may sign
+     * in from behind one address).
+     */
     perAddress: number;
     /**
      * Password-reset requests per email typed, answered or not, in the same window (RESET_EMAIL_RATE_LIMIT,
@@ -418,6 +430,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signIn: {
         windowMs: e.SIGNIN_RATE_WINDOW_MINUTES * 60_000,
         perAccount: e.SIGNIN_ACCOUNT_RATE_LIMIT,
+        perAccountTotal: e.SIGNIN_ACCOUNT_TOTAL_RATE_LIMIT,
         perAddress: e.SIGNIN_ADDRESS_RATE_LIMIT,
         resetPerEmail: e.RESET_EMAIL_RATE_LIMIT,
       },

@@ -308,10 +308,42 @@ describe('only a real check is a sign-in attempt', () => {
       });
       expectPage(repeated, 422);
       expectPage(await visitor.submit('/account/sign-in', { email, password: 'wrong' }), 403);
+      // The page without a password, or with an empty one: nothing to check yet.
+      const unfilled = await visitor.submit('/account/sign-in', { email }, { from: form });
+      expectPage(unfilled, 422);
+      expect(textOf(unfilled)).toContain('请填写密码');
+      expectPage(await visitor.submit('/account/sign-in', { email, password: '' }, { from: form }), 422);
     }
     const code = authenticator(account.totpSecret!, email).generate();
     const signedIn = await new Visitor().json('POST', '/api/session', { email, password: PASSWORD, totp: code });
     expect([signedIn.status, signedIn.body.code]).toEqual([200, undefined]);
+  });
+});
+
+describe("someone else's guesses", () => {
+  it('lock an account out only until its owner resets the password from the emailed link', async () => {
+    const email = 'guessed.at@zzu.edu.cn';
+    await readyAccount({ kind: 'institution', institutionId: 'zzu', email });
+    for (let i = 0; i < ACCOUNT_LIMIT; i++) {
+      expect((await new Visitor().json('POST', '/api/session', { email, password: `guess ${i}` })).status).toBe(401);
+    }
+    const locked = await new Visitor().json('POST', '/api/session', { email, password: PASSWORD });
+    expect([locked.status, locked.body.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(String(locked.body.detail)).toContain('重置后即可登录');
+
+    const owner = new Visitor();
+    const form = await owner.get('/account/reset');
+    expectPage(await owner.submit('/account/reset', { email }, { from: form }), 200);
+    const link = await linkIn(email, 'account.password_reset');
+    const newPasswordForm = await owner.get(link);
+    const done = await owner.submit(
+      new URL(link).pathname,
+      { password: NEW_PASSWORD, confirm: NEW_PASSWORD },
+      { from: newPasswordForm },
+    );
+    expectPage(done, 200);
+    const signedIn = await new Visitor().json('POST', '/api/session', { email, password: NEW_PASSWORD });
+    expect(signedIn.status, signedIn.text).toBe(200);
   });
 });
 

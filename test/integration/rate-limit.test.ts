@@ -42,7 +42,7 @@ afterAll(async () => {
  * `X-Forwarded-For` stands for the client address.
  */
 async function signInApp(
-  settings = { windowMs: HOUR, perAccount: 3, perAddress: 5, resetPerEmail: 2 },
+  settings = { windowMs: HOUR, perAccount: 3, perAccountTotal: 6, perAddress: 5, resetPerEmail: 2 },
   db: Db = database.db,
 ) {
   const limits = new RateLimits({ db, logger });
@@ -53,6 +53,11 @@ async function signInApp(
   app.post('/reset', express.json(), async (req, res) => {
     await bySignIn.resetRequest(req, (req.body as { email: string }).email);
     res.status(200).end();
+  });
+  // A completed password reset, as the reset page calls it.
+  app.post('/reset-done', express.json(), async (req, res) => {
+    await bySignIn.forgive(req, emailKey((req.body as { email: string }).email)!);
+    res.status(204).end();
   });
   app.post('/sign-in', express.json(), async (req, res) => {
     const { email, password, totp } = req.body as { email?: unknown; password?: unknown; totp?: unknown };
@@ -81,6 +86,14 @@ async function signInApp(
       });
       const text = await res.text();
       return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    resetDone: async (email: string, from: string) => {
+      const res = await fetch(`${base}/reset-done`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': from },
+        body: JSON.stringify({ email }),
+      });
+      expect(res.status).toBe(204);
     },
     signIn: async (email: string, password: string | null, from = '198.51.100.1', totp?: string) => {
       const res = await fetch(`${base}/sign-in`, {
@@ -112,21 +125,22 @@ describe('sign-in limits on PostgreSQL', () => {
     expect(publicMigrations.rows).toHaveLength(0);
   });
 
-  it('counts failed attempts per account (the email typed, trimmed and lower-cased), not successes', async () => {
+  it('counts failed attempts per account from one address (the email typed, trimmed and lower-cased), not successes', async () => {
     const { signIn } = await signInApp();
+    const from = '198.51.100.11';
     // Successes give their count back: far more than the limit, all let in.
-    for (let i = 0; i < 6; i++) expect((await signIn('li@uni.example', 'right')).status).toBe(204);
-    // Three failures from three addresses, the email typed three ways: one account.
-    expect((await signIn('wang@uni.example', 'wrong', '198.51.100.11')).status).toBe(401);
-    expect((await signIn(' Wang@Uni.example ', 'wrong', '198.51.100.12')).status).toBe(401);
-    expect((await signIn('WANG@UNI.EXAMPLE', 'wrong', '198.51.100.13')).status).toBe(401);
-    // The fourth is refused before the password is looked at, even the right one.
-    const limited = await signIn('wang@uni.example', 'right', '198.51.100.14');
+    for (let i = 0; i < 6; i++) expect((await signIn('li@uni.example', 'right', from)).status).toBe(204);
+    // Three failures, the email typed three ways: one account.
+    expect((await signIn('wang@uni.example', 'wrong', from)).status).toBe(401);
+    expect((await signIn(' Wang@Uni.example ', 'wrong', from)).status).toBe(401);
+    expect((await signIn('WANG@UNI.EXAMPLE', 'wrong', from)).status).toBe(401);
+    // The fourth from that address is refused before the password is looked at, even the right one.
+    const limited = await signIn('wang@uni.example', 'right', from);
     expect([limited.status, limited.body.code, limited.body.policy]).toEqual([429, 'RATE_LIMITED', 'sign-in-account']);
     expect(limited.headers.get('content-type')).toContain('application/problem+json');
     expect(limited.body.title).toBe('提交过于频繁，请稍后再试');
     expect(limited.body.detail).toMatch(
-      /^该账号登录失败次数过多，请于\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）后再试$/,
+      /^该账号登录失败次数过多，请于\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间）后再试；如忘记密码，可在登录页申请重置密码，重置后即可登录$/,
     );
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
@@ -134,8 +148,34 @@ describe('sign-in limits on PostgreSQL', () => {
     expect(limited.body.retryAfterSeconds).toBe(retryAfter);
     expect(limited.headers.get('ratelimit')).toContain('"sign-in-account"; r=0');
     expect(limited.headers.get('ratelimit-policy')).toContain('"sign-in-account"; q=3; w=3600');
-    // Another account from the same addresses is not held back by it.
-    expect((await signIn('zhao@uni.example', 'right', '198.51.100.11')).status).toBe(204);
+    // The account's owner at another address is not locked out by the guesser; another account is not either.
+    expect((await signIn('wang@uni.example', 'right', '198.51.100.12')).status).toBe(204);
+    expect((await signIn('zhao@uni.example', 'right', from)).status).toBe(204);
+  });
+
+  it('counts failed attempts per account from every address together, a ceiling against spread guessing', async () => {
+    const { signIn } = await signInApp();
+    // Six failures (the total limit) from six addresses, each below its own limit of three.
+    for (let i = 0; i < 6; i++) expect((await signIn('qin@uni.example', 'wrong', `198.51.100.7${i}`)).status).toBe(401);
+    const limited = await signIn('qin@uni.example', 'right', '198.51.100.79');
+    expect([limited.status, limited.body.policy]).toEqual([429, 'sign-in-account-total']);
+    expect(limited.body.detail).toMatch(/^该账号近期登录失败次数过多.*重置后即可登录$/);
+  });
+
+  it("a completed password reset lifts the account's counts: someone else's guesses lock no one out for long", async () => {
+    const { signIn, resetDone } = await signInApp();
+    const guesser = '203.0.113.50';
+    const owner = '198.51.100.90';
+    // Six failures in all (the total limit), two from the owner's own address.
+    for (let i = 0; i < 2; i++) expect((await signIn('feng@uni.example', 'wrong', owner)).status).toBe(401);
+    for (let i = 0; i < 4; i++)
+      expect((await signIn('feng@uni.example', 'wrong', `203.0.113.5${i + 1}`)).status).toBe(401);
+    expect((await signIn('feng@uni.example', 'right', owner)).body.policy).toBe('sign-in-account-total');
+    await resetDone('feng@uni.example', owner);
+    expect((await signIn('feng@uni.example', 'right', owner)).status).toBe(204);
+    // The guesser's own count from its address is not lifted by the owner's reset elsewhere.
+    for (let i = 0; i < 3; i++) await signIn('feng@uni.example', 'wrong', guesser);
+    expect((await signIn('feng@uni.example', 'wrong', guesser)).body.policy).toBe('sign-in-account');
   });
 
   it("counts an attempt naming no account by its address only: nobody is held back by strangers' typos", async () => {
@@ -161,9 +201,9 @@ describe('sign-in limits on PostgreSQL', () => {
     const { signIn } = await signInApp();
     // Three wrong codes after the right password: three failures, not six (the limit is 3).
     for (let i = 0; i < 3; i++) {
-      expect((await signIn('zhou.totp@uni.example', 'right', `198.51.100.6${i}`, '000000')).status).toBe(401);
+      expect((await signIn('zhou.totp@uni.example', 'right', '198.51.100.60', '000000')).status).toBe(401);
     }
-    const limited = await signIn('zhou.totp@uni.example', 'right', '198.51.100.64', '123456');
+    const limited = await signIn('zhou.totp@uni.example', 'right', '198.51.100.60', '123456');
     expect([limited.status, limited.body.policy]).toEqual([429, 'sign-in-account']);
   });
 
@@ -194,9 +234,9 @@ describe('sign-in limits on PostgreSQL', () => {
     const two = await signInApp();
     // Each app alone has seen fewer than the limit (3): together they have seen it.
     expect((await one.signIn('shared@uni.example', 'wrong', '192.0.2.1')).status).toBe(401);
-    expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.2')).status).toBe(401);
-    expect((await one.signIn('shared@uni.example', 'wrong', '192.0.2.3')).status).toBe(401);
-    expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.4')).status).toBe(429);
+    expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.1')).status).toBe(401);
+    expect((await one.signIn('shared@uni.example', 'wrong', '192.0.2.1')).status).toBe(401);
+    expect((await two.signIn('shared@uni.example', 'wrong', '192.0.2.1')).status).toBe(429);
   });
 
   it('fails closed: PostgreSQL out of reach answers 503, never an unlimited pass; a start without it fails', async () => {

@@ -8,7 +8,7 @@ describe('rate limit configuration', () => {
     expect(limits).toEqual({
       trustProxy: false,
       objection: { windowMs: 3_600_000, perAddress: 20, perEmail: 10, perPublicity: 1000 },
-      signIn: { windowMs: 900_000, perAccount: 5, perAddress: 30, resetPerEmail: 3 },
+      signIn: { windowMs: 900_000, perAccount: 5, perAccountTotal: 50, perAddress: 100, resetPerEmail: 3 },
     });
   });
 
@@ -20,11 +20,18 @@ describe('rate limit configuration', () => {
       OBJECTION_PUBLICITY_RATE_LIMIT: '50',
       SIGNIN_RATE_WINDOW_MINUTES: '10',
       SIGNIN_ACCOUNT_RATE_LIMIT: '4',
+      SIGNIN_ACCOUNT_TOTAL_RATE_LIMIT: '12',
       SIGNIN_ADDRESS_RATE_LIMIT: '40',
       RESET_EMAIL_RATE_LIMIT: '2',
     });
     expect(limits.objection).toEqual({ windowMs: 1_800_000, perAddress: 7, perEmail: 3, perPublicity: 50 });
-    expect(limits.signIn).toEqual({ windowMs: 600_000, perAccount: 4, perAddress: 40, resetPerEmail: 2 });
+    expect(limits.signIn).toEqual({
+      windowMs: 600_000,
+      perAccount: 4,
+      perAccountTotal: 12,
+      perAddress: 40,
+      resetPerEmail: 2,
+    });
   });
 
   it('TRUST_PROXY: false, a hop count, or addresses, subnets and named ranges', () => {
