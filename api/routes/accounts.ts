@@ -13,6 +13,7 @@ import {
 } from '../../db/repositories/accounts.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
+import { formatInstantZh } from '../../domain/calendar/index.js';
 import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN } from '../../mail/address.js';
 import {
   accountRoleZh,
@@ -159,6 +160,32 @@ const NewAccountBody = z
   ])
   .openapi('NewAccount');
 
+/** Where each kind's reference points: its field, the field's label, its table, and what a row of it is called. */
+const REFERENCES = {
+  institution: { field: 'institutionId', label: '所代表的单位', table: 'institutions', noun: '申报单位' },
+  enterprise: { field: 'enterpriseId', label: '所代表的企业', table: 'enterprises', noun: '合作企业' },
+  expert: { field: 'expertId', label: '专家库编号', table: 'experts', noun: '专家库中的专家' },
+} as const;
+
+/**
+ * The 422 for a new account whose reference names no row of its kind (the foreign key refused it), naming the
+ * field and, when the id names a row of another kind (a university given as `enterpriseId`), what it is instead.
+ */
+async function unknownReference(db: Db, body: { kind: string } & Record<string, unknown>): Promise<AppError> {
+  const wanted = REFERENCES[body.kind as keyof typeof REFERENCES];
+  if (!wanted) return new AppError('VALIDATION_FAILED', '所代表的单位、企业或专家不存在，请核对编号');
+  const id = String(body[wanted.field]);
+  let message = `没有编号为“${id}”的${wanted.noun}，请核对编号`;
+  for (const other of Object.values(REFERENCES)) {
+    if (other === wanted) continue;
+    const row = await db(other.table).where({ id }).first<{ name_zh: string } | undefined>('name_zh');
+    if (row) message = `“${id}”（${row.name_zh}）是${other.noun}，不是${wanted.noun}；请核对编号或账号类型`;
+  }
+  return new AppError('VALIDATION_FAILED', `${wanted.label}：${message}`, {
+    errors: [{ path: wanted.field, label: wanted.label, message }],
+  });
+}
+
 function isForeignKeyViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23503';
 }
@@ -296,11 +323,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
         if (isUniqueViolation(err, 'accounts_expert_unique')) {
           throw await expertHasAccount(db, String((body as Record<string, unknown>).expertId));
         }
-        if (isForeignKeyViolation(err)) {
-          throw new AppError('VALIDATION_FAILED', '所代表的单位、企业或专家不存在，请核对编号', {
-            errors: [{ path: '', message: '所代表的单位、企业或专家不存在，请核对编号' }],
-          });
-        }
+        if (isForeignKeyViolation(err)) throw await unknownReference(db, body);
         throw err;
       }
       if (!created) throw new AppError('ACCOUNT_EXISTS', `${email} 已有账号，请在账号列表中查看`);
@@ -364,7 +387,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     params: AccountParams,
     body: z.object({ reason: trimmedText(2, 500).openapi({ title: '停用原因' }) }),
     responses: { 200: { description: '已停用', schema: z.object({ account: AccountSchema }) } },
-    errors: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_SELF_DISABLE', 'LAST_ADMINISTRATOR'],
+    errors: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_SELF_DISABLE', 'LAST_ADMINISTRATOR', 'ACCOUNT_STATE_CONFLICT'],
     async handler({ params, body, principal, req, receivedAt }) {
       // An administrator always has an account (a development staff token acts as an officer).
       if (params.accountId === principal!.accountId) throw new AppError('ACCOUNT_SELF_DISABLE');
@@ -379,8 +402,16 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
           '该账号是最后一位启用中的系统管理员：请先创建或启用另一位系统管理员账号，再停用此账号',
         );
       }
-      if (disabled) await audited(principal!, req, 'account.disable', disabled.id, body.reason);
-      return { status: 200, body: { account: accountView(disabled ?? (await existingAccount(params.accountId))) } };
+      if (!disabled) {
+        // Already disabled: this reason would be recorded nowhere, so the request is refused rather than taken.
+        const account = await existingAccount(params.accountId);
+        throw new AppError(
+          'ACCOUNT_STATE_CONFLICT',
+          `该账号已于 ${formatInstantZh(account.disabledAt!)}（北京时间）停用（原因：${account.disabledReason ?? '未记录'}），无需再次停用；如需更正，请先启用再停用`,
+        );
+      }
+      await audited(principal!, req, 'account.disable', disabled.id, body.reason);
+      return { status: 200, body: { account: accountView(disabled) } };
     },
   });
 
@@ -392,11 +423,15 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     access: 'administrator',
     params: AccountParams,
     responses: { 200: { description: '已启用', schema: z.object({ account: AccountSchema }) } },
-    errors: ['ACCOUNT_NOT_FOUND'],
+    errors: ['ACCOUNT_NOT_FOUND', 'ACCOUNT_STATE_CONFLICT'],
     async handler({ params, principal, req }) {
       const enabled = await enableAccount(db, params.accountId);
-      if (enabled) await audited(principal!, req, 'account.enable', enabled.id);
-      return { status: 200, body: { account: accountView(enabled ?? (await existingAccount(params.accountId))) } };
+      if (!enabled) {
+        await existingAccount(params.accountId);
+        throw new AppError('ACCOUNT_STATE_CONFLICT', '该账号未停用，无需启用');
+      }
+      await audited(principal!, req, 'account.enable', enabled.id);
+      return { status: 200, body: { account: accountView(enabled) } };
     },
   });
 

@@ -114,6 +114,45 @@ describe('a body sent to an operation that takes none', () => {
   });
 });
 
+describe('account state and references, each named', () => {
+  it('disabling an account already disabled is 409 naming when and why, the first reason kept; enabling an enabled one is 409', async () => {
+    const target = await staffAccessToken(db(), { email: 'twice.disabled@ronghe.example' });
+    const path = `/api/accounts/${target.accountId}/disable`;
+    expect((await call('POST', path, { token: admin.token, body: { reason: '调离岗位' } })).status).toBe(200);
+    const again = await call('POST', path, { token: admin.token, body: { reason: '另一个原因' } });
+    expect([again.status, again.body.code]).toEqual([409, 'ACCOUNT_STATE_CONFLICT']);
+    expect(again.body.detail).toMatch(/^该账号已于 .+（北京时间）停用（原因：调离岗位），无需再次停用/);
+    const row = await db()('accounts').where({ id: target.accountId }).first<{ disabled_reason: string }>();
+    expect(row.disabled_reason).toBe('调离岗位');
+    const enable = `/api/accounts/${target.accountId}/enable`;
+    expect((await call('POST', enable, { token: admin.token })).status).toBe(200);
+    const enabledAgain = await call('POST', enable, { token: admin.token });
+    expect([enabledAgain.status, enabledAgain.body.code, enabledAgain.body.detail]).toEqual([
+      409,
+      'ACCOUNT_STATE_CONFLICT',
+      '该账号未停用，无需启用',
+    ]);
+  });
+
+  it('a reference naming nothing of its kind is a 422 naming the field, and what the id is instead', async () => {
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ kind: 'institution', institutionId: 'nope' }, 'institutionId', /^没有编号为“nope”的申报单位/],
+      [{ kind: 'enterprise', enterpriseId: 'zzu' }, 'enterpriseId', /^“zzu”（郑州大学）是申报单位，不是合作企业/],
+      [{ kind: 'institution', institutionId: 'exp-001' }, 'institutionId', /是专家库中的专家，不是申报单位/],
+      [{ kind: 'expert', expertId: 'exp-999' }, 'expertId', /^没有编号为“exp-999”的专家库中的专家/],
+    ];
+    for (const [reference, field, message] of cases) {
+      const res = await call('POST', '/api/accounts', {
+        token: admin.token,
+        body: { ...reference, email: `ref.${field}@ronghe.example`, name: '王五' },
+      });
+      expect([res.status, res.body.code], JSON.stringify(reference)).toEqual([422, 'VALIDATION_FAILED']);
+      expect(res.body.errors).toEqual([expect.objectContaining({ path: field })]);
+      expect(res.body.errors![0]!.message).toMatch(message);
+    }
+  });
+});
+
 describe('one account per expert', () => {
   it('refuses a second account for an expert with 409 naming the expert, and the database refuses one too', async () => {
     const expert = await db()('experts').where({ id: 'exp-001' }).first<{ name_zh: string }>('name_zh');
