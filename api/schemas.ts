@@ -1,4 +1,4 @@
-import { NOT_IN_ONE_LINE, ONE_LINE_RULE_ZH } from '../domain/people.js';
+import { NOT_IN_ONE_LINE, ONE_LINE_RULE_ZH, VISIBLE_CHARACTER, VISIBLE_RULE_ZH } from '../domain/people.js';
 import { programmeKeys, type ProgrammeKey } from '../domain/programmes.js';
 import { z } from './route.js';
 
@@ -126,6 +126,7 @@ export function oneLineText(min: number, max: number, message?: string): z.ZodSt
     .trim()
     .min(min, message)
     .max(max)
-    .regex(new RegExp(`^[^${NOT_IN_ONE_LINE}]*$`), ONE_LINE_RULE_ZH)
-    .openapi({ pattern: `^${inside}*${core}${inside}*$` });
+    .regex(new RegExp(`^[^${NOT_IN_ONE_LINE}]*$`), { error: ONE_LINE_RULE_ZH, abort: true })
+    .regex(new RegExp(VISIBLE_CHARACTER), VISIBLE_RULE_ZH)
+    .openapi({ pattern: `^(?=.*${VISIBLE_CHARACTER})${inside}*${core}${inside}*$` });
 }

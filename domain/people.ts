@@ -31,18 +31,21 @@ export function normaliseStaffNo(staffNo: string): string {
 export interface AvoidEntry {
   name: string;
   unit?: string;
+  /** Brackets given with nothing inside (`黄洋（）`): a unit meant but left out. */
+  emptyUnit?: true;
 }
 
 /**
  * Reads an avoid-list entry: `姓名`, or `姓名（工作单位）` to tell apart experts who share a name (half- or
- * full-width brackets; NFKC makes them one). Empty parts read as absent.
+ * full-width brackets; NFKC makes them one). An empty unit reads as absent, marked `emptyUnit`.
  */
 export function parseAvoidEntry(entry: string): AvoidEntry {
   const text = entry.normalize('NFKC');
   const m = /^(.*?)\((.*)\)\s*$/su.exec(text);
   const name = normaliseName(m ? m[1]! : text);
   const unit = m ? normaliseName(m[2]!) : '';
-  return unit ? { name, unit } : { name };
+  if (unit) return { name, unit };
+  return m ? { name, emptyUnit: true } : { name };
 }
 
 /** An expert as the avoid list sees them: id, name, and the names of the units they work for. */
@@ -108,6 +111,25 @@ export const INVISIBLE = '\\u00ad\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u
 
 /** What one line of visible text (`isOneLine`, `oneLineText` in api/schemas.ts) may not hold: both classes above. */
 export const NOT_IN_ONE_LINE = `${LINE_BREAKING}${INVISIBLE}`;
+
+/**
+ * Combining marks and variation selectors (as a character class both engines read): shown only on the character
+ * before them, so a text of nothing else shows as nothing.
+ */
+export const COMBINING = '\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\ufe00-\\ufe0f\\ufe20-\\ufe2f';
+
+/** One character that shows: not a space, not invisible (`NOT_IN_ONE_LINE`), not a combining mark. */
+export const VISIBLE_CHARACTER = `[^\\s${NOT_IN_ONE_LINE}${COMBINING}]`;
+
+/** What a name of nothing visible (a lone combining accent `\u0301`) is told (after its label), zh-CN. */
+export const VISIBLE_RULE_ZH = '须含有可见的文字';
+
+/** Whether `text` holds at least one character that shows (`VISIBLE_CHARACTER`). */
+export function hasVisibleCharacter(text: string): boolean {
+  // The class lists combining marks as escaped ranges, to exclude them: no mark combines with the class itself.
+  // eslint-disable-next-line no-misleading-character-class
+  return new RegExp(VISIBLE_CHARACTER).test(text);
+}
 
 /** What a field that must be one line is told (after its label), zh-CN. */
 export const ONE_LINE_RULE_ZH = '只能是一行文字，不能含换行、制表符等控制字符或零宽空格等不可见字符';

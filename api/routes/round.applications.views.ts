@@ -7,7 +7,7 @@ import {
 import { applicationVersions } from '../../db/repositories/round.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { z } from '../route.js';
-import { trimmedText } from '../schemas.js';
+import { oneLineText, trimmedText } from '../schemas.js';
 
 /** How the API shows applications and their attachments: the schemas (validation and OpenAPI) and the views. */
 
@@ -42,7 +42,7 @@ export const DraftSchema = z
       .openapi({ title: '项目成员' }),
     partnerEnterpriseIds: z.array(trimmedText(1, 60)).max(20).optional().openapi({ title: '合作企业' }),
     avoidExperts: z
-      .array(trimmedText(1, 40))
+      .array(oneLineText(1, 40))
       .max(2, '申请回避的专家不得超过 2 名')
       .optional()
       .openapi({

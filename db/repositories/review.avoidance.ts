@@ -22,12 +22,25 @@ export async function resolveAvoidList(db: Db, entries: readonly string[]): Prom
   const pool = avoidCandidates(await activeExperts(db));
   const expertIds = new Set<string>();
   const problems: ResolvedAvoidList['problems'] = [];
+  const firstEntryOf = new Map<string, number>();
   entries.forEach((entry, i) => {
     const match = matchAvoidEntry(entry, pool);
-    const { name, unit } = parseAvoidEntry(entry);
+    const { name, unit, emptyUnit } = parseAvoidEntry(entry);
     const path = `avoidExperts.${i}`;
-    if (match.kind === 'one') expertIds.add(match.expertId);
-    else if (match.kind === 'none') {
+    if (emptyUnit) {
+      problems.push({ path, message: `申请回避的专家：“${entry}”的括号内请填写工作单位，或去掉括号` });
+    } else if (match.kind === 'one') {
+      const earlier = firstEntryOf.get(match.expertId);
+      if (earlier === undefined) {
+        firstEntryOf.set(match.expertId, i);
+        expertIds.add(match.expertId);
+      } else {
+        problems.push({
+          path,
+          message: `申请回避的专家：第 ${i + 1} 项与第 ${earlier + 1} 项是同一位专家，请删去重复的一项`,
+        });
+      }
+    } else if (match.kind === 'none') {
       problems.push({
         path,
         message: unit

@@ -88,6 +88,20 @@ describe('the avoid list is checked against the pool when the draft is saved (po
     expect([refused.status, refused.body.errors?.map((e) => e.path)]).toEqual([422, ['avoidExperts.1']]);
   });
 
+  it('refuses the same expert twice, brackets with no unit and an invisible character, each naming its entry', async () => {
+    const cases: [string[], string, RegExp][] = [
+      [['黄洋', '黄 洋'], 'avoidExperts.1', /第 2 项与第 1 项是同一位专家/],
+      [['黄洋（）'], 'avoidExperts.0', /括号内请填写工作单位，或去掉括号/],
+      [['黄\u200b洋'], 'avoidExperts.0', /不可见字符/],
+      [['\u0301'], 'avoidExperts.0', /可见的文字/],
+    ];
+    for (const [avoidExperts, path, message] of cases) {
+      const res = await saveDraft({ title: '回避测试', avoidExperts });
+      expect([res.status, res.body.code], JSON.stringify(avoidExperts)).toEqual([422, 'VALIDATION_FAILED']);
+      expect(res.body.errors).toEqual([expect.objectContaining({ path, message: expect.stringMatching(message) })]);
+    }
+  });
+
   it('asks for the unit when several experts share the name, and never names the pool', async () => {
     await database.db('experts').insert({
       id: 'exp-namesake',
