@@ -42,6 +42,7 @@ import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { publicPages } from './pages.js';
 import { objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
+import { programmeRoutes } from './routes/programmes.js';
 import { roundRoutes } from './routes/round.js';
 import { roundLaunchRoutes } from './routes/round.launch.js';
 import { shortlistRoutes } from './routes/round.shortlist.js';
@@ -95,6 +96,7 @@ export function createApp(apiDeps: ApiDeps): {
   calendarRoutes(routes, { db: deps.db, calendar, temporal: deps.temporal, logger: deps.logger });
   roundLaunchRoutes(routes, deps);
   roundRoutes(routes, deps);
+  programmeRoutes(routes, deps);
   applicationRoutes(routes, deps);
   attachmentRoutes(routes, deps);
   submissionRoutes(routes, deps);

@@ -37,6 +37,8 @@ export const errorCatalogue = {
   ROUND_NOT_FOUND: { status: 404, title: '未找到该申报批次' },
   WORKFLOW_NOT_FOUND: { status: 404, title: '未找到相应的流程' },
   PROGRAMME_NOT_FOUND: { status: 404, title: '未找到该项目类别' },
+  /** A change of a programme's rules based on a version that is no longer the current one (someone changed them). */
+  RULES_VERSION_CONFLICT: { status: 409, title: '项目类别规则已被他人修改' },
   ROUND_EXISTS: { status: 409, title: '该项目类别本年度的申报批次已存在' },
   ALREADY_STARTED: { status: 409, title: '相应流程已经启动' },
   PROGRAMME_NOT_OPEN_FOR_ROUNDS: { status: 409, title: '该项目类别不通过年度申报批次遴选' },

@@ -141,6 +141,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
             .nullable()
             .openapi({ description: '自评报告截止时间；流程计算前为 null' }),
           publishedAt: z.string().nullable(),
+          rulesVersion: z.number().int().openapi({ description: '启动时所依据的项目类别规则版本' }),
           workflow: z
             .object({ status: z.string(), stage: z.string().nullable(), members: z.number().int().nullable() })
             .nullable(),
@@ -190,6 +191,7 @@ export function evaluationRoutes(routes: ApiRoutes, deps: EvaluationRouteDeps): 
                 }
               : null,
           publishedAt: evaluation.publishedAt ? formatShanghai(evaluation.publishedAt) : null,
+          rulesVersion: evaluation.rulesVersion,
           workflow: await liveState(deps.temporal, evaluation.id),
           results: visible.map((r) => ({
             entryId: r.entryId,

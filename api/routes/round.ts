@@ -28,6 +28,9 @@ const RoundSchema = z
     launchedAt: z.string(),
     closedAt: z.string().nullable(),
     compressedTime: z.number().nullable(),
+    rulesVersion: z.number().int().openapi({
+      description: '本批次启动时所依据的项目类别规则版本；此后规则的修改不影响本批次（见 GET /api/programmes/{programme}/rules/versions）',
+    }),
     workflow: z
       .object({
         status: z.string().openapi({ example: 'RUNNING' }),
@@ -229,6 +232,7 @@ function roundView(round: NonNullable<Awaited<ReturnType<typeof findRound>>>) {
     launchedAt: formatShanghai(round.launchedAt),
     closedAt: round.closedAt ? formatShanghai(round.closedAt) : null,
     compressedTime: round.timeScale,
+    rulesVersion: round.rulesVersion,
   };
 }
 

@@ -118,6 +118,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
           status: z.string().openapi({ description: 'nominations_open / reviewing / published …' }),
           nominationsDueAt: z.string().nullable(),
           publishedAt: z.string().nullable(),
+          rulesVersion: z.number().int().openapi({ description: '启动时所依据的典型案例规则版本' }),
         }),
       },
     },
@@ -133,6 +134,7 @@ export function showcaseRoutes(routes: ApiRoutes, deps: ShowcaseRouteDeps): void
           status: s.status,
           nominationsDueAt: s.nominationsDueAt ? formatShanghai(s.nominationsDueAt) : null,
           publishedAt: s.publishedAt ? formatShanghai(s.publishedAt) : null,
+          rulesVersion: s.rulesVersion,
         },
       };
     },

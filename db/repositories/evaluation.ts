@@ -17,6 +17,8 @@ export interface EvaluationRow {
   launchedBy: string;
   launchedAt: Date;
   publishedAt: Date | null;
+  /** The programme's rules version the evaluation was launched under and applies. */
+  rulesVersion: number;
 }
 
 interface RawEvaluation {
@@ -34,6 +36,7 @@ interface RawEvaluation {
   launched_by: string;
   launched_at: Date;
   published_at: Date | null;
+  rules_version: number;
 }
 
 /** "2027年度产教融合示范学院年度动态评价" */
@@ -98,6 +101,7 @@ export async function findEvaluation(db: Db, id: string): Promise<EvaluationRow 
     launchedBy: r.launched_by,
     launchedAt: r.launched_at,
     publishedAt: r.published_at,
+    rulesVersion: r.rules_version,
   };
 }
 

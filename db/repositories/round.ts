@@ -22,6 +22,8 @@ export interface RoundRow {
   closedAt: Date | null;
   cancelledReason: string | null;
   graceSeconds: number;
+  /** The version of the programme's rules the round was launched under and applies (`reference_versions`). */
+  rulesVersion: number;
 }
 
 interface RawRound {
@@ -41,6 +43,7 @@ interface RawRound {
   closed_at: Date | null;
   cancelled_reason: string | null;
   grace_seconds: number;
+  rules_version: number;
 }
 
 function toRound(r: RawRound): RoundRow {
@@ -61,6 +64,7 @@ function toRound(r: RawRound): RoundRow {
     closedAt: r.closed_at,
     cancelledReason: r.cancelled_reason,
     graceSeconds: r.grace_seconds,
+    rulesVersion: r.rules_version,
   };
 }
 

@@ -12,6 +12,8 @@ export interface ShowcaseRow {
   nominationsDueDay: string | null;
   estimated: boolean | null;
   publishedAt: Date | null;
+  /** The version of typical_case's rules the showcase was launched under and applies. */
+  rulesVersion: number;
 }
 
 /** An institution the call is sent to. */
@@ -34,9 +36,10 @@ export async function findShowcase(db: Db, showcaseId: string): Promise<Showcase
         nominations_due_day: string | null;
         estimated: boolean | null;
         published_at: Date | null;
+        rules_version: number;
       }
     | undefined
-  >('id', 'year', 'title_zh', 'status', 'nominations_due_at', 'nominations_due_day', 'estimated', 'published_at');
+  >('id', 'year', 'title_zh', 'status', 'nominations_due_at', 'nominations_due_day', 'estimated', 'published_at', 'rules_version');
   if (!s) return undefined;
   return {
     id: s.id,
@@ -47,6 +50,7 @@ export async function findShowcase(db: Db, showcaseId: string): Promise<Showcase
     nominationsDueDay: s.nominations_due_day,
     estimated: s.estimated,
     publishedAt: s.published_at,
+    rulesVersion: s.rules_version,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Access, RouteEntry } from '../../api/route.js';
 import { CONTRACT_INSTITUTION, CONTRACT_RECEIPT_EMAIL, type ContractIds } from './contract.seed.js';
+import { programmeCatalogue } from '../../domain/programmes.js';
 import { pdf } from './round.call.js';
 
 /**
@@ -153,6 +154,17 @@ export const MATRIX: MatrixRow[] = [
     sample: () => ({ path: '/api/calendar/reminder', query: { deadlineDay: `${YEAR}-09-30`, workingDaysBefore: '3' } }),
   },
   { key: 'GET /api/calendar/years/:year', access: 'public', sample: () => ({ path: `/api/calendar/years/${YEAR}` }) },
+  { key: 'GET /api/programmes', access: 'authenticated', sample: () => ({ path: '/api/programmes' }) },
+  {
+    key: 'GET /api/programmes/:programme',
+    access: 'authenticated',
+    sample: () => ({ path: '/api/programmes/alliance' }),
+  },
+  {
+    key: 'GET /api/programmes/:programme/rules/versions',
+    access: ['staff'],
+    sample: () => ({ path: '/api/programmes/alliance/rules/versions' }),
+  },
   {
     key: 'GET /api/rounds/:roundId',
     access: 'authenticated',
@@ -624,6 +636,15 @@ export const MATRIX: MatrixRow[] = [
     key: 'POST /api/accounts/:accountId/disable',
     access: 'administrator',
     sample: (ids) => ({ path: `/api/accounts/${ids.disablableAccountId}/disable`, body: { reason } }),
+  },
+  {
+    key: 'PUT /api/programmes/:programme/rules',
+    access: 'administrator',
+    // The seed's rules again, as version 2 (a later allowed call meets 409 RULES_VERSION_CONFLICT: still allowed).
+    sample: () => ({
+      path: '/api/programmes/alliance/rules',
+      body: { baseVersion: 1, reason, rules: programmeCatalogue.find((p) => p.key === 'alliance')!.rules },
+    }),
   },
   {
     key: 'POST /api/accounts/:accountId/enable',

@@ -172,6 +172,7 @@ describe('drafts open until the deadline (assertDraftsOpen)', () => {
     closedAt: null,
     cancelledReason: null,
     graceSeconds: 600,
+    rulesVersion: 1,
   };
   const refusal = (r: RoundRow, at: string) => {
     try {
