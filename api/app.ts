@@ -40,7 +40,7 @@ import { receiptRoutes } from './routes/receipts.js';
 import { publicityRoutes } from './routes/publicity.js';
 import { reviewRoutes } from './routes/review.js';
 import { workflowRoutes } from './routes/workflows.js';
-import { publicPages } from './pages.js';
+import { errorPage, publicPages } from './pages.js';
 import { objectionLimits, RateLimits, signInLimits } from './rate-limit.js';
 import { programmeRoutes } from './routes/programmes.js';
 import { roundRoutes } from './routes/round.js';
@@ -216,7 +216,7 @@ export function createApp(apiDeps: ApiDeps): {
   });
   app.use(routes.router);
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, errorPage));
   const close = async () => {
     await Promise.allSettled([browserSessions.close(), rateLimits.close()]);
     transport?.close();

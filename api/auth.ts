@@ -10,6 +10,7 @@ import { accountActor, type StaffRole } from '../domain/accounts.js';
 import { ACCESS_TOKEN_PREFIX, tokenHash } from '../services/tokens.js';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
+import { headerCount } from './json.js';
 import { requestIdOf } from './request.js';
 
 /**
@@ -301,6 +302,7 @@ function destroySession(req: Request): Promise<void> {
 /**
  * Establishes `req.principal`; routes decide whether one is required.
  *
+ * - Two `Authorization` headers (counted in `req.rawHeaders`: Node keeps the first): 401 UNAUTHENTICATED.
  * - `Authorization: Bearer rh_pat_…`: a personal access token, looked up by its hash; refused (401) when unknown,
  *   revoked, expired, or its account is disabled or its credentials epoch moved on (disable, password reset).
  * - `Authorization: Bearer <JWT>`: a development token; refused in production (401 DEVELOPMENT_TOKEN_REFUSED),
@@ -314,6 +316,11 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
   const { db, clock } = deps;
   return async (req, _res, next) => {
     try {
+      // Node keeps the first of two Authorization headers and drops the other silently: which credential was
+      // meant cannot be known, so neither is used.
+      if (headerCount(req, 'authorization') > 1) {
+        throw new AppError('UNAUTHENTICATED', '只能给出一个 Authorization 请求头，请只保留一个令牌');
+      }
       const header = req.headers.authorization;
       if (header) {
         const match = /^Bearer\s+(.+)$/i.exec(header);

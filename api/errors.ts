@@ -208,12 +208,35 @@ export function sendProblem(res: Response, problem: Problem): void {
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
-/** The one error middleware: everything leaves as application/problem+json. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * Whether `path` (the request's path, without its query) is one of the API's rather than a page's: everything
+ * under `/api/`, the document `/openapi.json`, and the one operation the document lists outside `/api/`
+ * (`/healthz`). Every other path — the public pages, the account and assignment-link pages, the docs, an
+ * unknown address typed into a browser — is a page's.
+ */
+export function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/') || path === '/openapi.json' || path === '/healthz';
+}
+
+/** Answers a page's error as a zh-CN HTML page (`errorPage`, api/pages.ts), with the problem's status. */
+export type ErrorPage = (res: Response, problem: Problem) => void;
+
+/**
+ * The one error middleware. An API path (`isApiPath`) is answered with application/problem+json; a page's path
+ * with `page` (a zh-CN HTML page keeping the status: a browser shows a page, not JSON), when given. A 503 carries
+ * Retry-After either way.
+ */
+export function errorHandler(logger: Logger, page?: ErrorPage): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const { problem, known } = problemFor(err, req);
     if (!known || problem.status >= 500) {
       logger.error({ err, requestId: problem.requestId, path: req.originalUrl }, 'request failed');
+    }
+    if (page && !isApiPath(req.path)) {
+      if (problem.status === 503 || WAIT_CODES.has(problem.code)) {
+        res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      }
+      return page(res, problem);
     }
     sendProblem(res, problem);
   };

@@ -5,24 +5,92 @@ import express, { type RequestHandler } from 'express';
 import { AppError, readingBody } from './errors.js';
 
 /**
- * Decodes `bytes` in `charset` (a WHATWG Encoding label: utf-8, gbk, gb18030, utf-16le…) strictly.
- * Throws `AppError` 400 `INVALID_ENCODING` when the bytes are not valid in that charset (nothing is
- * replaced by U+FFFD, so mojibake is never stored) and 415 `UNSUPPORTED_MEDIA_TYPE` for a charset the
- * platform's decoder does not know.
+ * The encodings a body may be declared in (WHATWG Encoding Standard names): UTF-8, which RFC 8259 §8.1 requires
+ * of JSON exchanged between systems, UTF-16 (either byte order), and the encodings Chinese text is actually
+ * written in, GBK and GB18030. Any of the labels the standard maps to them is accepted (`utf8`, `gb2312`,
+ * `chinese`, `ucs-2`…); a single-byte charset such as ISO-8859-1 cannot carry Chinese at all, so a body declared
+ * in one is refused, never decoded into mojibake.
+ */
+const ACCEPTED_ENCODINGS = new Set(['utf-8', 'utf-16le', 'utf-16be', 'gbk', 'gb18030']);
+
+/**
+ * The WHATWG encoding `label` names (`utf-8`, `utf-16le`, `utf-16be`, `gbk`, `gb18030`) when it is one of
+ * `ACCEPTED_ENCODINGS`; `undefined` for any other label, known (iso-8859-1, big5) or not.
+ */
+export function acceptedEncoding(label: string): string | undefined {
+  try {
+    const encoding = new TextDecoder(label.trim()).encoding;
+    return ACCEPTED_ENCODINGS.has(encoding) ? encoding : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 415 for a body declared in a charset outside `ACCEPTED_ENCODINGS`, naming it. */
+export function unsupportedCharset(charset: string): AppError {
+  return new AppError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `不支持字符集 ${charset}：请以 UTF-8 编码发送（Content-Type: application/json; charset=utf-8，或不写 charset）`,
+  );
+}
+
+/**
+ * Decodes `bytes` in `charset` (a WHATWG Encoding label of `ACCEPTED_ENCODINGS`: utf-8, gbk, gb2312, gb18030,
+ * utf-16le…) strictly. Throws `AppError` 400 `INVALID_ENCODING` when the bytes are not valid in that charset
+ * (nothing is replaced by U+FFFD, so mojibake is never stored) and 415 `UNSUPPORTED_MEDIA_TYPE` for any other
+ * charset (`unsupportedCharset`), known to the platform or not.
  */
 export function decodeStrictly(bytes: Uint8Array, charset: string, what: string): string {
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(charset, { fatal: true });
-  } catch {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `不支持字符集 ${charset}，请使用 UTF-8`);
-  }
+  const encoding = acceptedEncoding(charset);
+  if (!encoding) throw unsupportedCharset(charset);
+  const decoder = new TextDecoder(encoding, { fatal: true });
   try {
     return decoder.decode(bytes);
   } catch {
-    const name = decoder.encoding === 'utf-8' ? 'UTF-8' : charset.toUpperCase();
+    const name = encoding === 'utf-8' ? 'UTF-8' : charset.toUpperCase();
     throw new AppError('INVALID_ENCODING', `${what}不是有效的 ${name} 编码，请以 UTF-8 编码发送`);
   }
+}
+
+/**
+ * The parameters of a media type (`application/json; charset=gbk`) in order, names lower-cased, values unquoted
+ * (RFC 9110 §5.6.6: a quoted string's `\x` is `x`). A repeated parameter is kept twice: see `declaredCharset`.
+ */
+export function mediaTypeParameters(header: string): { name: string; value: string }[] {
+  const params: { name: string; value: string }[] = [];
+  const pattern = /;\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
+  for (const [, name = '', raw = ''] of header.matchAll(pattern)) {
+    const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw.trim();
+    params.push({ name: name.toLowerCase(), value });
+  }
+  return params;
+}
+
+/** How many times the request's head carries the header `name` (any case), counted in `req.rawHeaders`. */
+export function headerCount(req: IncomingMessage, name: string): number {
+  const lower = name.toLowerCase();
+  return req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === lower).length;
+}
+
+/**
+ * The charset a request's body is declared in (lower-cased; `undefined` when none), after checking that the
+ * declaration is unambiguous: Node keeps the first of two `Content-Type` headers and the media-type parser the
+ * first of two `charset` parameters, silently — which one the client meant cannot be known.
+ *
+ * @throws AppError 415 `UNSUPPORTED_MEDIA_TYPE` for two Content-Type headers or two charset parameters
+ */
+export function declaredCharset(req: IncomingMessage): string | undefined {
+  if (headerCount(req, 'content-type') > 1) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type 请求头只能给出一次，请只保留一个');
+  }
+  const charsets = mediaTypeParameters(req.headers['content-type'] ?? '').filter((p) => p.name === 'charset');
+  if (charsets.length > 1) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type 中的字符集（charset）只能给出一次，收到 ${charsets.map((c) => c.value).join('、')}：请只保留一个，建议 charset=utf-8`,
+    );
+  }
+  return charsets[0]?.value.toLowerCase();
 }
 
 /**
@@ -164,31 +232,61 @@ export function findRepeatedKey(text: string): { path: string[]; key: string } |
   return walk(parseJsonTree(text, { mode: 'json' }).body, []);
 }
 
-/** The text of a JSON body as decoded strictly by `verify` below (body-parser's own decoding is lenient). */
-const strictText = new WeakMap<IncomingMessage, string>();
+/**
+ * The 413 of a JSON body above `limit` (API_BODY_LIMIT, e.g. '1mb'): the limit, and that files are not sent in
+ * JSON but through the upload operation.
+ */
+function tooLarge(limit: string): AppError {
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    `JSON 请求体不能超过 ${limit}：请精简内容；申报材料等附件不放在 JSON 中，请通过上传附件的操作（POST /api/applications/{applicationId}/attachments）单独上传`,
+  );
+}
+
+/** The requests whose body `jsonBody` read (as bytes, to be decoded and parsed by it). */
+const readHere = new WeakSet<IncomingMessage>();
 
 /**
  * JSON bodies, parsed with the tolerance above; anything else that is not JSON is a 400 `MALFORMED_JSON`, and an
  * object naming a member twice a 400 `DUPLICATE_JSON_KEY` naming it (`findRepeatedKey`: which of two values was
- * meant cannot be known, so neither is taken). The body is decoded
- * strictly in the charset it declares (UTF-8 when none, RFC 8259): bytes that are not valid in it are a
- * 400 `INVALID_ENCODING`, an unknown charset a 415 `UNSUPPORTED_MEDIA_TYPE`.
+ * meant cannot be known, so neither is taken). The body is read as bytes and decoded here, strictly, in the
+ * charset it declares (UTF-8 when none, RFC 8259): bytes that are not valid in it are a 400 `INVALID_ENCODING`;
+ * a charset outside `ACCEPTED_ENCODINGS` (ISO-8859-1 included), two charset parameters or two Content-Type
+ * headers a 415 `UNSUPPORTED_MEDIA_TYPE` naming what to send (`declaredCharset`). A body above `limit` is a 413
+ * `PAYLOAD_TOO_LARGE` saying the limit and that attachments go through the upload operation.
  */
 export function jsonBody(limit: string): RequestHandler[] {
+  const types = ['application/json', 'application/*+json'];
+  // Bytes, not body-parser's text: its decoding (iconv-lite) is lenient and knows other labels than WHATWG's.
+  const reader = readingBody(express.raw({ type: types, limit }));
   return [
-    readingBody(
-      express.text({
-        type: ['application/json', 'application/*+json'],
-        limit,
-        defaultCharset: 'utf-8',
-        verify: (req, _res, body, charset) => {
-          strictText.set(req, decodeStrictly(body, charset, '请求体'));
-        },
-      }),
-    ),
+    // The declaration first, so that an ambiguous or refused charset is answered before the body is read.
     (req, _res, next) => {
-      if (typeof req.body !== 'string') return next();
-      const text = strictText.get(req) ?? req.body;
+      // req.is: null without a body (type-is's hasBody), false for another type.
+      if (!req.is(types)) return next();
+      try {
+        const charset = declaredCharset(req);
+        if (charset !== undefined && !acceptedEncoding(charset)) throw unsupportedCharset(charset);
+      } catch (err) {
+        return next(err);
+      }
+      next();
+    },
+    (req, res, next) => {
+      reader(req, res, (err?: unknown) => {
+        if (err === undefined && Buffer.isBuffer(req.body)) readHere.add(req);
+        next(err instanceof AppError && err.code === 'PAYLOAD_TOO_LARGE' ? tooLarge(limit) : err);
+      });
+    },
+    (req, _res, next) => {
+      // Only the bytes read just above: a page's form reader (`formBody`) leaves a Buffer too.
+      if (!readHere.has(req) || !Buffer.isBuffer(req.body)) return next();
+      let text: string;
+      try {
+        text = decodeStrictly(req.body, declaredCharset(req) ?? 'utf-8', '请求体');
+      } catch (err) {
+        return next(err);
+      }
       if (text.trim() === '') {
         req.body = undefined;
         return next();

@@ -1,6 +1,6 @@
 import express, { type Request } from 'express';
-import { readingBody, type BodyReader } from './errors.js';
-import { isStorableText } from './json.js';
+import { AppError, readingBody, type BodyReader } from './errors.js';
+import { acceptedEncoding, declaredCharset, isStorableText } from './json.js';
 
 /**
  * Reading what a browser, or a script, posts to a public HTML form. The page answers every post with a page
@@ -128,7 +128,8 @@ const NOT_A_FORM =
  * Reads the raw body of a post to a public form (`req.body`, a Buffer from `express.raw`, or nothing) whatever
  * its content type, keeping only `fields` (name → zh-CN label; other names are ignored): an urlencoded or
  * multipart form is read strictly as UTF-8; an empty post is an empty form; JSON and text/plain are read as far
- * as they go, to keep the values, and refused with 415; a charset other than UTF-8 is refused with 415; bytes
+ * as they go, to keep the values, and refused with 415; a charset other than UTF-8 (any WHATWG label of it is
+ * UTF-8), two charset parameters or two Content-Type headers are refused with 415; bytes
  * that are not UTF-8 and NUL are refused with 400; a repeated or non-text field with 422. Used by the objection
  * form (`api/pages.ts`) and the account pages (`api/pages.accounts.ts`). Never throws.
  */
@@ -136,7 +137,17 @@ export async function readForm<F extends FormFields>(req: Request, fields: F): P
   const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   if (raw.length === 0) return { values: {} };
   const contentType = req.headers['content-type'] ?? '';
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  let charset: string | undefined;
+  try {
+    // The JSON API's reading of the declaration (`declaredCharset`): two Content-Type headers or two charsets
+    // are refused, not resolved by taking the first.
+    charset = declaredCharset(req);
+  } catch (err) {
+    return {
+      values: {},
+      refusal: { status: 415, problems: [`${err instanceof AppError ? err.detail : ''}（在网页上填写后提交即可）`] },
+    };
+  }
   const form = req.is(FORM_TYPES);
   let text: string | undefined;
   try {
@@ -149,7 +160,10 @@ export async function readForm<F extends FormFields>(req: Request, fields: F): P
     refusal: { status, problems },
   });
 
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+  // A browser encodes a form as its page (UTF-8) and names no charset; any label of UTF-8 is taken (utf8,
+  // unicode-1-1-utf-8: the JSON API's `acceptedEncoding`), every other charset is refused — GBK included: the
+  // form's %-escapes would have to be read in it.
+  if (charset !== undefined && acceptedEncoding(charset) !== 'utf-8') {
     return refused(415, [`不支持字符集 ${charset}，请使用 UTF-8（在网页上填写后提交即可）`]);
   }
   if (form === 'application/x-www-form-urlencoded') {

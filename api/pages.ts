@@ -3,7 +3,7 @@ import { UUID_PATTERN } from './schemas.js';
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { findPublicity, roundOutcome } from '../db/repositories/publicity.js';
 import { formatDayZh, formatInstantZh } from '../domain/calendar/index.js';
-import { AppError, problemFor, RETRY_AFTER_SECONDS } from './errors.js';
+import { AppError, problemFor, RETRY_AFTER_SECONDS, type Problem } from './errors.js';
 import { fileObjection, type ObjectionIntakeDeps } from './publicity.objections.js';
 import { csrfTokenOf } from './session.js';
 import { findShowcase } from '../db/repositories/showcase.js';
@@ -70,6 +70,39 @@ export function errorBox(problems: string[]): string {
 /** The hidden field that carries the session's CSRF token in a form (`_csrf`, read by api/session.ts). */
 export function csrfField(req: Request): string {
   return `<input type="hidden" name="_csrf" value="${escape(csrfTokenOf(req))}">`;
+}
+
+/** What a person can do about a page's error, by its status. */
+function whatToDo(problem: Problem): string {
+  const { status, code } = problem;
+  if (code === 'INVALID_ENCODING') {
+    return '网址中含有无法识别的字符（网址应为 UTF-8 编码）。请从本系统的页面、公示公告或通知邮件中的链接重新打开，不要手工修改网址。';
+  }
+  if (status === 404) return '请核对网址，或从本系统的页面、公示公告或通知邮件中的链接重新打开。';
+  if (status === 401) return '请先登录后再打开本页面。';
+  if (status === 403) return '当前账号无权查看本页面；如需查看，请联系管理服务中心。';
+  if (status === 429) return '请求过于频繁，请稍后再试。';
+  if (status >= 500) return '系统暂时无法处理，请稍后刷新本页面重试；如仍不能打开，请联系管理服务中心。';
+  return '请核对网址或所填内容后重试。';
+}
+
+/**
+ * The page answering an error on a page's path (api/errors.ts `errorHandler`; everything outside `/api/` and
+ * `/openapi.json`): the problem's zh-CN title as heading, its detail, what to do (`whatToDo`), the request id to
+ * quote when asking the centre, a link to sign in on 401; the problem's status, never problem+json. Not cached.
+ */
+export function errorPage(res: Response, problem: Problem): void {
+  const detail = problem.detail && problem.detail !== problem.title ? `<p>${escape(problem.detail)}</p>` : '';
+  const signIn = problem.status === 401 ? '<p><a href="/account/sign-in">登录</a></p>' : '';
+  const reference = problem.requestId
+    ? `<p><small>如需联系管理服务中心，请提供请求编号：<code>${escape(problem.requestId)}</code></small></p>`
+    : '';
+  showPage(
+    res,
+    problem.status,
+    problem.title,
+    `<div class="error">${detail}<p>${escape(whatToDo(problem))}</p></div>${signIn}${reference}`,
+  );
 }
 
 /**

@@ -143,7 +143,28 @@ export type RequestPart = '请求体' | '查询参数' | '路径';
  * with its JSON path and label.
  */
 export function describeIssues(root: Schema, issues: readonly z.core.$ZodIssue[], part: RequestPart): FieldError[] {
-  return issues.flatMap((issue) => describeIssue(root, issue, part));
+  return tightestBounds(issues).flatMap((issue) => describeIssue(root, issue, part));
+}
+
+/**
+ * The issues with one bound per field and side: a value beyond several maxima (an integer's safe range and the
+ * schema's own `.max(500)`) is told only the tightest (`每页条数不能大于 500`), not every bound it passed.
+ */
+function tightestBounds(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const tightest = new Map<string, z.core.$ZodIssue>();
+  const keyOf = (issue: z.core.$ZodIssue) => `${issue.code}\u0000${issue.path.map(String).join('.')}`;
+  const bound = (issue: z.core.$ZodIssue) =>
+    Number(issue.code === 'too_big' ? issue.maximum : issue.code === 'too_small' ? issue.minimum : NaN);
+  for (const issue of issues) {
+    if (issue.code !== 'too_big' && issue.code !== 'too_small') continue;
+    const kept = tightest.get(keyOf(issue));
+    const tighter =
+      issue.code === 'too_big' ? bound(issue) < bound(kept ?? issue) : bound(issue) > bound(kept ?? issue);
+    if (!kept || tighter) tightest.set(keyOf(issue), issue);
+  }
+  return issues.filter(
+    (issue) => (issue.code !== 'too_big' && issue.code !== 'too_small') || tightest.get(keyOf(issue)) === issue,
+  );
 }
 
 const MISSING_CODES = new Set<string>(['invalid_type', 'invalid_value', 'invalid_format', 'invalid_union']);
@@ -165,6 +186,16 @@ function describeIssue(root: Schema, issue: z.core.$ZodIssue, part: RequestPart)
         message: `${named}中没有“${key}”这一项，请删去（字段名区分大小写）`,
       }));
     case 'invalid_union': {
+      // A discriminated union whose discriminator (`kind`) names none of its options: the path is the
+      // discriminator's, the input the whole object.
+      const discriminator = (issue as { discriminator?: unknown }).discriminator;
+      const options = (issue as { options?: unknown }).options;
+      if (typeof discriminator === 'string' && Array.isArray(options) && issue.errors.length === 0) {
+        const input: unknown = issue.input;
+        const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[discriminator] : input;
+        if (value === undefined) return field(`请填写${named}`);
+        return field(oneOf(named, options, namesAt(root, issue.path)));
+      }
       // The alternative that came closest (fewest problems) says what to fix; none at all: say it plainly.
       const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0];
       if (closest && closest.length > 0) {
@@ -182,9 +213,56 @@ function describeIssue(root: Schema, issue: z.core.$ZodIssue, part: RequestPart)
       if (!inner) return field(`${key}不符合要求`);
       return field(inner.message === NO_MESSAGE ? sentence(key, inner, undefined) : `${key}${inner.message}`);
     }
+    case 'invalid_value':
+      return field(oneOf(named, issue.values, namesAt(root, issue.path)));
     default:
       return field(sentence(named, issue, schemaAt(root, issue.path)));
   }
+}
+
+/**
+ * The sentence for a value outside a fixed set (an enum, a literal, a discriminator): the allowed values, each
+ * with its zh-CN name where the schema gives one (`names`): `计划类别应为以下之一：round（年度申报）、evaluation（年度动态评价）`.
+ */
+function oneOf(named: string, values: readonly unknown[], names: ReadonlyMap<string, string>): string {
+  const each = values.map((v) => {
+    const name = typeof v === 'string' ? names.get(v) : undefined;
+    return name ? `${shown(v)}（${name}）` : shown(v);
+  });
+  return each.length === 1 ? `${named}只能为 ${each[0]}` : `${named}应为以下之一：${each.join('、')}`;
+}
+
+/**
+ * The zh-CN names of the fixed values allowed at `path`, from the OpenAPI `description` of the schemas there
+ * (an enum's, or each option's discriminator literal), in the form the API's documents use for them:
+ * `round 年度申报；evaluation 年度动态评价` (value, a space, its name; entries separated by `；`), or, on a
+ * literal, its name alone. Values without a name are left out.
+ */
+function namesAt(root: Schema, path: readonly PropertyKey[]): Map<string, string> {
+  let schemas: Schema[] = [root];
+  for (const key of path) schemas = schemas.flatMap((s) => childrenAt(s, key));
+  const names = new Map<string, string>();
+  for (const schema of schemas) {
+    let description: unknown;
+    let literal: unknown[] = [];
+    for (let s: Schema | undefined = schema; s; s = unwrapOnce(s)) {
+      description ??= metadataOf(s)?.description;
+      const def = s._zod.def as unknown as { type: string; values?: unknown[] };
+      if (def.type === 'literal') literal = def.values ?? [];
+    }
+    if (typeof description !== 'string') continue;
+    // A lead-in before the list (`异议理由的性质：substantive 实体问题；…`) is not an entry.
+    const entries = description
+      .replace(/^[^；;]*?：(?=\s*[\w.-]+\s)/, '')
+      .split(/[；;]/)
+      .map((e) => /^\s*([\w.-]+)\s+(\S[^（(]*?)\s*(?:[（(].*)?$/.exec(e));
+    if (entries.every((m) => m)) {
+      for (const m of entries) if (!names.has(m![1]!)) names.set(m![1]!, m![2]!);
+    } else if (literal.length === 1 && typeof literal[0] === 'string' && !/[；;]/.test(description)) {
+      names.set(literal[0], description.trim());
+    }
+  }
+  return names;
 }
 
 /** The sentence for an issue zod wrote no message for, about the value called `named` (checked by `schema`). */

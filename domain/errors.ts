@@ -18,7 +18,7 @@ export const errorCatalogue = {
    * instance GBK sent without a charset), a body not valid in the charset it declares, or text no UTF-8 can
    * carry or PostgreSQL store (a lone surrogate `\ud800`, U+0000): refused, never stored.
    */
-  INVALID_ENCODING: { status: 400, title: '请求内容不是有效的 UTF-8 文本' },
+  INVALID_ENCODING: { status: 400, title: '请求内容的字符编码无效' },
   PAYLOAD_TOO_LARGE: { status: 413, title: '请求体过大' },
   /**
    * A body the reader could not take whole: the connection ended early, fewer or more bytes than Content-Length

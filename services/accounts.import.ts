@@ -127,10 +127,48 @@ const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
 
 /**
+ * Files people send instead of the sheet, by the signature their first bytes carry (each format's own
+ * specification: PDF ISO 32000 §7.5.2, PNG §5.2, JPEG/JFIF SOI + marker, GIF87a/89a, gzip RFC 1952, RAR, 7-Zip,
+ * RTF): none is a spreadsheet, whatever Content-Type it was sent with. (ZIP is XLSX's own container; the old
+ * .xls, OLE2 `D0CF11E0`, has its own message.)
+ */
+const BINARY_SIGNATURES: readonly { kind: string; magic: Buffer }[] = [
+  { kind: 'PDF 文件', magic: Buffer.from('%PDF-', 'latin1') },
+  { kind: 'PNG 图片', magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { kind: 'JPEG 图片', magic: Buffer.from([0xff, 0xd8, 0xff]) },
+  { kind: 'GIF 图片', magic: Buffer.from('GIF87a', 'latin1') },
+  { kind: 'GIF 图片', magic: Buffer.from('GIF89a', 'latin1') },
+  { kind: 'gzip 压缩文件', magic: Buffer.from([0x1f, 0x8b]) },
+  { kind: 'RAR 压缩文件', magic: Buffer.from('Rar!\x1a\x07', 'latin1') },
+  { kind: '7z 压缩文件', magic: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
+  { kind: 'RTF 文档', magic: Buffer.from('{\\rtf', 'latin1') },
+];
+
+/**
+ * A C0 control byte no text file holds (all but TAB, LF, FF, CR and the DOS end-of-file SUB): in UTF-8 and GBK
+ * such a byte is never part of a multi-byte character, so one found in the bytes means a binary file.
+ */
+function hasBinaryControlByte(bytes: Buffer): boolean {
+  for (const b of bytes) {
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d && b !== 0x1a) return true;
+  }
+  return false;
+}
+
+/** The message for a file that is not a sheet at all: what it is, if known, and to save the list as .xlsx. */
+function notASheet(kind?: string): ImportFileRejected {
+  return new ImportFileRejected(
+    'media_type',
+    `上传的${kind ? `是 ${kind}，` : '文件不是 XLSX 工作簿或 CSV 文本，'}不是账号导入表：请用导入模板填写，或在 Excel 中“另存为”.xlsx（或“CSV UTF-8（逗号分隔）”）后上传`,
+  );
+}
+
+/**
  * Decodes a CSV file: UTF-8 (a BOM is dropped), or, when the bytes are not UTF-8 and no other charset was
  * declared, GBK/GB18030 (WHATWG's `gbk` decoder), strictly both times.
  *
- * @throws ImportFileRejected (`media_type`) when the text is in neither, or holds NUL bytes (a binary file).
+ * @throws ImportFileRejected (`media_type`) when the text is in neither, or holds NUL or another control byte no
+ *   text has (`hasBinaryControlByte`: a binary file).
  */
 function decodeCsv(bytes: Buffer, declared: string | undefined): { text: string; encoding: 'utf-8' | 'gbk' } {
   const refuse = () =>
@@ -138,7 +176,7 @@ function decodeCsv(bytes: Buffer, declared: string | undefined): { text: string;
       'media_type',
       'CSV 文件不是 UTF-8 或 GBK 编码的文本：请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后重新上传',
     );
-  if (bytes.includes(0)) throw refuse();
+  if (hasBinaryControlByte(bytes)) throw notASheet();
   const charset = declared?.toLowerCase();
   const attempts: ('utf-8' | 'gbk')[] =
     charset === undefined ? ['utf-8', 'gbk'] : charset === 'utf-8' || charset === 'utf8' ? ['utf-8'] : ['gbk'];
@@ -166,8 +204,9 @@ function cellText(cell: ExcelJS.Cell): string {
  * Reads an import file: `contentType` is the request's Content-Type (`text/csv`, the XLSX type, or
  * `application/octet-stream` to let the bytes tell); an XLSX file is recognised by its ZIP signature.
  *
- * @throws ImportFileRejected `media_type` for a file that is neither (an old .xls included) or a CSV in an
- *   encoding not read; `sheet` for an empty sheet, unknown or repeated headers, a missing required column, or
+ * @throws ImportFileRejected `media_type` for a file that is neither, whatever its Content-Type says (the bytes
+ *   are sniffed: an old .xls, a PDF, an image or an archive by its signature, any file with NUL or other control
+ *   bytes), or a CSV in an encoding not read; `sheet` for an empty sheet, unknown or repeated headers, a missing required column, or
  *   more than `IMPORT_MAX_ROWS` rows; `too_large` above `IMPORT_MAX_BYTES`.
  */
 export async function readImportFile(bytes: Buffer, contentType: string): Promise<ImportSheet> {
@@ -186,6 +225,8 @@ export async function readImportFile(bytes: Buffer, contentType: string): Promis
       '不支持旧版 Excel 文件（.xls）：请另存为 .xlsx 或“CSV UTF-8（逗号分隔）”后上传',
     );
   }
+  const known = BINARY_SIGNATURES.find((s) => bytes.subarray(0, s.magic.length).equals(s.magic));
+  if (known) throw notASheet(known.kind);
   const workbook = new ExcelJS.Workbook();
   let worksheet: ExcelJS.Worksheet | undefined;
   let format: ImportSheet['format'];

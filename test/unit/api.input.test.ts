@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 import express from 'express';
+import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { createLogger } from '../../platform/logger.js';
 import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
 import type { TestDatabase } from '../support/database.js';
 import { insertDemoRound } from '../support/round.demo.js';
+import { staffAccessToken } from '../support/accounts.js';
 
 /**
  * Issue 14, points 1 and 9: every input gets a clear answer. The API runs on a private database with no
@@ -108,7 +110,7 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(await res.json()).toMatchObject({
       code: 'INVALID_ENCODING',
-      title: '请求内容不是有效的 UTF-8 文本',
+      title: '请求内容的字符编码无效',
       detail: expect.stringContaining('请求体'),
     });
     expect(await draftNow()).toEqual(before);
@@ -192,7 +194,6 @@ describe('point 1: text that is not UTF-8 is refused, never stored', () => {
       ['GET', `/api/applications/${gbk}`],
       ['GET', `/api/applications/${applicationId}?x=1&note=${gbk}`],
       ['POST', `/api/applications/${applicationId}/attachments?kind=application_form&fileName=${gbk}.pdf`],
-      ['GET', `/showcases/showcase-2027?q=${gbk}`],
       ['GET', `/api/applications/%zz`],
       ['GET', '/api/rounds/round-demo_university-2027/applications?status=%00'],
       ['POST', `/api/applications/${applicationId}/attachments?kind=application_form&fileName=a%00.pdf`],
@@ -574,5 +575,220 @@ describe('a body that cannot be read whole or is sent as another type, on every 
     expect(withdraw.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
     const upload = doc.paths['/api/applications/{applicationId}/attachments']!.post!;
     expect(upload.responses['415']!.description).toContain('UNSUPPORTED_MEDIA_TYPE');
+  });
+});
+
+/**
+ * A request sent with Node's own client, which sends a header given as a list once per value (fetch would join
+ * them into one): two Authorization or Content-Type headers as a script can send them.
+ */
+function rawRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string | string[]>,
+  body?: string | Buffer,
+): Promise<{ status: number; contentType: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${api.url}${url}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('a fresh walk: every input gets a clear answer (issue 14, second pass)', () => {
+  it('when a JSON body declares a charset no Chinese text is written in (iso-8859-1, latin1, windows-1252, big5…), then 415 naming it and saying to send UTF-8, and nothing is written; a WHATWG label of UTF-8, UTF-16, GBK or GB18030 is read', async () => {
+    const saved = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json',
+      body: JSON.stringify(EARLIER_DRAFT),
+    });
+    expect(saved.status).toBe(200);
+    const before = await draftNow();
+    // The tester's example: UTF-8 bytes declared ISO-8859-1 were stored as mojibake with C1 controls (200).
+    for (const charset of ['iso-8859-1', 'latin1', 'windows-1252', 'big5', 'us-ascii', 'utf-7']) {
+      const res = await send('PUT', `/api/applications/${applicationId}`, {
+        token: applicant,
+        contentType: `application/json; charset=${charset}`,
+        body: Buffer.from(JSON.stringify({ ...EARLIER_DRAFT, title: '郑州大学研究' }), 'utf8'),
+      });
+      expect([charset, res.status]).toEqual([charset, 415]);
+      const problem = (await res.json()) as { code: string; detail: string };
+      expect(problem.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(problem.detail).toContain(`不支持字符集 ${charset}`);
+      expect(problem.detail).toContain('UTF-8');
+    }
+    expect(await draftNow()).toEqual(before);
+
+    // Labels the Encoding Standard maps to an accepted encoding are read by it.
+    const gb2312 = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json; charset=gb2312',
+      body: jsonWithTitle(ZHENGZHOU_UNIVERSITY_GBK),
+    });
+    expect(gb2312.status).toBe(200);
+    expect((await draftNow()).draft.title).toBe('郑州大学');
+    for (const label of ['utf8', 'unicode-1-1-utf-8', '"UTF-8"']) {
+      const res = await send('PUT', `/api/applications/${applicationId}`, {
+        token: applicant,
+        contentType: `application/json; charset=${label}`,
+        body: JSON.stringify(EARLIER_DRAFT),
+      });
+      expect([label, res.status]).toEqual([label, 200]);
+    }
+    expect((await draftNow()).draft.title).toBe(EARLIER_DRAFT.title);
+
+    // The form pages agree: a charset other than UTF-8 is a 415 page.
+    const form = await send('POST', '/publicity/00000000-0000-4000-8000-000000000000/objection', {
+      contentType: 'application/x-www-form-urlencoded; charset=iso-8859-1',
+      body: 'name=x',
+    });
+    expect(form.status).toBe(415);
+    expect(form.headers.get('content-type')).toContain('text/html');
+    expect(await form.text()).toContain('不支持字符集 iso-8859-1');
+  });
+
+  it('when the charset is given twice, or Content-Type is sent twice, then 415 saying it may be given once — on the JSON API and on the form pages', async () => {
+    const before = await draftNow();
+    const twice = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json; charset=gbk; charset=utf-8',
+      body: JSON.stringify({ ...EARLIER_DRAFT, title: 'Zhengzhou University study' }),
+    });
+    expect(twice.status).toBe(415);
+    const problem = (await twice.json()) as { code: string; detail: string };
+    expect(problem).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(problem.detail).toContain('字符集（charset）只能给出一次');
+
+    const twoHeaders = await rawRequest(
+      'PUT',
+      `/api/applications/${applicationId}`,
+      { authorization: `Bearer ${applicant}`, 'content-type': ['application/json; charset=gbk', 'application/json'] },
+      JSON.stringify({ ...EARLIER_DRAFT, title: 'Zhengzhou University study' }),
+    );
+    expect(twoHeaders.status).toBe(415);
+    expect(twoHeaders.text).toContain('Content-Type 请求头只能给出一次');
+    expect(await draftNow()).toEqual(before);
+
+    for (const path of ['/publicity/00000000-0000-4000-8000-000000000000/objection', '/account/sign-in']) {
+      const form = await send('POST', path, {
+        contentType: 'application/x-www-form-urlencoded; charset=gbk; charset=utf-8',
+        body: 'name=x&email=a%40b.example',
+      });
+      expect([path, form.status]).toEqual([path, 415]);
+      expect(form.headers.get('content-type')).toContain('text/html');
+      expect(await form.text()).toContain('字符集（charset）只能给出一次');
+    }
+  });
+
+  it('when a page’s path or query is not UTF-8, or a page does not exist, then a zh-CN HTML page with the status says what to do; the API still answers problem+json', async () => {
+    const cases: [string, number][] = [
+      ['/publicity/%FF', 400],
+      ['/rounds/%FF/outcome', 400],
+      ['/showcases/%FF', 400],
+      ['/showcases/x?q=%FF', 400],
+      ['/showcases/showcase-2027?q=%D6%A3%D6%DD%B4%F3%D1%A7', 400],
+      ['/publicity/%zz', 400],
+      ['/no-such-page', 404],
+    ];
+    for (const [url, status] of cases) {
+      const res = await send('GET', url);
+      expect([url, res.status, res.headers.get('content-type')]).toEqual([url, status, 'text/html; charset=utf-8']);
+      const html = await res.text();
+      expect(html).toContain('<html lang="zh-CN">');
+      expect(html).toContain(status === 400 ? '请求内容的字符编码无效' : '未找到请求的资源');
+      expect(html).toContain(status === 400 ? '请从本系统的页面' : '请核对网址');
+      expect(html).toContain('请求编号');
+    }
+    for (const url of ['/api/applications/%FF', '/openapi.json?x=%FF', '/healthz?x=%FF', '/api/no-such-thing']) {
+      const res = await send('GET', url, { token: applicant });
+      expect([url, res.headers.get('content-type')]).toEqual([url, 'application/problem+json; charset=utf-8']);
+    }
+  });
+
+  it('when Authorization is sent twice, then 401 UNAUTHENTICATED saying only one may be given (neither is used)', async () => {
+    const res = await rawRequest('GET', `/api/applications/${applicationId}`, {
+      authorization: [`Bearer ${applicant}`, `Bearer ${staff}`],
+    });
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.text)).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      detail: expect.stringContaining('只能给出一个 Authorization 请求头'),
+    });
+    const once = await rawRequest('GET', `/api/applications/${applicationId}`, {
+      authorization: `Bearer ${applicant}`,
+    });
+    expect(once.status).toBe(200);
+  });
+
+  it('when a query integer is far beyond its range, then one sentence, the tightest bound (not also the safe-integer limit)', async () => {
+    const res = await send('GET', '/api/outbox?limit=99999999999999999999', { token: staff });
+    expect(res.status).toBe(422);
+    const problem = (await res.json()) as { detail: string; errors: unknown[] };
+    expect(problem.detail).toBe('每页条数不能大于 500');
+    expect(problem.errors).toHaveLength(1);
+  });
+
+  it('when an account’s kind is unknown or missing, then 422 listing the kinds, or asking for it', async () => {
+    const { token } = await staffAccessToken(database.db, {
+      email: 'admin.h40@ronghe.example',
+      staffRole: 'administrator',
+    });
+    const post = async (body: unknown) => {
+      const res = await send('POST', '/api/accounts', {
+        token,
+        contentType: 'application/json',
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(422);
+      return ((await res.json()) as { detail: string }).detail;
+    };
+    expect(await post({ kind: 'robot', email: 'x@ronghe.example', name: '李明' })).toBe(
+      '账号类型应为以下之一：staff、institution、enterprise、expert',
+    );
+    expect(await post({ email: 'x@ronghe.example', name: '李明' })).toBe('请填写账号类型');
+    const list = await send('GET', '/api/accounts?kind=robot', { token });
+    expect(list.status).toBe(422);
+    expect(((await list.json()) as { detail: string }).detail).toBe(
+      '账号类型应为以下之一：staff、institution、enterprise、expert',
+    );
+  });
+
+  it('when a PDF is sent as the account import (as application/octet-stream or as CSV), then 415 saying it is a PDF and to save as .xlsx, not 422 about its first line', async () => {
+    const { token } = await staffAccessToken(database.db, {
+      email: 'admin2.h40@ronghe.example',
+      staffRole: 'administrator',
+    });
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n', 'latin1');
+    for (const contentType of ['application/octet-stream', 'text/csv']) {
+      const res = await send('POST', '/api/accounts/imports', { token, contentType, body: pdf });
+      expect([contentType, res.status]).toEqual([contentType, 415]);
+      const problem = (await res.json()) as { code: string; detail: string };
+      expect(problem.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(problem.detail).toContain('PDF 文件');
+      expect(problem.detail).toContain('.xlsx');
+    }
+  });
+
+  it('when a JSON body is over the limit, then 413 saying the limit and that attachments go through the upload operation', async () => {
+    const res = await send('PUT', `/api/applications/${applicationId}`, {
+      token: applicant,
+      contentType: 'application/json',
+      body: JSON.stringify({ ...EARLIER_DRAFT, summary: 'x'.repeat(1024 * 1024 + 1) }),
+    });
+    expect(res.status).toBe(413);
+    const problem = (await res.json()) as { code: string; detail?: string };
+    expect(problem.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(problem.detail).toContain('不能超过 1mb');
+    expect(problem.detail).toContain('/api/applications/{applicationId}/attachments');
   });
 });

@@ -92,6 +92,44 @@ describe('the formatter writes one sentence per zod issue, naming the label', ()
     expect(one(field('取消活动', z.literal(true)), { v: false }).message).toBe('取消活动只能为 true');
   });
 
+  it('a fixed set of values: each with its zh-CN name where the schema gives one, for an enum and a discriminated union alike; missing is asked for', () => {
+    const kind = field(
+      '计划类别',
+      z.enum(['round', 'evaluation']).openapi({ description: 'round 年度申报；evaluation 年度动态评价' }),
+    );
+    expect(one(kind, { v: 'x' }).message).toBe('计划类别应为以下之一：round（年度申报）、evaluation（年度动态评价）');
+    const grounds = field(
+      '异议性质',
+      z.enum(['substantive', 'procedural']).openapi({
+        description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
+      }),
+    );
+    expect(one(grounds, { v: 'x' }).message).toBe(
+      '异议性质应为以下之一：substantive（实体问题）、procedural（程序问题）',
+    );
+    // The walk's example: POST /api/accounts with an unknown or no `kind` said only 账号类型不符合要求.
+    const account = z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('staff').openapi({ title: '账号类型', description: '管理服务中心工作人员' }) }),
+      z.object({ kind: z.literal('expert').openapi({ title: '账号类型' }), expertId: z.string() }),
+    ]);
+    expect(one(account, { kind: 'robot' })).toEqual({
+      path: 'kind',
+      message: '账号类型应为以下之一：staff（管理服务中心工作人员）、expert',
+      label: '账号类型',
+    });
+    expect(one(account, { kind: 7 }).message).toBe('账号类型应为以下之一：staff（管理服务中心工作人员）、expert');
+    expect(one(account, {}).message).toBe('请填写账号类型');
+  });
+
+  it('a value beyond several bounds is told the tightest one only, once', () => {
+    expect(messagesOf(field('每页条数', z.number().int().max(500)), { v: 1e20 })).toEqual([
+      { path: 'v', message: '每页条数不能大于 500', label: '每页条数' },
+    ]);
+    expect(messagesOf(field('分数', z.number().int().min(-5)), { v: -1e20 })).toEqual([
+      { path: 'v', message: '分数不能小于 -5', label: '分数' },
+    ]);
+  });
+
   it('unrecognized_keys: one sentence and one path per unknown key, at the top or inside an object', () => {
     const strict = z
       .object({
