@@ -215,9 +215,17 @@ export async function readImportFile(bytes: Buffer, contentType: string): Promis
   }
   const [type = '', ...params] = contentType.split(';').map((p) => p.trim());
   const mediaType = type.toLowerCase();
-  const charset = params
+  const charsets = params
     .map((p) => /^charset\s*=\s*"?([^";]+)"?$/i.exec(p)?.[1])
-    .find((c): c is string => c !== undefined);
+    .filter((c): c is string => c !== undefined);
+  // Which of two charsets the sender meant cannot be known: refused, never the first taken silently.
+  if (charsets.length > 1) {
+    throw new ImportFileRejected(
+      'media_type',
+      `Content-Type 中的字符集（charset）只能给出一次，收到 ${charsets.join('、')}：请只保留一个，建议 charset=utf-8`,
+    );
+  }
+  const charset = charsets[0];
   const looksZip = bytes.subarray(0, 4).equals(ZIP_MAGIC);
   if (bytes.subarray(0, 4).equals(OLE_MAGIC)) {
     throw new ImportFileRejected(

@@ -12,7 +12,7 @@ import {
   type Account,
 } from '../../db/repositories/accounts.js';
 import { recordAudit } from '../../db/repositories/audit.js';
-import { ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
+import { ACCOUNT_KIND_ZH, ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
 import { formatInstantZh } from '../../domain/calendar/index.js';
 import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN } from '../../mail/address.js';
 import {
@@ -132,7 +132,7 @@ function newAccountOf<const K extends 'staff' | 'institution' | 'enterprise' | '
 ) {
   return z
     .object({
-      kind: z.literal(kind).openapi({ title: '账号类型' }),
+      kind: z.literal(kind).openapi({ title: '账号类型', description: ACCOUNT_KIND_ZH[kind] }),
       ...reference,
       email: z.string().max(MAILBOX_MAX_LENGTH).openapi({
         title: '电子邮箱',

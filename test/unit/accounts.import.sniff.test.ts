@@ -69,3 +69,11 @@ describe('the account import sniffs what it was sent', () => {
     expect(sheet.encoding).toBe('utf-8');
   });
 });
+
+describe('the account import reads one declared charset', () => {
+  it('when a CSV declares two charsets, then it is refused naming both, not read in the first', async () => {
+    const refused = await rejection(CSV, 'text/csv; charset=gbk; charset=utf-8');
+    expect(refused.reason).toBe('media_type');
+    expect(refused.message).toContain('gbk、utf-8');
+  });
+});

@@ -753,7 +753,7 @@ describe('a fresh walk: every input gets a clear answer (issue 14, second pass)'
       return ((await res.json()) as { detail: string }).detail;
     };
     expect(await post({ kind: 'robot', email: 'x@ronghe.example', name: '李明' })).toBe(
-      '账号类型应为以下之一：staff、institution、enterprise、expert',
+      '账号类型应为以下之一：staff（管理服务中心工作人员）、institution（申报单位用户）、enterprise（合作企业用户）、expert（评审专家）',
     );
     expect(await post({ email: 'x@ronghe.example', name: '李明' })).toBe('请填写账号类型');
     const list = await send('GET', '/api/accounts?kind=robot', { token });
