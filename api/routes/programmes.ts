@@ -302,7 +302,7 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
     params: ProgrammeParams,
     body: z
       .object({
-        baseVersion: z.number().int().min(1).openapi({ title: '所依据的版本号', example: 1 }),
+        baseVersion: z.number().int().min(1).max(2_147_483_647).openapi({ title: '所依据的版本号', example: 1 }),
         reason: trimmedText(2, 500, '请说明修改原因').openapi({ title: '修改原因' }),
         rules: ProgrammeRulesSchema,
       })

@@ -19,6 +19,10 @@ valid where validity depends on records or on other requests, never hide a refus
 - The accounts and tokens the runs authenticate with are never disabled, re-invited or revoked: the run would
   lose its credentials (every later answer 401). A path naming one (the stateful phase follows the ids
   GET /api/accounts and GET /api/access-tokens return) names the seeded account or spare token instead.
+- A programme's rule set (PUT /api/programmes/{programme}/rules) holds together across fields, which no schema
+  states (api/routes/programmes.ts `rulesProblems`): each rubric's weights sum to 100 under distinct codes, no value
+  is listed twice, a university's limit is not below an applicant's, no more valid scores than experts, a quota's
+  minimum not above its maximum, a rectification within its ceiling, fields only from the industries (dropped).
 - Times the API compares with the clock or with stored dates (an event's start in the future, a round's
   deadline after its opening, an extension later than the current deadline) are set relative to now, keeping
   the generated format.
@@ -61,6 +65,9 @@ def _credentials_kept(case):
 def _owned_references(case):
     path, method, body = case.operation.path, case.method.upper(), case.body
     institution = _env("INSTITUTION")
+    if (method, path) == ("PUT", "/api/programmes/{programme}/rules") and isinstance(body, dict):
+        _rules_holding_together(body.get("rules"))
+        return
     if (method, path) == ("POST", "/api/accounts/imports"):
         # Any bytes are a schema-valid file; an account sheet is one with the template's columns and a row the
         # database accepts (an email of its own, the seeded institution). CSV in UTF-8, as documented.
@@ -140,6 +147,48 @@ def _in_year(year, date, weekend):
         step = datetime.timedelta(days=1 if moved.month < 12 else -1)
         moved += step
     return moved.isoformat()
+
+
+def _rubric_summing_to_100(rubric):
+    if not isinstance(rubric, list) or not rubric:
+        return rubric
+    share = 100 // len(rubric)
+    for i, criterion in enumerate(rubric):
+        if isinstance(criterion, dict):
+            criterion["key"] = f"k{i}"
+            criterion["weight"] = share + (100 - share * len(rubric) if i == len(rubric) - 1 else 0)
+    return rubric
+
+
+def _distinct(values):
+    return list(dict.fromkeys(values)) if isinstance(values, list) else values
+
+
+def _rules_holding_together(rules):
+    if not isinstance(rules, dict):
+        return
+    _rubric_summing_to_100(rules.get("rubric"))
+    rules["applicantKinds"] = _distinct(rules.get("applicantKinds"))
+    rules.pop("fields", None)
+    limits = rules.get("limits")
+    if isinstance(limits, dict) and {"perApplicant", "perUniversity"} <= limits.keys():
+        limits["perUniversity"] = max(limits["perUniversity"], limits["perApplicant"])
+    review = rules.get("review")
+    if isinstance(review, dict):
+        if {"minValidScores", "expertsPerApplication"} <= review.keys():
+            review["minValidScores"] = min(review["minValidScores"], review["expertsPerApplication"])
+        review["reminderWorkingDaysBefore"] = _distinct(review.get("reminderWorkingDaysBefore"))
+    call = rules.get("call")
+    if isinstance(call, dict):
+        call["reminderWorkingDaysBefore"] = _distinct(call.get("reminderWorkingDaysBefore"))
+    quota = rules.get("quota")
+    if isinstance(quota, dict) and "min" in quota and "max" in quota and quota["min"] > quota["max"]:
+        quota["min"], quota["max"] = quota["max"], quota["min"]
+    directory = rules.get("directory")
+    if isinstance(directory, dict):
+        if {"rectificationMonths", "maxRectificationMonths"} <= directory.keys():
+            directory["rectificationMonths"] = min(directory["rectificationMonths"], directory["maxRectificationMonths"])
+        _rubric_summing_to_100(directory.get("evaluationRubric"))
 
 
 def _leap(year):
