@@ -247,6 +247,36 @@ function tooLarge(limit: string): AppError {
 const readHere = new WeakSet<IncomingMessage>();
 
 /**
+ * How deep objects and arrays may nest in a JSON body. No request of this API nests more than a few levels; a
+ * body nested thousands deep (10 kB of `[`) would overflow the stack of a recursive reader (the repeated-key
+ * check) — refused before any parser sees it.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The deepest nesting of objects and arrays in `text` (brackets inside strings not counted), read in one pass
+ * without recursion, stopping early once past `MAX_JSON_DEPTH`.
+ */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > MAX_JSON_DEPTH) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/**
  * JSON bodies, parsed with the tolerance above; anything else that is not JSON is a 400 `MALFORMED_JSON`, and an
  * object naming a member twice a 400 `DUPLICATE_JSON_KEY` naming it (`findRepeatedKey`: which of two values was
  * meant cannot be known, so neither is taken). The body is read as bytes and decoded here, strictly, in the
@@ -290,6 +320,11 @@ export function jsonBody(limit: string): RequestHandler[] {
       if (text.trim() === '') {
         req.body = undefined;
         return next();
+      }
+      if (nestingDepth(text) > MAX_JSON_DEPTH) {
+        return next(
+          new AppError('MALFORMED_JSON', `请求体的嵌套层级过深：对象和数组至多嵌套 ${MAX_JSON_DEPTH} 层`),
+        );
       }
       let parsed = text;
       try {

@@ -494,6 +494,21 @@ describe('a JSON object names each field once', () => {
     expect(twoObjects.status).not.toBe(400);
   });
 
+  it('when a body nests thousands deep (10 kB of brackets, no sign-in needed), then 400 MALFORMED_JSON saying so, not 500', async () => {
+    for (const body of ['['.repeat(5000) + ']'.repeat(5000), '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)]) {
+      const res = await send('POST', '/api/session', { contentType: 'application/json', body });
+      const problem = (await res.json()) as { code: string; detail: string };
+      expect([res.status, problem.code]).toEqual([400, 'MALFORMED_JSON']);
+      expect(problem.detail).toContain('嵌套层级过深');
+    }
+    // Brackets inside a string are text, not nesting.
+    const text = await send('POST', '/api/session', {
+      contentType: 'application/json',
+      body: JSON.stringify({ email: '['.repeat(5000), password: 'x' }),
+    });
+    expect(text.status).not.toBe(400);
+  });
+
   it('documents DUPLICATE_JSON_KEY where a JSON body is taken', async () => {
     const doc = (await (await send('GET', '/openapi.json')).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
