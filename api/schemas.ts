@@ -1,4 +1,4 @@
-import { NOT_IN_ONE_LINE, ONE_LINE_RULE_ZH, VISIBLE_CHARACTER, VISIBLE_RULE_ZH } from '../domain/people.js';
+import { INVISIBLE, NOT_IN_ONE_LINE, ONE_LINE_RULE_ZH, VISIBLE_CHARACTER, VISIBLE_RULE_ZH } from '../domain/people.js';
 import { programmeKeys, type ProgrammeKey } from '../domain/programmes.js';
 import { z } from './route.js';
 
@@ -91,9 +91,20 @@ export const DaySchema = z
 const KEPT_BY_TRIM = '[^\\s\\ufeff]';
 
 /**
- * Text trimmed before it is checked, `min`–`max` characters once trimmed (`message` when too short). The
- * document states the trimmed minimum as a `pattern` (JSON Schema reads it unanchored: two kept characters at
- * least `min` apart), since `minLength` alone would let blanks through.
+ * What no text a person writes holds, even over several lines (a regex class both engines read): control
+ * characters other than tab, line feed and carriage return, and the invisible format characters (`INVISIBLE`:
+ * zero-width, byte-order mark, bidirectional controls that show text reversed).
+ */
+const NOT_IN_TEXT = `\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029${INVISIBLE}`;
+
+/** What a text field holding such a character is told (after its label), zh-CN. */
+const TEXT_RULE_ZH = '不能含控制字符或零宽空格、方向控制符等不可见字符';
+
+/**
+ * Text trimmed before it is checked, `min`–`max` characters once trimmed (`message` when too short), on one or
+ * several lines but without control or invisible characters (`NOT_IN_TEXT`, 422 naming the field). The document
+ * states both in one `pattern`: a lookahead refusing those characters anywhere, then the trimmed minimum (two kept
+ * characters at least `min` apart), since `minLength` alone would let blanks through.
  */
 export function trimmedText(min: number, max: number, message?: string): z.ZodString {
   return z
@@ -101,7 +112,22 @@ export function trimmedText(min: number, max: number, message?: string): z.ZodSt
     .trim()
     .min(min, message)
     .max(max)
-    .openapi({ pattern: trimmedMinPattern(min) });
+    .regex(new RegExp(`^[^${NOT_IN_TEXT}]*$`), TEXT_RULE_ZH)
+    .openapi({ pattern: `^(?![\\s\\S]*[${NOT_IN_TEXT}])[\\s\\S]*${trimmedMinPattern(min)}` });
+}
+
+/**
+ * Text that may be empty (a draft's field), at most `max` characters once trimmed, without control or invisible
+ * characters; `oneLine` also without line breaks (`NOT_IN_ONE_LINE`). 422 naming the field otherwise.
+ */
+export function draftText(max: number, { oneLine }: { oneLine: boolean }): z.ZodString {
+  const refused = oneLine ? NOT_IN_ONE_LINE : NOT_IN_TEXT;
+  return z
+    .string()
+    .trim()
+    .max(max)
+    .regex(new RegExp(`^[^${refused}]*$`), oneLine ? ONE_LINE_RULE_ZH : TEXT_RULE_ZH)
+    .openapi({ pattern: `^[^${refused}]*$` });
 }
 
 /** The OpenAPI `pattern` (unanchored) of text at least `min` (≥ 1) characters long once trimmed. */

@@ -4,11 +4,13 @@
  */
 
 /**
- * Every kind of space and invisible separator: Unicode White_Space (ASCII, NBSP U+00A0, ideographic U+3000,
- * the U+2000 block, line and paragraph separators…) and the zero-width characters that do not count as space
- * (U+200B–U+200D, U+2060 word joiner, U+FEFF byte-order mark, U+180E Mongolian vowel separator).
+ * Every kind of space and invisible character: Unicode White_Space (ASCII, NBSP U+00A0, ideographic U+3000, the
+ * U+2000 block, line and paragraph separators…) and every Default_Ignorable_Code_Point — the zero-width space,
+ * joiners and word joiner, the byte-order mark, the soft hyphen, the bidirectional marks and controls (U+200E,
+ * U+202A–U+202E, U+2066–U+2069), invisible operators, variation selectors — plus U+180E. `T\u00ad100` (a soft
+ * hyphen) or `T\u200e100` (a left-to-right mark) is then the 工号 `T100`, not another person.
  */
-const SPACES = /[\p{White_Space}\u180E\u200B-\u200D\u2060\uFEFF]/gu;
+const SPACES = /[\p{White_Space}\p{Default_Ignorable_Code_Point}\u180E]/gu;
 
 /**
  * A person's name as compared: NFKC (full-width letters and digits become ASCII, compatibility ideographs

@@ -467,7 +467,7 @@ export function accountRoutes(routes: ApiRoutes, deps: AccountRouteDeps): void {
     tags: ['账号'],
     access: 'authenticated',
     body: z.object({
-      name: trimmedText(1, 100).openapi({ title: '令牌名称', example: '年度数据导出脚本' }),
+      name: oneLineText(1, 100).openapi({ title: '令牌名称', example: '年度数据导出脚本' }),
       // The bound is the configured one (ACCESS_TOKEN_MAX_DAYS), so the document states it.
       expiresInDays: z
         .number()

@@ -115,7 +115,7 @@ export const ProgrammeRulesSchema = z
       .openapi({ title: '名录管理' }),
   })
   .strict()
-  .openapi('ProgrammeRules');
+  .openapi({ title: '规则' });
 
 /** A problem of a rule set that no schema states: a relation between fields, with its path and zh-CN message. */
 export interface RulesProblem {

@@ -7,27 +7,24 @@ import {
 import { applicationVersions } from '../../db/repositories/round.views.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import { z } from '../route.js';
-import { oneLineText, trimmedText } from '../schemas.js';
+import { draftText, oneLineText, trimmedText } from '../schemas.js';
 
 /** How the API shows applications and their attachments: the schemas (validation and OpenAPI) and the views. */
 
 const PersonSchema = z.object({
-  staffNo: trimmedText(1, 40).openapi({ title: '工号', example: 'T2015031' }),
-  name: trimmedText(1, 40).openapi({ title: '姓名', example: '王建国' }),
+  staffNo: oneLineText(1, 40).openapi({ title: '工号', example: 'T2015031' }),
+  name: oneLineText(1, 40).openapi({ title: '姓名', example: '王建国' }),
 });
 
 export const DraftSchema = z
   .object({
-    title: z
-      .string()
-      .trim()
-      .max(100)
+    title: draftText(100, { oneLine: true })
       .optional()
       .openapi({ title: '项目名称', example: '面向智能制造的机械类专业产教融合育人模式研究' }),
     field: trimmedText(1, 40, '所属领域不能为空；不填时请省略该项')
       .optional()
       .openapi({ title: '所属领域', example: 'high_end_equipment', description: '所属领域（industries.key）' }),
-    summary: z.string().trim().max(5000).optional().openapi({ title: '项目简介' }),
+    summary: draftText(5000, { oneLine: false }).optional().openapi({ title: '项目简介' }),
     principal: PersonSchema.optional().openapi({ title: '项目负责人' }),
     members: z
       .array(

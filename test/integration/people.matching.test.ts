@@ -102,6 +102,23 @@ describe('the avoid list is checked against the pool when the draft is saved (po
     }
   });
 
+  it('refuses control and invisible characters in a draft’s title, summary and people, naming each field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ title: '测试\n项目' }, 'title'],
+      [{ title: '测试项目\u0007' }, 'title'],
+      [{ summary: '简介\u202e反向' }, 'summary'],
+      [{ principal: { staffNo: 'T1', name: '王建国\u202e' } }, 'principal.name'],
+      [{ principal: { staffNo: 'T\u00ad100', name: '王建国' } }, 'principal.staffNo'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await saveDraft(body);
+      expect([res.status, res.body.code], JSON.stringify(body)).toEqual([422, 'VALIDATION_FAILED']);
+      expect(res.body.errors?.map((e) => e.path)).toEqual([path]);
+    }
+    // A summary on several lines is a summary.
+    expect((await saveDraft({ title: '多行简介', summary: '第一段。\n第二段。' })).status).toBe(201);
+  });
+
   it('asks for the unit when several experts share the name, and never names the pool', async () => {
     await database.db('experts').insert({
       id: 'exp-namesake',

@@ -28,6 +28,11 @@ describe('normalisation of names and staff numbers', () => {
     ['t 2015 031', 'T2015031'],
     ['Ｔ２０１５０３１', 'T2015031'],
     ['t\u3000２015031\u200b', 'T2015031'],
+    // Invisible characters a limit must not be bypassed with (the walk's): soft hyphen, LRM, invisible separator.
+    ['T\u00ad2015031', 'T2015031'],
+    ['T\u200e2015031', 'T2015031'],
+    ['T\u20632015031', 'T2015031'],
+    ['T2015031\u202e', 'T2015031'],
   ])('staff number %j is %j', (raw, normal) => {
     expect(normaliseStaffNo(raw)).toBe(normal);
   });
@@ -44,7 +49,7 @@ describe('avoid-list entries', () => {
     expect(parseAvoidEntry('黄 洋')).toEqual({ name: '黄洋' });
     expect(parseAvoidEntry('黄洋（郑州 大学）')).toEqual({ name: '黄洋', unit: '郑州大学' });
     expect(parseAvoidEntry('黄洋 (郑州大学)')).toEqual({ name: '黄洋', unit: '郑州大学' });
-    expect(parseAvoidEntry('黄洋（）')).toEqual({ name: '黄洋' });
+    expect(parseAvoidEntry('黄洋（）')).toEqual({ name: '黄洋', emptyUnit: true });
   });
 
   it('matches `黄 洋` to the expert 黄洋 (the example of the issue)', () => {
