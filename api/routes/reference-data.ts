@@ -2,6 +2,7 @@ import type { Db } from '../../db/knex.js';
 import { listReferenceVersions } from '../../db/repositories/reference-versions.js';
 import {
   applyReferenceRows,
+  PHONE_PATTERN,
   REFERENCE_ID_PATTERN,
   REFERENCE_LISTS,
   removePartnership,
@@ -21,6 +22,7 @@ import {
   readSheetFile,
   XLSX_CONTENT_TYPE,
 } from '../../services/spreadsheet.js';
+import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/address.js';
 import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
@@ -47,14 +49,23 @@ const InstitutionFields = {
   nameZh: oneLineText(1, 100).openapi({ title: '名称', example: '郑州大学' }),
   parentId: z
     .string()
-    .max(100)
+    .regex(REFERENCE_ID_PATTERN, '所属高校应为高校的编号')
     .nullable()
     .optional()
     .openapi({ title: '所属高校', description: '学院必填；高校为 null' }),
   city: oneLineText(1, 20).openapi({ title: '城市', example: '郑州' }),
-  contactName: z.string().max(40).nullable().optional().openapi({ title: '联系人' }),
-  contactPhone: z.string().max(30).nullable().optional().openapi({ title: '联系电话', example: '0371-67781234' }),
-  contactEmail: z.string().max(254).openapi({ title: '联系邮箱', example: 'jwc@zzu.edu.example' }),
+  contactName: oneLineText(1, 40).nullable().optional().openapi({ title: '联系人' }),
+  contactPhone: z
+    .string()
+    .regex(PHONE_PATTERN, '联系电话应为电话号码（如 0371-67781234 或 13800138000）')
+    .nullable()
+    .optional()
+    .openapi({ title: '联系电话', example: '0371-67781234' }),
+  contactEmail: MailboxSchema.max(MAILBOX_MAX_LENGTH).openapi({
+    title: '联系邮箱',
+    example: 'jwc@zzu.edu.example',
+    pattern: MAILBOX_PATTERN.source,
+  }),
 };
 
 const EnterpriseFields = {
@@ -354,12 +365,13 @@ function recordRoutes(
   db: Db,
   list: ReferenceList,
   fields: Record<string, z.ZodType>,
-  idTitle: string,
+  subject: { param: 'institutionId' | 'enterpriseId'; title: string },
 ): void {
   const base = `/api/reference/${list.name}`;
   const schema = SCHEMAS[list.name];
   const view = VIEWS[list.name];
-  const params = z.object({ id: IdSchema(idTitle) });
+  const params = z.object({ [subject.param]: IdSchema(subject.title) }) as z.ZodType<Record<string, string>>;
+  const idTitle = subject.title;
   const write = async (
     ctx: RouteContext<unknown, unknown, Record<string, unknown>>,
     cells: Record<string, string>,
@@ -372,15 +384,15 @@ function recordRoutes(
 
   routes.add({
     method: 'get',
-    path: `${base}/:id`,
+    path: `${base}/:${subject.param}`,
     summary: `${list.titleZh}中的一条记录（工作人员）`,
     tags: [TAG],
     access: READERS,
     params,
     responses: { 200: { description: list.titleZh, schema } },
     errors: ['REFERENCE_NOT_FOUND'],
-    async handler({ params: { id } }) {
-      return { status: 200, body: view(await findStored(db, list, id)) };
+    async handler({ params: p }) {
+      return { status: 200, body: view(await findStored(db, list, p[subject.param]!)) };
     },
   });
 
@@ -403,7 +415,7 @@ function recordRoutes(
 
   routes.add({
     method: 'put',
-    path: `${base}/:id`,
+    path: `${base}/:${subject.param}`,
     summary: `修改${list.titleZh}中的一条记录（系统管理员，须说明原因）`,
     description:
       '请求体为修改后的整条记录与修改原因；内容有变化时记为新版本（修改人、时间、原因），内容未变时不记版本。',
@@ -414,7 +426,7 @@ function recordRoutes(
     responses: { 200: { description: '修改后的记录', schema: WrittenSchema(schema) } },
     errors: ['REFERENCE_NOT_FOUND', 'REFERENCE_EXISTS'],
     async handler(ctx) {
-      const id = ctx.params.id;
+      const id = ctx.params[subject.param]!;
       await findStored(db, list, id);
       const body = ctx.body as Record<string, unknown>;
       return { status: 200, body: await write(ctx, { ...cellsOf(body), id }, String(body.reason), 'change') };
@@ -428,11 +440,12 @@ export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
   const institutions = REFERENCE_LISTS.institutions;
   const enterprises = REFERENCE_LISTS.enterprises;
   const partnerships = REFERENCE_LISTS.partnerships;
-  const idParams = (title: string) => z.object({ id: IdSchema(title) });
-  listRoutes(routes, db, institutions, idParams('单位编号'), ':id');
-  recordRoutes(routes, db, institutions, InstitutionFields, '单位编号');
-  listRoutes(routes, db, enterprises, idParams('企业编号'), ':id');
-  recordRoutes(routes, db, enterprises, EnterpriseFields, '企业编号');
+  const institution = { param: 'institutionId', title: '单位编号' } as const;
+  const enterprise = { param: 'enterpriseId', title: '企业编号' } as const;
+  listRoutes(routes, db, institutions, z.object({ institutionId: IdSchema(institution.title) }), ':institutionId');
+  recordRoutes(routes, db, institutions, InstitutionFields, institution);
+  listRoutes(routes, db, enterprises, z.object({ enterpriseId: IdSchema(enterprise.title) }), ':enterpriseId');
+  recordRoutes(routes, db, enterprises, EnterpriseFields, enterprise);
   const pairParams = z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号') });
   listRoutes(routes, db, partnerships, pairParams, ':institutionId/:enterpriseId');
 
