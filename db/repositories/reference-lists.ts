@@ -3,10 +3,7 @@ import { recordAudit, type AuditRole } from './audit.js';
 import { recordReferenceVersion, type ReferenceKind, type ReferenceSource } from './reference-versions.js';
 import { isOneLine, ONE_LINE_RULE_ZH } from '../../domain/people.js';
 import type { SheetColumn, SheetRow, SheetShape } from '../../domain/sheets.js';
-import { MAILBOX_MAX_LENGTH, parseTypedMailbox } from '../../mail/address.js';
-
-/** An address as accounts keep it (`normaliseEmail` in services/accounts.ts): one plain mailbox, lower-cased. */
-const normaliseEmail = (value: unknown): string | undefined => parseTypedMailbox(value)?.toLowerCase();
+import { MAILBOX_MAX_LENGTH, normaliseMailbox as normaliseEmail } from '../../mail/address.js';
 
 /**
  * Reference data belongs to staff (issue 16, points 1–4): institutions (universities and their colleges, with a
