@@ -23,6 +23,7 @@ import { assignmentLinkPages } from './pages.assignment-links.js';
 import { OidcProvider } from '../services/oidc.js';
 import { accountRoutes } from './routes/accounts.js';
 import { accountImportRoutes } from './routes/accounts.imports.js';
+import { referenceDataRoutes } from './routes/reference-data.js';
 import { csrfGuard, sessions } from './session.js';
 import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
@@ -144,6 +145,7 @@ export function createApp(apiDeps: ApiDeps): {
   const accountRouteDeps = { ...accountDeps, accessTokenMaxDays: deps.config.auth.accessTokenMaxDays };
   accountRoutes(routes, accountRouteDeps);
   accountImportRoutes(routes, accountRouteDeps);
+  referenceDataRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

@@ -13,6 +13,13 @@ import { bundledCalendarDays, CHINESE_DAYS_SOURCE } from './seeds/bundled-calend
 import { insertCalendarVersion } from './repositories/calendar.js';
 import { recordFirstVersions } from './repositories/reference-versions.js';
 import { isSingleMailbox } from '../mail/address.js';
+import {
+  applyReferenceRows,
+  REFERENCE_LISTS,
+  type ReferenceActor,
+  type ReferenceListName,
+} from './repositories/reference-lists.js';
+import type { SheetRow } from '../domain/sheets.js';
 
 export interface SeedSummary {
   programmes: number;
@@ -46,44 +53,19 @@ export async function seed(db: Db): Promise<SeedSummary> {
       )
       .onConflict('key')
       .ignore();
-    await trx('institutions')
-      .insert(
-        universities.map((u) => ({
-          id: u.id,
-          name_zh: u.nameZh,
-          kind: 'university',
-          parent_id: null,
-          city: u.city,
-          contact_email: universityEmail(u.id),
-          contact_name: `${u.nameZh}教务处`,
-        })),
-      )
-      .onConflict('id')
-      .ignore();
-    await trx('institutions')
-      .insert(
-        universities.flatMap((u) =>
-          u.colleges.map(([suffix, name]) => ({
-            id: collegeId(u.id, suffix),
-            name_zh: `${u.nameZh}${name}`,
-            kind: 'college',
-            parent_id: u.id,
-            city: u.city,
-            contact_email: collegeEmail(u.id, suffix),
-            contact_name: `${name}办公室`,
-          })),
-        ),
-      )
-      .onConflict('id')
-      .ignore();
-    await trx('enterprises')
-      .insert(enterprises.map((e) => ({ id: e.id, name_zh: e.nameZh, industry_key: e.industry, city: e.city })))
-      .onConflict('id')
-      .ignore();
-    await trx('institution_partners')
-      .insert(universities.flatMap((u) => u.partners.map((p) => ({ institution_id: u.id, enterprise_id: p }))))
-      .onConflict(['institution_id', 'enterprise_id'])
-      .ignore();
+    // Institutions, enterprises and partnerships load through the import's path (issue 16, point 4): the same
+    // checks, each new record its version 1 (source seed); a record that exists or ever existed is left alone.
+    for (const [list, rows] of referenceSeedRows()) {
+      const outcome = await applyReferenceRows(trx, REFERENCE_LISTS[list], rows, SEED_ACTOR, {
+        dryRun: false,
+        mode: 'onlyMissing',
+      });
+      if (outcome.status === 'rejected') {
+        throw new Error(
+          `seed ${list} rejected: ${outcome.problems.map((p) => `row ${p.row} ${p.column}: ${p.message}`).join('; ')}`,
+        );
+      }
+    }
     await trx('experts')
       .insert(
         experts.map((e) => ({
@@ -112,6 +94,45 @@ export async function seed(db: Db): Promise<SeedSummary> {
       calendarYears,
     };
   });
+}
+
+const SEED_ACTOR: ReferenceActor = { actor: 'system:seed', role: 'system', source: 'seed', reason: '演示数据（种子）' };
+
+/** The demo institutions, enterprises and partnerships as rows of their import sheets, in that order. */
+export function referenceSeedRows(): [ReferenceListName, SheetRow<string>[]][] {
+  const numbered = (cells: Record<string, string>[]) => cells.map((c, i) => ({ row: i + 2, cells: c }));
+  return [
+    [
+      'institutions',
+      numbered(
+        universities.flatMap((u) => [
+          {
+            id: u.id,
+            nameZh: u.nameZh,
+            city: u.city,
+            contactName: `${u.nameZh}教务处`,
+            contactEmail: universityEmail(u.id),
+          },
+          ...u.colleges.map(([suffix, name]) => ({
+            id: collegeId(u.id, suffix),
+            nameZh: `${u.nameZh}${name}`,
+            parentId: u.id,
+            city: u.city,
+            contactName: `${name}办公室`,
+            contactEmail: collegeEmail(u.id, suffix),
+          })),
+        ]),
+      ),
+    ],
+    [
+      'enterprises',
+      numbered(enterprises.map((e) => ({ id: e.id, nameZh: e.nameZh, industry: e.industry, city: e.city }))),
+    ],
+    [
+      'partnerships',
+      numbered(universities.flatMap((u) => u.partners.map((p) => ({ institutionId: u.id, enterpriseId: p })))),
+    ],
+  ];
 }
 
 /**

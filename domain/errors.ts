@@ -201,6 +201,17 @@ export const errorCatalogue = {
   /** An import file without the template's headers, without rows, or with too many rows. */
   ACCOUNT_IMPORT_FILE_INVALID: { status: 422, title: '导入文件不符合账号导入模板' },
   ACCESS_TOKEN_NOT_FOUND: { status: 404, title: '未找到该个人访问令牌' },
+  /** An institution, enterprise or partnership of the reference data (issue 16) that does not exist. */
+  REFERENCE_NOT_FOUND: { status: 404, title: '未找到该条基础数据' },
+  /**
+   * A new institution or enterprise whose id is taken, a name already used under the same parent (or by another
+   * enterprise), or a partnership already recorded: the field is named.
+   */
+  REFERENCE_EXISTS: { status: 409, title: '该基础数据已存在' },
+  /** A real reference-data import (not a dry run) with a problem in any row: nothing was written (the problems listed). */
+  REFERENCE_IMPORT_INVALID: { status: 422, title: '导入文件中有不符合要求的行，未导入任何数据' },
+  /** A reference-data import file without the list's headers, without rows, or with too many rows. */
+  REFERENCE_IMPORT_FILE_INVALID: { status: 422, title: '导入文件不符合该名单的导入格式' },
   /** Unknown, or not the caller's to read (the two are not told apart). */
   RECEIPT_NOT_FOUND: { status: 404, title: '未找到该回执' },
   /**

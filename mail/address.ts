@@ -43,6 +43,16 @@ export function parseTypedMailbox(value: unknown): string | undefined {
 }
 
 /**
+ * An address as accounts and contacts keep it: a typed address (`parseTypedMailbox`) lower-cased, so one mailbox
+ * is one value whatever case it was typed in.
+ *
+ * @returns the address, or `undefined` when the value is not a single plain mailbox.
+ */
+export function normaliseMailbox(value: unknown): string | undefined {
+  return parseTypedMailbox(value)?.toLowerCase();
+}
+
+/**
  * Thrown by the sending side for a recipient that is not a single plain mailbox: nothing is sent, to no one.
  * The recipient itself is not in the message (personal data; the outbox row leads to it).
  */

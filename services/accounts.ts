@@ -17,7 +17,7 @@ import {
   type AccountKind,
   type StaffRole,
 } from '../domain/accounts.js';
-import { parseTypedMailbox } from '../mail/address.js';
+import { normaliseMailbox } from '../mail/address.js';
 import type { Outbox } from '../mail/outbox.js';
 import { accountInvitation, passwordReset } from '../mail/templates.js';
 import { newToken } from './tokens.js';
@@ -30,7 +30,7 @@ import { newToken } from './tokens.js';
 
 /** An email as accounts store it: a single plain mailbox, trimmed and lower-cased; undefined when it is not one. */
 export function normaliseEmail(value: unknown): string | undefined {
-  return parseTypedMailbox(value)?.toLowerCase();
+  return normaliseMailbox(value);
 }
 
 /**

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { Request } from 'express';
 import { ACCOUNT_KINDS, STAFF_ROLES } from '../../domain/accounts.js';
 import { accountRoleZh } from '../../services/accounts.js';
 import {
@@ -7,7 +5,6 @@ import {
   IMPORT_COLUMNS,
   IMPORT_MAX_BYTES,
   IMPORT_MAX_ROWS,
-  ImportFileRejected,
   importAccounts,
   importTemplateXlsx,
   readImportFile,
@@ -16,6 +13,7 @@ import {
   type ImportProblem,
 } from '../../services/accounts.import.js';
 import { AppError } from '../errors.js';
+import { readUploadedSheet, XLSX_RESPONSE, xlsxDownload } from '../uploads.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
 import { AccountSchema, accountView, type AccountRouteDeps } from './accounts.js';
@@ -94,20 +92,6 @@ function report(outcome: ImportOutcome, dryRun: boolean): ImportReport {
   };
 }
 
-/** The request body, at most `IMPORT_MAX_BYTES` (413 above it, read or declared). */
-async function readUpload(req: Request): Promise<Buffer> {
-  const tooLarge = () => new AppError('PAYLOAD_TOO_LARGE', `导入文件不得超过 ${IMPORT_MAX_BYTES / 1024 / 1024} MB`);
-  if (Number(req.headers['content-length'] ?? 0) > IMPORT_MAX_BYTES) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > IMPORT_MAX_BYTES) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 const problemLabel = (p: ImportProblem) => `第 ${p.row} 行“${p.column}”`;
 
 /**
@@ -124,22 +108,9 @@ export function accountImportRoutes(routes: ApiRoutes, deps: AccountRouteDeps): 
     description: `工作表“账号”第 1 行为表头：${columns}；工作表“填写说明”列出各列的填写要求。`,
     tags: ['账号'],
     access: 'administrator',
-    responses: {
-      200: {
-        description: 'XLSX 工作簿',
-        schema: z.string().openapi({ format: 'binary' }),
-        contentType: XLSX_CONTENT_TYPE,
-      },
-    },
+    responses: { 200: XLSX_RESPONSE },
     async handler() {
-      return {
-        status: 200,
-        headers: {
-          'Content-Type': XLSX_CONTENT_TYPE,
-          'Content-Disposition': `attachment; filename="account-import-template.xlsx"; filename*=UTF-8''${encodeURIComponent('账号导入模板.xlsx')}`,
-        },
-        stream: Readable.from([await importTemplateXlsx()]),
-      };
+      return xlsxDownload(await importTemplateXlsx(), 'account-import-template.xlsx', '账号导入模板.xlsx');
     },
   });
 
@@ -173,18 +144,7 @@ export function accountImportRoutes(routes: ApiRoutes, deps: AccountRouteDeps): 
     errors: ['ACCOUNT_IMPORT_INVALID', 'ACCOUNT_IMPORT_FILE_INVALID', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'],
     async handler({ query, principal, req }) {
       const dryRun = query.dryRun !== 'false';
-      const bytes = await readUpload(req);
-      let sheet;
-      try {
-        sheet = await readImportFile(bytes, req.headers['content-type'] ?? '');
-      } catch (err) {
-        if (err instanceof ImportFileRejected) {
-          if (err.reason === 'too_large') throw new AppError('PAYLOAD_TOO_LARGE', err.message);
-          if (err.reason === 'media_type') throw new AppError('UNSUPPORTED_MEDIA_TYPE', err.message);
-          throw new AppError('ACCOUNT_IMPORT_FILE_INVALID', err.message);
-        }
-        throw err;
-      }
+      const sheet = await readUploadedSheet(req, readImportFile, 'ACCOUNT_IMPORT_FILE_INVALID');
       const outcome = await importAccounts(
         deps,
         sheet,

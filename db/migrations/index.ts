@@ -19,6 +19,7 @@ import * as assignmentLinks from './017_assignment_links.js';
 import * as versionAvoidLists from './018_version_avoid_lists.js';
 import * as oneAccountPerExpert from './019_one_account_per_expert.js';
 import * as referenceVersions from './020_reference_versions.js';
+import * as institutionContacts from './021_institution_contacts.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -45,6 +46,7 @@ const migrations: Record<string, Knex.Migration> = {
   '018_version_avoid_lists': versionAvoidLists,
   '019_one_account_per_expert': oneAccountPerExpert,
   '020_reference_versions': referenceVersions,
+  '021_institution_contacts': institutionContacts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

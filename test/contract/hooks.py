@@ -13,6 +13,10 @@ valid where validity depends on records or on other requests, never hide a refus
 - A year's holiday arrangement lists each day of that year (the path's) once, 调休 working days on weekends:
   the generated days move into it and onto a weekend, repeats dropped.
 - An account import (POST /api/accounts/imports) is a sheet with the template's columns and one new account.
+- Reference data (POST/PUT /api/reference/…): a new institution or enterprise gets an id and a name of its own
+  (409 REFERENCE_EXISTS otherwise), a college the seeded university as its parent, an enterprise a seeded
+  industry; a change keeps the record's name and parent (a university stays one; names are unique); a
+  partnership names the seeded institution and enterprise; an import is a sheet with the list's columns.
 - Accounts: signing in (POST /api/session) uses the seeded account's email and password; a new account
   (POST /api/accounts) gets an email of its own (one account per email: 409 ACCOUNT_EXISTS otherwise) and names
   the seeded institution, enterprise or expert.
@@ -75,9 +79,16 @@ def _owned_references(case):
         case.media_type = "text/csv"
         case.body = f"姓名,电子邮箱,账号类型,单位\n导入测试,{email},申报单位,{institution}\n".encode()
         return
+    if method == "POST" and path in _REFERENCE_IMPORTS:
+        n = next(_keys)
+        case.media_type = "text/csv"
+        case.body = _REFERENCE_IMPORTS[path](n, institution, _env("ENTERPRISE")).encode()
+        return
     if not isinstance(body, dict):
         return
-    if (method, path) == ("POST", "/api/session"):
+    if path.startswith("/api/reference/"):
+        _reference_body(method, path, body, institution)
+    elif (method, path) == ("POST", "/api/session"):
         body["email"] = _env("SIGN_IN_EMAIL")
         body["password"] = _env("SIGN_IN_PASSWORD")
         body.pop("totp", None)
@@ -134,6 +145,35 @@ def _owned_references(case):
                 days.append(day)
             if kind in body:
                 body[kind] = days
+
+
+_REFERENCE_IMPORTS = {
+    "/api/reference/institutions/import": lambda n, i, e: f"编号,名称,城市,联系邮箱\ncontract-import-{n},合同导入大学{n},郑州,jwc@import-{n}.example\n",
+    "/api/reference/enterprises/import": lambda n, i, e: f"编号,名称,所属行业,城市\ncontract-import-{n},合同导入企业{n},新材料,郑州\n",
+    "/api/reference/partnerships/import": lambda n, i, e: f"单位编号,企业编号\n{i},{e}\n",
+}
+
+
+def _reference_body(method, path, body, institution):
+    n = next(_keys)
+    if (method, path) == ("POST", "/api/reference/institutions"):
+        body["id"] = f"contract-inst-{n}"
+        body["nameZh"] = f"合同测试单位{n}"
+        if body.get("parentId") is not None:
+            body["parentId"] = institution
+    elif (method, path) == ("PUT", "/api/reference/institutions/{institutionId}"):
+        body["nameZh"] = _env("INSTITUTION_NAME")
+        body.pop("parentId", None)
+    elif (method, path) == ("POST", "/api/reference/enterprises"):
+        body["id"] = f"contract-ent-{n}"
+        body["nameZh"] = f"合同测试企业{n}"
+        body["industry"] = "next_gen_it"
+    elif (method, path) == ("PUT", "/api/reference/enterprises/{enterpriseId}"):
+        body["nameZh"] = _env("ENTERPRISE_NAME")
+        body["industry"] = "next_gen_it"
+    elif (method, path) == ("POST", "/api/reference/partnerships"):
+        body["institutionId"] = institution
+        body["enterpriseId"] = _env("ENTERPRISE")
 
 
 def _in_year(year, date, weekend):

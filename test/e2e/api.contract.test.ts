@@ -6,6 +6,7 @@ import {
   type ContractIds,
   type ContractRole,
 } from '../support/contract.seed.js';
+import { enterprises, universities } from '../../db/seeds/reference-data.js';
 import { installSchemathesis, runSchemathesis } from '../support/schemathesis.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
@@ -80,6 +81,9 @@ function environment(role: ContractRole): Record<string, string> {
     CONTRACT_DECLINABLE_ASSIGNMENT_ID: ids.declinableAssignmentId,
     CONTRACT_RUBRIC_KEYS: ids.rubricKeys.join(','),
     CONTRACT_INSTITUTION,
+    // A change of the seeded institution or enterprise keeps its name (names are unique).
+    CONTRACT_INSTITUTION_NAME: universities.find((u) => u.id === CONTRACT_INSTITUTION)!.nameZh,
+    CONTRACT_ENTERPRISE_NAME: enterprises.find((e) => e.id === ids.enterpriseId)!.nameZh,
   };
 }
 

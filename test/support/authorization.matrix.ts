@@ -132,6 +132,8 @@ const notStaff: Caller[] = CALLERS.filter((c) => c !== 'officer' && c !== 'admin
 
 const YEAR = new Date().getUTCFullYear();
 const reason = '授权矩阵测试';
+/** A seeded partnership (demo data) the administrator's row removes last: 河南科技大学 ↔ 洛阳钼业. */
+const MATRIX_PARTNERSHIP = 'haust/cmoc';
 /** A text long enough for the fields that ask for at least 20 characters (reports, summaries). */
 const statement = '本单位已按要求完成各项建设任务，校企双方共同制定培养方案并组织实施，成效明显。';
 
@@ -305,7 +307,98 @@ export const MATRIX: MatrixRow[] = [
     },
   },
 
+  // Reference data (issue 16): staff read, the administrator changes.
+  ...(['institutions', 'enterprises', 'partnerships'] as const).flatMap((list): MatrixRow[] => [
+    { key: `GET /api/reference/${list}`, access: ['staff'], sample: () => ({ path: `/api/reference/${list}` }) },
+    {
+      key: `GET /api/reference/${list}/export.xlsx`,
+      access: ['staff'],
+      sample: () => ({ path: `/api/reference/${list}/export.xlsx` }),
+    },
+  ]),
+  {
+    key: 'GET /api/reference/institutions/:institutionId',
+    access: ['staff'],
+    sample: () => ({ path: `/api/reference/institutions/${CONTRACT_INSTITUTION}` }),
+  },
+  {
+    key: 'GET /api/reference/institutions/:institutionId/versions',
+    access: ['staff'],
+    sample: () => ({ path: `/api/reference/institutions/${CONTRACT_INSTITUTION}/versions` }),
+  },
+  {
+    key: 'GET /api/reference/enterprises/:enterpriseId',
+    access: ['staff'],
+    sample: (ids) => ({ path: `/api/reference/enterprises/${ids.enterpriseId}` }),
+  },
+  {
+    key: 'GET /api/reference/enterprises/:enterpriseId/versions',
+    access: ['staff'],
+    sample: (ids) => ({ path: `/api/reference/enterprises/${ids.enterpriseId}/versions` }),
+  },
+  {
+    key: 'GET /api/reference/partnerships/:institutionId/:enterpriseId/versions',
+    access: ['staff'],
+    sample: () => ({ path: `/api/reference/partnerships/${MATRIX_PARTNERSHIP}/versions` }),
+  },
+
   // Writes.
+  // Reference data: a new institution and enterprise (then changed), imports checked only (dry run).
+  {
+    key: 'POST /api/reference/institutions',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/institutions',
+      body: { id: 'matrix-univ', nameZh: '授权矩阵测试大学', city: '郑州', contactEmail: 'jwc@matrix-univ.example' },
+    }),
+  },
+  {
+    key: 'PUT /api/reference/institutions/:institutionId',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/institutions/matrix-univ',
+      body: { nameZh: '授权矩阵测试大学', city: '开封', contactEmail: 'jwc@matrix-univ.example', reason },
+    }),
+  },
+  {
+    key: 'POST /api/reference/enterprises',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/enterprises',
+      body: { id: 'matrix-enterprise', nameZh: '授权矩阵测试企业', industry: 'next_gen_it', city: '郑州' },
+    }),
+  },
+  {
+    key: 'PUT /api/reference/enterprises/:enterpriseId',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/enterprises/matrix-enterprise',
+      body: { nameZh: '授权矩阵测试企业', industry: 'new_materials', city: '郑州', reason },
+    }),
+  },
+  {
+    key: 'POST /api/reference/partnerships',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/partnerships',
+      body: { institutionId: 'matrix-univ', enterpriseId: 'matrix-enterprise', reason },
+    }),
+  },
+  ...(
+    [
+      ['institutions', '编号,名称,城市,联系邮箱\nmatrix-import,授权矩阵导入大学,郑州,jwc@matrix-import.example\n'],
+      ['enterprises', '编号,名称,所属行业,城市\nmatrix-import,授权矩阵导入企业,新材料,郑州\n'],
+      ['partnerships', `单位编号,企业编号\n${CONTRACT_INSTITUTION},hanwei\n`],
+    ] as const
+  ).map(([list, csv]): MatrixRow => ({
+    key: `POST /api/reference/${list}/import`,
+    access: 'administrator',
+    sample: () => ({
+      path: `/api/reference/${list}/import`,
+      query: { dryRun: 'true' },
+      raw: { contentType: 'text/csv', data: csv },
+    }),
+  })),
   {
     key: 'POST /api/session',
     access: 'public',
@@ -597,6 +690,11 @@ export const MATRIX: MatrixRow[] = [
   },
 
   // Writes that end a record, each on a record of its own.
+  {
+    key: 'DELETE /api/reference/partnerships/:institutionId/:enterpriseId',
+    access: 'administrator',
+    sample: () => ({ path: `/api/reference/partnerships/${MATRIX_PARTNERSHIP}`, body: { reason } }),
+  },
   {
     key: 'DELETE /api/applications/:applicationId/attachments/:attachmentId',
     access: ['applicant'],

@@ -1,0 +1,503 @@
+import type { Db } from '../../db/knex.js';
+import { listReferenceVersions } from '../../db/repositories/reference-versions.js';
+import {
+  applyReferenceRows,
+  PHONE_PATTERN,
+  REFERENCE_ID_PATTERN,
+  REFERENCE_LISTS,
+  removePartnership,
+  type ApplyMode,
+  type ApplyOutcome,
+  type ReferenceActor,
+  type ReferenceList,
+  type ReferenceListName,
+  type RowProblem,
+  type StoredRow,
+} from '../../db/repositories/reference-lists.js';
+import { exportReferenceXlsx } from '../../services/reference-data.js';
+import {
+  CSV_CONTENT_TYPE,
+  IMPORT_MAX_BYTES,
+  IMPORT_MAX_ROWS,
+  readSheetFile,
+  XLSX_CONTENT_TYPE,
+} from '../../services/spreadsheet.js';
+import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/address.js';
+import type { Principal } from '../auth.js';
+import { AppError } from '../errors.js';
+import { requestIdOf } from '../request.js';
+import { z, type ApiRoutes, type RouteContext } from '../route.js';
+import { oneLineText } from '../schemas.js';
+import { readUploadedSheet, XLSX_RESPONSE, xlsxDownload } from '../uploads.js';
+import type { Request } from 'express';
+
+/**
+ * Reference data for staff (issue 16, points 1–3): institutions, enterprises and partnerships — read by officers
+ * and administrators, changed by administrators only, each change a new version (who, when, why, how); each list
+ * imported from and exported to XLSX in one shape.
+ */
+
+const TAG = '基础数据';
+const READERS = ['staff'] as ['staff'];
+
+const IdSchema = (title: string) =>
+  z.string().regex(REFERENCE_ID_PATTERN, '编号应为 1–40 个小写字母、数字或连字符').openapi({ title, example: 'zzu' });
+
+const ReasonSchema = oneLineText(1, 500).openapi({ title: '修改原因', example: '联系人调整' });
+
+const InstitutionFields = {
+  nameZh: oneLineText(1, 100).openapi({ title: '名称', example: '郑州大学' }),
+  parentId: z
+    .string()
+    .regex(REFERENCE_ID_PATTERN, '所属高校应为高校的编号')
+    .nullable()
+    .optional()
+    .openapi({ title: '所属高校', description: '学院必填；高校为 null' }),
+  city: oneLineText(1, 20).openapi({ title: '城市', example: '郑州' }),
+  contactName: oneLineText(1, 40).nullable().optional().openapi({ title: '联系人' }),
+  contactPhone: z
+    .string()
+    .regex(PHONE_PATTERN, '联系电话应为电话号码（如 0371-67781234 或 13800138000）')
+    .nullable()
+    .optional()
+    .openapi({ title: '联系电话', example: '0371-67781234' }),
+  contactEmail: MailboxSchema.max(MAILBOX_MAX_LENGTH).openapi({
+    title: '联系邮箱',
+    example: 'jwc@zzu.edu.example',
+    pattern: MAILBOX_PATTERN.source,
+  }),
+};
+
+const EnterpriseFields = {
+  nameZh: oneLineText(1, 100).openapi({ title: '名称', example: '宇通客车股份有限公司' }),
+  industry: z
+    .string()
+    .max(100)
+    .openapi({ title: '所属行业', description: '重点产业的代码或名称', example: 'nev_connected' }),
+  city: oneLineText(1, 20).openapi({ title: '城市', example: '郑州' }),
+};
+
+const InstitutionSchema = z
+  .object({
+    id: z.string(),
+    nameZh: z.string(),
+    kind: z.enum(['university', 'college']),
+    parentId: z.string().nullable(),
+    city: z.string(),
+    contactName: z.string().nullable(),
+    contactPhone: z.string().nullable(),
+    contactEmail: z.string(),
+  })
+  .openapi('Institution');
+
+const EnterpriseSchema = z
+  .object({ id: z.string(), nameZh: z.string(), industry: z.string(), city: z.string() })
+  .openapi('Enterprise');
+
+const PartnershipSchema = z
+  .object({ institutionId: z.string(), enterpriseId: z.string() })
+  .openapi('Partnership', { description: '校企合作关系（回避关系）' });
+
+const VersionSchema = z
+  .object({
+    version: z.number().int(),
+    data: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: '该版本的记录（数据库列名为键）；删除后为 null' }),
+    reason: z.string(),
+    actor: z.string(),
+    accountId: z.string().nullable(),
+    source: z.enum(['api', 'import', 'seed', 'migration']),
+    importSha256: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('ReferenceVersion');
+
+const ImportReportSchema = z
+  .object({
+    dryRun: z.boolean(),
+    valid: z.boolean().openapi({ description: '各行均无问题（problems 为空）' }),
+    format: z.enum(['xlsx', 'csv']),
+    encoding: z.enum(['utf-8', 'gbk']).nullable(),
+    fileSha256: z.string(),
+    rowCount: z.number().int(),
+    problems: z.array(z.object({ row: z.number().int(), column: z.string(), message: z.string() })),
+    rows: z
+      .array(
+        z.object({ row: z.number().int(), subject: z.string(), action: z.enum(['create', 'change', 'unchanged']) }),
+      )
+      .openapi({ description: '无问题的行：新建、修改或不变' }),
+    created: z.number().int(),
+    changed: z.number().int(),
+    unchanged: z.number().int(),
+  })
+  .openapi('ReferenceImportReport');
+
+const VIEWS: Record<ReferenceListName, (r: StoredRow) => Record<string, unknown>> = {
+  institutions: (r) => ({
+    id: r.id,
+    nameZh: r.name_zh,
+    kind: r.kind,
+    parentId: r.parent_id,
+    city: r.city,
+    contactName: r.contact_name,
+    contactPhone: r.contact_phone,
+    contactEmail: r.contact_email,
+  }),
+  enterprises: (r) => ({ id: r.id, nameZh: r.name_zh, industry: r.industry_key, city: r.city }),
+  partnerships: (r) => ({ institutionId: r.institution_id, enterpriseId: r.enterprise_id }),
+};
+
+const SCHEMAS: Record<ReferenceListName, z.ZodType> = {
+  institutions: InstitutionSchema,
+  enterprises: EnterpriseSchema,
+  partnerships: PartnershipSchema,
+};
+
+function actorOf(
+  principal: Principal | undefined,
+  req: Request,
+  reason: string,
+  extra: Partial<ReferenceActor> = {},
+): ReferenceActor {
+  return {
+    actor: principal!.actor,
+    role: principal!.role,
+    requestId: requestIdOf(req),
+    source: 'api',
+    reason,
+    ...extra,
+  };
+}
+
+/** A body's fields as the sheet's cells: trimmed text, blanks and nulls left out. */
+function cellsOf(body: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(body)
+      .filter(([k, v]) => k !== 'reason' && typeof v === 'string' && v.trim() !== '')
+      .map(([k, v]) => [k, (v as string).trim()]),
+  );
+}
+
+/** The refusal of rows with problems: 409 REFERENCE_EXISTS for a clash, else 422 VALIDATION_FAILED, naming each field. */
+function refusal(problems: readonly RowProblem[]): AppError {
+  const errors = problems.map((p) => ({ path: p.key, message: p.message, label: p.column }));
+  const detail = problems.map((p) => p.message).join('；');
+  return new AppError(problems.some((p) => p.clash) ? 'REFERENCE_EXISTS' : 'VALIDATION_FAILED', detail, { errors });
+}
+
+async function findStored(db: Db, list: ReferenceList, subjectId: string): Promise<StoredRow> {
+  const row = (await list.load(db)).find((r) => list.subjectOf(r) === subjectId);
+  if (!row) throw new AppError('REFERENCE_NOT_FOUND', `未找到${list.titleZh}中的 ${subjectId}`);
+  return row;
+}
+
+/** Creates or changes one record from an API body; answers the record as stored and its version. */
+async function writeOne(
+  db: Db,
+  list: ReferenceList,
+  cells: Record<string, string>,
+  by: ReferenceActor,
+  mode: ApplyMode,
+): Promise<{ record: StoredRow; version: number | null }> {
+  const outcome: ApplyOutcome = await applyReferenceRows(db, list, [{ row: 1, cells }], by, { dryRun: false, mode });
+  if (outcome.status === 'missing') throw new AppError('REFERENCE_NOT_FOUND');
+  if (outcome.status === 'rejected') throw refusal(outcome.problems);
+  const plan = outcome.plans[0]!;
+  return { record: await findStored(db, list, plan.subjectId), version: outcome.versions.get(plan.subjectId) ?? null };
+}
+
+const WrittenSchema = (schema: z.ZodType) =>
+  z.object({
+    record: schema,
+    version: z.number().int().nullable().openapi({ description: '新版本号；内容未变时为 null（不记新版本）' }),
+  });
+
+/** The routes every list has: list, versions of one record, export and import. */
+function listRoutes(
+  routes: ApiRoutes,
+  db: Db,
+  list: ReferenceList,
+  subjectParams: z.ZodObject,
+  subjectPath: string,
+): void {
+  const base = `/api/reference/${list.name}`;
+  const schema = SCHEMAS[list.name];
+  const columns = list.shape.columns.map((c) => `${c.header}（${c.required ? '必需' : '可选'}）`).join('、');
+  const subjectOf = (params: Record<string, string>) =>
+    Object.keys(subjectParams.shape)
+      .map((k) => params[k])
+      .join('/');
+
+  routes.add({
+    method: 'get',
+    path: base,
+    summary: `${list.titleZh}名单（工作人员）`,
+    tags: [TAG],
+    access: READERS,
+    responses: { 200: { description: list.titleZh, schema: z.object({ items: z.array(schema) }) } },
+    async handler() {
+      return { status: 200, body: { items: (await list.load(db)).map(VIEWS[list.name]) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: `${base}/export.xlsx`,
+    summary: `导出${list.titleZh}名单（XLSX，工作人员）`,
+    description: `与导入格式相同：工作表“${list.titleZh}”第 1 行为表头：${columns}。原样导入不产生任何修改。`,
+    tags: [TAG],
+    access: READERS,
+    responses: { 200: XLSX_RESPONSE },
+    async handler() {
+      return xlsxDownload(await exportReferenceXlsx(db, list), `${list.name}.xlsx`, `${list.titleZh}.xlsx`);
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: `${base}/${subjectPath}/versions`,
+    summary: `${list.titleZh}中一条记录的各版本（工作人员）`,
+    description: '新版本在前：每个版本是修改后的整条记录，附修改人、时间、原因与来源（api、import、seed、migration）。',
+    tags: [TAG],
+    access: READERS,
+    params: subjectParams,
+    responses: { 200: { description: '各版本', schema: z.object({ items: z.array(VersionSchema) }) } },
+    errors: ['REFERENCE_NOT_FOUND'],
+    async handler({ params }) {
+      const versions = await listReferenceVersions(db, list.kind, subjectOf(params as Record<string, string>));
+      if (versions.length === 0) throw new AppError('REFERENCE_NOT_FOUND');
+      return {
+        status: 200,
+        body: {
+          items: versions.map((v) => ({
+            version: v.version,
+            data: v.data as Record<string, unknown> | null,
+            reason: v.reason,
+            actor: v.actor,
+            accountId: v.accountId,
+            source: v.source,
+            importSha256: v.importSha256,
+            createdAt: v.createdAt.toISOString(),
+          })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: `${base}/import`,
+    summary: `从 XLSX 或 CSV 文件导入${list.titleZh}（系统管理员；默认试导入）`,
+    description:
+      `请求体为文件本身：XLSX 工作簿（取第一个工作表）或 CSV 文件，第 1 行为表头：${columns}。` +
+      `每个文件至多 ${IMPORT_MAX_ROWS} 行、${IMPORT_MAX_BYTES / 1024 / 1024} MB。` +
+      '`dryRun` 缺省为 true：只检查、不写入，列出每行每列的问题与每行将新建、修改或不变。' +
+      '`dryRun=false` 在一个事务中重新检查并写入：任何一行有问题则不写入任何数据，答复 422 REFERENCE_IMPORT_INVALID；' +
+      '否则每条新建或修改的记录成为其新版本（来源 import，附文件的 SHA-256），与现有内容相同的行不产生版本，' +
+      '故同一文件导入两次、导出后原样导入均不改变任何数据。文件中没有的记录保持不变（导入不删除）。',
+    tags: [TAG],
+    access: 'administrator',
+    query: z.object({
+      dryRun: z
+        .enum(['true', 'false'])
+        .default('true')
+        .openapi({ title: '试导入', description: '缺省 true：只检查，不写入' }),
+      reason: oneLineText(1, 500)
+        .optional()
+        .openapi({ title: '修改原因', description: `缺省为“导入${list.titleZh}名单”` }),
+    }),
+    rawBody: { contentTypes: [XLSX_CONTENT_TYPE, CSV_CONTENT_TYPE], description: '导入文件（XLSX 或 CSV）' },
+    responses: { 200: { description: '试导入的检查结果，或导入的结果', schema: ImportReportSchema } },
+    errors: [
+      'REFERENCE_IMPORT_INVALID',
+      'REFERENCE_IMPORT_FILE_INVALID',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+    ],
+    async handler({ query, principal, req }) {
+      const dryRun = query.dryRun !== 'false';
+      const sheet = await readUploadedSheet(
+        req,
+        (bytes, contentType) => readSheetFile(bytes, contentType, list.shape),
+        'REFERENCE_IMPORT_FILE_INVALID',
+      );
+      const by = actorOf(principal, req, query.reason ?? `导入${list.titleZh}名单`, {
+        source: 'import',
+        importSha256: sheet.sha256,
+      });
+      const outcome = await applyReferenceRows(db, list, sheet.rows, by, { dryRun, mode: 'upsert' });
+      const plans = outcome.status === 'missing' ? [] : outcome.plans;
+      const problems = outcome.status === 'rejected' ? outcome.problems : [];
+      const count = (action: string) => plans.filter((p) => p.action === action).length;
+      const body = {
+        dryRun,
+        valid: problems.length === 0,
+        format: sheet.format,
+        encoding: sheet.encoding,
+        fileSha256: sheet.sha256,
+        rowCount: sheet.rows.length,
+        problems: problems.map((p) => ({ row: p.row, column: p.column, message: p.message })),
+        rows: plans.map((p) => ({ row: p.row, subject: p.subjectId, action: p.action })),
+        created: count('create'),
+        changed: count('change'),
+        unchanged: count('unchanged'),
+      };
+      if (problems.length > 0 && !dryRun) {
+        throw new AppError('REFERENCE_IMPORT_INVALID', `共 ${problems.length} 处问题，请按行修改后重新导入`, {
+          errors: problems.map((p) => ({
+            path: `row ${p.row}/${p.column}`,
+            message: p.message,
+            label: `第 ${p.row} 行“${p.column}”`,
+          })),
+          ...body,
+        });
+      }
+      return { status: 200, body };
+    },
+  });
+}
+
+/** The routes of a list whose records have an id: read one, create, change. */
+function recordRoutes(
+  routes: ApiRoutes,
+  db: Db,
+  list: ReferenceList,
+  fields: Record<string, z.ZodType>,
+  subject: { param: 'institutionId' | 'enterpriseId'; title: string },
+): void {
+  const base = `/api/reference/${list.name}`;
+  const schema = SCHEMAS[list.name];
+  const view = VIEWS[list.name];
+  const params = z.object({ [subject.param]: IdSchema(subject.title) }) as z.ZodType<Record<string, string>>;
+  const idTitle = subject.title;
+  const write = async (
+    ctx: RouteContext<unknown, unknown, Record<string, unknown>>,
+    cells: Record<string, string>,
+    reason: string,
+    mode: ApplyMode,
+  ) => {
+    const { record, version } = await writeOne(db, list, cells, actorOf(ctx.principal, ctx.req, reason), mode);
+    return { record: view(record), version };
+  };
+
+  routes.add({
+    method: 'get',
+    path: `${base}/:${subject.param}`,
+    summary: `${list.titleZh}中的一条记录（工作人员）`,
+    tags: [TAG],
+    access: READERS,
+    params,
+    responses: { 200: { description: list.titleZh, schema } },
+    errors: ['REFERENCE_NOT_FOUND'],
+    async handler({ params: p }) {
+      return { status: 200, body: view(await findStored(db, list, p[subject.param]!)) };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: base,
+    summary: `新建${list.titleZh}中的一条记录（系统管理员）`,
+    description: '记为该记录的第 1 版（来源 api）。',
+    tags: [TAG],
+    access: 'administrator',
+    body: z.object({ id: IdSchema(idTitle), ...fields, reason: ReasonSchema.optional() }),
+    responses: { 201: { description: '已新建', schema: WrittenSchema(schema) } },
+    errors: ['REFERENCE_EXISTS'],
+    async handler(ctx) {
+      const body = ctx.body as Record<string, unknown>;
+      const reason = typeof body.reason === 'string' ? body.reason : `新建${list.shape.noun}`;
+      return { status: 201, body: await write(ctx, cellsOf(body), reason, 'create') };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: `${base}/:${subject.param}`,
+    summary: `修改${list.titleZh}中的一条记录（系统管理员，须说明原因）`,
+    description:
+      '请求体为修改后的整条记录与修改原因；内容有变化时记为新版本（修改人、时间、原因），内容未变时不记版本。',
+    tags: [TAG],
+    access: 'administrator',
+    params,
+    body: z.object({ ...fields, reason: ReasonSchema }),
+    responses: { 200: { description: '修改后的记录', schema: WrittenSchema(schema) } },
+    errors: ['REFERENCE_NOT_FOUND', 'REFERENCE_EXISTS'],
+    async handler(ctx) {
+      const id = ctx.params[subject.param]!;
+      await findStored(db, list, id);
+      const body = ctx.body as Record<string, unknown>;
+      return { status: 200, body: await write(ctx, { ...cellsOf(body), id }, String(body.reason), 'change') };
+    },
+  });
+}
+
+/** Reference-data routes (issue 16): institutions, enterprises, partnerships. */
+export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
+  const { db } = deps;
+  const institutions = REFERENCE_LISTS.institutions;
+  const enterprises = REFERENCE_LISTS.enterprises;
+  const partnerships = REFERENCE_LISTS.partnerships;
+  const institution = { param: 'institutionId', title: '单位编号' } as const;
+  const enterprise = { param: 'enterpriseId', title: '企业编号' } as const;
+  listRoutes(routes, db, institutions, z.object({ institutionId: IdSchema(institution.title) }), ':institutionId');
+  recordRoutes(routes, db, institutions, InstitutionFields, institution);
+  listRoutes(routes, db, enterprises, z.object({ enterpriseId: IdSchema(enterprise.title) }), ':enterpriseId');
+  recordRoutes(routes, db, enterprises, EnterpriseFields, enterprise);
+  const pairParams = z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号') });
+  listRoutes(routes, db, partnerships, pairParams, ':institutionId/:enterpriseId');
+
+  routes.add({
+    method: 'post',
+    path: '/api/reference/partnerships',
+    summary: '新增校企合作关系（系统管理员，须说明原因）',
+    description: '合作关系即回避关系：该单位的申报不由该企业的专家评审。记为该关系的新版本。',
+    tags: [TAG],
+    access: 'administrator',
+    body: z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号'), reason: ReasonSchema }),
+    responses: { 201: { description: '已新增', schema: WrittenSchema(PartnershipSchema) } },
+    errors: ['REFERENCE_EXISTS'],
+    async handler({ body, principal, req }) {
+      const outcome = await applyReferenceRows(
+        db,
+        partnerships,
+        [{ row: 1, cells: { institutionId: body.institutionId, enterpriseId: body.enterpriseId } }],
+        actorOf(principal, req, body.reason),
+        { dryRun: false, mode: 'create' },
+      );
+      if (outcome.status === 'rejected') throw refusal(outcome.problems);
+      const subject = `${body.institutionId}/${body.enterpriseId}`;
+      const version = outcome.status === 'applied' ? (outcome.versions.get(subject) ?? null) : null;
+      return {
+        status: 201,
+        body: { record: { institutionId: body.institutionId, enterpriseId: body.enterpriseId }, version },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/api/reference/partnerships/:institutionId/:enterpriseId',
+    summary: '解除校企合作关系（系统管理员，须说明原因）',
+    description: '记为该关系的新版本（内容为 null）。',
+    tags: [TAG],
+    access: 'administrator',
+    params: pairParams,
+    body: z.object({ reason: ReasonSchema }),
+    responses: { 200: { description: '已解除', schema: z.object({ version: z.number().int() }) } },
+    errors: ['REFERENCE_NOT_FOUND'],
+    async handler({ params, body, principal, req }) {
+      const version = await removePartnership(
+        db,
+        params.institutionId,
+        params.enterpriseId,
+        actorOf(principal, req, body.reason),
+      );
+      if (version === undefined)
+        throw new AppError('REFERENCE_NOT_FOUND', `${params.institutionId} 与 ${params.enterpriseId} 没有合作关系`);
+      return { status: 200, body: { version } };
+    },
+  });
+}

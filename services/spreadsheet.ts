@@ -1,0 +1,290 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import ExcelJS from 'exceljs';
+import type { SheetColumn, SheetRow, SheetShape } from '../domain/sheets.js';
+
+export type { SheetColumn, SheetRow, SheetShape };
+
+/**
+ * Lists imported from and exported to spreadsheets (accounts, issue 15; reference data, issue 16): an XLSX
+ * workbook (its first sheet) or a CSV file whose first row holds zh-CN headers, read into rows of text cells by
+ * column key; and a list written back as an XLSX workbook with the same headers.
+ */
+
+/** The most data rows one file may hold (blank rows not counted): larger lists are imported in several files. */
+export const IMPORT_MAX_ROWS = 500;
+/** The largest file accepted (bytes): 2 MiB, far above 500 rows in either format. */
+export const IMPORT_MAX_BYTES = 2 * 1024 * 1024;
+
+/** The media types an import is uploaded as (`application/octet-stream` also: the bytes tell). */
+export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+export const CSV_CONTENT_TYPE = 'text/csv';
+
+/** Why a file cannot be read as an import sheet at all (no row was looked at). */
+export class ImportFileRejected extends Error {
+  override name = 'ImportFileRejected';
+  constructor(
+    /** `media_type`: not a spreadsheet, or text in an encoding not read (415); `too_large` (413); `sheet`: the sheet's shape (422). */
+    readonly reason: 'media_type' | 'too_large' | 'sheet',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A file read: its format, the text encoding a CSV was read in, its SHA-256 (hex) and its data rows. */
+export interface Sheet<K extends string> {
+  format: 'xlsx' | 'csv';
+  /** `utf-8` (with or without BOM) or `gbk` (GB18030: what Excel in China saves as "CSV (逗号分隔)"); xlsx: null. */
+  encoding: 'utf-8' | 'gbk' | null;
+  sha256: string;
+  rows: SheetRow<K>[];
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
+
+/**
+ * Files people send instead of the sheet, by the signature their first bytes carry (each format's own
+ * specification: PDF ISO 32000 §7.5.2, PNG §5.2, JPEG/JFIF SOI + marker, GIF87a/89a, gzip RFC 1952, RAR, 7-Zip,
+ * RTF): none is a spreadsheet, whatever Content-Type it was sent with. (ZIP is XLSX's own container; the old
+ * .xls, OLE2 `D0CF11E0`, has its own message.)
+ */
+const BINARY_SIGNATURES: readonly { kind: string; magic: Buffer }[] = [
+  { kind: 'PDF 文件', magic: Buffer.from('%PDF-', 'latin1') },
+  { kind: 'PNG 图片', magic: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) },
+  { kind: 'JPEG 图片', magic: Buffer.from([0xff, 0xd8, 0xff]) },
+  { kind: 'GIF 图片', magic: Buffer.from('GIF87a', 'latin1') },
+  { kind: 'GIF 图片', magic: Buffer.from('GIF89a', 'latin1') },
+  { kind: 'gzip 压缩文件', magic: Buffer.from([0x1f, 0x8b]) },
+  { kind: 'RAR 压缩文件', magic: Buffer.from('Rar!\x1a\x07', 'latin1') },
+  { kind: '7z 压缩文件', magic: Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
+  { kind: 'RTF 文档', magic: Buffer.from('{\\rtf', 'latin1') },
+];
+
+/**
+ * A C0 control byte no text file holds (all but TAB, LF, FF, CR and the DOS end-of-file SUB): in UTF-8 and GBK
+ * such a byte is never part of a multi-byte character, so one found in the bytes means a binary file.
+ */
+function hasBinaryControlByte(bytes: Buffer): boolean {
+  for (const b of bytes) {
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d && b !== 0x1a) return true;
+  }
+  return false;
+}
+
+/** The refusal of a file that is not a sheet at all: what it is, if known, and to save the list as .xlsx. */
+function notASheet(kind?: string): ImportFileRejected {
+  return new ImportFileRejected(
+    'media_type',
+    `上传的${kind ? `是 ${kind}` : '文件不是 XLSX 工作簿或 CSV 文本'}，不是可导入的表格：请用导入模板填写，或在 Excel 中“另存为”.xlsx（或“CSV UTF-8（逗号分隔）”）后上传`,
+  );
+}
+
+/**
+ * Decodes a CSV file: UTF-8 (a BOM is dropped), or, when the bytes are not UTF-8 and no other charset was
+ * declared, GBK/GB18030 (WHATWG's `gbk` decoder), strictly both times.
+ *
+ * @throws ImportFileRejected (`media_type`) when the text is in neither, or holds NUL bytes (a binary file).
+ */
+function decodeCsv(bytes: Buffer, declared: string | undefined): { text: string; encoding: 'utf-8' | 'gbk' } {
+  const refuse = () =>
+    new ImportFileRejected(
+      'media_type',
+      'CSV 文件不是 UTF-8 或 GBK 编码的文本：请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后重新上传',
+    );
+  if (bytes.includes(0)) throw refuse();
+  if (hasBinaryControlByte(bytes)) throw notASheet();
+  const charset = declared?.toLowerCase();
+  const attempts: ('utf-8' | 'gbk')[] =
+    charset === undefined ? ['utf-8', 'gbk'] : charset === 'utf-8' || charset === 'utf8' ? ['utf-8'] : ['gbk'];
+  if (charset && !['utf-8', 'utf8', 'gbk', 'gb2312', 'gb18030'].includes(charset)) throw refuse();
+  for (const encoding of attempts) {
+    try {
+      // TextDecoder drops a leading UTF-8 BOM (WHATWG Encoding: `ignoreBOM` false), as Excel's "CSV UTF-8" has.
+      return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes), encoding };
+    } catch {
+      // the next encoding, or refused below
+    }
+  }
+  throw refuse();
+}
+
+/** A cell's text as a person sees it (hyperlinks, formulas' results, rich text), trimmed. */
+function cellText(cell: ExcelJS.Cell): string {
+  const value = cell.value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object' && 'text' in value && typeof value.text === 'string') return value.text.trim();
+  return String(cell.text ?? '').trim();
+}
+
+/** The workbook's first sheet, and the file's format and text encoding. */
+async function loadWorksheet(
+  bytes: Buffer,
+  contentType: string,
+): Promise<{
+  worksheet: ExcelJS.Worksheet | undefined;
+  format: Sheet<string>['format'];
+  encoding: Sheet<string>['encoding'];
+}> {
+  const [type = '', ...params] = contentType.split(';').map((p) => p.trim());
+  const mediaType = type.toLowerCase();
+  const charsets = params
+    .map((p) => /^charset\s*=\s*"?([^";]+)"?$/i.exec(p)?.[1])
+    .filter((c): c is string => c !== undefined);
+  // Which of two charsets the sender meant cannot be known: refused, never the first taken silently.
+  if (charsets.length > 1) {
+    throw new ImportFileRejected(
+      'media_type',
+      `Content-Type 中的字符集（charset）只能给出一次，收到 ${charsets.join('、')}：请只保留一个，建议 charset=utf-8`,
+    );
+  }
+  const charset = charsets[0];
+  const looksZip = bytes.subarray(0, 4).equals(ZIP_MAGIC);
+  if (bytes.subarray(0, 4).equals(OLE_MAGIC)) {
+    throw new ImportFileRejected(
+      'media_type',
+      '不支持旧版 Excel 文件（.xls）：请另存为 .xlsx 或“CSV UTF-8（逗号分隔）”后上传',
+    );
+  }
+  const known = BINARY_SIGNATURES.find((b) => bytes.subarray(0, b.magic.length).equals(b.magic));
+  if (known) throw notASheet(known.kind);
+  const workbook = new ExcelJS.Workbook();
+  if (mediaType === XLSX_CONTENT_TYPE || (mediaType === 'application/octet-stream' && looksZip)) {
+    if (!looksZip) throw new ImportFileRejected('media_type', '上传的文件不是有效的 XLSX 工作簿，请使用导入模板');
+    try {
+      await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+    } catch {
+      throw new ImportFileRejected('media_type', '上传的文件不是有效的 XLSX 工作簿，请使用导入模板');
+    }
+    return { worksheet: workbook.worksheets[0], format: 'xlsx', encoding: null };
+  }
+  if (mediaType === CSV_CONTENT_TYPE || mediaType === 'application/octet-stream') {
+    if (looksZip) throw new ImportFileRejected('media_type', '上传的文件是 XLSX 工作簿，请以 XLSX 的内容类型上传');
+    const decoded = decodeCsv(bytes, charset);
+    try {
+      // Every value stays text (`map`): exceljs would otherwise read numbers and dates into other types.
+      const worksheet = await workbook.csv.read(Readable.from([decoded.text]), { map: (v: unknown) => v });
+      return { worksheet, format: 'csv', encoding: decoded.encoding };
+    } catch {
+      throw new ImportFileRejected('sheet', 'CSV 文件无法解析（如引号不成对），请用导入模板重新填写');
+    }
+  }
+  throw new ImportFileRejected(
+    'media_type',
+    `导入文件应为 XLSX 工作簿（${XLSX_CONTENT_TYPE}）或 CSV 文件（${CSV_CONTENT_TYPE}）`,
+  );
+}
+
+/**
+ * Reads an import file of `shape`: `contentType` is the request's Content-Type (`text/csv`, the XLSX type, or
+ * `application/octet-stream` to let the bytes tell); an XLSX file is recognised by its ZIP signature. Headers are
+ * matched exactly (surrounding spaces ignored).
+ *
+ * @throws ImportFileRejected `media_type` for a file that is neither (an old .xls included) or a CSV in an
+ *   encoding not read; `sheet` for an empty sheet, unknown or repeated headers, a missing required column, or
+ *   more than `IMPORT_MAX_ROWS` rows; `too_large` above `IMPORT_MAX_BYTES`.
+ */
+export async function readSheetFile<K extends string>(
+  bytes: Buffer,
+  contentType: string,
+  shape: SheetShape<K>,
+): Promise<Sheet<K>> {
+  if (bytes.length > IMPORT_MAX_BYTES) {
+    throw new ImportFileRejected('too_large', `导入文件不得超过 ${IMPORT_MAX_BYTES / 1024 / 1024} MB`);
+  }
+  const { worksheet, format, encoding } = await loadWorksheet(bytes, contentType);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const { noun } = shape;
+  if (!worksheet || worksheet.actualRowCount === 0) {
+    throw new ImportFileRejected('sheet', `导入文件中没有内容：请在模板第 1 行表头下逐行填写${noun}`);
+  }
+
+  // The header row: the first row with any content.
+  let headerRow = 0;
+  worksheet.eachRow((row, n) => {
+    if (headerRow === 0 && row.values && (row.values as unknown[]).some((v) => v !== null && v !== undefined)) {
+      headerRow = n;
+    }
+  });
+  const byHeader = new Map(shape.columns.map((c) => [c.header, c]));
+  const columns = new Map<number, K>();
+  const unknown: string[] = [];
+  const repeated: string[] = [];
+  worksheet.getRow(headerRow).eachCell((cell, col) => {
+    const header = cellText(cell);
+    if (header === '') return;
+    const column = byHeader.get(header);
+    if (!column) unknown.push(header);
+    else if ([...columns.values()].includes(column.key)) repeated.push(header);
+    else columns.set(col, column.key);
+  });
+  const problems: string[] = [];
+  if (unknown.length > 0) problems.push(`无法识别的表头：${unknown.map((h) => `“${h}”`).join('、')}`);
+  if (repeated.length > 0) problems.push(`表头重复：${repeated.map((h) => `“${h}”`).join('、')}`);
+  const missing = shape.columns.filter((c) => c.required && ![...columns.values()].includes(c.key));
+  if (missing.length > 0) problems.push(`缺少必需的列：${missing.map((c) => `“${c.header}”`).join('、')}`);
+  if (problems.length > 0) {
+    throw new ImportFileRejected(
+      'sheet',
+      `第 ${headerRow} 行表头不符合导入模板（${problems.join('；')}）。表头应为：${shape.columns.map((c) => c.header).join('、')}`,
+    );
+  }
+
+  const rows: SheetRow<K>[] = [];
+  worksheet.eachRow((row, n) => {
+    if (n <= headerRow) return;
+    const cells: SheetRow<K>['cells'] = {};
+    for (const [col, key] of columns) {
+      const text = cellText(row.getCell(col));
+      if (text !== '') cells[key] = text;
+    }
+    if (Object.keys(cells).length > 0) rows.push({ row: n, cells });
+  });
+  if (rows.length === 0) {
+    throw new ImportFileRejected('sheet', `导入文件只有表头，没有${noun}：请在表头下逐行填写`);
+  }
+  if (rows.length > IMPORT_MAX_ROWS) {
+    throw new ImportFileRejected(
+      'sheet',
+      `导入文件有 ${rows.length} 行${noun}，每个文件至多 ${IMPORT_MAX_ROWS} 行：请拆分为多个文件分别导入`,
+    );
+  }
+  return { format, encoding, sha256, rows };
+}
+
+/**
+ * A workbook whose first sheet `sheetName` has the headers of `columns` (bold, frozen) and `rows` under them,
+ * every value written as text (a phone number keeps its leading zero); sheet 填写说明 lists each column's rule.
+ * What `readSheetFile` reads back unchanged. An XLSX file (exceljs).
+ */
+export async function writeSheetXlsx<K extends string>(
+  shape: SheetShape<K>,
+  sheetName: string,
+  rows: readonly Partial<Record<K, string>>[],
+  prepare?: (sheet: ExcelJS.Worksheet, letter: (key: K) => string) => void,
+): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'ronghe';
+  workbook.title = sheetName;
+  const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = shape.columns.map((c) => ({ header: c.header, key: c.key, width: c.width, style: { numFmt: '@' } }));
+  sheet.getRow(1).font = { bold: true };
+  for (const row of rows) sheet.addRow(row);
+  prepare?.(sheet, (key) => String.fromCharCode(65 + shape.columns.findIndex((c) => c.key === key)));
+  const help = workbook.addWorksheet('填写说明');
+  help.columns = [
+    { header: '列', key: 'header', width: 12 },
+    { header: '是否必需的列', key: 'required', width: 14 },
+    { header: '填写要求', key: 'help', width: 90 },
+  ];
+  help.getRow(1).font = { bold: true };
+  for (const c of shape.columns) help.addRow({ header: c.header, required: c.required ? '是' : '否', help: c.help });
+  help.addRow({});
+  help.addRow({
+    header: '说明',
+    help: `第 1 行为表头，自第 2 行起每行一个${shape.noun}，每个文件至多 ${IMPORT_MAX_ROWS} 行；CSV 请另存为“CSV UTF-8（逗号分隔）”。`,
+  });
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
