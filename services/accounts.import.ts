@@ -18,7 +18,7 @@ import {
   type AccountKind,
   type StaffRole,
 } from '../domain/accounts.js';
-import { isOneLine, ONE_LINE_RULE_ZH } from '../domain/people.js';
+import { hasVisibleCharacter, isOneLine, ONE_LINE_RULE_ZH, VISIBLE_RULE_ZH } from '../domain/people.js';
 import { MAILBOX_MAX_LENGTH } from '../mail/address.js';
 import {
   insertAuditedAccount,
@@ -197,6 +197,7 @@ async function checkImportRows(
     if (name === '') problem(r.row, 'name', '姓名不能为空');
     else if ([...name].length > 40) problem(r.row, 'name', '姓名至多 40 个字');
     else if (!isOneLine(name)) problem(r.row, 'name', `姓名${ONE_LINE_RULE_ZH}`);
+    else if (!hasVisibleCharacter(name)) problem(r.row, 'name', `姓名${VISIBLE_RULE_ZH}`);
 
     const email = emails[i];
     if (cells.email === undefined) problem(r.row, 'email', '电子邮箱不能为空');
