@@ -413,7 +413,8 @@ export class ApiRoutes {
       errorCodes.add('IDEMPOTENCY_KEY_REUSED');
       errorCodes.add('IDEMPOTENCY_KEY_IN_USE');
     }
-    if (spec.params || spec.query || spec.body) errorCodes.add('VALIDATION_FAILED');
+    // Any route: a query parameter it does not read is refused (`strictQuery`).
+    errorCodes.add('VALIDATION_FAILED');
     // Any path or query may be percent-encoded non-UTF-8 (api/json.ts); a JSON body may also be malformed or
     // declare a charset nobody knows.
     errorCodes.add('INVALID_ENCODING');
@@ -488,11 +489,15 @@ export class ApiRoutes {
       responses,
     });
 
+    // A query parameter the route does not read is refused (422 naming it), never ignored: a mistyped filter
+    // (`statuss=failed`) would otherwise list everything.
+    const strictQuery: z.ZodType | undefined =
+      spec.query instanceof z.ZodObject ? spec.query.strict() : (spec.query ?? z.object({}).strict());
     this.router[spec.method](spec.path, async (req, res) => {
       authorise(spec.access, req.principal, spec.linkScope, req.params as Record<string, string | undefined>);
       if (spec.sessionOnly && req.principal?.via !== 'session') throw new AppError('SESSION_REQUIRED');
       const params = parse(spec.params, req.params, '路径');
-      const query = parse(spec.query, withoutEmptyValues(req.query), '查询参数');
+      const query = parse(strictQuery as z.ZodType<Q> | undefined, withoutEmptyValues(req.query), '查询参数');
       // An absent body stands for `{}` here and in the Idempotency-Key fingerprint alike.
       if (spec.rawBody && encodedBody(req)) throw encodedUpload();
       if (!spec.body && !spec.rawBody && sentUnwantedBody(req)) throw bodyNotAccepted();

@@ -302,6 +302,20 @@ describe('point 9: requests behave as a caller expects', () => {
     },
   );
 
+  it('when a query names a parameter the route does not read (a mistyped filter), then 422 naming it; an empty one is absent', async () => {
+    for (const url of [
+      `/api/rounds/round-demo_university-2027/applications?statuss=submitted`,
+      `/api/rounds/round-demo_university-2027?foo=1`,
+    ]) {
+      const res = await send('GET', url, { token: staff });
+      const problem = (await res.json()) as { code: string; errors: { path: string; message: string }[] };
+      expect([url, res.status, problem.code]).toEqual([url, 422, 'VALIDATION_FAILED']);
+      expect(problem.errors[0]!.message).toMatch(/查询参数中没有“(statuss|foo)”这一项/);
+    }
+    const empty = await send('GET', `/api/rounds/round-demo_university-2027?foo=`, { token: staff });
+    expect(empty.status).toBe(200);
+  });
+
   it('when a query integer is repeated, then 422; a canonical one is read', async () => {
     const repeated = await send('GET', '/api/outbox?limit=1&limit=2', { token: staff });
     expect(repeated.status).toBe(422);
