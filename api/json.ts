@@ -264,7 +264,8 @@ export function nestingDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -322,9 +323,7 @@ export function jsonBody(limit: string): RequestHandler[] {
         return next();
       }
       if (nestingDepth(text) > MAX_JSON_DEPTH) {
-        return next(
-          new AppError('MALFORMED_JSON', `请求体的嵌套层级过深：对象和数组至多嵌套 ${MAX_JSON_DEPTH} 层`),
-        );
+        return next(new AppError('MALFORMED_JSON', `请求体的嵌套层级过深：对象和数组至多嵌套 ${MAX_JSON_DEPTH} 层`));
       }
       let parsed = text;
       try {

@@ -6,6 +6,14 @@ import type { Clock } from './clock.js';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/knex.js';
 import { recordAudit } from '../db/repositories/audit.js';
+import {
+  hasVisibleCharacter,
+  isCleanText,
+  isOneLine,
+  ONE_LINE_RULE_ZH,
+  TEXT_RULE_ZH,
+  VISIBLE_RULE_ZH,
+} from '../domain/people.js';
 import { findPeriod } from '../db/repositories/publicity.views.js';
 import { fileObjectionUpdate } from '../workflows/publicity.messages.js';
 import { AppError } from './errors.js';
@@ -69,6 +77,17 @@ function checkObjection(
   if ((form.name?.length ?? 0) > 40 || (form.unit?.length ?? 0) > 100 || (form.facts?.length ?? 0) > 5000)
     problems.push('内容过长');
   if ((form.evidence?.length ?? 0) > 10) problems.push('证据材料至多 10 项');
+  // Text an official reads back, in a notice or an email: one visible line for a name, no control or invisible
+  // character anywhere (a bidi override would show it reversed).
+  for (const [label, value] of [
+    ['姓名', form.name!],
+    ['工作单位', form.unit!],
+  ] as const) {
+    if (!isOneLine(value)) problems.push(`${label}${ONE_LINE_RULE_ZH}`);
+    else if (!hasVisibleCharacter(value)) problems.push(`${label}${VISIBLE_RULE_ZH}`);
+  }
+  if (!isCleanText(form.facts ?? '')) problems.push(`事实与理由${TEXT_RULE_ZH}`);
+  if ((form.evidence ?? []).some((e) => !isCleanText(e))) problems.push(`证据材料${TEXT_RULE_ZH}`);
   if (problems.length > 0) throw new AppError('VALIDATION_FAILED', problems.join('；'));
   return {
     name: form.name!.trim(),

@@ -1,4 +1,11 @@
-import { INVISIBLE, NOT_IN_ONE_LINE, ONE_LINE_RULE_ZH, VISIBLE_CHARACTER, VISIBLE_RULE_ZH } from '../domain/people.js';
+import {
+  NOT_IN_ONE_LINE,
+  NOT_IN_TEXT,
+  ONE_LINE_RULE_ZH,
+  TEXT_RULE_ZH,
+  VISIBLE_CHARACTER,
+  VISIBLE_RULE_ZH,
+} from '../domain/people.js';
 import { programmeKeys, type ProgrammeKey } from '../domain/programmes.js';
 import { z } from './route.js';
 
@@ -91,14 +98,12 @@ export const DaySchema = z
 const KEPT_BY_TRIM = '[^\\s\\ufeff]';
 
 /**
- * What no text a person writes holds, even over several lines (a regex class both engines read): control
- * characters other than tab, line feed and carriage return, and the invisible format characters (`INVISIBLE`:
- * zero-width, byte-order mark, bidirectional controls that show text reversed).
+ * The OpenAPI `pattern` of text refusing every character of the class `refused` and at least `min` (≥ 1)
+ * characters long once trimmed: a lookahead, then `trimmedMinPattern`.
  */
-const NOT_IN_TEXT = `\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029${INVISIBLE}`;
-
-/** What a text field holding such a character is told (after its label), zh-CN. */
-const TEXT_RULE_ZH = '不能含控制字符或零宽空格、方向控制符等不可见字符';
+export function cleanTextPattern(min: number, refused: string = NOT_IN_TEXT): string {
+  return `^(?![\\s\\S]*[${refused}])[\\s\\S]*${trimmedMinPattern(min)}`;
+}
 
 /**
  * Text trimmed before it is checked, `min`–`max` characters once trimmed (`message` when too short), on one or
@@ -113,7 +118,7 @@ export function trimmedText(min: number, max: number, message?: string): z.ZodSt
     .min(min, message)
     .max(max)
     .regex(new RegExp(`^[^${NOT_IN_TEXT}]*$`), TEXT_RULE_ZH)
-    .openapi({ pattern: `^(?![\\s\\S]*[${NOT_IN_TEXT}])[\\s\\S]*${trimmedMinPattern(min)}` });
+    .openapi({ pattern: cleanTextPattern(min) });
 }
 
 /**

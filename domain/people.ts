@@ -133,6 +133,22 @@ export function hasVisibleCharacter(text: string): boolean {
   return new RegExp(VISIBLE_CHARACTER).test(text);
 }
 
+/**
+ * What no text a person writes holds, even over several lines (a regex class both engines read): control
+ * characters other than tab, line feed and carriage return, the Unicode line and paragraph separators, and the
+ * invisible format characters (`INVISIBLE`: zero-width, byte-order mark, bidirectional controls that show text
+ * reversed).
+ */
+export const NOT_IN_TEXT = `\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029${INVISIBLE}`;
+
+/** What a text field holding such a character is told (after its label), zh-CN. */
+export const TEXT_RULE_ZH = '不能含控制字符或零宽空格、方向控制符等不可见字符';
+
+/** Whether `text` holds none of `NOT_IN_TEXT` (line breaks and tabs allowed). */
+export function isCleanText(text: string): boolean {
+  return !new RegExp(`[${NOT_IN_TEXT}]`).test(text);
+}
+
 /** What a field that must be one line is told (after its label), zh-CN. */
 export const ONE_LINE_RULE_ZH = '只能是一行文字，不能含换行、制表符等控制字符或零宽空格等不可见字符';
 

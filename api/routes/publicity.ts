@@ -10,7 +10,8 @@ import type { Clock } from '../clock.js';
 import type { ObjectionLimits } from '../rate-limit.js';
 import { requestIdOf } from '../request.js';
 import { updateWorkflow } from '../workflow-calls.js';
-import { RoundParams, trimmedMinPattern, trimmedText } from '../schemas.js';
+import { NOT_IN_ONE_LINE, NOT_IN_TEXT } from '../../domain/people.js';
+import { cleanTextPattern, RoundParams, trimmedText } from '../schemas.js';
 import { z, type ApiRoutes } from '../route.js';
 import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/address.js';
 
@@ -96,7 +97,7 @@ const ObjectionBody = z
         title: '异议人姓名',
         description: '姓名（必填，实名）',
         example: '张明',
-        pattern: trimmedMinPattern(1),
+        pattern: cleanTextPattern(1, NOT_IN_ONE_LINE),
       }),
     unit: z
       .string()
@@ -106,7 +107,7 @@ const ObjectionBody = z
         title: '工作单位',
         description: '工作单位（必填）',
         example: '河南省某研究院',
-        pattern: trimmedMinPattern(1),
+        pattern: cleanTextPattern(1, NOT_IN_ONE_LINE),
       }),
     phone: z.string().optional().openapi({
       title: '联系电话',
@@ -132,14 +133,19 @@ const ObjectionBody = z
       .openapi({
         title: '事实与理由',
         description: '事实与理由（必填，至少 10 个字）',
-        pattern: trimmedMinPattern(10),
+        pattern: cleanTextPattern(10),
       }),
     grounds: z.enum(['substantive', 'procedural']).optional().openapi({
       title: '异议性质',
       description: '异议理由的性质：substantive 实体问题；procedural 程序问题（移出名录的公示只受理程序问题）',
     }),
     evidence: z
-      .array(z.string().max(500))
+      .array(
+        z
+          .string()
+          .max(500)
+          .openapi({ pattern: `^[^${NOT_IN_TEXT}]*$` }),
+      )
       .max(10)
       .optional()
       .openapi({ title: '证据材料', description: '证据材料（链接或说明）' }),

@@ -29,7 +29,8 @@ const RoundSchema = z
     closedAt: z.string().nullable(),
     compressedTime: z.number().nullable(),
     rulesVersion: z.number().int().openapi({
-      description: '本批次启动时所依据的项目类别规则版本；此后规则的修改不影响本批次（见 GET /api/programmes/{programme}/rules/versions）',
+      description:
+        '本批次启动时所依据的项目类别规则版本；此后规则的修改不影响本批次（见 GET /api/programmes/{programme}/rules/versions）',
     }),
     workflow: z
       .object({

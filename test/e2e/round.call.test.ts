@@ -361,6 +361,15 @@ describe.sequential('a yearly round from launch to 认定, end to end with compr
     ]);
     const fileOne = (body: unknown, key: string) => fileObjection(stack, first.publicityId, body, key);
     const upheldBody = objections.zhang(published.body.entries[4]!.entryId);
+    // A name shown reversed (a bidi override) or facts holding a control character: refused, saying which.
+    const garbled = await fileOne(
+      { ...(upheldBody as Record<string, unknown>), name: '张明\u202e', facts: '经核查该项目材料不实\u0007。' },
+      'objection-garbled-1',
+    );
+    expect([garbled.status, (garbled.body as unknown as { code: string }).code]).toEqual([422, 'VALIDATION_FAILED']);
+    expect((garbled.body as unknown as { detail: string }).detail).toBe(
+      '姓名只能是一行文字，不能含换行、制表符等控制字符或零宽空格等不可见字符；事实与理由不能含控制字符或零宽空格、方向控制符等不可见字符',
+    );
     filed = await fileOne(upheldBody, 'objection-zhang-1');
     expect(filed.status).toBe(201);
     // A retry under the same key gets the first answer again; the key on another objection is refused, never
