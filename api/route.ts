@@ -109,10 +109,12 @@ export interface RouteSpec<P, Q, B> {
   /**
    * Whether a session opened by an expert's assignment link may call it (`Principal.assignmentLink`): `assignment`
    * — a route of one assignment (`:assignmentId`), for the link's assignments only; `session` — the session's
-   * own routes (sign out). Public routes are open to it anyway; every other route answers it 403
-   * ASSIGNMENT_LINK_ONLY.
+   * own routes (sign out); `material` — a route reading an assigned item's material (an application's
+   * attachment), let through here and checked by the handler against the link's assignments
+   * (`Principal.assignmentLink.assignmentIds`). Public routes are open to it anyway; every other route answers it
+   * 403 ASSIGNMENT_LINK_ONLY.
    */
-  linkScope?: 'assignment' | 'session';
+  linkScope?: 'assignment' | 'session' | 'material';
   /**
    * Only a browser session signed in with the password (staff: and the TOTP code) may call it, never a bearer
    * token (personal or development): 403 SESSION_REQUIRED. Documented with the session cookie as its only
@@ -306,7 +308,9 @@ function authorise(
   const link = principal.assignmentLink;
   if (link) {
     const allowed =
-      linkScope === 'session' || (linkScope === 'assignment' && link.assignmentIds.includes(params.assignmentId ?? ''));
+      linkScope === 'session' ||
+      linkScope === 'material' ||
+      (linkScope === 'assignment' && link.assignmentIds.includes(params.assignmentId ?? ''));
     if (!allowed) {
       throw new AppError(
         'ASSIGNMENT_LINK_ONLY',

@@ -98,18 +98,22 @@ export const DaySchema = z
 const KEPT_BY_TRIM = '[^\\s\\ufeff]';
 
 /**
- * The OpenAPI `pattern` of text refusing every character of the class `refused` and at least `min` (≥ 1)
- * characters long once trimmed: a lookahead, then `trimmedMinPattern`.
+ * The OpenAPI `pattern` of text holding no character of the class `refused` and at least `min` (≥ 1) characters
+ * long once trimmed: two kept (not blank) characters at least `min` apart.
  */
 export function cleanTextPattern(min: number, refused: string = NOT_IN_TEXT): string {
-  return `^(?![\\s\\S]*[${refused}])[\\s\\S]*${trimmedMinPattern(min)}`;
+  // No lookahead: a generator (schemathesis, hypothesis) builds strings from the pattern's parts directly.
+  const inside = `[^${refused}]`;
+  const kept = `[^\\s${refused}]`;
+  const core = min <= 1 ? kept : `${kept}${inside}{${min - 2},}${kept}`;
+  return `^${inside}*${core}${inside}*$`;
 }
 
 /**
  * Text trimmed before it is checked, `min`–`max` characters once trimmed (`message` when too short), on one or
  * several lines but without control or invisible characters (`NOT_IN_TEXT`, 422 naming the field). The document
- * states both in one `pattern`: a lookahead refusing those characters anywhere, then the trimmed minimum (two kept
- * characters at least `min` apart), since `minLength` alone would let blanks through.
+ * states both in one `pattern` (`cleanTextPattern`: no such character anywhere, two kept characters at least `min`
+ * apart), since `minLength` alone would let blanks through.
  */
 export function trimmedText(min: number, max: number, message?: string): z.ZodString {
   return z
@@ -151,7 +155,9 @@ export function trimmedMinPattern(min: number): string {
 export function oneLineText(min: number, max: number, message?: string): z.ZodString {
   const kept = `[^\\s${NOT_IN_ONE_LINE}]`;
   const inside = `[^${NOT_IN_ONE_LINE}]`;
-  const core = min <= 1 ? kept : `${kept}${inside}{${min - 2},}${kept}`;
+  // The first character kept is a visible one (the document's way of saying "something that shows", without a
+  // lookahead a generator cannot build from).
+  const core = min <= 1 ? VISIBLE_CHARACTER : `${VISIBLE_CHARACTER}${inside}{${min - 2},}${kept}`;
   return z
     .string()
     .trim()
@@ -159,5 +165,5 @@ export function oneLineText(min: number, max: number, message?: string): z.ZodSt
     .max(max)
     .regex(new RegExp(`^[^${NOT_IN_ONE_LINE}]*$`), { error: ONE_LINE_RULE_ZH, abort: true })
     .regex(new RegExp(VISIBLE_CHARACTER), VISIBLE_RULE_ZH)
-    .openapi({ pattern: `^(?=.*${VISIBLE_CHARACTER})${inside}*${core}${inside}*$` });
+    .openapi({ pattern: `^${inside}*${core}${inside}*$` });
 }

@@ -94,7 +94,6 @@ function decodeCsv(bytes: Buffer, declared: string | undefined): { text: string;
       'media_type',
       'CSV 文件不是 UTF-8 或 GBK 编码的文本：请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后重新上传',
     );
-  if (bytes.includes(0)) throw refuse();
   if (hasBinaryControlByte(bytes)) throw notASheet();
   const charset = declared?.toLowerCase();
   const attempts: ('utf-8' | 'gbk')[] =

@@ -14,7 +14,7 @@ import { auditRefusal } from '../refusals.js';
 import { requestIdOf } from '../request.js';
 import { deliverReceipt, updateWorkflow } from '../workflow-calls.js';
 import { z, type ApiRoutes } from '../route.js';
-import { trimmedMinPattern, trimmedText } from '../schemas.js';
+import { cleanTextPattern, draftText, trimmedText } from '../schemas.js';
 import { requestedCompression, timeScaleField } from '../time-scale.js';
 import { eventWorkflowId } from '../../domain/workflow-ids.js';
 
@@ -196,19 +196,16 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
       .discriminatedUnion('response', [
         z
           .object({
+            // Nothing else to say: a reason sent with a confirmation would be recorded nowhere (422, not dropped).
             response: z.literal('confirm').openapi({ title: '答复' }),
-            reason: z.string().trim().max(500).optional().openapi({ title: '不参加的原因' }),
           })
           .strict(),
         z
           .object({
             response: z.literal('decline').openapi({ title: '答复' }),
-            reason: z
-              .string()
-              .trim()
-              .max(500)
+            reason: draftText(500, { oneLine: false })
               .optional()
-              .openapi({ title: '不参加的原因', description: '不参加的原因（必填）', pattern: trimmedMinPattern(1) }),
+              .openapi({ title: '不参加的原因', description: '不参加的原因（必填）', pattern: cleanTextPattern(1) }),
           })
           .strict()
           .openapi({ required: ['response', 'reason'] }),
@@ -242,7 +239,7 @@ export function eventRoutes(routes: ApiRoutes, deps: EventRouteDeps): void {
             {
               institutionId: principal!.institutionId!,
               response: body.response,
-              reason: body.reason,
+              reason: body.response === 'decline' ? body.reason : undefined,
               receivedAt,
               actor: principal!.actor,
               requestId,

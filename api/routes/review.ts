@@ -17,7 +17,7 @@ import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
-import { trimmedText } from '../schemas.js';
+import { draftText, trimmedText } from '../schemas.js';
 import { updateWorkflow } from '../workflow-calls.js';
 import type { Logger } from '../../platform/logger.js';
 
@@ -63,7 +63,7 @@ const ReviewSheetSchema = z
         '每项为 0–100 的数字（总分按权重计算）',
       example: { collaborative_education: 85, faculty: 80 },
     }),
-    comment: z.string().trim().max(5000).optional().openapi({ title: '评审意见' }),
+    comment: draftText(5000, { oneLine: false }).optional().openapi({ title: '评审意见' }),
   })
   .strict()
   .openapi('ReviewSheet');

@@ -112,6 +112,8 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
     summary: '下载附件（申报单位、工作人员，以及受邀评审该申报的专家）',
     tags: ['申报'],
     access: ['staff', 'applicant', 'expert'],
+    // An expert who opened the review from the email reads the material of that assignment (checked below).
+    linkScope: 'material',
     params: ApplicationParams.extend({ attachmentId: z.uuid().openapi({ title: '附件编号' }) }),
     responses: {
       // Sent with the type it was uploaded as: one of the types an upload may have.
@@ -129,7 +131,8 @@ export function attachmentRoutes(routes: ApiRoutes, deps: AttachmentRouteDeps): 
           ? await findApplication(db, params.applicationId)
           : await loadOwned(db, params.applicationId, principal!, false);
       if (!app) throw new AppError('APPLICATION_NOT_FOUND', params.applicationId);
-      if (principal!.role === 'expert' && !(await expertMayRead(db, principal!.expertId!, app.id))) {
+      const linked = principal!.assignmentLink?.assignmentIds;
+      if (principal!.role === 'expert' && !(await expertMayRead(db, principal!.expertId!, app.id, linked))) {
         throw new AppError('FORBIDDEN', '只能查阅分派给本人评审的申报材料');
       }
       const a = await findAttachment(db, app.id, params.attachmentId);

@@ -1,5 +1,6 @@
 import type { AccountKind, StaffRole } from '../../domain/accounts.js';
 import type { Db } from '../knex.js';
+import { revokeAssignmentLinks } from './assignment-links.js';
 
 /**
  * Accounts, their one-time links and personal access tokens (migration 015). Secrets never reach this module in
@@ -179,6 +180,9 @@ export async function disableAccount(
         credentials_epoch: trx.raw('credentials_epoch + 1'),
       })
       .returning<AccountRow[]>('*');
+    // An expert's emailed assignment links end with the account, for good: enabling it again revives no link
+    // (as it revives no session or token); later emails carry new links.
+    if (row?.expert_id) await revokeAssignmentLinks(trx, row.expert_id, by.at);
     return row ? fromRow(row) : undefined;
   });
 }
@@ -206,12 +210,15 @@ export async function setPasswordHash(
   passwordHash: string,
   { endCredentials }: { endCredentials: boolean },
 ): Promise<void> {
-  await db('accounts')
+  const [row] = await db('accounts')
     .where({ id })
     .update({
       password_hash: passwordHash,
       ...(endCredentials ? { credentials_epoch: db.raw('credentials_epoch + 1') } : {}),
-    });
+    })
+    .returning<{ expert_id: string | null }[]>('expert_id');
+  // A reset ends everything that signed in as the account, an expert's emailed assignment links included.
+  if (endCredentials && row?.expert_id) await revokeAssignmentLinks(db, row.expert_id, new Date());
 }
 
 /** Records that the staff member's TOTP secret was confirmed by a code. */

@@ -171,11 +171,22 @@ export async function ownScore(
  */
 export const LIVE_ASSIGNMENT_STATUSES = ['invited', 'accepted', 'submitted'] as const;
 
-/** True when the expert holds a live assignment (`LIVE_ASSIGNMENT_STATUSES`) on the application. */
-export async function expertMayRead(db: Db, expertId: string, applicationId: string): Promise<boolean> {
+/**
+ * True when the expert holds a live assignment (`LIVE_ASSIGNMENT_STATUSES`) on the application — one of
+ * `assignmentIds` when given (a session opened by an assignment link reads the material of its own assignments).
+ */
+export async function expertMayRead(
+  db: Db,
+  expertId: string,
+  applicationId: string,
+  assignmentIds?: readonly string[],
+): Promise<boolean> {
   const row = await db('review_assignments')
     .where({ expert_id: expertId, item_id: applicationId })
     .whereIn('status', LIVE_ASSIGNMENT_STATUSES)
+    .modify((q) => {
+      if (assignmentIds) void q.whereIn('id', [...assignmentIds]);
+    })
     .first<{ id: string } | undefined>('id');
   return row !== undefined;
 }
