@@ -1,6 +1,10 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disableAccount, enableAccount } from '../../db/repositories/accounts.js';
+import { addAttachment } from '../../db/repositories/round.applications.js';
 import { hashPassword } from '../../services/accounts.js';
 import { enterNationalDay2027, seedRoundForReview, startRoundReview } from '../support/review.round.js';
+import { pdf } from '../support/round.call.js';
 import { startTimeSkippingStack, type TimeSkippingStack } from '../support/time-skipping.js';
 import { eventually } from '../support/wait.js';
 
@@ -148,6 +152,26 @@ describe('experts act from the email (issue 15, point 4)', () => {
     // The documented API, with the session's CSRF token: the material, accept, scores.
     const material = await expert.api('GET', `/api/assignments/${mine.id}`, undefined, { csrf: false });
     expect(material.status).toBe(200);
+    // The 申报书 of that assignment's application downloads in the same session; another application's does not.
+    const attach = async (applicationId: string) => {
+      const stored = await stack.attachments.save(Readable.from([pdf]), 'application/pdf');
+      const row = await addAttachment(db, {
+        applicationId,
+        kind: 'application_form',
+        fileName: '申报书.pdf',
+        contentType: 'application/pdf',
+        sizeBytes: stored.size,
+        sha256: stored.sha256,
+        storageKey: stored.storageKey,
+        uploadedBy: 'applicant:test',
+      });
+      return `/api/applications/${applicationId}/attachments/${row.id}`;
+    };
+    const download = await expert.api('GET', await attach(mine.item_id), undefined, { csrf: false });
+    expect([download.status, download.text]).toEqual([200, pdf.toString()]);
+    const notMine = assignments.find((a) => a.item_id !== mine.item_id)!;
+    const elsewhere = await expert.api('GET', await attach(notMine.item_id), undefined, { csrf: false });
+    expect(elsewhere.status).toBe(403);
     expect((await expert.api('POST', `/api/assignments/${mine.id}/accept`)).status).toBe(200);
     const withoutCsrf = await expert.api(
       'PUT',
@@ -188,6 +212,16 @@ describe('experts act from the email (issue 15, point 4)', () => {
     expect(noAccount.status).toBe(403);
     expect(noAccount.text).toContain('尚无 ronghe 系统账号');
     expect(noAccount.text).toContain('王老师');
+
+    // l3's account disabled and enabled again: its emailed link ended with the account and stays ended (as its
+    // sessions and tokens do); signing in with the password still works.
+    const l3 = await db('accounts').where({ expert_id: 'l3' }).first<{ id: string }>('id');
+    await disableAccount(db, l3.id, { actor: 'staff:test', reason: '测试停用', at: new Date() });
+    await enableAccount(db, l3.id);
+    const l3Invitation = invitations.find((m) => m.to === 'l3@pool.ronghe.example')!;
+    const revived = await new Browser().fetch(linkIn(l3Invitation.text));
+    expect(revived.status).toBe(410);
+    expect(revived.text).toContain('已被撤销');
 
     // The first reminder (10-08 09:00) reaches the experts still open; l2's carries a link to the same assignment.
     await stack.skipTo('2027-10-08T09:01:00+08:00');

@@ -523,6 +523,22 @@ describe('a JSON object names each field once', () => {
     expect(text.status).not.toBe(400);
   });
 
+  it('when a review comment or an RSVP reason holds a control or bidi character, or a confirmation carries a reason, then 422 naming it', async () => {
+    const expert = await signToken({ role: 'expert', id: 'exp-001' }, config.auth.secret);
+    const someId = '00000000-0000-4000-8000-000000000000';
+    const cases: [string, string, string, unknown, string][] = [
+      ['PUT', `/api/assignments/${someId}/review`, expert, { scores: { a: 80 }, comment: '意见\u202e反向' }, 'comment'],
+      ['POST', `/api/events/${someId}/rsvp`, applicant, { response: 'decline', reason: '时间\u0007冲突' }, 'reason'],
+      ['POST', `/api/events/${someId}/rsvp`, applicant, { response: 'confirm', reason: '一定参加' }, 'reason'],
+    ];
+    for (const [method, url, token, body, field] of cases) {
+      const res = await send(method, url, { token, contentType: 'application/json', body: JSON.stringify(body) });
+      const problem = (await res.json()) as { code: string; errors: { path: string }[] };
+      expect([url, res.status, problem.code]).toEqual([url, 422, 'VALIDATION_FAILED']);
+      expect(problem.errors.map((e) => e.path)).toContain(field);
+    }
+  });
+
   it('documents DUPLICATE_JSON_KEY where a JSON body is taken', async () => {
     const doc = (await (await send('GET', '/openapi.json')).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
