@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { parse as parseJsonTree, type ValueNode } from '@humanwhocodes/momoa';
 import express, { type RequestHandler } from 'express';
+import { declaredCharsetOf, repeatedCharsetZh } from '../platform/media-type.js';
 import { AppError, readingBody } from './errors.js';
 
 /**
@@ -52,20 +53,6 @@ export function decodeStrictly(bytes: Uint8Array, charset: string, what: string)
   }
 }
 
-/**
- * The parameters of a media type (`application/json; charset=gbk`) in order, names lower-cased, values unquoted
- * (RFC 9110 §5.6.6: a quoted string's `\x` is `x`). A repeated parameter is kept twice: see `declaredCharset`.
- */
-export function mediaTypeParameters(header: string): { name: string; value: string }[] {
-  const params: { name: string; value: string }[] = [];
-  const pattern = /;\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
-  for (const [, name = '', raw = ''] of header.matchAll(pattern)) {
-    const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw.trim();
-    params.push({ name: name.toLowerCase(), value });
-  }
-  return params;
-}
-
 /** How many times the request's head carries the header `name` (any case), counted in `req.rawHeaders`. */
 export function headerCount(req: IncomingMessage, name: string): number {
   const lower = name.toLowerCase();
@@ -83,14 +70,9 @@ export function declaredCharset(req: IncomingMessage): string | undefined {
   if (headerCount(req, 'content-type') > 1) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type 请求头只能给出一次，请只保留一个');
   }
-  const charsets = mediaTypeParameters(req.headers['content-type'] ?? '').filter((p) => p.name === 'charset');
-  if (charsets.length > 1) {
-    throw new AppError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Content-Type 中的字符集（charset）只能给出一次，收到 ${charsets.map((c) => c.value).join('、')}：请只保留一个，建议 charset=utf-8`,
-    );
-  }
-  return charsets[0]?.value.toLowerCase();
+  const declared = declaredCharsetOf(req.headers['content-type'] ?? '');
+  if ('repeated' in declared) throw new AppError('UNSUPPORTED_MEDIA_TYPE', repeatedCharsetZh(declared.repeated));
+  return declared.charset;
 }
 
 /**

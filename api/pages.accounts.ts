@@ -498,7 +498,7 @@ ${signOutForm(req)}`,
     if (!(await useLink(db, found.link.id, clock()))) {
       return linkRefused(req, res, 'password_reset', '该链接刚刚已被使用或已过期');
     }
-    await setPasswordHash(db, found.account.id, await hashPassword(password), { endCredentials: true });
+    await setPasswordHash(db, found.account.id, await hashPassword(password), { endCredentials: true, at: clock() });
     await recordAccountAudit(db, req, found.account, 'account.password_reset');
     // The owner proved who they are: failed attempts by anyone else no longer hold the account back.
     await deps.signInLimits.forgive(req, emailKey(found.account.email)!);

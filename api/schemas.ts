@@ -92,12 +92,6 @@ export const DaySchema = z
   .openapi({ format: 'date', example: '2026-09-30' });
 
 /**
- * A character `String.prototype.trim` (zod's `.trim()`) keeps at either end, as a regex class both ECMA and
- * Python engines read alike (Python's `\s` lacks U+FEFF, which JavaScript trims).
- */
-const KEPT_BY_TRIM = '[^\\s\\ufeff]';
-
-/**
  * The OpenAPI `pattern` of text holding no character of the class `refused` and at least `min` (≥ 1) characters
  * long once trimmed: two kept (not blank) characters at least `min` apart.
  */
@@ -139,11 +133,6 @@ export function draftText(max: number, { oneLine }: { oneLine: boolean }): z.Zod
     .openapi({ pattern: `^[^${refused}]*$` });
 }
 
-/** The OpenAPI `pattern` (unanchored) of text at least `min` (≥ 1) characters long once trimmed. */
-export function trimmedMinPattern(min: number): string {
-  return min <= 1 ? KEPT_BY_TRIM : `${KEPT_BY_TRIM}[\\s\\S]{${min - 2},}${KEPT_BY_TRIM}`;
-}
-
 /**
  * One line of text (a person's name, a label): trimmed, `min` (≥ 1)–`max` characters once trimmed, and no line
  * break, other control character or invisible format character inside (`NOT_IN_ONE_LINE`, domain/people.ts: a
@@ -167,3 +156,12 @@ export function oneLineText(min: number, max: number, message?: string): z.ZodSt
     .regex(new RegExp(VISIBLE_CHARACTER), VISIBLE_RULE_ZH)
     .openapi({ pattern: `^${inside}*${core}${inside}*$` });
 }
+
+/**
+ * The `dryRun` query parameter of an import: `true` (the default) only checks and reports, `false` writes.
+ * A string enum, as a query carries text; compare with `!== 'false'`.
+ */
+export const DryRunParam = z
+  .enum(['true', 'false'])
+  .default('true')
+  .openapi({ title: '试导入', description: '缺省 true：只检查，不写入' });

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import ExcelJS from 'exceljs';
 import type { SheetColumn, SheetRow, SheetShape } from '../domain/sheets.js';
+import { declaredCharsetOf, repeatedCharsetZh } from '../platform/media-type.js';
 
 export type { SheetColumn, SheetRow, SheetShape };
 
@@ -127,19 +128,11 @@ async function loadWorksheet(
   format: Sheet<string>['format'];
   encoding: Sheet<string>['encoding'];
 }> {
-  const [type = '', ...params] = contentType.split(';').map((p) => p.trim());
-  const mediaType = type.toLowerCase();
-  const charsets = params
-    .map((p) => /^charset\s*=\s*"?([^";]+)"?$/i.exec(p)?.[1])
-    .filter((c): c is string => c !== undefined);
+  const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   // Which of two charsets the sender meant cannot be known: refused, never the first taken silently.
-  if (charsets.length > 1) {
-    throw new ImportFileRejected(
-      'media_type',
-      `Content-Type 中的字符集（charset）只能给出一次，收到 ${charsets.join('、')}：请只保留一个，建议 charset=utf-8`,
-    );
-  }
-  const charset = charsets[0];
+  const declared = declaredCharsetOf(contentType);
+  if ('repeated' in declared) throw new ImportFileRejected('media_type', repeatedCharsetZh(declared.repeated));
+  const { charset } = declared;
   const looksZip = bytes.subarray(0, 4).equals(ZIP_MAGIC);
   if (bytes.subarray(0, 4).equals(OLE_MAGIC)) {
     throw new ImportFileRejected(

@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import { readUploadedSheet, XLSX_RESPONSE, xlsxDownload } from '../uploads.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes } from '../route.js';
+import { DryRunParam } from '../schemas.js';
 import { AccountSchema, accountView, type AccountRouteDeps } from './accounts.js';
 
 const ProblemRowSchema = z.object({
@@ -131,10 +132,7 @@ export function accountImportRoutes(routes: ApiRoutes, deps: AccountRouteDeps): 
     tags: ['账号'],
     access: 'administrator',
     query: z.object({
-      dryRun: z
-        .enum(['true', 'false'])
-        .default('true')
-        .openapi({ title: '试导入', description: '缺省 true：只检查，不写入' }),
+      dryRun: DryRunParam,
     }),
     rawBody: { contentTypes: [XLSX_CONTENT_TYPE, CSV_CONTENT_TYPE], description: '导入文件（XLSX 或 CSV）' },
     responses: {

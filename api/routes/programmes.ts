@@ -1,6 +1,6 @@
 import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
-import { findProgramme, type ProgrammeRow } from '../../db/repositories/programmes.js';
+import { findProgramme, listProgrammes, type ProgrammeRow } from '../../db/repositories/programmes.js';
 import { listReferenceVersions, recordReferenceVersion } from '../../db/repositories/reference-versions.js';
 import { formatShanghai } from '../../domain/calendar/index.js';
 import type { ProgrammeRules } from '../../domain/programmes.js';
@@ -240,9 +240,7 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
     access: 'authenticated',
     responses: { 200: { description: '项目类别', schema: z.object({ programmes: z.array(ProgrammeSchema) }) } },
     async handler() {
-      const keys = await db('programmes').orderBy('key').pluck<string[]>('key');
-      const programmes = await Promise.all(keys.map((k) => existing(k)));
-      return { status: 200, body: { programmes: programmes.map(programmeView) } };
+      return { status: 200, body: { programmes: (await listProgrammes(db)).map(programmeView) } };
     },
   });
 
@@ -317,13 +315,14 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
           errors: problems.map((p) => ({ ...p, path: `rules.${p.path}` })),
         });
       }
+      const programme = await existing(params.programme);
       const rules = normalised(body.rules);
       const changed = await db.transaction(async (trx) => {
+        // Locked: two changes on one base cannot both become the next version.
         const current = await trx('programmes')
           .where({ key: params.programme })
           .forUpdate()
-          .first<{ rules_version: number } | undefined>('rules_version');
-        if (!current) throw new AppError('PROGRAMME_NOT_FOUND', params.programme);
+          .first<{ rules_version: number }>('rules_version');
         if (current.rules_version !== body.baseVersion) {
           throw new AppError(
             'RULES_VERSION_CONFLICT',
@@ -354,7 +353,6 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
         });
         return version;
       });
-      const programme = await existing(params.programme);
       // What this request wrote (a later change by someone else is read with GET).
       return { status: 200, body: { ...programmeView(programme), rulesVersion: changed, rules } };
     },

@@ -27,7 +27,7 @@ import type { Principal } from '../auth.js';
 import { AppError } from '../errors.js';
 import { requestIdOf } from '../request.js';
 import { z, type ApiRoutes, type RouteContext } from '../route.js';
-import { oneLineText } from '../schemas.js';
+import { DryRunParam, oneLineText } from '../schemas.js';
 import { readUploadedSheet, XLSX_RESPONSE, xlsxDownload } from '../uploads.js';
 import type { Request } from 'express';
 
@@ -300,10 +300,7 @@ function listRoutes(
     tags: [TAG],
     access: 'administrator',
     query: z.object({
-      dryRun: z
-        .enum(['true', 'false'])
-        .default('true')
-        .openapi({ title: '试导入', description: '缺省 true：只检查，不写入' }),
+      dryRun: DryRunParam,
       reason: oneLineText(1, 500)
         .optional()
         .openapi({ title: '修改原因', description: `缺省为“导入${list.titleZh}名单”` }),

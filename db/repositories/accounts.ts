@@ -201,24 +201,24 @@ export async function enableAccount(db: Db, id: string): Promise<Account | undef
 }
 
 /**
- * Stores a new password hash; with `endCredentials` (a reset), bumps the epoch, so every session and token of the
- * account ends (see `disableAccount`).
+ * Stores a new password hash; with `endCredentials` (a reset, at `at`), bumps the epoch, so every session and token
+ * of the account ends (see `disableAccount`), and revokes an expert's emailed assignment links.
  */
 export async function setPasswordHash(
   db: Db,
   id: string,
   passwordHash: string,
-  { endCredentials }: { endCredentials: boolean },
+  ends: { endCredentials: false } | { endCredentials: true; at: Date },
 ): Promise<void> {
   const [row] = await db('accounts')
     .where({ id })
     .update({
       password_hash: passwordHash,
-      ...(endCredentials ? { credentials_epoch: db.raw('credentials_epoch + 1') } : {}),
+      ...(ends.endCredentials ? { credentials_epoch: db.raw('credentials_epoch + 1') } : {}),
     })
     .returning<{ expert_id: string | null }[]>('expert_id');
   // A reset ends everything that signed in as the account, an expert's emailed assignment links included.
-  if (endCredentials && row?.expert_id) await revokeAssignmentLinks(db, row.expert_id, new Date());
+  if (ends.endCredentials && row?.expert_id) await revokeAssignmentLinks(db, row.expert_id, ends.at);
 }
 
 /** Records that the staff member's TOTP secret was confirmed by a code. */

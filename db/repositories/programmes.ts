@@ -43,6 +43,12 @@ function fromRow(row: RawProgramme): ProgrammeRow {
   };
 }
 
+/** Every programme with its current rules, by key. */
+export async function listProgrammes(db: Db): Promise<ProgrammeRow[]> {
+  const rows = await db<RawProgramme>('programmes').orderBy('key');
+  return rows.map(fromRow);
+}
+
 /** The programme with its current rules, or undefined for an unknown key. */
 export async function findProgramme(db: Db, key: string): Promise<ProgrammeRow | undefined> {
   const row = await db<RawProgramme>('programmes').where('key', key).first();
@@ -80,15 +86,11 @@ export type LaunchedTable = 'rounds' | 'evaluations' | 'showcases';
  * under (`rules_version`), or undefined when there is no such row.
  */
 export async function programmeOfLaunch(db: Db, table: LaunchedTable, id: string): Promise<ProgrammeRow | undefined> {
-  const row =
-    table === 'showcases'
-      ? await db('showcases')
-          .where({ id })
-          .first<{ rules_version: number } | undefined>('rules_version')
-          .then((r) => r && { programme: SHOWCASE_PROGRAMME, rules_version: r.rules_version })
-      : await db(table)
-          .where({ id })
-          .first<{ programme: string; rules_version: number } | undefined>('programme', 'rules_version');
+  // A showcase has no programme column: it applies typical_case.
+  const programme = table === 'showcases' ? db.raw('? as programme', [SHOWCASE_PROGRAMME]) : 'programme';
+  const row = await db(table)
+    .where({ id })
+    .first<{ programme: string; rules_version: number } | undefined>(programme, 'rules_version');
   return row ? findProgrammeAt(db, row.programme, row.rules_version) : undefined;
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../db/seed.js';
 import { staffAccessToken } from '../support/accounts.js';
 import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.js';
+import { XLSX_CONTENT_TYPE } from '../../services/spreadsheet.js';
 
 /**
  * Issue 16, slice 2: institutions, enterprises and partnerships belong to staff. The real API on PostgreSQL (these
@@ -13,7 +14,7 @@ let offline: ApiWithoutTemporal;
 let adminToken: string;
 let adminAccountId: string;
 let officerToken: string;
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const XLSX = XLSX_CONTENT_TYPE;
 const INSTITUTION_HEADERS = ['编号', '名称', '所属高校', '城市', '联系人', '联系电话', '联系邮箱'];
 
 beforeAll(async () => {
