@@ -24,6 +24,7 @@ import { OidcProvider } from '../services/oidc.js';
 import { accountRoutes } from './routes/accounts.js';
 import { accountImportRoutes } from './routes/accounts.imports.js';
 import { referenceDataRoutes } from './routes/reference-data.js';
+import { referenceExpertRoutes } from './routes/reference-experts.js';
 import { csrfGuard, sessions } from './session.js';
 import { applicationRoutes } from './routes/round.applications.js';
 import { attachmentRoutes } from './routes/round.attachments.js';
@@ -146,6 +147,7 @@ export function createApp(apiDeps: ApiDeps): {
   accountRoutes(routes, accountRouteDeps);
   accountImportRoutes(routes, accountRouteDeps);
   referenceDataRoutes(routes, deps);
+  referenceExpertRoutes(routes, deps);
   const openapi = routes.document({ version: API_VERSION, serverUrl: deps.config.api.publicBaseUrl });
 
   const app = express();

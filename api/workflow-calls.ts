@@ -137,11 +137,10 @@ export async function deliverReceipt<Ret, Arg extends { receivedAt: string }>(
   const sent = kept.updateArg as Arg;
   let result: Ret;
   try {
-    result = await updateWorkflow(deps.temporal, workflowId, update, sent, { updateId, whenEnded: options.whenEnded });
+    result = await sendKeptReceipt(deps, workflowId, update, sent, { updateId, whenEnded: options.whenEnded });
   } catch (err) {
-    const outcome = outcomeOfFailure(err);
-    if (outcome) await recordReceiptOutcome(deps.db, updateId, outcome);
-    else if (fromTemporalError(err)?.code === 'SERVICE_UNAVAILABLE') {
+    // A refusal is recorded on the receipt by sendKeptReceipt; only a passing failure of ours is kept.
+    if (!outcomeOfFailure(err) && fromTemporalError(err)?.code === 'SERVICE_UNAVAILABLE') {
       const refusal = await options.provenRefusal?.();
       if (refusal) {
         await recordReceiptOutcome(deps.db, updateId, {
@@ -160,6 +159,31 @@ export async function deliverReceipt<Ret, Arg extends { receivedAt: string }>(
     }
     throw err;
   }
-  await recordReceiptOutcome(deps.db, updateId, { status: 'accepted' });
+  return result;
+}
+
+/**
+ * Sends the Update of a receipt already kept in `update_receipts` (`recordReceipt`, e.g. in the transaction of
+ * the decision that calls for it) and records the workflow's answer on the receipt: accepted, or the refusal.
+ * When Temporal is out of reach the receipt stays pending and the outbox sweeper redelivers it.
+ *
+ * @throws as `updateWorkflow` (the refusal is recorded first).
+ */
+export async function sendKeptReceipt<Ret, Arg>(
+  deps: { db: Db; temporal: Client },
+  workflowId: string,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  options: { updateId: string; whenEnded: () => AppError },
+): Promise<Ret> {
+  let result: Ret;
+  try {
+    result = await updateWorkflow(deps.temporal, workflowId, update, arg, options);
+  } catch (err) {
+    const outcome = outcomeOfFailure(err);
+    if (outcome) await recordReceiptOutcome(deps.db, options.updateId, outcome);
+    throw err;
+  }
+  await recordReceiptOutcome(deps.db, options.updateId, { status: 'accepted' });
   return result;
 }

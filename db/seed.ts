@@ -13,12 +13,8 @@ import { bundledCalendarDays, CHINESE_DAYS_SOURCE } from './seeds/bundled-calend
 import { insertCalendarVersion } from './repositories/calendar.js';
 import { recordFirstVersions } from './repositories/reference-versions.js';
 import { isSingleMailbox } from '../mail/address.js';
-import {
-  applyReferenceRows,
-  REFERENCE_LISTS,
-  type ReferenceActor,
-  type ReferenceListName,
-} from './repositories/reference-lists.js';
+import { applyReferenceRows, REFERENCE_LISTS, type ReferenceActor } from './repositories/reference-lists.js';
+import type { ReferenceListName } from './repositories/reference-rows.js';
 import type { SheetRow } from '../domain/sheets.js';
 
 export interface SeedSummary {
@@ -53,7 +49,7 @@ export async function seed(db: Db): Promise<SeedSummary> {
       )
       .onConflict('key')
       .ignore();
-    // Institutions, enterprises and partnerships load through the import's path (issue 16, point 4): the same
+    // Institutions, enterprises, partnerships and the expert pool load through the import's path (issue 16, point 4): the same
     // checks, each new record its version 1 (source seed); a record that exists or ever existed is left alone.
     for (const [list, rows] of referenceSeedRows()) {
       const outcome = await applyReferenceRows(trx, REFERENCE_LISTS[list], rows, SEED_ACTOR, {
@@ -66,21 +62,6 @@ export async function seed(db: Db): Promise<SeedSummary> {
         );
       }
     }
-    await trx('experts')
-      .insert(
-        experts.map((e) => ({
-          id: e.id,
-          name_zh: e.nameZh,
-          email: e.email,
-          affiliation_kind: e.affiliationKind,
-          institution_id: e.institutionId,
-          enterprise_id: e.enterpriseId,
-          title_zh: e.titleZh,
-          fields: e.fields,
-        })),
-      )
-      .onConflict('id')
-      .ignore();
     // What the seed inserted is each row's version 1 (issue 16): later changes are versions 2, 3, ….
     await recordFirstVersions(trx, { reason: '演示数据（种子）', actor: 'system:seed', source: 'seed' });
     const calendarYears = await seedCalendar(trx);
@@ -98,7 +79,7 @@ export async function seed(db: Db): Promise<SeedSummary> {
 
 const SEED_ACTOR: ReferenceActor = { actor: 'system:seed', role: 'system', source: 'seed', reason: '演示数据（种子）' };
 
-/** The demo institutions, enterprises and partnerships as rows of their import sheets, in that order. */
+/** The demo institutions, enterprises, partnerships and experts as rows of their import sheets, in that order. */
 export function referenceSeedRows(): [ReferenceListName, SheetRow<string>[]][] {
   const numbered = (cells: Record<string, string>[]) => cells.map((c, i) => ({ row: i + 2, cells: c }));
   return [
@@ -131,6 +112,20 @@ export function referenceSeedRows(): [ReferenceListName, SheetRow<string>[]][] {
     [
       'partnerships',
       numbered(universities.flatMap((u) => u.partners.map((p) => ({ institutionId: u.id, enterpriseId: p })))),
+    ],
+    [
+      'experts',
+      numbered(
+        experts.map((e) => ({
+          id: e.id,
+          nameZh: e.nameZh,
+          titleZh: e.titleZh,
+          ...(e.institutionId ? { institutionId: e.institutionId } : {}),
+          ...(e.enterpriseId ? { enterpriseId: e.enterpriseId } : {}),
+          email: e.email,
+          fields: e.fields.join('、'),
+        })),
+      ),
     ],
   ];
 }

@@ -1,5 +1,5 @@
 import type { Db } from '../db/knex.js';
-import { loadContext, type ReferenceList } from '../db/repositories/reference-lists.js';
+import { loadContext, type ReferenceList } from '../db/repositories/reference-rows.js';
 import { writeSheetXlsx } from './spreadsheet.js';
 
 /**

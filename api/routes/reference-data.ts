@@ -2,19 +2,25 @@ import type { Db } from '../../db/knex.js';
 import { listReferenceVersions } from '../../db/repositories/reference-versions.js';
 import {
   applyReferenceRows,
-  PHONE_PATTERN,
-  REFERENCE_ID_PATTERN,
   REFERENCE_LISTS,
   removePartnership,
   type ApplyMode,
   type ApplyOutcome,
   type ReferenceActor,
+} from '../../db/repositories/reference-lists.js';
+import {
+  openAssignmentCounts,
+  PHONE_PATTERN,
+  REFERENCE_ID_PATTERN,
+  type AnyRecord,
+  type ExpertRecord,
   type ReferenceList,
   type ReferenceListName,
   type RowProblem,
   type StoredRow,
-} from '../../db/repositories/reference-lists.js';
+} from '../../db/repositories/reference-rows.js';
 import { exportReferenceXlsx } from '../../services/reference-data.js';
+import { EXPERT_STATUS_ZH } from '../../db/repositories/reference-experts.js';
 import {
   CSV_CONTENT_TYPE,
   IMPORT_MAX_BYTES,
@@ -37,13 +43,13 @@ import type { Request } from 'express';
  * imported from and exported to XLSX in one shape.
  */
 
-const TAG = '基础数据';
+export const TAG = '基础数据';
 const READERS = ['staff'] as ['staff'];
 
-const IdSchema = (title: string) =>
+export const IdSchema = (title: string) =>
   z.string().regex(REFERENCE_ID_PATTERN, '编号应为 1–40 个小写字母、数字或连字符').openapi({ title, example: 'zzu' });
 
-const ReasonSchema = oneLineText(1, 500).openapi({ title: '修改原因', example: '联系人调整' });
+export const ReasonSchema = oneLineText(1, 500).openapi({ title: '修改原因', example: '联系人调整' });
 
 const InstitutionFields = {
   nameZh: oneLineText(1, 100).openapi({ title: '名称', example: '郑州大学' }),
@@ -76,6 +82,80 @@ const EnterpriseFields = {
     .openapi({ title: '所属行业', description: '重点产业的代码或名称', example: 'nev_connected' }),
   city: oneLineText(1, 20).openapi({ title: '城市', example: '郑州' }),
 };
+
+/** One value of a list cell: no separator of the sheet's lists (、，,；;). */
+const ListValue = (title: string, max: number) =>
+  z
+    .string()
+    .regex(/^[^、，,；;]+$/, `${title}的每一项不能含“、”“，”“；”等分隔符`)
+    .max(max)
+    .openapi({ title });
+
+export const ExpertFields = {
+  nameZh: oneLineText(1, 40).openapi({ title: '姓名', example: '王建国' }),
+  titleZh: oneLineText(1, 40).openapi({ title: '职称', example: '教授' }),
+  institutionId: z
+    .string()
+    .regex(REFERENCE_ID_PATTERN, '所在高校或学院应为单位编号')
+    .nullable()
+    .optional()
+    .openapi({ title: '所在高校或学院', description: '高校专家填写；与 enterpriseId 二者填一' }),
+  enterpriseId: z
+    .string()
+    .regex(REFERENCE_ID_PATTERN, '所在企业应为企业编号')
+    .nullable()
+    .optional()
+    .openapi({ title: '所在企业', description: '企业专家填写；与 institutionId 二者填一' }),
+  email: MailboxSchema.max(MAILBOX_MAX_LENGTH).openapi({
+    title: '电子邮箱',
+    description: '评审邀请发至此地址；各专家不得重复',
+    example: 'wang@experts.example',
+    pattern: MAILBOX_PATTERN.source,
+  }),
+  phone: z
+    .string()
+    .regex(PHONE_PATTERN, '联系电话应为电话号码（如 0371-67781234 或 13800138000）')
+    .nullable()
+    .optional()
+    .openapi({ title: '联系电话', example: '13800138000' }),
+  fields: z
+    .array(ListValue('评审领域', 100))
+    .min(1, '至少填写一个评审领域')
+    .max(20)
+    .openapi({ title: '评审领域', description: '重点产业的代码或名称', example: ['nev_connected'] }),
+  active: z
+    .boolean()
+    .default(true)
+    .openapi({ title: '在库', description: 'true 在库（参与评审分派），false 停用；缺省为 true' }),
+  conflictInstitutionIds: z
+    .array(z.string().regex(REFERENCE_ID_PATTERN, '回避单位应为单位编号'))
+    .max(50)
+    .default([])
+    .openapi({ title: '申报回避的高校或学院', description: '单位编号；该专家不评审这些单位（及其学院）的申报' }),
+  conflictEnterpriseIds: z
+    .array(z.string().regex(REFERENCE_ID_PATTERN, '回避企业应为企业编号'))
+    .max(50)
+    .default([])
+    .openapi({ title: '申报回避的企业', description: '企业编号；该专家不评审与这些企业合作的申报' }),
+};
+
+export const ExpertSchema = z
+  .object({
+    id: z.string(),
+    nameZh: z.string(),
+    titleZh: z.string(),
+    affiliationKind: z.enum(['academic', 'industry']).openapi({ description: 'academic 高校专家，industry 企业专家' }),
+    institutionId: z.string().nullable(),
+    enterpriseId: z.string().nullable(),
+    email: z.string(),
+    phone: z.string().nullable(),
+    fields: z.array(z.string()).openapi({ description: '评审领域（重点产业代码）' }),
+    active: z.boolean(),
+    conflictInstitutionIds: z.array(z.string()),
+    conflictEnterpriseIds: z.array(z.string()),
+    openAssignments: z.number().int().openapi({ description: '未完成（已邀请或已接受）的评审任务数' }),
+  })
+  .openapi('Expert', { description: '评审专家库中的一位专家' });
 
 const InstitutionSchema = z
   .object({
@@ -134,28 +214,63 @@ const ImportReportSchema = z
   })
   .openapi('ReferenceImportReport');
 
-const VIEWS: Record<ReferenceListName, (r: StoredRow) => Record<string, unknown>> = {
-  institutions: (r) => ({
-    id: r.id,
-    nameZh: r.name_zh,
-    kind: r.kind,
-    parentId: r.parent_id,
-    city: r.city,
-    contactName: r.contact_name,
-    contactPhone: r.contact_phone,
-    contactEmail: r.contact_email,
-  }),
-  enterprises: (r) => ({ id: r.id, nameZh: r.name_zh, industry: r.industry_key, city: r.city }),
-  partnerships: (r) => ({ institutionId: r.institution_id, enterpriseId: r.enterprise_id }),
+/** The record as the API shows it (camelCase), given the open assignments of each expert. */
+const VIEWS: Record<ReferenceListName, (r: AnyRecord, open: ReadonlyMap<string, number>) => Record<string, unknown>> = {
+  institutions: (row) => {
+    const r = row as StoredRow;
+    return {
+      id: r.id,
+      nameZh: r.name_zh,
+      kind: r.kind,
+      parentId: r.parent_id,
+      city: r.city,
+      contactName: r.contact_name,
+      contactPhone: r.contact_phone,
+      contactEmail: r.contact_email,
+    };
+  },
+  enterprises: (row) => {
+    const r = row as StoredRow;
+    return { id: r.id, nameZh: r.name_zh, industry: r.industry_key, city: r.city };
+  },
+  partnerships: (row) => {
+    const r = row as StoredRow;
+    return { institutionId: r.institution_id, enterpriseId: r.enterprise_id };
+  },
+  experts: (row, open) => {
+    const r = row as ExpertRecord;
+    return {
+      id: r.id,
+      nameZh: r.name_zh,
+      titleZh: r.title_zh,
+      affiliationKind: r.affiliation_kind,
+      institutionId: r.institution_id,
+      enterpriseId: r.enterprise_id,
+      email: r.email,
+      phone: r.phone,
+      fields: r.fields,
+      active: r.active,
+      conflictInstitutionIds: r.conflict_institution_ids,
+      conflictEnterpriseIds: r.conflict_enterprise_ids,
+      openAssignments: open.get(r.id) ?? 0,
+    };
+  },
 };
 
 const SCHEMAS: Record<ReferenceListName, z.ZodType> = {
   institutions: InstitutionSchema,
   enterprises: EnterpriseSchema,
   partnerships: PartnershipSchema,
+  experts: ExpertSchema,
 };
 
-function actorOf(
+/** Records of `list` as the API shows them. */
+export async function present(db: Db, list: ReferenceList, records: readonly AnyRecord[]): Promise<unknown[]> {
+  const open = list.name === 'experts' ? await openAssignmentCounts(db) : new Map<string, number>();
+  return records.map((r) => VIEWS[list.name](r, open));
+}
+
+export function actorOf(
   principal: Principal | undefined,
   req: Request,
   reason: string,
@@ -171,23 +286,48 @@ function actorOf(
   };
 }
 
-/** A body's fields as the sheet's cells: trimmed text, blanks and nulls left out. */
-function cellsOf(body: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(body)
-      .filter(([k, v]) => k !== 'reason' && typeof v === 'string' && v.trim() !== '')
-      .map(([k, v]) => [k, (v as string).trim()]),
-  );
+/** Body fields that are not cells of the list's sheet. */
+const NOT_CELLS = new Set(['reason', 'replaceOpenAssignments']);
+
+/**
+ * A body's fields as the sheet's cells: trimmed text, blanks and nulls left out; a list of values as one cell
+ * joined by 、 (as the sheet writes it); an expert's `active` as the status column's word; the expert's conflict
+ * lists under their columns.
+ */
+export function cellsOf(body: Record<string, unknown>): Record<string, string> {
+  const cells: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (NOT_CELLS.has(key)) continue;
+    const column = EXPERT_CELL_OF[key] ?? key;
+    if (typeof value === 'string' && value.trim() !== '') cells[column] = value.trim();
+    else if (Array.isArray(value) && value.length > 0) cells[column] = value.map((v) => String(v).trim()).join('、');
+    else if (key === 'active' && typeof value === 'boolean') {
+      cells.status = value ? EXPERT_STATUS_ZH.active : EXPERT_STATUS_ZH.inactive;
+    }
+  }
+  return cells;
 }
 
-/** The refusal of rows with problems: 409 REFERENCE_EXISTS for a clash, else 422 VALIDATION_FAILED, naming each field. */
-function refusal(problems: readonly RowProblem[]): AppError {
+/** The expert body's fields whose sheet column has another key. */
+const EXPERT_CELL_OF: Partial<Record<string, string>> = {
+  conflictInstitutionIds: 'conflictInstitutions',
+  conflictEnterpriseIds: 'conflictEnterprises',
+};
+
+/**
+ * The refusal of rows with problems: a clash's own code (409 REFERENCE_EXISTS unless it names another), else 422
+ * VALIDATION_FAILED, naming each field.
+ */
+export function refusal(problems: readonly RowProblem[]): AppError {
   const errors = problems.map((p) => ({ path: p.key, message: p.message, label: p.column }));
   const detail = problems.map((p) => p.message).join('；');
-  return new AppError(problems.some((p) => p.clash) ? 'REFERENCE_EXISTS' : 'VALIDATION_FAILED', detail, { errors });
+  const clash = problems.find((p) => p.clash);
+  const code = clash ? (clash.code ?? 'REFERENCE_EXISTS') : 'VALIDATION_FAILED';
+  return new AppError(code as 'REFERENCE_EXISTS', detail, { errors });
 }
 
-async function findStored(db: Db, list: ReferenceList, subjectId: string): Promise<StoredRow> {
+/** The stored record of `subjectId` in `list`. @throws AppError REFERENCE_NOT_FOUND. */
+export async function findStored(db: Db, list: ReferenceList, subjectId: string): Promise<AnyRecord> {
   const row = (await list.load(db)).find((r) => list.subjectOf(r) === subjectId);
   if (!row) throw new AppError('REFERENCE_NOT_FOUND', `未找到${list.titleZh}中的 ${subjectId}`);
   return row;
@@ -200,7 +340,7 @@ async function writeOne(
   cells: Record<string, string>,
   by: ReferenceActor,
   mode: ApplyMode,
-): Promise<{ record: StoredRow; version: number | null }> {
+): Promise<{ record: AnyRecord; version: number | null }> {
   const outcome: ApplyOutcome = await applyReferenceRows(db, list, [{ row: 1, cells }], by, { dryRun: false, mode });
   if (outcome.status === 'missing') throw new AppError('REFERENCE_NOT_FOUND');
   if (outcome.status === 'rejected') throw refusal(outcome.problems);
@@ -208,7 +348,7 @@ async function writeOne(
   return { record: await findStored(db, list, plan.subjectId), version: outcome.versions.get(plan.subjectId) ?? null };
 }
 
-const WrittenSchema = (schema: z.ZodType) =>
+export const WrittenSchema = (schema: z.ZodType) =>
   z.object({
     record: schema,
     version: z.number().int().nullable().openapi({ description: '新版本号；内容未变时为 null（不记新版本）' }),
@@ -238,7 +378,7 @@ function listRoutes(
     access: READERS,
     responses: { 200: { description: list.titleZh, schema: z.object({ items: z.array(schema) }) } },
     async handler() {
-      return { status: 200, body: { items: (await list.load(db)).map(VIEWS[list.name]) } };
+      return { status: 200, body: { items: await present(db, list, await list.load(db)) } };
     },
   });
 
@@ -356,17 +496,20 @@ function listRoutes(
   });
 }
 
-/** The routes of a list whose records have an id: read one, create, change. */
+/**
+ * The routes of a list whose records have an id: read one, create and (unless `change` is false: the expert
+ * pool's has its own, api/routes/reference-experts.ts) change.
+ */
 function recordRoutes(
   routes: ApiRoutes,
   db: Db,
   list: ReferenceList,
   fields: Record<string, z.ZodType>,
-  subject: { param: 'institutionId' | 'enterpriseId'; title: string },
+  subject: { param: 'institutionId' | 'enterpriseId' | 'expertId'; title: string; change?: false },
 ): void {
   const base = `/api/reference/${list.name}`;
   const schema = SCHEMAS[list.name];
-  const view = VIEWS[list.name];
+  const view = async (record: AnyRecord) => (await present(db, list, [record]))[0];
   const params = z.object({ [subject.param]: IdSchema(subject.title) }) as z.ZodType<Record<string, string>>;
   const idTitle = subject.title;
   const write = async (
@@ -376,7 +519,7 @@ function recordRoutes(
     mode: ApplyMode,
   ) => {
     const { record, version } = await writeOne(db, list, cells, actorOf(ctx.principal, ctx.req, reason), mode);
-    return { record: view(record), version };
+    return { record: await view(record), version };
   };
 
   routes.add({
@@ -389,7 +532,7 @@ function recordRoutes(
     responses: { 200: { description: list.titleZh, schema } },
     errors: ['REFERENCE_NOT_FOUND'],
     async handler({ params: p }) {
-      return { status: 200, body: view(await findStored(db, list, p[subject.param]!)) };
+      return { status: 200, body: await view(await findStored(db, list, p[subject.param]!)) };
     },
   });
 
@@ -410,6 +553,7 @@ function recordRoutes(
     },
   });
 
+  if (subject.change === false) return;
   routes.add({
     method: 'put',
     path: `${base}/:${subject.param}`,
@@ -431,7 +575,7 @@ function recordRoutes(
   });
 }
 
-/** Reference-data routes (issue 16): institutions, enterprises, partnerships. */
+/** Reference-data routes (issue 16): institutions, enterprises, partnerships, the expert pool (its change: api/routes/reference-experts.ts). */
 export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
   const { db } = deps;
   const institutions = REFERENCE_LISTS.institutions;
@@ -445,6 +589,9 @@ export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
   recordRoutes(routes, db, enterprises, EnterpriseFields, enterprise);
   const pairParams = z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号') });
   listRoutes(routes, db, partnerships, pairParams, ':institutionId/:enterpriseId');
+  const expert = { param: 'expertId', title: '专家编号', change: false } as const;
+  listRoutes(routes, db, REFERENCE_LISTS.experts, z.object({ expertId: IdSchema(expert.title) }), ':expertId');
+  recordRoutes(routes, db, REFERENCE_LISTS.experts, ExpertFields, expert);
 
   routes.add({
     method: 'post',

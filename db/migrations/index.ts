@@ -20,6 +20,7 @@ import * as versionAvoidLists from './018_version_avoid_lists.js';
 import * as oneAccountPerExpert from './019_one_account_per_expert.js';
 import * as referenceVersions from './020_reference_versions.js';
 import * as institutionContacts from './021_institution_contacts.js';
+import * as expertPool from './022_expert_pool.js';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they load the same way under tsx, vitest
@@ -47,6 +48,7 @@ const migrations: Record<string, Knex.Migration> = {
   '019_one_account_per_expert': oneAccountPerExpert,
   '020_reference_versions': referenceVersions,
   '021_institution_contacts': institutionContacts,
+  '022_expert_pool': expertPool,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

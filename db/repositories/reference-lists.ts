@@ -1,177 +1,39 @@
 import type { Db } from '../knex.js';
+import { isDeepStrictEqual } from 'node:util';
 import { recordAudit, type AuditRole } from './audit.js';
-import { recordReferenceVersion, type ReferenceKind, type ReferenceSource } from './reference-versions.js';
-import { isOneLine, ONE_LINE_RULE_ZH } from '../../domain/people.js';
-import type { SheetColumn, SheetRow, SheetShape } from '../../domain/sheets.js';
+import { recordReferenceVersion, type ReferenceSource } from './reference-versions.js';
+import type { SheetRow } from '../../domain/sheets.js';
 import { MAILBOX_MAX_LENGTH, normaliseMailbox as normaliseEmail } from '../../mail/address.js';
+import { EXPERTS } from './reference-experts.js';
+import {
+  checkUniqueNames,
+  column,
+  loadContext,
+  PHONE_PATTERN,
+  resolve,
+  RowChecker,
+  withoutBlanks,
+  type AnyRecord,
+  type ReferenceList,
+  type ReferenceListName,
+  type RowPlan,
+  type RowProblem,
+  type StoredRow,
+} from './reference-rows.js';
 
 /**
  * Reference data belongs to staff (issue 16, points 1–4): institutions (universities and their colleges, with a
- * contact), partner enterprises, and partnerships between them (回避 relations). Each list is one `ReferenceList`:
- * its columns (the same in the import sheet, the export and, by key, the API's body), how a row is checked
- * against the file and the database, and the row as stored. Creating, changing, importing and seeding all go
- * through `applyReferenceRows`: every row checked first, then every change written in one transaction, each as
- * the record's next version (`reference_versions`) with an audit row.
+ * contact), partner enterprises, partnerships between them (回避 relations) and the expert pool. Each list is one
+ * `ReferenceList` (db/repositories/reference-rows.ts): its columns (the same in the import sheet, the export and,
+ * by key, the API's body), how a row is checked against the file and the database, and the record as stored.
+ * Creating, changing, importing and seeding all go through `applyReferenceRows`: every row checked first, then
+ * every change written in one transaction, each as the record's next version (`reference_versions`) with an
+ * audit row.
  */
-
-/** The lists staff keep, as the API names them. */
-export type ReferenceListName = 'institutions' | 'enterprises' | 'partnerships';
-
-/** The row as stored (snake_case columns), what a version's `data` holds. */
-export type StoredRow = Record<string, string | null>;
-
-/** One problem of one row: the row's number, the column's zh-CN header, what to fix (zh-CN), and whether it is a clash with another record (409) rather than an invalid value (422). */
-export interface RowProblem {
-  row: number;
-  /** The column's key (the API body's field). */
-  key: string;
-  column: string;
-  message: string;
-  clash?: true;
-}
-
-/** What a row that passed every check does: create a record, change one, or nothing (it is already so). */
-export interface RowPlan {
-  row: number;
-  subjectId: string;
-  action: 'create' | 'change' | 'unchanged';
-  record: StoredRow;
-}
-
-/** A list: its sheet, its table and how its rows are checked. */
-export interface ReferenceList<K extends string = string> {
-  name: ReferenceListName;
-  kind: Exclude<ReferenceKind, 'programme_rules' | 'expert'>;
-  /** zh-CN name of the list (the export's sheet and file). */
-  titleZh: string;
-  shape: SheetShape<K>;
-  table: string;
-  /** The subject id of a stored row (`reference_versions.subject_id`). */
-  subjectOf(row: StoredRow): string;
-  /** Every stored row, in the export's order. */
-  load(db: Db): Promise<StoredRow[]>;
-  /** A stored row as the sheet's cells (blank cells left out). */
-  cellsOf(row: StoredRow, context: ListContext): Partial<Record<K, string>>;
-  /** Checks rows against each other and `context`; returns the problems and each sound row's stored form. */
-  check(
-    rows: readonly SheetRow<K>[],
-    context: ListContext,
-  ): { problems: RowProblem[]; records: Map<number, StoredRow> };
-}
-
-/** What checks read from the database: every institution, enterprise, industry and partnership. */
-export interface ListContext {
-  institutions: StoredRow[];
-  enterprises: StoredRow[];
-  industries: { key: string; name_zh: string }[];
-  partnerships: StoredRow[];
-}
-
-/** Every institution, enterprise, industry and partnership, as stored. */
-export async function loadContext(db: Db): Promise<ListContext> {
-  return {
-    institutions: await db('institutions').select<StoredRow[]>('*'),
-    enterprises: await db('enterprises').select<StoredRow[]>('*'),
-    industries: await db('industries').select<{ key: string; name_zh: string }[]>('key', 'name_zh'),
-    partnerships: await db('institution_partners').select<StoredRow[]>('*'),
-  };
-}
-
-/** An id: lower-case letters, digits and hyphens, 1–40, starting with a letter or digit (zzu, zzu-cs, citic-hic). */
-export const REFERENCE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
-/** A phone number as offices write it: digits, optionally +, spaces, hyphens and an extension after 转. */
-export const PHONE_PATTERN = /^\+?[0-9][0-9 -]{4,23}(转[0-9]{1,6})?$/;
-
-const column = <K extends string>(key: K, header: string, required: boolean, help: string, width: number) =>
-  ({ key, header, required, help, width }) satisfies SheetColumn<K>;
-
-/** Checks shared by the lists: one collector of problems and the rules for ids and one-line texts. */
-class RowChecker<K extends string> {
-  readonly problems: RowProblem[] = [];
-  private readonly label: Record<string, string>;
-  constructor(shape: SheetShape<K>) {
-    this.label = Object.fromEntries(shape.columns.map((c) => [c.key, c.header]));
-  }
-  add(row: number, key: K, message: string, clash?: true): void {
-    this.problems.push({ row, key, column: this.label[key]!, message, ...(clash ? { clash } : {}) });
-  }
-  /** A required one-line text of at most `max` characters; undefined (and a problem) when it is not. */
-  text(r: SheetRow<K>, key: K, max: number, required: boolean): string | undefined {
-    const value: string | undefined = r.cells[key];
-    const label = this.label[key]!;
-    if (value === undefined) {
-      if (required) this.add(r.row, key, `${label}不能为空`);
-      return undefined;
-    }
-    if ([...value].length > max) this.add(r.row, key, `${label}至多 ${max} 个字`);
-    else if (!isOneLine(value)) this.add(r.row, key, `${label}${ONE_LINE_RULE_ZH}`);
-    else return value;
-    return undefined;
-  }
-  /** A new or existing record's id, once per file. */
-  id(r: SheetRow<K>, key: K, firstRow: Map<string, number>): string | undefined {
-    const id = this.text(r, key, 40, true);
-    if (id === undefined) return undefined;
-    if (!REFERENCE_ID_PATTERN.test(id)) {
-      this.add(r.row, key, `编号“${id}”应为 1–40 个小写字母、数字或连字符（如 zzu、zzu-cs）`);
-      return undefined;
-    }
-    const first = firstRow.get(id);
-    if (first !== undefined) {
-      this.add(r.row, key, `编号 ${id} 与第 ${first} 行重复`, true);
-      return undefined;
-    }
-    firstRow.set(id, r.row);
-    return id;
-  }
-}
-
-/** The record found by id or by exact full name among `rows`, or why not. */
-function resolve(rows: readonly StoredRow[], text: string): StoredRow | 'ambiguous' | undefined {
-  const byId = rows.find((r) => r.id === text);
-  if (byId) return byId;
-  const byName = rows.filter((r) => r.name_zh === text);
-  return byName.length > 1 ? 'ambiguous' : byName[0];
-}
-
-/**
- * Names must be unique within a group (institutions: under one parent; enterprises: all). Adds a clash for each
- * record of the file whose name another record bears once the file is applied (the others as stored).
- */
-function checkUniqueNames<K extends string>(
-  checker: RowChecker<K>,
-  key: K,
-  stored: readonly StoredRow[],
-  records: Map<number, StoredRow>,
-  groupOf: (r: StoredRow) => string,
-  what: string,
-): void {
-  const fileIds = new Set([...records.values()].map((r) => r.id));
-  const holders = new Map<string, { id: string; row?: number }[]>();
-  const hold = (r: StoredRow, row?: number) => {
-    const k = `${groupOf(r)}\u0000${r.name_zh}`;
-    holders.set(k, [...(holders.get(k) ?? []), { id: r.id!, ...(row === undefined ? {} : { row }) }]);
-  };
-  for (const r of stored) if (!fileIds.has(r.id)) hold(r);
-  for (const [row, r] of records) hold(r, row);
-  for (const [row, r] of records) {
-    const other = holders.get(`${groupOf(r)}\u0000${r.name_zh}`)!.find((h) => h.id !== r.id);
-    if (!other) continue;
-    checker.add(
-      row,
-      key,
-      other.row === undefined
-        ? `名称“${r.name_zh}”已为${what} ${other.id} 所用`
-        : `名称“${r.name_zh}”与第 ${other.row} 行重复`,
-      true,
-    );
-    records.delete(row);
-  }
-}
 
 type InstitutionKey = 'id' | 'nameZh' | 'parentId' | 'city' | 'contactName' | 'contactPhone' | 'contactEmail';
 
-const INSTITUTIONS: ReferenceList<InstitutionKey> = {
+const INSTITUTIONS: ReferenceList<InstitutionKey, StoredRow> = {
   name: 'institutions',
   kind: 'institution',
   titleZh: '高校与学院',
@@ -292,7 +154,7 @@ const INSTITUTIONS: ReferenceList<InstitutionKey> = {
 
 type EnterpriseKey = 'id' | 'nameZh' | 'industry' | 'city';
 
-const ENTERPRISES: ReferenceList<EnterpriseKey> = {
+const ENTERPRISES: ReferenceList<EnterpriseKey, StoredRow> = {
   name: 'enterprises',
   kind: 'enterprise',
   titleZh: '合作企业',
@@ -344,7 +206,7 @@ const ENTERPRISES: ReferenceList<EnterpriseKey> = {
 
 type PartnershipKey = 'institutionId' | 'institutionName' | 'enterpriseId' | 'enterpriseName';
 
-const PARTNERSHIPS: ReferenceList<PartnershipKey> = {
+const PARTNERSHIPS: ReferenceList<PartnershipKey, StoredRow> = {
   name: 'partnerships',
   kind: 'partnership',
   titleZh: '校企合作关系',
@@ -402,17 +264,12 @@ const PARTNERSHIPS: ReferenceList<PartnershipKey> = {
   },
 };
 
-function withoutBlanks<K extends string>(cells: Record<K, string | null | undefined>): Partial<Record<K, string>> {
-  return Object.fromEntries(Object.entries(cells).filter(([, v]) => typeof v === 'string' && v !== '')) as Partial<
-    Record<K, string>
-  >;
-}
-
-/** The three lists, by the name the API gives them. */
+/** The four lists, by the name the API gives them. */
 export const REFERENCE_LISTS: Record<ReferenceListName, ReferenceList> = {
   institutions: INSTITUTIONS,
   enterprises: ENTERPRISES,
   partnerships: PARTNERSHIPS,
+  experts: EXPERTS,
 };
 
 /** Who changes reference data, why and how. */
@@ -440,7 +297,8 @@ export type ApplyOutcome =
   | { status: 'missing' }
   | { status: 'checked' | 'applied'; problems: []; plans: RowPlan[]; versions: Map<string, number> };
 
-const sameRecord = (a: StoredRow, b: StoredRow) => Object.keys(a).every((k) => (a[k] ?? null) === (b[k] ?? null));
+const sameRecord = (a: AnyRecord, b: AnyRecord) =>
+  Object.keys(a).every((k) => isDeepStrictEqual(a[k] ?? null, b[k] ?? null));
 
 /**
  * Checks `rows` of `list` against one another and the database and, unless `dryRun`, writes every change in one
@@ -454,11 +312,20 @@ export async function applyReferenceRows(
   list: ReferenceList,
   rows: readonly SheetRow<string>[],
   by: ReferenceActor,
-  { dryRun, mode }: { dryRun: boolean; mode: ApplyMode },
+  {
+    dryRun,
+    mode,
+    replacing,
+  }: {
+    dryRun: boolean;
+    mode: ApplyMode;
+    /** Experts whose open assignments the caller replaces once deactivated (staff confirmed it; see ListContext). */
+    replacing?: ReadonlySet<string>;
+  },
 ): Promise<ApplyOutcome> {
   const run = async (trx: Db): Promise<ApplyOutcome> => {
     if (!dryRun) await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`ronghe:reference:${list.kind}`]);
-    const context = await loadContext(trx);
+    const context = await loadContext(trx, replacing);
     const stored = new Map((context[list.name] ?? []).map((r) => [list.subjectOf(r), r]));
     let pending = rows;
     if (mode === 'onlyMissing') {
@@ -497,11 +364,14 @@ export async function applyReferenceRows(
     const ordered = [...plans].sort((a, b) => Number(a.record.parent_id != null) - Number(b.record.parent_id != null));
     for (const plan of ordered) {
       if (plan.action === 'unchanged') continue;
-      const [written] =
-        plan.action === 'create'
-          ? await trx(list.table).insert(plan.record).returning<StoredRow[]>('*')
-          : await trx(list.table).where({ id: plan.subjectId }).update(plan.record).returning<StoredRow[]>('*');
-      versions.set(plan.subjectId, await recordChange(trx, list, plan.subjectId, written!, plan.action, by));
+      const written = list.write
+        ? await list.write(trx, plan)
+        : (
+            await (plan.action === 'create'
+              ? trx(list.table).insert(plan.record).returning<AnyRecord[]>('*')
+              : trx(list.table).where({ id: plan.subjectId }).update(plan.record).returning<AnyRecord[]>('*'))
+          )[0]!;
+      versions.set(plan.subjectId, await recordChange(trx, list, plan.subjectId, written, plan.action, by));
     }
     if (by.source === 'import' && versions.size > 0) await auditImport(trx, list, plans, by);
     return { status: 'applied', problems: [], plans, versions };
@@ -514,7 +384,7 @@ async function recordChange(
   trx: Db,
   list: ReferenceList,
   subjectId: string,
-  data: StoredRow | null,
+  data: AnyRecord | null,
   action: 'create' | 'change' | 'remove',
   by: ReferenceActor,
 ): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Db } from '../knex.js';
 import type { RubricCriterion } from '../../domain/programmes.js';
 import type { ReviewItemKind } from '../../domain/review/subjects.js';
+import { OPEN_ASSIGNMENT } from './review.assignments.js';
 
 export interface AssignmentRow {
   id: string;
@@ -71,6 +72,24 @@ export async function findAssignment(
     .first<RawAssignment | undefined>(columns);
   const row = await (options.forUpdate ? q.forUpdate('ra') : q);
   return row ? toAssignment(row) : undefined;
+}
+
+/**
+ * An expert's open assignments (invited or accepted), each with its review workflow's id, in due order: what
+ * deactivating the expert must have replaced (issue 16, point 2). `forUpdate` locks them (in a transaction).
+ */
+export async function openAssignmentsOf(
+  db: Db,
+  expertId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<AssignmentRow[]> {
+  const q = db('review_assignments as ra')
+    .join('reviews as r', 'r.id', 'ra.review_id')
+    .where('ra.expert_id', expertId)
+    .whereIn('ra.status', OPEN_ASSIGNMENT)
+    .orderBy([{ column: 'ra.due_at' }, { column: 'ra.id' }])
+    .select<RawAssignment[]>(columns);
+  return (await (options.forUpdate ? q.forUpdate('ra') : q)).map(toAssignment);
 }
 
 export interface ExpertAssignmentView {
