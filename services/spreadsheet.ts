@@ -124,6 +124,7 @@ async function loadWorksheet(
   bytes: Buffer,
   contentType: string,
 ): Promise<{
+  workbook: ExcelJS.Workbook;
   worksheet: ExcelJS.Worksheet | undefined;
   format: Sheet<string>['format'];
   encoding: Sheet<string>['encoding'];
@@ -150,7 +151,7 @@ async function loadWorksheet(
     } catch {
       throw new ImportFileRejected('media_type', '上传的文件不是有效的 XLSX 工作簿，请使用导入模板');
     }
-    return { worksheet: workbook.worksheets[0], format: 'xlsx', encoding: null };
+    return { workbook, worksheet: workbook.worksheets[0], format: 'xlsx', encoding: null };
   }
   if (mediaType === CSV_CONTENT_TYPE || mediaType === 'application/octet-stream') {
     if (looksZip) throw new ImportFileRejected('media_type', '上传的文件是 XLSX 工作簿，请以 XLSX 的内容类型上传');
@@ -158,7 +159,7 @@ async function loadWorksheet(
     try {
       // Every value stays text (`map`): exceljs would otherwise read numbers and dates into other types.
       const worksheet = await workbook.csv.read(Readable.from([decoded.text]), { map: (v: unknown) => v });
-      return { worksheet, format: 'csv', encoding: decoded.encoding };
+      return { workbook, worksheet, format: 'csv', encoding: decoded.encoding };
     } catch {
       throw new ImportFileRejected('sheet', 'CSV 文件无法解析（如引号不成对），请用导入模板重新填写');
     }
@@ -188,9 +189,24 @@ export async function readSheetFile<K extends string>(
   }
   const { worksheet, format, encoding } = await loadWorksheet(bytes, contentType);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { format, encoding, sha256, rows: rowsOfWorksheet(worksheet, shape) };
+}
+
+/**
+ * The data rows of one worksheet of `shape`: the header row is the first row with content, headers matched
+ * exactly (surrounding spaces ignored); rows with no content skipped.
+ *
+ * @throws ImportFileRejected `sheet` for an empty sheet, unknown or repeated headers, a missing required column,
+ *   no rows, or more than `IMPORT_MAX_ROWS` rows; `where` (e.g. 工作表“评审专家库”) opens each message.
+ */
+function rowsOfWorksheet<K extends string>(
+  worksheet: ExcelJS.Worksheet | undefined,
+  shape: SheetShape<K>,
+  where = '导入文件',
+): SheetRow<K>[] {
   const { noun } = shape;
   if (!worksheet || worksheet.actualRowCount === 0) {
-    throw new ImportFileRejected('sheet', `导入文件中没有内容：请在模板第 1 行表头下逐行填写${noun}`);
+    throw new ImportFileRejected('sheet', `${where}中没有内容：请在模板第 1 行表头下逐行填写${noun}`);
   }
 
   // The header row: the first row with any content.
@@ -220,7 +236,7 @@ export async function readSheetFile<K extends string>(
   if (problems.length > 0) {
     throw new ImportFileRejected(
       'sheet',
-      `第 ${headerRow} 行表头不符合导入模板（${problems.join('；')}）。表头应为：${shape.columns.map((c) => c.header).join('、')}`,
+      `${where === '导入文件' ? '' : where}第 ${headerRow} 行表头不符合导入模板（${problems.join('；')}）。表头应为：${shape.columns.map((c) => c.header).join('、')}`,
     );
   }
 
@@ -235,15 +251,89 @@ export async function readSheetFile<K extends string>(
     if (Object.keys(cells).length > 0) rows.push({ row: n, cells });
   });
   if (rows.length === 0) {
-    throw new ImportFileRejected('sheet', `导入文件只有表头，没有${noun}：请在表头下逐行填写`);
+    throw new ImportFileRejected('sheet', `${where}只有表头，没有${noun}：请在表头下逐行填写`);
   }
   if (rows.length > IMPORT_MAX_ROWS) {
     throw new ImportFileRejected(
       'sheet',
-      `导入文件有 ${rows.length} 行${noun}，每个文件至多 ${IMPORT_MAX_ROWS} 行：请拆分为多个文件分别导入`,
+      `${where}有 ${rows.length} 行${noun}，每个文件至多 ${IMPORT_MAX_ROWS} 行：请拆分为多个文件分别导入`,
     );
   }
-  return { format, encoding, sha256, rows };
+  return rows;
+}
+
+/** Adds worksheet `name`: the headers of `shape` (bold, frozen) and `rows` under them, every value as text. */
+function addListSheet<K extends string>(
+  workbook: ExcelJS.Workbook,
+  name: string,
+  shape: SheetShape<K>,
+  rows: readonly Partial<Record<K, string>>[],
+): ExcelJS.Worksheet {
+  const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = shape.columns.map((c) => ({ header: c.header, key: c.key, width: c.width, style: { numFmt: '@' } }));
+  sheet.getRow(1).font = { bold: true };
+  for (const row of rows) sheet.addRow(row);
+  return sheet;
+}
+
+/**
+ * Reads a workbook of several lists (reference data, issue 16): each worksheet named as a key of `shapes` is read
+ * as that list (`rowsOfWorksheet`); other worksheets (填写说明) are ignored. XLSX only: a CSV holds one list.
+ *
+ * @throws ImportFileRejected as `readSheetFile`; `media_type` for a CSV; `sheet` when no worksheet bears a
+ *   list's name, or a named one is not in the list's shape.
+ */
+export async function readWorkbookFile(
+  bytes: Buffer,
+  contentType: string,
+  shapes: ReadonlyMap<string, SheetShape<string>>,
+): Promise<{ sha256: string; sheets: Map<string, SheetRow<string>[]> }> {
+  if (bytes.length > IMPORT_MAX_BYTES) {
+    throw new ImportFileRejected('too_large', `导入文件不得超过 ${IMPORT_MAX_BYTES / 1024 / 1024} MB`);
+  }
+  const { workbook, format } = await loadWorksheet(bytes, contentType);
+  if (format !== 'xlsx') {
+    throw new ImportFileRejected('media_type', 'CSV 文件只能容纳一份名单：请上传 XLSX 工作簿，或按名单分别导入 CSV');
+  }
+  const sheets = new Map<string, SheetRow<string>[]>();
+  for (const worksheet of workbook.worksheets) {
+    const name = worksheet.name.trim();
+    const shape = shapes.get(name);
+    if (shape) sheets.set(name, rowsOfWorksheet(worksheet, shape, `工作表“${name}”`));
+  }
+  if (sheets.size === 0) {
+    throw new ImportFileRejected(
+      'sheet',
+      `工作簿中没有可导入的工作表：工作表应命名为 ${[...shapes.keys()].map((n) => `“${n}”`).join('、')}（可只含其中几张）`,
+    );
+  }
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), sheets };
+}
+
+/**
+ * A workbook of several lists, one worksheet each (named `name`, headers of its shape, bold and frozen, every value
+ * as text), then 填写说明 with every list's columns and rules: what `readWorkbookFile` reads back unchanged.
+ */
+export async function writeWorkbookXlsx(
+  lists: readonly { name: string; shape: SheetShape<string>; rows: readonly Partial<Record<string, string>>[] }[],
+): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  workbook.creator = 'ronghe';
+  for (const { name, shape, rows } of lists) addListSheet(workbook, name, shape, rows);
+  const help = workbook.addWorksheet('填写说明');
+  help.columns = [
+    { header: '工作表', key: 'sheet', width: 14 },
+    { header: '列', key: 'header', width: 18 },
+    { header: '是否必需的列', key: 'required', width: 14 },
+    { header: '填写要求', key: 'help', width: 90 },
+  ];
+  help.getRow(1).font = { bold: true };
+  for (const { name, shape } of lists) {
+    for (const c of shape.columns) {
+      help.addRow({ sheet: name, header: c.header, required: c.required ? '是' : '否', help: c.help });
+    }
+  }
+  return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
 /**
@@ -260,10 +350,7 @@ export async function writeSheetXlsx<K extends string>(
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'ronghe';
   workbook.title = sheetName;
-  const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = shape.columns.map((c) => ({ header: c.header, key: c.key, width: c.width, style: { numFmt: '@' } }));
-  sheet.getRow(1).font = { bold: true };
-  for (const row of rows) sheet.addRow(row);
+  const sheet = addListSheet(workbook, sheetName, shape, rows);
   prepare?.(sheet, (key) => String.fromCharCode(65 + shape.columns.findIndex((c) => c.key === key)));
   const help = workbook.addWorksheet('填写说明');
   help.columns = [

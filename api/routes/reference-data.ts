@@ -19,13 +19,19 @@ import {
   type RowProblem,
   type StoredRow,
 } from '../../db/repositories/reference-rows.js';
-import { exportReferenceXlsx } from '../../services/reference-data.js';
+import {
+  exportReferenceWorkbook,
+  exportReferenceXlsx,
+  importReferenceWorkbook,
+  WORKBOOK_SHAPES,
+} from '../../services/reference-data.js';
 import { EXPERT_STATUS_ZH } from '../../db/repositories/reference-experts.js';
 import {
   CSV_CONTENT_TYPE,
   IMPORT_MAX_BYTES,
   IMPORT_MAX_ROWS,
   readSheetFile,
+  readWorkbookFile,
   XLSX_CONTENT_TYPE,
 } from '../../services/spreadsheet.js';
 import { MAILBOX_MAX_LENGTH, MAILBOX_PATTERN, MailboxSchema } from '../../mail/address.js';
@@ -575,6 +581,112 @@ function recordRoutes(
   });
 }
 
+const WorkbookReportSchema = z
+  .object({
+    dryRun: z.boolean(),
+    valid: z.boolean().openapi({ description: '各工作表各行均无问题（problems 为空）' }),
+    fileSha256: z.string(),
+    sheets: z.array(
+      z.object({
+        list: z.enum(['institutions', 'enterprises', 'partnerships', 'experts']),
+        sheet: z.string(),
+        rowCount: z.number().int(),
+        rows: z.array(
+          z.object({ row: z.number().int(), subject: z.string(), action: z.enum(['create', 'change', 'unchanged']) }),
+        ),
+        created: z.number().int(),
+        changed: z.number().int(),
+        unchanged: z.number().int(),
+      }),
+    ),
+    problems: z.array(z.object({ sheet: z.string(), row: z.number().int(), column: z.string(), message: z.string() })),
+  })
+  .openapi('ReferenceWorkbookImportReport');
+
+/** The whole reference data as one workbook: export and import (a worksheet per list). */
+function workbookRoutes(routes: ApiRoutes, db: Db): void {
+  const sheetNames = [...WORKBOOK_SHAPES.keys()].map((n) => `“${n}”`).join('、');
+  routes.add({
+    method: 'get',
+    path: '/api/reference/export.xlsx',
+    summary: '导出全部基础数据（XLSX 工作簿，工作人员）',
+    description: `工作表 ${sheetNames} 各为一份名单，格式与各名单的导入相同，另附“填写说明”。原样导入不产生任何修改。`,
+    tags: [TAG],
+    access: READERS,
+    responses: { 200: XLSX_RESPONSE },
+    async handler() {
+      return xlsxDownload(await exportReferenceWorkbook(db), 'reference-data.xlsx', '基础数据.xlsx');
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/api/reference/import',
+    summary: '从一个 XLSX 工作簿导入多份基础数据名单（系统管理员；默认试导入）',
+    description:
+      `请求体为 XLSX 工作簿：名为 ${sheetNames} 的工作表各按该名单的导入格式读取（可只含其中几张，其他工作表不读）。` +
+      '各名单依次在同一个事务中导入（单位、企业、合作关系、专家），后面的工作表可引用前面新建的记录（如专家所在的新学院）。' +
+      '`dryRun` 缺省为 true：检查并列出每张工作表每行的问题与每行将新建、修改或不变，不写入任何数据。' +
+      '`dryRun=false`：任何一行有问题则不写入任何数据，答复 422 REFERENCE_IMPORT_INVALID；否则全部写入，' +
+      '每条新建或修改的记录成为其新版本（来源 import，附文件的 SHA-256）。CSV 只能容纳一份名单，请按名单分别导入。',
+    tags: [TAG],
+    access: 'administrator',
+    query: z.object({
+      dryRun: DryRunParam,
+      reason: oneLineText(1, 500).optional().openapi({ title: '修改原因', description: '缺省为“导入基础数据工作簿”' }),
+    }),
+    rawBody: { contentTypes: [XLSX_CONTENT_TYPE], description: '导入的 XLSX 工作簿' },
+    responses: { 200: { description: '试导入的检查结果，或导入的结果', schema: WorkbookReportSchema } },
+    errors: [
+      'REFERENCE_IMPORT_INVALID',
+      'REFERENCE_IMPORT_FILE_INVALID',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'PAYLOAD_TOO_LARGE',
+    ],
+    async handler({ query, principal, req }) {
+      const dryRun = query.dryRun !== 'false';
+      const file = await readUploadedSheet(
+        req,
+        (bytes, contentType) => readWorkbookFile(bytes, contentType, WORKBOOK_SHAPES),
+        'REFERENCE_IMPORT_FILE_INVALID',
+      );
+      const by = actorOf(principal, req, query.reason ?? '导入基础数据工作簿', {
+        source: 'import',
+        importSha256: file.sha256,
+      });
+      const outcome = await importReferenceWorkbook(db, file.sheets, by, { dryRun });
+      const count = (plans: readonly { action: string }[], action: string) =>
+        plans.filter((p) => p.action === action).length;
+      const body = {
+        dryRun,
+        valid: outcome.valid,
+        fileSha256: file.sha256,
+        sheets: outcome.sheets.map((r) => ({
+          list: r.list,
+          sheet: r.sheet,
+          rowCount: r.rowCount,
+          rows: r.plans.map((p) => ({ row: p.row, subject: p.subjectId, action: p.action })),
+          created: count(r.plans, 'create'),
+          changed: count(r.plans, 'change'),
+          unchanged: count(r.plans, 'unchanged'),
+        })),
+        problems: outcome.problems.map((p) => ({ sheet: p.sheet, row: p.row, column: p.column, message: p.message })),
+      };
+      if (!outcome.valid && !dryRun) {
+        throw new AppError('REFERENCE_IMPORT_INVALID', `共 ${outcome.problems.length} 处问题，请按行修改后重新导入`, {
+          errors: outcome.problems.map((p) => ({
+            path: `${p.sheet}/row ${p.row}/${p.column}`,
+            message: p.message,
+            label: `工作表“${p.sheet}”第 ${p.row} 行“${p.column}”`,
+          })),
+          ...body,
+        });
+      }
+      return { status: 200, body };
+    },
+  });
+}
+
 /** Reference-data routes (issue 16): institutions, enterprises, partnerships, the expert pool (its change: api/routes/reference-experts.ts). */
 export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
   const { db } = deps;
@@ -589,6 +701,7 @@ export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
   recordRoutes(routes, db, enterprises, EnterpriseFields, enterprise);
   const pairParams = z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号') });
   listRoutes(routes, db, partnerships, pairParams, ':institutionId/:enterpriseId');
+  workbookRoutes(routes, db);
   const expert = { param: 'expertId', title: '专家编号', change: false } as const;
   listRoutes(routes, db, REFERENCE_LISTS.experts, z.object({ expertId: IdSchema(expert.title) }), ':expertId');
   recordRoutes(routes, db, REFERENCE_LISTS.experts, ExpertFields, expert);

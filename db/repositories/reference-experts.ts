@@ -22,7 +22,8 @@ import {
  * they are in the pool (在库) or deactivated (停用), and the units they declared a conflict with (回避, apart from
  * those a decline records). The assignment reads all of it (db/repositories/review.assignments.ts): only active
  * experts are invited, matched by field, kept away from their own university and its colleges, from the
- * partners of their enterprise and from the units they declared.
+ * applications whose partner enterprises (the application's, or its college's or university's partnerships) employ
+ * them, and from the units they declared.
  *
  * Deactivating an expert who still has open assignments (invited or accepted) is refused unless the caller
  * replaces them (`ListContext.replacing`, which only the API's confirmed deactivation sets): an import cannot.

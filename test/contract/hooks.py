@@ -16,7 +16,9 @@ valid where validity depends on records or on other requests, never hide a refus
 - Reference data (POST/PUT /api/reference/…): a new institution or enterprise gets an id and a name of its own
   (409 REFERENCE_EXISTS otherwise), a college the seeded university as its parent, an enterprise a seeded
   industry; a change keeps the record's name and parent (a university stays one; names are unique); a
-  partnership names the seeded institution and enterprise; an import is a sheet with the list's columns.
+  partnership names the seeded institution and enterprise; an expert gets an email of its own, the seeded
+  enterprise as its unit, a seeded industry and seeded conflicts, and stays deactivated (out of the run's
+  review); an import is a sheet with the list's columns.
 - Accounts: signing in (POST /api/session) uses the seeded account's email and password; a new account
   (POST /api/accounts) gets an email of its own (one account per email: 409 ACCOUNT_EXISTS otherwise) and names
   the seeded institution, enterprise or expert.
@@ -151,6 +153,9 @@ _REFERENCE_IMPORTS = {
     "/api/reference/institutions/import": lambda n, i, e: f"编号,名称,城市,联系邮箱\ncontract-import-{n},合同导入大学{n},郑州,jwc@import-{n}.example\n",
     "/api/reference/enterprises/import": lambda n, i, e: f"编号,名称,所属行业,城市\ncontract-import-{n},合同导入企业{n},新材料,郑州\n",
     "/api/reference/partnerships/import": lambda n, i, e: f"单位编号,企业编号\n{i},{e}\n",
+    "/api/reference/experts/import": lambda n, i, e: (
+        f"编号,姓名,职称,所在企业,电子邮箱,评审领域,状态\ncontract-import-{n},合同导入专家{n},教授,{e},ci-{n}@pool.example,新材料,停用\n"
+    ),
 }
 
 
@@ -174,6 +179,18 @@ def _reference_body(method, path, body, institution):
     elif (method, path) == ("POST", "/api/reference/partnerships"):
         body["institutionId"] = institution
         body["enterpriseId"] = _env("ENTERPRISE")
+    elif path in ("/api/reference/experts", "/api/reference/experts/{expertId}"):
+        if method == "POST":
+            body["id"] = f"contract-pool-{n}"
+        # An address of its own (each expert's is unique), a unit that exists (exactly one of the two), fields
+        # and declared conflicts that exist; kept out of the pool the run's review invites (deactivated).
+        body["email"] = f"contract-pool-{n}@pool.ronghe.example"
+        body.pop("institutionId", None)
+        body["enterpriseId"] = _env("ENTERPRISE")
+        body["fields"] = ["new_materials"]
+        body["active"] = False
+        _set_if_present(body, "conflictInstitutionIds", [institution] if body.get("conflictInstitutionIds") else [])
+        _set_if_present(body, "conflictEnterpriseIds", [_env("ENTERPRISE")] if body.get("conflictEnterpriseIds") else [])
 
 
 def _in_year(year, date, weekend):

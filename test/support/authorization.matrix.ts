@@ -134,6 +134,17 @@ const YEAR = new Date().getUTCFullYear();
 const reason = '授权矩阵测试';
 /** A seeded partnership (demo data) the administrator's row removes last: 河南科技大学 ↔ 洛阳钼业. */
 const MATRIX_PARTNERSHIP = 'haust/cmoc';
+/** An expert of the demo pool, read by staff. */
+const MATRIX_EXPERT = 'exp-001';
+/** The expert the administrator's rows create, then change (deactivated from the start: it is never invited). */
+const MATRIX_EXPERT_FIELDS = {
+  nameZh: '矩阵专家',
+  titleZh: '教授',
+  enterpriseId: 'hanwei',
+  email: 'matrix.expert@pool.ronghe.example',
+  fields: ['next_gen_it'],
+  active: false,
+};
 /** A text long enough for the fields that ask for at least 20 characters (reports, summaries). */
 const statement = '本单位已按要求完成各项建设任务，校企双方共同制定培养方案并组织实施，成效明显。';
 
@@ -308,7 +319,7 @@ export const MATRIX: MatrixRow[] = [
   },
 
   // Reference data (issue 16): staff read, the administrator changes.
-  ...(['institutions', 'enterprises', 'partnerships'] as const).flatMap((list): MatrixRow[] => [
+  ...(['institutions', 'enterprises', 'partnerships', 'experts'] as const).flatMap((list): MatrixRow[] => [
     { key: `GET /api/reference/${list}`, access: ['staff'], sample: () => ({ path: `/api/reference/${list}` }) },
     {
       key: `GET /api/reference/${list}/export.xlsx`,
@@ -340,6 +351,17 @@ export const MATRIX: MatrixRow[] = [
     key: 'GET /api/reference/partnerships/:institutionId/:enterpriseId/versions',
     access: ['staff'],
     sample: () => ({ path: `/api/reference/partnerships/${MATRIX_PARTNERSHIP}/versions` }),
+  },
+  // An expert of the demo pool (the seed's: it has its version 1); its email and phone are for staff only.
+  {
+    key: 'GET /api/reference/experts/:expertId',
+    access: ['staff'],
+    sample: () => ({ path: `/api/reference/experts/${MATRIX_EXPERT}` }),
+  },
+  {
+    key: 'GET /api/reference/experts/:expertId/versions',
+    access: ['staff'],
+    sample: () => ({ path: `/api/reference/experts/${MATRIX_EXPERT}/versions` }),
   },
 
   // Writes.
@@ -377,6 +399,19 @@ export const MATRIX: MatrixRow[] = [
     }),
   },
   {
+    key: 'POST /api/reference/experts',
+    access: 'administrator',
+    sample: () => ({ path: '/api/reference/experts', body: { id: 'matrix-expert', ...MATRIX_EXPERT_FIELDS } }),
+  },
+  {
+    key: 'PUT /api/reference/experts/:expertId',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/experts/matrix-expert',
+      body: { ...MATRIX_EXPERT_FIELDS, titleZh: '研究员', reason },
+    }),
+  },
+  {
     key: 'POST /api/reference/partnerships',
     access: 'administrator',
     sample: () => ({
@@ -389,6 +424,10 @@ export const MATRIX: MatrixRow[] = [
       ['institutions', '编号,名称,城市,联系邮箱\nmatrix-import,授权矩阵导入大学,郑州,jwc@matrix-import.example\n'],
       ['enterprises', '编号,名称,所属行业,城市\nmatrix-import,授权矩阵导入企业,新材料,郑州\n'],
       ['partnerships', `单位编号,企业编号\n${CONTRACT_INSTITUTION},hanwei\n`],
+      [
+        'experts',
+        '编号,姓名,职称,所在企业,电子邮箱,评审领域\nmatrix-import,矩阵专家,教授,hanwei,mi@pool.example,新材料\n',
+      ],
     ] as const
   ).map(([list, csv]): MatrixRow => ({
     key: `POST /api/reference/${list}/import`,
