@@ -87,12 +87,21 @@ export function activeExperts(trx: Db): Promise<ExpertRow[]> {
     );
 }
 
-/** The active experts in id order, and the same as assignment reviewers with their declared conflicts. */
+/**
+ * The active experts in id order, and the same as assignment reviewers with their conflicts (every source:
+ * declared in the pool, recorded by a decline, entered by staff), each institution's with its university
+ * (`conflictUniversityIds`: a conflict with a university or any of its colleges covers the whole university).
+ */
 export async function reviewerPool(trx: Db): Promise<{ experts: ExpertRow[]; reviewers: Reviewer[] }> {
   const experts = await activeExperts(trx);
-  const conflicts = await trx('expert_conflicts').select<
-    { expert_id: string; institution_id: string | null; enterprise_id: string | null }[]
-  >('expert_id', 'institution_id', 'enterprise_id');
+  const conflicts = await trx('expert_conflicts as c').leftJoin('institutions as i', 'i.id', 'c.institution_id').select<
+    {
+      expert_id: string;
+      institution_id: string | null;
+      university_id: string | null;
+      enterprise_id: string | null;
+    }[]
+  >('c.expert_id', 'c.institution_id', trx.raw('coalesce(i.parent_id, i.id) as university_id'), 'c.enterprise_id');
   const conflictsOf = groupBy(conflicts, (c) => c.expert_id);
   const reviewers = experts.map((e) => {
     const own = conflictsOf.get(e.id) ?? [];
@@ -104,6 +113,7 @@ export async function reviewerPool(trx: Db): Promise<{ experts: ExpertRow[]; rev
       enterpriseId: e.enterprise_id,
       conflictInstitutionIds: own.flatMap((c) => (c.institution_id ? [c.institution_id] : [])),
       conflictEnterpriseIds: own.flatMap((c) => (c.enterprise_id ? [c.enterprise_id] : [])),
+      conflictUniversityIds: [...new Set(own.flatMap((c) => (c.university_id ? [c.university_id] : [])))],
     };
   });
   return { experts, reviewers };

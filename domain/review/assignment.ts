@@ -32,15 +32,28 @@ export interface Reviewer {
   /** Declared conflicts: institutions and enterprises this expert must not review. */
   conflictInstitutionIds: readonly string[];
   conflictEnterpriseIds: readonly string[];
+  /**
+   * The universities of `conflictInstitutionIds` (each itself, or the parent of a college): a conflict declared
+   * with a university or any of its colleges keeps the expert away from that whole university, as their own
+   * institution does (see `ineligibility`). Absent: only `conflictInstitutionIds` apply.
+   */
+  conflictUniversityIds?: readonly string[] | undefined;
 }
 
 export type Ineligibility = 'field' | 'own_institution' | 'partner_enterprise' | 'declared_conflict' | 'avoid_list';
 
 /**
  * Why `expert` may not review `item`, or undefined when it may. 回避 is never negotiable (SPEC §2, issue 14
- * point 5): an expert of the applicant's university or of any of its colleges (`own_institution`), employed by
- * a partner enterprise of the application, the applicant or its university (`partner_enterprise`), with a
- * declared conflict, or on the applicant's avoid list.
+ * point 5, issue 16 point 5): an expert of the applicant's university or of any of its colleges
+ * (`own_institution`), employed by a partner enterprise of the application, the applicant or its university
+ * (`partner_enterprise`), with a declared conflict (`declared_conflict`), or on the applicant's avoid list.
+ *
+ * A declared conflict with an institution is read as their own institution is: at the level of the university.
+ * One declared with a university, or with any of its colleges, keeps the expert away from the university and
+ * from every one of its colleges. SPEC §2 names the same "institution" for both ("no expert from the
+ * applicant's institution … none the expert declared a conflict with"), and a college is a 二级学院 of its
+ * university (the seed policy, 教高〔2022〕52号 四（二）2), not a body of its own. A conflict declared with an
+ * enterprise keeps the expert away when that enterprise is among the item's partners.
  */
 export function ineligibility(expert: Reviewer, item: ReviewItem): Ineligibility | undefined {
   if (!expert.fields.includes(item.field)) return 'field';
@@ -49,6 +62,7 @@ export function ineligibility(expert: Reviewer, item: ReviewItem): Ineligibility
   if (expert.enterpriseId && item.enterpriseIds.includes(expert.enterpriseId)) return 'partner_enterprise';
   if (
     expert.conflictInstitutionIds.some((i) => item.institutionIds.includes(i)) ||
+    (item.universityId !== undefined && (expert.conflictUniversityIds ?? []).includes(item.universityId)) ||
     expert.conflictEnterpriseIds.some((e) => item.enterpriseIds.includes(e))
   ) {
     return 'declared_conflict';
