@@ -18,7 +18,7 @@ valid where validity depends on records or on other requests, never hide a refus
   industry; a change keeps the record's name and parent (a university stays one; names are unique); a
   partnership names the seeded institution and enterprise; an expert gets an email of its own, the seeded
   enterprise as its unit, a seeded industry and seeded conflicts, and stays deactivated (out of the run's
-  review); an import is a sheet with the list's columns.
+  review); an import is a sheet with the list's columns, the workbook import a workbook the test wrote.
 - Accounts: signing in (POST /api/session) uses the seeded account's email and password; a new account
   (POST /api/accounts) gets an email of its own (one account per email: 409 ACCOUNT_EXISTS otherwise) and names
   the seeded institution, enterprise or expert.
@@ -34,6 +34,7 @@ valid where validity depends on records or on other requests, never hide a refus
   the generated format.
 """
 
+import base64
 import datetime
 import itertools
 import os
@@ -80,6 +81,12 @@ def _owned_references(case):
         email = f"contract-import-{next(_keys)}@accounts.ronghe.example"
         case.media_type = "text/csv"
         case.body = f"姓名,电子邮箱,账号类型,单位\n导入测试,{email},申报单位,{institution}\n".encode()
+        return
+    if (method, path) == ("POST", "/api/reference/import"):
+        # A reference workbook (XLSX, built by the test with the API's own writer): the same each time, so a real
+        # import creates its enterprise once and finds it unchanged after.
+        case.media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        case.body = base64.b64decode(_env("WORKBOOK_BASE64"))
         return
     if method == "POST" and path in _REFERENCE_IMPORTS:
         n = next(_keys)

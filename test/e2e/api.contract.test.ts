@@ -9,6 +9,8 @@ import {
 import { enterprises, universities } from '../../db/seeds/reference-data.js';
 import { installSchemathesis, runSchemathesis } from '../support/schemathesis.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { REFERENCE_LISTS } from '../../db/repositories/reference-lists.js';
+import { writeWorkbookXlsx } from '../../services/spreadsheet.js';
 
 /**
  * Issue 14, point 4: the OpenAPI document says what validation enforces. schemathesis (pinned in
@@ -21,6 +23,8 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 let stack: TestStack;
 let pythonPath: string;
 let ids: ContractIds;
+/** A reference workbook (one enterprise) for POST /api/reference/import, base64: schemathesis sends it as is. */
+let workbookBase64: string;
 
 beforeAll(async () => {
   [stack, pythonPath] = await Promise.all([
@@ -32,6 +36,16 @@ beforeAll(async () => {
     installSchemathesis(),
   ]);
   ids = await seedContract(stack);
+  const list = REFERENCE_LISTS.enterprises;
+  workbookBase64 = (
+    await writeWorkbookXlsx([
+      {
+        name: list.titleZh,
+        shape: list.shape,
+        rows: [{ id: 'contract-workbook', nameZh: '合同测试工作簿企业', industry: '新材料', city: '郑州' }],
+      },
+    ])
+  ).toString('base64');
 }, 600_000);
 
 afterAll(async () => {
@@ -54,6 +68,7 @@ function environment(role: ContractRole): Record<string, string> {
     CONTRACT_SIGN_IN_PASSWORD: ids.signIn.password,
     CONTRACT_ENTERPRISE: ids.enterpriseId,
     CONTRACT_POOL_EXPERT: ids.poolExpertId,
+    CONTRACT_WORKBOOK_BASE64: workbookBase64,
     CONTRACT_ROUND_ID: expert ? ids.reviewRoundId : ids.roundId,
     CONTRACT_APPLICATION_ID: expert ? ids.reviewedApplicationId : ids.applicationId,
     CONTRACT_ATTACHMENT_ID: expert ? ids.reviewedAttachmentId : ids.attachmentId,

@@ -2,6 +2,8 @@ import type { Access, RouteEntry } from '../../api/route.js';
 import { CONTRACT_INSTITUTION, CONTRACT_RECEIPT_EMAIL, type ContractIds } from './contract.seed.js';
 import { programmeCatalogue } from '../../domain/programmes.js';
 import { pdf } from './round.call.js';
+import { REFERENCE_LISTS } from '../../db/repositories/reference-lists.js';
+import { writeWorkbookXlsx, XLSX_CONTENT_TYPE } from '../../services/spreadsheet.js';
 
 /**
  * The authorization matrix of issue 15, point 5: every API route × every kind of caller → the expected outcome.
@@ -134,6 +136,14 @@ const YEAR = new Date().getUTCFullYear();
 const reason = '授权矩阵测试';
 /** A seeded partnership (demo data) the administrator's row removes last: 河南科技大学 ↔ 洛阳钼业. */
 const MATRIX_PARTNERSHIP = 'haust/cmoc';
+/** A reference workbook with one worksheet (an enterprise), for the workbook import's dry run. */
+const MATRIX_WORKBOOK = await writeWorkbookXlsx([
+  {
+    name: REFERENCE_LISTS.enterprises.titleZh,
+    shape: REFERENCE_LISTS.enterprises.shape,
+    rows: [{ id: 'matrix-workbook', nameZh: '授权矩阵工作簿企业', industry: '新材料', city: '郑州' }],
+  },
+]);
 /** An expert of the demo pool, read by staff. */
 const MATRIX_EXPERT = 'exp-001';
 /** The expert the administrator's rows create, then change (deactivated from the start: it is never invited). */
@@ -319,6 +329,7 @@ export const MATRIX: MatrixRow[] = [
   },
 
   // Reference data (issue 16): staff read, the administrator changes.
+  { key: 'GET /api/reference/export.xlsx', access: ['staff'], sample: () => ({ path: '/api/reference/export.xlsx' }) },
   ...(['institutions', 'enterprises', 'partnerships', 'experts'] as const).flatMap((list): MatrixRow[] => [
     { key: `GET /api/reference/${list}`, access: ['staff'], sample: () => ({ path: `/api/reference/${list}` }) },
     {
@@ -438,6 +449,15 @@ export const MATRIX: MatrixRow[] = [
       raw: { contentType: 'text/csv', data: csv },
     }),
   })),
+  {
+    key: 'POST /api/reference/import',
+    access: 'administrator',
+    sample: () => ({
+      path: '/api/reference/import',
+      query: { dryRun: 'true' },
+      raw: { contentType: XLSX_CONTENT_TYPE, data: MATRIX_WORKBOOK },
+    }),
+  },
   {
     key: 'POST /api/session',
     access: 'public',
