@@ -320,12 +320,18 @@ const EXPERT_CELL_OF: Partial<Record<string, string>> = {
   conflictEnterpriseIds: 'conflictEnterprises',
 };
 
+/** The body field a sheet column's problem names (the column's key, unless the body calls it otherwise). */
+const BODY_FIELD_OF: Partial<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(EXPERT_CELL_OF).map(([field, column]): [string, string] => [column!, field])),
+  status: 'active',
+};
+
 /**
  * The refusal of rows with problems: a clash's own code (409 REFERENCE_EXISTS unless it names another), else 422
  * VALIDATION_FAILED, naming each field.
  */
 export function refusal(problems: readonly RowProblem[]): AppError {
-  const errors = problems.map((p) => ({ path: p.key, message: p.message, label: p.column }));
+  const errors = problems.map((p) => ({ path: BODY_FIELD_OF[p.key] ?? p.key, message: p.message, label: p.column }));
   const detail = problems.map((p) => p.message).join('；');
   const clash = problems.find((p) => p.clash);
   const code = clash ? (clash.code ?? 'REFERENCE_EXISTS') : 'VALIDATION_FAILED';

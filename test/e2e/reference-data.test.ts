@@ -79,8 +79,12 @@ async function snapshot(): Promise<unknown> {
     institutions: await db()('institutions').orderBy('id').select('*'),
     enterprises: await db()('enterprises').orderBy('id').select('*'),
     partnerships: await db()('institution_partners').orderBy(['institution_id', 'enterprise_id']).select('*'),
+    experts: await db()('experts').orderBy('id').select('*'),
+    conflicts: await db()('expert_conflicts')
+      .orderBy('id')
+      .select('expert_id', 'institution_id', 'enterprise_id', 'source'),
     versions: await db()('reference_versions')
-      .whereIn('kind', ['institution', 'enterprise', 'partnership'])
+      .whereIn('kind', ['institution', 'enterprise', 'partnership', 'expert'])
       .orderBy(['kind', 'subject_id', 'version'])
       .select('kind', 'subject_id', 'version'),
   };
@@ -155,20 +159,23 @@ describe('institutions from an XLSX', () => {
 });
 
 describe('export → import', () => {
-  it.each(['institutions', 'enterprises', 'partnerships'])('leaves %s and their versions unchanged', async (list) => {
-    const before = await snapshot();
-    const res = await fetch(`${offline.api.url}/api/reference/${list}/export.xlsx`, {
-      headers: { authorization: `Bearer ${officerToken}` },
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe(XLSX);
-    const exported = Buffer.from(await res.arrayBuffer());
-    const rows = await count(list === 'partnerships' ? 'institution_partners' : list);
-    const answer = await importFile(list, exported, false);
-    expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ valid: true, created: 0, changed: 0, unchanged: rows, rowCount: rows });
-    expect(await snapshot()).toEqual(before);
-  });
+  it.each(['institutions', 'enterprises', 'partnerships', 'experts'])(
+    'leaves %s and their versions unchanged',
+    async (list) => {
+      const before = await snapshot();
+      const res = await fetch(`${offline.api.url}/api/reference/${list}/export.xlsx`, {
+        headers: { authorization: `Bearer ${officerToken}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(XLSX);
+      const exported = Buffer.from(await res.arrayBuffer());
+      const rows = await count(list === 'partnerships' ? 'institution_partners' : list);
+      const answer = await importFile(list, exported, false);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ valid: true, created: 0, changed: 0, unchanged: rows, rowCount: rows });
+      expect(await snapshot()).toEqual(before);
+    },
+  );
 });
 
 describe('changes through the API', () => {
@@ -251,5 +258,96 @@ describe('changes through the API', () => {
     await seed(db());
     expect(await db()('institution_partners').where({ institution_id: 'zzu', enterprise_id: 'xfusion' })).toEqual([]);
     expect(await db()('institutions').where({ id: 'zzu' }).first()).toMatchObject({ contact_phone: '0371-67781234' });
+  });
+});
+
+describe('the expert pool', () => {
+  const expert = {
+    nameZh: '周文博',
+    titleZh: '教授',
+    institutionId: 'henu-cs',
+    email: 'zhou.wb@henu.edu.example',
+    phone: '0371-23881234',
+    fields: ['next_gen_it', '新材料'],
+    conflictEnterpriseIds: ['hanwei'],
+  };
+
+  it('is loaded by the seed through the import path, version 1 from the seed', async () => {
+    const versions = await call('GET', '/api/reference/experts/exp-001/versions', { token: officerToken });
+    expect(versions.body.items!.map((v) => [v.version, v.source])).toEqual([[1, 'seed']]);
+    const one = await call('GET', '/api/reference/experts/exp-001', { token: officerToken });
+    expect(one.body).toMatchObject({ id: 'exp-001', active: true, openAssignments: 0, conflictInstitutionIds: [] });
+  });
+
+  it('creates an expert with a declared conflict; a change replaces the declared set and keeps a decline’s', async () => {
+    const created = await call('POST', '/api/reference/experts', { body: { id: 'pool-zwb', ...expert } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({
+      version: 1,
+      record: {
+        affiliationKind: 'academic',
+        fields: ['next_gen_it', 'new_materials'],
+        conflictEnterpriseIds: ['hanwei'],
+        active: true,
+      },
+    });
+    // A conflict the expert declared when declining an assignment is the review's record: a change keeps it.
+    await db()('expert_conflicts').insert({
+      expert_id: 'pool-zwb',
+      institution_id: 'zzu',
+      reason: '谢绝时声明的利益冲突',
+      source: 'decline',
+    });
+    const changed = await call('PUT', '/api/reference/experts/pool-zwb', {
+      body: { ...expert, conflictEnterpriseIds: [], conflictInstitutionIds: ['haust'], reason: '专家更新回避单位' },
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body).toMatchObject({
+      version: 2,
+      record: { conflictInstitutionIds: ['haust'], conflictEnterpriseIds: [] },
+    });
+    expect(
+      await db()('expert_conflicts')
+        .where({ expert_id: 'pool-zwb' })
+        .orderBy('source')
+        .select('institution_id', 'source'),
+    ).toEqual([
+      { institution_id: 'haust', source: 'declared' },
+      { institution_id: 'zzu', source: 'decline' },
+    ]);
+    const versions = await call('GET', '/api/reference/experts/pool-zwb/versions');
+    expect(versions.body.items![0]).toMatchObject({
+      version: 2,
+      reason: '专家更新回避单位',
+      data: expect.objectContaining({ conflict_institution_ids: ['haust'], conflict_enterprise_ids: [] }),
+    });
+  });
+
+  it('refuses two units or none, an unknown field or unit, and an email another expert has, naming the field', async () => {
+    const cases: [Record<string, unknown>, number, string, string][] = [
+      [{ ...expert, enterpriseId: 'hanwei' }, 422, 'VALIDATION_FAILED', 'enterpriseId'],
+      [{ ...expert, institutionId: null }, 422, 'VALIDATION_FAILED', 'institutionId'],
+      [{ ...expert, fields: ['量子计算'] }, 422, 'VALIDATION_FAILED', 'fields'],
+      [{ ...expert, conflictInstitutionIds: ['nowhere'] }, 422, 'VALIDATION_FAILED', 'conflictInstitutionIds'],
+      [{ ...expert, email: 'exp-002@experts.ronghe.example' }, 409, 'REFERENCE_EXISTS', 'email'],
+    ];
+    for (const [body, status, code, field] of cases) {
+      const answer = await call('POST', '/api/reference/experts', { body: { ...body, id: 'pool-new' } });
+      expect({ status: answer.status, code: answer.body.code, fields: answer.body.errors?.map((e) => e.path) }).toEqual(
+        { status, code, fields: [field] },
+      );
+    }
+    expect(await db()('experts').where({ id: 'pool-new' }).first()).toBeUndefined();
+  });
+
+  it('reads 在库 and 停用 in an import and refuses another word in the status column', async () => {
+    const headers = ['编号', '姓名', '职称', '所在企业', '电子邮箱', '评审领域', '状态'];
+    const file = await workbook(headers, [
+      ['pool-a', '吴国强', '高级工程师', 'hanwei', 'wu.gq@hanwei.example', '新一代信息技术', '停用'],
+      ['pool-b', '郑雪松', '高级工程师', 'hanwei', 'zheng.xs@hanwei.example', '新一代信息技术', '休假'],
+    ]);
+    const dry = await importFile('experts', file, true);
+    expect(dry.body.problems).toEqual([{ row: 3, column: '状态', message: '状态应为“在库”或“停用”，现为“休假”' }]);
+    expect(dry.body.rows).toEqual([{ row: 2, subject: 'pool-a', action: 'create' }]);
   });
 });
