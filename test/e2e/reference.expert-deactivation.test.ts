@@ -339,4 +339,67 @@ describe('deactivating an expert with open assignments', () => {
     }
     expect(await openOf(second)).toEqual([]);
   });
+  it('is refused when an assignment is invited between the check and the deactivation’s transaction', async () => {
+    const late = 'ed-late';
+    const created = await call('POST', '/api/reference/experts', {
+      body: {
+        id: late,
+        nameZh: '专家丁晚',
+        titleZh: '正高级工程师',
+        enterpriseId: 'newcapec',
+        email: 'ed-late@pool.ronghe.example',
+        fields: ['next_gen_it'],
+        reason: '新入库专家',
+      },
+    });
+    expect(created.status).toBe(201);
+    const { body } = await deactivation(late, '专家本人申请退出');
+    expect(await openOf(late)).toEqual([]);
+    const template = (await assignments())[0]!;
+    const item = await db()('review_assignments')
+      .where({ id: template.id })
+      .first<{ review_id: string; item_kind: string; item_id: string; due_at: Date }>(
+        'review_id',
+        'item_kind',
+        'item_id',
+        'due_at',
+      );
+
+    // The expert's row is held while the PUT runs: its check finds nothing open, then it waits to write; an
+    // assignment invited meanwhile is committed before the deactivation's transaction reads them under lock.
+    const holder = await db().transaction();
+    let invitedId: string;
+    let refused: Answer;
+    try {
+      await holder('experts').where({ id: late }).forUpdate().select('id');
+      const put = call('PUT', `/api/reference/experts/${late}`, { body });
+      await eventually(
+        async () => {
+          const { rows } = await db().raw<{ rows: { n: number }[] }>(
+            `select count(*)::int as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock' and query ilike 'update "experts"%'`,
+          );
+          return rows[0]!.n > 0 ? true : undefined;
+        },
+        { what: 'the deactivation waiting for the expert’s row' },
+      );
+      const [inserted] = await holder('review_assignments')
+        .insert({ ...item, expert_id: late, status: 'invited' })
+        .returning<{ id: string }[]>('id');
+      invitedId = inserted!.id;
+      await holder.commit();
+      refused = await put;
+    } finally {
+      if (!holder.isCompleted()) await holder.rollback();
+    }
+    // Before the check under lock: 200, the expert deactivated and the new assignment declined unconfirmed.
+    expect([refused.status, refused.body.code]).toEqual([409, 'EXPERT_HAS_OPEN_ASSIGNMENTS']);
+    expect((refused.body.openAssignments as { assignmentId: string }[]).map((a) => a.assignmentId)).toEqual([
+      invitedId,
+    ]);
+    expect(await isActive(late)).toBe(true);
+    expect(await openOf(late)).toEqual([invitedId]);
+    expect(await db()('reference_versions').where({ kind: 'expert', subject_id: late }).pluck('version')).toEqual([1]);
+    expect(await db()('update_receipts').whereLike('update_id', `expert-deactivation/${late}/%`)).toEqual([]);
+  });
 });
