@@ -26,12 +26,14 @@ import {
 /**
  * Changing an expert of the pool (issue 16, point 2): the whole record with a reason, a new version. Deactivating
  * an expert who still has open assignments (invited or accepted) is refused (409 EXPERT_HAS_OPEN_ASSIGNMENTS,
- * listing them) unless staff confirm that they are replaced (`replaceOpenAssignments`). Then, in one
- * transaction, the expert is deactivated and each open assignment's decline is kept as a receipt
- * (`update_receipts`) for its review workflow; the Updates are sent after the commit. The workflow closes each
- * assignment as declined by staff and invites a replacement as for any decline (回避 and load as always; at most
- * one replacement per assignment, SPEC "Expert review"). A crash after the commit, or Temporal out of reach,
- * loses no replacement: the outbox sweeper redelivers pending receipts under the same Update ids.
+ * listing them) unless staff confirm that they are replaced (`replaceOpenAssignments`) — checked again under lock
+ * in the deactivation's transaction, so an assignment invited meanwhile is refused too, never replaced
+ * unconfirmed. Then, in one transaction, the expert is deactivated and each open assignment's decline is kept as
+ * a receipt (`update_receipts`) for its review workflow; the Updates are sent after the commit. The workflow
+ * closes each assignment as declined by staff and invites a replacement as for any decline (回避 and load as
+ * always; at most one replacement per assignment, SPEC "Expert review"). A crash after the commit, or Temporal
+ * out of reach, loses no replacement: the outbox sweeper redelivers pending receipts under the same Update ids
+ * (or the same request again delivers them).
  */
 
 const ReplacementSchema = z.object({
@@ -53,6 +55,16 @@ const openView = (a: AssignmentRow) => ({
 });
 
 type Replacement = z.infer<typeof ReplacementSchema>;
+
+/** The refusal of an unconfirmed deactivation of `expertId`, listing its `open` assignments (409). */
+function hasOpenAssignments(expertId: string, open: readonly AssignmentRow[]): AppError {
+  const due = open.map((a) => `${a.id}（${formatInstantZh(a.dueAt)} 截止）`).join('、');
+  return new AppError(
+    'EXPERT_HAS_OPEN_ASSIGNMENTS',
+    `专家 ${expertId} 尚有 ${open.length} 项未完成的评审任务：${due}。确认由其他专家替换请加 "replaceOpenAssignments": true`,
+    { openAssignments: open.map(openView) },
+  );
+}
 
 /** The decline a deactivation sends for one open assignment, under an Update id of the expert and assignment. */
 function declineOf(a: AssignmentRow, by: ReferenceActor, receivedAt: Date): { updateId: string; arg: DeclineRequest } {
@@ -157,14 +169,7 @@ export function referenceExpertRoutes(routes: ApiRoutes, deps: { db: Db; tempora
       const by = actorOf(principal, req, body.reason);
       const cells = { ...cellsOf(body), id };
       const open = body.active ? [] : await openAssignmentsOf(db, id);
-      if (open.length > 0 && !body.replaceOpenAssignments) {
-        const due = open.map((a) => `${a.id}（${formatInstantZh(a.dueAt)} 截止）`).join('、');
-        throw new AppError(
-          'EXPERT_HAS_OPEN_ASSIGNMENTS',
-          `专家 ${id} 尚有 ${open.length} 项未完成的评审任务：${due}。确认由其他专家替换请加 "replaceOpenAssignments": true`,
-          { openAssignments: open.map(openView) },
-        );
-      }
+      if (open.length > 0 && !body.replaceOpenAssignments) throw hasOpenAssignments(id, open);
       const receivedAt = deps.clock();
       const written = await db.transaction(async (trx) => {
         const outcome = await applyReferenceRows(trx, experts, [{ row: 1, cells }], by, {
@@ -174,8 +179,10 @@ export function referenceExpertRoutes(routes: ApiRoutes, deps: { db: Db; tempora
         });
         if (outcome.status === 'missing') throw new AppError('REFERENCE_NOT_FOUND');
         if (outcome.status === 'rejected') throw refusal(outcome.problems);
-        // Read again under lock, in the deactivation's transaction: what is open now is what is replaced.
+        // Read again under lock, in the deactivation's transaction: what is open now is what is replaced — and
+        // an assignment invited since the check above is not replaced unconfirmed (the change is rolled back).
         const stillOpen = body.active ? [] : await openAssignmentsOf(trx, id, { forUpdate: true });
+        if (stillOpen.length > 0 && !body.replaceOpenAssignments) throw hasOpenAssignments(id, stillOpen);
         return {
           version: outcome.versions.get(id) ?? null,
           kept: await keepDeclines(trx, stillOpen, by, receivedAt),
