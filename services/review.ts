@@ -40,7 +40,8 @@ export async function acceptAssignment(db: Db, a: AssignmentRow, by: ExpertAnswe
 }
 
 /**
- * Declines an assignment (`review.decline`), recording a declared conflict of interest with its institution.
+ * Declines an assignment (`review.decline`, audited with the role of `by.actor`: the expert, or staff replacing
+ * a deactivated expert), recording a declared conflict of interest with its institution.
  * Called by the review workflow's decision activity `recordDecline` inside its transaction (a savepoint here),
  * so the decline and the workflow's knowledge of it commit together.
  */
@@ -62,7 +63,8 @@ export async function declineAssignment(
     }
     await recordAudit(trx, {
       actor: by.actor,
-      role: 'expert',
+      // Staff decline for an expert they deactivate (api/routes/reference-experts.ts); otherwise the expert.
+      role: by.actor.startsWith('staff:') ? 'staff' : 'expert',
       action: 'review.decline',
       subjectKind: 'review_assignment',
       subjectId: a.id,

@@ -6,7 +6,7 @@ import { openAssignmentsOf, type AssignmentRow } from '../../db/repositories/rev
 import { formatInstantZh } from '../../domain/calendar/index.js';
 import { declineAssignmentUpdate, type DeclineRequest } from '../../workflows/review.messages.js';
 import type { Clock } from '../clock.js';
-import { AppError, fromTemporalError } from '../errors.js';
+import { AppError, fromTemporalError, isUpdateFailedWithoutRefusal } from '../errors.js';
 import { z, type ApiRoutes } from '../route.js';
 import { RECEIPT_LEASE_MS, sendKeptReceipt } from '../workflow-calls.js';
 import {
@@ -122,6 +122,8 @@ async function sendDeclines(
       });
       outcomes.push({ assignmentId: assignment.id, outcome: 'declined' });
     } catch (err) {
+      // An Update that failed without a refusal is a defect, recorded as failed on its receipt: not "kept".
+      if (isUpdateFailedWithoutRefusal(err)) throw err;
       const refusal = err instanceof AppError ? err : fromTemporalError(err);
       if (refusal && refusal.status < 500) outcomes.push({ assignmentId: assignment.id, outcome: 'closed' });
       else if (refusal?.code === 'SERVICE_UNAVAILABLE') outcomes.push({ assignmentId: assignment.id, outcome: 'kept' });

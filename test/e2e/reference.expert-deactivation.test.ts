@@ -275,14 +275,16 @@ describe('deactivating an expert with open assignments', () => {
       .where({ action: 'review.decline' })
       .whereIn('subject_id', open)
       .orderBy('subject_id')
-      .select<{ subject_id: string; account_id: string | null; reason: string }[]>(
+      .select<{ subject_id: string; account_id: string | null; reason: string; role: string }[]>(
         'subject_id',
         'account_id',
         'reason',
+        'role',
       );
     expect(audited.map((a) => a.subject_id)).toEqual(open);
     for (const a of audited) {
       expect(a.account_id).toBe(adminAccountId);
+      expect(a.role).toBe('staff');
       expect(a.reason).toContain(reason);
     }
     const receipts = await db()('update_receipts')
