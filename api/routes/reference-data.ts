@@ -16,6 +16,7 @@ import {
   type ExpertRecord,
   type ReferenceList,
   type ReferenceListName,
+  type RowPlan,
   type RowProblem,
   type StoredRow,
 } from '../../db/repositories/reference-rows.js';
@@ -366,6 +367,34 @@ export const WrittenSchema = (schema: z.ZodType) =>
     version: z.number().int().nullable().openapi({ description: '新版本号；内容未变时为 null（不记新版本）' }),
   });
 
+/** What an import may be refused with. */
+const IMPORT_ERRORS = [
+  'REFERENCE_IMPORT_INVALID',
+  'REFERENCE_IMPORT_FILE_INVALID',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+] as const;
+
+/** An import's query: a dry run by default, and the reason its versions record (`defaultReason` if none). */
+const importQuery = (defaultReason: string) =>
+  z.object({
+    dryRun: DryRunParam,
+    reason: oneLineText(1, 500)
+      .optional()
+      .openapi({ title: '修改原因', description: `缺省为“${defaultReason}”` }),
+  });
+
+/** The sound rows of an import as its report lists them: each row's subject and action, and their counts. */
+function planReport(plans: readonly RowPlan[]) {
+  const count = (action: RowPlan['action']) => plans.filter((p) => p.action === action).length;
+  return {
+    rows: plans.map((p) => ({ row: p.row, subject: p.subjectId, action: p.action })),
+    created: count('create'),
+    changed: count('change'),
+    unchanged: count('unchanged'),
+  };
+}
+
 /** The routes every list has: list, versions of one record, export and import. */
 function listRoutes(
   routes: ApiRoutes,
@@ -451,20 +480,10 @@ function listRoutes(
       '故同一文件导入两次、导出后原样导入均不改变任何数据。文件中没有的记录保持不变（导入不删除）。',
     tags: [TAG],
     access: 'administrator',
-    query: z.object({
-      dryRun: DryRunParam,
-      reason: oneLineText(1, 500)
-        .optional()
-        .openapi({ title: '修改原因', description: `缺省为“导入${list.titleZh}名单”` }),
-    }),
+    query: importQuery(`导入${list.titleZh}名单`),
     rawBody: { contentTypes: [XLSX_CONTENT_TYPE, CSV_CONTENT_TYPE], description: '导入文件（XLSX 或 CSV）' },
     responses: { 200: { description: '试导入的检查结果，或导入的结果', schema: ImportReportSchema } },
-    errors: [
-      'REFERENCE_IMPORT_INVALID',
-      'REFERENCE_IMPORT_FILE_INVALID',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'PAYLOAD_TOO_LARGE',
-    ],
+    errors: [...IMPORT_ERRORS],
     async handler({ query, principal, req }) {
       const dryRun = query.dryRun !== 'false';
       const sheet = await readUploadedSheet(
@@ -479,7 +498,6 @@ function listRoutes(
       const outcome = await applyReferenceRows(db, list, sheet.rows, by, { dryRun, mode: 'upsert' });
       const plans = outcome.status === 'missing' ? [] : outcome.plans;
       const problems = outcome.status === 'rejected' ? outcome.problems : [];
-      const count = (action: string) => plans.filter((p) => p.action === action).length;
       const body = {
         dryRun,
         valid: problems.length === 0,
@@ -488,10 +506,7 @@ function listRoutes(
         fileSha256: sheet.sha256,
         rowCount: sheet.rows.length,
         problems: problems.map((p) => ({ row: p.row, column: p.column, message: p.message })),
-        rows: plans.map((p) => ({ row: p.row, subject: p.subjectId, action: p.action })),
-        created: count('create'),
-        changed: count('change'),
-        unchanged: count('unchanged'),
+        ...planReport(plans),
       };
       if (problems.length > 0 && !dryRun) {
         throw new AppError('REFERENCE_IMPORT_INVALID', `共 ${problems.length} 处问题，请按行修改后重新导入`, {
@@ -637,18 +652,10 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
       '每条新建或修改的记录成为其新版本（来源 import，附文件的 SHA-256）。CSV 只能容纳一份名单，请按名单分别导入。',
     tags: [TAG],
     access: 'administrator',
-    query: z.object({
-      dryRun: DryRunParam,
-      reason: oneLineText(1, 500).optional().openapi({ title: '修改原因', description: '缺省为“导入基础数据工作簿”' }),
-    }),
+    query: importQuery('导入基础数据工作簿'),
     rawBody: { contentTypes: [XLSX_CONTENT_TYPE], description: '导入的 XLSX 工作簿' },
     responses: { 200: { description: '试导入的检查结果，或导入的结果', schema: WorkbookReportSchema } },
-    errors: [
-      'REFERENCE_IMPORT_INVALID',
-      'REFERENCE_IMPORT_FILE_INVALID',
-      'UNSUPPORTED_MEDIA_TYPE',
-      'PAYLOAD_TOO_LARGE',
-    ],
+    errors: [...IMPORT_ERRORS],
     async handler({ query, principal, req }) {
       const dryRun = query.dryRun !== 'false';
       const file = await readUploadedSheet(
@@ -661,8 +668,6 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
         importSha256: file.sha256,
       });
       const outcome = await importReferenceWorkbook(db, file.sheets, by, { dryRun });
-      const count = (plans: readonly { action: string }[], action: string) =>
-        plans.filter((p) => p.action === action).length;
       const body = {
         dryRun,
         valid: outcome.valid,
@@ -671,10 +676,7 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
           list: r.list,
           sheet: r.sheet,
           rowCount: r.rowCount,
-          rows: r.plans.map((p) => ({ row: p.row, subject: p.subjectId, action: p.action })),
-          created: count(r.plans, 'create'),
-          changed: count(r.plans, 'change'),
-          unchanged: count(r.plans, 'unchanged'),
+          ...planReport(r.plans),
         })),
         problems: outcome.problems.map((p) => ({ sheet: p.sheet, row: p.row, column: p.column, message: p.message })),
       };
