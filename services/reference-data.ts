@@ -70,7 +70,7 @@ class RollBack extends Error {}
 
 /**
  * Imports the worksheets of a reference workbook (`sheets`: rows by worksheet name) in `WORKBOOK_LISTS` order, in
- * ONE transaction: each list as `applyReferenceRows` (mode upsert) would, so a later worksheet is checked against
+ * ONE transaction: each list as `applyReferenceRows` (mode upsert, a column the worksheet lacks kept as stored) would, so a later worksheet is checked against
  * what the earlier ones write (an expert may work at a college created on the first worksheet; the sound rows of a
  * worksheet with problems count too, so each problem is reported once, where it is). Any problem in any
  * worksheet rolls everything back; a dry run is rolled back always, so its report is exactly what the real import
@@ -78,7 +78,7 @@ class RollBack extends Error {}
  */
 export async function importReferenceWorkbook(
   db: Db,
-  sheets: ReadonlyMap<string, readonly SheetRow<string>[]>,
+  sheets: ReadonlyMap<string, { rows: readonly SheetRow<string>[]; columns: readonly string[] }>,
   by: ReferenceActor,
   { dryRun }: { dryRun: boolean },
 ): Promise<WorkbookOutcome> {
@@ -89,9 +89,10 @@ export async function importReferenceWorkbook(
       const problems: WorkbookOutcome['problems'] = [];
       for (const name of WORKBOOK_LISTS) {
         const list = REFERENCE_LISTS[name];
-        const rows = sheets.get(list.titleZh);
-        if (!rows) continue;
-        const applied = await applyReferenceRows(trx, list, rows, by, { dryRun: false, mode: 'upsert' });
+        const sheet = sheets.get(list.titleZh);
+        if (!sheet) continue;
+        const { rows, columns } = sheet;
+        const applied = await applyReferenceRows(trx, list, rows, by, { dryRun: false, mode: 'upsert', columns });
         const plans = applied.status === 'missing' ? [] : applied.plans;
         reports.push({ list: name, sheet: list.titleZh, rowCount: rows.length, plans });
         if (applied.status === 'rejected') {
@@ -100,7 +101,7 @@ export async function importReferenceWorkbook(
           // checked against what the file holds: an expert at a college of a sheet with another bad row is sound.
           const sound = new Set(applied.plans.map((p) => p.row));
           const soundRows = rows.filter((r) => sound.has(r.row));
-          await applyReferenceRows(trx, list, soundRows, by, { dryRun: false, mode: 'upsert' });
+          await applyReferenceRows(trx, list, soundRows, by, { dryRun: false, mode: 'upsert', columns });
         }
       }
       outcome = { valid: problems.length === 0, sheets: reports, problems };

@@ -41,6 +41,8 @@ export interface Sheet<K extends string> {
   encoding: 'utf-8' | 'gbk' | null;
   sha256: string;
   rows: SheetRow<K>[];
+  /** The columns the file has (its headers' keys): a column it lacks is not a blank one. */
+  columns: K[];
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -189,11 +191,11 @@ export async function readSheetFile<K extends string>(
   }
   const { worksheet, format, encoding } = await loadWorksheet(bytes, contentType);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { format, encoding, sha256, rows: rowsOfWorksheet(worksheet, shape) };
+  return { format, encoding, sha256, ...rowsOfWorksheet(worksheet, shape) };
 }
 
 /**
- * The data rows of one worksheet of `shape`: the header row is the first row with content, headers matched
+ * The data rows of one worksheet of `shape`, and the columns it has: the header row is the first row with content, headers matched
  * exactly (surrounding spaces ignored); rows with no content skipped.
  *
  * @throws ImportFileRejected `sheet` for an empty sheet, unknown or repeated headers, a missing required column,
@@ -203,7 +205,7 @@ function rowsOfWorksheet<K extends string>(
   worksheet: ExcelJS.Worksheet | undefined,
   shape: SheetShape<K>,
   where = '导入文件',
-): SheetRow<K>[] {
+): { rows: SheetRow<K>[]; columns: K[] } {
   const { noun } = shape;
   if (!worksheet || worksheet.actualRowCount === 0) {
     throw new ImportFileRejected('sheet', `${where}中没有内容：请在模板第 1 行表头下逐行填写${noun}`);
@@ -259,7 +261,7 @@ function rowsOfWorksheet<K extends string>(
       `${where}有 ${rows.length} 行${noun}，每个文件至多 ${IMPORT_MAX_ROWS} 行：请拆分为多个文件分别导入`,
     );
   }
-  return rows;
+  return { rows, columns: [...columns.values()] };
 }
 
 /** Adds worksheet `name`: the headers of `shape` (bold, frozen) and `rows` under them, every value as text. */
@@ -287,7 +289,7 @@ export async function readWorkbookFile(
   bytes: Buffer,
   contentType: string,
   shapes: ReadonlyMap<string, SheetShape<string>>,
-): Promise<{ sha256: string; sheets: Map<string, SheetRow<string>[]> }> {
+): Promise<{ sha256: string; sheets: Map<string, { rows: SheetRow<string>[]; columns: string[] }> }> {
   if (bytes.length > IMPORT_MAX_BYTES) {
     throw new ImportFileRejected('too_large', `导入文件不得超过 ${IMPORT_MAX_BYTES / 1024 / 1024} MB`);
   }
@@ -295,7 +297,7 @@ export async function readWorkbookFile(
   if (format !== 'xlsx') {
     throw new ImportFileRejected('media_type', 'CSV 文件只能容纳一份名单：请上传 XLSX 工作簿，或按名单分别导入 CSV');
   }
-  const sheets = new Map<string, SheetRow<string>[]>();
+  const sheets = new Map<string, { rows: SheetRow<string>[]; columns: string[] }>();
   for (const worksheet of workbook.worksheets) {
     const name = worksheet.name.trim();
     const shape = shapes.get(name);

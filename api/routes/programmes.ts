@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Db } from '../../db/knex.js';
 import { recordAudit } from '../../db/repositories/audit.js';
 import { findProgramme, listProgrammes, type ProgrammeRow } from '../../db/repositories/programmes.js';
@@ -293,7 +294,7 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
     path: '/api/programmes/:programme/rules',
     summary: '修改项目类别规则（系统管理员；生成新版本）',
     description:
-      '整体替换该项目类别的规则，生成新版本并记录修改人、时间与原因。已启动的申报批次、动态评价与案例征集沿用启动时的版本，' +
+      '整体替换该项目类别的规则，生成新版本并记录修改人、时间与原因（与现行规则相同则不生成新版本，答复现行版本）。已启动的申报批次、动态评价与案例征集沿用启动时的版本，' +
       '此后启动的按新版本办理。baseVersion 须为修改所依据的现行版本号，他人已先行修改时答复 409 RULES_VERSION_CONFLICT。',
     tags: ['项目类别'],
     access: 'administrator',
@@ -322,7 +323,7 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
         const current = await trx('programmes')
           .where({ key: params.programme })
           .forUpdate()
-          .first<{ rules_version: number }>('rules_version');
+          .first<{ rules_version: number; rules: unknown }>('rules_version', 'rules');
         if (current.rules_version !== body.baseVersion) {
           throw new AppError(
             'RULES_VERSION_CONFLICT',
@@ -330,6 +331,8 @@ export function programmeRoutes(routes: ApiRoutes, { db }: ProgrammeRouteDeps): 
             { currentVersion: current.rules_version },
           );
         }
+        // The same rules again are no change: no version (a new one would put everyone else's base out of date).
+        if (isDeepStrictEqual(current.rules, rules)) return current.rules_version;
         const version = await recordReferenceVersion(trx, {
           kind: 'programme_rules',
           subjectId: params.programme,

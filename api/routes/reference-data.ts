@@ -495,7 +495,11 @@ function listRoutes(
         source: 'import',
         importSha256: sheet.sha256,
       });
-      const outcome = await applyReferenceRows(db, list, sheet.rows, by, { dryRun, mode: 'upsert' });
+      const outcome = await applyReferenceRows(db, list, sheet.rows, by, {
+        dryRun,
+        mode: 'upsert',
+        columns: sheet.columns,
+      });
       const plans = outcome.status === 'missing' ? [] : outcome.plans;
       const problems = outcome.status === 'rejected' ? outcome.problems : [];
       const body = {
@@ -570,7 +574,7 @@ function recordRoutes(
     description: '记为该记录的第 1 版（来源 api）。',
     tags: [TAG],
     access: 'administrator',
-    body: z.object({ id: IdSchema(idTitle), ...fields, reason: ReasonSchema.optional() }),
+    body: z.object({ id: IdSchema(idTitle), ...fields, reason: ReasonSchema.optional() }).strict(),
     responses: { 201: { description: '已新建', schema: WrittenSchema(schema) } },
     errors: ['REFERENCE_EXISTS'],
     async handler(ctx) {
@@ -590,7 +594,7 @@ function recordRoutes(
     tags: [TAG],
     access: 'administrator',
     params,
-    body: z.object({ ...fields, reason: ReasonSchema }),
+    body: z.object({ ...fields, reason: ReasonSchema }).strict(),
     responses: { 200: { description: '修改后的记录', schema: WrittenSchema(schema) } },
     errors: ['REFERENCE_NOT_FOUND', 'REFERENCE_EXISTS'],
     async handler(ctx) {

@@ -150,14 +150,21 @@ export function referenceExpertRoutes(routes: ApiRoutes, deps: { db: Db; tempora
     tags: [TAG],
     access: 'administrator',
     params: z.object({ expertId: IdSchema('专家编号') }),
-    body: z.object({
-      ...ExpertFields,
-      reason: ReasonSchema,
-      replaceOpenAssignments: z.boolean().default(false).openapi({
-        title: '确认替换未完成的评审任务',
-        description: '停用尚有未完成评审任务的专家时须为 true',
-      }),
-    }),
+    // The whole record: its status and declared conflicts are given, never defaulted (an omitted `active` would
+    // reactivate a deactivated expert, omitted conflicts erase them); a field it does not know is refused.
+    body: z
+      .object({
+        ...ExpertFields,
+        active: z.boolean().openapi({ title: '在库', description: 'true 在库（参与评审分派），false 停用' }),
+        conflictInstitutionIds: ExpertFields.conflictInstitutionIds.unwrap(),
+        conflictEnterpriseIds: ExpertFields.conflictEnterpriseIds.unwrap(),
+        reason: ReasonSchema,
+        replaceOpenAssignments: z.boolean().default(false).openapi({
+          title: '确认替换未完成的评审任务',
+          description: '停用尚有未完成评审任务的专家时须为 true',
+        }),
+      })
+      .strict(),
     responses: {
       200: {
         description: '修改后的记录；停用并替换时附各任务的替换结果',

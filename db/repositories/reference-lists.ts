@@ -316,9 +316,16 @@ export async function applyReferenceRows(
     dryRun,
     mode,
     replacing,
+    columns,
   }: {
     dryRun: boolean;
     mode: ApplyMode;
+    /**
+     * The columns an imported file has. A record the file names and the database holds keeps, in each column the
+     * file lacks, its stored value (a sheet without 状态 never reactivates an expert). Absent: every column is
+     * the row's (the API sends whole records).
+     */
+    columns?: readonly string[];
     /** Experts whose open assignments the caller replaces once deactivated (staff confirmed it; see ListContext). */
     replacing?: ReadonlySet<string>;
   },
@@ -327,15 +334,27 @@ export async function applyReferenceRows(
     if (!dryRun) await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`ronghe:reference:${list.kind}`]);
     const context = await loadContext(trx, replacing);
     const stored = new Map((context[list.name] ?? []).map((r) => [list.subjectOf(r), r]));
+    const subjectOfCells = (r: SheetRow<string>) =>
+      list.name === 'partnerships' ? `${r.cells.institutionId}/${r.cells.enterpriseId}` : (r.cells.id ?? '');
     let pending = rows;
     if (mode === 'onlyMissing') {
       const everVersioned = new Set<string>(
         await trx('reference_versions').where({ kind: list.kind }).distinct('subject_id').pluck('subject_id'),
       );
       const known = (subject: string) => stored.has(subject) || everVersioned.has(subject);
-      const subjectOfCells = (r: SheetRow<string>) =>
-        list.name === 'partnerships' ? `${r.cells.institutionId}/${r.cells.enterpriseId}` : (r.cells.id ?? '');
       pending = rows.filter((r) => !known(subjectOfCells(r)));
+    }
+    if (columns) {
+      const absent = list.shape.columns.map((c) => c.key).filter((k) => !columns.includes(k));
+      pending = pending.map((r) => {
+        const old = stored.get(subjectOfCells(r));
+        if (!old || absent.length === 0) return r;
+        const kept = list.cellsOf(old, context);
+        return {
+          row: r.row,
+          cells: { ...Object.fromEntries(absent.flatMap((k) => (kept[k] ? [[k, kept[k]]] : []))), ...r.cells },
+        };
+      });
     }
     const { problems, records } = list.check(pending, context);
     const plans: RowPlan[] = [];

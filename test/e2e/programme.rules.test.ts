@@ -104,6 +104,14 @@ describe("a programme's rules are versioned; a round keeps the version it was la
     });
     expect([stale.status, stale.body.code]).toEqual([409, 'RULES_VERSION_CONFLICT']);
 
+    // The same rules again are no change: the answer is the current version, and no version is recorded.
+    const current = await stack.request<Programme>('GET', '/api/programmes/demo_college', { token: officer });
+    const same = await stack.request<Programme>('PUT', '/api/programmes/demo_college/rules', {
+      token: admin,
+      body: { baseVersion: 2, reason: '原样保存', rules: current.body.rules },
+    });
+    expect([same.status, same.body.rulesVersion]).toEqual([200, 2]);
+
     const versions = await stack.request<{
       versions: { version: number; reason: string; changedBy: string; source: string }[];
     }>('GET', '/api/programmes/demo_college/rules/versions', { token: officer });

@@ -269,6 +269,8 @@ describe('the expert pool', () => {
     email: 'zhou.wb@henu.edu.example',
     phone: '0371-23881234',
     fields: ['next_gen_it', '新材料'],
+    active: true,
+    conflictInstitutionIds: [],
     conflictEnterpriseIds: ['hanwei'],
   };
 
@@ -339,6 +341,44 @@ describe('the expert pool', () => {
       );
     }
     expect(await db()('experts').where({ id: 'pool-new' }).first()).toBeUndefined();
+  });
+
+  it('a change is the whole record: an omitted status or an unknown field is refused, never defaulted or ignored', async () => {
+    const { reason: _r, ...whole } = { ...expert, reason: '' };
+    const { active: _active, ...withoutStatus } = whole;
+    const omitted = await call('PUT', '/api/reference/experts/pool-zwb', {
+      body: { ...withoutStatus, reason: '调整' },
+    });
+    expect([omitted.status, omitted.body.errors?.map((e) => e.path)]).toEqual([422, ['active']]);
+    const unknown = await call('PUT', '/api/reference/experts/pool-zwb', {
+      body: { ...whole, affiliationKind: 'industry', reason: '调整' },
+    });
+    expect(unknown.status).toBe(422);
+    const created = await call('POST', '/api/reference/experts', {
+      body: { ...whole, id: 'pool-kind', email: 'kind@henu.edu.example', affiliationKind: 'industry' },
+    });
+    expect(created.status).toBe(422);
+  });
+
+  it('an import without the status or conflict columns keeps what is stored there', async () => {
+    const deactivated = await call('PUT', '/api/reference/experts/pool-zwb', {
+      body: { ...expert, active: false, conflictInstitutionIds: ['haust'], reason: '暂停参与评审' },
+    });
+    expect(deactivated.status, JSON.stringify(deactivated.body)).toBe(200);
+    const file = await workbook(
+      ['编号', '姓名', '职称', '所在高校或学院', '电子邮箱', '评审领域'],
+      [['pool-zwb', '周文博', '研究员', 'henu-cs', 'zhou.wb@henu.edu.example', '新一代信息技术、新材料']],
+    );
+    const imported = await importFile('experts', file, false);
+    expect(imported.body).toMatchObject({ changed: 1 });
+    const after = await call('GET', '/api/reference/experts/pool-zwb');
+    expect(after.body).toMatchObject({
+      titleZh: '研究员',
+      active: false,
+      phone: '0371-23881234',
+      conflictInstitutionIds: ['haust'],
+      conflictEnterpriseIds: ['hanwei'],
+    });
   });
 
   it('reads 在库 and 停用 in an import and refuses another word in the status column', async () => {

@@ -154,6 +154,8 @@ const MATRIX_EXPERT_FIELDS = {
   email: 'matrix.expert@pool.ronghe.example',
   fields: ['next_gen_it'],
   active: false,
+  conflictInstitutionIds: [],
+  conflictEnterpriseIds: [],
 };
 /** A text long enough for the fields that ask for at least 20 characters (reports, summaries). */
 const statement = '本单位已按要求完成各项建设任务，校企双方共同制定培养方案并组织实施，成效明显。';
