@@ -213,6 +213,11 @@ export const errorCatalogue = {
    * replaced (`replaceOpenAssignments`), or in an import (which cannot replace them): the assignments are listed.
    */
   EXPERT_HAS_OPEN_ASSIGNMENTS: { status: 409, title: '该专家尚有未完成的评审任务，停用前须确认由其他专家替换' },
+  /**
+   * A reference change (an expert's unit or declared conflicts, a partnership) that would leave open assignments
+   * breaking 回避, without staff confirming their replacement (`replaceOpenAssignments`): they are listed.
+   */
+  AVOIDANCE_BROKEN: { status: 409, title: '该修改将使未完成的评审任务违反回避规定，须确认由其他专家替换' },
   /** A real reference-data import (not a dry run) with a problem in any row: nothing was written (the problems listed). */
   REFERENCE_IMPORT_INVALID: { status: 422, title: '导入文件中有不符合要求的行，未导入任何数据' },
   /** A reference-data import file without the list's headers, without rows, or with too many rows. */

@@ -43,6 +43,9 @@ import { z, type ApiRoutes, type RouteContext } from '../route.js';
 import { DryRunParam, oneLineText } from '../schemas.js';
 import { readUploadedSheet, XLSX_RESPONSE, xlsxDownload } from '../uploads.js';
 import type { Request } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Clock } from '../clock.js';
+import { BreachSchema, breachView, guardedReferenceChange, ReplacementSchema } from '../reference-changes.js';
 
 /**
  * Reference data for staff (issue 16, points 1–3): institutions, enterprises and partnerships — read by officers
@@ -201,6 +204,14 @@ const VersionSchema = z
   })
   .openapi('ReferenceVersion');
 
+/** What an import tells of open assignments: those it would leave breaking 回避, and their replacements. */
+const AVOIDANCE_REPORT = {
+  breaksAvoidance: z
+    .array(BreachSchema)
+    .openapi({ description: '导入后将违反回避规定的未完成评审任务（试导入同样列出）；正式导入须确认替换' }),
+  replacements: z.array(ReplacementSchema).openapi({ description: '确认替换后各任务的替换结果' }),
+};
+
 const ImportReportSchema = z
   .object({
     dryRun: z.boolean(),
@@ -218,6 +229,7 @@ const ImportReportSchema = z
     created: z.number().int(),
     changed: z.number().int(),
     unchanged: z.number().int(),
+    ...AVOIDANCE_REPORT,
   })
   .openapi('ReferenceImportReport');
 
@@ -379,6 +391,11 @@ const IMPORT_ERRORS = [
 const importQuery = (defaultReason: string) =>
   z.object({
     dryRun: DryRunParam,
+    replaceOpenAssignments: z.enum(['true', 'false']).default('false').openapi({
+      title: '确认替换未完成的评审任务',
+      description:
+        '导入后若有未完成的评审任务违反回避规定（如新增合作关系、专家申报回避），须为 true 才导入，并由其他专家替换这些任务',
+    }),
     reason: oneLineText(1, 500)
       .optional()
       .openapi({ title: '修改原因', description: `缺省为“${defaultReason}”` }),
@@ -398,11 +415,12 @@ function planReport(plans: readonly RowPlan[]) {
 /** The routes every list has: list, versions of one record, export and import. */
 function listRoutes(
   routes: ApiRoutes,
-  db: Db,
+  deps: ReferenceRouteDeps,
   list: ReferenceList,
   subjectParams: z.ZodObject,
   subjectPath: string,
 ): void {
+  const { db } = deps;
   const base = `/api/reference/${list.name}`;
   const schema = SCHEMAS[list.name];
   const columns = list.shape.columns.map((c) => `${c.header}（${c.required ? '必需' : '可选'}）`).join('、');
@@ -483,7 +501,7 @@ function listRoutes(
     query: importQuery(`导入${list.titleZh}名单`),
     rawBody: { contentTypes: [XLSX_CONTENT_TYPE, CSV_CONTENT_TYPE], description: '导入文件（XLSX 或 CSV）' },
     responses: { 200: { description: '试导入的检查结果，或导入的结果', schema: ImportReportSchema } },
-    errors: [...IMPORT_ERRORS],
+    errors: [...IMPORT_ERRORS, 'AVOIDANCE_BROKEN'],
     async handler({ query, principal, req }) {
       const dryRun = query.dryRun !== 'false';
       const sheet = await readUploadedSheet(
@@ -495,11 +513,21 @@ function listRoutes(
         source: 'import',
         importSha256: sheet.sha256,
       });
-      const outcome = await applyReferenceRows(db, list, sheet.rows, by, {
-        dryRun,
-        mode: 'upsert',
-        columns: sheet.columns,
-      });
+      // Checked by writing it in a transaction (rolled back for a dry run): 回避 on the open assignments is read
+      // as the import leaves the data.
+      const changed = await guardedReferenceChange(
+        deps,
+        { confirmed: query.replaceOpenAssignments === 'true', dryRun, by, receivedAt: deps.clock() },
+        async (trx) => {
+          const outcome = await applyReferenceRows(trx, list, sheet.rows, by, {
+            dryRun: false,
+            mode: 'upsert',
+            columns: sheet.columns,
+          });
+          return { valid: outcome.status !== 'rejected', value: outcome };
+        },
+      );
+      const outcome = changed.value;
       const plans = outcome.status === 'missing' ? [] : outcome.plans;
       const problems = outcome.status === 'rejected' ? outcome.problems : [];
       const body = {
@@ -511,6 +539,8 @@ function listRoutes(
         rowCount: sheet.rows.length,
         problems: problems.map((p) => ({ row: p.row, column: p.column, message: p.message })),
         ...planReport(plans),
+        breaksAvoidance: changed.breaches.map(breachView),
+        replacements: changed.replacements,
       };
       if (problems.length > 0 && !dryRun) {
         throw new AppError('REFERENCE_IMPORT_INVALID', `共 ${problems.length} 处问题，请按行修改后重新导入`, {
@@ -629,7 +659,8 @@ const WorkbookReportSchema = z
   .openapi('ReferenceWorkbookImportReport');
 
 /** The whole reference data as one workbook: export and import (a worksheet per list). */
-function workbookRoutes(routes: ApiRoutes, db: Db): void {
+function workbookRoutes(routes: ApiRoutes, deps: ReferenceRouteDeps): void {
+  const { db } = deps;
   const sheetNames = [...WORKBOOK_SHAPES.keys()].map((n) => `“${n}”`).join('、');
   routes.add({
     method: 'get',
@@ -659,7 +690,7 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
     query: importQuery('导入基础数据工作簿'),
     rawBody: { contentTypes: [XLSX_CONTENT_TYPE], description: '导入的 XLSX 工作簿' },
     responses: { 200: { description: '试导入的检查结果，或导入的结果', schema: WorkbookReportSchema } },
-    errors: [...IMPORT_ERRORS],
+    errors: [...IMPORT_ERRORS, 'AVOIDANCE_BROKEN'],
     async handler({ query, principal, req }) {
       const dryRun = query.dryRun !== 'false';
       const file = await readUploadedSheet(
@@ -671,7 +702,15 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
         source: 'import',
         importSha256: file.sha256,
       });
-      const outcome = await importReferenceWorkbook(db, file.sheets, by, { dryRun });
+      const changed = await guardedReferenceChange(
+        deps,
+        { confirmed: query.replaceOpenAssignments === 'true', dryRun, by, receivedAt: deps.clock() },
+        async (trx) => {
+          const outcome = await importReferenceWorkbook(trx, file.sheets, by, { dryRun: false });
+          return { valid: outcome.valid, value: outcome };
+        },
+      );
+      const outcome = changed.value;
       const body = {
         dryRun,
         valid: outcome.valid,
@@ -683,6 +722,8 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
           ...planReport(r.plans),
         })),
         problems: outcome.problems.map((p) => ({ sheet: p.sheet, row: p.row, column: p.column, message: p.message })),
+        breaksAvoidance: changed.breaches.map(breachView),
+        replacements: changed.replacements,
       };
       if (!outcome.valid && !dryRun) {
         throw new AppError('REFERENCE_IMPORT_INVALID', `共 ${outcome.problems.length} 处问题，请按行修改后重新导入`, {
@@ -700,48 +741,84 @@ function workbookRoutes(routes: ApiRoutes, db: Db): void {
 }
 
 /** Reference-data routes (issue 16): institutions, enterprises, partnerships, the expert pool (its change: api/routes/reference-experts.ts). */
-export function referenceDataRoutes(routes: ApiRoutes, deps: { db: Db }): void {
+/** What the reference routes reach: the database, Temporal (replacements of open assignments) and the clock. */
+export interface ReferenceRouteDeps {
+  db: Db;
+  temporal: Client;
+  clock: Clock;
+}
+
+export function referenceDataRoutes(routes: ApiRoutes, deps: ReferenceRouteDeps): void {
   const { db } = deps;
   const institutions = REFERENCE_LISTS.institutions;
   const enterprises = REFERENCE_LISTS.enterprises;
   const partnerships = REFERENCE_LISTS.partnerships;
   const institution = { param: 'institutionId', title: '单位编号' } as const;
   const enterprise = { param: 'enterpriseId', title: '企业编号' } as const;
-  listRoutes(routes, db, institutions, z.object({ institutionId: IdSchema(institution.title) }), ':institutionId');
+  listRoutes(routes, deps, institutions, z.object({ institutionId: IdSchema(institution.title) }), ':institutionId');
   recordRoutes(routes, db, institutions, InstitutionFields, institution);
-  listRoutes(routes, db, enterprises, z.object({ enterpriseId: IdSchema(enterprise.title) }), ':enterpriseId');
+  listRoutes(routes, deps, enterprises, z.object({ enterpriseId: IdSchema(enterprise.title) }), ':enterpriseId');
   recordRoutes(routes, db, enterprises, EnterpriseFields, enterprise);
   const pairParams = z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号') });
-  listRoutes(routes, db, partnerships, pairParams, ':institutionId/:enterpriseId');
-  workbookRoutes(routes, db);
+  listRoutes(routes, deps, partnerships, pairParams, ':institutionId/:enterpriseId');
+  workbookRoutes(routes, deps);
   const expert = { param: 'expertId', title: '专家编号', change: false } as const;
-  listRoutes(routes, db, REFERENCE_LISTS.experts, z.object({ expertId: IdSchema(expert.title) }), ':expertId');
+  listRoutes(routes, deps, REFERENCE_LISTS.experts, z.object({ expertId: IdSchema(expert.title) }), ':expertId');
   recordRoutes(routes, db, REFERENCE_LISTS.experts, ExpertFields, expert);
 
   routes.add({
     method: 'post',
     path: '/api/reference/partnerships',
     summary: '新增校企合作关系（系统管理员，须说明原因）',
-    description: '合作关系即回避关系：该单位的申报不由该企业的专家评审。记为该关系的新版本。',
+    description:
+      '合作关系即回避关系：该单位的申报不由该企业的专家评审。记为该关系的新版本。' +
+      '该企业的专家若有该单位（或其所属高校、学院）未完成的评审任务，须给出 replaceOpenAssignments: true 确认由其他专家替换，' +
+      '否则答复 409 AVOIDANCE_BROKEN 并列出这些任务。',
     tags: [TAG],
     access: 'administrator',
-    body: z.object({ institutionId: IdSchema('单位编号'), enterpriseId: IdSchema('企业编号'), reason: ReasonSchema }),
-    responses: { 201: { description: '已新增', schema: WrittenSchema(PartnershipSchema) } },
-    errors: ['REFERENCE_EXISTS'],
+    body: z
+      .object({
+        institutionId: IdSchema('单位编号'),
+        enterpriseId: IdSchema('企业编号'),
+        reason: ReasonSchema,
+        replaceOpenAssignments: z.boolean().default(false).openapi({
+          title: '确认替换未完成的评审任务',
+          description: '新增后若有未完成的评审任务违反回避规定，须为 true',
+        }),
+      })
+      .strict(),
+    responses: {
+      201: {
+        description: '已新增',
+        schema: WrittenSchema(PartnershipSchema).extend({ replacements: z.array(ReplacementSchema) }),
+      },
+    },
+    errors: ['REFERENCE_EXISTS', 'AVOIDANCE_BROKEN'],
     async handler({ body, principal, req }) {
-      const outcome = await applyReferenceRows(
-        db,
-        partnerships,
-        [{ row: 1, cells: { institutionId: body.institutionId, enterpriseId: body.enterpriseId } }],
-        actorOf(principal, req, body.reason),
-        { dryRun: false, mode: 'create' },
-      );
-      if (outcome.status === 'rejected') throw refusal(outcome.problems);
       const subject = `${body.institutionId}/${body.enterpriseId}`;
-      const version = outcome.status === 'applied' ? (outcome.versions.get(subject) ?? null) : null;
+      const by = actorOf(principal, req, body.reason);
+      const changed = await guardedReferenceChange(
+        deps,
+        { confirmed: body.replaceOpenAssignments, dryRun: false, by, receivedAt: deps.clock() },
+        async (trx) => {
+          const outcome = await applyReferenceRows(
+            trx,
+            partnerships,
+            [{ row: 1, cells: { institutionId: body.institutionId, enterpriseId: body.enterpriseId } }],
+            by,
+            { dryRun: false, mode: 'create' },
+          );
+          if (outcome.status === 'rejected') throw refusal(outcome.problems);
+          return { valid: true, value: outcome.status === 'applied' ? (outcome.versions.get(subject) ?? null) : null };
+        },
+      );
       return {
         status: 201,
-        body: { record: { institutionId: body.institutionId, enterpriseId: body.enterpriseId }, version },
+        body: {
+          record: { institutionId: body.institutionId, enterpriseId: body.enterpriseId },
+          version: changed.value,
+          replacements: changed.replacements,
+        },
       };
     },
   });

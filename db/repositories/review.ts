@@ -75,17 +75,20 @@ export async function findAssignment(
 }
 
 /**
- * An expert's open assignments (invited or accepted), each with its review workflow's id, in due order: what
- * deactivating the expert must have replaced (issue 16, point 2). `forUpdate` locks them (in a transaction).
+ * An expert's open assignments (invited or accepted; every expert's when `expertId` is undefined), each with its
+ * review workflow's id, in due order: what deactivating the expert must have replaced (issue 16, point 2).
+ * `forUpdate` locks them (in a transaction).
  */
 export async function openAssignmentsOf(
   db: Db,
-  expertId: string,
+  expertId: string | undefined,
   options: { forUpdate?: boolean } = {},
 ): Promise<AssignmentRow[]> {
   const q = db('review_assignments as ra')
     .join('reviews as r', 'r.id', 'ra.review_id')
-    .where('ra.expert_id', expertId)
+    .modify((b) => {
+      if (expertId !== undefined) void b.where('ra.expert_id', expertId);
+    })
     .whereIn('ra.status', OPEN_ASSIGNMENT)
     .orderBy([{ column: 'ra.due_at' }, { column: 'ra.id' }])
     .select<RawAssignment[]>(columns);

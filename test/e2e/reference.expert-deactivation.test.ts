@@ -405,3 +405,81 @@ describe('deactivating an expert with open assignments', () => {
     expect(await db()('update_receipts').whereLike('update_id', `expert-deactivation/${late}/%`)).toEqual([]);
   });
 });
+
+describe('a reference change that would break 回避 on an open assignment (issue 16, point 5)', () => {
+  /** An active expert's first open assignment, with the applicant institution of its application. */
+  async function openAssignmentOfActiveExpert(): Promise<{ id: string; expertId: string; institutionId: string }> {
+    const row = await db()('review_assignments as ra')
+      .join('reviews as r', 'r.id', 'ra.review_id')
+      .join('experts as e', 'e.id', 'ra.expert_id')
+      .joinRaw('join applications as a on a.id::text = ra.item_id')
+      .where({ 'r.workflow_id': REVIEW, 'e.active': true })
+      .whereIn('ra.status', ['invited', 'accepted'])
+      .orderBy('ra.id')
+      .first<{ id: string; expert_id: string; institution_id: string }>('ra.id', 'ra.expert_id', 'a.institution_id');
+    expect(row, 'an active expert with an open assignment').toBeDefined();
+    return { id: row.id, expertId: row.expert_id, institutionId: row.institution_id };
+  }
+
+  it('a declared conflict with the applicant is refused 409 AVOIDANCE_BROKEN; confirmed, the assignment is declined', async () => {
+    const open = await openAssignmentOfActiveExpert();
+    const read = await call('GET', `/api/reference/experts/${open.expertId}`);
+    const { id: _id, affiliationKind: _kind, openAssignments: _open, ...fields } = read.body;
+    const body = { ...fields, conflictInstitutionIds: [open.institutionId], reason: '专家申报与申报单位存在合作' };
+    const versionsBefore = await db()('reference_versions').where({ kind: 'expert', subject_id: open.expertId });
+
+    const refused = await call('PUT', `/api/reference/experts/${open.expertId}`, { body });
+    expect([refused.status, refused.body.code]).toEqual([409, 'AVOIDANCE_BROKEN']);
+    expect(refused.body.openAssignments).toEqual(
+      expect.arrayContaining([expect.objectContaining({ assignmentId: open.id, reason: 'declared_conflict' })]),
+    );
+    expect(await db()('reference_versions').where({ kind: 'expert', subject_id: open.expertId })).toEqual(
+      versionsBefore,
+    );
+    expect((await assignments()).find((a) => a.id === open.id)!.status).not.toBe('declined');
+
+    const confirmed = await call('PUT', `/api/reference/experts/${open.expertId}`, {
+      body: { ...body, replaceOpenAssignments: true },
+    });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
+    expect(confirmed.body.replacements).toEqual(
+      expect.arrayContaining([{ assignmentId: open.id, outcome: 'declined' }]),
+    );
+    expect((await assignments()).find((a) => a.id === open.id)!.status).toBe('declined');
+    expect(
+      await db()('update_receipts')
+        .where({ update_id: `avoidance/${open.expertId}/${open.id}` })
+        .first(),
+    ).toMatchObject({ status: 'accepted' });
+  });
+
+  it('a partnership between the applicant and the experts’ enterprise is refused, and a dry-run import lists what it would break', async () => {
+    const open = await openAssignmentOfActiveExpert();
+    const refused = await call('POST', '/api/reference/partnerships', {
+      body: { institutionId: open.institutionId, enterpriseId: 'newcapec', reason: '签订合作协议' },
+    });
+    expect([refused.status, refused.body.code]).toEqual([409, 'AVOIDANCE_BROKEN']);
+    expect(refused.body.openAssignments).toEqual(
+      expect.arrayContaining([expect.objectContaining({ assignmentId: open.id, reason: 'partner_enterprise' })]),
+    );
+    expect(
+      await db()('institution_partners').where({ institution_id: open.institutionId, enterprise_id: 'newcapec' }),
+    ).toEqual([]);
+
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('校企合作关系');
+    sheet.addRow(['单位编号', '企业编号']);
+    sheet.addRow([open.institutionId, 'newcapec']);
+    const dry = await call('POST', '/api/reference/partnerships/import', {
+      raw: Buffer.from(await book.xlsx.writeBuffer()),
+    });
+    expect(dry.status).toBe(200);
+    expect(dry.body.valid).toBe(true);
+    expect(dry.body.breaksAvoidance).toEqual(
+      expect.arrayContaining([expect.objectContaining({ assignmentId: open.id, reason: 'partner_enterprise' })]),
+    );
+    expect(
+      await db()('institution_partners').where({ institution_id: open.institutionId, enterprise_id: 'newcapec' }),
+    ).toEqual([]);
+  });
+});
