@@ -141,7 +141,10 @@ export const ExpertFields = {
     .array(z.string().regex(REFERENCE_ID_PATTERN, '回避单位应为单位编号'))
     .max(50)
     .default([])
-    .openapi({ title: '申报回避的高校或学院', description: '单位编号；该专家不评审这些单位（及其学院）的申报' }),
+    .openapi({
+      title: '申报回避的高校或学院',
+      description: '单位编号；该专家不评审这些单位所属高校（及其学院）的申报',
+    }),
   conflictEnterpriseIds: z
     .array(z.string().regex(REFERENCE_ID_PATTERN, '回避企业应为企业编号'))
     .max(50)

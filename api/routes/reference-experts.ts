@@ -65,8 +65,13 @@ export function referenceExpertRoutes(routes: ApiRoutes, deps: { db: Db; tempora
       .object({
         ...ExpertFields,
         active: z.boolean().openapi({ title: '在库', description: 'true 在库（参与评审分派），false 停用' }),
-        conflictInstitutionIds: ExpertFields.conflictInstitutionIds.unwrap(),
-        conflictEnterpriseIds: ExpertFields.conflictEnterpriseIds.unwrap(),
+        conflictInstitutionIds: ExpertFields.conflictInstitutionIds.unwrap().openapi({
+          title: '申报回避的高校或学院',
+          description: '单位编号；该专家不评审这些单位所属高校（及其学院）的申报',
+        }),
+        conflictEnterpriseIds: ExpertFields.conflictEnterpriseIds
+          .unwrap()
+          .openapi({ title: '申报回避的企业', description: '企业编号；该专家不评审与这些企业合作的申报' }),
         reason: ReasonSchema,
         replaceOpenAssignments: z.boolean().default(false).openapi({
           title: '确认替换未完成的评审任务',

@@ -2,7 +2,10 @@ import type { Clock } from '../clock.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../platform/config.js';
 import type { Db } from '../../db/knex.js';
-import type { RoundRuleOverrides } from '../../domain/programmes.js';
+import { effectiveRules, type RoundRuleOverrides } from '../../domain/programmes.js';
+import { findProgramme } from '../../db/repositories/programmes.js';
+import { AppError } from '../errors.js';
+import { rulesProblems } from './programmes.js';
 import { launchNow, LaunchRefused } from '../../services/launch.js';
 import { reserveRound } from '../../services/round.launch.js';
 import { asAppError } from '../refusals.js';
@@ -116,6 +119,17 @@ export function roundLaunchRoutes(routes: ApiRoutes, deps: RoundLaunchRouteDeps)
     responses: { 201: { description: '已启动', schema: LaunchedSchema } },
     errors: ['ROUND_EXISTS', 'PROGRAMME_NOT_OPEN_FOR_ROUNDS', 'COMPRESSED_TIME_FORBIDDEN', 'DEADLINE_INVALID'],
     async handler({ body, principal, req }) {
+      // The round's adjustments must hold together with the rules they adjust, as a change of the rules must.
+      const programme = body.rules ? await findProgramme(deps.db, body.programme) : undefined;
+      if (programme) {
+        const knownFields = new Set(await deps.db('industries').pluck<string[]>('key'));
+        const problems = rulesProblems(effectiveRules(programme.rules, roundConfigOf(body.rules)), knownFields);
+        if (problems.length > 0) {
+          throw new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join('；'), {
+            errors: problems.map((p) => ({ ...p, path: `rules.${p.path}` })),
+          });
+        }
+      }
       const launchedAt = deps.clock();
       const compression = requestedCompression(body.timeScale, deps.config.production, launchedAt);
       const opensAt = body.opensAt ? new Date(body.opensAt) : launchedAt;

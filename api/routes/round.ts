@@ -32,6 +32,9 @@ const RoundSchema = z
       description:
         '本批次启动时所依据的项目类别规则版本；此后规则的修改不影响本批次（见 GET /api/programmes/{programme}/rules/versions）',
     }),
+    ruleAdjustments: z.record(z.string(), z.unknown()).openapi({
+      description: '启动时对该规则版本的调整（限报数、申报工作日数、提醒、推荐名额、公示工作日数）；空对象为未调整',
+    }),
     workflow: z
       .object({
         status: z.string().openapi({ example: 'RUNNING' }),
@@ -234,6 +237,7 @@ function roundView(round: NonNullable<Awaited<ReturnType<typeof findRound>>>) {
     closedAt: round.closedAt ? formatShanghai(round.closedAt) : null,
     compressedTime: round.timeScale,
     rulesVersion: round.rulesVersion,
+    ruleAdjustments: round.ruleAdjustments as Record<string, unknown>,
   };
 }
 

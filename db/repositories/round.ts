@@ -24,6 +24,8 @@ export interface RoundRow {
   graceSeconds: number;
   /** The version of the programme's rules the round was launched under and applies (`reference_versions`). */
   rulesVersion: number;
+  /** The round's own adjustments of that version, given at launch (`rounds.config`; empty: none). */
+  ruleAdjustments: RoundRuleOverrides;
 }
 
 interface RawRound {
@@ -44,6 +46,7 @@ interface RawRound {
   cancelled_reason: string | null;
   grace_seconds: number;
   rules_version: number;
+  config: RoundRuleOverrides | null;
 }
 
 function toRound(r: RawRound): RoundRow {
@@ -65,6 +68,7 @@ function toRound(r: RawRound): RoundRow {
     cancelledReason: r.cancelled_reason,
     graceSeconds: r.grace_seconds,
     rulesVersion: r.rules_version,
+    ruleAdjustments: r.config ?? {},
   };
 }
 

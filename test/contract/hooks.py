@@ -29,6 +29,8 @@ valid where validity depends on records or on other requests, never hide a refus
   states (api/routes/programmes.ts `rulesProblems`): each rubric's weights sum to 100 under distinct codes, no value
   is listed twice, a university's limit is not below an applicant's, no more valid scores than experts, a quota's
   minimum not above its maximum, a rectification within its ceiling, fields only from the industries (dropped).
+- A round's rule adjustments (POST /api/rounds `rules`) hold together with the programme's rules: an applicant's
+  limit not above a university's, reminder days listed once.
 - Times the API compares with the clock or with stored dates (an event's start in the future, a round's
   deadline after its opening, an extension later than the current deadline) are set relative to now, keeping
   the generated format.
@@ -121,6 +123,15 @@ def _owned_references(case):
         if "deadline" in body:
             body.pop("opensAt", None)
             body["deadline"] = _days_ahead(60).date().isoformat()
+        # A round's adjustments hold together with the rules they adjust (api/routes/round.launch.ts): a
+        # university's limit not below an applicant's, each reminder day once.
+        rules = body.get("rules")
+        if isinstance(rules, dict):
+            limits = rules.get("limits")
+            if isinstance(limits, dict) and limits:
+                limits["perUniversity"] = max(limits.get("perUniversity", 0), limits.get("perApplicant", 0), 100)
+            if isinstance(rules.get("reminderWorkingDaysBefore"), list):
+                rules["reminderWorkingDaysBefore"] = sorted(set(rules["reminderWorkingDaysBefore"]), reverse=True)
     elif (method, path) == ("PUT", "/api/rounds/{roundId}/deadline"):
         # Each extension later than the one before (the seeded deadline is within the next half year).
         body["deadline"] = (_days_ahead(200) + datetime.timedelta(days=next(_later))).date().isoformat()

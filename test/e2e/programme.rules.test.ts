@@ -144,4 +144,24 @@ describe("a programme's rules are versioned; a round keeps the version it was la
     expect(running.deadline!.day).toBe(await period(running, 20));
     expect(next.deadline!.day).toBe(await period(next, 30));
   }, 240_000);
+
+  it('a round launched with its own adjustments: refused when they do not hold together with the rules, shown on the round when they do', async () => {
+    const refused = await stack.request<Problem>('POST', '/api/rounds', {
+      token: officer,
+      body: { programme: 'demo_college', year: 2031, rules: { limits: { perApplicant: 3, perUniversity: 1 } } },
+    });
+    expect([refused.status, refused.body.code]).toEqual([422, 'VALIDATION_FAILED']);
+    expect(refused.body.errors?.map((e) => e.path)).toEqual(['rules.limits.perUniversity']);
+    expect(await stack.database.db('rounds').where({ id: 'round-demo_college-2031' }).first()).toBeUndefined();
+
+    const launched = await stack.request('POST', '/api/rounds', {
+      token: officer,
+      body: { programme: 'demo_college', year: 2031, rules: { limits: { perUniversity: 4 } } },
+    });
+    expect(launched.status, JSON.stringify(launched.body)).toBe(201);
+    const round = await stack.request<{ ruleAdjustments: unknown }>('GET', '/api/rounds/round-demo_college-2031', {
+      token: officer,
+    });
+    expect(round.body.ruleAdjustments).toEqual({ limits: { perUniversity: 4 } });
+  }, 120_000);
 });

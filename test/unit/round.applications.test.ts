@@ -173,6 +173,7 @@ describe('drafts open until the deadline (assertDraftsOpen)', () => {
     cancelledReason: null,
     graceSeconds: 600,
     rulesVersion: 1,
+    ruleAdjustments: {},
   };
   const refusal = (r: RoundRow, at: string) => {
     try {
