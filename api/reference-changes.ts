@@ -23,9 +23,11 @@ import { RECEIPT_LEASE_MS, sendKeptReceipt } from './workflow-calls.js';
 
 export const ReplacementSchema = z.object({
   assignmentId: z.string(),
-  outcome: z.enum(['declined', 'closed', 'kept']).openapi({
+  outcome: z.enum(['declined', 'declined_not_replaced', 'closed', 'kept']).openapi({
     description:
-      'declined：已按谢绝关闭，由评审流程另请专家替换；closed：该任务已结束（已提交、已谢绝或已过截止时间，超时的任务由流程按时替换）；' +
+      'declined：已按谢绝关闭，由评审流程另请专家替换；declined_not_replaced：已按谢绝关闭，但该任务本身是替换任务，' +
+      '按每项任务至多补请一次的规定不再替换，该申报的评审专家少一位，请工作人员知悉；' +
+      'closed：该任务已结束（已提交、已谢绝或已过截止时间，超时的任务由流程按时替换）；' +
       'kept：流程引擎暂不可达，请求已留存，恢复后自动送达',
   }),
 });
@@ -37,6 +39,8 @@ export const openView = (a: AssignmentRow) => ({
   itemKind: a.itemKind,
   itemId: a.itemId,
   dueAt: a.dueAt.toISOString(),
+  // A replacement is not replaced again (one replacement per assignment, SPEC "Expert review").
+  replaceable: a.wave === 0,
 });
 
 export type Replacement = z.infer<typeof ReplacementSchema>;
@@ -112,7 +116,10 @@ export async function sendDeclines(
         updateId,
         whenEnded: () => new AppError('ASSIGNMENT_CLOSED', '该评审已结束'),
       });
-      outcomes.push({ assignmentId: assignment.id, outcome: 'declined' });
+      outcomes.push({
+        assignmentId: assignment.id,
+        outcome: assignment.wave === 0 ? 'declined' : 'declined_not_replaced',
+      });
     } catch (err) {
       // An Update that failed without a refusal is a defect, recorded as failed on its receipt: not "kept".
       if (isUpdateFailedWithoutRefusal(err)) throw err;
@@ -138,6 +145,7 @@ export const BreachSchema = z.object({
   itemKind: z.string(),
   itemId: z.string(),
   dueAt: z.string(),
+  replaceable: z.boolean().openapi({ description: '该任务本身是替换任务时为 false：按规定不再替换' }),
   expertId: z.string(),
   reason: z.enum(['own_institution', 'partner_enterprise', 'declared_conflict', 'avoid_list']).openapi({
     description:
@@ -157,12 +165,16 @@ function avoidanceBroken(breaches: readonly AvoidanceBreach[]): AppError {
   const which = breaches.map((b) => `${b.assignment.id}（专家 ${b.assignment.expertId}：${REASON_ZH[b.reason]}）`);
   return new AppError(
     'AVOIDANCE_BROKEN',
-    `该修改将使 ${breaches.length} 项未完成的评审任务违反回避规定：${which.join('、')}。确认由其他专家替换请加 replaceOpenAssignments=true`,
+    `该修改将使 ${breaches.length} 项未完成的评审任务违反回避规定：${which.join('、')}。确认由其他专家替换：请求体中加 "replaceOpenAssignments": true（导入时在查询参数中加 replaceOpenAssignments=true）`,
     { openAssignments: breaches.map(breachView) },
   );
 }
 
-/** What a guarded write did: whether it was sound, its own answer, and open assignments it replaces itself. */
+/**
+ * What a guarded write did: whether it was sound (an import with row problems is not: it writes its sound rows
+ * all the same, rolled back, so the breaches they cause are told with the problems), its own answer, and open
+ * assignments it replaces itself.
+ */
 export interface GuardedWrite<T> {
   valid: boolean;
   value: T;
@@ -191,9 +203,8 @@ export async function guardedReferenceChange<T>(
     await deps.db.transaction(async (trx) => {
       const before = new Set((await openAssignmentsBreakingAvoidance(trx)).map((b) => b.assignment.id));
       const written = await write(trx);
-      const breaches = written.valid
-        ? (await openAssignmentsBreakingAvoidance(trx)).filter((b) => !before.has(b.assignment.id))
-        : [];
+      // Read even when the write has problems: it wrote its sound rows, so a dry run tells every breach at once.
+      const breaches = (await openAssignmentsBreakingAvoidance(trx)).filter((b) => !before.has(b.assignment.id));
       done = { valid: written.valid, value: written.value, breaches, kept: [] };
       if (!written.valid || options.dryRun) throw new RollBack();
       if (breaches.length > 0 && !options.confirmed) throw avoidanceBroken(breaches);

@@ -80,7 +80,17 @@ export async function importReferenceWorkbook(
   db: Db,
   sheets: ReadonlyMap<string, { rows: readonly SheetRow<string>[]; columns: readonly string[] }>,
   by: ReferenceActor,
-  { dryRun }: { dryRun: boolean },
+  {
+    dryRun,
+    inCallersTransaction = false,
+  }: {
+    dryRun: boolean;
+    /**
+     * `db` is the caller's transaction and the caller rolls it back when the outcome is not valid: the sound rows
+     * of a file with problems are then left written for the caller to read (回避 on open assignments) first.
+     */
+    inCallersTransaction?: boolean;
+  },
 ): Promise<WorkbookOutcome> {
   let outcome: WorkbookOutcome | undefined;
   try {
@@ -105,7 +115,7 @@ export async function importReferenceWorkbook(
         }
       }
       outcome = { valid: problems.length === 0, sheets: reports, problems };
-      if (dryRun || problems.length > 0) throw new RollBack();
+      if (dryRun || (problems.length > 0 && !inCallersTransaction)) throw new RollBack();
     });
   } catch (err) {
     if (!(err instanceof RollBack)) throw err;

@@ -522,11 +522,19 @@ function listRoutes(
         deps,
         { confirmed: query.replaceOpenAssignments === 'true', dryRun, by, receivedAt: deps.clock() },
         async (trx) => {
-          const outcome = await applyReferenceRows(trx, list, sheet.rows, by, {
-            dryRun: false,
-            mode: 'upsert',
-            columns: sheet.columns,
-          });
+          const options = { dryRun: false, mode: 'upsert' as const, columns: sheet.columns };
+          const outcome = await applyReferenceRows(trx, list, sheet.rows, by, options);
+          if (outcome.status === 'rejected') {
+            // The sound rows too (rolled back): the report tells what they would break beside the problems.
+            const sound = new Set(outcome.plans.map((p) => p.row));
+            await applyReferenceRows(
+              trx,
+              list,
+              sheet.rows.filter((r) => sound.has(r.row)),
+              by,
+              options,
+            );
+          }
           return { valid: outcome.status !== 'rejected', value: outcome };
         },
       );
@@ -709,7 +717,10 @@ function workbookRoutes(routes: ApiRoutes, deps: ReferenceRouteDeps): void {
         deps,
         { confirmed: query.replaceOpenAssignments === 'true', dryRun, by, receivedAt: deps.clock() },
         async (trx) => {
-          const outcome = await importReferenceWorkbook(trx, file.sheets, by, { dryRun: false });
+          const outcome = await importReferenceWorkbook(trx, file.sheets, by, {
+            dryRun: false,
+            inCallersTransaction: true,
+          });
           return { valid: outcome.valid, value: outcome };
         },
       );

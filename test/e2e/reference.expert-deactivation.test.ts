@@ -413,7 +413,7 @@ describe('a reference change that would break 回避 on an open assignment (issu
       .join('reviews as r', 'r.id', 'ra.review_id')
       .join('experts as e', 'e.id', 'ra.expert_id')
       .joinRaw('join applications as a on a.id::text = ra.item_id')
-      .where({ 'r.workflow_id': REVIEW, 'e.active': true })
+      .where({ 'r.workflow_id': REVIEW, 'e.active': true, 'ra.wave': 0 })
       .whereIn('ra.status', ['invited', 'accepted'])
       .orderBy('ra.id')
       .first<{ id: string; expert_id: string; institution_id: string }>('ra.id', 'ra.expert_id', 'a.institution_id');
@@ -431,7 +431,9 @@ describe('a reference change that would break 回避 on an open assignment (issu
     const refused = await call('PUT', `/api/reference/experts/${open.expertId}`, { body });
     expect([refused.status, refused.body.code]).toEqual([409, 'AVOIDANCE_BROKEN']);
     expect(refused.body.openAssignments).toEqual(
-      expect.arrayContaining([expect.objectContaining({ assignmentId: open.id, reason: 'declared_conflict' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ assignmentId: open.id, reason: 'declared_conflict', replaceable: true }),
+      ]),
     );
     expect(await db()('reference_versions').where({ kind: 'expert', subject_id: open.expertId })).toEqual(
       versionsBefore,
@@ -470,11 +472,14 @@ describe('a reference change that would break 回避 on an open assignment (issu
     const sheet = book.addWorksheet('校企合作关系');
     sheet.addRow(['单位编号', '企业编号']);
     sheet.addRow([open.institutionId, 'newcapec']);
+    // A bad row beside it: the dry run tells the problem and, all the same, what the sound row would break.
+    sheet.addRow([open.institutionId, 'no-such-enterprise']);
     const dry = await call('POST', '/api/reference/partnerships/import', {
       raw: Buffer.from(await book.xlsx.writeBuffer()),
     });
     expect(dry.status).toBe(200);
-    expect(dry.body.valid).toBe(true);
+    expect(dry.body.valid).toBe(false);
+    expect(dry.body.problems).toHaveLength(1);
     expect(dry.body.breaksAvoidance).toEqual(
       expect.arrayContaining([expect.objectContaining({ assignmentId: open.id, reason: 'partner_enterprise' })]),
     );
