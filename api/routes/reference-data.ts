@@ -57,7 +57,10 @@ export const TAG = '基础数据';
 const READERS = ['staff'] as ['staff'];
 
 export const IdSchema = (title: string) =>
-  z.string().regex(REFERENCE_ID_PATTERN, '编号应为 1–40 个小写字母、数字或连字符').openapi({ title, example: 'zzu' });
+  z
+    .string()
+    .regex(REFERENCE_ID_PATTERN, '应为 1–40 个小写字母、数字或连字符（如 zzu、zzu-cs）')
+    .openapi({ title, example: 'zzu' });
 
 export const ReasonSchema = oneLineText(1, 500).openapi({ title: '修改原因', example: '联系人调整' });
 
@@ -138,7 +141,7 @@ export const ExpertFields = {
     .default(true)
     .openapi({ title: '在库', description: 'true 在库（参与评审分派），false 停用；缺省为 true' }),
   conflictInstitutionIds: z
-    .array(z.string().regex(REFERENCE_ID_PATTERN, '回避单位应为单位编号'))
+    .array(z.string().regex(REFERENCE_ID_PATTERN, '应为单位编号（如 zzu）'))
     .max(50)
     .default([])
     .openapi({
@@ -146,7 +149,7 @@ export const ExpertFields = {
       description: '单位编号；该专家不评审这些单位所属高校（及其学院）的申报',
     }),
   conflictEnterpriseIds: z
-    .array(z.string().regex(REFERENCE_ID_PATTERN, '回避企业应为企业编号'))
+    .array(z.string().regex(REFERENCE_ID_PATTERN, '应为企业编号（如 hanwei）'))
     .max(50)
     .default([])
     .openapi({ title: '申报回避的企业', description: '企业编号；该专家不评审与这些企业合作的申报' }),

@@ -381,6 +381,20 @@ describe('the expert pool', () => {
     });
   });
 
+  it('names a field once in its message: an id that is a name, a conflict that is not an id', async () => {
+    const pair = await call('POST', '/api/reference/partnerships', {
+      body: { institutionId: '许昌学院', enterpriseId: 'hanwei', reason: '签订合作协议' },
+    });
+    const conflict = await call('POST', '/api/reference/experts', {
+      body: { ...expert, id: 'pool-msg', email: 'msg@henu.edu.example', conflictInstitutionIds: ['郑州大学'] },
+    });
+    expect([pair.status, conflict.status]).toEqual([422, 422]);
+    expect(pair.body.errors?.map((e) => e.message)).toEqual([
+      '单位编号应为 1–40 个小写字母、数字或连字符（如 zzu、zzu-cs）',
+    ]);
+    expect(conflict.body.errors?.map((e) => e.message)).toEqual(['第 1 个申报回避的高校或学院应为单位编号（如 zzu）']);
+  });
+
   it('reads 在库 and 停用 in an import and refuses another word in the status column', async () => {
     const headers = ['编号', '姓名', '职称', '所在企业', '电子邮箱', '评审领域', '状态'];
     const file = await workbook(headers, [
