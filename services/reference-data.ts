@@ -65,60 +65,36 @@ export interface WorkbookOutcome {
   problems: (RowProblem & { sheet: string })[];
 }
 
-/** Thrown inside the import's transaction to roll a dry run (or a file with problems) back. */
-class RollBack extends Error {}
-
 /**
- * Imports the worksheets of a reference workbook (`sheets`: rows by worksheet name) in `WORKBOOK_LISTS` order, in
- * ONE transaction: each list as `applyReferenceRows` (mode upsert, a column the worksheet lacks kept as stored) would, so a later worksheet is checked against
- * what the earlier ones write (an expert may work at a college created on the first worksheet; the sound rows of a
- * worksheet with problems count too, so each problem is reported once, where it is). Any problem in any
- * worksheet rolls everything back; a dry run is rolled back always, so its report is exactly what the real import
- * would do. Versions and audit rows as for each list's import (`by.source` import, the file's SHA-256).
+ * Imports the worksheets of a reference workbook (`sheets`: rows and columns by worksheet name) in
+ * `WORKBOOK_LISTS` order inside `trx`, the caller's transaction: each list as `applyReferenceRows` (mode upsert, a
+ * column the worksheet lacks kept as stored) would, so a later worksheet is checked against what the earlier ones
+ * write (an expert may work at a college created on the first worksheet). A worksheet with problems writes its
+ * sound rows all the same, so each problem is reported once, where it is: the caller MUST roll `trx` back unless
+ * the outcome is `valid` (and for a dry run). Versions and audit rows as for each list's import (`by.source`
+ * import, the file's SHA-256).
  */
 export async function importReferenceWorkbook(
-  db: Db,
+  trx: Db,
   sheets: ReadonlyMap<string, { rows: readonly SheetRow<string>[]; columns: readonly string[] }>,
   by: ReferenceActor,
-  {
-    dryRun,
-    inCallersTransaction = false,
-  }: {
-    dryRun: boolean;
-    /**
-     * `db` is the caller's transaction and the caller rolls it back when the outcome is not valid: the sound rows
-     * of a file with problems are then left written for the caller to read (回避 on open assignments) first.
-     */
-    inCallersTransaction?: boolean;
-  },
 ): Promise<WorkbookOutcome> {
-  let outcome: WorkbookOutcome | undefined;
-  try {
-    await db.transaction(async (trx) => {
-      const reports: WorkbookSheetReport[] = [];
-      const problems: WorkbookOutcome['problems'] = [];
-      for (const name of WORKBOOK_LISTS) {
-        const list = REFERENCE_LISTS[name];
-        const sheet = sheets.get(list.titleZh);
-        if (!sheet) continue;
-        const { rows, columns } = sheet;
-        const applied = await applyReferenceRows(trx, list, rows, by, { dryRun: false, mode: 'upsert', columns });
-        const plans = applied.status === 'missing' ? [] : applied.plans;
-        reports.push({ list: name, sheet: list.titleZh, rowCount: rows.length, plans });
-        if (applied.status === 'rejected') {
-          problems.push(...applied.problems.map((p) => ({ ...p, sheet: list.titleZh })));
-          // The sound rows are written all the same (all is rolled back below), so that the next worksheets are
-          // checked against what the file holds: an expert at a college of a sheet with another bad row is sound.
-          const sound = new Set(applied.plans.map((p) => p.row));
-          const soundRows = rows.filter((r) => sound.has(r.row));
-          await applyReferenceRows(trx, list, soundRows, by, { dryRun: false, mode: 'upsert', columns });
-        }
-      }
-      outcome = { valid: problems.length === 0, sheets: reports, problems };
-      if (dryRun || (problems.length > 0 && !inCallersTransaction)) throw new RollBack();
+  const reports: WorkbookSheetReport[] = [];
+  const problems: WorkbookOutcome['problems'] = [];
+  for (const name of WORKBOOK_LISTS) {
+    const list = REFERENCE_LISTS[name];
+    const sheet = sheets.get(list.titleZh);
+    if (!sheet) continue;
+    const { rows, columns } = sheet;
+    const applied = await applyReferenceRows(trx, list, rows, by, {
+      dryRun: false,
+      mode: 'upsert',
+      columns,
+      writeSoundRows: true,
     });
-  } catch (err) {
-    if (!(err instanceof RollBack)) throw err;
+    const plans = applied.status === 'missing' ? [] : applied.plans;
+    reports.push({ list: name, sheet: list.titleZh, rowCount: rows.length, plans });
+    if (applied.status === 'rejected') problems.push(...applied.problems.map((p) => ({ ...p, sheet: list.titleZh })));
   }
-  return outcome!;
+  return { valid: problems.length === 0, sheets: reports, problems };
 }

@@ -525,19 +525,14 @@ function listRoutes(
         deps,
         { confirmed: query.replaceOpenAssignments === 'true', dryRun, by, receivedAt: deps.clock() },
         async (trx) => {
-          const options = { dryRun: false, mode: 'upsert' as const, columns: sheet.columns };
-          const outcome = await applyReferenceRows(trx, list, sheet.rows, by, options);
-          if (outcome.status === 'rejected') {
-            // The sound rows too (rolled back): the report tells what they would break beside the problems.
-            const sound = new Set(outcome.plans.map((p) => p.row));
-            await applyReferenceRows(
-              trx,
-              list,
-              sheet.rows.filter((r) => sound.has(r.row)),
-              by,
-              options,
-            );
-          }
+          // With problems the sound rows are written all the same (rolled back): the report tells what they
+          // would break beside the problems.
+          const outcome = await applyReferenceRows(trx, list, sheet.rows, by, {
+            dryRun: false,
+            mode: 'upsert',
+            columns: sheet.columns,
+            writeSoundRows: true,
+          });
           return { valid: outcome.status !== 'rejected', value: outcome };
         },
       );
@@ -720,10 +715,7 @@ function workbookRoutes(routes: ApiRoutes, deps: ReferenceRouteDeps): void {
         deps,
         { confirmed: query.replaceOpenAssignments === 'true', dryRun, by, receivedAt: deps.clock() },
         async (trx) => {
-          const outcome = await importReferenceWorkbook(trx, file.sheets, by, {
-            dryRun: false,
-            inCallersTransaction: true,
-          });
+          const outcome = await importReferenceWorkbook(trx, file.sheets, by);
           return { valid: outcome.valid, value: outcome };
         },
       );

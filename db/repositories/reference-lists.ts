@@ -317,6 +317,7 @@ export async function applyReferenceRows(
     mode,
     replacing,
     columns,
+    writeSoundRows = false,
   }: {
     dryRun: boolean;
     mode: ApplyMode;
@@ -328,6 +329,11 @@ export async function applyReferenceRows(
     columns?: readonly string[];
     /** Experts whose open assignments the caller replaces once deactivated (staff confirmed it; see ListContext). */
     replacing?: ReadonlySet<string>;
+    /**
+     * With problems, write the sound rows all the same (still `rejected`): for a caller whose transaction is rolled
+     * back anyway and who reads what the file would leave (the next worksheet, 回避 on open assignments).
+     */
+    writeSoundRows?: boolean;
   },
 ): Promise<ApplyOutcome> {
   const run = async (trx: Db): Promise<ApplyOutcome> => {
@@ -373,29 +379,41 @@ export async function applyReferenceRows(
           action: !old ? 'create' : sameRecord(record, old) ? 'unchanged' : 'change',
         });
     }
+    const versions = new Map<string, number>();
     if (problems.length > 0) {
       problems.sort((a, b) => a.row - b.row);
+      if (writeSoundRows && !dryRun) await writePlans(trx, list, plans, by, versions);
       return { status: 'rejected', problems, plans };
     }
-    const versions = new Map<string, number>();
     if (dryRun) return { status: 'checked', problems: [], plans, versions };
-    // Universities before their colleges.
-    const ordered = [...plans].sort((a, b) => Number(a.record.parent_id != null) - Number(b.record.parent_id != null));
-    for (const plan of ordered) {
-      if (plan.action === 'unchanged') continue;
-      const written = list.write
-        ? await list.write(trx, plan)
-        : (
-            await (plan.action === 'create'
-              ? trx(list.table).insert(plan.record).returning<AnyRecord[]>('*')
-              : trx(list.table).where({ id: plan.subjectId }).update(plan.record).returning<AnyRecord[]>('*'))
-          )[0]!;
-      versions.set(plan.subjectId, await recordChange(trx, list, plan.subjectId, written, plan.action, by));
-    }
+    await writePlans(trx, list, plans, by, versions);
     if (by.source === 'import' && versions.size > 0) await auditImport(trx, list, plans, by);
     return { status: 'applied', problems: [], plans, versions };
   };
   return dryRun ? run(db) : db.transaction(run);
+}
+
+/** Writes each created or changed record of `plans` as its next version (universities before their colleges). */
+async function writePlans(
+  trx: Db,
+  list: ReferenceList,
+  plans: readonly RowPlan[],
+  by: ReferenceActor,
+  versions: Map<string, number>,
+): Promise<void> {
+  // Universities before their colleges.
+  const ordered = [...plans].sort((a, b) => Number(a.record.parent_id != null) - Number(b.record.parent_id != null));
+  for (const plan of ordered) {
+    if (plan.action === 'unchanged') continue;
+    const written = list.write
+      ? await list.write(trx, plan)
+      : (
+          await (plan.action === 'create'
+            ? trx(list.table).insert(plan.record).returning<AnyRecord[]>('*')
+            : trx(list.table).where({ id: plan.subjectId }).update(plan.record).returning<AnyRecord[]>('*'))
+        )[0]!;
+    versions.set(plan.subjectId, await recordChange(trx, list, plan.subjectId, written, plan.action, by));
+  }
 }
 
 /** Records a change of `subjectId` (its stored row after, or null once removed) as its next version, audited. */
